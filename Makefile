@@ -1,0 +1,60 @@
+# The two set-up commands are `make run` and `make test`; both create .venv on their own.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP_RUN := $(VENV)/.installed-run
+STAMP_DEV := $(VENV)/.installed-dev
+
+.PHONY: run test test-unit test-integration test-e2e lint typecheck cfn-lint bench eval sam-validate clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP_RUN): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[runtime,train]'
+	touch $@
+
+$(STAMP_DEV): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[runtime,train,dev]'
+	touch $@ $(STAMP_RUN)
+
+run: $(STAMP_RUN)
+	$(BIN)/commerce-ai up
+
+test: $(STAMP_DEV) cfn-lint lint typecheck
+	$(BIN)/pytest -q
+
+test-unit: $(STAMP_DEV)
+	$(BIN)/pytest -q tests/unit
+
+test-integration: $(STAMP_DEV)
+	$(BIN)/pytest -q tests/integration
+
+test-e2e: $(STAMP_DEV)
+	$(BIN)/pytest -q tests/e2e
+
+cfn-lint: $(STAMP_DEV)
+	$(BIN)/cfn-lint template.yaml
+
+lint: $(STAMP_DEV)
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP_DEV)
+	$(BIN)/mypy layers/core/commerce_ai infra model_build functions
+
+bench: $(STAMP_DEV)
+	$(BIN)/python -m tests.benchmarks
+
+eval: $(STAMP_RUN)
+	$(BIN)/commerce-ai eval
+
+# `sam validate --lint` and `sam build` need the SAM CLI, whose pins clash with the project's;
+# it gets a venv of its own.
+sam-validate:
+	test -x .venv-sam/bin/sam || ($(PYTHON) -m venv .venv-sam && .venv-sam/bin/pip install --quiet aws-sam-cli)
+	.venv-sam/bin/sam validate --lint --region us-east-1
+	.venv-sam/bin/sam build --region us-east-1
+
+clean:
+	rm -rf $(VENV) .venv-sam build .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,69 @@
+"""Registry HTTP API (API Gateway -> Chalice): list models and versions, activate, roll back, health."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from commerce_ai import health
+from commerce_ai.artifacts.manifest import NAME_PATTERN, VERSION_PATTERN
+from commerce_ai.artifacts.registry import ModelRegistry
+from commerce_ai.artifacts.store import ArtifactStore
+from commerce_ai.config import settings
+from commerce_ai.errors import InvalidInput
+from commerce_ai.http import json_api, parse_body, require_admin
+from commerce_ai.registry import service
+
+app = json_api("registry")
+
+
+class ActivateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: str = Field(pattern=VERSION_PATTERN)
+
+
+def _registry() -> ModelRegistry:
+    return ModelRegistry(settings().need("registry_table"))
+
+
+def _model_name(name: str) -> str:
+    import re
+
+    if not re.fullmatch(NAME_PATTERN, name):
+        raise InvalidInput(f"model name {name!r} is not valid (lowercase letters, digits and '-')")
+    return name
+
+
+@app.route("/health", methods=["GET"])
+def get_health() -> dict[str, Any]:
+    functions = health.read_all(settings().need("health_table"))
+    status = "ok" if all(f["status"] != "failing" for f in functions) else "degraded"
+    return {"status": status, "functions": functions}
+
+
+@app.route("/models", methods=["GET"])
+def get_models() -> dict[str, Any]:
+    return {"models": service.list_models(_registry())}
+
+
+@app.route("/models/{name}", methods=["GET"])
+def get_model(name: str) -> dict[str, Any]:
+    store = ArtifactStore(settings().need("artifact_bucket"))
+    return service.describe_model(_registry(), store, _model_name(name))
+
+
+@app.route("/models/{name}/activate", methods=["POST"])
+def activate_model(name: str) -> dict[str, Any]:
+    require_admin(app.current_request)
+    request = parse_body(app.current_request, ActivateRequest)
+    pointer = _registry().activate(_model_name(name), request.version)
+    return {"name": name, "active_version": pointer.active_version, "rollback_to": (pointer.history or [None])[-1]}
+
+
+@app.route("/models/{name}/rollback", methods=["POST"])
+def rollback_model(name: str) -> dict[str, Any]:
+    require_admin(app.current_request)
+    pointer = _registry().rollback(_model_name(name))
+    return {"name": name, "active_version": pointer.active_version, "rollback_to": (pointer.history or [None])[-1]}

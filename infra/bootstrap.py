@@ -1,0 +1,194 @@
+"""Create every resource template.yaml declares in the (local) AWS endpoint, idempotently.
+
+There is no second list of resources: buckets, tables, queues with their DLQs and redrive policies,
+queue policies and bucket notifications all come from the template.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from commerce_ai import aws
+from infra.template import Function, FunctionEvent, Stack
+
+# Keep in step with the SSM parameter the template's functions read (ADMIN_API_KEY_PARAMETER).
+ADMIN_KEY_TEMPLATE_PARAMETER = "AdminApiKeyParameterName"
+
+
+@dataclass
+class BootstrapReport:
+    created: list[str] = field(default_factory=list)
+    existing: list[str] = field(default_factory=list)
+
+    def note(self, created: bool, what: str) -> None:
+        (self.created if created else self.existing).append(what)
+
+
+def s3_delivery_queue(stack: Stack, fn: Function, event: FunctionEvent) -> str:
+    """The queue the local runner polls to deliver `event` (an S3 event) to `fn`."""
+    return f"{stack.env.stack}-{fn.logical_id}-{event.name}-s3"
+
+
+def admin_key_parameter(stack: Stack) -> str:
+    return "/" + stack.parameters[ADMIN_KEY_TEMPLATE_PARAMETER].lstrip("/")
+
+
+def _queue_attributes(stack: Stack, props: dict[str, Any]) -> dict[str, str]:
+    attributes: dict[str, str] = {}
+    simple = {
+        "VisibilityTimeout": "VisibilityTimeout",
+        "MessageRetentionPeriod": "MessageRetentionPeriod",
+        "DelaySeconds": "DelaySeconds",
+        "ReceiveMessageWaitTimeSeconds": "ReceiveMessageWaitTimeSeconds",
+        "MaximumMessageSize": "MaximumMessageSize",
+    }
+    for prop, attribute in simple.items():
+        if prop in props:
+            attributes[attribute] = str(stack.resolve(props[prop]))
+    if "RedrivePolicy" in props:
+        attributes["RedrivePolicy"] = json.dumps(stack.resolve(props["RedrivePolicy"]))
+    if props.get("FifoQueue"):
+        attributes["FifoQueue"] = "true"
+    return attributes
+
+
+def _create_queue(name: str, attributes: dict[str, str], report: BootstrapReport) -> str:
+    sqs = aws.client("sqs")
+    try:
+        url = str(sqs.get_queue_url(QueueName=name)["QueueUrl"])
+        if attributes:
+            sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
+        report.note(False, f"queue {name}")
+        return url
+    except ClientError as exc:
+        if "NonExistentQueue" not in str(exc) and "QueueDoesNotExist" not in str(exc):
+            raise
+    url = str(sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"])
+    report.note(True, f"queue {name}")
+    return url
+
+
+def _queue_arn(url: str) -> str:
+    return str(aws.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
+
+
+def _queues(stack: Stack, report: BootstrapReport) -> None:
+    queues = stack.of_type("AWS::SQS::Queue")
+    # Dead-letter queues first: a redrive policy must point at a queue that exists.
+    ordered = sorted(queues, key=lambda lid: "RedrivePolicy" in (queues[lid].get("Properties") or {}))
+    for logical_id in ordered:
+        props = queues[logical_id].get("Properties") or {}
+        _create_queue(stack.physical_name(logical_id), _queue_attributes(stack, props), report)
+    for logical_id, resource in stack.of_type("AWS::SQS::QueuePolicy").items():
+        props = stack.resolve(resource["Properties"])
+        for url in props["Queues"]:
+            aws.client("sqs").set_queue_attributes(
+                QueueUrl=url, Attributes={"Policy": json.dumps(props["PolicyDocument"])}
+            )
+        report.note(True, f"queue policy {logical_id}")
+
+
+def _tables(stack: Stack, report: BootstrapReport) -> None:
+    ddb = aws.client("dynamodb")
+    for logical_id, resource in stack.of_type("AWS::DynamoDB::Table").items():
+        props = stack.resolve(resource.get("Properties") or {})
+        name = stack.physical_name(logical_id)
+        try:
+            ddb.describe_table(TableName=name)
+            report.note(False, f"table {name}")
+            continue
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+        request: dict[str, Any] = {
+            "TableName": name,
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+            "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+        }
+        if "ProvisionedThroughput" in props:
+            request["ProvisionedThroughput"] = props["ProvisionedThroughput"]
+        for index_kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+            if index_kind in props:
+                request[index_kind] = props[index_kind]
+        if "StreamSpecification" in props:
+            request["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+        ddb.create_table(**request)
+        ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 50})
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl and ttl.get("Enabled"):
+            ddb.update_time_to_live(
+                TableName=name,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]},
+            )
+        report.note(True, f"table {name}")
+
+
+def _notification_filter(spec: dict[str, Any]) -> dict[str, Any]:
+    rules = ((spec.get("Filter") or {}).get("S3Key") or {}).get("Rules") or []
+    if not rules:
+        return {}
+    return {"Filter": {"Key": {"FilterRules": [{"Name": r["Name"], "Value": r["Value"]} for r in rules]}}}
+
+
+def _buckets(stack: Stack, report: BootstrapReport) -> None:
+    s3 = aws.client("s3")
+    notifications: dict[str, list[dict[str, Any]]] = {}
+    for logical_id, resource in stack.of_type("AWS::S3::Bucket").items():
+        props = resource.get("Properties") or {}
+        name = stack.physical_name(logical_id)
+        try:
+            s3.head_bucket(Bucket=name)
+            report.note(False, f"bucket {name}")
+        except ClientError:
+            s3.create_bucket(Bucket=name)
+            report.note(True, f"bucket {name}")
+        if (props.get("VersioningConfiguration") or {}).get("Status") == "Enabled":
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        configured = stack.resolve((props.get("NotificationConfiguration") or {}).get("QueueConfigurations") or [])
+        notifications[name] = [
+            {"QueueArn": spec["Queue"], "Events": [spec["Event"]], **_notification_filter(spec)}
+            for spec in configured
+        ]
+    # S3 events declared on functions: on AWS, SAM wires the bucket to the function. Locally the bucket
+    # notifies a delivery queue that the runner polls and hands to the function as an S3 event.
+    for fn in stack.functions():
+        for event in fn.events:
+            if event.type != "S3":
+                continue
+            bucket_id = event.properties["Bucket"]["Ref"]
+            url = _create_queue(
+                s3_delivery_queue(stack, fn, event),
+                {"VisibilityTimeout": str(fn.timeout * 6)},
+                report,
+            )
+            events = event.properties["Events"]
+            for event_name in events if isinstance(events, list) else [events]:
+                notifications[stack.physical_name(bucket_id)].append(
+                    {"QueueArn": _queue_arn(url), "Events": [event_name], **_notification_filter(event.properties)}
+                )
+    for bucket, queue_configs in notifications.items():
+        if queue_configs:
+            s3.put_bucket_notification_configuration(
+                Bucket=bucket, NotificationConfiguration={"QueueConfigurations": queue_configs}
+            )
+
+
+def put_admin_key(stack: Stack, key: str) -> str:
+    name = admin_key_parameter(stack)
+    aws.client("ssm").put_parameter(Name=name, Value=key, Type="SecureString", Overwrite=True)
+    return name
+
+
+def bootstrap(stack: Stack, admin_key: str | None = None) -> BootstrapReport:
+    report = BootstrapReport()
+    _queues(stack, report)
+    _tables(stack, report)
+    _buckets(stack, report)
+    if admin_key is not None:
+        report.note(True, f"ssm parameter {put_admin_key(stack, admin_key)}")
+    return report

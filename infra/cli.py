@@ -1,0 +1,321 @@
+"""`commerce-ai`: run, bootstrap, invoke and inspect the local stack; train and evaluate models."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+STATE_DIR = ROOT / ".commerce-ai"
+ADMIN_KEY_FILE = STATE_DIR / "admin-key"
+
+
+def _stack(endpoint: str) -> Any:
+    from commerce_ai import aws
+    from infra.template import Env, Stack
+
+    account = str(aws.client("sts").get_caller_identity()["Account"])
+    return Stack(env=Env(account=account, queue_endpoint=endpoint))
+
+
+def _use_endpoint(environ: dict[str, str]) -> None:
+    from commerce_ai import aws
+
+    os.environ.update(environ)
+    aws.reset_clients()
+
+
+def _admin_key() -> str:
+    key = os.environ.get("ADMIN_API_KEY") or secrets.token_urlsafe(32)
+    STATE_DIR.mkdir(exist_ok=True)
+    ADMIN_KEY_FILE.touch(mode=0o600, exist_ok=True)
+    ADMIN_KEY_FILE.write_text(key + "\n")
+    return key
+
+
+def _local_environ(port: int) -> dict[str, str]:
+    from infra.emulator import Emulator, current_endpoint
+
+    return Emulator(current_endpoint(port)).environ()
+
+
+# ---------------------------------------------------------------------------------------------- up
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from infra import emulator as emu
+    from infra.bootstrap import bootstrap
+    from infra.runner.local import LocalRunner
+
+    (STATE_DIR / "logs").mkdir(parents=True, exist_ok=True)
+    aws_env = emu.ensure(args.aws_port, log_path=STATE_DIR / "logs" / "emulator.log")
+    stop = threading.Event()
+    runner = None
+
+    def _stop(*_: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        _use_endpoint(aws_env.environ())
+        stack = _stack(aws_env.endpoint)
+        key = _admin_key()
+        report = bootstrap(stack, admin_key=key)
+        runner = LocalRunner(stack, aws_env.environ(), STATE_DIR / "logs", clock_speed=args.clock_speed)
+        runner.start(host=args.host, http_port=args.http_port)
+        if not args.no_build:
+            _build_missing(stack)
+        _print_banner(aws_env, stack, runner, report, key, args)
+        while not stop.wait(0.5):
+            pass
+        print("\nstopping...", flush=True)
+    finally:
+        if runner is not None:
+            runner.stop()
+        aws_env.stop()
+    print("stopped", flush=True)
+    return 0
+
+
+def _build_missing(stack: Any) -> None:
+    import model_build
+    from commerce_ai.artifacts.registry import ModelRegistry
+    from commerce_ai.artifacts.store import ArtifactStore
+
+    store = ArtifactStore(stack.physical_name("ArtifactBucket"))
+    registry = ModelRegistry(stack.physical_name("ModelRegistryTable"))
+    missing = model_build.missing_models(store)
+    published: list[str] = []
+    for capability, models in missing.items():
+        print(f"building {capability} models: {', '.join(models)}", flush=True)
+        module = model_build.capability(capability)
+        workdir = ROOT / "build" / "models" / capability
+        for built in module.build(workdir):
+            if built.name in models:
+                manifest = model_build.publish(store, built)
+                published.append(manifest.name)
+                print(f"  published {manifest.name}/{manifest.version}", flush=True)
+    _activate_when_registered(registry, published)
+
+
+def _activate_when_registered(registry: Any, names: list[str], timeout: float = 120.0) -> None:
+    """First versions of new models are activated once the registry has validated them."""
+    pending = set(names)
+    deadline = time.monotonic() + timeout
+    while pending and time.monotonic() < deadline:
+        for name in sorted(pending):
+            versions = registry.versions(name)
+            if registry.active_version(name):
+                pending.discard(name)
+            elif any(v.state == "candidate" for v in versions):
+                newest = max(v.version for v in versions if v.state == "candidate")
+                registry.activate(name, newest)
+                print(f"  activated {name}/{newest}", flush=True)
+                pending.discard(name)
+            elif any(v.state == "quarantined" for v in versions):
+                print(f"  {name}: quarantined by validation, not activated (see GET /models/{name})", flush=True)
+                pending.discard(name)
+        time.sleep(0.5)
+    for name in pending:
+        print(f"  {name}: not validated within {timeout:.0f}s; check .commerce-ai/logs", flush=True)
+
+
+def _print_banner(aws_env: Any, stack: Any, runner: Any, report: Any, key: str, args: argparse.Namespace) -> None:
+    where = "started here (moto)" if aws_env.started_here else "already running"
+    print(f"local AWS   {aws_env.endpoint}  [{where}]")
+    print(f"bootstrap   {len(report.created)} created, {len(report.existing)} already there")
+    print(f"admin key   {key}  (also in {ADMIN_KEY_FILE.relative_to(ROOT)}; header x-api-key)")
+    print(f"logs        {(STATE_DIR / 'logs').relative_to(ROOT)}/<Function>.log")
+    print("functions:")
+    for trigger in runner.triggers:
+        print(f"  {trigger.function:<28} {trigger.kind:<9} {trigger.description}")
+    print(f"commerce-ai is up on http://{args.host}:{args.http_port} — Ctrl-C stops everything", flush=True)
+
+
+# ----------------------------------------------------------------------------------- other commands
+
+
+def cmd_bootstrap(args: argparse.Namespace) -> int:
+    from infra.bootstrap import bootstrap
+
+    environ = _local_environ(args.aws_port)
+    _use_endpoint(environ)
+    report = bootstrap(_stack(environ["AWS_ENDPOINT_URL"]), admin_key=_admin_key())
+    for line in report.created:
+        print(f"created   {line}")
+    for line in report.existing:
+        print(f"existing  {line}")
+    return 0
+
+
+def _invoke_once(args: argparse.Namespace, event: dict[str, Any]) -> int:
+    from infra.runner.invoker import FunctionWorker, InvocationError, worker_spec
+
+    environ = _local_environ(args.aws_port)
+    _use_endpoint(environ)
+    stack = _stack(environ["AWS_ENDPOINT_URL"])
+    fn = stack.function(args.function)
+    worker = FunctionWorker(worker_spec(fn, stack.layer_dirs(fn), environ, None))
+    try:
+        result = worker.invoke(event)
+    except InvocationError as exc:
+        print(json.dumps({"errorType": exc.error_type, "errorMessage": str(exc)}), file=sys.stderr)
+        return 1
+    finally:
+        worker.stop()
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def cmd_invoke(args: argparse.Namespace) -> int:
+    event = json.loads(Path(args.event).read_text())
+    return _invoke_once(args, event)
+
+
+def cmd_schedule_fire(args: argparse.Namespace) -> int:
+    from infra.runner.scheduler import scheduled_event
+
+    return _invoke_once(args, scheduled_event(f"arn:aws:events:us-east-1:123456789012:rule/{args.function}"))
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import model_build
+
+    module = model_build.capability(args.capability)
+    workdir = Path(args.out) if args.out else ROOT / "build" / "models" / args.capability
+    built = module.build(workdir)
+    for item in built:
+        print(f"built {item.name} in {item.directory} metrics={item.metrics}")
+    if args.publish:
+        from commerce_ai.artifacts.store import ArtifactStore
+
+        environ = _local_environ(args.aws_port)
+        _use_endpoint(environ)
+        store = ArtifactStore(_stack(environ["AWS_ENDPOINT_URL"]).physical_name("ArtifactBucket"))
+        for item in built:
+            manifest = model_build.publish(store, item)
+            print(f"published {manifest.name}/{manifest.version}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    import model_build
+
+    names = [args.capability] if args.capability else sorted(model_build.CAPABILITIES)
+    if not names:
+        print("no capability has an evaluation yet")
+        return 0
+    for name in names:
+        module = model_build.capability(name)
+        if not hasattr(module, "evaluate"):
+            print(f"{name}: no evaluation defined")
+            continue
+        print(f"{name}: report written to {module.evaluate(ROOT / 'reports')}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from commerce_ai import aws, health
+    from commerce_ai.registry import service
+    from commerce_ai.artifacts.registry import ModelRegistry
+
+    try:
+        environ = _local_environ(args.aws_port)
+    except RuntimeError as exc:
+        print(f"local AWS: {exc}")
+        return 1
+    _use_endpoint(environ)
+    stack = _stack(environ["AWS_ENDPOINT_URL"])
+    print(f"local AWS   {environ['AWS_ENDPOINT_URL']}  (account {stack.env.account})")
+    sqs = aws.client("sqs")
+    for logical_id in stack.of_type("AWS::SQS::Queue"):
+        name = stack.physical_name(logical_id)
+        try:
+            url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+            attrs = sqs.get_queue_attributes(
+                QueueUrl=url,
+                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            )["Attributes"]
+            print(f"queue       {logical_id:<24} visible={attrs['ApproximateNumberOfMessages']} "
+                  f"in-flight={attrs['ApproximateNumberOfMessagesNotVisible']}")
+        except Exception:
+            print(f"queue       {logical_id:<24} missing (run `commerce-ai bootstrap`)")
+    try:
+        for model in service.list_models(ModelRegistry(stack.physical_name("ModelRegistryTable"))):
+            print(f"model       {model['name']:<24} active={model['active_version']} versions={model['versions']}")
+        for fn in health.read_all(stack.physical_name("HealthTable")):
+            print(f"function    {fn['function']:<40} {fn['status']} invocations={fn['invocations']} errors={fn['errors']}")
+    except Exception as exc:
+        print(f"registry: unavailable ({type(exc).__name__}); run `commerce-ai bootstrap`")
+    http = f"http://127.0.0.1:{args.http_port}/health"
+    from infra.emulator import answers
+
+    print(f"http        {http} {'answers' if answers(http) else 'not answering'}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="commerce-ai", description=__doc__)
+    top.add_argument("--aws-port", type=int, default=int(os.environ.get("COMMERCE_AI_AWS_PORT", 4566)),
+                     help="port of the local AWS endpoint (ignored when AWS_ENDPOINT_URL is set)")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="start local AWS, bootstrap, build missing models and serve every function")
+    up.add_argument("--host", default="127.0.0.1")
+    up.add_argument("--http-port", type=int, default=int(os.environ.get("COMMERCE_AI_HTTP_PORT", 3000)))
+    up.add_argument("--clock-speed", type=float, default=1.0,
+                    help="run schedules this many times faster (e.g. 60: rate(1 hour) fires every minute)")
+    up.add_argument("--no-build", action="store_true", help="do not build missing model artifacts")
+    up.set_defaults(run=cmd_up)
+
+    sub.add_parser("bootstrap", help="create the template's resources in the running local AWS").set_defaults(
+        run=cmd_bootstrap
+    )
+
+    invoke = sub.add_parser("invoke", help="invoke one function once with an event file")
+    invoke.add_argument("function", help="logical id from template.yaml, e.g. RegistryApiFunction")
+    invoke.add_argument("--event", required=True, help="path to an event JSON, e.g. events/registry/...")
+    invoke.set_defaults(run=cmd_invoke)
+
+    train = sub.add_parser("train", help="train a capability's models")
+    train.add_argument("capability")
+    train.add_argument("--out", help="output directory (default build/models/<capability>)")
+    train.add_argument("--publish", action="store_true", help="upload to the local artifact bucket")
+    train.set_defaults(run=cmd_train)
+
+    evaluate = sub.add_parser("eval", help="write evaluation reports under reports/")
+    evaluate.add_argument("capability", nargs="?")
+    evaluate.set_defaults(run=cmd_eval)
+
+    schedule = sub.add_parser("schedule", help="scheduled functions")
+    schedule_sub = schedule.add_subparsers(dest="schedule_command", required=True)
+    fire = schedule_sub.add_parser("fire", help="fire a scheduled function now")
+    fire.add_argument("function")
+    fire.set_defaults(run=cmd_schedule_fire)
+
+    status = sub.add_parser("status", help="what is running: endpoint, queues, models, function health")
+    status.add_argument("--http-port", type=int, default=int(os.environ.get("COMMERCE_AI_HTTP_PORT", 3000)))
+    status.set_defaults(run=cmd_status)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except RuntimeError as exc:
+        print(f"commerce-ai: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""An API Gateway (REST, Lambda proxy) stand-in: routes from the template's `Api` events.
+
+Each request becomes a real proxy event (`resource`, `pathParameters`, `requestContext.resourcePath`
+and so on), which is what Chalice and Powertools route on. Responses are the function's proxy result.
+Unmatched routes get a JSON 404/405, oversize bodies a 413, and a failed invocation a 502, as API
+Gateway answers `{"message": "Internal server error"}`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from infra.runner.invoker import InvocationError
+
+API_GATEWAY_MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
+Invoke = Callable[[str, dict[str, Any]], Any]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # resource path as declared, e.g. /models/{name}
+    function: str
+    pattern: re.Pattern[str]
+    literal_segments: int
+
+    @classmethod
+    def make(cls, method: str, path: str, function: str) -> Route:
+        regex = ""
+        for segment in path.strip("/").split("/") if path != "/" else []:
+            greedy = re.fullmatch(r"\{(\w+)\+\}", segment)
+            param = re.fullmatch(r"\{(\w+)\}", segment)
+            if greedy:
+                regex += f"/(?P<{greedy.group(1)}>.+)"
+            elif param:
+                regex += f"/(?P<{param.group(1)}>[^/]+)"
+            else:
+                regex += "/" + re.escape(segment)
+        literal = sum(1 for s in path.split("/") if s and not s.startswith("{"))
+        return cls(method.upper(), path, function, re.compile(f"^{regex or '/'}$"), literal)
+
+
+def _json(status: int, body: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+    return status, {"Content-Type": "application/json"}, json.dumps(body).encode()
+
+
+class Gateway:
+    def __init__(self, routes: list[Route], invoke: Invoke, stage: str = "Prod") -> None:
+        # Most specific first: API Gateway prefers literal path segments over parameters.
+        self.routes = sorted(routes, key=lambda r: (-r.literal_segments, r.path))
+        self.invoke = invoke
+        self.stage = stage
+
+    def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str], bool]:
+        """(route, path parameters, whether the path exists for some other method)."""
+        path_known = False
+        for route in self.routes:
+            found = route.pattern.match(path)
+            if not found:
+                continue
+            if route.method in (method, "ANY"):
+                return route, found.groupdict(), True
+            path_known = True
+        return None, {}, path_known
+
+    def handle(
+        self, method: str, raw_path: str, headers: dict[str, str], body: bytes, source_ip: str
+    ) -> tuple[int, dict[str, str], bytes]:
+        split = urlsplit(raw_path)
+        path = split.path or "/"
+        route, params, path_known = self.match(method, path)
+        if route is None:
+            if path_known:
+                return _json(405, {"Code": "MethodNotAllowedError", "Message": f"{method} is not allowed on {path}"})
+            return _json(404, {"Code": "NotFoundError", "Message": f"no route for {method} {path}"})
+        if len(body) > API_GATEWAY_MAX_BODY:
+            return _json(413, {"Code": "PayloadTooLargeError", "Message": "request body exceeds 10 MB"})
+        event = self.proxy_event(route, method, path, split.query, headers, body, params, source_ip)
+        try:
+            result = self.invoke(route.function, event)
+        except InvocationError:
+            return _json(502, {"message": "Internal server error"})
+        return self.proxy_response(result)
+
+    def proxy_event(
+        self,
+        route: Route,
+        method: str,
+        path: str,
+        query: str,
+        headers: dict[str, str],
+        body: bytes,
+        params: dict[str, str],
+        source_ip: str,
+    ) -> dict[str, Any]:
+        multi_query = parse_qs(query, keep_blank_values=True)
+        text: str | None
+        encoded = False
+        if not body:
+            text = None
+        else:
+            try:
+                text = body.decode("utf-8")
+            except UnicodeDecodeError:
+                text, encoded = base64.b64encode(body).decode(), True
+        request_id = str(uuid.uuid4())
+        return {
+            "resource": route.path,
+            "path": path,
+            "httpMethod": method,
+            "headers": headers or None,
+            "multiValueHeaders": {k: [v] for k, v in headers.items()} or None,
+            "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
+            "multiValueQueryStringParameters": multi_query or None,
+            "pathParameters": params or None,
+            "stageVariables": None,
+            "requestContext": {
+                "resourcePath": route.path,
+                "httpMethod": method,
+                "path": f"/{self.stage}{path}",
+                "stage": self.stage,
+                "requestId": request_id,
+                "requestTimeEpoch": int(time.time() * 1000),
+                "protocol": "HTTP/1.1",
+                "accountId": "123456789012",
+                "apiId": "local",
+                "identity": {"sourceIp": source_ip, "userAgent": headers.get("User-Agent")},
+            },
+            "body": text,
+            "isBase64Encoded": encoded,
+        }
+
+    @staticmethod
+    def proxy_response(result: Any) -> tuple[int, dict[str, str], bytes]:
+        if not isinstance(result, dict) or "statusCode" not in result:
+            return _json(502, {"message": "Internal server error"})
+        headers = {k: str(v) for k, v in (result.get("headers") or {}).items()}
+        for key, values in (result.get("multiValueHeaders") or {}).items():
+            headers[key] = ", ".join(str(v) for v in values)
+        body = result.get("body") or ""
+        payload = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
+        return int(result["statusCode"]), headers, payload
+
+
+def serve(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _dispatch(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > API_GATEWAY_MAX_BODY:
+                status, headers, payload = _json(
+                    413, {"Code": "PayloadTooLargeError", "Message": "request body exceeds 10 MB"}
+                )
+                self.close_connection = True
+            else:
+                body = self.rfile.read(length) if length else b""
+                status, headers, payload = gateway.handle(
+                    self.command, self.path, dict(self.headers.items()), body, self.client_address[0]
+                )
+            self.send_response(status)
+            for key, value in headers.items():
+                if key.lower() not in {"content-length", "connection", "transfer-encoding"}:
+                    self.send_header(key, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _dispatch
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+            return  # access logs would carry client IPs; the functions log what matters
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="http-gateway", daemon=True).start()
+    return server

@@ -1,0 +1,130 @@
+"""Wire a template's functions to their triggers: HTTP routes, queue pollers, schedules, S3 deliveries."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from commerce_ai import aws
+from infra.bootstrap import s3_delivery_queue
+from infra.runner.http_gateway import Gateway, Route, serve
+from infra.runner.invoker import FunctionWorker, worker_spec
+from infra.runner.scheduler import rate_seconds, run_schedule, scheduled_event
+from infra.runner.sqs_poller import QueueSource, run_forever, s3_event_from_messages
+from infra.template import Function, Stack
+
+Invoke = Callable[[str, dict[str, Any]], Any]
+
+
+@dataclass
+class Trigger:
+    function: str
+    kind: str
+    description: str
+
+
+@dataclass
+class LocalRunner:
+    stack: Stack
+    base_env: dict[str, str]
+    log_dir: Path | None = None
+    clock_speed: float = 1.0
+    workers: dict[str, FunctionWorker] = field(default_factory=dict)
+    triggers: list[Trigger] = field(default_factory=list)
+    queue_sources: list[QueueSource] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _server: ThreadingHTTPServer | None = None
+
+    def __post_init__(self) -> None:
+        if self.log_dir:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+        for fn in self.stack.functions():
+            spec = worker_spec(fn, self.stack.layer_dirs(fn), self.base_env, self.log_dir)
+            self.workers[fn.logical_id] = FunctionWorker(spec)
+
+    def invoke(self, function: str, event: dict[str, Any]) -> Any:
+        return self.workers[function].invoke(event)
+
+    def fire_schedule(self, function: str) -> None:
+        fn = self.stack.function(function)
+        self.invoke(fn.logical_id, scheduled_event(_rule_arn(self.stack, fn), self.stack.env.region, self.stack.env.account))
+
+    # -- wiring ------------------------------------------------------------------------------------
+
+    def routes(self) -> list[Route]:
+        return [
+            Route.make(str(e.properties["Method"]), str(e.properties["Path"]), fn.logical_id)
+            for fn in self.stack.functions()
+            for e in fn.events
+            if e.type == "Api"
+        ]
+
+    def _queue_source(self, fn: Function, props: dict[str, Any]) -> QueueSource:
+        arn = str(self.stack.resolve(props["Queue"]))
+        logical_queue = self.stack.logical_id_for_arn(arn)
+        return QueueSource(
+            function=fn.logical_id,
+            queue_url=str(aws.client("sqs").get_queue_url(QueueName=self.stack.physical_name(logical_queue))["QueueUrl"]),
+            queue_arn=arn,
+            batch_size=int(props.get("BatchSize", 10)),
+            window_seconds=float(props.get("MaximumBatchingWindowInSeconds", 0)),
+            report_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
+            region=self.stack.env.region,
+        )
+
+    def start(self, host: str = "127.0.0.1", http_port: int | None = 3000) -> None:
+        routes = self.routes()
+        if routes and http_port is not None:
+            self._server = serve(Gateway(routes, self.invoke), host, http_port)
+            for route in routes:
+                self.triggers.append(Trigger(route.function, "Api", f"{route.method} http://{host}:{http_port}{route.path}"))
+        for fn in self.stack.functions():
+            for event in fn.events:
+                if event.type == "SQS":
+                    source = self._queue_source(fn, event.properties)
+                    self._spawn(run_forever, source, self.invoke, self._stop)
+                    self.queue_sources.append(source)
+                    self.triggers.append(Trigger(fn.logical_id, "SQS", f"{source.queue_url} (batch {source.batch_size})"))
+                elif event.type == "Schedule":
+                    expression = str(event.properties["Schedule"])
+                    interval = rate_seconds(expression) / self.clock_speed
+                    self._spawn(run_schedule, fn.logical_id, interval, self.fire_schedule, self._stop)
+                    speed = f", clock x{self.clock_speed:g}" if self.clock_speed != 1 else ""
+                    self.triggers.append(Trigger(fn.logical_id, "Schedule", f"{expression}{speed}"))
+                elif event.type == "S3":
+                    queue = s3_delivery_queue(self.stack, fn, event)
+                    url = str(aws.client("sqs").get_queue_url(QueueName=queue)["QueueUrl"])
+                    source = QueueSource(
+                        function=fn.logical_id, queue_url=url, queue_arn=queue, batch_size=1,
+                        transform=s3_event_from_messages, region=self.stack.env.region,
+                    )
+                    self._spawn(run_forever, source, self.invoke, self._stop)
+                    self.queue_sources.append(source)
+                    bucket = self.stack.physical_name(event.properties["Bucket"]["Ref"])
+                    self.triggers.append(Trigger(fn.logical_id, "S3", f"s3://{bucket} {event.properties['Events']}"))
+                elif event.type != "Api":
+                    raise ValueError(f"{fn.logical_id}: event type {event.type} is not supported locally")
+
+    def _spawn(self, target: Callable[..., None], *args: Any) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True, name=f"{target.__name__}:{args[0]}")
+        thread.start()
+        self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        for worker in self.workers.values():
+            worker.stop()
+
+
+def _rule_arn(stack: Stack, fn: Function) -> str:
+    return f"arn:aws:events:{stack.env.region}:{stack.env.account}:rule/{fn.physical_name}-schedule"

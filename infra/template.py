@@ -1,0 +1,289 @@
+"""Read `template.yaml` (SAM) and resolve it for a local stack.
+
+The template is the single source of truth: bootstrap creates its resources and the runner serves its
+functions from what is parsed here. Local physical names are deterministic (`<stack>-<LogicalId>`),
+standing in for the names CloudFormation would generate.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE_PATH = ROOT / "template.yaml"
+SUPPORTED_RESOURCES = {
+    "AWS::Serverless::Function",
+    "AWS::Serverless::LayerVersion",
+    "AWS::S3::Bucket",
+    "AWS::DynamoDB::Table",
+    "AWS::SQS::Queue",
+    "AWS::SQS::QueuePolicy",
+}
+
+
+class TemplateError(ValueError):
+    pass
+
+
+class _CfnLoader(yaml.SafeLoader):
+    pass
+
+
+def _intrinsic(loader: _CfnLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = str(value).split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _intrinsic)
+
+
+def load_raw(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
+    with path.open() as handle:
+        data = yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    if not isinstance(data, dict) or "Resources" not in data:
+        raise TemplateError(f"{path} has no Resources")
+    return data
+
+
+@dataclass(frozen=True)
+class Env:
+    """The account the local stack pretends to be."""
+
+    stack: str = "commerce-ai"
+    region: str = "us-east-1"
+    account: str = "123456789012"
+    partition: str = "aws"
+    queue_endpoint: str = "http://127.0.0.1:4566"
+
+
+@dataclass
+class FunctionEvent:
+    name: str
+    type: str
+    properties: dict[str, Any]
+
+
+@dataclass
+class Function:
+    logical_id: str
+    physical_name: str
+    code_uri: Path
+    handler: str
+    runtime: str
+    timeout: int
+    memory: int
+    layers: list[str]
+    environment: dict[str, str]
+    events: list[FunctionEvent] = field(default_factory=list)
+
+    @property
+    def module(self) -> str:
+        return self.handler.rsplit(".", 1)[0]
+
+    @property
+    def attribute(self) -> str:
+        return self.handler.rsplit(".", 1)[1]
+
+
+def _merge_globals(globals_: dict[str, Any], props: dict[str, Any]) -> dict[str, Any]:
+    """SAM's Globals semantics: maps merge (function wins), lists concatenate, scalars are overridden."""
+    merged = dict(globals_)
+    for key, value in props.items():
+        base = merged.get(key)
+        if isinstance(base, dict) and isinstance(value, dict):
+            merged[key] = _merge_globals(base, value)
+        elif isinstance(base, list) and isinstance(value, list):
+            merged[key] = base + value
+        else:
+            merged[key] = value
+    return merged
+
+
+class Stack:
+    """A template resolved against a local environment."""
+
+    def __init__(
+        self, path: Path = TEMPLATE_PATH, env: Env | None = None, parameters: dict[str, str] | None = None
+    ) -> None:
+        self.path = path
+        self.root = path.parent
+        self.env = env or Env()
+        self.raw = load_raw(path)
+        self.resources: dict[str, dict[str, Any]] = self.raw["Resources"]
+        for logical_id, resource in self.resources.items():
+            if resource.get("Type") not in SUPPORTED_RESOURCES:
+                raise TemplateError(f"{logical_id}: resource type {resource.get('Type')} is not supported locally")
+        self.parameters = {
+            name: str((parameters or {}).get(name, spec.get("Default", "")))
+            for name, spec in (self.raw.get("Parameters") or {}).items()
+        }
+
+    # -- names ---------------------------------------------------------------------------------
+
+    def physical_name(self, logical_id: str) -> str:
+        resource = self.resources[logical_id]
+        props = resource.get("Properties") or {}
+        kind = resource["Type"]
+        if kind == "AWS::S3::Bucket" and "BucketName" in props:
+            return str(self.resolve(props["BucketName"]))
+        if kind == "AWS::DynamoDB::Table" and "TableName" in props:
+            return str(self.resolve(props["TableName"]))
+        if kind == "AWS::SQS::Queue" and "QueueName" in props:
+            return str(self.resolve(props["QueueName"]))
+        name = f"{self.env.stack}-{logical_id}"
+        return name.lower() if kind == "AWS::S3::Bucket" else name
+
+    def queue_url(self, logical_id: str) -> str:
+        return f"{self.env.queue_endpoint}/{self.env.account}/{self.physical_name(logical_id)}"
+
+    def arn(self, logical_id: str) -> str:
+        kind = self.resources[logical_id]["Type"]
+        name = self.physical_name(logical_id)
+        e = self.env
+        if kind == "AWS::S3::Bucket":
+            return f"arn:{e.partition}:s3:::{name}"
+        if kind == "AWS::SQS::Queue":
+            return f"arn:{e.partition}:sqs:{e.region}:{e.account}:{name}"
+        if kind == "AWS::DynamoDB::Table":
+            return f"arn:{e.partition}:dynamodb:{e.region}:{e.account}:table/{name}"
+        if kind == "AWS::Serverless::Function":
+            return f"arn:{e.partition}:lambda:{e.region}:{e.account}:function:{name}"
+        raise TemplateError(f"no ARN for {logical_id} ({kind})")
+
+    def logical_id_for_arn(self, arn: str) -> str:
+        for logical_id in self.resources:
+            try:
+                if self.arn(logical_id) == arn:
+                    return logical_id
+            except TemplateError:
+                continue
+        raise TemplateError(f"no resource has ARN {arn}")
+
+    # -- intrinsics ----------------------------------------------------------------------------
+
+    def _pseudo(self, name: str) -> str | None:
+        return {
+            "AWS::StackName": self.env.stack,
+            "AWS::Region": self.env.region,
+            "AWS::AccountId": self.env.account,
+            "AWS::Partition": self.env.partition,
+            "AWS::URLSuffix": "amazonaws.com",
+        }.get(name)
+
+    def _ref(self, name: str) -> str:
+        pseudo = self._pseudo(name)
+        if pseudo is not None:
+            return pseudo
+        if name in self.parameters:
+            return self.parameters[name]
+        if name in self.resources:
+            kind = self.resources[name]["Type"]
+            if kind == "AWS::SQS::Queue":
+                return self.queue_url(name)
+            if kind == "AWS::Serverless::LayerVersion":
+                return name
+            return self.physical_name(name)
+        raise TemplateError(f"!Ref {name}: no such parameter or resource")
+
+    def _get_att(self, logical_id: str, attribute: str) -> str:
+        if logical_id not in self.resources:
+            raise TemplateError(f"!GetAtt {logical_id}.{attribute}: no such resource")
+        if attribute == "Arn":
+            return self.arn(logical_id)
+        if attribute == "QueueName":
+            return self.physical_name(logical_id)
+        if attribute == "QueueUrl":
+            return self.queue_url(logical_id)
+        raise TemplateError(f"!GetAtt {logical_id}.{attribute} is not supported locally")
+
+    def _sub(self, text: str, variables: dict[str, Any]) -> str:
+        def replace(match: re.Match[str]) -> str:
+            token = match.group(1)
+            if token in variables:
+                return str(self.resolve(variables[token]))
+            if "." in token:
+                logical_id, attribute = token.split(".", 1)
+                return self._get_att(logical_id, attribute)
+            return self._ref(token)
+
+        return re.sub(r"\$\{([^}!]+)\}", replace, text)
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            (key, arg), = value.items()
+            if key == "Ref":
+                return self._ref(arg)
+            if key == "Fn::GetAtt":
+                parts = arg if isinstance(arg, list) else str(arg).split(".", 1)
+                return self._get_att(parts[0], parts[1])
+            if key == "Fn::Sub":
+                if isinstance(arg, list):
+                    return self._sub(arg[0], arg[1])
+                return self._sub(arg, {})
+            if key == "Fn::Join":
+                return str(arg[0]).join(str(self.resolve(v)) for v in arg[1])
+            if key.startswith("Fn::"):
+                raise TemplateError(f"intrinsic {key} is not supported locally")
+        return {k: self.resolve(v) for k, v in value.items()}
+
+    # -- views ---------------------------------------------------------------------------------
+
+    def of_type(self, kind: str) -> dict[str, dict[str, Any]]:
+        return {k: v for k, v in self.resources.items() if v.get("Type") == kind}
+
+    def functions(self) -> list[Function]:
+        globals_ = ((self.raw.get("Globals") or {}).get("Function")) or {}
+        result = []
+        for logical_id, resource in self.of_type("AWS::Serverless::Function").items():
+            props = _merge_globals(globals_, resource.get("Properties") or {})
+            variables = (props.get("Environment") or {}).get("Variables") or {}
+            result.append(
+                Function(
+                    logical_id=logical_id,
+                    physical_name=f"{self.env.stack}-{logical_id}",
+                    code_uri=(self.root / str(props["CodeUri"])).resolve(),
+                    handler=str(props["Handler"]),
+                    runtime=str(props.get("Runtime", "")),
+                    timeout=int(props.get("Timeout", 3)),
+                    memory=int(props.get("MemorySize", 128)),
+                    layers=[str(self.resolve(layer)) for layer in props.get("Layers", [])],
+                    environment={k: str(self.resolve(v)) for k, v in variables.items()},
+                    events=[
+                        FunctionEvent(name, str(spec["Type"]), spec.get("Properties") or {})
+                        for name, spec in (props.get("Events") or {}).items()
+                    ],
+                )
+            )
+        return result
+
+    def function(self, name: str) -> Function:
+        """A function by logical id or local physical name."""
+        for fn in self.functions():
+            if name in (fn.logical_id, fn.physical_name):
+                return fn
+        known = ", ".join(f.logical_id for f in self.functions())
+        raise TemplateError(f"no function {name!r} in {self.path.name} (known: {known})")
+
+    def layer_dirs(self, fn: Function) -> list[Path]:
+        dirs = []
+        for layer in fn.layers:
+            props = self.resources[layer].get("Properties") or {}
+            dirs.append((self.root / str(props["ContentUri"])).resolve())
+        return dirs

@@ -1,0 +1,162 @@
+"""Registry domain logic, free of handlers: what the registry functions do, testable without AWS."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import unquote_plus
+
+from commerce_ai.artifacts.frameworks import SchemaMismatch, open_artifact
+from commerce_ai.artifacts.manifest import Manifest, parse_manifest_key
+from commerce_ai.artifacts.registry import ModelRegistry
+from commerce_ai.artifacts.store import ArtifactError, ArtifactStore
+from commerce_ai.errors import InvalidInput, NotFound
+
+Outcome = Literal["registered", "unchanged", "quarantined", "ignored"]
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    name: str
+    version: str
+    outcome: Outcome
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ObjectCreated:
+    bucket: str
+    key: str
+
+
+def manifest_digest(manifest: Manifest) -> str:
+    return hashlib.sha256(manifest.model_dump_json().encode()).hexdigest()
+
+
+def validate_version(
+    store: ArtifactStore, registry: ModelRegistry, name: str, version: str, scratch: Path | None = None
+) -> ValidationResult:
+    """Check a version end to end and record the verdict: candidate if it is sound, else quarantined.
+
+    Sound means: the manifest parses, every file matches its sha256, and the model opens with inputs
+    and outputs exactly as the manifest declares. Transient AWS errors propagate so the event is retried.
+    """
+    try:
+        manifest = store.read_manifest(name, version)
+    except ArtifactError as exc:
+        registry.quarantine(name, version, "-", str(exc))
+        return ValidationResult(name, version, "quarantined", str(exc))
+    digest = manifest_digest(manifest)
+    work = Path(tempfile.mkdtemp(prefix="validate-", dir=scratch))
+    try:
+        directory = store.download(manifest, work)
+        open_artifact(manifest, directory)
+    except (ArtifactError, SchemaMismatch, OSError, ValueError, RuntimeError) as exc:
+        reason = str(exc)[:1000]
+        registry.quarantine(name, version, digest, reason)
+        return ValidationResult(name, version, "quarantined", reason)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    created = registry.register_candidate(name, version, digest, manifest.summary())
+    return ValidationResult(name, version, "registered" if created else "unchanged")
+
+
+def parse_s3_notification(body: str) -> list[ObjectCreated]:
+    """The objects an S3 event notification (as delivered to SQS) announces.
+
+    S3's `s3:TestEvent`, sent when a notification is configured, announces nothing. Anything that is
+    not an S3 notification is invalid input: the record fails and, after retries, reaches the DLQ.
+    """
+    try:
+        payload = json.loads(body)
+    except ValueError as exc:
+        raise InvalidInput(f"message body is not JSON: {exc}") from exc
+    if not isinstance(payload, dict):
+        raise InvalidInput("message body is not an S3 event notification object")
+    if payload.get("Event") == "s3:TestEvent":
+        return []
+    records = payload.get("Records")
+    if not isinstance(records, list) or not records:
+        raise InvalidInput("message is not an S3 event notification: no Records")
+    found = []
+    for record in records:
+        try:
+            if not str(record["eventName"]).startswith("ObjectCreated:"):
+                continue
+            found.append(
+                ObjectCreated(
+                    bucket=record["s3"]["bucket"]["name"],
+                    key=unquote_plus(record["s3"]["object"]["key"]),
+                )
+            )
+        except (KeyError, TypeError) as exc:
+            raise InvalidInput(f"S3 record is missing {exc}") from exc
+    return found
+
+
+def handle_object_created(
+    store: ArtifactStore, registry: ModelRegistry, created: ObjectCreated
+) -> ValidationResult | None:
+    parsed = parse_manifest_key(created.key)
+    if parsed is None or created.bucket != store.bucket:
+        return None
+    return validate_version(store, registry, *parsed)
+
+
+def reconcile(store: ArtifactStore, registry: ModelRegistry) -> list[ValidationResult]:
+    """Validate every manifest in the bucket that the registry has never seen (a missed event)."""
+    known: dict[str, set[str]] = {}
+    results = []
+    for name, version in store.manifest_keys():
+        if name not in known:
+            known[name] = {v.version for v in registry.versions(name)}
+        if version not in known[name]:
+            results.append(validate_version(store, registry, name, version))
+    return results
+
+
+def list_models(registry: ModelRegistry) -> list[dict[str, Any]]:
+    models = []
+    for name in registry.models():
+        pointer = registry.pointer(name)
+        versions = registry.versions(name)
+        active = next((v for v in versions if pointer and v.version == pointer.active_version), None)
+        models.append(
+            {
+                "name": name,
+                "active_version": pointer.active_version if pointer else None,
+                "metrics": active.summary.get("metrics", {}) if active else {},
+                "versions": len(versions),
+                "candidates": sum(1 for v in versions if v.state == "candidate" and v is not active),
+                "quarantined": sum(1 for v in versions if v.state == "quarantined"),
+            }
+        )
+    return models
+
+
+def describe_model(registry: ModelRegistry, store: ArtifactStore, name: str) -> dict[str, Any]:
+    """A model's versions, newest first, with the active version's input/output schema from S3."""
+    versions = registry.versions(name)
+    if not versions:
+        raise NotFound(f"model {name!r} is not registered")
+    pointer = registry.pointer(name)
+    active = pointer.active_version if pointer else None
+    schema = None
+    if active:
+        manifest = store.read_manifest(name, active)
+        schema = {
+            "input": manifest.input_schema.model_dump(),
+            "output": [t.model_dump() for t in manifest.output_schema],
+        }
+    return {
+        "name": name,
+        "active_version": active,
+        "rollback_to": pointer.history[-1] if pointer and pointer.history else None,
+        "active_schema": schema,
+        "versions": [v.as_json(active) for v in sorted(versions, key=lambda v: v.version, reverse=True)],
+    }

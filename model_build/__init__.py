@@ -1,0 +1,105 @@
+"""Offline training pipelines. Each capability is a sub-package `model_build/<capability>/` that exposes:
+
+- `MODELS`: the model names it produces;
+- `build(workdir: Path) -> list[Built]`: train, export (ONNX, booster, faiss...) and describe each model;
+- `evaluate(report_dir: Path) -> Path` (optional): write `reports/<capability>.md`.
+
+Register it in `CAPABILITIES` below. Publishing, manifests and the registry are shared: see `publish`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from commerce_ai.artifacts.manifest import (
+    InputSchema,
+    Manifest,
+    TensorSpec,
+    TrainingData,
+    describe_files,
+    new_version,
+)
+from commerce_ai.artifacts.store import ArtifactStore
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# capability name -> module. Capabilities add themselves here as they land.
+CAPABILITIES: dict[str, str] = {}
+
+
+@dataclass(frozen=True)
+class Built:
+    """One trained model, exported into `directory`, ready to be described by a manifest."""
+
+    name: str
+    directory: Path
+    framework: str
+    entrypoint: str
+    inputs: list[TensorSpec]
+    outputs: list[TensorSpec]
+    feature_names: list[str]
+    training_data: TrainingData
+    metrics: dict[str, float]
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True, timeout=10
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT, capture_output=True, text=True, check=True, timeout=10,
+        ).stdout.strip()
+        return out.stdout.strip() + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def manifest_for(built: Built, version: str | None = None) -> Manifest:
+    commit = git_commit()
+    now = datetime.now(UTC)
+    return Manifest(
+        name=built.name,
+        version=version or new_version(now, commit),
+        created_at=now,
+        git_commit=commit,
+        framework=built.framework,  # type: ignore[arg-type]
+        entrypoint=built.entrypoint,
+        input_schema=InputSchema(tensors=built.inputs, feature_names=built.feature_names),
+        output_schema=built.outputs,
+        training_data=built.training_data,
+        metrics=built.metrics,
+        files=describe_files(built.directory),
+    )
+
+
+def publish(store: ArtifactStore, built: Built, version: str | None = None) -> Manifest:
+    manifest = manifest_for(built, version)
+    store.publish(manifest, built.directory)
+    return manifest
+
+
+def capability(name: str) -> ModuleType:
+    if name not in CAPABILITIES:
+        known = ", ".join(sorted(CAPABILITIES)) or "none yet"
+        raise SystemExit(f"unknown capability {name!r} (known: {known})")
+    return importlib.import_module(CAPABILITIES[name])
+
+
+def missing_models(store: ArtifactStore) -> dict[str, list[str]]:
+    """Per capability, the models that have no version at all in the artifact bucket."""
+    present = {name for name, _ in store.manifest_keys()}
+    missing: dict[str, list[str]] = {}
+    for name in CAPABILITIES:
+        models: list[Any] = list(getattr(capability(name), "MODELS", []))
+        absent = [m for m in models if m not in present]
+        if absent:
+            missing[name] = absent
+    return missing
