@@ -73,7 +73,9 @@ def _create_queue(name: str, attributes: dict[str, str], report: BootstrapReport
 
 
 def _queue_arn(url: str) -> str:
-    return str(aws.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
+    return str(
+        aws.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    )
 
 
 def _queues(stack: Stack, report: BootstrapReport) -> None:
@@ -151,8 +153,7 @@ def _buckets(stack: Stack, report: BootstrapReport) -> None:
             s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
         configured = stack.resolve((props.get("NotificationConfiguration") or {}).get("QueueConfigurations") or [])
         notifications[name] = [
-            {"QueueArn": spec["Queue"], "Events": [spec["Event"]], **_notification_filter(spec)}
-            for spec in configured
+            {"QueueArn": spec["Queue"], "Events": [spec["Event"]], **_notification_filter(spec)} for spec in configured
         ]
     # S3 events declared on functions: on AWS, SAM wires the bucket to the function. Locally the bucket
     # notifies a delivery queue that the runner polls and hands to the function as an S3 event.

@@ -225,8 +225,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from commerce_ai import aws, health
-    from commerce_ai.registry import service
     from commerce_ai.artifacts.registry import ModelRegistry
+    from commerce_ai.registry import service
 
     try:
         environ = _local_environ(args.aws_port)
@@ -245,15 +245,19 @@ def cmd_status(args: argparse.Namespace) -> int:
                 QueueUrl=url,
                 AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
             )["Attributes"]
-            print(f"queue       {logical_id:<24} visible={attrs['ApproximateNumberOfMessages']} "
-                  f"in-flight={attrs['ApproximateNumberOfMessagesNotVisible']}")
+            print(
+                f"queue       {logical_id:<24} visible={attrs['ApproximateNumberOfMessages']} "
+                f"in-flight={attrs['ApproximateNumberOfMessagesNotVisible']}"
+            )
         except Exception:
             print(f"queue       {logical_id:<24} missing (run `commerce-ai bootstrap`)")
     try:
         for model in service.list_models(ModelRegistry(stack.physical_name("ModelRegistryTable"))):
             print(f"model       {model['name']:<24} active={model['active_version']} versions={model['versions']}")
         for fn in health.read_all(stack.physical_name("HealthTable")):
-            print(f"function    {fn['function']:<40} {fn['status']} invocations={fn['invocations']} errors={fn['errors']}")
+            print(
+                f"function    {fn['function']:<40} {fn['status']} invocations={fn['invocations']} errors={fn['errors']}"
+            )
     except Exception as exc:
         print(f"registry: unavailable ({type(exc).__name__}); run `commerce-ai bootstrap`")
     http = f"http://127.0.0.1:{args.http_port}/health"
@@ -265,15 +269,23 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="commerce-ai", description=__doc__)
-    top.add_argument("--aws-port", type=int, default=int(os.environ.get("COMMERCE_AI_AWS_PORT", 4566)),
-                     help="port of the local AWS endpoint (ignored when AWS_ENDPOINT_URL is set)")
+    top.add_argument(
+        "--aws-port",
+        type=int,
+        default=int(os.environ.get("COMMERCE_AI_AWS_PORT", 4566)),
+        help="port of the local AWS endpoint (ignored when AWS_ENDPOINT_URL is set)",
+    )
     sub = top.add_subparsers(dest="command", required=True)
 
     up = sub.add_parser("up", help="start local AWS, bootstrap, build missing models and serve every function")
     up.add_argument("--host", default="127.0.0.1")
     up.add_argument("--http-port", type=int, default=int(os.environ.get("COMMERCE_AI_HTTP_PORT", 3000)))
-    up.add_argument("--clock-speed", type=float, default=1.0,
-                    help="run schedules this many times faster (e.g. 60: rate(1 hour) fires every minute)")
+    up.add_argument(
+        "--clock-speed",
+        type=float,
+        default=1.0,
+        help="run schedules this many times faster (e.g. 60: rate(1 hour) fires every minute)",
+    )
     up.add_argument("--no-build", action="store_true", help="do not build missing model artifacts")
     up.set_defaults(run=cmd_up)
 

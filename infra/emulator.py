@@ -57,7 +57,7 @@ class Emulator:
 def answers(endpoint: str, timeout: float = 1.0) -> bool:
     """True if an HTTP server answers at `endpoint` (any status counts: moto and LocalStack differ)."""
     try:
-        urllib.request.urlopen(endpoint.rstrip("/") + "/", timeout=timeout)  # noqa: S310 - loopback
+        urllib.request.urlopen(endpoint.rstrip("/") + "/", timeout=timeout)
         return True
     except urllib.error.HTTPError:
         return True

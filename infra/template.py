@@ -52,7 +52,7 @@ _CfnLoader.add_multi_constructor("!", _intrinsic)
 
 def load_raw(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
     with path.open() as handle:
-        data = yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+        data = yaml.load(handle, Loader=_CfnLoader)
     if not isinstance(data, dict) or "Resources" not in data:
         raise TemplateError(f"{path} has no Resources")
     return data
@@ -227,7 +227,7 @@ class Stack:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 return self._ref(arg)
             if key == "Fn::GetAtt":

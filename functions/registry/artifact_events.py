@@ -29,8 +29,15 @@ def record_handler(record: SQSRecord) -> list[dict[str, Any]]:
     for created in service.parse_s3_notification(record.body):
         result = service.handle_object_created(store, registry, created)
         if result is not None:
-            logger.info("artifact validated", extra={"model": result.name, "version": result.version,
-                                                     "outcome": result.outcome, "reason": result.reason})
+            logger.info(
+                "artifact validated",
+                extra={
+                    "model": result.name,
+                    "version": result.version,
+                    "outcome": result.outcome,
+                    "reason": result.reason,
+                },
+            )
             results.append({"name": result.name, "version": result.version, "outcome": result.outcome})
     return results
 

@@ -52,24 +52,20 @@ class LocalRunner:
 
     def fire_schedule(self, function: str) -> None:
         fn = self.stack.function(function)
-        self.invoke(fn.logical_id, scheduled_event(_rule_arn(self.stack, fn), self.stack.env.region, self.stack.env.account))
+        self.invoke(
+            fn.logical_id, scheduled_event(_rule_arn(self.stack, fn), self.stack.env.region, self.stack.env.account)
+        )
 
     # -- wiring ------------------------------------------------------------------------------------
-
-    def routes(self) -> list[Route]:
-        return [
-            Route.make(str(e.properties["Method"]), str(e.properties["Path"]), fn.logical_id)
-            for fn in self.stack.functions()
-            for e in fn.events
-            if e.type == "Api"
-        ]
 
     def _queue_source(self, fn: Function, props: dict[str, Any]) -> QueueSource:
         arn = str(self.stack.resolve(props["Queue"]))
         logical_queue = self.stack.logical_id_for_arn(arn)
         return QueueSource(
             function=fn.logical_id,
-            queue_url=str(aws.client("sqs").get_queue_url(QueueName=self.stack.physical_name(logical_queue))["QueueUrl"]),
+            queue_url=str(
+                aws.client("sqs").get_queue_url(QueueName=self.stack.physical_name(logical_queue))["QueueUrl"]
+            ),
             queue_arn=arn,
             batch_size=int(props.get("BatchSize", 10)),
             window_seconds=float(props.get("MaximumBatchingWindowInSeconds", 0)),
@@ -78,18 +74,22 @@ class LocalRunner:
         )
 
     def start(self, host: str = "127.0.0.1", http_port: int | None = 3000) -> None:
-        routes = self.routes()
+        routes = api_routes(self.stack)
         if routes and http_port is not None:
             self._server = serve(Gateway(routes, self.invoke), host, http_port)
             for route in routes:
-                self.triggers.append(Trigger(route.function, "Api", f"{route.method} http://{host}:{http_port}{route.path}"))
+                self.triggers.append(
+                    Trigger(route.function, "Api", f"{route.method} http://{host}:{http_port}{route.path}")
+                )
         for fn in self.stack.functions():
             for event in fn.events:
                 if event.type == "SQS":
                     source = self._queue_source(fn, event.properties)
                     self._spawn(run_forever, source, self.invoke, self._stop)
                     self.queue_sources.append(source)
-                    self.triggers.append(Trigger(fn.logical_id, "SQS", f"{source.queue_url} (batch {source.batch_size})"))
+                    self.triggers.append(
+                        Trigger(fn.logical_id, "SQS", f"{source.queue_url} (batch {source.batch_size})")
+                    )
                 elif event.type == "Schedule":
                     expression = str(event.properties["Schedule"])
                     interval = rate_seconds(expression) / self.clock_speed
@@ -100,8 +100,12 @@ class LocalRunner:
                     queue = s3_delivery_queue(self.stack, fn, event)
                     url = str(aws.client("sqs").get_queue_url(QueueName=queue)["QueueUrl"])
                     source = QueueSource(
-                        function=fn.logical_id, queue_url=url, queue_arn=queue, batch_size=1,
-                        transform=s3_event_from_messages, region=self.stack.env.region,
+                        function=fn.logical_id,
+                        queue_url=url,
+                        queue_arn=queue,
+                        batch_size=1,
+                        transform=s3_event_from_messages,
+                        region=self.stack.env.region,
                     )
                     self._spawn(run_forever, source, self.invoke, self._stop)
                     self.queue_sources.append(source)
@@ -124,6 +128,16 @@ class LocalRunner:
             thread.join(timeout=5)
         for worker in self.workers.values():
             worker.stop()
+
+
+def api_routes(stack: Stack) -> list[Route]:
+    """Every `Api` event in the template as a gateway route to its function."""
+    return [
+        Route.make(str(e.properties["Method"]), str(e.properties["Path"]), fn.logical_id)
+        for fn in stack.functions()
+        for e in fn.events
+        if e.type == "Api"
+    ]
 
 
 def _rule_arn(stack: Stack, fn: Function) -> str:

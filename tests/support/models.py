@@ -38,8 +38,9 @@ def linear_onnx(path: Path, weights: list[float], bias: float = 0.0) -> Path:
     return path
 
 
-def built_linear(directory: Path, name: str = "demo-scorer", weights: list[float] | None = None,
-                 features: list[str] | None = None) -> Built:
+def built_linear(
+    directory: Path, name: str = "demo-scorer", weights: list[float] | None = None, features: list[str] | None = None
+) -> Built:
     features = features or FEATURES
     weights = weights or [1.0] * len(features)
     linear_onnx(directory / "model.onnx", weights)

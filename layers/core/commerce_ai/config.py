@@ -68,5 +68,3 @@ def settings() -> Settings:
         max_body_bytes=int(_number(ENV_NAMES["max_body_bytes"], 1_048_576)),
         heartbeat_seconds=_number(ENV_NAMES["heartbeat_seconds"], 60.0),
     )
-
-
