@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-STATE_DIR = ROOT / ".commerce-ai"
+# Local state: admin key, logs, model cache. Overridable so tests never touch a developer's own.
+STATE_DIR = Path(os.environ.get("COMMERCE_AI_STATE_DIR") or ROOT / ".commerce-ai").resolve()
 ADMIN_KEY_FILE = STATE_DIR / "admin-key"
 
 
@@ -133,8 +134,8 @@ def _print_banner(aws_env: Any, stack: Any, runner: Any, report: Any, key: str, 
     where = "started here (moto)" if aws_env.started_here else "already running"
     print(f"local AWS   {aws_env.endpoint}  [{where}]")
     print(f"bootstrap   {len(report.created)} created, {len(report.existing)} already there")
-    print(f"admin key   {key}  (also in {ADMIN_KEY_FILE.relative_to(ROOT)}; header x-api-key)")
-    print(f"logs        {(STATE_DIR / 'logs').relative_to(ROOT)}/<Function>.log")
+    print(f"admin key   {key}  (also in {ADMIN_KEY_FILE}; header x-api-key)")
+    print(f"logs        {STATE_DIR / 'logs'}/<Function>.log")
     print("functions:")
     for trigger in runner.triggers:
         print(f"  {trigger.function:<28} {trigger.kind:<9} {trigger.description}")

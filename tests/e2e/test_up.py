@@ -1,0 +1,187 @@
+"""`commerce-ai up` in a subprocess, driven only from outside: HTTP to its gateway, boto3 to its AWS."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import requests
+
+from infra.emulator import answers, free_port
+from model_build import manifest_for
+from tests.support.models import built_linear
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+STACK = "commerce-ai"
+
+
+@dataclass
+class Running:
+    process: subprocess.Popen[str]
+    http: str
+    aws: str
+    state_dir: Path
+    output: list[str] = field(default_factory=list)
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.aws,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+
+    @property
+    def admin_key(self) -> str:
+        return (self.state_dir / "admin-key").read_text().strip()
+
+
+def _console_script() -> list[str]:
+    script = Path(sys.executable).parent / "commerce-ai"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "infra.cli"]
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    aws_port, http_port = free_port(), free_port()
+    state_dir = tmp_path_factory.mktemp("state")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "ADMIN_API_KEY"}
+    env["COMMERCE_AI_STATE_DIR"] = str(state_dir)
+    process = subprocess.Popen(
+        [*_console_script(), "--aws-port", str(aws_port), "up", "--http-port", str(http_port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    up = Running(process, f"http://127.0.0.1:{http_port}", f"http://127.0.0.1:{aws_port}", state_dir)
+    ready = threading.Event()
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            up.output.append(line)
+            if "commerce-ai is up" in line:
+                ready.set()
+
+    threading.Thread(target=pump, daemon=True).start()
+    if not ready.wait(180):
+        process.kill()
+        pytest.fail("commerce-ai up did not start:\n" + "".join(up.output))
+    yield up
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def publish_from_outside(up: Running, name: str, tmp_path: Path) -> str:
+    """What a training pipeline on another machine does: upload the files, then the manifest."""
+    built = built_linear(tmp_path, name=name)
+    manifest = manifest_for(built)
+    s3 = up.client("s3")
+    bucket = f"{STACK}-artifacts-123456789012-us-east-1"
+    for relative in manifest.files:
+        s3.upload_file(str(tmp_path / relative), bucket, manifest.prefix() + relative)
+    s3.put_object(Bucket=bucket, Key=manifest.prefix() + "manifest.json", Body=manifest.model_dump_json().encode())
+    return manifest.version
+
+
+def until(check: Any, timeout: float = 60.0, every: float = 0.5) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(every)
+
+
+def test_banner_says_what_runs_where(running: Running) -> None:
+    banner = "".join(running.output)
+    assert running.aws in banner and "started here (moto)" in banner
+    for trigger in ("Api", "SQS", "Schedule"):
+        assert trigger in banner
+    assert running.admin_key in banner
+    assert (running.state_dir / "admin-key").stat().st_mode & 0o077 == 0, "the key file is private"
+
+
+def test_uploaded_model_is_registered_and_activated_over_http(running: Running, tmp_path: Path) -> None:
+    version = publish_from_outside(running, "e2e-scorer", tmp_path)
+
+    def registered() -> Any:
+        response = requests.get(f"{running.http}/models/e2e-scorer", timeout=10)
+        return response.status_code == 200 and response.json()
+
+    described = until(registered)
+    assert [v["state"] for v in described["versions"]] == ["candidate"]
+
+    url = f"{running.http}/models/e2e-scorer/activate"
+    assert requests.post(url, json={"version": version}, timeout=10).status_code == 401
+    response = requests.post(url, json={"version": version}, headers={"x-api-key": running.admin_key}, timeout=10)
+    assert response.status_code == 200, response.text
+    listed = requests.get(f"{running.http}/models", timeout=10).json()["models"]
+    assert {"name": "e2e-scorer", "active_version": version}.items() <= listed[0].items()
+
+
+def test_poison_message_sent_with_boto3_reaches_the_dlq(running: Running) -> None:
+    sqs = running.client("sqs")
+    queue = sqs.get_queue_url(QueueName=f"{STACK}-ArtifactEventsQueue")["QueueUrl"]
+    dlq = sqs.get_queue_url(QueueName=f"{STACK}-ArtifactEventsDLQ")["QueueUrl"]
+    sqs.set_queue_attributes(QueueUrl=queue, Attributes={"VisibilityTimeout": "1"})  # retries in seconds, not minutes
+    # A receive already waiting (1 s long poll) took the old timeout with it; let it finish first.
+    time.sleep(2.5)
+    sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({"not": "an s3 event"}))
+
+    def dead_lettered() -> list[dict[str, Any]]:
+        return sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=1).get("Messages", [])
+
+    (message,) = until(dead_lettered, timeout=90)
+    assert json.loads(message["Body"]) == {"not": "an s3 event"}
+
+
+def test_bad_input_gets_a_json_4xx_never_a_500(running: Running) -> None:
+    key = {"x-api-key": running.admin_key, "Content-Type": "application/json"}
+    cases = [
+        ("POST", "/models/e2e-scorer/activate", b'{"version":', key, 400),
+        ("POST", "/models/e2e-scorer/activate", b'{"version": 7}', key, 400),
+        ("POST", "/models/e2e-scorer/activate", b'{"version": "nope"}', key, 404),
+        ("POST", "/models/e2e-scorer/activate", b"x" * 2_000_000, key, 413),
+        ("GET", "/models/Not_A_Name", None, {}, 400),
+        ("GET", "/models/never-registered", None, {}, 404),
+        ("GET", "/no/such/route", None, {}, 404),
+        ("DELETE", "/models", None, {}, 405),
+    ]
+    for method, path, body, headers, expected in cases:
+        response = requests.request(method, running.http + path, data=body, headers=headers, timeout=10)
+        assert response.status_code == expected, (method, path, response.text)
+        error = response.json()
+        assert error["Code"] and error["Message"], error
+
+
+def test_health_reports_each_function_that_ran(running: Running) -> None:
+    report = requests.get(f"{running.http}/health", timeout=10).json()
+    functions = {f["function"]: f for f in report["functions"]}
+    assert {f"{STACK}-RegistryApiFunction", f"{STACK}-ArtifactEventsFunction"} <= set(functions)
+    assert functions[f"{STACK}-RegistryApiFunction"]["invocations"] >= 1
+
+
+def test_ctrl_c_stops_everything(running: Running) -> None:
+    running.process.send_signal(signal.SIGINT)
+    assert running.process.wait(timeout=30) == 0
+    assert "stopped" in "".join(running.output[-3:])
+    assert not answers(running.aws), "the emulator started by `up` is stopped with it"
