@@ -1,0 +1,69 @@
+"""`make bench`: deployment sizes, cold starts and warm overhead, each as a ratio to a same-run baseline.
+
+    .venv/bin/python -m tests.benchmarks [--only sizes,cold,warm] [--cold-runs 7] [--warm-calls 500] [--hot-calls 20000]
+
+No timing thresholds: the run exits 0 unless a benchmark could not run. Layer builds are cached under
+build/layers/, the emulator's log and scratch files go to build/bench/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from types import FrameType
+
+from tests.benchmarks import cold_start, sizes, warm_overhead
+from tests.benchmarks._report import Report
+from tests.benchmarks._stack import BENCH_DIR, local_stack
+
+SECTIONS = ("sizes", "cold", "warm")
+
+
+def _terminate(signum: int, _frame: FrameType | None) -> None:
+    # Turn SIGTERM into SystemExit so every `finally` runs and the moto server is stopped.
+    raise SystemExit(128 + signum)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks", description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--only", default=",".join(SECTIONS),
+                        help=f"comma-separated sections to run (default: all of {','.join(SECTIONS)})")
+    parser.add_argument("--cold-runs", type=int, default=7, help="new processes per cold-start figure")
+    parser.add_argument("--warm-calls", type=int, default=500, help="calls per warm handler figure")
+    parser.add_argument("--hot-calls", type=int, default=20000, help="calls for the model hot-path figure")
+    args = parser.parse_args(argv)
+    chosen = {s.strip() for s in args.only.split(",") if s.strip()}
+    unknown = chosen - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
+
+    signal.signal(signal.SIGTERM, _terminate)
+    started = time.perf_counter()
+    report = Report()
+    print("commerce-ai benchmarks: every figure is a ratio to a baseline measured in this run "
+          "(the machine is shared; absolute times are for orientation only).", flush=True)
+    if "sizes" in chosen:
+        try:
+            sizes.run(report)
+        except Exception as exc:
+            report.error("sizes", exc)
+    if chosen & {"cold", "warm"}:
+        try:
+            with local_stack(BENCH_DIR) as local:
+                print(f"\nLocal stack: moto on {local.emulator.endpoint} (log {BENCH_DIR / 'moto.log'}), "
+                      f"template bootstrapped, model {local.model}/{local.version} published, validated, active.",
+                      flush=True)
+                if "cold" in chosen:
+                    cold_start.run(local, report, runs=args.cold_runs)
+                if "warm" in chosen:
+                    warm_overhead.run(local, report, calls=args.warm_calls, hot_calls=args.hot_calls)
+        except Exception as exc:
+            report.error("local stack", exc)
+    report.print_summary(time.perf_counter() - started)
+    return 1 if report.errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

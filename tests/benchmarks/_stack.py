@@ -1,0 +1,160 @@
+"""The local stack the runtime benchmarks measure against: a moto server on a free port, the real
+template bootstrapped in it, and one real ONNX model published, validated and activated.
+
+Mirrors tests/conftest.py (which is pytest fixtures, so it is not imported here): same emulator start,
+same bootstrap, same merged function environment. Everything is undone on exit, moto included, even
+when a benchmark raises.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from commerce_ai import aws
+from commerce_ai.artifacts.registry import ModelRegistry
+from commerce_ai.artifacts.store import ArtifactStore
+from commerce_ai.config import settings
+from commerce_ai.registry import service
+from infra import emulator as emu
+from infra.bootstrap import admin_key_parameter, bootstrap
+from infra.runner.http_gateway import Gateway, Route
+from infra.runner.invoker import WorkerSpec, worker_spec
+from infra.template import Env, Function, Stack
+from model_build import publish
+from tests.support.models import FEATURES, built_linear
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD_DIR = ROOT / "build"
+BENCH_DIR = BUILD_DIR / "bench"
+ADMIN_KEY = "bench-admin-key-0123456789"
+MODEL_NAME = "bench-scorer"
+API_FUNCTION = "RegistryApiFunction"
+# Heartbeats are throttled to one DynamoDB write per HEARTBEAT_SECONDS (60 in the template). In-process
+# warm loops run far more calls than that in a minute, so they raise it to keep the write out of the sample.
+WARM_HEARTBEAT_SECONDS = "3600"
+# Variables a child process needs from the parent that are not the function's own (Lambda has a PATH too).
+_PASSTHROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SSL_CERT_FILE")
+
+
+@dataclass
+class LocalStack:
+    emulator: emu.Emulator
+    stack: Stack
+    env: dict[str, str]  # what the process now runs with: endpoint, credentials, merged function env
+    workdir: Path
+    model: str
+    version: str
+
+    @property
+    def bucket(self) -> str:
+        return self.stack.physical_name("ArtifactBucket")
+
+    @property
+    def table(self) -> str:
+        return self.stack.physical_name("ModelRegistryTable")
+
+    def registry(self) -> ModelRegistry:
+        return ModelRegistry(self.table)
+
+    def store(self) -> ArtifactStore:
+        return ArtifactStore(self.bucket)
+
+    def function(self, logical_id: str = API_FUNCTION) -> Function:
+        return self.stack.function(logical_id)
+
+    def worker(self, logical_id: str = API_FUNCTION) -> WorkerSpec:
+        """The function as the local runner would start it: its environment, code dir and layer paths."""
+        fn = self.function(logical_id)
+        return worker_spec(fn, self.stack.layer_dirs(fn), self.emulator.environ(), log_dir=None)
+
+    def child_env(self, environment: dict[str, str]) -> dict[str, str]:
+        """A clean environment for a new process: `environment` plus PATH-like basics, nothing inherited."""
+        base = {k: os.environ[k] for k in _PASSTHROUGH if k in os.environ}
+        return {**base, **environment, "PYTHONUNBUFFERED": "1"}
+
+    def api_event(self, method: str, path: str) -> dict[str, object]:
+        """A real API Gateway (REST, proxy) event for `method path`, routed by the template's Api events."""
+        routes = [
+            Route.make(str(e.properties["Method"]), str(e.properties["Path"]), fn.logical_id)
+            for fn in self.stack.functions()
+            for e in fn.events
+            if e.type == "Api"
+        ]
+        gateway = Gateway(routes, invoke=lambda _fn, _event: None)
+        route, params, _known = gateway.match(method, path)
+        if route is None:
+            raise LookupError(f"template.yaml has no Api route for {method} {path}")
+        headers = {"Host": "bench.execute-api.us-east-1.amazonaws.com", "User-Agent": "commerce-ai-bench",
+                   "Accept": "application/json"}
+        return gateway.proxy_event(route, method, path, "", headers, b"", params, "203.0.113.10")
+
+
+def python() -> str:
+    return sys.executable
+
+
+@contextmanager
+def patched_environ(values: dict[str, str]) -> Iterator[None]:
+    """Set variables for the duration of the block; settings() and boto clients are re-read on both ends."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    settings.cache_clear()
+    aws.reset_clients()
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        settings.cache_clear()
+        aws.reset_clients()
+
+
+@contextmanager
+def local_stack(workdir: Path | None = None) -> Iterator[LocalStack]:
+    workdir = workdir or BENCH_DIR
+    workdir.mkdir(parents=True, exist_ok=True)
+    log = workdir / "moto.log"
+    log.unlink(missing_ok=True)
+    server = emu.start_moto(emu.free_port(), log_path=log)
+    try:
+        with patched_environ(server.environ()):
+            stack = Stack(env=Env(queue_endpoint=server.endpoint))
+            bootstrap(stack, admin_key=ADMIN_KEY)
+            env: dict[str, str] = {}
+            for fn in stack.functions():
+                env.update(fn.environment)
+            env["ADMIN_API_KEY_PARAMETER"] = admin_key_parameter(stack)
+            env["MODEL_CACHE_DIR"] = str(workdir / "model-cache")
+            env["HEARTBEAT_SECONDS"] = WARM_HEARTBEAT_SECONDS
+            env.pop("POWERTOOLS_SERVICE_NAME", None)
+            with patched_environ(env):
+                store = ArtifactStore(stack.physical_name("ArtifactBucket"))
+                registry = ModelRegistry(stack.physical_name("ModelRegistryTable"))
+                built = built_linear(workdir / "model-src", name=MODEL_NAME, weights=[0.5, -1.0, 2.0])
+                manifest = publish(store, built)
+                # Register the way the platform does: the artifact-events validation (download, verify, open).
+                result = service.validate_version(store, registry, manifest.name, manifest.version, scratch=workdir)
+                if result.outcome not in ("registered", "unchanged"):
+                    raise RuntimeError(f"benchmark model was not registered: {result}")
+                registry.activate(manifest.name, manifest.version)
+                yield LocalStack(
+                    emulator=server,
+                    stack=stack,
+                    env={**server.environ(), **env},
+                    workdir=workdir,
+                    model=manifest.name,
+                    version=manifest.version,
+                )
+    finally:
+        server.stop()
+
+
+FEATURE_WIDTH = len(FEATURES)
