@@ -49,12 +49,15 @@ bench: $(STAMP_DEV)
 eval: $(STAMP_RUN)
 	$(BIN)/commerce-ai eval
 
-# `sam validate --lint` and `sam build` need the SAM CLI, whose pins clash with the project's;
-# it gets a venv of its own.
+# `sam validate --lint` and `sam build` need the SAM CLI, whose pins clash with the project's, so it gets
+# a venv of its own. `sam build` wants the functions' runtime (python3.12) on PATH, as for any SAM project;
+# pyenv's is used when the shell does not have one. Layers build with pip --platform, so any Python works.
+PY312 := $(shell command -v python3.12 2>/dev/null || ls -d $$HOME/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null | tail -1)
 sam-validate:
-	test -x .venv-sam/bin/sam || ($(PYTHON) -m venv .venv-sam && .venv-sam/bin/pip install --quiet aws-sam-cli)
-	.venv-sam/bin/sam validate --lint --region us-east-1
-	.venv-sam/bin/sam build --region us-east-1
+	test -x .venv-sam/bin/sam || ($(PYTHON) -m venv .venv-sam && .venv-sam/bin/pip install --quiet 'aws-sam-cli>=1.120,<2')
+	SAM_CLI_TELEMETRY=0 .venv-sam/bin/sam validate --lint --region us-east-1
+	@test -n "$(PY312)" || (echo "sam build needs python3.12 on PATH (the Lambda runtime)"; exit 1)
+	PATH="$(dir $(PY312)):$$PATH" SAM_CLI_TELEMETRY=0 .venv-sam/bin/sam build --region us-east-1
 
 clean:
 	rm -rf $(VENV) .venv-sam build .aws-sam .pytest_cache .mypy_cache .ruff_cache
