@@ -147,7 +147,9 @@ def _buckets(stack: Stack, report: BootstrapReport) -> None:
             s3.head_bucket(Bucket=name)
             report.note(False, f"bucket {name}")
         except ClientError:
-            s3.create_bucket(Bucket=name)
+            region = stack.env.region
+            location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+            s3.create_bucket(Bucket=name, **location)
             report.note(True, f"bucket {name}")
         if (props.get("VersioningConfiguration") or {}).get("Status") == "Enabled":
             s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})

@@ -23,8 +23,9 @@ def _stack(endpoint: str) -> Any:
     from commerce_ai import aws
     from infra.template import Env, Stack
 
-    account = str(aws.client("sts").get_caller_identity()["Account"])
-    return Stack(env=Env(account=account, queue_endpoint=endpoint))
+    sts = aws.client("sts")
+    account = str(sts.get_caller_identity()["Account"])
+    return Stack(env=Env(account=account, region=sts.meta.region_name, queue_endpoint=endpoint))
 
 
 def _use_endpoint(environ: dict[str, str]) -> None:
@@ -88,6 +89,8 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def _build_missing(stack: Any) -> None:
+    from tqdm import tqdm
+
     import model_build
     from commerce_ai.artifacts.registry import ModelRegistry
     from commerce_ai.artifacts.store import ArtifactStore
@@ -96,15 +99,15 @@ def _build_missing(stack: Any) -> None:
     registry = ModelRegistry(stack.physical_name("ModelRegistryTable"))
     missing = model_build.missing_models(store)
     published: list[str] = []
-    for capability, models in missing.items():
-        print(f"building {capability} models: {', '.join(models)}", flush=True)
+    for capability, models in tqdm(missing.items(), desc="building missing models", unit="capability"):
+        tqdm.write(f"building {capability} models: {', '.join(models)}")
         module = model_build.capability(capability)
         workdir = ROOT / "build" / "models" / capability
         for built in module.build(workdir):
             if built.name in models:
                 manifest = model_build.publish(store, built)
                 published.append(manifest.name)
-                print(f"  published {manifest.name}/{manifest.version}", flush=True)
+                tqdm.write(f"  published {manifest.name}/{manifest.version}")
     _activate_when_registered(registry, published)
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from chalice.app import Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from commerce_ai import health
 from commerce_ai.artifacts.manifest import NAME_PATTERN, VERSION_PATTERN
-from commerce_ai.artifacts.registry import ModelRegistry
+from commerce_ai.artifacts.registry import ModelRegistry, Pointer
 from commerce_ai.artifacts.store import ArtifactStore
 from commerce_ai.config import settings
 from commerce_ai.errors import InvalidInput
@@ -28,9 +30,21 @@ def _registry() -> ModelRegistry:
     return ModelRegistry(settings().need("registry_table"))
 
 
-def _model_name(name: str) -> str:
-    import re
+def _request() -> Request:
+    request = app.current_request
+    assert request is not None, "only called while Chalice handles a request"
+    return request
 
+
+def _pointer_json(pointer: Pointer) -> dict[str, Any]:
+    return {
+        "name": pointer.model,
+        "active_version": pointer.active_version,
+        "rollback_to": pointer.history[-1] if pointer.history else None,
+    }
+
+
+def _model_name(name: str) -> str:
     if not re.fullmatch(NAME_PATTERN, name):
         raise InvalidInput(f"model name {name!r} is not valid (lowercase letters, digits and '-')")
     return name
@@ -56,14 +70,12 @@ def get_model(name: str) -> dict[str, Any]:
 
 @app.route("/models/{name}/activate", methods=["POST"])
 def activate_model(name: str) -> dict[str, Any]:
-    require_admin(app.current_request)
-    request = parse_body(app.current_request, ActivateRequest)
-    pointer = _registry().activate(_model_name(name), request.version)
-    return {"name": name, "active_version": pointer.active_version, "rollback_to": (pointer.history or [None])[-1]}
+    require_admin(_request())
+    body = parse_body(_request(), ActivateRequest)
+    return _pointer_json(_registry().activate(_model_name(name), body.version))
 
 
 @app.route("/models/{name}/rollback", methods=["POST"])
 def rollback_model(name: str) -> dict[str, Any]:
-    require_admin(app.current_request)
-    pointer = _registry().rollback(_model_name(name))
-    return {"name": name, "active_version": pointer.active_version, "rollback_to": (pointer.history or [None])[-1]}
+    require_admin(_request())
+    return _pointer_json(_registry().rollback(_model_name(name)))

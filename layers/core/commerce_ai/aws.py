@@ -27,7 +27,7 @@ def client(service: str) -> Any:
     with _lock:
         found = _clients.get(service)
         if found is None:
-            found = boto3.session.Session().client(service, config=_CLIENT_CONFIG)  # type: ignore[call-overload]
+            found = boto3.session.Session().client(service, config=_CLIENT_CONFIG)
             _clients[service] = found
         return found
 

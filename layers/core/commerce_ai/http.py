@@ -123,7 +123,7 @@ def admin_key() -> str:
 
 def require_admin(request: Request, key_source: Callable[[], str] = admin_key) -> None:
     """401 without an `x-api-key` header, 403 with a wrong one. Call first in every admin route."""
-    supplied = (request.headers or {}).get("x-api-key")
+    supplied = request.headers.get("x-api-key") if request.headers else None
     if not supplied:
         raise Unauthorized("admin route: send the admin API key in the x-api-key header")
     if not hmac.compare_digest(supplied.encode(), key_source().encode()):
