@@ -117,7 +117,9 @@ def tag_loads_on(tag: str, runtime: str, arch: str) -> bool:
     if legacy is not None:
         return legacy <= runtime_glibc(runtime)
     match = re.fullmatch(r"manylinux_(\d+)_(\d+)", base)
-    return bool(match) and (int(match.group(1)), int(match.group(2))) <= runtime_glibc(runtime)
+    if match is None:
+        return False  # linux_x86_64, musllinux...: not loadable on Amazon Linux
+    return (int(match.group(1)), int(match.group(2))) <= runtime_glibc(runtime)
 
 
 def min_glibc(tags: list[str]) -> str:
@@ -432,7 +434,9 @@ def _fn_arch(stack: Stack, fn: Function) -> str:
 
 def _print_layer(build: LayerBuild, runtime: str) -> None:
     status = "cached" if build.cached else "built"
-    how = f"wheels for {', '.join(build.platforms)}" if build.platforms else f"BuildMethod {build.method}"
+    platforms = build.platforms or []
+    shown = ", ".join(platforms) if len(platforms) <= 2 else f"{platforms[0]}, ... {platforms[-1]}"
+    how = f"BuildMethod {build.method}, wheels for {shown}" if platforms else f"BuildMethod {build.method}"
     print(f"\n  {build.logical_id}: {fmt_mb(build.total)} as built, "
           f"{fmt_mb(build.total - build.runtime_provided)} minus runtime-provided boto3 stack "
           f"({status}: {build.root.relative_to(ROOT)}; {how})")
