@@ -123,8 +123,7 @@ def reconcile(store: ArtifactStore, registry: ModelRegistry) -> list[ValidationR
 def list_models(registry: ModelRegistry) -> list[dict[str, Any]]:
     models = []
     for name in registry.models():
-        pointer = registry.pointer(name)
-        versions = registry.versions(name)
+        pointer, versions = registry.snapshot(name)
         active = next((v for v in versions if pointer and v.version == pointer.active_version), None)
         models.append(
             {
@@ -141,10 +140,9 @@ def list_models(registry: ModelRegistry) -> list[dict[str, Any]]:
 
 def describe_model(registry: ModelRegistry, store: ArtifactStore, name: str) -> dict[str, Any]:
     """A model's versions, newest first, with the active version's input/output schema from S3."""
-    versions = registry.versions(name)
+    pointer, versions = registry.snapshot(name)
     if not versions:
         raise NotFound(f"model {name!r} is not registered")
-    pointer = registry.pointer(name)
     active = pointer.active_version if pointer else None
     schema = None
     if active:
