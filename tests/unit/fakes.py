@@ -55,6 +55,7 @@ class FakeDynamoDB:
         self.tables: dict[str, dict[tuple[str, ...], dict[str, Any]]] = defaultdict(dict)
         self.puts: list[dict[str, Any]] = []
         self.fail_with: Exception | None = None
+        self.log: list[tuple[str, dict[str, Any]]] = []  # (operation, parameters) of every call
 
     def _key(self, table: str, item: dict[str, Any]) -> tuple[str, ...]:
         if table not in self.key_schemas:
@@ -69,6 +70,7 @@ class FakeDynamoDB:
         ExpressionAttributeNames: dict[str, str] | None = None,
         ExpressionAttributeValues: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
+        self.log.append(("PutItem", {"TableName": TableName}))
         if self.fail_with is not None:
             raise self.fail_with
         key = self._key(TableName, Item)
@@ -89,12 +91,14 @@ class FakeDynamoDB:
         return {}
 
     def get_item(self, TableName: str, Key: dict[str, Any], ConsistentRead: bool = False) -> dict[str, Any]:
+        self.log.append(("GetItem", {"TableName": TableName}))
         if self.fail_with is not None:
             raise self.fail_with
         item = self.tables[TableName].get(self._key(TableName, Key))
         return {"Item": copy.deepcopy(item)} if item is not None else {}
 
     def _query(self, TableName: str, ExpressionAttributeValues: dict[str, Any], **_: Any) -> Iterator[dict[str, Any]]:
+        self.log.append(("Query", {"TableName": TableName}))
         if self.fail_with is not None:
             raise self.fail_with
         wanted = ExpressionAttributeValues[":m"]["S"]
@@ -105,6 +109,7 @@ class FakeDynamoDB:
         yield {"Items": items[half:]}
 
     def _scan(self, TableName: str, **_: Any) -> Iterator[dict[str, Any]]:
+        self.log.append(("Scan", {"TableName": TableName}))
         if self.fail_with is not None:
             raise self.fail_with
         items = [copy.deepcopy(i) for _, i in sorted(self.tables[TableName].items())]
@@ -126,39 +131,46 @@ class FakeS3:
     def __init__(self) -> None:
         self.objects: dict[tuple[str, str], bytes] = {}
         self.fail_with: Exception | None = None
+        self.log: list[tuple[str, dict[str, Any]]] = []  # (operation, parameters) of every call
 
     def _check(self) -> None:
         if self.fail_with is not None:
             raise self.fail_with
 
     def put_object(self, Bucket: str, Key: str, Body: bytes, **_: Any) -> dict[str, Any]:
+        self.log.append(("PutObject", {"Bucket": Bucket, "Key": Key}))
         self._check()
         self.objects[(Bucket, Key)] = bytes(Body)
         return {}
 
     def upload_file(self, Filename: str, Bucket: str, Key: str) -> None:
+        self.log.append(("PutObject", {"Bucket": Bucket, "Key": Key}))
         self._check()
         self.objects[(Bucket, Key)] = Path(Filename).read_bytes()
 
     def head_object(self, Bucket: str, Key: str) -> dict[str, Any]:
+        self.log.append(("HeadObject", {"Bucket": Bucket, "Key": Key, "missing": (Bucket, Key) not in self.objects}))
         self._check()
         if (Bucket, Key) not in self.objects:
             raise client_error("404", "HeadObject", "Not Found")
         return {"ContentLength": len(self.objects[(Bucket, Key)])}
 
     def get_object(self, Bucket: str, Key: str) -> dict[str, Any]:
+        self.log.append(("GetObject", {"Bucket": Bucket, "Key": Key, "missing": (Bucket, Key) not in self.objects}))
         self._check()
         if (Bucket, Key) not in self.objects:
             raise client_error("NoSuchKey", "GetObject")
         return {"Body": io.BytesIO(self.objects[(Bucket, Key)])}
 
     def download_file(self, Bucket: str, Key: str, Filename: str) -> None:
+        self.log.append(("DownloadFile", {"Bucket": Bucket, "Key": Key, "missing": (Bucket, Key) not in self.objects}))
         self._check()
         if (Bucket, Key) not in self.objects:
             raise client_error("404", "HeadObject", "Not Found")
         Path(Filename).write_bytes(self.objects[(Bucket, Key)])
 
     def _list(self, Bucket: str, Prefix: str = "") -> Iterator[dict[str, Any]]:
+        self.log.append(("ListObjectsV2", {"Bucket": Bucket, "Prefix": Prefix}))
         keys = sorted(k for b, k in self.objects if b == Bucket and k.startswith(Prefix))
         for start in range(0, max(len(keys), 1), 3):
             chunk = keys[start : start + 3]

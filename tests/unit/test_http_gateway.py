@@ -11,10 +11,15 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from commerce_ai import http
+from commerce_ai.artifacts.registry import ModelRegistry
+from commerce_ai.config import settings
 from infra.runner.http_gateway import API_GATEWAY_MAX_BODY, Gateway, Route
 from infra.runner.invoker import InvocationError
 from infra.runner.local import api_routes
 from infra.template import Stack
+from tests.support.invoke import in_process
+from tests.unit.fakes import FakeAws, FakeSSMProvider
 
 
 class RecordingInvoke:
@@ -296,3 +301,33 @@ def test_handle_turns_a_malformed_function_result_into_a_502() -> None:
 def test_the_runner_builds_one_route_per_api_event(stack: Stack) -> None:
     routes = {(r.method, r.path, r.function) for r in api_routes(stack)}
     assert routes == {(m, p, "RegistryApiFunction") for m, p, _ in REGISTRY_ROUTES}
+
+
+def test_the_gateway_and_the_real_registry_app_understand_each_other(
+    stack: Stack, fake_aws: FakeAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the template's routes served in-process by the real registry app, over in-memory AWS,
+    monkeypatch.setenv("MODEL_REGISTRY_TABLE", "registry-table")
+    monkeypatch.setenv("HEALTH_TABLE", "health-table")
+    monkeypatch.setenv("ADMIN_API_KEY_PARAMETER", "/admin")
+    monkeypatch.setenv("ARTIFACT_BUCKET", "artifacts")
+    monkeypatch.setattr(http, "_ssm_provider", FakeSSMProvider({"/admin": "k"}))
+    settings.cache_clear()
+    ModelRegistry("registry-table", fake_aws.dynamodb).register_candidate("demo", "v1", "sha", {})
+    gw = Gateway(api_routes(stack), in_process(stack))
+    # when requests arrive as HTTP, then the app routes the proxy events the gateway builds.
+    status, _, body = gw.handle("GET", "/models", {"Accept": "application/json"}, b"", "127.0.0.1")
+    assert (status, json.loads(body)["models"][0]["name"]) == (200, "demo")
+    status, _, body = gw.handle(
+        "POST",
+        "/models/demo/activate",
+        {"Content-Type": "application/json", "x-api-key": "k"},
+        b'{"version": "v1"}',
+        "127.0.0.1",
+    )
+    assert (status, json.loads(body)) == (200, {"name": "demo", "active_version": "v1", "rollback_to": None})
+    status, _, body = gw.handle("POST", "/models/demo/activate", {"Content-Type": "application/json"}, b"{", "ip")
+    assert (status, json.loads(body)["Code"]) == (401, "UnauthorizedError")
+    status, _, body = gw.handle("GET", "/models/Not_Valid?x=1", {}, b"", "ip")
+    assert (status, json.loads(body)["Code"]) == (400, "BadRequestError")
+    assert gw.handle("GET", "/nowhere", {}, b"", "ip")[0] == 404

@@ -6,11 +6,18 @@ that wrote it and everything importing it fails everywhere else.
 
 from __future__ import annotations
 
+import ast
+import re
 import shutil
 import subprocess
+import sys
+import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from infra.template import ROOT
 
@@ -64,3 +71,83 @@ def test_no_source_file_is_git_ignored() -> None:
 def test_the_artifacts_package_is_the_only_ignored_source() -> None:
     # Pins the extent of the bug above, so a new ignored source file is not hidden behind its xfail.
     assert {Path(p).parent.as_posix() for p in ignored(source_files())} <= {"layers/core/commerce_ai/artifacts"}
+
+
+# ------------------------------------------------------------------------------- layers and pyproject
+
+RUNTIME_PROVIDED = {"boto3", "botocore"}  # the Lambda Python runtime ships these
+
+
+def _requirements(path: Path) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            requirement = Requirement(line)
+            found[canonicalize_name(requirement.name)] = str(requirement.specifier)
+    return found
+
+
+def _project() -> dict[str, Any]:
+    project: dict[str, Any] = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return project
+
+
+def _pinned(lines: list[str]) -> dict[str, str]:
+    return {canonicalize_name(Requirement(r).name): str(Requirement(r).specifier) for r in lines}
+
+
+def test_the_core_layer_pins_what_the_project_installs() -> None:
+    layer = _requirements(ROOT / "layers/core/requirements.txt")
+    project = _pinned(_project()["dependencies"])
+    assert layer, "empty core layer requirements"
+    assert {name: project.get(name) for name in layer} == layer
+
+
+def test_the_ml_layer_mirrors_the_runtime_extra() -> None:
+    assert _requirements(ROOT / "layers/ml/requirements.txt") == _pinned(_project()["optional-dependencies"]["runtime"])
+
+
+def _import_names(requirements: dict[str, str]) -> set[str]:
+    return {name.replace("-", "_") for name in requirements}
+
+
+def _core_layer_imports() -> set[str]:
+    names = _import_names(_requirements(ROOT / "layers/core/requirements.txt")) | {"commerce_ai"}
+    makefile = ROOT / "layers/core/Makefile"
+    if makefile.is_file():  # packages the Makefile installs besides requirements.txt (e.g. chalice, no deps)
+        names |= set(re.findall(r"pip install --no-deps '([A-Za-z0-9_-]+)", makefile.read_text()))
+    return names | RUNTIME_PROVIDED
+
+
+def third_party_imports(paths: list[Path]) -> tuple[set[str], set[str]]:
+    """(module-level, function-level) top-level packages imported by `paths`, stdlib excluded."""
+    eager: set[str] = set()
+    lazy: set[str] = set()
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                package = name.split(".")[0]
+                if package not in sys.stdlib_module_names and package != "__future__":
+                    (eager if node.col_offset == 0 else lazy).add(package)
+    return eager, lazy
+
+
+def test_code_shipped_to_lambda_imports_only_what_its_layers_provide() -> None:
+    shipped = sorted((ROOT / "layers/core/commerce_ai").rglob("*.py")) + sorted((ROOT / "functions").rglob("*.py"))
+    eager, lazy = third_party_imports(shipped)
+    ml = _import_names(_requirements(ROOT / "layers/ml/requirements.txt"))
+    # Every function has the core layer (Globals); only some have the ml layer, so ml imports must be lazy.
+    assert eager <= _core_layer_imports(), eager - _core_layer_imports()
+    assert lazy <= _core_layer_imports() | ml, lazy - _core_layer_imports() - ml
+
+
+def test_the_import_scan_sees_lazy_imports() -> None:
+    _, lazy = third_party_imports([ROOT / "layers/core/commerce_ai/artifacts/frameworks.py"])
+    assert "onnxruntime" in lazy
