@@ -130,12 +130,15 @@ class FakeDynamoDB:
 class FakeS3:
     def __init__(self) -> None:
         self.objects: dict[tuple[str, str], bytes] = {}
-        self.fail_with: Exception | None = None
+        self.fail_with: Exception | None = None  # every call fails with this
+        self.fail_on: dict[str, Exception] = {}  # calls logged as this operation fail with that
         self.log: list[tuple[str, dict[str, Any]]] = []  # (operation, parameters) of every call
 
     def _check(self) -> None:
         if self.fail_with is not None:
             raise self.fail_with
+        if self.log and self.log[-1][0] in self.fail_on:
+            raise self.fail_on[self.log[-1][0]]
 
     def put_object(self, Bucket: str, Key: str, Body: bytes, **_: Any) -> dict[str, Any]:
         self.log.append(("PutObject", {"Bucket": Bucket, "Key": Key}))

@@ -129,3 +129,16 @@ def test_instrumented_records_and_reraises_failures() -> None:
         handler({"id": "e"}, LambdaContext("fn"))
     reporter = health.reporter()
     assert (reporter.errors, reporter.last_error_type) == (1, "TimeoutError")
+
+
+def test_every_invocation_emits_one_metrics_document(capsys: pytest.CaptureFixture[str]) -> None:
+    import time
+
+    from commerce_ai.telemetry import record_invocation
+
+    for _ in range(40):  # more than EMF's 29-dimension limit: dimensions must not pile up
+        record_invocation(time.perf_counter(), ok=True)
+    documents = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    assert len(documents) == 40
+    assert documents[-1]["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["function"]]
+    assert documents[-1]["Invocations"] == [1.0] and documents[-1]["function"] == "local"

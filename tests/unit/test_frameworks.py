@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from onnxruntime.capi.onnxruntime_pybind11_state import InvalidProtobuf
 
 from commerce_ai.artifacts import frameworks
 from commerce_ai.artifacts.frameworks import SchemaMismatch, open_artifact, open_onnx, register_opener
@@ -127,6 +128,7 @@ REFUSED_ON = (SchemaMismatch, OSError, ValueError, RuntimeError)
 
 @pytest.mark.xfail(
     strict=True,
+    raises=InvalidProtobuf,
     reason="BUG: onnxruntime's InvalidProtobuf/Fail/InvalidGraph derive from Exception, not RuntimeError, so an "
     "unreadable model escapes the loader's and validator's refusal handling",
 )
