@@ -1,0 +1,97 @@
+"""How each artifact framework is opened, and checked against its manifest while opening.
+
+The same function serves two callers: the registry's validator (does this version load, does it match
+its schema?) and the serving loader (give me the model object). A framework without an opener here
+cannot be registered. Capabilities add theirs with `register_opener` (e.g. faiss for visual search).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from commerce_ai.artifacts.manifest import Manifest, TensorSpec
+
+Opener = Callable[[Manifest, Path], Any]
+
+
+class SchemaMismatch(Exception):
+    """The artifact's real inputs/outputs differ from what its manifest declares or serving expects."""
+
+
+_ORT_DTYPES = {
+    "tensor(float)": "float32",
+    "tensor(double)": "float64",
+    "tensor(int32)": "int32",
+    "tensor(int64)": "int64",
+    "tensor(string)": "string",
+    "tensor(bool)": "bool",
+}
+_sessions: dict[tuple[str, str], Any] = {}
+_sessions_lock = threading.Lock()
+
+
+def onnx_session(path: Path, sha256: str, threads: int = 1) -> Any:
+    """A cached `onnxruntime.InferenceSession` per (file, checksum).
+
+    One intra-op thread: on 2-vCPU Lambda sizes a second thread measured slower for single rows.
+    """
+    import onnxruntime as ort  # the ml layer; imported here so core-only functions never load it
+
+    key = (str(path), sha256)
+    with _sessions_lock:
+        session = _sessions.get(key)
+        if session is None:
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+            options.log_severity_level = 3
+            session = ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+            _sessions[key] = session
+        return session
+
+
+def _compare(kind: str, declared: list[TensorSpec], actual: list[Any]) -> None:
+    if [t.name for t in declared] != [a.name for a in actual]:
+        raise SchemaMismatch(
+            f"{kind} names {[a.name for a in actual]} differ from manifest {[t.name for t in declared]}"
+        )
+    for spec, arg in zip(declared, actual, strict=True):
+        dtype = _ORT_DTYPES.get(arg.type, arg.type)
+        if dtype != spec.dtype:
+            raise SchemaMismatch(f"{kind} {spec.name!r} is {dtype}, manifest says {spec.dtype}")
+        real_shape = list(arg.shape)
+        if len(real_shape) != len(spec.shape):
+            raise SchemaMismatch(f"{kind} {spec.name!r} has rank {len(real_shape)}, manifest says {len(spec.shape)}")
+        for real, declared_dim in zip(real_shape, spec.shape, strict=True):
+            if isinstance(real, int) and declared_dim is not None and real != declared_dim:
+                raise SchemaMismatch(f"{kind} {spec.name!r} has shape {real_shape}, manifest says {spec.shape}")
+
+
+def open_onnx(manifest: Manifest, directory: Path) -> Any:
+    session = onnx_session(directory / manifest.entrypoint, manifest.files[manifest.entrypoint].sha256)
+    _compare("input", manifest.input_schema.tensors, session.get_inputs())
+    _compare("output", manifest.output_schema, session.get_outputs())
+    return session
+
+
+def open_json(manifest: Manifest, directory: Path) -> Any:
+    with (directory / manifest.entrypoint).open("rb") as handle:
+        return json.load(handle)
+
+
+_OPENERS: dict[str, Opener] = {"onnx": open_onnx, "json": open_json}
+
+
+def register_opener(framework: str, opener: Opener) -> None:
+    _OPENERS[framework] = opener
+
+
+def open_artifact(manifest: Manifest, directory: Path) -> Any:
+    opener = _OPENERS.get(manifest.framework)
+    if opener is None:
+        raise SchemaMismatch(f"no opener for framework {manifest.framework!r}")
+    return opener(manifest, directory)

@@ -1,0 +1,115 @@
+"""The one way handlers get a model: active version from the registry, verified files, last good kept.
+
+- Downloads to the cache dir (/tmp on Lambda), verifies sha256 and keeps the opened model in memory
+  across warm invocations.
+- Re-reads the active pointer at most every `refresh_seconds`, so an activation takes effect without a
+  redeploy and the hot path costs one clock read.
+- A version that is corrupt, fails to open or does not match the features serving builds is refused
+  (and remembered as refused); the last good version keeps serving. With none, `ModelUnavailable`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from commerce_ai.artifacts.frameworks import SchemaMismatch, open_artifact
+from commerce_ai.artifacts.manifest import Manifest
+from commerce_ai.artifacts.registry import ModelRegistry
+from commerce_ai.artifacts.store import ArtifactError, ArtifactStore
+from commerce_ai.config import settings
+from commerce_ai.errors import ModelUnavailable
+from commerce_ai.telemetry import logger
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class LoadedModel(Generic[T]):
+    name: str
+    version: str
+    manifest: Manifest
+    model: T
+    directory: Path
+
+
+class ModelLoader(Generic[T]):
+    def __init__(
+        self,
+        name: str,
+        *,
+        expected_features: Sequence[str] | None = None,
+        registry: ModelRegistry | None = None,
+        store: ArtifactStore | None = None,
+        refresh_seconds: float | None = None,
+        cache_dir: Path | None = None,
+        opener: Callable[[Manifest, Path], T] = open_artifact,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        config = settings()
+        self.name = name
+        self.expected_features = list(expected_features) if expected_features is not None else None
+        self.registry = registry or ModelRegistry(config.need("registry_table"))
+        self.store = store or ArtifactStore(config.need("artifact_bucket"))
+        self.refresh_seconds = config.model_refresh_seconds if refresh_seconds is None else refresh_seconds
+        self.cache_dir = cache_dir or Path(config.model_cache_dir)
+        self.opener = opener
+        self.clock = clock
+        self.refused: dict[str, str] = {}
+        self._current: LoadedModel[T] | None = None
+        self._checked_at: float | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def current(self) -> LoadedModel[T] | None:
+        return self._current
+
+    def get(self) -> LoadedModel[T]:
+        with self._lock:
+            now = self.clock()
+            if self._checked_at is None or now - self._checked_at >= self.refresh_seconds:
+                self._checked_at = now
+                self._refresh()
+            if self._current is None:
+                reason = "; ".join(f"{v}: {why}" for v, why in self.refused.items()) or "no active version"
+                raise ModelUnavailable(f"model {self.name!r} is unavailable ({reason})")
+            return self._current
+
+    def _refresh(self) -> None:
+        try:
+            active = self.registry.active_version(self.name)
+        except Exception:  # a registry blip must not take serving down; keep what we have
+            logger.warning("registry lookup failed; serving cached version", extra={"model": self.name})
+            return
+        if active is None or active in self.refused:
+            return
+        if self._current is not None and self._current.version == active:
+            return
+        try:
+            self._current = self._load(active)
+            logger.info("model loaded", extra={"model": self.name, "version": active})
+        except (ArtifactError, SchemaMismatch, OSError, ValueError, RuntimeError) as exc:
+            # onnxruntime raises its own errors (RuntimeError subclasses) for unreadable graphs.
+            self.refused[active] = str(exc)[:300]
+            logger.error(
+                "model version refused; keeping last good",
+                extra={
+                    "model": self.name,
+                    "version": active,
+                    "serving": self._current.version if self._current else None,
+                    "reason": str(exc)[:300],
+                },
+            )
+
+    def _load(self, version: str) -> LoadedModel[T]:
+        manifest = self.store.read_manifest(self.name, version)
+        if self.expected_features is not None and manifest.input_schema.feature_names != self.expected_features:
+            raise SchemaMismatch(
+                f"features {manifest.input_schema.feature_names} differ from serving's {self.expected_features}"
+            )
+        directory = self.store.download(manifest, self.cache_dir)
+        return LoadedModel(self.name, version, manifest, self.opener(manifest, directory), directory)

@@ -1,0 +1,255 @@
+"""DynamoDB adapter for the model registry: versions, their state, and the active-version pointer.
+
+Table layout (one table, `MODEL_REGISTRY_TABLE`): partition key `model`, sort key `version`.
+- a version item per registered version: `state` (candidate | quarantined), `summary` (JSON), reasons;
+- one pointer item per model with sort key `#active`: `active_version` and `history`, the versions that
+  were active before it, most recent last. Rollback pops that history, so any activation can be undone.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from commerce_ai import aws
+from commerce_ai.errors import Conflict, NotFound
+
+POINTER = "#active"
+CANDIDATE = "candidate"
+QUARANTINED = "quarantined"
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    model: str
+    version: str
+    state: str
+    registered_at: str
+    manifest_sha256: str
+    summary: dict[str, Any] = field(default_factory=dict)
+    reason: str | None = None
+
+    def as_json(self, active_version: str | None) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "state": "active" if self.version == active_version else self.state,
+            "registered_at": self.registered_at,
+            "manifest_sha256": self.manifest_sha256,
+            "reason": self.reason,
+            **self.summary,
+        }
+
+
+@dataclass(frozen=True)
+class Pointer:
+    model: str
+    active_version: str
+    history: list[str]
+    updated_at: str
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _conditional_failed(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") in {
+        "ConditionalCheckFailedException",
+        "TransactionCanceledException",
+    }
+
+
+class ModelRegistry:
+    def __init__(self, table: str, dynamodb: Any | None = None) -> None:
+        self.table = table
+        self._ddb = dynamodb
+
+    @property
+    def ddb(self) -> Any:
+        if self._ddb is None:
+            self._ddb = aws.client("dynamodb")
+        return self._ddb
+
+    # -- versions ---------------------------------------------------------------------------------
+
+    def register_candidate(
+        self, model: str, version: str, manifest_sha256: str, summary: dict[str, Any]
+    ) -> bool:
+        """Record a validated version. True if new; False if this exact manifest was already recorded.
+
+        A version whose manifest changed after registration is quarantined: a version id must name one
+        immutable set of bytes, or rollback would not restore what was running.
+        """
+        try:
+            self.ddb.put_item(
+                TableName=self.table,
+                Item={
+                    "model": {"S": model},
+                    "version": {"S": version},
+                    "state": {"S": CANDIDATE},
+                    "registered_at": {"S": _now()},
+                    "manifest_sha256": {"S": manifest_sha256},
+                    "summary": {"S": json.dumps(summary, sort_keys=True)},
+                },
+                ConditionExpression="attribute_not_exists(#m)",
+                ExpressionAttributeNames={"#m": "model"},
+            )
+            return True
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise
+        existing = self.get_version(model, version)
+        if existing.manifest_sha256 != manifest_sha256 and existing.state != QUARANTINED:
+            self.quarantine(model, version, manifest_sha256, "manifest changed after registration")
+        return False
+
+    def quarantine(self, model: str, version: str, manifest_sha256: str, reason: str) -> None:
+        """Mark a version unusable. It can never be activated; the reason is kept for operators."""
+        self.ddb.put_item(
+            TableName=self.table,
+            Item={
+                "model": {"S": model},
+                "version": {"S": version},
+                "state": {"S": QUARANTINED},
+                "registered_at": {"S": _now()},
+                "manifest_sha256": {"S": manifest_sha256},
+                "summary": {"S": "{}"},
+                "reason": {"S": reason[:1000]},
+            },
+        )
+
+    def get_version(self, model: str, version: str) -> VersionRecord:
+        item = self.ddb.get_item(
+            TableName=self.table, Key={"model": {"S": model}, "version": {"S": version}}, ConsistentRead=True
+        ).get("Item")
+        if not item or version == POINTER:
+            raise NotFound(f"model {model!r} has no version {version!r}")
+        return _version_from_item(item)
+
+    def versions(self, model: str) -> list[VersionRecord]:
+        return self.snapshot(model)[1]
+
+    def snapshot(self, model: str) -> tuple[Pointer | None, list[VersionRecord]]:
+        """The pointer and every version of `model` from a single Query (the pointer shares the partition)."""
+        pointer = None
+        versions = []
+        for item in self._query(model):
+            if item["version"]["S"] == POINTER:
+                pointer = _pointer_from_item(item)
+            else:
+                versions.append(_version_from_item(item))
+        return pointer, versions
+
+    def models(self) -> list[str]:
+        names: set[str] = set()
+        paginator = self.ddb.get_paginator("scan")
+        for page in paginator.paginate(
+            TableName=self.table, ProjectionExpression="#m", ExpressionAttributeNames={"#m": "model"}
+        ):
+            names.update(item["model"]["S"] for item in page.get("Items", []))
+        return sorted(names)
+
+    # -- the active pointer -----------------------------------------------------------------------
+
+    def pointer(self, model: str) -> Pointer | None:
+        item = self.ddb.get_item(
+            TableName=self.table, Key={"model": {"S": model}, "version": {"S": POINTER}}, ConsistentRead=True
+        ).get("Item")
+        return _pointer_from_item(item) if item else None
+
+    def active_version(self, model: str) -> str | None:
+        pointer = self.pointer(model)
+        return pointer.active_version if pointer else None
+
+    def activate(self, model: str, version: str) -> Pointer:
+        """Point `model` at `version`, remembering the previous one for rollback."""
+        record = self.get_version(model, version)
+        if record.state == QUARANTINED:
+            raise Conflict(f"{model}/{version} is quarantined and cannot be activated: {record.reason}")
+        current = self.pointer(model)
+        if current and current.active_version == version:
+            return current
+        history = [*current.history, current.active_version] if current else []
+        self._swap_pointer(model, current, version, history)
+        return Pointer(model, version, history, _now())
+
+    def rollback(self, model: str) -> Pointer:
+        """Re-activate the version that was active before the current one."""
+        current = self.pointer(model)
+        if current is None:
+            raise NotFound(f"model {model!r} has no active version to roll back from")
+        history = list(current.history)
+        while history:
+            previous = history.pop()
+            if self.get_version(model, previous).state != QUARANTINED:
+                self._swap_pointer(model, current, previous, history)
+                return Pointer(model, previous, history, _now())
+        raise Conflict(f"model {model!r} has no earlier usable version to roll back to")
+
+    def _swap_pointer(self, model: str, expected: Pointer | None, version: str, history: list[str]) -> None:
+        # Optimistic concurrency: two admins racing cannot silently lose each other's change.
+        condition: dict[str, Any]
+        if expected is None:
+            condition = {
+                "ConditionExpression": "attribute_not_exists(#m)",
+                "ExpressionAttributeNames": {"#m": "model"},
+            }
+        else:
+            condition = {
+                "ConditionExpression": "active_version = :expected",
+                "ExpressionAttributeValues": {":expected": {"S": expected.active_version}},
+            }
+        try:
+            self.ddb.put_item(
+                TableName=self.table,
+                Item={
+                    "model": {"S": model},
+                    "version": {"S": POINTER},
+                    "active_version": {"S": version},
+                    "history": {"L": [{"S": v} for v in history[-50:]]},
+                    "updated_at": {"S": _now()},
+                },
+                **condition,
+            )
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                raise Conflict(f"model {model!r} was changed concurrently; retry") from exc
+            raise
+
+    def _query(self, model: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        paginator = self.ddb.get_paginator("query")
+        for page in paginator.paginate(
+            TableName=self.table,
+            KeyConditionExpression="#m = :m",
+            ExpressionAttributeNames={"#m": "model"},
+            ExpressionAttributeValues={":m": {"S": model}},
+            ConsistentRead=True,
+        ):
+            items.extend(page.get("Items", []))
+        return items
+
+
+def _pointer_from_item(item: dict[str, Any]) -> Pointer:
+    return Pointer(
+        model=item["model"]["S"],
+        active_version=item["active_version"]["S"],
+        history=[v["S"] for v in item.get("history", {}).get("L", [])],
+        updated_at=item.get("updated_at", {}).get("S", ""),
+    )
+
+
+def _version_from_item(item: dict[str, Any]) -> VersionRecord:
+    return VersionRecord(
+        model=item["model"]["S"],
+        version=item["version"]["S"],
+        state=item["state"]["S"],
+        registered_at=item["registered_at"]["S"],
+        manifest_sha256=item["manifest_sha256"]["S"],
+        summary=json.loads(item.get("summary", {}).get("S", "{}")),
+        reason=item.get("reason", {}).get("S"),
+    )
