@@ -35,9 +35,13 @@ def _use_endpoint(environ: dict[str, str]) -> None:
     aws.reset_clients()
 
 
-def _admin_key() -> str:
-    key = os.environ.get("ADMIN_API_KEY") or secrets.token_urlsafe(32)
-    STATE_DIR.mkdir(exist_ok=True)
+def _admin_key(reuse: bool = False) -> str:
+    """ADMIN_API_KEY if set; else a new random key (or, with `reuse`, the one a running stack uses)."""
+    key = os.environ.get("ADMIN_API_KEY")
+    if not key and reuse and ADMIN_KEY_FILE.is_file():
+        key = ADMIN_KEY_FILE.read_text().strip()
+    key = key or secrets.token_urlsafe(32)
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
     ADMIN_KEY_FILE.touch(mode=0o600, exist_ok=True)
     ADMIN_KEY_FILE.write_text(key + "\n")
     return key
@@ -153,7 +157,7 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
 
     environ = _local_environ(args.aws_port)
     _use_endpoint(environ)
-    report = bootstrap(_stack(environ["AWS_ENDPOINT_URL"]), admin_key=_admin_key())
+    report = bootstrap(_stack(environ["AWS_ENDPOINT_URL"]), admin_key=_admin_key(reuse=True))
     for line in report.created:
         print(f"created   {line}")
     for line in report.existing:
@@ -186,9 +190,16 @@ def cmd_invoke(args: argparse.Namespace) -> int:
 
 
 def cmd_schedule_fire(args: argparse.Namespace) -> int:
+    from infra.runner.local import rule_arn
     from infra.runner.scheduler import scheduled_event
 
-    return _invoke_once(args, scheduled_event(f"arn:aws:events:us-east-1:123456789012:rule/{args.function}"))
+    environ = _local_environ(args.aws_port)
+    _use_endpoint(environ)
+    stack = _stack(environ["AWS_ENDPOINT_URL"])
+    fn = stack.function(args.function)
+    if not any(e.type == "Schedule" for e in fn.events):
+        raise RuntimeError(f"{fn.logical_id} has no Schedule event in template.yaml")
+    return _invoke_once(args, scheduled_event(rule_arn(stack, fn), stack.env.region, stack.env.account))
 
 
 def cmd_train(args: argparse.Namespace) -> int:

@@ -220,7 +220,12 @@ class Stack:
                 return self._get_att(logical_id, attribute)
             return self._ref(token)
 
-        return re.sub(r"\$\{([^}!]+)\}", replace, text)
+        # `${!Literal}` is Fn::Sub's escape for a literal `${Literal}`.
+        return re.sub(
+            r"\$\{(![^}]*|[^}!]+)\}",
+            lambda m: "${" + m.group(1)[1:] + "}" if m.group(1).startswith("!") else replace(m),
+            text,
+        )
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
@@ -262,8 +267,8 @@ class Stack:
                     code_uri=(self.root / str(props["CodeUri"])).resolve(),
                     handler=str(props["Handler"]),
                     runtime=str(props.get("Runtime", "")),
-                    timeout=int(props.get("Timeout", 3)),
-                    memory=int(props.get("MemorySize", 128)),
+                    timeout=int(self.resolve(props.get("Timeout", 3))),
+                    memory=int(self.resolve(props.get("MemorySize", 128))),
                     layers=[str(self.resolve(layer)) for layer in props.get("Layers", [])],
                     environment={k: str(self.resolve(v)) for k, v in variables.items()},
                     events=[

@@ -32,22 +32,27 @@ class Route:
     path: str  # resource path as declared, e.g. /models/{name}
     function: str
     pattern: re.Pattern[str]
-    literal_segments: int
+    # Per segment: 0 literal, 1 {param}, 2 {greedy+}. API Gateway matches segment by segment, preferring
+    # a literal over a parameter over a greedy path, so the smallest rank wins.
+    rank: tuple[int, ...]
 
     @classmethod
     def make(cls, method: str, path: str, function: str) -> Route:
         regex = ""
+        rank = []
         for segment in path.strip("/").split("/") if path != "/" else []:
             greedy = re.fullmatch(r"\{(\w+)\+\}", segment)
             param = re.fullmatch(r"\{(\w+)\}", segment)
             if greedy:
                 regex += f"/(?P<{greedy.group(1)}>.+)"
+                rank.append(2)
             elif param:
                 regex += f"/(?P<{param.group(1)}>[^/]+)"
+                rank.append(1)
             else:
                 regex += "/" + re.escape(segment)
-        literal = sum(1 for s in path.split("/") if s and not s.startswith("{"))
-        return cls(method.upper(), path, function, re.compile(f"^{regex or '/'}$"), literal)
+                rank.append(0)
+        return cls(method.upper(), path, function, re.compile(f"^{regex or '/'}$"), tuple(rank))
 
 
 def _json(status: int, body: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
@@ -56,8 +61,7 @@ def _json(status: int, body: dict[str, Any]) -> tuple[int, dict[str, str], bytes
 
 class Gateway:
     def __init__(self, routes: list[Route], invoke: Invoke, stage: str = "Prod") -> None:
-        # Most specific first: API Gateway prefers literal path segments over parameters.
-        self.routes = sorted(routes, key=lambda r: (-r.literal_segments, r.path))
+        self.routes = sorted(routes, key=lambda r: (r.rank, r.path))
         self.invoke = invoke
         self.stage = stage
 

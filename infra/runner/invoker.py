@@ -165,7 +165,7 @@ def worker_spec(fn: Function, layer_dirs: list[Path], base_env: dict[str, str], 
         "AWS_LAMBDA_FUNCTION_NAME": fn.physical_name,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory),
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11_local",
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{fn.runtime}_local",
     }
     if log_dir is not None:
         # Per-function model cache, so functions do not share files any more than they would on AWS.

@@ -53,7 +53,7 @@ class LocalRunner:
     def fire_schedule(self, function: str) -> None:
         fn = self.stack.function(function)
         self.invoke(
-            fn.logical_id, scheduled_event(_rule_arn(self.stack, fn), self.stack.env.region, self.stack.env.account)
+            fn.logical_id, scheduled_event(rule_arn(self.stack, fn), self.stack.env.region, self.stack.env.account)
         )
 
     # -- wiring ------------------------------------------------------------------------------------
@@ -140,5 +140,5 @@ def api_routes(stack: Stack) -> list[Route]:
     ]
 
 
-def _rule_arn(stack: Stack, fn: Function) -> str:
+def rule_arn(stack: Stack, fn: Function) -> str:
     return f"arn:aws:events:{stack.env.region}:{stack.env.account}:rule/{fn.physical_name}-schedule"

@@ -68,7 +68,7 @@ def failed_ids(result: Any, batch_ids: set[str]) -> set[str]:
     ids = set()
     for failure in failures:
         identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
-        if not identifier or identifier not in batch_ids:
+        if not isinstance(identifier, str) or identifier not in batch_ids:
             return set(batch_ids)  # AWS treats a malformed failure report as a failed batch
         ids.add(identifier)
     return ids

@@ -28,8 +28,11 @@ def _terminate(signum: int, _frame: FrameType | None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks", description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("--only", default=",".join(SECTIONS),
-                        help=f"comma-separated sections to run (default: all of {','.join(SECTIONS)})")
+    parser.add_argument(
+        "--only",
+        default=",".join(SECTIONS),
+        help=f"comma-separated sections to run (default: all of {','.join(SECTIONS)})",
+    )
     parser.add_argument("--cold-runs", type=int, default=7, help="new processes per cold-start figure")
     parser.add_argument("--warm-calls", type=int, default=500, help="calls per warm handler figure")
     parser.add_argument("--hot-calls", type=int, default=20000, help="calls for the model hot-path figure")
@@ -42,8 +45,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     started = time.perf_counter()
     report = Report()
-    print("commerce-ai benchmarks: every figure is a ratio to a baseline measured in this run "
-          "(the machine is shared; absolute times are for orientation only).", flush=True)
+    print(
+        "commerce-ai benchmarks: every figure is a ratio to a baseline measured in this run "
+        "(the machine is shared; absolute times are for orientation only).",
+        flush=True,
+    )
     if "sizes" in chosen:
         try:
             sizes.run(report)
@@ -52,9 +58,11 @@ def main(argv: list[str] | None = None) -> int:
     if chosen & {"cold", "warm"}:
         try:
             with local_stack(BENCH_DIR) as local:
-                print(f"\nLocal stack: moto on {local.emulator.endpoint} (log {BENCH_DIR / 'moto.log'}), "
-                      f"template bootstrapped, model {local.model}/{local.version} published, validated, active.",
-                      flush=True)
+                print(
+                    f"\nLocal stack: moto on {local.emulator.endpoint} (log {BENCH_DIR / 'moto.log'}), "
+                    f"template bootstrapped, model {local.model}/{local.version} published, validated, active.",
+                    flush=True,
+                )
                 if "cold" in chosen:
                     cold_start.run(local, report, runs=args.cold_runs)
                 if "warm" in chosen:

@@ -45,12 +45,15 @@ def api(spec_path: str, event_path: str, out: str) -> None:
     if not isinstance(response, dict) or response.get("statusCode") != 200:
         raise SystemExit(f"first invocation did not succeed: {response!r}"[:2000])
     body = json.loads(response["body"])
-    _write(out, {
-        "harness_s": harness - started,
-        "import_s": imported - harness,
-        "invoke_s": done - imported,
-        "active_version": body.get("active_version"),
-    })
+    _write(
+        out,
+        {
+            "harness_s": harness - started,
+            "import_s": imported - harness,
+            "invoke_s": done - imported,
+            "active_version": body.get("active_version"),
+        },
+    )
 
 
 def loader(model: str, version: str, out: str) -> None:

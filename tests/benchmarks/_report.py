@@ -55,9 +55,7 @@ def fmt_mb(size_bytes: float) -> str:
     return f"{size_bytes / 1e6:.1f} MB"
 
 
-def table(
-    headers: Sequence[str], rows: Sequence[Sequence[str]], indent: str = "  ", left: Sequence[int] = (0,)
-) -> str:
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], indent: str = "  ", left: Sequence[int] = (0,)) -> str:
     """A plain-text table; columns in `left` (default: the first) are left-aligned, the others right-aligned."""
     widths = [len(h) for h in headers]
     for row in rows:

@@ -89,8 +89,11 @@ class LocalStack:
         route, params, _known = gateway.match(method, path)
         if route is None:
             raise LookupError(f"template.yaml has no Api route for {method} {path}")
-        headers = {"Host": "bench.execute-api.us-east-1.amazonaws.com", "User-Agent": "commerce-ai-bench",
-                   "Accept": "application/json"}
+        headers = {
+            "Host": "bench.execute-api.us-east-1.amazonaws.com",
+            "User-Agent": "commerce-ai-bench",
+            "Accept": "application/json",
+        }
         return gateway.proxy_event(route, method, path, "", headers, b"", params, "203.0.113.10")
 
 

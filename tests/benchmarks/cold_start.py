@@ -34,7 +34,12 @@ def _run(argv: list[str], env: dict[str, str], cwd: Path) -> float:
     """Wall seconds for one new process; raises with its stderr if it fails."""
     started = time.perf_counter()
     proc = subprocess.run(
-        argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=CHILD_TIMEOUT,
+        argv,
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        timeout=CHILD_TIMEOUT,
         check=False,
     )
     elapsed = time.perf_counter() - started
@@ -101,21 +106,30 @@ def registry_api(local: LocalStack, runs: int, report: Report) -> None:
     cold, base = median(m), median(b)
     r = ratio(cold, base)
     print(f"\n  Registry API ({spec.function}): new process -> load_handler(app.app) -> GET {path} -> 200")
-    print(table(
-        ["median of " + str(runs), "wall", "ratio"],
-        [
-            ["cold start + first GET /models/{name}", fmt_seconds(cold), fmt_ratio(r)],
-            ['baseline: python -c "import boto3"', fmt_seconds(base), "1.00x"],
-        ],
-    ))
-    print(f"    breakdown (in-process, median): runner harness import {_phase(phases, 'harness_s')} "
-          f"(not part of Lambda), handler import {_phase(phases, 'import_s')}, "
-          f"first invocation {_phase(phases, 'invoke_s')}")
+    print(
+        table(
+            ["median of " + str(runs), "wall", "ratio"],
+            [
+                ["cold start + first GET /models/{name}", fmt_seconds(cold), fmt_ratio(r)],
+                ['baseline: python -c "import boto3"', fmt_seconds(base), "1.00x"],
+            ],
+        )
+    )
+    print(
+        f"    breakdown (in-process, median): runner harness import {_phase(phases, 'harness_s')} "
+        f"(not part of Lambda), handler import {_phase(phases, 'import_s')}, "
+        f"first invocation {_phase(phases, 'invoke_s')}"
+    )
     print(f"    all runs: measured {', '.join(fmt_seconds(x) for x in m)}")
     print(f"              baseline {', '.join(fmt_seconds(x) for x in b)}")
-    report.add("cold start", "registry API: import + first GET /models/{name}", fmt_seconds(cold),
-               f'{fmt_seconds(base)} (python -c "import boto3")', r,
-               f"median of {runs} new processes; includes {_phase(phases, 'harness_s')} local-runner import")
+    report.add(
+        "cold start",
+        "registry API: import + first GET /models/{name}",
+        fmt_seconds(cold),
+        f'{fmt_seconds(base)} (python -c "import boto3")',
+        r,
+        f"median of {runs} new processes; includes {_phase(phases, 'harness_s')} local-runner import",
+    )
 
 
 def model_load(local: LocalStack, runs: int, report: Report) -> None:
@@ -130,8 +144,11 @@ def model_load(local: LocalStack, runs: int, report: Report) -> None:
     def measured(i: int) -> float:
         cache = work / f"cache-{i}"  # empty every time: a new container has nothing in /tmp
         out = work / f"loader-{i}.json"
-        wall = _run([python(), str(PROBE), "loader", local.model, local.version, str(out)],
-                    {**env, "MODEL_CACHE_DIR": str(cache)}, work)
+        wall = _run(
+            [python(), str(PROBE), "loader", local.model, local.version, str(out)],
+            {**env, "MODEL_CACHE_DIR": str(cache)},
+            work,
+        )
         if i >= 0:
             loader_phases.append(_read(out))
         return wall
@@ -149,18 +166,36 @@ def model_load(local: LocalStack, runs: int, report: Report) -> None:
     cold, base = median(m), median(b)
     r = ratio(cold, base)
     print(f"\n  Model cold load ({local.model}/{local.version}, empty cache each run)")
-    print(table(
-        ["median of " + str(runs), "wall", "import", "load", "ratio"],
-        [
-            ["ModelLoader(name).get()", fmt_seconds(cold), _phase(loader_phases, "import_s"),
-             _phase(loader_phases, "load_s"), fmt_ratio(r)],
-            ["baseline: boto3 download_file + InferenceSession", fmt_seconds(base),
-             _phase(bare_phases, "import_s"), _phase(bare_phases, "load_s"), "1.00x"],
-        ],
-    ))
+    print(
+        table(
+            ["median of " + str(runs), "wall", "import", "load", "ratio"],
+            [
+                [
+                    "ModelLoader(name).get()",
+                    fmt_seconds(cold),
+                    _phase(loader_phases, "import_s"),
+                    _phase(loader_phases, "load_s"),
+                    fmt_ratio(r),
+                ],
+                [
+                    "baseline: boto3 download_file + InferenceSession",
+                    fmt_seconds(base),
+                    _phase(bare_phases, "import_s"),
+                    _phase(bare_phases, "load_s"),
+                    "1.00x",
+                ],
+            ],
+        )
+    )
     print("    (loader 'load' includes its lazy onnxruntime import; the baseline imports onnxruntime up front)")
-    report.add("cold start", "model cold load: ModelLoader.get()", fmt_seconds(cold),
-               f"{fmt_seconds(base)} (bare download + session)", r, f"median of {runs} new processes")
+    report.add(
+        "cold start",
+        "model cold load: ModelLoader.get()",
+        fmt_seconds(cold),
+        f"{fmt_seconds(base)} (bare download + session)",
+        r,
+        f"median of {runs} new processes",
+    )
 
 
 def run(local: LocalStack, report: Report, runs: int = 7) -> None:

@@ -177,9 +177,24 @@ def _run_quiet(argv: list[str], **kwargs: Any) -> tuple[int, list[str]]:
 
 def _pip_install(requirements: Path, target: Path, version: tuple[int, int], platforms: list[str]) -> str | None:
     """Install for Lambda into `target`; None on success, else pip's error lines (noise filtered)."""
-    argv = [sys.executable, "-m", "pip", "install", "-r", str(requirements), "--target", str(target),
-            "--implementation", "cp", "--python-version", "{}.{}".format(*version), "--only-binary=:all:",
-            "--quiet", "--no-compile", "--disable-pip-version-check"]
+    argv = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "-r",
+        str(requirements),
+        "--target",
+        str(target),
+        "--implementation",
+        "cp",
+        "--python-version",
+        "{}.{}".format(*version),
+        "--only-binary=:all:",
+        "--quiet",
+        "--no-compile",
+        "--disable-pip-version-check",
+    ]
     for platform in platforms:
         argv += ["--platform", platform]
     code, output = _run_quiet(argv)
@@ -235,8 +250,15 @@ def _build_makefile(logical_id: str, source: Path, staging: Path) -> dict[str, A
         raise RuntimeError(f"{logical_id}: BuildMethod makefile needs `make`, which is not installed")
     staging.mkdir(parents=True)
     # As sam runs it: the build-<LogicalId> target, ARTIFACTS_DIR pointing at the layer's root.
-    argv = ["make", "--no-print-directory", "-C", str(source), f"build-{logical_id}",
-            f"ARTIFACTS_DIR={staging}", f"PYTHON={sys.executable}"]
+    argv = [
+        "make",
+        "--no-print-directory",
+        "-C",
+        str(source),
+        f"build-{logical_id}",
+        f"ARTIFACTS_DIR={staging}",
+        f"PYTHON={sys.executable}",
+    ]
     code, output = _run_quiet(argv)
     if code != 0:
         raise RuntimeError(f"{logical_id}: `make build-{logical_id}` failed ({code}):\n" + "\n".join(output[-15:]))
@@ -342,9 +364,14 @@ def _requires(site: Path, runtime: str) -> dict[str, set[str]]:
     """Installed distribution -> the installed distributions it requires on the runtime's platform."""
     from packaging.requirements import InvalidRequirement, Requirement
 
-    environment = {"python_version": "{}.{}".format(*python_version(runtime)), "sys_platform": "linux",
-                   "platform_system": "Linux", "platform_machine": "x86_64", "implementation_name": "cpython",
-                   "extra": ""}
+    environment = {
+        "python_version": "{}.{}".format(*python_version(runtime)),
+        "sys_platform": "linux",
+        "platform_system": "Linux",
+        "platform_machine": "x86_64",
+        "implementation_name": "cpython",
+        "extra": "",
+    }
     graph: dict[str, set[str]] = {}
     for metadata in site.glob("*.dist-info/METADATA"):
         deps = set()
@@ -437,31 +464,50 @@ def _print_layer(build: LayerBuild, runtime: str) -> None:
     platforms = build.platforms or []
     shown = ", ".join(platforms) if len(platforms) <= 2 else f"{platforms[0]}, ... {platforms[-1]}"
     how = f"BuildMethod {build.method}, wheels for {shown}" if platforms else f"BuildMethod {build.method}"
-    print(f"\n  {build.logical_id}: {fmt_mb(build.total)} as built, "
-          f"{fmt_mb(build.total - build.runtime_provided)} minus runtime-provided boto3 stack "
-          f"({status}: {build.root.relative_to(ROOT)}; {how})")
+    print(
+        f"\n  {build.logical_id}: {fmt_mb(build.total)} as built, "
+        f"{fmt_mb(build.total - build.runtime_provided)} minus runtime-provided boto3 stack "
+        f"({status}: {build.root.relative_to(ROOT)}; {how})"
+    )
     biggest = sorted(build.package_sizes.items(), key=lambda item: -item[1])[:5]
-    print(table(
-        ["biggest packages", "size", "share", "note"],
-        [[name, fmt_mb(size), f"{size / build.total:.0%}",
-          "provided by the Lambda runtime" if name in RUNTIME_PROVIDED else ""] for name, size in biggest],
-        indent="    ", left=(0, 3),
-    ))
+    print(
+        table(
+            ["biggest packages", "size", "share", "note"],
+            [
+                [
+                    name,
+                    fmt_mb(size),
+                    f"{size / build.total:.0%}",
+                    "provided by the Lambda runtime" if name in RUNTIME_PROVIDED else "",
+                ]
+                for name, size in biggest
+            ],
+            indent="    ",
+            left=(0, 3),
+        )
+    )
     try:
         closures = requirement_closures(build, runtime)
     except ImportError:  # `packaging` comes with the dev tools; the table is optional
         closures = []
     if closures:
-        print(table(
-            ["top-level package", "with its deps", "only for it", "pulls in"],
-            [[top, fmt_mb(size), fmt_mb(exclusive), _names(deps)]
-             for top, size, exclusive, deps in sorted(closures, key=lambda c: -c[1])],
-            indent="    ", left=(0, 3),
-        ))
+        print(
+            table(
+                ["top-level package", "with its deps", "only for it", "pulls in"],
+                [
+                    [top, fmt_mb(size), fmt_mb(exclusive), _names(deps)]
+                    for top, size, exclusive, deps in sorted(closures, key=lambda c: -c[1])
+                ],
+                indent="    ",
+                left=(0, 3),
+            )
+        )
     provided = sorted(n for n in build.package_sizes if n in RUNTIME_PROVIDED)
     if provided:
-        print(f"    runtime-provided packages pulled in as dependencies: {', '.join(provided)} "
-              f"({fmt_mb(build.runtime_provided)})")
+        print(
+            f"    runtime-provided packages pulled in as dependencies: {', '.join(provided)} "
+            f"({fmt_mb(build.runtime_provided)})"
+        )
 
 
 def run(report: Report, stack: Stack | None = None) -> None:
@@ -525,22 +571,46 @@ def run(report: Report, stack: Stack | None = None) -> None:
         else:
             status = "ok"
         caveat = " *" if fn.logical_id in unloadable else ""
-        rows.append([
-            fn.logical_id + caveat, fn.runtime, "+".join(["code", *fn.layers]), fmt_mb(code), fmt_mb(built),
-            fmt_ratio(limit_ratio), fmt_mb(lean), fmt_ratio(lean_limit_ratio), fmt_ratio(goal_ratio), status,
-        ])
+        rows.append(
+            [
+                fn.logical_id + caveat,
+                fn.runtime,
+                "+".join(["code", *fn.layers]),
+                fmt_mb(code),
+                fmt_mb(built),
+                fmt_ratio(limit_ratio),
+                fmt_mb(lean),
+                fmt_ratio(lean_limit_ratio),
+                fmt_ratio(goal_ratio),
+                status,
+            ]
+        )
         note = f"{status}; minus boto3 stack {fmt_mb(lean)} = {fmt_ratio(lean_limit_ratio)} of 250 MB"
         if goal_ratio is not None:
             note += f", {fmt_ratio(goal_ratio)} of the 120 MB inference goal"
-        report.add("size", f"{fn.logical_id} unzipped{caveat}", fmt_mb(built), "250 MB Lambda limit",
-                   limit_ratio, note)
+        report.add("size", f"{fn.logical_id} unzipped{caveat}", fmt_mb(built), "250 MB Lambda limit", limit_ratio, note)
     print("\n  Per function (MB = 2^20 bytes, as AWS counts the 250 MB limit)")
-    print(table(
-        ["function", "runtime", "contents", "code", "as built", "/250 MB", "minus boto3", "/250 MB",
-         "/120 MB goal", "status"],
-        rows, left=(0, 1, 2),
-    ))
+    print(
+        table(
+            [
+                "function",
+                "runtime",
+                "contents",
+                "code",
+                "as built",
+                "/250 MB",
+                "minus boto3",
+                "/250 MB",
+                "/120 MB goal",
+                "status",
+            ],
+            rows,
+            left=(0, 1, 2),
+        )
+    )
     if unloadable:
         print("  * this function's layers would not load on its runtime as the template declares it (see findings)")
-    print("  The 120 MB goal applies to inference functions (with MlLayer) and is compared without the "
-          "runtime-provided boto3 stack.")
+    print(
+        "  The 120 MB goal applies to inference functions (with MlLayer) and is compared without the "
+        "runtime-provided boto3 stack."
+    )

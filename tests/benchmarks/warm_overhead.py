@@ -96,12 +96,18 @@ def registry_handler(local: LocalStack, report: Report, calls: int) -> None:
         registry, store = local.registry(), local.store()
         cases = [
             ("GET /models", "service.list_models", "/models", lambda: service.list_models(registry)),
-            ("GET /models/{name}", "service.describe_model", f"/models/{local.model}",
-             lambda: service.describe_model(registry, store, local.model)),
+            (
+                "GET /models/{name}",
+                "service.describe_model",
+                f"/models/{local.model}",
+                lambda: service.describe_model(registry, store, local.model),
+            ),
         ]
-        print(f"\n  Registry API handler vs domain function, {calls} calls each, alternating "
-              f"(HEARTBEAT_SECONDS={WARM_HEARTBEAT_SECONDS} here; the template's 60 means at most one "
-              "heartbeat DynamoDB write a minute per container, amortised away in any busy minute)")
+        print(
+            f"\n  Registry API handler vs domain function, {calls} calls each, alternating "
+            f"(HEARTBEAT_SECONDS={WARM_HEARTBEAT_SECONDS} here; the template's 60 means at most one "
+            "heartbeat DynamoDB write a minute per container, amortised away in any busy minute)"
+        )
         rows: list[list[str]] = []
         for route, direct_name, path, direct in cases:
             context = LambdaContext(spec.function, memory_limit_in_mb=spec.memory, timeout_seconds=spec.timeout)
@@ -113,9 +119,14 @@ def registry_handler(local: LocalStack, report: Report, calls: int) -> None:
                 [*_row(f"handler  {route}", m), fmt_ratio(p50_ratio), fmt_ratio(p99_ratio)],
                 [*_row(f"direct   {direct_name}", b), "1.00x", "1.00x"],
             ]
-            report.add("warm", f"handler {route} vs {direct_name} (p50)", fmt_seconds(percentile(m, 50)),
-                       fmt_seconds(percentile(b, 50)), p50_ratio,
-                       f"p99 ratio {fmt_ratio(p99_ratio)}; +{fmt_seconds(overhead)}/call at p50")
+            report.add(
+                "warm",
+                f"handler {route} vs {direct_name} (p50)",
+                fmt_seconds(percentile(m, 50)),
+                fmt_seconds(percentile(b, 50)),
+                p50_ratio,
+                f"p99 ratio {fmt_ratio(p99_ratio)}; +{fmt_seconds(overhead)}/call at p50",
+            )
         print(table(["", "p50", "p99", "p50 ratio", "p99 ratio"], rows))
 
 
@@ -141,17 +152,27 @@ def model_hot_path(local: LocalStack, report: Report, calls: int) -> None:
             m, b = _alternate(calls, via_loader, bare)
     p50_ratio = ratio(percentile(m, 50), percentile(b, 50))
     p99_ratio = ratio(percentile(m, 99), percentile(b, 99))
-    print(f"\n  Loaded-model hot path, one row, {calls} calls each, alternating "
-          f"(the loader re-reads the active pointer at most every {refresh:g} s; the run is shorter than that)")
-    print(table(
-        ["", "p50", "p99", "p50 ratio", "p99 ratio"],
-        [
-            [*_row("ModelLoader.get() + session.run", m), fmt_ratio(p50_ratio), fmt_ratio(p99_ratio)],
-            [*_row("bare session.run (same session)", b), "1.00x", "1.00x"],
-        ],
-    ))
-    report.add("warm", "ModelLoader.get()+run vs bare run (p50)", fmt_seconds(percentile(m, 50)),
-               fmt_seconds(percentile(b, 50)), p50_ratio, f"p99 ratio {fmt_ratio(p99_ratio)}")
+    print(
+        f"\n  Loaded-model hot path, one row, {calls} calls each, alternating "
+        f"(the loader re-reads the active pointer at most every {refresh:g} s; the run is shorter than that)"
+    )
+    print(
+        table(
+            ["", "p50", "p99", "p50 ratio", "p99 ratio"],
+            [
+                [*_row("ModelLoader.get() + session.run", m), fmt_ratio(p50_ratio), fmt_ratio(p99_ratio)],
+                [*_row("bare session.run (same session)", b), "1.00x", "1.00x"],
+            ],
+        )
+    )
+    report.add(
+        "warm",
+        "ModelLoader.get()+run vs bare run (p50)",
+        fmt_seconds(percentile(m, 50)),
+        fmt_seconds(percentile(b, 50)),
+        p50_ratio,
+        f"p99 ratio {fmt_ratio(p99_ratio)}",
+    )
 
 
 def run(local: LocalStack, report: Report, calls: int = 500, hot_calls: int = 20000) -> None:

@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from onnxruntime.capi.onnxruntime_pybind11_state import InvalidProtobuf
 
 from commerce_ai.artifacts import frameworks
 from commerce_ai.artifacts.frameworks import SchemaMismatch, open_artifact, open_onnx, register_opener
@@ -126,12 +125,6 @@ def test_bytes_that_are_not_onnx_do_not_open(linear: tuple[Manifest, Path]) -> N
 REFUSED_ON = (SchemaMismatch, OSError, ValueError, RuntimeError)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=InvalidProtobuf,
-    reason="BUG: onnxruntime's InvalidProtobuf/Fail/InvalidGraph derive from Exception, not RuntimeError, so an "
-    "unreadable model escapes the loader's and validator's refusal handling",
-)
 def test_an_unreadable_model_fails_with_an_error_the_callers_refuse_on(linear: tuple[Manifest, Path]) -> None:
     manifest, directory = linear
     with pytest.raises(REFUSED_ON):

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from botocore.exceptions import ClientError
 
 from commerce_ai.artifacts.frameworks import SchemaMismatch
 from commerce_ai.artifacts.loader import ModelLoader
@@ -293,12 +292,6 @@ def test_a_registry_error_with_nothing_cached_is_model_unavailable(
     assert loader.refused == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ClientError,
-    reason="BUG: a transient S3 error (botocore ClientError, e.g. SlowDown) while reading a newly activated "
-    "version's manifest escapes get() instead of keeping the cached version",
-)
 def test_a_transient_store_error_keeps_serving_the_cached_version(
     loader: ModelLoader[str], registry: FakeRegistry, store: FakeStore, clock: FakeClock
 ) -> None:

@@ -11,7 +11,6 @@ from urllib.parse import quote_plus
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from onnxruntime.capi.onnxruntime_pybind11_state import InvalidProtobuf
 
 from commerce_ai.artifacts.manifest import Manifest
 from commerce_ai.artifacts.registry import CANDIDATE, QUARANTINED, ModelRegistry
@@ -100,11 +99,6 @@ def test_anything_else_is_invalid_input(body: str, message: str) -> None:
     assert caught.value.status_code == 400
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AttributeError,
-    reason="BUG: a non-string object key reaches unquote_plus and raises AttributeError, not InvalidInput",
-)
 @pytest.mark.parametrize("bad_key", [5, None, ["k"], {"k": 1}])
 def test_a_non_string_key_is_invalid_input(bad_key: Any) -> None:
     record = {"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "b"}, "object": {"key": bad_key}}}
@@ -242,12 +236,6 @@ def test_a_manifest_that_does_not_describe_the_model_is_quarantined(
     assert result.outcome == "quarantined" and "output names" in (result.reason or "")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=InvalidProtobuf,
-    reason="BUG: a model file that is not valid ONNX (checksum correct) raises onnxruntime's InvalidProtobuf, "
-    "which validate_version does not catch: the event is retried to the DLQ instead of quarantining",
-)
 def test_a_model_file_that_is_not_onnx_is_quarantined(
     build: Any, store: ArtifactStore, registry: ModelRegistry, s3: FakeS3
 ) -> None:
@@ -272,12 +260,6 @@ def test_transient_aws_errors_propagate_so_the_event_is_retried(
     assert ddb.puts == []  # no verdict recorded on a blip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="BUG: ArtifactStore.download wraps every ClientError (throttling, 5xx) as ArtifactError, so a "
-    "transient S3 error while downloading quarantines a sound version for good instead of retrying",
-)
 @pytest.mark.parametrize("code", ["SlowDown", "InternalError", "RequestTimeout"])
 def test_a_transient_error_while_downloading_does_not_quarantine(
     build: Any, store: ArtifactStore, registry: ModelRegistry, s3: FakeS3, ddb: FakeDynamoDB, code: str

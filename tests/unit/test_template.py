@@ -207,11 +207,6 @@ def test_sub_raises_on_an_unknown_name(small: Stack) -> None:
         small.resolve({"Fn::Sub": "${Missing}"})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: Fn::Sub leaves the '${!Literal}' escape as is; CloudFormation renders it as '${Literal}'",
-)
 def test_sub_unescapes_literal_dollar_braces(small: Stack) -> None:
     assert small.resolve({"Fn::Sub": "${!Literal}-${AWS::Region}"}) == "${Literal}-eu-west-1"
 
@@ -404,12 +399,6 @@ def test_of_type_filters_resources(small: Stack) -> None:
     assert sorted(small.of_type("AWS::SQS::Queue")) == ["NamedQueue", "Queue"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="BUG: Stack.functions() does not resolve intrinsics in Timeout/MemorySize, "
-    "so `Timeout: !Ref FunctionTimeout` crashes with TypeError",
-)
 def test_timeout_from_a_parameter_is_resolved(tmp_path: Path) -> None:
     path = write(
         tmp_path,

@@ -70,6 +70,16 @@ class JsonApi(Chalice):
         return decorator
 
 
+def _body_bytes(event: dict[str, Any]) -> int:
+    """The body's size in bytes as the client sent it (API Gateway hands over text or base64)."""
+    body = event.get("body") or ""
+    if isinstance(body, bytes):  # chalice.test.Client hands bytes over; API Gateway never does
+        return len(body)
+    if event.get("isBase64Encoded"):
+        return len(body) * 3 // 4 - body[-2:].count("=")
+    return len(body.encode("utf-8"))
+
+
 def json_api(name: str) -> JsonApi:
     app = JsonApi(app_name=name)
     app.debug = False
@@ -79,8 +89,7 @@ def json_api(name: str) -> JsonApi:
         started = time.perf_counter()
         original = event.to_original_event()
         logger.set_correlation_id(telemetry.correlation_id_of(original))
-        body = original.get("body") or ""
-        if len(body) > settings().max_body_bytes:
+        if _body_bytes(original) > settings().max_body_bytes:
             response = error_response(
                 413, PayloadTooLarge.code, f"request body exceeds {settings().max_body_bytes} bytes"
             )

@@ -49,7 +49,10 @@ def onnx_session(path: Path, sha256: str, threads: int = 1) -> Any:
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
             options.log_severity_level = 3
-            session = ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+            try:
+                session = ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+            except Exception as exc:  # onnxruntime raises its own plain Exception subclasses (InvalidProtobuf...)
+                raise SchemaMismatch(f"onnxruntime cannot open {path.name}: {exc}") from exc
             _sessions[key] = session
         return session
 

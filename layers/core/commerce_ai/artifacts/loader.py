@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from commerce_ai.artifacts.frameworks import SchemaMismatch, open_artifact
 from commerce_ai.artifacts.manifest import Manifest
@@ -60,6 +60,7 @@ class ModelLoader(Generic[T]):
         self.opener = opener
         self.clock = clock
         self.refused: dict[str, str] = {}
+        self.last_error: str | None = None
         self._current: LoadedModel[T] | None = None
         self._checked_at: float | None = None
         self._lock = threading.Lock()
@@ -75,25 +76,32 @@ class ModelLoader(Generic[T]):
                 self._checked_at = now
                 self._refresh()
             if self._current is None:
-                reason = "; ".join(f"{v}: {why}" for v, why in self.refused.items()) or "no active version"
+                problems = [f"{v}: {why}" for v, why in self.refused.items()]
+                if self.last_error:
+                    problems.append(f"{self.last_error} (transient, retrying)")
+                reason = "; ".join(problems) or "no active version"
                 raise ModelUnavailable(f"model {self.name!r} is unavailable ({reason})")
             return self._current
 
     def _refresh(self) -> None:
         try:
             active = self.registry.active_version(self.name)
-        except Exception:  # a registry blip must not take serving down; keep what we have
+        except Exception as exc:  # a registry blip must not take serving down; keep what we have
+            self.last_error = f"registry: {type(exc).__name__}"
+            if self._current is None:
+                self._checked_at = None
             logger.warning("registry lookup failed; serving cached version", extra={"model": self.name})
             return
         if active is None or active in self.refused:
             return
+        self.last_error = None
         if self._current is not None and self._current.version == active:
             return
         try:
             self._current = self._load(active)
             logger.info("model loaded", extra={"model": self.name, "version": active})
-        except (ArtifactError, SchemaMismatch, OSError, ValueError, RuntimeError) as exc:
-            # onnxruntime raises its own errors (RuntimeError subclasses) for unreadable graphs.
+        except (ArtifactError, SchemaMismatch, ValueError) as exc:
+            # The artifact itself is bad: remember it, so it is not fetched again until the pointer moves.
             self.refused[active] = str(exc)[:300]
             logger.error(
                 "model version refused; keeping last good",
@@ -104,6 +112,16 @@ class ModelLoader(Generic[T]):
                     "reason": str(exc)[:300],
                 },
             )
+        except Exception as exc:  # S3/DynamoDB blips, full /tmp: keep serving; retry at the next refresh,
+            # or at the next request when there is nothing to serve yet.
+            self.last_error = f"{active}: {type(exc).__name__}"
+            if self._current is None:
+                self._checked_at = None
+            logger.warning(
+                "model version could not be fetched; serving cached version",
+                exc_info=True,
+                extra={"model": self.name, "version": active},
+            )
 
     def _load(self, version: str) -> LoadedModel[T]:
         manifest = self.store.read_manifest(self.name, version)
@@ -112,4 +130,10 @@ class ModelLoader(Generic[T]):
                 f"features {manifest.input_schema.feature_names} differ from serving's {self.expected_features}"
             )
         directory = self.store.download(manifest, self.cache_dir)
-        return LoadedModel(self.name, version, manifest, self.opener(manifest, directory), directory)
+        try:
+            model = self.opener(manifest, directory)
+        except SchemaMismatch:
+            raise
+        except Exception as exc:  # the files are verified and local, so failing to open them is the artifact's fault
+            raise SchemaMismatch(str(exc)) from exc
+        return LoadedModel(self.name, version, manifest, model, directory)

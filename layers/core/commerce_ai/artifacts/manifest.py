@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import posixpath
 import re
 import secrets
 from datetime import UTC, datetime
@@ -41,8 +42,7 @@ class InputSchema(BaseModel):
             width = self.tensors[0].shape[-1] if self.tensors[0].shape else None
             if width is not None and width != len(self.feature_names):
                 raise ValueError(
-                    f"{len(self.feature_names)} feature names but tensor {self.tensors[0].name!r} "
-                    f"has width {width}"
+                    f"{len(self.feature_names)} feature names but tensor {self.tensors[0].name!r} has width {width}"
                 )
             if len(set(self.feature_names)) != len(self.feature_names):
                 raise ValueError("feature names are not unique")
@@ -83,7 +83,14 @@ class Manifest(BaseModel):
     @classmethod
     def _safe_paths(cls, files: dict[str, FileEntry]) -> dict[str, FileEntry]:
         for path in files:
-            if path.startswith("/") or ".." in Path(path).parts or path == MANIFEST_FILE:
+            canonical = posixpath.normpath(path) if path else ""
+            if (
+                not path
+                or path != canonical
+                or path.startswith("/")
+                or ".." in Path(path).parts
+                or canonical in (".", MANIFEST_FILE)
+            ):
                 raise ValueError(f"file path {path!r} must be relative, inside the version and not the manifest")
         return files
 

@@ -76,9 +76,7 @@ class ModelRegistry:
 
     # -- versions ---------------------------------------------------------------------------------
 
-    def register_candidate(
-        self, model: str, version: str, manifest_sha256: str, summary: dict[str, Any]
-    ) -> bool:
+    def register_candidate(self, model: str, version: str, manifest_sha256: str, summary: dict[str, Any]) -> bool:
         """Record a validated version. True if new; False if this exact manifest was already recorded.
 
         A version whose manifest changed after registration is quarantined: a version id must name one

@@ -75,9 +75,7 @@ class ArtifactStore:
         except (ValueError, ValidationError) as exc:
             raise ArtifactError(f"manifest s3://{self.bucket}/{key} is invalid: {exc}") from exc
         if (manifest.name, manifest.version) != (name, version):
-            raise ArtifactError(
-                f"manifest at {key} names {manifest.name}/{manifest.version}, not {name}/{version}"
-            )
+            raise ArtifactError(f"manifest at {key} names {manifest.name}/{manifest.version}, not {name}/{version}")
         return manifest
 
     def download(self, manifest: Manifest, cache_root: Path) -> Path:
@@ -98,7 +96,11 @@ class ArtifactStore:
                 self.s3.download_file(self.bucket, manifest.prefix() + relative, str(partial))
             except ClientError as exc:
                 partial.unlink(missing_ok=True)
-                raise ArtifactError(f"{manifest.name}/{manifest.version}: cannot fetch {relative}: {exc}") from exc
+                if _missing(exc):
+                    raise ArtifactError(
+                        f"{manifest.name}/{manifest.version}: cannot fetch {relative}: missing"
+                    ) from exc
+                raise  # throttling or a 5xx says nothing about the artifact: let the caller retry
             actual = sha256_file(partial)
             if actual != entry.sha256:
                 partial.unlink(missing_ok=True)

@@ -56,7 +56,7 @@ def validate_version(
     try:
         directory = store.download(manifest, work)
         open_artifact(manifest, directory)
-    except (ArtifactError, SchemaMismatch, OSError, ValueError, RuntimeError) as exc:
+    except (ArtifactError, SchemaMismatch, ValueError) as exc:
         reason = str(exc)[:1000]
         registry.quarantine(name, version, digest, reason)
         return ValidationResult(name, version, "quarantined", reason)
@@ -88,14 +88,12 @@ def parse_s3_notification(body: str) -> list[ObjectCreated]:
         try:
             if not str(record["eventName"]).startswith("ObjectCreated:"):
                 continue
-            found.append(
-                ObjectCreated(
-                    bucket=record["s3"]["bucket"]["name"],
-                    key=unquote_plus(record["s3"]["object"]["key"]),
-                )
-            )
+            bucket, key = record["s3"]["bucket"]["name"], record["s3"]["object"]["key"]
         except (KeyError, TypeError) as exc:
             raise InvalidInput(f"S3 record is missing {exc}") from exc
+        if not isinstance(bucket, str) or not isinstance(key, str):
+            raise InvalidInput("S3 record's bucket name and object key must be strings")
+        found.append(ObjectCreated(bucket=bucket, key=unquote_plus(key)))
     return found
 
 
@@ -144,17 +142,22 @@ def describe_model(registry: ModelRegistry, store: ArtifactStore, name: str) -> 
     if not versions:
         raise NotFound(f"model {name!r} is not registered")
     active = pointer.active_version if pointer else None
-    schema = None
+    schema: dict[str, Any] | None = None
+    problem = None
     if active:
-        manifest = store.read_manifest(name, active)
-        schema = {
-            "input": manifest.input_schema.model_dump(),
-            "output": [t.model_dump() for t in manifest.output_schema],
-        }
+        try:
+            manifest = store.read_manifest(name, active)
+            schema = {
+                "input": manifest.input_schema.model_dump(),
+                "output": [t.model_dump() for t in manifest.output_schema],
+            }
+        except ArtifactError as exc:  # the registry still answers; serving will refuse this version too
+            problem = str(exc)
     return {
         "name": name,
         "active_version": active,
         "rollback_to": pointer.history[-1] if pointer and pointer.history else None,
         "active_schema": schema,
+        "active_problem": problem,
         "versions": [v.as_json(active) for v in sorted(versions, key=lambda v: v.version, reverse=True)],
     }
