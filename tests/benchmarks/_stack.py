@@ -15,17 +15,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from commerce_ai import aws
 from commerce_ai.artifacts.registry import ModelRegistry
 from commerce_ai.artifacts.store import ArtifactStore
-from commerce_ai.config import settings
 from commerce_ai.registry import service
 from infra import emulator as emu
-from infra.bootstrap import admin_key_parameter, bootstrap
+from infra.bootstrap import bootstrap
 from infra.runner.http_gateway import Gateway, Route
 from infra.runner.invoker import WorkerSpec, worker_spec
 from infra.template import Env, Function, Stack
 from model_build import publish
+from tests.support.local_aws import function_environment, patched_environ
 from tests.support.models import FEATURES, built_linear
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,25 +101,6 @@ def python() -> str:
 
 
 @contextmanager
-def patched_environ(values: dict[str, str]) -> Iterator[None]:
-    """Set variables for the duration of the block; settings() and boto clients are re-read on both ends."""
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    settings.cache_clear()
-    aws.reset_clients()
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        settings.cache_clear()
-        aws.reset_clients()
-
-
-@contextmanager
 def local_stack(workdir: Path | None = None) -> Iterator[LocalStack]:
     workdir = workdir or BENCH_DIR
     workdir.mkdir(parents=True, exist_ok=True)
@@ -131,13 +111,7 @@ def local_stack(workdir: Path | None = None) -> Iterator[LocalStack]:
         with patched_environ(server.environ()):
             stack = Stack(env=Env(queue_endpoint=server.endpoint))
             bootstrap(stack, admin_key=ADMIN_KEY)
-            env: dict[str, str] = {}
-            for fn in stack.functions():
-                env.update(fn.environment)
-            env["ADMIN_API_KEY_PARAMETER"] = admin_key_parameter(stack)
-            env["MODEL_CACHE_DIR"] = str(workdir / "model-cache")
-            env["HEARTBEAT_SECONDS"] = WARM_HEARTBEAT_SECONDS
-            env.pop("POWERTOOLS_SERVICE_NAME", None)
+            env = function_environment(stack, workdir / "model-cache", WARM_HEARTBEAT_SECONDS)
             with patched_environ(env):
                 store = ArtifactStore(stack.physical_name("ArtifactBucket"))
                 registry = ModelRegistry(stack.physical_name("ModelRegistryTable"))
