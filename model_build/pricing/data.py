@@ -1,0 +1,149 @@
+"""Sales data for pricing, in one canonical weekly frame, from Dominick's OJ or a user's CSV.
+
+Dominick's orange juice (`orangeJuice` in the R package bayesm, Debian package `r-cran-bayesm`): store
+x brand x week unit sales (`logmove`), all 11 brands' prices, deal and feature flags and gross margin.
+Source: James M. Kilts Center, University of Chicago Booth School of Business, Dominick's Finer Foods
+data, as redistributed in bayesm (GPL >= 2). The Kilts Center permits academic research use; see
+https://www.chicagobooth.edu/research/kilts/datasets/dominicks.
+
+Canonical frame, one row per SKU and week:
+    week (int), date (week start), sku, store, brand, price, units, cost, deal, feat,
+    and cross_price_1..cross_price_11 for OJ (every brand's price that week in that store).
+Derivations for OJ, documented because they shape every model downstream:
+- a SKU is store x brand: `oj-<store>-<brand>`;
+- prices are per ounce in the source; we quote them per 64 oz carton (x 64), the common pack size;
+- `logmove` is the log of *ounces* moved (every value is a multiple of 64), so cartons = exp(logmove) / 64;
+- `profit` is the gross margin in percent of price, so unit cost = price x (1 - profit / 100);
+- Dominick's week 1 began on 1989-09-14, so week w starts 1989-09-14 + 7 (w - 1) days.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[2]
+CACHE = ROOT / "data" / "cache" / "pricing"
+OJ_PACKAGE = "r-cran-bayesm"
+OJ_MEMBER = "usr/lib/R/site-library/bayesm/data/orangeJuice.rda"
+OJ_SHA256 = "4418b33f320a1e91124e934d4c7e3e978812e9c60b6924037447ffc44cf71855"
+OUNCES_PER_CARTON = 64
+WEEK_ONE = pd.Timestamp("1989-09-14")
+OJ_BRANDS = 11
+REQUIRED_CSV_COLUMNS = ("date", "sku", "price", "units")
+
+
+class DataError(RuntimeError):
+    pass
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def fetch_orange_juice(cache: Path = CACHE) -> Path:
+    """The verified `orangeJuice.rda`, fetched once with `apt-get download` + `dpkg -x` (no R needed)."""
+    target = cache / "orangeJuice.rda"
+    if target.is_file() and sha256(target) == OJ_SHA256:
+        return target
+    if shutil.which("apt-get") is None or shutil.which("dpkg") is None:
+        raise DataError(f"apt-get and dpkg are needed to fetch {OJ_PACKAGE} (Debian/Ubuntu)")
+    cache.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        download = subprocess.run(["apt-get", "download", OJ_PACKAGE], cwd=work, capture_output=True, text=True)
+        if download.returncode != 0:
+            # A new machine has no package lists yet; one update, then try once more.
+            subprocess.run(["apt-get", "update", "-qq"], capture_output=True, text=True, check=False)
+            download = subprocess.run(["apt-get", "download", OJ_PACKAGE], cwd=work, capture_output=True, text=True)
+        if download.returncode != 0:
+            raise DataError(f"apt-get download {OJ_PACKAGE} failed: {download.stderr.strip()[-400:]}")
+        (deb,) = work.glob(f"{OJ_PACKAGE}_*.deb")
+        subprocess.run(["dpkg", "-x", str(deb), str(work / "x")], check=True, capture_output=True)
+        extracted = work / "x" / OJ_MEMBER
+        if sha256(extracted) != OJ_SHA256:
+            raise DataError(f"{deb.name}: orangeJuice.rda checksum {sha256(extracted)} is not the verified one")
+        shutil.copyfile(extracted, target)
+    return target
+
+
+def read_orange_juice(path: Path | None = None) -> pd.DataFrame:
+    import rdata  # training-only dependency
+
+    source = path or fetch_orange_juice()
+    if sha256(source) != OJ_SHA256:
+        raise DataError(f"{source} does not match the verified orangeJuice.rda checksum")
+    raw = rdata.read_rda(str(source))["orangeJuice"]["yx"]
+    return canonical_from_oj(pd.DataFrame(raw))
+
+
+def canonical_from_oj(yx: pd.DataFrame) -> pd.DataFrame:
+    """The canonical frame from bayesm's `orangeJuice$yx` columns (see the module docstring)."""
+    frame = pd.DataFrame(
+        {
+            "week": yx["week"].astype(int),
+            "store": yx["store"].astype(int),
+            "brand": yx["brand"].astype(int),
+            "units": np.exp(yx["logmove"].astype(float)) / OUNCES_PER_CARTON,
+            "deal": yx["deal"].astype(int),
+            "feat": yx["feat"].astype(float),
+            "margin": yx["profit"].astype(float) / 100.0,
+        }
+    )
+    for brand in range(1, OJ_BRANDS + 1):
+        frame[f"cross_price_{brand}"] = yx[f"price{brand}"].astype(float) * OUNCES_PER_CARTON
+    own = [frame.loc[i, f"cross_price_{b}"] for i, b in zip(frame.index, frame["brand"], strict=True)]
+    frame["price"] = np.asarray(own, dtype=float)
+    frame["cost"] = frame["price"] * (1.0 - frame["margin"])
+    frame["sku"] = "oj-" + frame["store"].astype(str) + "-" + frame["brand"].astype(str)
+    frame["date"] = WEEK_ONE + pd.to_timedelta((frame["week"] - 1) * 7, unit="D")
+    ordered = ["week", "date", "sku", "store", "brand", "price", "units", "cost", "margin", "deal", "feat"]
+    cross = [f"cross_price_{b}" for b in range(1, OJ_BRANDS + 1)]
+    return frame[ordered + cross].sort_values(["sku", "week"]).reset_index(drop=True)
+
+
+def read_sales_csv(path: Path) -> pd.DataFrame:
+    """A user's own sales file in the canonical frame: `date, sku, price, units` at least, optionally
+    `cost`, `promo` (deal), `feature`, and competitor prices in `competitor_price*` columns."""
+    table = pd.read_csv(path)
+    missing = [c for c in REQUIRED_CSV_COLUMNS if c not in table.columns]
+    if missing:
+        raise DataError(f"{path.name}: missing required column(s) {', '.join(missing)}")
+    table["date"] = pd.to_datetime(table["date"], errors="coerce")
+    bad = table[table["date"].isna() | ~(table["price"] > 0) | ~(table["units"] >= 0)]
+    if not bad.empty:
+        raise DataError(
+            f"{path.name}: {len(bad)} row(s) with an unreadable date, price <= 0 or units < 0 "
+            f"(first at line {int(bad.index[0]) + 2})"
+        )
+    start = table["date"].min().to_period("W").start_time
+    frame = pd.DataFrame(
+        {
+            "week": ((table["date"] - start).dt.days // 7 + 1).astype(int),
+            "date": table["date"],
+            "sku": table["sku"].astype(str),
+            "store": pd.NA,
+            "brand": pd.NA,
+            "price": table["price"].astype(float),
+            "units": table["units"].astype(float),
+            "cost": table["cost"].astype(float) if "cost" in table else np.nan,
+            "deal": table["promo"].astype(int) if "promo" in table else 0,
+            "feat": table["feature"].astype(float) if "feature" in table else 0.0,
+        }
+    )
+    frame["margin"] = 1.0 - frame["cost"] / frame["price"]
+    for column in sorted(c for c in table.columns if c.startswith("competitor_price")):
+        frame[column] = table[column].astype(float)
+    return frame.sort_values(["sku", "week"]).reset_index(drop=True)
+
+
+def fingerprint(frame: pd.DataFrame) -> str:
+    """sha256 of the frame's contents, for the manifest's training-data fingerprint."""
+    hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    return hashlib.sha256(hashed.tobytes()).hexdigest()
