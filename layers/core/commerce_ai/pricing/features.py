@@ -8,8 +8,10 @@ serving loader refuses a model whose names differ.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # numpy comes with the ml layer; core-only functions must still import this package
+    import numpy as np
 
 CROSS_PRICES = 11  # category price slots: Dominick's 11 OJ brands, or a user's competitor columns
 FEATURE_NAMES: list[str] = [
@@ -31,6 +33,8 @@ def demand_features(columns: Mapping[str, np.ndarray]) -> np.ndarray:
     price, cross_price_1..11 (missing slots may be NaN: they fall back to the own price), deal, feat,
     week_of_year (1..52), sku_level (the SKU's mean log units in training) and brand (an integer id).
     """
+    import numpy as np
+
     price = np.asarray(columns["price"], dtype=np.float64)
     if np.any(~np.isfinite(price)) or np.any(price <= 0):
         raise ValueError("prices must be positive numbers")
