@@ -264,9 +264,9 @@ def make_manifest(
     version: str = "v1",
     features: list[str] | None = None,
     framework: str = "json",
-    files: dict[str, str] | None = None,
+    files: dict[str, str] | dict[str, tuple[str, int]] | None = None,
 ) -> Any:
-    """A valid Manifest; `files` maps relative path -> sha256 (the entrypoint is the first)."""
+    """A valid Manifest; `files` maps relative path -> sha256, or (sha256, bytes) (the entrypoint is first)."""
     from commerce_ai.artifacts.manifest import Manifest
 
     features = FEATURES if features is None else features
@@ -286,6 +286,11 @@ def make_manifest(
             "output_schema": [{"name": "score", "dtype": "float32", "shape": [None, 1]}],
             "training_data": {"fingerprint": "f" * 64, "source": "unit test"},
             "metrics": {"mae": 1.5},
-            "files": {path: {"sha256": sha, "bytes": 1} for path, sha in files.items()},
+            "files": {
+                path: {"sha256": entry, "bytes": 1}
+                if isinstance(entry, str)
+                else {"sha256": entry[0], "bytes": entry[1]}
+                for path, entry in files.items()
+            },
         }
     )

@@ -36,7 +36,7 @@ def source(tmp_path: Path) -> Path:
 
 
 def manifest_for_dir(directory: Path, version: str = "v1") -> Manifest:
-    files = {k: v.sha256 for k, v in describe_files(directory).items()}
+    files = {k: (v.sha256, v.bytes) for k, v in describe_files(directory).items()}
     files = {"model.json": files.pop("model.json"), **files}
     return make_manifest(NAME, version, files=files)
 

@@ -315,7 +315,10 @@ def test_visibility_rule_reports_a_queue_shorter_than_six_consumer_timeouts(brok
 
 
 def test_visibility_rule_follows_a_raised_function_timeout(broken: Stack) -> None:
-    _props(broken, _sqs_consumer(broken))["Timeout"] = 31
+    source_queues = [
+        q["Properties"] for q in broken.of_type("AWS::SQS::Queue").values() if "RedrivePolicy" in q["Properties"]
+    ]
+    _props(broken, _sqs_consumer(broken))["Timeout"] = source_queues[0]["VisibilityTimeout"] // 6 + 1
     assert len(visibility_timeout_rule(broken)) == 1
 
 

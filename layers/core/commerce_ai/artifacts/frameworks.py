@@ -57,6 +57,14 @@ def onnx_session(path: Path, sha256: str, threads: int = 1) -> Any:
         return session
 
 
+def release(directory: Path) -> None:
+    """Forget cached sessions for files under `directory` (a validated or superseded version)."""
+    prefix = str(directory.resolve()) + "/"
+    with _sessions_lock:
+        for key in [k for k in _sessions if str(Path(k[0]).resolve()).startswith(prefix)]:
+            del _sessions[key]
+
+
 def _compare(kind: str, declared: list[TensorSpec], actual: list[Any]) -> None:
     if [t.name for t in declared] != [a.name for a in actual]:
         raise SchemaMismatch(

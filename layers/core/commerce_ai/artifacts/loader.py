@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from commerce_ai.artifacts.frameworks import SchemaMismatch, open_artifact
+from commerce_ai.artifacts.frameworks import SchemaMismatch, open_artifact, release
 from commerce_ai.artifacts.manifest import Manifest
 from commerce_ai.artifacts.registry import ModelRegistry
-from commerce_ai.artifacts.store import ArtifactError, ArtifactStore
+from commerce_ai.artifacts.store import ArtifactError, ArtifactStore, clear_cache
 from commerce_ai.config import settings
 from commerce_ai.errors import ModelUnavailable
 from commerce_ai.telemetry import logger
@@ -98,8 +98,12 @@ class ModelLoader(Generic[T]):
         if self._current is not None and self._current.version == active:
             return
         try:
+            previous = self._current
             self._current = self._load(active)
             logger.info("model loaded", extra={"model": self.name, "version": active})
+            if previous is not None:  # a warm container must not accumulate every version it ever served
+                release(previous.directory)
+                clear_cache(self.cache_dir, self.name, previous.version)
         except (ArtifactError, SchemaMismatch, ValueError) as exc:
             # The artifact itself is bad: remember it, so it is not fetched again until the pointer moves.
             self.refused[active] = str(exc)[:300]

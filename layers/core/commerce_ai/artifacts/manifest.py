@@ -92,6 +92,10 @@ class Manifest(BaseModel):
                 or canonical in (".", MANIFEST_FILE)
             ):
                 raise ValueError(f"file path {path!r} must be relative, inside the version and not the manifest")
+        folders = {str(parent) for path in files for parent in Path(path).parents if str(parent) != "."}
+        clashes = sorted(folders & set(files))
+        if clashes:
+            raise ValueError(f"file path {clashes[0]!r} is also a folder of another file")
         return files
 
     @model_validator(mode="after")
@@ -120,9 +124,16 @@ def version_prefix(name: str, version: str) -> str:
 
 
 def parse_manifest_key(key: str) -> tuple[str, str] | None:
-    """(name, version) for a key `models/<name>/<version>/manifest.json`, else None."""
+    """(name, version) for a key `models/<name>/<version>/manifest.json` with valid ids, else None."""
     match = re.fullmatch(r"models/([^/]+)/([^/]+)/manifest\.json", key)
-    return (match.group(1), match.group(2)) if match else None
+    if not match:
+        return None
+    name, version = match.group(1), match.group(2)
+    # Only names and versions a manifest could carry: anything else (e.g. `#active`, the registry's
+    # pointer key) is not a model version and must never reach the registry.
+    if not re.fullmatch(NAME_PATTERN, name) or not re.fullmatch(VERSION_PATTERN, version):
+        return None
+    return name, version
 
 
 def sha256_file(path: Path) -> str:

@@ -82,6 +82,7 @@ class ModelRegistry:
         A version whose manifest changed after registration is quarantined: a version id must name one
         immutable set of bytes, or rollback would not restore what was running.
         """
+        _refuse_pointer_key(version)
         try:
             self.ddb.put_item(
                 TableName=self.table,
@@ -107,6 +108,7 @@ class ModelRegistry:
 
     def quarantine(self, model: str, version: str, manifest_sha256: str, reason: str) -> None:
         """Mark a version unusable. It can never be activated; the reason is kept for operators."""
+        _refuse_pointer_key(version)
         self.ddb.put_item(
             TableName=self.table,
             Item={
@@ -230,6 +232,11 @@ class ModelRegistry:
         ):
             items.extend(page.get("Items", []))
         return items
+
+
+def _refuse_pointer_key(version: str) -> None:
+    if version == POINTER:
+        raise ValueError(f"{POINTER!r} is the registry's pointer key, not a version")
 
 
 def _pointer_from_item(item: dict[str, Any]) -> Pointer:

@@ -92,8 +92,16 @@ class ArtifactStore:
                 continue
             local.parent.mkdir(parents=True, exist_ok=True)
             partial = local.with_name(local.name + ".part")
+            key = manifest.prefix() + relative
             try:
-                self.s3.download_file(self.bucket, manifest.prefix() + relative, str(partial))
+                # Check the size first, so a manifest cannot make us fill /tmp with an unexpected object.
+                size = int(self.s3.head_object(Bucket=self.bucket, Key=key)["ContentLength"])
+                if size != entry.bytes:
+                    raise ArtifactError(
+                        f"{manifest.name}/{manifest.version}: checksum mismatch for {relative} "
+                        f"(it is {size} bytes, the manifest says {entry.bytes})"
+                    )
+                self.s3.download_file(self.bucket, key, str(partial))
             except ClientError as exc:
                 partial.unlink(missing_ok=True)
                 if _missing(exc):

@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote_plus
 
-from commerce_ai.artifacts.frameworks import SchemaMismatch, open_artifact
+from commerce_ai.artifacts.frameworks import SchemaMismatch, open_artifact, release
 from commerce_ai.artifacts.manifest import Manifest, parse_manifest_key
 from commerce_ai.artifacts.registry import ModelRegistry
 from commerce_ai.artifacts.store import ArtifactError, ArtifactStore
 from commerce_ai.errors import InvalidInput, NotFound
+from commerce_ai.telemetry import logger
 
-Outcome = Literal["registered", "unchanged", "quarantined", "ignored"]
+Outcome = Literal["registered", "unchanged", "quarantined", "error"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ def validate_version(
         registry.quarantine(name, version, digest, reason)
         return ValidationResult(name, version, "quarantined", reason)
     finally:
+        release(work)  # a validator opens many versions; none may stay in memory
         shutil.rmtree(work, ignore_errors=True)
     created = registry.register_candidate(name, version, digest, manifest.summary())
     return ValidationResult(name, version, "registered" if created else "unchanged")
@@ -113,8 +115,15 @@ def reconcile(store: ArtifactStore, registry: ModelRegistry) -> list[ValidationR
     for name, version in store.manifest_keys():
         if name not in known:
             known[name] = {v.version for v in registry.versions(name)}
-        if version not in known[name]:
+        if version in known[name]:
+            continue
+        try:
             results.append(validate_version(store, registry, name, version))
+        except Exception as exc:  # one unreadable version must not stop the sweep for all after it
+            logger.warning(
+                "reconcile could not validate a version", extra={"model": name, "version": version}, exc_info=True
+            )
+            results.append(ValidationResult(name, version, "error", type(exc).__name__))
     return results
 
 
