@@ -8,7 +8,6 @@ import os
 import secrets
 import signal
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -43,6 +42,7 @@ def _admin_key(reuse: bool = False) -> str:
     key = key or secrets.token_urlsafe(32)
     STATE_DIR.mkdir(parents=True, exist_ok=True)
     ADMIN_KEY_FILE.touch(mode=0o600, exist_ok=True)
+    os.chmod(ADMIN_KEY_FILE, 0o600)  # touch keeps an existing file's mode
     ADMIN_KEY_FILE.write_text(key + "\n")
     return key
 
@@ -62,16 +62,13 @@ def cmd_up(args: argparse.Namespace) -> int:
     from infra.runner.local import LocalRunner
 
     (STATE_DIR / "logs").mkdir(parents=True, exist_ok=True)
-    aws_env = emu.ensure(args.aws_port, log_path=STATE_DIR / "logs" / "emulator.log")
-    stop = threading.Event()
+    # Ctrl-C or SIGTERM at any moment, start-up included, unwinds through `finally`, which stops the
+    # functions and the emulator we started, in that order.
+    signal.signal(signal.SIGTERM, _interrupt)
+    aws_env = None
     runner = None
-
-    def _stop(*_: Any) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
     try:
+        aws_env = emu.ensure(args.aws_port, log_path=STATE_DIR / "logs" / "emulator.log")
         _use_endpoint(aws_env.environ())
         stack = _stack(aws_env.endpoint)
         key = _admin_key()
@@ -81,15 +78,21 @@ def cmd_up(args: argparse.Namespace) -> int:
         if not args.no_build:
             _build_missing(stack)
         _print_banner(aws_env, stack, runner, report, key, args)
-        while not stop.wait(0.5):
-            pass
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
         print("\nstopping...", flush=True)
     finally:
         if runner is not None:
             runner.stop()
-        aws_env.stop()
+        if aws_env is not None:
+            aws_env.stop()
     print("stopped", flush=True)
     return 0
+
+
+def _interrupt(*_: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def _build_missing(stack: Any) -> None:
@@ -282,6 +285,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be a positive number")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="commerce-ai", description=__doc__)
     top.add_argument(
@@ -337,9 +347,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    from infra.template import TemplateError
+
     try:
         return int(args.run(args))
-    except RuntimeError as exc:
+    except (RuntimeError, TemplateError, OSError, ValueError) as exc:  # say what is wrong, not a traceback
         print(f"commerce-ai: {exc}", file=sys.stderr)
         return 2
 

@@ -9,6 +9,7 @@ Order of preference:
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -71,6 +72,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _die_with_parent() -> None:
+    """In the child: ask Linux to stop moto if its parent dies, so a killed `up` leaves no server behind."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: Ctrl-C still stops moto through `up`'s own shutdown
+
+
 def start_moto(port: int, log_path: Path | None = None, timeout: float = 30.0) -> Emulator:
     endpoint = f"http://127.0.0.1:{port}"
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - owned by the child
@@ -79,6 +90,7 @@ def start_moto(port: int, log_path: Path | None = None, timeout: float = 30.0) -
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # Ctrl-C in a terminal goes to us; we stop moto in order
+        preexec_fn=_die_with_parent,
     )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -89,6 +101,17 @@ def start_moto(port: int, log_path: Path | None = None, timeout: float = 30.0) -
         time.sleep(0.1)
     process.kill()
     raise RuntimeError(f"moto server did not answer on {endpoint} within {timeout:.0f}s")
+
+
+def start_moto_on_a_free_port(log_path: Path | None = None, attempts: int = 3) -> Emulator:
+    """For tests and benchmarks: a free port can be taken between choosing it and binding it; retry."""
+    for attempt in range(attempts):
+        try:
+            return start_moto(free_port(), log_path)
+        except RuntimeError:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def ensure(port: int = DEFAULT_PORT, log_path: Path | None = None) -> Emulator:

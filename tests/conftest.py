@@ -18,7 +18,7 @@ ADMIN_KEY = "test-admin-key-0123456789"
 @pytest.fixture(scope="session")
 def local_aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[emu.Emulator]:
     log = tmp_path_factory.mktemp("emulator") / "moto.log"
-    server = emu.start_moto(emu.free_port(), log_path=log)
+    server = emu.start_moto_on_a_free_port(log_path=log)
     try:
         with patched_environ(server.environ()):
             yield server

@@ -161,24 +161,34 @@ def serve(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
         protocol_version = "HTTP/1.1"
 
         def _dispatch(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > API_GATEWAY_MAX_BODY:
+            raw_length = self.headers.get("Content-Length") or "0"
+            length = int(raw_length) if raw_length.isdigit() else -1
+            if length < 0:
+                status, headers, payload = _json(
+                    400, {"Code": "BadRequestError", "Message": f"Content-Length {raw_length!r} is not valid"}
+                )
+                self.close_connection = True
+            elif length > API_GATEWAY_MAX_BODY:
                 status, headers, payload = _json(
                     413, {"Code": "PayloadTooLargeError", "Message": "request body exceeds 10 MB"}
                 )
                 self.close_connection = True
             else:
                 body = self.rfile.read(length) if length else b""
-                status, headers, payload = gateway.handle(
-                    self.command, self.path, dict(self.headers.items()), body, self.client_address[0]
-                )
+                try:
+                    status, headers, payload = gateway.handle(
+                        self.command, self.path, dict(self.headers.items()), body, self.client_address[0]
+                    )
+                except Exception:  # a malformed function result or a dying worker: API Gateway's own answer
+                    status, headers, payload = _json(502, {"message": "Internal server error"})
             self.send_response(status)
             for key, value in headers.items():
                 if key.lower() not in {"content-length", "connection", "transfer-encoding"}:
                     self.send_header(key, value)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
-            self.wfile.write(payload)
+            if self.command != "HEAD":
+                self.wfile.write(payload)
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _dispatch
 

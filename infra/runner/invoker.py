@@ -24,6 +24,9 @@ from typing import Any
 from infra.runner.context import LambdaContext
 from infra.template import Function
 
+# What a Lambda sandbox also has: a PATH and a locale; everything else comes from the template.
+_INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
 
 class InvocationError(Exception):
     """The handler raised, timed out or its process died. `error_type` mirrors Lambda's errorType."""
@@ -70,6 +73,10 @@ def _worker_main(spec: WorkerSpec, conn: Connection) -> None:
         log = os.open(spec.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         os.dup2(log, 1)
         os.dup2(log, 2)
+    # Exactly the template's environment, as on Lambda: nothing leaks in from the runner's shell.
+    kept = {k: v for k, v in os.environ.items() if k in _INHERITED}
+    os.environ.clear()
+    os.environ.update(kept)
     os.environ.update(spec.environment)
     for path in reversed(spec.extra_paths):
         sys.path.insert(0, path)
@@ -107,8 +114,7 @@ class FunctionWorker:
         self._lock = threading.Lock()
         self._process: Any = None
         self._conn: Connection | None = None
-        self.invocations = 0
-        self.errors = 0
+        self._closed = False
 
     def _start(self) -> None:
         ctx = multiprocessing.get_context("spawn")
@@ -122,40 +128,39 @@ class FunctionWorker:
 
     def invoke(self, event: dict[str, Any]) -> Any:
         with self._lock:
+            if self._closed:
+                raise InvocationError("Runtime.Stopped", "the local runner is shutting down")
             if self._process is None or not self._process.is_alive():
                 self._start()
             assert self._conn is not None
-            self.invocations += 1
-            self._conn.send(event)
-            if not self._conn.poll(self.spec.timeout + 30):  # + import time on a cold start
-                self.errors += 1
-                self._kill()
-                raise InvocationError("Sandbox.Timedout", f"Task timed out after {self.spec.timeout} seconds")
             try:
+                self._conn.send(event)
+                if not self._conn.poll(self.spec.timeout + 30):  # + import time on a cold start
+                    self._kill()
+                    raise InvocationError("Sandbox.Timedout", f"Task timed out after {self.spec.timeout} seconds")
                 status, *payload = self._conn.recv()
-            except (EOFError, OSError) as exc:
-                self.errors += 1
+            except (EOFError, OSError) as exc:  # the worker died, or was stopped under us
                 self._kill()
                 raise InvocationError("Runtime.ExitError", "the function's process died") from exc
             if status == "error":
-                self.errors += 1
                 raise InvocationError(payload[0], payload[1])
             return payload[0]
 
     def _kill(self) -> None:
-        if self._process is not None and self._process.is_alive():
-            self._process.kill()
-            self._process.join(timeout=5)
+        process = self._process
+        if process is not None and process.is_alive():
+            process.kill()
+            process.join(timeout=5)
         self._process = None
         self._conn = None
 
     def stop(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-            if self._process is not None:
-                self._process.join(timeout=3)
-            self._kill()
+        """Stop at once, even mid-invocation (that call fails), and refuse any later invocation."""
+        self._closed = True
+        process = self._process
+        if process is not None and process.is_alive():
+            process.kill()  # without the lock: an in-flight call must not delay shutdown by its timeout
+            process.join(timeout=5)
 
 
 def worker_spec(fn: Function, layer_dirs: list[Path], base_env: dict[str, str], log_dir: Path | None) -> WorkerSpec:

@@ -106,7 +106,7 @@ def local_stack(workdir: Path | None = None) -> Iterator[LocalStack]:
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / "moto.log"
     log.unlink(missing_ok=True)
-    server = emu.start_moto(emu.free_port(), log_path=log)
+    server = emu.start_moto_on_a_free_port(log_path=log)
     try:
         with patched_environ(server.environ()):
             stack = Stack(env=Env(queue_endpoint=server.endpoint))

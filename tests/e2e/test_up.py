@@ -56,7 +56,10 @@ def _console_script() -> list[str]:
 
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    aws_port, http_port = free_port(), free_port()
+    aws_port = free_port()
+    http_port = free_port()
+    while http_port == aws_port:
+        http_port = free_port()
     state_dir = tmp_path_factory.mktemp("state")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "ADMIN_API_KEY"}
     env["COMMERCE_AI_STATE_DIR"] = str(state_dir)
@@ -80,12 +83,21 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
 
     threading.Thread(target=pump, daemon=True).start()
     if not ready.wait(180):
-        process.kill()
+        stop(process)
         pytest.fail("commerce-ai up did not start:\n" + "".join(up.output))
     yield up
+    stop(process)
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    """Ctrl-C first, so `up` stops the emulator it started; kill only if it does not exit."""
     if process.poll() is None:
-        process.kill()
-        process.wait()
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def publish_from_outside(up: Running, name: str, tmp_path: Path) -> str:

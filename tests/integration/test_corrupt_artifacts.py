@@ -14,7 +14,7 @@ from commerce_ai.artifacts.loader import ModelLoader
 from commerce_ai.artifacts.registry import ModelRegistry
 from commerce_ai.artifacts.store import ArtifactStore
 from commerce_ai.errors import ModelUnavailable
-from infra.template import Stack
+from infra.template import ROOT, Stack
 from model_build import manifest_for
 from tests.conftest import ADMIN_KEY
 from tests.integration.conftest import empty_queue
@@ -114,7 +114,7 @@ def test_reconcile_registers_versions_whose_notification_was_lost(
     empty_queue(url)  # the notification is lost
     assert registry.versions(model_name) == []
 
-    event = json.loads(Path("events/registry/schedule_reconcile.json").read_text())
+    event = json.loads((ROOT / "events/registry/schedule_reconcile.json").read_text())
     result = in_process(stack)("ArtifactReconcileFunction", event)
 
     assert result["outcomes"].get("registered", 0) >= 1

@@ -23,6 +23,9 @@ FIXTURE = Path(__file__).parent / "fixtures" / "recorder_template.yaml"
 def recorder(local_aws: emu.Emulator, tmp_path: Path) -> Iterator[tuple[Stack, LocalRunner]]:
     stack = Stack(FIXTURE, env=Env(stack="recorder", queue_endpoint=local_aws.endpoint))
     bootstrap(stack)
+    records = stack.physical_name("RecordBucket")
+    for item in aws.client("s3").list_objects_v2(Bucket=records).get("Contents", []):  # an earlier test's runner
+        aws.client("s3").delete_object(Bucket=records, Key=item["Key"])
     runner = LocalRunner(stack, local_aws.environ(), log_dir=tmp_path / "logs", clock_speed=60)
     runner.start(http_port=None)
     yield stack, runner

@@ -112,6 +112,8 @@ def parse_body(request: Request, model: type[M]) -> M:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"request body is not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise InvalidInput("request body is nested too deeply") from exc
     return model.model_validate(data)
 
 
