@@ -14,6 +14,7 @@ from commerce_ai import aws
 from commerce_ai.artifacts.loader import ModelLoader
 from commerce_ai.artifacts.registry import ModelRegistry
 from commerce_ai.artifacts.store import ArtifactStore
+from commerce_ai.errors import Conflict
 from infra.runner.http_gateway import Gateway
 from infra.runner.local import api_routes
 from infra.runner.sqs_poller import QueueSource
@@ -107,3 +108,21 @@ def test_admin_routes_refuse_missing_and_wrong_keys(
 
 def gateway_for(stack: Stack) -> Gateway:
     return Gateway(api_routes(stack), in_process(stack))
+
+
+def test_a_stale_pointer_write_conflicts_even_after_an_a_b_a_change(
+    stack: Stack, registry: ModelRegistry, publish_linear: Any, model_name: str
+) -> None:
+    first, second = (publish_linear(model_name, [float(i), 1.0, 1.0]).version for i in range(2))
+    drain(stack, registry, model_name, versions=2)
+    registry.activate(model_name, first)
+    stale = registry.pointer(model_name)
+    assert stale is not None
+
+    # Another admin activates the second version and then the first again: same active version, new revision
+    registry.activate(model_name, second)
+    registry.activate(model_name, first)
+
+    with pytest.raises(Conflict):
+        registry._swap_pointer(model_name, stale, second, [*stale.history, first])
+    assert registry.pointer(model_name).history == [first, second]  # type: ignore[union-attr]

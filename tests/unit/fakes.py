@@ -77,9 +77,10 @@ class FakeDynamoDB:
         existing = self.tables[TableName].get(key)
         if ConditionExpression == "attribute_not_exists(#m)":
             ok = existing is None
-        elif ConditionExpression == "active_version = :expected":
+        elif ConditionExpression in ("active_version = :expected", "revision = :expected"):
+            attribute = ConditionExpression.split(" ", 1)[0]
             expected = (ExpressionAttributeValues or {})[":expected"]
-            ok = existing is not None and existing.get("active_version") == expected
+            ok = existing is not None and existing.get(attribute) == expected
         elif ConditionExpression is None:
             ok = True
         else:  # pragma: no cover - a new expression needs teaching to the fake

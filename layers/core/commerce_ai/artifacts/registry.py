@@ -50,6 +50,7 @@ class Pointer:
     active_version: str
     history: list[str]
     updated_at: str
+    revision: int = 0  # bumped by every write; the condition of the next one
 
 
 def _now() -> str:
@@ -57,10 +58,7 @@ def _now() -> str:
 
 
 def _conditional_failed(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") in {
-        "ConditionalCheckFailedException",
-        "TransactionCanceledException",
-    }
+    return bool(error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
 
 
 class ModelRegistry:
@@ -174,8 +172,7 @@ class ModelRegistry:
         if current and current.active_version == version:
             return current
         history = [*current.history, current.active_version] if current else []
-        self._swap_pointer(model, current, version, history)
-        return Pointer(model, version, history, _now())
+        return self._swap_pointer(model, current, version, history)
 
     def rollback(self, model: str) -> Pointer:
         """Re-activate the version that was active before the current one."""
@@ -186,12 +183,12 @@ class ModelRegistry:
         while history:
             previous = history.pop()
             if self.get_version(model, previous).state != QUARANTINED:
-                self._swap_pointer(model, current, previous, history)
-                return Pointer(model, previous, history, _now())
+                return self._swap_pointer(model, current, previous, history)
         raise Conflict(f"model {model!r} has no earlier usable version to roll back to")
 
-    def _swap_pointer(self, model: str, expected: Pointer | None, version: str, history: list[str]) -> None:
+    def _swap_pointer(self, model: str, expected: Pointer | None, version: str, history: list[str]) -> Pointer:
         # Optimistic concurrency: two admins racing cannot silently lose each other's change.
+        written = Pointer(model, version, history[-50:], _now(), expected.revision + 1 if expected else 1)
         condition: dict[str, Any]
         if expected is None:
             condition = {
@@ -199,9 +196,10 @@ class ModelRegistry:
                 "ExpressionAttributeNames": {"#m": "model"},
             }
         else:
+            # The revision, not the active version: A->B->A between a read and a write must still conflict.
             condition = {
-                "ConditionExpression": "active_version = :expected",
-                "ExpressionAttributeValues": {":expected": {"S": expected.active_version}},
+                "ConditionExpression": "revision = :expected",
+                "ExpressionAttributeValues": {":expected": {"N": str(expected.revision)}},
             }
         try:
             self.ddb.put_item(
@@ -210,8 +208,9 @@ class ModelRegistry:
                     "model": {"S": model},
                     "version": {"S": POINTER},
                     "active_version": {"S": version},
-                    "history": {"L": [{"S": v} for v in history[-50:]]},
-                    "updated_at": {"S": _now()},
+                    "history": {"L": [{"S": v} for v in written.history]},
+                    "updated_at": {"S": written.updated_at},
+                    "revision": {"N": str(written.revision)},
                 },
                 **condition,
             )
@@ -219,6 +218,7 @@ class ModelRegistry:
             if _conditional_failed(exc):
                 raise Conflict(f"model {model!r} was changed concurrently; retry") from exc
             raise
+        return written
 
     def _query(self, model: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
@@ -245,6 +245,7 @@ def _pointer_from_item(item: dict[str, Any]) -> Pointer:
         active_version=item["active_version"]["S"],
         history=[v["S"] for v in item.get("history", {}).get("L", [])],
         updated_at=item.get("updated_at", {}).get("S", ""),
+        revision=int(item.get("revision", {}).get("N", "0")),
     )
 
 
