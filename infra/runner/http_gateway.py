@@ -14,16 +14,14 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from infra.runner.invoker import InvocationError
+from infra.runner.invoker import InvocationError, Invoke
 
 API_GATEWAY_MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
-Invoke = Callable[[str, dict[str, Any]], Any]
 
 
 @dataclass(frozen=True)

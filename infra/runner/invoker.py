@@ -16,6 +16,7 @@ import signal
 import sys
 import threading
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -26,6 +27,10 @@ from infra.template import Function
 
 # What a Lambda sandbox also has: a PATH and a locale; everything else comes from the template.
 _INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+Invoke = Callable[[str, dict[str, Any]], Any]
+"""How runner components call a function: (logical id, event) -> result, raising InvocationError."""
 
 
 class InvocationError(Exception):

@@ -17,8 +17,6 @@ from infra.runner.scheduler import rate_seconds, run_schedule, scheduled_event
 from infra.runner.sqs_poller import QueueSource, run_forever, s3_event_from_messages
 from infra.template import Function, Stack
 
-Invoke = Callable[[str, dict[str, Any]], Any]
-
 
 @dataclass
 class Trigger:

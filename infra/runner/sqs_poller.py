@@ -17,9 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from commerce_ai import aws
-from infra.runner.invoker import InvocationError
-
-Invoke = Callable[[str, dict[str, Any]], Any]
+from infra.runner.invoker import InvocationError, Invoke
 
 
 def _message_attributes(raw: dict[str, Any]) -> dict[str, Any]:

@@ -19,7 +19,8 @@ from commerce_ai import aws
 from commerce_ai.config import settings
 
 
-def _now_iso() -> str:
+def utc_now() -> str:
+    """Now, in UTC, to the second: the timestamp format of every registry and health record."""
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
@@ -38,12 +39,12 @@ class HealthReporter:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
-        self.cold_start_at = _now_iso()
+        self.cold_start_at = utc_now()
 
     def invocation(self, ok: bool, error: BaseException | None = None) -> None:
         with self._lock:
             self.invocations += 1
-            now_iso = _now_iso()
+            now_iso = utc_now()
             if ok:
                 self.last_ok_at = now_iso
             else:
@@ -60,7 +61,7 @@ class HealthReporter:
     def _write(self) -> None:
         item: dict[str, Any] = {
             "function": {"S": self.function},
-            "updated_at": {"S": _now_iso()},
+            "updated_at": {"S": utc_now()},
             "cold_start_at": {"S": self.cold_start_at},
             "invocations": {"N": str(self.invocations)},
             "errors": {"N": str(self.errors)},
@@ -87,10 +88,14 @@ def reporter() -> HealthReporter:
         config = settings()
         _reporter = HealthReporter(
             table=config.health_table,
-            function=os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "local"),
+            function=function_name(),
             interval=config.heartbeat_seconds,
         )
     return _reporter
+
+
+def function_name() -> str:
+    return os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "local")
 
 
 def read_all(table: str, stale_after_seconds: float = 86_400) -> list[dict[str, Any]]:

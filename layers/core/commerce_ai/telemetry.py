@@ -17,6 +17,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from commerce_ai import health
+from commerce_ai.health import function_name
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "commerce-ai"))
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "CommerceAI"))
@@ -24,8 +25,7 @@ metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Comm
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
-def function_name() -> str:
-    return os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "local")
+function_name = health._function_name
 
 
 def record_invocation(started: float, ok: bool, error: BaseException | None = None, **counts: int) -> None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from commerce_ai import aws
 from commerce_ai.errors import Conflict, NotFound
+from commerce_ai.health import utc_now
 
 POINTER = "#active"
 CANDIDATE = "candidate"
@@ -53,10 +53,6 @@ class Pointer:
     revision: int = 0  # bumped by every write; the condition of the next one
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 def _conditional_failed(error: ClientError) -> bool:
     return bool(error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
 
@@ -88,7 +84,7 @@ class ModelRegistry:
                     "model": {"S": model},
                     "version": {"S": version},
                     "state": {"S": CANDIDATE},
-                    "registered_at": {"S": _now()},
+                    "registered_at": {"S": utc_now()},
                     "manifest_sha256": {"S": manifest_sha256},
                     "summary": {"S": json.dumps(summary, sort_keys=True)},
                 },
@@ -113,7 +109,7 @@ class ModelRegistry:
                 "model": {"S": model},
                 "version": {"S": version},
                 "state": {"S": QUARANTINED},
-                "registered_at": {"S": _now()},
+                "registered_at": {"S": utc_now()},
                 "manifest_sha256": {"S": manifest_sha256},
                 "summary": {"S": "{}"},
                 "reason": {"S": reason[:1000]},
@@ -188,7 +184,7 @@ class ModelRegistry:
 
     def _swap_pointer(self, model: str, expected: Pointer | None, version: str, history: list[str]) -> Pointer:
         # Optimistic concurrency: two admins racing cannot silently lose each other's change.
-        written = Pointer(model, version, history[-50:], _now(), expected.revision + 1 if expected else 1)
+        written = Pointer(model, version, history[-50:], utc_now(), expected.revision + 1 if expected else 1)
         condition: dict[str, Any]
         if expected is None:
             condition = {
