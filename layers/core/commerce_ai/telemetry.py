@@ -25,9 +25,6 @@ metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Comm
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
-function_name = health._function_name
-
-
 def record_invocation(started: float, ok: bool, error: BaseException | None = None, **counts: int) -> None:
     """Emit this invocation's metrics and heartbeat. Never raises: telemetry must not fail a request."""
     elapsed_ms = (time.perf_counter() - started) * 1000.0
