@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -78,3 +80,26 @@ def test_features_are_named_and_refuse_bad_prices() -> None:
 
 def test_wape() -> None:
     assert wape(np.array([10.0, 10.0]), np.array([12.0, 7.0])) == pytest.approx(0.25)
+
+
+def test_the_onnx_export_predicts_what_lightgbm_predicts(tmp_path: Path) -> None:
+    import onnxruntime as ort
+
+    from model_build.pricing.demand import feature_columns, with_levels
+    from model_build.pricing.export import build_demand_artifact
+
+    frame = synthetic_sales()
+    comparison = compare(frame)
+    built = build_demand_artifact(frame, comparison, tmp_path, "synthetic")
+    holdout = with_levels(time_split(frame)).holdout
+    features = demand_features(feature_columns(holdout))
+    session = ort.InferenceSession(str(built.directory / "model.onnx"), providers=["CPUExecutionProvider"])
+    exported = session.run(None, {"features": features})[0].ravel()
+    native = comparison.models["lightgbm"].predict(features)
+    assert np.max(np.abs(exported - native)) < 1e-4
+    assert built.metrics["holdout_wape_lightgbm"] == round(comparison.wape["lightgbm"], 4)
+    # and the platform accepts it: its real inputs and outputs match the manifest
+    from commerce_ai.artifacts.frameworks import open_artifact
+    from model_build import manifest_for
+
+    open_artifact(manifest_for(built), built.directory)
