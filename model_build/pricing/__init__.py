@@ -1,5 +1,18 @@
 """Pricing models: demand and elasticity from Dominick's orange juice (or a user's own sales file).
 
-Work in progress (issue 3): the data loader is here; the demand model, simulator and policy follow.
-It is not registered in `model_build.CAPABILITIES` until it builds a servable model.
+Issue 3 is in progress: data, demand models, ONNX export and the report are here; the simulator, the
+policy and the serving functions follow. No function serves `pricing-demand` yet, so `MODELS` is empty
+and `make run` builds nothing for pricing; `make eval` writes `reports/pricing.md`.
 """
+
+from __future__ import annotations
+
+from pathlib import Path
+
+MODELS: list[str] = []
+
+
+def evaluate(report_dir: Path) -> Path:
+    from model_build.pricing.report import write_report
+
+    return write_report(report_dir)

@@ -103,3 +103,14 @@ def test_the_onnx_export_predicts_what_lightgbm_predicts(tmp_path: Path) -> None
     from model_build import manifest_for
 
     open_artifact(manifest_for(built), built.directory)
+
+
+def test_the_report_is_written_with_its_plots(tmp_path: Path) -> None:
+    from model_build.pricing.report import write_report
+
+    path = write_report(tmp_path, frame=synthetic_sales())
+    text = path.read_text()
+    assert "| last week's units (baseline) | `last_week` |" in text
+    assert "not built yet" in text, "the report says what it does not cover yet"
+    for image in ("elasticity_by_brand.png", "holdout_wape.png"):
+        assert (tmp_path / "pricing" / image).stat().st_size > 1000
