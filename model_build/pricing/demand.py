@@ -155,13 +155,20 @@ def hierarchical_design(frame: pd.DataFrame, brands: list[int]) -> tuple[np.ndar
 
 
 def brand_elasticities(model: LogLinearModel, brands: list[int]) -> pd.DataFrame:
-    """Own-price elasticity per brand (overall + brand deviation) with a 95% interval."""
+    """Own-price elasticity per brand with a 95% interval.
+
+    A brand's own price enters three terms: the overall log price, the brand's deviation, and its own
+    slot among the category prices (which also carries its effect on the other brands), so the
+    elasticity is their sum.
+    """
     rows = []
     base = model.terms.index("log_price")
     for b in brands:
-        index = model.terms.index(f"log_price_x_brand_{b}")
         weights = np.zeros(len(model.terms))
-        weights[[base, index]] = 1.0
+        weights[base] = 1.0
+        weights[model.terms.index(f"log_price_x_brand_{b}")] = 1.0
+        if f"log_cross_price_{b}" in model.terms:
+            weights[model.terms.index(f"log_cross_price_{b}")] = 1.0
         estimate = float(weights @ model.coef)
         se = float(np.sqrt(weights @ model.covariance @ weights))
         rows.append({"brand": b, "elasticity": estimate, "low": estimate - 1.96 * se, "high": estimate + 1.96 * se})
@@ -189,6 +196,19 @@ def fit_lightgbm(frame: pd.DataFrame, seed: int = 7) -> Any:
     return model
 
 
+def mean_cross_elasticity(model: LogLinearModel, brands: list[int]) -> float:
+    """The average effect on a brand of the other brands' prices moving together (1% -> this many %)."""
+    cross = {
+        b: float(model.coef[model.terms.index(f"log_cross_price_{b}")])
+        for b in brands
+        if f"log_cross_price_{b}" in model.terms
+    }
+    if not cross:
+        return 0.0
+    total = sum(cross.values())
+    return float(np.mean([total - cross.get(b, 0.0) for b in brands]))
+
+
 @dataclass
 class Comparison:
     wape: dict[str, float]
@@ -196,6 +216,8 @@ class Comparison:
     constant_elasticity: tuple[float, float, float]
     cutoff_week: int
     rows: tuple[int, int]
+    residual_sd: float  # of log units on the holdout, for the chosen model: the simulator's weekly noise
+    cross_elasticity: float
     models: dict[str, Any] = field(repr=False, default_factory=dict)
 
     @property
@@ -232,6 +254,7 @@ def compare(frame: pd.DataFrame) -> Comparison:
     smearing = float(np.mean(np.exp(train_log - booster.predict(demand_features(feature_columns(train))))))
     predicted = np.exp(booster.predict(demand_features(feature_columns(holdout)))) * smearing
     scores["lightgbm"] = wape(actual, predicted)
+    residual_sd = float(np.std(np.log(actual) - np.log(predicted / smearing)))
 
     return Comparison(
         wape=scores,
@@ -239,6 +262,8 @@ def compare(frame: pd.DataFrame) -> Comparison:
         constant_elasticity=constant.interval("log_price"),
         cutoff_week=split.cutoff_week,
         rows=(len(train), len(holdout)),
+        residual_sd=residual_sd,
+        cross_elasticity=mean_cross_elasticity(hierarchical, brands),
         models={
             "constant_elasticity": constant,
             "hierarchical_loglog": hierarchical,

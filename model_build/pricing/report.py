@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
 
 from model_build.pricing.data import read_orange_juice
 from model_build.pricing.demand import Comparison, compare
+from model_build.pricing.dqn import DqnConfig
+from model_build.pricing.evaluation import PolicyStudy, policy_study
+from model_build.pricing.policy import BEST_OF_BASELINES
 
 BASELINES = ("last_week", "constant_elasticity")
 LABELS = {
@@ -61,14 +65,126 @@ def _accuracy_plot(comparison: Comparison, path: Path) -> None:
     plt.close(fig)
 
 
-def write_report(report_dir: Path, frame: pd.DataFrame | None = None) -> Path:
+POLICY_LABELS = {
+    "keep_prices": "(a) keep current prices",
+    "myopic_optimal": "(b) myopic profit-optimal price from the elasticity model",
+    BEST_OF_BASELINES: "(c) best of (a) and (b) per SKU, chosen in hindsight",
+    "dqn": "DQN trained in the simulator",
+}
+
+
+def _policy_plot(study: PolicyStudy, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    table = study.summary.set_index("policy").loc[[p for p in POLICY_LABELS if p in set(study.summary["policy"])]]
+    fig, ax = plt.subplots(figsize=(7, 2.8))
+    errors = [table["profit"] - table["profit_low"], table["profit_high"] - table["profit"]]
+    ax.barh(
+        list(table.index),
+        table["profit"],
+        xerr=errors,
+        capsize=3,
+        color=["#1f77b4" if p == "dqn" else "#999999" for p in table.index],
+    )
+    ax.set_xlabel("simulated profit per SKU over 26 weeks (95% interval over seeds)")
+    ax.set_xlim(table["profit_low"].min() * 0.97, table["profit_high"].max() * 1.01)
+    ax.invert_yaxis()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _path_plot(study: PolicyStudy, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    for name, steps in study.paths.items():
+        prices = [s["price"] for s in steps]
+        ax.step(range(len(prices)), prices, where="post", label=POLICY_LABELS[name].split(" ", 1)[1][:40])
+        held = [(i, s["price"]) for i, s in enumerate(steps) if s["blocked"] or "dead_band" in s["rules"]]
+        if held:
+            ax.scatter(*zip(*held, strict=True), marker="x", color="black", zorder=3)
+    ax.set_xlabel("week")
+    ax.set_ylabel("price per carton")
+    ax.set_title(f"{study.example_sku}: applied prices (x = proposal blocked or inside the dead band)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _policy_section(study: PolicyStudy) -> str:
+    rows = "\n".join(
+        f"| {POLICY_LABELS[r.policy]} | {r.profit:,.0f} [{r.profit_low:,.0f}, {r.profit_high:,.0f}] | "
+        f"{r.revenue:,.0f} [{r.revenue_low:,.0f}, {r.revenue_high:,.0f}] | {r.changes:.1f} | {r.blocked:.1f} |"
+        for r in study.summary.set_index("policy")
+        .loc[[p for p in POLICY_LABELS if p in set(study.summary["policy"])]]
+        .reset_index()
+        .itertuples()
+    )
+    shown = [s for s in study.paths.get(study.shipped, [])][:8]
+    path_rows = "\n".join(
+        f"| {week} | {s['proposed']:.2f} | {s['price']:.2f} | {s['rules'] or '-'} | {s['reason']} |"
+        for week, s in enumerate(shown)
+    )
+    return f"""
+## Pricing policies in the simulator
+
+The simulator is calibrated to the pooled model (see `model_build/pricing/simulator.py` for its
+assumptions): each simulated SKU is a real Dominick's SKU with its own cost, price and demand level; the
+own-price elasticity is drawn per episode from its brand's 95% interval; the other brands' prices follow
+that store's history; weekly noise is lognormal with the demand model's holdout residual spread. It is
+a simulator, not the market: the numbers below rank policies, they do not promise profits.
+
+{study.train_skus} SKUs train the DQN and {study.test_skus} other SKUs evaluate every policy, over 26
+weeks, with seeds {study.seeds} (one DQN per seed; the same market draws for every policy). Every
+proposal goes through the production guard rails. Profit and revenue are per SKU over the horizon.
+
+| policy | profit [95% interval] | revenue [95% interval] | changes | blocked proposals |
+|---|---|---|---|---|
+{rows}
+
+![simulated profit by policy](pricing/policy_profit.png)
+
+**Shipped policy: `{study.shipped}`** (highest mean simulated profit among real policies; the hindsight
+oracle (c) is a yardstick, not a policy).
+
+### Guard rails at work
+
+Example price paths for `{study.example_sku}`:
+
+![price paths](pricing/price_paths.png)
+
+First weeks of the shipped policy's decisions, as the audit record stores them:
+
+| week | proposed | applied | rules | reason |
+|---|---|---|---|---|
+{path_rows}
+"""
+
+
+def write_report(
+    report_dir: Path, frame: pd.DataFrame | None = None, dqn: DqnConfig | None = None, seeds: list[int] | None = None
+) -> Path:
     frame = read_orange_juice() if frame is None else frame
     comparison = compare(frame)
+    steps = int(os.environ.get("PRICING_DQN_STEPS", "60000"))
+    study = policy_study(
+        frame, comparison, seeds or [1, 2, 3, 4, 5], dqn or DqnConfig(steps=steps, gamma=0.5), progress=True
+    )
     report_dir.mkdir(parents=True, exist_ok=True)
     images = report_dir / "pricing"
     images.mkdir(exist_ok=True)
     _elasticity_plot(comparison.elasticities, images / "elasticity_by_brand.png")
     _accuracy_plot(comparison, images / "holdout_wape.png")
+    _policy_plot(study, images / "policy_profit.png")
+    _path_plot(study, images / "price_paths.png")
 
     best = comparison.best_model
     rows = "\n".join(f"| {LABELS[n]} | `{n}` | {comparison.wape[n]:.3f} |" for n in LABELS)
@@ -83,9 +199,8 @@ Generated by `make eval` (`commerce-ai eval pricing`) from real data: Dominick's
 (see the README's data sources). {len(frame):,} SKU-weeks, {frame["sku"].nunique()} SKUs (store x brand),
 weeks {frame["week"].min()}-{frame["week"].max()}.
 
-**Status (issue 3, in progress).** This report covers the demand models. The market simulator, the
-pricing policies (DQN against keep-prices, myopic profit-optimal and the best of them) and the guard-rail
-price paths are not built yet; their sections will be added with them.
+**Status (issue 3, in progress).** Demand models, the simulator and the policy comparison are here. The
+serving functions (repricing schedule, competitor queue, HTTP routes) are not built yet.
 
 ## Holdout accuracy
 
@@ -119,7 +234,9 @@ standard errors clustered by SKU. The single constant elasticity of the baseline
 
 These are elasticities of a store's weekly sales of one brand, which include switching between brands
 and stocking up during promotions; they are larger in magnitude than category-level elasticities.
-"""
+The average effect of all other brands' prices together (the cross elasticity) is
+{comparison.cross_elasticity:+.2f}; the simulator uses it for the competitor index.
+""" + _policy_section(study)
     path = report_dir / "pricing.md"
     path.write_text(text)
     return path

@@ -106,11 +106,14 @@ def test_the_onnx_export_predicts_what_lightgbm_predicts(tmp_path: Path) -> None
 
 
 def test_the_report_is_written_with_its_plots(tmp_path: Path) -> None:
+    from model_build.pricing.dqn import DqnConfig
     from model_build.pricing.report import write_report
 
-    path = write_report(tmp_path, frame=synthetic_sales())
+    path = write_report(tmp_path, frame=synthetic_sales(), dqn=DqnConfig(steps=300, batch=32), seeds=[1, 2])
     text = path.read_text()
     assert "| last week's units (baseline) | `last_week` |" in text
     assert "not built yet" in text, "the report says what it does not cover yet"
-    for image in ("elasticity_by_brand.png", "holdout_wape.png"):
+    assert "(c) best of (a) and (b) per SKU" in text and "DQN trained in the simulator" in text
+    assert "**Shipped policy: `" in text
+    for image in ("elasticity_by_brand.png", "holdout_wape.png", "policy_profit.png", "price_paths.png"):
         assert (tmp_path / "pricing" / image).stat().st_size > 1000

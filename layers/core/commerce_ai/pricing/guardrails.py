@@ -113,7 +113,7 @@ def anomaly(sku: SkuPricing, proposed: float, config: GuardRailConfig) -> tuple[
         logs = [math.log(p) for p in history]
         centre = statistics.median(logs)
         spread = statistics.median(abs(v - centre) for v in logs) * 1.4826
-        spread = max(spread, 0.02)  # a SKU whose price never moved still may move a few percent
+        spread = max(spread, 0.05)  # a SKU whose price never moved may still move up to ~30% (z 6)
         z = abs(math.log(proposed) - centre) / spread
         if z > config.history_z_limit:
             return (

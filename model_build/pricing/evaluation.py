@@ -1,0 +1,64 @@
+"""The policy study behind reports/pricing.md: baselines and a DQN in the simulator, on held-out SKUs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model_build.pricing.demand import Comparison
+from model_build.pricing.dqn import DqnConfig, as_policy, train_dqn
+from model_build.pricing.policy import BEST_OF_BASELINES, episodes, summarize
+from model_build.pricing.simulator import Market, SkuMarket, keep_prices, markets_from_data, myopic_optimal, run_episode
+
+BASELINES = {"keep_prices": keep_prices, "myopic_optimal": myopic_optimal}
+STUDY_SKUS = 160
+TEST_SHARE = 0.4
+
+
+@dataclass
+class PolicyStudy:
+    summary: pd.DataFrame
+    shipped: str
+    train_skus: int
+    test_skus: int
+    seeds: list[int]
+    paths: dict[str, list[dict[str, Any]]]
+    example_sku: str
+    networks: dict[int, Any] = field(repr=False, default_factory=dict)
+
+
+def split_markets(
+    frame: pd.DataFrame, comparison: Comparison, seed: int = 0
+) -> tuple[list[SkuMarket], list[SkuMarket]]:
+    """Markets for a random sample of SKUs, split by SKU: the DQN never trains on a test SKU."""
+    rng = np.random.default_rng(seed)
+    eligible = sorted(s for s, n in frame.groupby("sku").size().items() if n >= 20)
+    chosen = list(rng.choice(eligible, min(STUDY_SKUS, len(eligible)), replace=False))
+    markets = markets_from_data(frame, comparison, chosen)
+    cut = int(len(markets) * (1 - TEST_SHARE))
+    return markets[:cut], markets[cut:]
+
+
+def policy_study(
+    frame: pd.DataFrame, comparison: Comparison, seeds: list[int], dqn: DqnConfig, progress: bool = False
+) -> PolicyStudy:
+    train, test = split_markets(frame, comparison)
+    tables = [episodes(name, policy, test, seed) for name, policy in BASELINES.items() for seed in seeds]
+    networks = {}
+    for seed in seeds:  # a DQN per seed: the interval covers training luck as well as market noise
+        networks[seed] = train_dqn(train, seed, dqn, progress=progress)
+        tables.append(episodes("dqn", as_policy(networks[seed]), test, seed))
+    summary = summarize(pd.concat(tables), baselines=tuple(BASELINES))
+    real = summary[summary["policy"] != BEST_OF_BASELINES]
+    shipped = str(real.sort_values("profit", ascending=False).iloc[0]["policy"])
+
+    example = test[0]
+    paths: dict[str, list[dict[str, Any]]] = {}
+    policies = {**BASELINES, "dqn": as_policy(networks[seeds[0]])}
+    for name, policy in policies.items():
+        paths[name] = []
+        run_episode(Market(example, np.random.default_rng([seeds[0], 0])), policy, 26, paths[name])
+    return PolicyStudy(summary, shipped, len(train), len(test), seeds, paths, example.sku, networks)
