@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -22,47 +25,48 @@ LABELS = {
 }
 
 
-def _elasticity_plot(elasticities: pd.DataFrame, path: Path) -> None:
+@contextmanager
+def _figure(path: Path, size: tuple[float, float]) -> Iterator[Any]:
+    """A matplotlib axes (headless backend) saved to `path` as PNG when the block ends."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 3.6))
-    ordered = elasticities.sort_values("elasticity")
-    ax.errorbar(
-        ordered["elasticity"],
-        [f"brand {b}" for b in ordered["brand"]],
-        xerr=[ordered["elasticity"] - ordered["low"], ordered["high"] - ordered["elasticity"]],
-        fmt="o",
-        capsize=3,
-    )
-    ax.set_xlabel("own-price elasticity (95% interval, clustered by SKU)")
-    ax.set_title("Dominick's orange juice: own-price elasticity by brand")
-    ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    fig, ax = plt.subplots(figsize=size)
+    try:
+        yield ax
+        fig.tight_layout()
+        fig.savefig(path, dpi=120)
+    finally:
+        plt.close(fig)
+
+
+def _elasticity_plot(elasticities: pd.DataFrame, path: Path) -> None:
+    with _figure(path, (7, 3.6)) as ax:
+        ordered = elasticities.sort_values("elasticity")
+        ax.errorbar(
+            ordered["elasticity"],
+            [f"brand {b}" for b in ordered["brand"]],
+            xerr=[ordered["elasticity"] - ordered["low"], ordered["high"] - ordered["elasticity"]],
+            fmt="o",
+            capsize=3,
+        )
+        ax.set_xlabel("own-price elasticity (95% interval, clustered by SKU)")
+        ax.set_title("Dominick's orange juice: own-price elasticity by brand")
+        ax.grid(axis="x", alpha=0.3)
 
 
 def _accuracy_plot(comparison: Comparison, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 2.8))
-    names = list(LABELS)
-    values = [comparison.wape[n] for n in names]
-    colors = ["#999999" if n in BASELINES else "#1f77b4" for n in names]
-    ax.barh(names, values, color=colors)
-    for y, value in enumerate(values):
-        ax.text(value, y, f" {value:.3f}", va="center")
-    ax.set_xlabel("holdout WAPE (lower is better)")
-    ax.invert_yaxis()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    with _figure(path, (7, 2.8)) as ax:
+        names = list(LABELS)
+        values = [comparison.wape[n] for n in names]
+        colors = ["#999999" if n in BASELINES else "#1f77b4" for n in names]
+        ax.barh(names, values, color=colors)
+        for y, value in enumerate(values):
+            ax.text(value, y, f" {value:.3f}", va="center")
+        ax.set_xlabel("holdout WAPE (lower is better)")
+        ax.invert_yaxis()
 
 
 POLICY_LABELS = {
@@ -74,49 +78,33 @@ POLICY_LABELS = {
 
 
 def _policy_plot(study: PolicyStudy, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     table = study.summary.set_index("policy").loc[[p for p in POLICY_LABELS if p in set(study.summary["policy"])]]
-    fig, ax = plt.subplots(figsize=(7, 2.8))
-    errors = [table["profit"] - table["profit_low"], table["profit_high"] - table["profit"]]
-    ax.barh(
-        list(table.index),
-        table["profit"],
-        xerr=errors,
-        capsize=3,
-        color=["#1f77b4" if p == "dqn" else "#999999" for p in table.index],
-    )
-    ax.set_xlabel("simulated profit per SKU over 26 weeks (95% interval over seeds)")
-    ax.set_xlim(table["profit_low"].min() * 0.97, table["profit_high"].max() * 1.01)
-    ax.invert_yaxis()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    with _figure(path, (7, 2.8)) as ax:
+        errors = [table["profit"] - table["profit_low"], table["profit_high"] - table["profit"]]
+        ax.barh(
+            list(table.index),
+            table["profit"],
+            xerr=errors,
+            capsize=3,
+            color=["#1f77b4" if p == "dqn" else "#999999" for p in table.index],
+        )
+        ax.set_xlabel("simulated profit per SKU over 26 weeks (95% interval over seeds)")
+        ax.set_xlim(table["profit_low"].min() * 0.97, table["profit_high"].max() * 1.01)
+        ax.invert_yaxis()
 
 
 def _path_plot(study: PolicyStudy, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 3.2))
-    for name, steps in study.paths.items():
-        prices = [s["price"] for s in steps]
-        ax.step(range(len(prices)), prices, where="post", label=POLICY_LABELS[name].split(" ", 1)[1][:40])
-        held = [(i, s["price"]) for i, s in enumerate(steps) if s["blocked"] or "dead_band" in s["rules"]]
-        if held:
-            ax.scatter(*zip(*held, strict=True), marker="x", color="black", zorder=3)
-    ax.set_xlabel("week")
-    ax.set_ylabel("price per carton")
-    ax.set_title(f"{study.example_sku}: applied prices (x = proposal blocked or inside the dead band)")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    with _figure(path, (7, 3.2)) as ax:
+        for name, steps in study.paths.items():
+            prices = [s["price"] for s in steps]
+            ax.step(range(len(prices)), prices, where="post", label=name)
+            held = [(i, s["price"]) for i, s in enumerate(steps) if s["blocked"] or "dead_band" in s["rules"]]
+            if held:
+                ax.scatter(*zip(*held, strict=True), marker="x", color="black", zorder=3)
+        ax.set_xlabel("week")
+        ax.set_ylabel("price per carton")
+        ax.set_title(f"{study.example_sku}: applied prices (x = proposal blocked or inside the dead band)")
+        ax.legend(fontsize=7)
 
 
 def _policy_section(study: PolicyStudy) -> str:
@@ -152,8 +140,9 @@ proposal goes through the production guard rails. Profit and revenue are per SKU
 
 ![simulated profit by policy](pricing/policy_profit.png)
 
-**Shipped policy: `{study.shipped}`** (highest mean simulated profit among real policies; the hindsight
-oracle (c) is a yardstick, not a policy).
+**Shipped policy: `{study.shipped}`.** The rule: the DQN ships only if its whole 95% interval of profit
+lies above the best baseline's mean; otherwise the simpler baseline ships. The hindsight oracle (c) is a
+yardstick, not a policy. {_verdict(study)}
 
 ### Guard rails at work
 
@@ -167,6 +156,23 @@ First weeks of the shipped policy's decisions, as the audit record stores them:
 |---|---|---|---|---|
 {path_rows}
 """
+
+
+def _verdict(study: PolicyStudy) -> str:
+    table = study.summary.set_index("policy")
+    dqn, myopic = table.loc["dqn"], table.loc["myopic_optimal"]
+    if study.shipped == "dqn":
+        return (
+            f"The DQN earns {dqn.profit:,.0f} against {myopic.profit:,.0f} for the myopic price, "
+            f"changing prices {dqn.changes:.1f} times in 26 weeks against {myopic.changes:.1f}."
+        )
+    return (
+        f"Here the DQN earns {dqn.profit:,.0f} [{dqn.profit_low:,.0f}, {dqn.profit_high:,.0f}] against "
+        f"{myopic.profit:,.0f} for the myopic price, so it does not beat the simpler method, and it changes "
+        f"prices {dqn.changes:.1f} times in 26 weeks against {myopic.changes:.1f}: the myopic rule ships. "
+        "A next step is a price-change cost in the DQN's reward, so it stops oscillating inside the "
+        "guard rails."
+    )
 
 
 def write_report(

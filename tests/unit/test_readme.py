@@ -21,7 +21,7 @@ def test_every_function_variable_is_documented() -> None:
 
 def test_every_cli_variable_is_documented() -> None:
     used: set[str] = set()
-    for path in (ROOT / "infra").rglob("*.py"):
+    for path in [*(ROOT / "infra").rglob("*.py"), *(ROOT / "model_build").rglob("*.py")]:
         used.update(re.findall(r"os\.environ(?:\.get)?[\[(]\"([A-Z_]+)\"", path.read_text()))
     assert {"ADMIN_API_KEY", "AWS_ENDPOINT_URL", "COMMERCE_AI_STATE_DIR"} <= used, "the scan finds the CLI's variables"
     missing = sorted(n for n in used if f"`{n}`" not in README)

@@ -68,3 +68,21 @@ def test_the_dqn_exports_to_onnx_with_the_same_q_values(tmp_path: Path) -> None:
     assert np.max(np.abs(exported - native)) < 1e-5
     proposal = as_policy(network)(market.sku, state)
     assert any(proposal == pytest.approx(state.price * (1 + a)) for a in ACTIONS)
+
+
+def test_the_dqn_ships_only_when_it_beats_the_best_baseline_beyond_noise() -> None:
+    import pandas as pd
+
+    from model_build.pricing.evaluation import choose_shipped
+
+    def summary(dqn_low: float, dqn_mean: float) -> pd.DataFrame:
+        return pd.DataFrame(
+            [
+                {"policy": "keep_prices", "profit": 90.0, "profit_low": 85.0},
+                {"policy": "myopic_optimal", "profit": 100.0, "profit_low": 95.0},
+                {"policy": "dqn", "profit": dqn_mean, "profit_low": dqn_low},
+            ]
+        )
+
+    assert choose_shipped(summary(dqn_low=99.0, dqn_mean=104.0)) == "myopic_optimal"
+    assert choose_shipped(summary(dqn_low=101.0, dqn_mean=106.0)) == "dqn"
