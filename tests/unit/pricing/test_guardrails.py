@@ -183,3 +183,12 @@ def test_contradictory_configs_are_refused(bad: dict[str, float]) -> None:
 
 def test_decision_new_price_is_the_current_one_when_nothing_applies() -> None:
     assert Decision("s", 2.0, 9.0, None).new_price == 2.0
+
+
+def test_a_decision_carries_everything_the_audit_record_needs() -> None:
+    from dataclasses import asdict, replace
+
+    decision = replace(decide(sku(), 2.30, NOW), model_version="pricing-demand/v7", policy_version="myopic/v2")
+    record = asdict(decision)
+    assert {"old_price", "proposed", "applied", "rules", "reason", "model_version", "policy_version"} <= set(record)
+    assert (record["old_price"], record["applied"], record["model_version"]) == (2.50, 2.30, "pricing-demand/v7")

@@ -71,6 +71,9 @@ class Decision:
     rules: list[str] = field(default_factory=list)
     blocked: bool = False
     reason: str = ""
+    # Which demand model and policy produced the proposal; the repricing tick stamps them for the audit.
+    model_version: str | None = None
+    policy_version: str | None = None
 
     @property
     def new_price(self) -> float:
