@@ -192,6 +192,24 @@ def test_health_reports_each_function_that_ran(running: Running) -> None:
     assert functions[f"{STACK}-RegistryApiFunction"]["invocations"] >= 1
 
 
+def test_a_competitor_price_sent_with_boto3_is_recorded(running: Running) -> None:
+    sqs, ddb = running.client("sqs"), running.client("dynamodb")
+    queue = sqs.get_queue_url(QueueName=f"{STACK}-CompetitorPricesQueue")["QueueUrl"]
+    sample = json.loads((ROOT / "events/pricing/competitor_price.json").read_text())
+    sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({**sample, "sku": "oj-e2e-1"}))
+
+    def recorded() -> list[dict[str, Any]]:
+        return ddb.query(
+            TableName=f"{STACK}-PricingTable",
+            KeyConditionExpression="#s = :s",
+            ExpressionAttributeNames={"#s": "sku"},
+            ExpressionAttributeValues={":s": {"S": "oj-e2e-1"}},
+        )["Items"]
+
+    items = until(recorded, timeout=30)
+    assert sorted(i["item"]["S"] for i in items)[0] == "competitor#megamart"
+
+
 def test_ctrl_c_stops_everything(running: Running) -> None:
     running.process.send_signal(signal.SIGINT)
     assert running.process.wait(timeout=30) == 0

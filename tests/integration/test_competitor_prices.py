@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +14,7 @@ import pytest
 from commerce_ai import aws
 from commerce_ai.pricing.observations import CompetitorPrice, CompetitorPriceStore
 from infra import emulator as emu
+from infra.template import ROOT, Stack
 
 _tables = itertools.count()
 T0 = datetime(2026, 11, 27, 10, tzinfo=UTC)
@@ -68,3 +70,33 @@ def test_a_redelivered_observation_changes_nothing(store: CompetitorPriceStore) 
         "history#megamart#2026-11-27T10:10:00.000000Z",
     ]
     assert json.loads(json.dumps(items[0]["price"]))["N"] == "2.59"
+
+
+def test_the_queue_function_records_good_prices_and_fails_only_the_poison(stack: Stack) -> None:
+    from infra.runner.sqs_poller import QueueSource
+    from tests.support.invoke import in_process
+
+    sqs = aws.client("sqs")
+    url = sqs.get_queue_url(QueueName=stack.physical_name("CompetitorPricesQueue"))["QueueUrl"]
+    sample = json.loads((ROOT / "events/pricing/competitor_price.json").read_text())
+    bodies = [
+        json.dumps({**sample, "sku": "oj-9-1"}),
+        json.dumps({**sample, "sku": "oj-9-1", "competitor": "shopco", "price": 2.49}),
+        json.dumps({**sample, "sku": "oj-9-1", "currency": "dollars"}),  # poison
+    ]
+    sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": b} for i, b in enumerate(bodies)])
+    source = QueueSource(
+        "CompetitorPricesFunction",
+        url,
+        stack.arn("CompetitorPricesQueue"),
+        batch_size=10,
+        window_seconds=2,
+        report_failures=True,
+    )
+
+    batch = source.receive_batch(threading.Event())
+    kept = source.process(batch, in_process(stack))
+
+    assert len(batch) == 3 and len(kept) == 1
+    store = CompetitorPriceStore(stack.physical_name("PricingTable"))
+    assert {c: o.price for c, o in store.latest("oj-9-1").items()} == {"megamart": 2.79, "shopco": 2.49}

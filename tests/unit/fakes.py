@@ -75,8 +75,11 @@ class FakeDynamoDB:
             raise self.fail_with
         key = self._key(TableName, Item)
         existing = self.tables[TableName].get(key)
-        if ConditionExpression == "attribute_not_exists(#m)":
+        if ConditionExpression in ("attribute_not_exists(#m)", "attribute_not_exists(#i)"):
             ok = existing is None
+        elif ConditionExpression == "attribute_not_exists(#i) OR observed_at <= :t":
+            bound = (ExpressionAttributeValues or {})[":t"]["S"]
+            ok = existing is None or existing["observed_at"]["S"] <= bound
         elif ConditionExpression in ("active_version = :expected", "revision = :expected"):
             attribute = ConditionExpression.split(" ", 1)[0]
             expected = (ExpressionAttributeValues or {})[":expected"]

@@ -229,7 +229,21 @@ def run_registry_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
         assert client.http.post(f"/models/{NAME}/rollback", headers=admin).status_code == 200
 
 
+def run_competitor_prices(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    handler, context = configure(monkeypatch, "CompetitorPricesFunction", tmp_path)
+    world.forget_setup()
+    sample = json.loads((Path(__file__).resolve().parents[2] / "events/pricing/competitor_price.json").read_text())
+    messages = [
+        sqs_message("m1", json.dumps(sample)),
+        sqs_message("m2", json.dumps({**sample, "observed_at": "2026-11-27T09:00:00Z"})),  # older
+        sqs_message("m3", "{not json"),  # poison: fails alone
+    ]
+    result = handler(sqs_event(messages, STACK.arn("CompetitorPricesQueue"), STACK.env.region), context)
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m3"}]}
+
+
 SCENARIOS = {
+    "CompetitorPricesFunction": run_competitor_prices,
     "ArtifactEventsFunction": run_artifact_events,
     "ArtifactReconcileFunction": run_reconcile,
     "RegistryApiFunction": run_registry_api,

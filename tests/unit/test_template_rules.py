@@ -252,8 +252,14 @@ def _first_event(stack: Stack, kind: str) -> dict[str, Any]:
     raise AssertionError(f"no {kind} event")
 
 
-def _sqs_consumer(stack: Stack) -> str:
-    return next(fn.logical_id for fn in stack.functions() if any(e.type == "SQS" for e in fn.events))
+def _sqs_consumer(stack: Stack, queue: str = "ArtifactEventsQueue") -> str:
+    """The function whose SQS event reads `queue`."""
+    arn = stack.arn(queue)
+    return next(
+        fn.logical_id
+        for fn in stack.functions()
+        if any(e.type == "SQS" and stack.resolve(e.properties["Queue"]) == arn for e in fn.events)
+    )
 
 
 @pytest.mark.parametrize("expression", ["rate(1 hours)", "rate(2 hour)", "rate(0 minutes)", "cron(0 * * * ? *)"])
@@ -315,10 +321,8 @@ def test_visibility_rule_reports_a_queue_shorter_than_six_consumer_timeouts(brok
 
 
 def test_visibility_rule_follows_a_raised_function_timeout(broken: Stack) -> None:
-    source_queues = [
-        q["Properties"] for q in broken.of_type("AWS::SQS::Queue").values() if "RedrivePolicy" in q["Properties"]
-    ]
-    _props(broken, _sqs_consumer(broken))["Timeout"] = source_queues[0]["VisibilityTimeout"] // 6 + 1
+    visibility = _props(broken, "ArtifactEventsQueue")["VisibilityTimeout"]
+    _props(broken, _sqs_consumer(broken))["Timeout"] = visibility // 6 + 1
     assert len(visibility_timeout_rule(broken)) == 1
 
 
