@@ -164,9 +164,16 @@ def _buckets(stack: Stack, report: BootstrapReport) -> None:
             if event.type != "S3":
                 continue
             bucket_id = event.properties["Bucket"]["Ref"]
+            queue = s3_delivery_queue(stack, fn, event)
+            # Lambda retries a failed asynchronous S3 invocation twice; the delivery queue does the same,
+            # then parks the event in a DLQ instead of looping on it.
+            dead = _queue_arn(_create_queue(f"{queue}-dlq", {"MessageRetentionPeriod": "1209600"}, report))
             url = _create_queue(
-                s3_delivery_queue(stack, fn, event),
-                {"VisibilityTimeout": str(fn.timeout * 6)},
+                queue,
+                {
+                    "VisibilityTimeout": str(fn.timeout * 6),
+                    "RedrivePolicy": json.dumps({"deadLetterTargetArn": dead, "maxReceiveCount": 3}),
+                },
                 report,
             )
             events = event.properties["Events"]

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -18,6 +19,8 @@ from typing import Any
 
 from commerce_ai import aws
 from infra.runner.invoker import InvocationError, Invoke
+
+log = logging.getLogger("commerce_ai.runner")
 
 
 def _message_attributes(raw: dict[str, Any]) -> dict[str, Any]:
@@ -114,7 +117,11 @@ class QueueSource:
         if done:
             entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)]
             for start in range(0, len(entries), 10):
-                aws.client("sqs").delete_message_batch(QueueUrl=self.queue_url, Entries=entries[start : start + 10])
+                response = aws.client("sqs").delete_message_batch(
+                    QueueUrl=self.queue_url, Entries=entries[start : start + 10]
+                )
+                for failed in response.get("Failed", []):  # it will be redelivered: say so, as Lambda's logs would
+                    log.warning("could not delete a processed message from %s: %s", self.queue_url, failed)
         self.stats["batches"] += 1
         self.stats["records"] += len(batch)
         self.stats["failed"] += len(kept)
@@ -141,5 +148,6 @@ def run_forever(source: QueueSource, invoke: Invoke, stop: threading.Event) -> N
         try:
             source.poll_once(invoke, stop)
         except Exception:  # the emulator restarting or a network blip: back off, keep polling
+            log.warning("polling %s failed; retrying in 2 s", source.queue_url, exc_info=True)
             if stop.wait(2):
                 return

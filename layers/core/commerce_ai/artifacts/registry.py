@@ -138,14 +138,21 @@ class ModelRegistry:
                 versions.append(_version_from_item(item))
         return pointer, versions
 
-    def models(self) -> list[str]:
-        names: set[str] = set()
+    def snapshots(self) -> dict[str, tuple[Pointer | None, list[VersionRecord]]]:
+        """Every model's pointer and versions from one Scan (the registry is small; GET /models reads it)."""
+        found: dict[str, tuple[Pointer | None, list[VersionRecord]]] = {}
         paginator = self.ddb.get_paginator("scan")
-        for page in paginator.paginate(
-            TableName=self.table, ProjectionExpression="#m", ExpressionAttributeNames={"#m": "model"}
-        ):
-            names.update(item["model"]["S"] for item in page.get("Items", []))
-        return sorted(names)
+        for page in paginator.paginate(TableName=self.table, ConsistentRead=True):
+            for item in page.get("Items", []):
+                _, versions = found.setdefault(item["model"]["S"], (None, []))
+                if item["version"]["S"] == POINTER:
+                    found[item["model"]["S"]] = (_pointer_from_item(item), versions)
+                else:
+                    versions.append(_version_from_item(item))
+        return dict(sorted(found.items()))
+
+    def models(self) -> list[str]:
+        return list(self.snapshots())
 
     # -- the active pointer -----------------------------------------------------------------------
 

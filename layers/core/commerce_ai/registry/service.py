@@ -129,8 +129,7 @@ def reconcile(store: ArtifactStore, registry: ModelRegistry) -> list[ValidationR
 
 def list_models(registry: ModelRegistry) -> list[dict[str, Any]]:
     models = []
-    for name in registry.models():
-        pointer, versions = registry.snapshot(name)
+    for name, (pointer, versions) in registry.snapshots().items():
         active = next((v for v in versions if pointer and v.version == pointer.active_version), None)
         models.append(
             {
