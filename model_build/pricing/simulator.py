@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from commerce_ai.pricing.guardrails import GuardRailConfig, SkuPricing, decide
+from commerce_ai.pricing.repricing import myopic_price
 from model_build.pricing.demand import Comparison
 
 START = datetime(2026, 1, 5, tzinfo=UTC)
@@ -133,12 +134,9 @@ def keep_prices(sku: SkuMarket, state: State) -> float:
 
 
 def myopic_optimal(sku: SkuMarket, state: State) -> float:
-    """The one-week profit-maximising price under the SKU's *estimated* elasticity (the interval's middle):
-    for constant elasticity e < -1, p* = cost x e / (1 + e) (the Lerner rule)."""
-    elasticity = (sku.elasticity_low + sku.elasticity_high) / 2
-    if elasticity >= -1.0:
-        return state.price * 1.05  # inelastic: raising the price raises profit; the guard rails pace it
-    return sku.cost * elasticity / (1.0 + elasticity)
+    """Production's policy (`commerce_ai.pricing.repricing.myopic_price`) under the SKU's *estimated*
+    elasticity, the middle of its interval: the simulated market draws the true one per episode."""
+    return myopic_price(sku.cost, (sku.elasticity_low + sku.elasticity_high) / 2, state.price)
 
 
 def markets_from_data(frame: pd.DataFrame, comparison: Comparison, skus: list[str]) -> list[SkuMarket]:
