@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 _CLIENT_CONFIG = Config(
     connect_timeout=3,
@@ -36,3 +37,29 @@ def reset_clients() -> None:
     """Forget cached clients, e.g. after a test changes the endpoint or credentials."""
     with _lock:
         _clients.clear()
+
+
+class ClientAttribute:
+    """`ddb = ClientAttribute("dynamodb")` on an adapter class: the shared client, unless the instance
+    was given its own (tests inject fakes as `_ddb`)."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self.injected = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.injected = f"_{name}"
+
+    def __get__(self, instance: object, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        given = getattr(instance, self.injected, None)
+        return given if given is not None else client(self.service)
+
+
+def is_conditional_check_failure(error: Exception) -> bool:
+    """A DynamoDB write refused by its condition: an expected outcome, not an outage."""
+    return (
+        isinstance(error, ClientError)
+        and error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+    )

@@ -53,20 +53,12 @@ class Pointer:
     revision: int = 0  # bumped by every write; the condition of the next one
 
 
-def _conditional_failed(error: ClientError) -> bool:
-    return bool(error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
-
-
 class ModelRegistry:
+    ddb = aws.ClientAttribute("dynamodb")
+
     def __init__(self, table: str, dynamodb: Any | None = None) -> None:
         self.table = table
         self._ddb = dynamodb
-
-    @property
-    def ddb(self) -> Any:
-        if self._ddb is None:
-            self._ddb = aws.client("dynamodb")
-        return self._ddb
 
     # -- versions ---------------------------------------------------------------------------------
 
@@ -93,7 +85,7 @@ class ModelRegistry:
             )
             return True
         except ClientError as exc:
-            if not _conditional_failed(exc):
+            if not aws.is_conditional_check_failure(exc):
                 raise
         existing = self.get_version(model, version)
         if existing.manifest_sha256 != manifest_sha256 and existing.state != QUARANTINED:
@@ -218,7 +210,7 @@ class ModelRegistry:
                 **condition,
             )
         except ClientError as exc:
-            if _conditional_failed(exc):
+            if aws.is_conditional_check_failure(exc):
                 raise Conflict(f"model {model!r} was changed concurrently; retry") from exc
             raise
         return written

@@ -30,15 +30,11 @@ def _missing(error: ClientError) -> bool:
 
 
 class ArtifactStore:
+    s3 = aws.ClientAttribute("s3")
+
     def __init__(self, bucket: str, s3: Any | None = None) -> None:
         self.bucket = bucket
         self._s3 = s3
-
-    @property
-    def s3(self) -> Any:
-        if self._s3 is None:
-            self._s3 = aws.client("s3")
-        return self._s3
 
     def publish(self, manifest: Manifest, source_dir: Path) -> str:
         """Upload every file, then the manifest last: its arrival is what announces the version.

@@ -72,15 +72,11 @@ class CompetitorPriceStore:
     """Items in the pricing table (partition `sku`, sort `item`):
     `competitor#<name>` holds the latest observation, `history#<name>#<time>` one per observation."""
 
+    ddb = aws.ClientAttribute("dynamodb")
+
     def __init__(self, table: str, dynamodb: Any | None = None) -> None:
         self.table = table
         self._ddb = dynamodb
-
-    @property
-    def ddb(self) -> Any:
-        if self._ddb is None:
-            self._ddb = aws.client("dynamodb")
-        return self._ddb
 
     def record(self, observation: CompetitorPrice) -> Outcome:
         """Store one observation. Both writes are idempotent on their own, so a retry after a failure
@@ -117,7 +113,7 @@ class CompetitorPriceStore:
             )
             return True
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            if not aws.is_conditional_check_failure(exc):
                 raise
             return False
 
