@@ -83,6 +83,10 @@ def cmd_up(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("\nstopping...", flush=True)
     finally:
+        # Shutdown is bounded (joins with timeouts, then kills); a second Ctrl-C must not cut it short
+        # and leave workers or the emulator behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if runner is not None:
             runner.stop()
         if aws_env is not None:
@@ -105,6 +109,8 @@ def _build_missing(stack: Any) -> None:
     store = ArtifactStore(stack.physical_name("ArtifactBucket"))
     registry = ModelRegistry(stack.physical_name("ModelRegistryTable"))
     missing = model_build.missing_models(store)
+    if not missing:
+        return
     published: list[str] = []
     for capability, models in tqdm(missing.items(), desc="building missing models", unit="capability"):
         tqdm.write(f"building {capability} models: {', '.join(models)}")
