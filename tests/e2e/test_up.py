@@ -210,6 +210,16 @@ def test_a_competitor_price_sent_with_boto3_is_recorded(running: Running) -> Non
     assert sorted(i["item"]["S"] for i in items)[0] == "competitor#megamart"
 
 
+def test_the_pricing_catalog_over_http(running: Running) -> None:
+    url = f"{running.http}/pricing/skus/oj-e2e-2"
+    assert requests.put(url, json={"price": 2.49, "cost": 1.79}, timeout=10).status_code == 401
+    response = requests.put(
+        url, json={"price": 2.49, "cost": 1.79}, headers={"x-api-key": running.admin_key}, timeout=10
+    )
+    assert response.status_code == 200, response.text
+    assert requests.get(f"{running.http}/pricing/prices/oj-e2e-2", timeout=10).json()["price"] == 2.49
+
+
 def test_ctrl_c_stops_everything(running: Running) -> None:
     running.process.send_signal(signal.SIGINT)
     assert running.process.wait(timeout=30) == 0

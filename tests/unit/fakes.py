@@ -120,6 +120,24 @@ class FakeDynamoDB:
         for start in range(0, max(len(items), 1), 2):
             yield {"Items": items[start : start + 2]}
 
+    def scan(
+        self, TableName: str, Limit: int = 1000, ExclusiveStartKey: dict[str, Any] | None = None, **_: Any
+    ) -> dict[str, Any]:
+        """One page in key order, with LastEvaluatedKey when more remain, as DynamoDB pages a Scan."""
+        self.log.append(("Scan", {"TableName": TableName}))
+        if self.fail_with is not None:
+            raise self.fail_with
+        ordered = sorted(self.tables[TableName].items())
+        if ExclusiveStartKey is not None:
+            start = self._key(TableName, ExclusiveStartKey)
+            ordered = [(k, i) for k, i in ordered if k > start]
+        page = ordered[:Limit]
+        response: dict[str, Any] = {"Items": [copy.deepcopy(i) for _, i in page]}
+        if len(ordered) > Limit:
+            names = self.key_schemas[TableName]
+            response["LastEvaluatedKey"] = {n: page[-1][1][n] for n in names}
+        return response
+
     def get_paginator(self, operation: str) -> _Paginator:
         if operation == "query":
             return _Paginator(self._query)

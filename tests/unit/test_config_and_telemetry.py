@@ -23,6 +23,7 @@ def test_defaults_without_any_environment() -> None:
         registry_table=None,
         health_table=None,
         pricing_table=None,
+        pricing_catalog_table=None,
         admin_key_parameter=None,
         model_refresh_seconds=30.0,
         model_cache_dir="/tmp/commerce-ai/models",

@@ -242,7 +242,21 @@ def run_competitor_prices(world: World, monkeypatch: pytest.MonkeyPatch, tmp_pat
     assert result == {"batchItemFailures": [{"itemIdentifier": "m3"}]}
 
 
+def run_pricing_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    handler, _ = configure(monkeypatch, "PricingApiFunction", tmp_path)
+    world.ssm.values[STACK.function("PricingApiFunction").environment["ADMIN_API_KEY_PARAMETER"]] = "k"
+    world.forget_setup()
+    admin = {"Content-Type": "application/json", "x-api-key": "k"}
+    with Client(handler) as client:
+        created = client.http.put("/pricing/skus/oj-2-1", headers=admin, body=b'{"price": 2.49, "cost": 1.79}')
+        assert created.status_code == 200
+        assert client.http.put("/pricing/skus/oj-2-1", headers=admin, body=b'{"floor": 1.99}').status_code == 200
+        assert client.http.get("/pricing/skus?limit=1").status_code == 200
+        assert client.http.get("/pricing/prices/oj-2-1").status_code == 200
+
+
 SCENARIOS = {
+    "PricingApiFunction": run_pricing_api,
     "CompetitorPricesFunction": run_competitor_prices,
     "ArtifactEventsFunction": run_artifact_events,
     "ArtifactReconcileFunction": run_reconcile,

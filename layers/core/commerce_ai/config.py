@@ -30,6 +30,7 @@ class Settings:
     registry_table: str | None
     health_table: str | None
     pricing_table: str | None
+    pricing_catalog_table: str | None
     admin_key_parameter: str | None
     model_refresh_seconds: float
     model_cache_dir: str
@@ -49,6 +50,7 @@ ENV_NAMES = {
     "registry_table": "MODEL_REGISTRY_TABLE",
     "health_table": "HEALTH_TABLE",
     "pricing_table": "PRICING_TABLE",
+    "pricing_catalog_table": "PRICING_CATALOG_TABLE",
     "admin_key_parameter": "ADMIN_API_KEY_PARAMETER",
     "model_refresh_seconds": "MODEL_REFRESH_SECONDS",
     "model_cache_dir": "MODEL_CACHE_DIR",
@@ -65,6 +67,7 @@ def settings() -> Settings:
         registry_table=env(ENV_NAMES["registry_table"]) or None,
         health_table=env(ENV_NAMES["health_table"]) or None,
         pricing_table=env(ENV_NAMES["pricing_table"]) or None,
+        pricing_catalog_table=env(ENV_NAMES["pricing_catalog_table"]) or None,
         admin_key_parameter=env(ENV_NAMES["admin_key_parameter"]) or None,
         model_refresh_seconds=_number(ENV_NAMES["model_refresh_seconds"], 30.0),
         model_cache_dir=env(ENV_NAMES["model_cache_dir"]) or "/tmp/commerce-ai/models",
