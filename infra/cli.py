@@ -47,10 +47,13 @@ def _admin_key(reuse: bool = False) -> str:
     return key
 
 
-def _local_environ(port: int) -> dict[str, str]:
+def _running_stack(port: int) -> tuple[dict[str, str], Any]:
+    """The environment for, and the template resolved against, the local AWS that is already running."""
     from infra.emulator import Emulator, current_endpoint
 
-    return Emulator(current_endpoint(port)).environ()
+    environ = Emulator(current_endpoint(port)).environ()
+    _use_endpoint(environ)
+    return environ, _stack(environ["AWS_ENDPOINT_URL"])
 
 
 # ---------------------------------------------------------------------------------------------- up
@@ -164,9 +167,8 @@ def _print_banner(aws_env: Any, stack: Any, runner: Any, report: Any, key: str, 
 def cmd_bootstrap(args: argparse.Namespace) -> int:
     from infra.bootstrap import bootstrap
 
-    environ = _local_environ(args.aws_port)
-    _use_endpoint(environ)
-    report = bootstrap(_stack(environ["AWS_ENDPOINT_URL"]), admin_key=_admin_key(reuse=True))
+    _, stack = _running_stack(args.aws_port)
+    report = bootstrap(stack, admin_key=_admin_key(reuse=True))
     for line in report.created:
         print(f"created   {line}")
     for line in report.existing:
@@ -174,13 +176,9 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
     return 0
 
 
-def _invoke_once(args: argparse.Namespace, event: dict[str, Any]) -> int:
+def _invoke_once(environ: dict[str, str], stack: Any, fn: Any, event: dict[str, Any]) -> int:
     from infra.runner.invoker import FunctionWorker, InvocationError, worker_spec
 
-    environ = _local_environ(args.aws_port)
-    _use_endpoint(environ)
-    stack = _stack(environ["AWS_ENDPOINT_URL"])
-    fn = stack.function(args.function)
     worker = FunctionWorker(worker_spec(fn, stack.layer_dirs(fn), environ, None))
     try:
         result = worker.invoke(event)
@@ -195,20 +193,19 @@ def _invoke_once(args: argparse.Namespace, event: dict[str, Any]) -> int:
 
 def cmd_invoke(args: argparse.Namespace) -> int:
     event = json.loads(Path(args.event).read_text())
-    return _invoke_once(args, event)
+    environ, stack = _running_stack(args.aws_port)
+    return _invoke_once(environ, stack, stack.function(args.function), event)
 
 
 def cmd_schedule_fire(args: argparse.Namespace) -> int:
     from infra.runner.local import rule_arn
     from infra.runner.scheduler import scheduled_event
 
-    environ = _local_environ(args.aws_port)
-    _use_endpoint(environ)
-    stack = _stack(environ["AWS_ENDPOINT_URL"])
+    environ, stack = _running_stack(args.aws_port)
     fn = stack.function(args.function)
     if not any(e.type == "Schedule" for e in fn.events):
         raise RuntimeError(f"{fn.logical_id} has no Schedule event in template.yaml")
-    return _invoke_once(args, scheduled_event(rule_arn(stack, fn), stack.env.region, stack.env.account))
+    return _invoke_once(environ, stack, fn, scheduled_event(rule_arn(stack, fn), stack.env.region, stack.env.account))
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -222,9 +219,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.publish:
         from commerce_ai.artifacts.store import ArtifactStore
 
-        environ = _local_environ(args.aws_port)
-        _use_endpoint(environ)
-        store = ArtifactStore(_stack(environ["AWS_ENDPOINT_URL"]).physical_name("ArtifactBucket"))
+        _, stack = _running_stack(args.aws_port)
+        store = ArtifactStore(stack.physical_name("ArtifactBucket"))
         for item in built:
             manifest = model_build.publish(store, item)
             print(f"published {manifest.name}/{manifest.version}")
@@ -253,12 +249,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     from commerce_ai.registry import service
 
     try:
-        environ = _local_environ(args.aws_port)
+        environ, stack = _running_stack(args.aws_port)
     except RuntimeError as exc:
         print(f"local AWS: {exc}")
         return 1
-    _use_endpoint(environ)
-    stack = _stack(environ["AWS_ENDPOINT_URL"])
     print(f"local AWS   {environ['AWS_ENDPOINT_URL']}  (account {stack.env.account})")
     sqs = aws.client("sqs")
     for logical_id in stack.of_type("AWS::SQS::Queue"):
