@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from chalice.app import Request
-
 from commerce_ai.config import settings
 from commerce_ai.errors import InvalidInput
 from commerce_ai.http import json_api, parse_body, require_admin
@@ -14,12 +12,6 @@ from commerce_ai.pricing.catalog import CatalogStore, SkuSettings
 from commerce_ai.pricing.observations import IDENTIFIER
 
 app = json_api("pricing")
-
-
-def _request() -> Request:
-    request = app.current_request
-    assert request is not None, "only called while Chalice handles a request"
-    return request
 
 
 def _catalog() -> CatalogStore:
@@ -34,7 +26,7 @@ def _sku(sku: str) -> str:
 
 @app.route("/pricing/skus", methods=["GET"])
 def list_skus() -> dict[str, Any]:
-    query: dict[str, str] = dict(_request().query_params or {})
+    query: dict[str, str] = dict(app.request().query_params or {})
     try:
         limit = int(query.get("limit", "50"))
     except ValueError as exc:
@@ -53,5 +45,5 @@ def get_price(sku: str) -> dict[str, Any]:
 
 @app.route("/pricing/skus/{sku}", methods=["PUT"])
 def put_sku(sku: str) -> dict[str, Any]:
-    require_admin(_request())
-    return _catalog().configure(_sku(sku), parse_body(_request(), SkuSettings)).public()
+    require_admin(app.request())
+    return _catalog().configure(_sku(sku), parse_body(app.request(), SkuSettings)).public()

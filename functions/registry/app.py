@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from chalice.app import Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from commerce_ai import health
@@ -28,12 +27,6 @@ class ActivateRequest(BaseModel):
 
 def _registry() -> ModelRegistry:
     return ModelRegistry(settings().need("registry_table"))
-
-
-def _request() -> Request:
-    request = app.current_request
-    assert request is not None, "only called while Chalice handles a request"
-    return request
 
 
 def _pointer_json(pointer: Pointer) -> dict[str, Any]:
@@ -70,12 +63,12 @@ def get_model(name: str) -> dict[str, Any]:
 
 @app.route("/models/{name}/activate", methods=["POST"])
 def activate_model(name: str) -> dict[str, Any]:
-    require_admin(_request())
-    body = parse_body(_request(), ActivateRequest)
+    require_admin(app.request())
+    body = parse_body(app.request(), ActivateRequest)
     return _pointer_json(_registry().activate(_model_name(name), body.version))
 
 
 @app.route("/models/{name}/rollback", methods=["POST"])
 def rollback_model(name: str) -> dict[str, Any]:
-    require_admin(_request())
+    require_admin(app.request())
     return _pointer_json(_registry().rollback(_model_name(name)))

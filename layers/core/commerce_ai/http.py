@@ -60,6 +60,12 @@ def _map_errors(view: View) -> View:
 class JsonApi(Chalice):
     """A Chalice app whose routes map domain errors to JSON responses (see module docstring)."""
 
+    def request(self) -> Request:
+        """The request being handled (Chalice's `current_request`, never None inside a route)."""
+        request = self.current_request
+        assert request is not None, "only called while Chalice handles a request"
+        return request
+
     def route(self, path: str, **kwargs: Any) -> Callable[[View], View]:
         register = super().route(path, **kwargs)
 
