@@ -80,6 +80,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         runner.start(host=args.host, http_port=args.http_port)
         if not args.no_build:
             _build_missing(stack)
+        _seed(stack)
         _print_banner(aws_env, stack, runner, report, key, args)
         while True:
             time.sleep(3600)
@@ -125,6 +126,13 @@ def _build_missing(stack: Any) -> None:
                 published.append(manifest.name)
                 tqdm.write(f"  published {manifest.name}/{manifest.version}")
     _activate_when_registered(registry, published)
+
+
+def _seed(stack: Any) -> None:
+    import model_build
+
+    for line in model_build.seed_all(stack, STATE_DIR / "cache" / "seed"):
+        print(f"seeded      {line}", flush=True)
 
 
 def _activate_when_registered(registry: Any, names: list[str], timeout: float = 120.0) -> None:
@@ -173,6 +181,7 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
         print(f"created   {line}")
     for line in report.existing:
         print(f"existing  {line}")
+    _seed(stack)
     return 0
 
 

@@ -2,7 +2,9 @@
 
 - `MODELS`: the model names it produces;
 - `build(workdir: Path) -> list[Built]`: train, export (ONNX, booster, faiss...) and describe each model;
-- `evaluate(report_dir: Path) -> Path` (optional): write `reports/<capability>.md`.
+- `evaluate(report_dir: Path) -> Path` (optional): write `reports/<capability>.md`;
+- `seed(stack: Stack, cache_dir: Path) -> str` (optional): fill the capability's tables from its active
+  models or data once the stack is up (idempotent: it only adds what is missing); returns a status line.
 
 Register it in `CAPABILITIES` below. Publishing, manifests and the registry are shared: see `publish`.
 """
@@ -107,3 +109,13 @@ def missing_models(store: ArtifactStore) -> dict[str, list[str]]:
         if absent:
             missing[name] = absent
     return missing
+
+
+def seed_all(stack: Any, cache_dir: Path) -> list[str]:
+    """Run every capability's `seed`; one status line each."""
+    lines = []
+    for name in CAPABILITIES:
+        seed = getattr(capability(name), "seed", None)
+        if seed is not None:
+            lines.append(seed(stack, cache_dir))
+    return lines

@@ -1,21 +1,32 @@
-"""Pricing HTTP API (API Gateway -> Chalice): the catalog's SKUs and prices, and admin SKU settings."""
+"""Pricing HTTP API (API Gateway -> Chalice): the catalog's SKUs and prices, decision history, quotes,
+and the admin routes (SKU settings, reprice now)."""
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
-from commerce_ai.config import settings
+from pydantic import BaseModel, ConfigDict, Field
+
 from commerce_ai.errors import InvalidInput
 from commerce_ai.http import json_api, parse_body, require_admin
-from commerce_ai.pricing.catalog import CatalogStore, SkuSettings
+from commerce_ai.pricing import service
+from commerce_ai.pricing.catalog import SkuSettings
 from commerce_ai.pricing.observations import IDENTIFIER
+from commerce_ai.pricing.quotes import QuoteRequest, quote
+from commerce_ai.pricing.ticks import tick_stamp
 
 app = json_api("pricing")
+MAX_REPRICE_SKUS = 1000
+MAX_RETURNED_DECISIONS = 1000
 
 
-def _catalog() -> CatalogStore:
-    return CatalogStore(settings().need("pricing_catalog_table"))
+class RepriceRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    skus: list[str] | None = Field(default=None, min_length=1, max_length=MAX_REPRICE_SKUS)
+    dry_run: bool = False
 
 
 def _sku(sku: str) -> str:
@@ -24,14 +35,17 @@ def _sku(sku: str) -> str:
     return sku
 
 
+def _limit(query: dict[str, str], default: int) -> int:
+    try:
+        return int(query.get("limit", str(default)))
+    except ValueError as exc:
+        raise InvalidInput("limit must be an integer") from exc
+
+
 @app.route("/pricing/skus", methods=["GET"])
 def list_skus() -> dict[str, Any]:
     query: dict[str, str] = dict(app.request().query_params or {})
-    try:
-        limit = int(query.get("limit", "50"))
-    except ValueError as exc:
-        raise InvalidInput("limit must be an integer") from exc
-    states, cursor = _catalog().page(limit, query.get("cursor"))
+    states, cursor = service.catalog().page(_limit(query, 50), query.get("cursor"))
     return {
         "skus": [{"sku": s.sku, "price": s.price, "stage": s.stage.value} for s in states],
         "next_cursor": cursor,
@@ -40,10 +54,47 @@ def list_skus() -> dict[str, Any]:
 
 @app.route("/pricing/prices/{sku}", methods=["GET"])
 def get_price(sku: str) -> dict[str, Any]:
-    return _catalog().get(_sku(sku)).public()
+    state = service.catalog().get(_sku(sku))
+    last = service.decision_log().latest(sku)
+    return {**state.public(), "last_decision": last.model_dump(exclude_none=True) if last else None}
+
+
+@app.route("/pricing/prices/{sku}/history", methods=["GET"])
+def price_history(sku: str) -> dict[str, Any]:
+    query: dict[str, str] = dict(app.request().query_params or {})
+    service.catalog().get(_sku(sku))  # 404 for an unknown SKU rather than an empty history
+    records, cursor = service.decision_log().history(sku, _limit(query, 20), query.get("cursor"))
+    return {"sku": sku, "decisions": [r.model_dump(exclude_none=True) for r in records], "next_cursor": cursor}
+
+
+@app.route("/pricing/quote", methods=["POST"])
+def post_quote() -> dict[str, Any]:
+    request = parse_body(app.request(), QuoteRequest)
+    state = service.catalog().get(request.sku)
+    model = service.demand_model()
+    return {
+        "sku": request.sku,
+        "current_price": state.price,
+        "cost": state.cost,
+        "period": "week",
+        "model_version": model.version,
+        "quotes": quote(state, model.model, request.prices, datetime.now(UTC)),
+    }
 
 
 @app.route("/pricing/skus/{sku}", methods=["PUT"])
 def put_sku(sku: str) -> dict[str, Any]:
     require_admin(app.request())
-    return _catalog().configure(_sku(sku), parse_body(app.request(), SkuSettings)).public()
+    return service.catalog().configure(_sku(sku), parse_body(app.request(), SkuSettings)).public()
+
+
+@app.route("/pricing/reprice", methods=["POST"])
+def post_reprice() -> dict[str, Any]:
+    """Run a tick now, for every SKU or the given ones; `dry_run` decides without writing anything."""
+    require_admin(app.request())
+    request = parse_body(app.request(), RepriceRequest) if app.request().raw_body else RepriceRequest()
+    skus = [_sku(s) for s in request.skus] if request.skus is not None else None
+    now = datetime.now(UTC)
+    report = service.reprice_now(now, tick_stamp(now), skus=skus, dry_run=request.dry_run)
+    decisions = [r.model_dump(exclude_none=True) for r in report.records[:MAX_RETURNED_DECISIONS]]
+    return {**report.summary(), "decisions": decisions, "decisions_truncated": len(report.records) > len(decisions)}

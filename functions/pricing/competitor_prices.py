@@ -1,4 +1,5 @@
-"""SQS handler: competitor price observations -> latest price per competitor and a price history.
+"""SQS handler: competitor price observations -> latest price per competitor, a price history, and the
+SKU's competitor index on its catalog item.
 
 Each record is validated on its own; an invalid one fails alone (partial batch response) and reaches the
 DLQ after the queue's maxReceiveCount. Storage is idempotent, so redelivery is harmless.
@@ -13,16 +14,17 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from commerce_ai.config import settings
-from commerce_ai.pricing.observations import CompetitorPriceStore, Outcome, parse_competitor_price
+from commerce_ai.pricing import service
+from commerce_ai.pricing.observations import Outcome, parse_competitor_price
 from commerce_ai.telemetry import instrumented, logger
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def record_handler(record: SQSRecord) -> Outcome:
-    observation = parse_competitor_price(record.body, datetime.now(UTC))
-    outcome = CompetitorPriceStore(settings().need("pricing_table")).record(observation)
+    now = datetime.now(UTC)
+    observation = parse_competitor_price(record.body, now)
+    outcome = service.record_competitor_price(observation, now)
     logger.info(
         "competitor price recorded",
         extra={"sku": observation.sku, "competitor": observation.competitor, "outcome": outcome},

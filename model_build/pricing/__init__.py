@@ -1,15 +1,47 @@
 """Pricing models: demand and elasticity from Dominick's orange juice (or a user's own sales file).
 
-Issue 3 is in progress: data, demand models, ONNX export and the report are here; the simulator, the
-policy and the serving functions follow. No function serves `pricing-demand` yet, so `MODELS` is empty
-and `make run` builds nothing for pricing; `make eval` writes `reports/pricing.md`.
+`build` trains the demand models on OJ, exports the chosen one (LightGBM) to ONNX with its serving
+table as `pricing-demand`; `seed` fills the pricing catalog from that table's SKUs; `evaluate` writes
+`reports/pricing.md` (demand accuracy, elasticities, the policy study).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-MODELS: list[str] = []
+if TYPE_CHECKING:
+    from infra.template import Stack
+    from model_build import Built
+
+MODELS: list[str] = ["pricing-demand"]
+
+
+def build(workdir: Path) -> list[Built]:
+    from model_build.pricing.data import OJ_PACKAGE, read_orange_juice
+    from model_build.pricing.demand import compare
+    from model_build.pricing.export import build_demand_artifact
+
+    frame = read_orange_juice()
+    comparison = compare(frame)
+    source = f"Dominick's orange juice (Debian {OJ_PACKAGE}, orangeJuice.rda)"
+    return [build_demand_artifact(frame, comparison, workdir, source)]
+
+
+def seed(stack: Stack, cache_dir: Path) -> str:
+    """Add the active demand model's SKUs to the pricing catalog (existing SKUs are left as they are)."""
+    from commerce_ai.artifacts.registry import ModelRegistry
+    from commerce_ai.artifacts.store import ArtifactStore
+    from commerce_ai.pricing.catalog import CatalogStore
+    from commerce_ai.pricing.seeding import seed_catalog
+
+    added = seed_catalog(
+        CatalogStore(stack.physical_name("PricingCatalogTable")),
+        ArtifactStore(stack.physical_name("ArtifactBucket")),
+        ModelRegistry(stack.physical_name("ModelRegistryTable")),
+        cache_dir,
+    )
+    return f"pricing catalog: {added} SKU(s) added" if added is not None else "pricing catalog: no demand model yet"
 
 
 def evaluate(report_dir: Path) -> Path:

@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 
 from commerce_ai.artifacts.manifest import TensorSpec, TrainingData
+from commerce_ai.pricing.demand import MODEL_NAME, SERVING_TABLE, ServingTable, SkuProfile
 from commerce_ai.pricing.features import FEATURE_NAMES
 from model_build import Built
 from model_build.pricing.data import fingerprint
 from model_build.pricing.demand import Comparison
 
-MODEL_NAME = "pricing-demand"
 OPSET = 15
 
 
@@ -34,22 +34,42 @@ def lightgbm_to_onnx(booster: Any, path: Path) -> Path:
 
 
 def serving_table(frame: pd.DataFrame, comparison: Comparison) -> dict[str, Any]:
-    """What the repricing tick needs beside the graph: each SKU's level and brand, and the smearing factor
-    that turns a predicted mean log into an unbiased unit forecast."""
+    """What serving needs beside the graph (`commerce_ai.pricing.demand.ServingTable`): per SKU its demand
+    level and brand as the model learned them, the own-price elasticity the shipped myopic policy prices
+    with (the brand's estimate, as in the policy study), and the latest week's price and cost, which
+    seed the catalog; plus Duan's smearing factor and the fallbacks for SKUs the model never saw."""
     log_units = np.log(frame["units"].to_numpy())
     levels = pd.Series(log_units).groupby(frame["sku"].to_numpy()).mean()
-    brands = frame.groupby("sku")["brand"].first().fillna(0)
-    return {
-        "output": "log_units",
-        "smearing": comparison.models["lightgbm_smearing"],
-        "skus": {sku: {"level": float(levels[sku]), "brand": int(brands[sku])} for sku in levels.index},
-    }
+    latest = frame.sort_values("week").groupby("sku").last()
+    by_brand = comparison.elasticities.set_index("brand")["elasticity"]
+    pooled = float(comparison.constant_elasticity[0])
+    table = ServingTable(
+        output="log_units",
+        smearing=float(comparison.models["lightgbm_smearing"]),
+        default_level=float(levels.mean()),
+        pooled_elasticity=pooled,
+        skus={
+            str(sku): SkuProfile(
+                level=float(levels[sku]),
+                brand=int(brand) if pd.notna(brand := latest.loc[sku, "brand"]) else 0,
+                elasticity=float(by_brand.get(brand, pooled)) if pd.notna(brand) else pooled,
+                price=round(float(latest.loc[sku, "price"]), 2),
+                cost=_positive_or_none(latest.loc[sku, "cost"]),
+            )
+            for sku in levels.index
+        },
+    )
+    return table.model_dump(mode="json")
+
+
+def _positive_or_none(value: Any) -> float | None:
+    return round(float(value), 2) if pd.notna(value) and float(value) > 0 else None
 
 
 def build_demand_artifact(frame: pd.DataFrame, comparison: Comparison, workdir: Path, source: str) -> Built:
     directory = workdir / MODEL_NAME
     lightgbm_to_onnx(comparison.models["lightgbm"], directory / "model.onnx")
-    (directory / "serving.json").write_text(json.dumps(serving_table(frame, comparison), sort_keys=True))
+    (directory / SERVING_TABLE).write_text(json.dumps(serving_table(frame, comparison), sort_keys=True))
     metrics = {f"holdout_wape_{name}": round(value, 4) for name, value in comparison.wape.items()}
     return Built(
         name=MODEL_NAME,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -54,4 +55,66 @@ def built_linear(
         feature_names=features,
         training_data=TrainingData(fingerprint="0" * 64, source="tests/support/models.py (synthetic weights)"),
         metrics={"weight_sum": float(sum(weights))},
+    )
+
+
+# ------------------------------------------------------------------------------- pricing-demand
+
+# The synthetic market behind `built_pricing_demand`: log units = level + ELASTICITY x log(price / 2).
+SYNTHETIC_ELASTICITY = -2.5
+
+
+def pricing_serving_table(skus: dict[str, tuple[float, float]], elasticity: float = SYNTHETIC_ELASTICITY) -> Any:
+    """A serving table for `skus` (sku -> (price, cost)), all at level log(100) and brand 1."""
+    from commerce_ai.pricing.demand import ServingTable, SkuProfile
+
+    return ServingTable(
+        output="log_units",
+        smearing=1.0,
+        default_level=float(np.log(100.0)),
+        pooled_elasticity=elasticity,
+        skus={
+            sku: SkuProfile(level=float(np.log(100.0)), brand=1, elasticity=elasticity, price=price, cost=cost)
+            for sku, (price, cost) in skus.items()
+        },
+    )
+
+
+def built_pricing_demand(directory: Path, skus: dict[str, tuple[float, float]]) -> Built:
+    """A real `pricing-demand` artifact, quickly: a small LightGBM (the production exporter turns it into
+    ONNX) trained on a synthetic constant-elasticity market, plus a serving table for `skus`."""
+    import lightgbm as lgb
+
+    from commerce_ai.pricing.demand import MODEL_NAME, SERVING_TABLE
+    from commerce_ai.pricing.features import FEATURE_NAMES, demand_features
+    from model_build.pricing.export import lightgbm_to_onnx
+
+    rng = np.random.default_rng(0)
+    n = 4000
+    price = rng.uniform(1.0, 4.0, n)
+    level = np.full(n, np.log(100.0))
+    columns = {
+        "price": price,
+        "deal": np.zeros(n),
+        "feat": np.zeros(n),
+        "week_of_year": rng.integers(1, 53, n).astype(float),
+        "sku_level": level,
+        "brand": np.ones(n),
+    }
+    log_units = level + SYNTHETIC_ELASTICITY * np.log(price / 2.0) + rng.normal(0, 0.05, n)
+    monotone = [-1 if name == "log_price" else 0 for name in FEATURE_NAMES]
+    booster = lgb.LGBMRegressor(n_estimators=60, num_leaves=15, monotone_constraints=monotone, verbose=-1)
+    booster.fit(demand_features(columns), log_units)
+    lightgbm_to_onnx(booster, directory / "model.onnx")
+    (directory / SERVING_TABLE).write_text(pricing_serving_table(skus).model_dump_json())
+    return Built(
+        name=MODEL_NAME,
+        directory=directory,
+        framework="onnx",
+        entrypoint="model.onnx",
+        inputs=[TensorSpec(name="features", dtype="float32", shape=[None, len(FEATURE_NAMES)])],
+        outputs=[TensorSpec(name="variable", dtype="float32", shape=[None, 1])],
+        feature_names=list(FEATURE_NAMES),
+        training_data=TrainingData(fingerprint="0" * 64, source="tests/support/models.py (synthetic market)"),
+        metrics={},
     )

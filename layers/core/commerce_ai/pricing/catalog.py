@@ -1,16 +1,24 @@
 """The pricing catalog: one item per SKU (`PRICING_CATALOG_TABLE`, key `sku`) with its current price,
-cost, lifecycle stage and the bounds an admin sets. The repricing tick reads and writes it."""
+cost, lifecycle stage and the bounds an admin sets, plus what the repricing tick keeps (recent prices,
+recent change times, the last tick that changed it) and the competitor index the competitor queue keeps.
+
+The item stays small and flat on purpose: the tick scans the whole catalog every 15 minutes, and both
+DynamoDB's read cost and the emulator's time grow with item size and attribute count.
+"""
 
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import json
-from datetime import datetime
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 
 from commerce_ai import aws
 from commerce_ai.errors import InvalidInput, NotFound
@@ -19,6 +27,9 @@ from commerce_ai.pricing.lifecycle import Stage
 from commerce_ai.pricing.observations import IDENTIFIER
 
 MAX_PAGE = 200
+HISTORY_LENGTH = 26  # applied prices kept per SKU for the anomaly guard
+SCAN_SEGMENTS = 8
+WRITE_THREADS = 16
 _serializer, _deserializer = TypeSerializer(), TypeDeserializer()
 
 
@@ -34,6 +45,8 @@ class SkuSettings(BaseModel):
     ceiling: float | None = Field(default=None, gt=0)
     clearance_end: datetime | None = None
     salvage_price: float | None = Field(default=None, gt=0)
+    inventory: float | None = Field(default=None, ge=0)
+    launch_price: float | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
     def _aware(self) -> SkuSettings:
@@ -53,15 +66,58 @@ class SkuState(BaseModel):
     ceiling: float | None = None
     clearance_end: datetime | None = None
     salvage_price: float | None = None
+    inventory: float | None = None
+    launch_price: float | None = None
+    # Kept by the repricing tick: applied prices (oldest first), change times in the last day, the tick
+    # that last changed the price (a retried tick skips the SKU), and the competitor queue's index.
+    history: list[float] = Field(default_factory=list)
+    changes: list[datetime] = Field(default_factory=list)
+    last_tick: str | None = None
+    competitor_index: float | None = None
+    competitor_index_at: datetime | None = None
     updated_at: str = ""
 
+    @field_validator("history", mode="before")
+    @classmethod
+    def _parse_history(cls, value: Any) -> Any:
+        return [float(v) for v in value.split()] if isinstance(value, str) else value
+
+    @field_validator("changes", mode="before")
+    @classmethod
+    def _parse_changes(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [datetime.fromtimestamp(int(v), UTC) for v in value.split()]
+        return value
+
+    @field_serializer("history")
+    def _compact_history(self, history: list[float]) -> str:
+        return " ".join(repr(p) for p in history)
+
+    @field_serializer("changes")
+    def _compact_changes(self, changes: list[datetime]) -> str:
+        return " ".join(str(int(t.timestamp())) for t in changes)
+
     def public(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude_none=True)
+        shown = self.model_dump(mode="json", exclude_none=True, exclude={"history", "changes"})
+        shown["recent_prices"] = self.history[-8:]
+        return shown
+
+    def after_change(self, price: float, at: datetime, tick: str) -> SkuState:
+        """This state once the tick applied `price` at `at`."""
+        day_ago = at - timedelta(days=1)
+        return self.model_copy(
+            update={
+                "price": price,
+                "history": [*self.history, price][-HISTORY_LENGTH:],
+                "changes": [t for t in self.changes if t > day_ago] + [at],
+                "last_tick": tick,
+            }
+        )
 
 
 def _to_item(state: SkuState) -> dict[str, Any]:
     plain = json.loads(state.model_dump_json(exclude_none=True), parse_float=Decimal)
-    return {k: _serializer.serialize(v) for k, v in plain.items()}
+    return {k: _serializer.serialize(v) for k, v in plain.items() if v != ""}
 
 
 def _from_item(item: dict[str, Any]) -> SkuState:
@@ -73,13 +129,19 @@ def encode_cursor(key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode() if key else None
 
 
-def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+def decode_cursor(cursor: str | None, attributes: set[str] | None = None) -> dict[str, Any] | None:
+    """The DynamoDB key behind a cursor this API returned; `attributes` are the key's string attributes."""
     if not cursor:
         return None
+    names = attributes or {"sku"}
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if not (isinstance(key, dict) and set(key) == {"sku"} and set(key["sku"]) == {"S"}):
-            raise ValueError("not a catalog key")
+        if not (
+            isinstance(key, dict)
+            and set(key) == names
+            and all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values())
+        ):
+            raise ValueError("not a key of this table")
         return key
     except (ValueError, TypeError) as exc:
         raise InvalidInput("cursor is not one this API returned") from exc
@@ -115,8 +177,10 @@ class CatalogStore:
         state = SkuState.model_validate(merged)
         if state.floor is not None and state.ceiling is not None and state.floor > state.ceiling:
             raise InvalidInput("floor must not be above ceiling")
-        if state.stage is Stage.CLEARANCE and (state.clearance_end is None or state.salvage_price is None):
-            raise InvalidInput("a clearance SKU needs clearance_end and salvage_price")
+        if state.stage is Stage.CLEARANCE and None in (state.clearance_end, state.salvage_price, state.inventory):
+            raise InvalidInput("a clearance SKU needs clearance_end, salvage_price and inventory")
+        if state.stage is Stage.NEW and state.launch_price is None:
+            state = state.model_copy(update={"launch_price": state.price})
         return self.put(state)
 
     def page(self, limit: int, cursor: str | None) -> tuple[list[SkuState], str | None]:
@@ -128,3 +192,118 @@ class CatalogStore:
             request["ExclusiveStartKey"] = start
         response = self.ddb.scan(**request)
         return [_from_item(i) for i in response.get("Items", [])], encode_cursor(response.get("LastEvaluatedKey"))
+
+    # -- what the repricing tick and the competitor queue need ---------------------------------------
+
+    def scan_all(self, segments: int = SCAN_SEGMENTS) -> Iterator[SkuState | str]:
+        """Every SKU, read with a parallel scan. An item that does not parse yields its key instead, so
+        one broken item is reported as that SKU's failure rather than stopping the tick."""
+
+        def segment(number: int) -> list[dict[str, Any]]:
+            items: list[dict[str, Any]] = []
+            request: dict[str, Any] = {"TableName": self.table, "Segment": number, "TotalSegments": segments}
+            while True:
+                response = self.ddb.scan(**request)
+                items.extend(response.get("Items", []))
+                if "LastEvaluatedKey" not in response:
+                    return items
+                request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+        with concurrent.futures.ThreadPoolExecutor(segments) as pool:
+            for items in pool.map(segment, range(segments)):
+                yield from _parsed(items)
+
+    def get_many(self, skus: list[str]) -> Iterator[SkuState | str]:
+        """The given SKUs (BatchGetItem, 100 at a time); a SKU that is not in the catalog is skipped."""
+        for start in range(0, len(skus), 100):
+            keys: list[dict[str, Any]] = [{"sku": {"S": s}} for s in dict.fromkeys(skus[start : start + 100])]
+            request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
+            while request:
+                response = self.ddb.batch_get_item(RequestItems=request)
+                yield from _parsed(response.get("Responses", {}).get(self.table, []))
+                request = response.get("UnprocessedKeys") or {}
+
+    def apply(self, state: SkuState, price: float, at: datetime, tick: str) -> bool:
+        """Apply a tick's price change. False when the SKU changed under us (an admin set a new price, or
+        this tick already applied it on an earlier attempt): the change is then not applied again."""
+        changed = state.after_change(price, at, tick)
+        values = {
+            ":price": {"N": repr(price)},
+            ":old": {"N": repr(state.price)},
+            ":history": {"S": changed.model_dump()["history"]},
+            ":changes": {"S": changed.model_dump()["changes"]},
+            ":tick": {"S": tick},
+            ":updated": {"S": utc_now()},
+        }
+        try:
+            self.ddb.update_item(
+                TableName=self.table,
+                Key={"sku": {"S": state.sku}},
+                UpdateExpression=(
+                    "SET price = :price, history = :history, changes = :changes, last_tick = :tick, "
+                    "updated_at = :updated"
+                ),
+                ConditionExpression="price = :old AND (attribute_not_exists(last_tick) OR last_tick < :tick)",
+                ExpressionAttributeValues=values,
+            )
+            return True
+        except ClientError as exc:
+            if not aws.is_conditional_check_failure(exc):
+                raise
+            return False
+
+    def apply_all(self, changes: list[tuple[SkuState, float]], at: datetime, tick: str) -> dict[str, bool]:
+        """`apply` for many SKUs at once (conditional writes cannot be batched); sku -> applied."""
+        if not changes:
+            return {}
+        with concurrent.futures.ThreadPoolExecutor(min(WRITE_THREADS, len(changes))) as pool:
+            outcomes = pool.map(lambda change: self.apply(change[0], change[1], at, tick), changes)
+            return {state.sku: applied for (state, _), applied in zip(changes, outcomes, strict=True)}
+
+    def set_competitor_index(self, sku: str, index: float, at: datetime) -> bool:
+        """Denormalise a SKU's competitor index onto its item, so the tick reads it with the scan instead
+        of one query per SKU. False if the SKU is not in the catalog (competitors may watch any SKU)."""
+        try:
+            self.ddb.update_item(
+                TableName=self.table,
+                Key={"sku": {"S": sku}},
+                UpdateExpression="SET competitor_index = :index, competitor_index_at = :at",
+                ConditionExpression="attribute_exists(sku)",
+                ExpressionAttributeValues={
+                    ":index": {"N": repr(index)},
+                    ":at": {"S": at.astimezone(UTC).isoformat().replace("+00:00", "Z")},
+                },
+            )
+            return True
+        except ClientError as exc:
+            if not aws.is_conditional_check_failure(exc):
+                raise
+            return False
+
+    def seed(self, states: list[SkuState]) -> int:
+        """Add SKUs that are not in the catalog yet; existing ones (and an admin's changes) are left alone."""
+
+        def add(state: SkuState) -> bool:
+            try:
+                stamped = state.model_copy(update={"updated_at": utc_now()})
+                self.ddb.put_item(
+                    TableName=self.table, Item=_to_item(stamped), ConditionExpression="attribute_not_exists(sku)"
+                )
+                return True
+            except ClientError as exc:
+                if not aws.is_conditional_check_failure(exc):
+                    raise
+                return False
+
+        if not states:
+            return 0
+        with concurrent.futures.ThreadPoolExecutor(min(WRITE_THREADS, len(states))) as pool:
+            return sum(pool.map(add, states))
+
+
+def _parsed(items: list[dict[str, Any]]) -> Iterator[SkuState | str]:
+    for item in items:
+        try:
+            yield _from_item(item)
+        except (ValueError, TypeError):
+            yield str(item.get("sku", {}).get("S", "?"))

@@ -70,6 +70,22 @@ def _check(entry: CatalogEntry) -> None:
         raise ValueError("current price and cost must be positive")
 
 
+def sku_pricing(entry: CatalogEntry) -> SkuPricing:
+    """What the guard rails need to know about a catalog entry."""
+    return SkuPricing(
+        sku=entry.sku,
+        current_price=entry.current_price,
+        cost=entry.cost,
+        stage=entry.stage,
+        floor=entry.floor,
+        ceiling=entry.ceiling,
+        salvage_price=entry.clearance.salvage_price if entry.clearance else None,
+        price_history=entry.price_history,
+        recent_changes=entry.recent_changes,
+        competitor_index=entry.competitor_index,
+    )
+
+
 def reprice(
     entries: list[CatalogEntry],
     now: datetime,
@@ -84,19 +100,7 @@ def reprice(
     for entry in entries:
         try:
             _check(entry)
-            pricing = SkuPricing(
-                sku=entry.sku,
-                current_price=entry.current_price,
-                cost=entry.cost,
-                stage=entry.stage,
-                floor=entry.floor,
-                ceiling=entry.ceiling,
-                salvage_price=entry.clearance.salvage_price if entry.clearance else None,
-                price_history=entry.price_history,
-                recent_changes=entry.recent_changes,
-                competitor_index=entry.competitor_index,
-            )
-            decision = decide(pricing, target_price(entry, now, tick), now, config)
+            decision = decide(sku_pricing(entry), target_price(entry, now, tick), now, config)
         except (ValueError, TypeError, ZeroDivisionError, OverflowError) as exc:
             failures[entry.sku] = str(exc)[:200]
             continue

@@ -1,0 +1,154 @@
+"""A repricing tick over the stored catalog: read every SKU, price it with the served demand model and the
+shipped policy behind the guard rails, write the decision audit, then apply the changes.
+
+Idempotent per SKU per tick: a tick is named by its scheduled time; a SKU whose `last_tick` is already
+this tick was changed by an earlier attempt and is skipped, and the conditional write refuses to apply a
+change twice. Audit records are keyed by tick, so writing them again overwrites instead of duplicating.
+The audit is written before the prices: a crash in between leaves a record whose change the retry then
+applies, never an applied change without its record.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from commerce_ai.artifacts.loader import LoadedModel
+from commerce_ai.pricing.catalog import CatalogStore, SkuState
+from commerce_ai.pricing.competitors import STALE_AFTER
+from commerce_ai.pricing.decisions import DecisionLog, DecisionRecord
+from commerce_ai.pricing.demand import POLICY, DemandModel
+from commerce_ai.pricing.guardrails import GuardRailConfig
+from commerce_ai.pricing.lifecycle import Clearance, Stage
+from commerce_ai.pricing.repricing import CatalogEntry, reprice
+
+TICK_MINUTES = 15
+
+
+def tick_stamp(moment: datetime) -> str:
+    """A tick's name: its time to the second, in one fixed format so names order as times do."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class TickReport:
+    tick: str
+    dry_run: bool
+    model_version: str
+    policy_version: str
+    records: list[DecisionRecord] = field(default_factory=list)
+    already_done: int = 0  # changed by an earlier attempt of this tick
+
+    def summary(self) -> dict[str, Any]:
+        outcomes = Counter(r.outcome for r in self.records)
+        return {
+            "tick": self.tick,
+            "dry_run": self.dry_run,
+            "model_version": self.model_version,
+            "policy_version": self.policy_version,
+            "skus": len(self.records) + self.already_done,
+            "already_done": self.already_done,
+            **{name: outcomes.get(name, 0) for name in ("applied", "kept", "blocked", "failed", "superseded")},
+        }
+
+
+def fresh_competitor_index(state: SkuState, now: datetime) -> float | None:
+    if state.competitor_index is None or state.competitor_index_at is None:
+        return None
+    return state.competitor_index if now - state.competitor_index_at <= STALE_AFTER else None
+
+
+def _usable(state: SkuState) -> bool:
+    return all(math.isfinite(v) and v > 0 for v in (state.price, state.cost))
+
+
+def catalog_entries(states: list[SkuState], model: DemandModel, now: datetime) -> list[CatalogEntry]:
+    """What the pure repricing core needs per SKU, with demand from one batched model call. A SKU whose
+    price or cost is unusable gets NaN demand, which the core reports as that SKU's failure."""
+    usable = [s for s in states if _usable(s)]
+    indices = [fresh_competitor_index(s, now) for s in usable]
+    units = model.weekly_units([s.sku for s in usable], [s.price for s in usable], indices, now) if usable else []
+    demand = {s.sku: (float(u), c) for s, u, c in zip(usable, units, indices, strict=True)}
+    entries = []
+    for state in states:
+        weekly_units, index = demand.get(state.sku, (math.nan, None))
+        clearance = None
+        if (
+            state.stage is Stage.CLEARANCE
+            and state.clearance_end
+            and state.salvage_price
+            and state.inventory is not None
+        ):
+            clearance = Clearance(state.clearance_end, state.inventory, state.salvage_price)
+        entries.append(
+            CatalogEntry(
+                sku=state.sku,
+                current_price=state.price,
+                cost=state.cost,
+                elasticity=model.table.profile(state.sku).elasticity,
+                weekly_units=weekly_units,
+                stage=state.stage,
+                launch_price=state.launch_price,
+                clearance=clearance,
+                floor=state.floor,
+                ceiling=state.ceiling,
+                price_history=tuple(state.history),
+                recent_changes=tuple(state.changes),
+                competitor_index=index,
+            )
+        )
+    return entries
+
+
+def run_tick(
+    catalog: CatalogStore,
+    log: DecisionLog,
+    model: LoadedModel[DemandModel],
+    now: datetime,
+    tick: str,
+    skus: list[str] | None = None,
+    dry_run: bool = False,
+    config: GuardRailConfig | None = None,
+) -> TickReport:
+    report = TickReport(tick, dry_run, model.version, POLICY)
+    loaded = list(catalog.get_many(skus) if skus is not None else catalog.scan_all())
+    states: dict[str, SkuState] = {}
+    for state in loaded:
+        if isinstance(state, str):  # an item that does not parse: that SKU fails, the tick goes on
+            report.records.append(DecisionRecord.failure(state, tick, "the catalog item is not readable"))
+        elif state.last_tick is not None and state.last_tick >= tick:
+            report.already_done += 1
+        else:
+            states[state.sku] = state
+
+    entries = catalog_entries(list(states.values()), model.model, now)
+    result = reprice(entries, now, int(now.timestamp() // (TICK_MINUTES * 60)), config, model.version, POLICY)
+    units = {e.sku: e.weekly_units for e in entries}
+    records = {
+        d.sku: DecisionRecord.of(d, tick, round(units[d.sku], 3) if math.isfinite(units[d.sku]) else None)
+        for d in result.decisions
+    }
+    records.update({sku: DecisionRecord.failure(sku, tick, why) for sku, why in result.failures.items()})
+    report.records.extend(records.values())
+    if dry_run:
+        return report
+
+    log.write(report.records, now)
+    changes = [(states[d.sku], d.applied) for d in result.decisions if d.applied is not None]
+    refused = [sku for sku, applied in catalog.apply_all(changes, now, tick).items() if not applied]
+    for sku in refused:
+        records[sku] = records[sku].model_copy(
+            update={
+                "outcome": "superseded",
+                "applied": None,
+                "reason": "not applied: the SKU changed while the tick ran (an admin update); "
+                f"the next tick decides again. Decision was: {records[sku].reason}",
+            }
+        )
+    if refused:
+        log.write([records[sku] for sku in refused], now)
+        report.records = list(records.values()) + [r for r in report.records if r.sku not in records]
+    return report
