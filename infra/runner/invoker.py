@@ -78,6 +78,8 @@ def _worker_main(spec: WorkerSpec, conn: Connection) -> None:
         log = os.open(spec.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         os.dup2(log, 1)
         os.dup2(log, 2)
+    else:  # a one-off `commerce-ai invoke`: the function's logs go to stderr, its result alone to stdout
+        os.dup2(2, 1)
     # Exactly the template's environment, as on Lambda: nothing leaks in from the runner's shell.
     kept = {k: v for k, v in os.environ.items() if k in _INHERITED}
     os.environ.clear()

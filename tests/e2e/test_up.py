@@ -220,6 +220,53 @@ def test_the_pricing_catalog_over_http(running: Running) -> None:
     assert requests.get(f"{running.http}/pricing/prices/oj-e2e-2", timeout=10).json()["price"] == 2.49
 
 
+def test_the_catalog_is_seeded_and_a_fired_tick_prices_it(running: Running) -> None:
+    # `up` trained the demand model on Dominick's OJ, activated it and seeded the catalog from it.
+    assert "pricing catalog: 913 SKU(s) added" in "".join(running.output)
+    before = requests.get(f"{running.http}/pricing/prices/oj-2-1", timeout=10).json()
+    assert before["price"] > before["cost"] > 0
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["COMMERCE_AI_STATE_DIR"] = str(running.state_dir)
+    port = running.aws.rsplit(":", 1)[1]
+    fired = subprocess.run(
+        [*_console_script(), "--aws-port", port, "schedule", "fire", "RepricingFunction"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert fired.returncode == 0, fired.stderr[-2000:]
+    summary = json.loads(fired.stdout)
+    assert summary["skus"] >= 913 and summary["failed"] == 0
+    assert summary["applied"] + summary["kept"] + summary["blocked"] == summary["skus"]
+
+    after = requests.get(f"{running.http}/pricing/prices/oj-2-1", timeout=10).json()
+    decision = after["last_decision"]
+    assert decision["tick"] == summary["tick"] and decision["model_version"] == summary["model_version"]
+    assert decision["old_price"] == before["price"] and after["price"] == (decision.get("applied") or before["price"])
+    history = requests.get(f"{running.http}/pricing/prices/oj-2-1/history", timeout=10).json()
+    assert history["decisions"][0]["tick"] == summary["tick"]
+
+    quoted = requests.post(
+        f"{running.http}/pricing/quote",
+        json={"sku": "oj-2-1", "prices": [after["price"], after["price"] * 1.05]},
+        timeout=30,
+    )
+    assert quoted.status_code == 200, quoted.text
+    low, high = quoted.json()["quotes"]
+    assert low["units"] >= high["units"] > 0  # the model is monotone in own price
+
+    dry = requests.post(
+        f"{running.http}/pricing/reprice",
+        json={"skus": ["oj-2-1"], "dry_run": True},
+        headers={"x-api-key": running.admin_key},
+        timeout=30,
+    )
+    assert dry.status_code == 200 and dry.json()["decisions"][0]["sku"] == "oj-2-1"
+
+
 def test_ctrl_c_stops_everything(running: Running) -> None:
     running.process.send_signal(signal.SIGINT)
     assert running.process.wait(timeout=30) == 0
