@@ -120,7 +120,12 @@ def _build_missing(stack: Any) -> None:
         tqdm.write(f"building {capability} models: {', '.join(models)}")
         module = model_build.capability(capability)
         workdir = ROOT / "build" / "models" / capability
-        for built in module.build(workdir):
+        try:
+            built_models = module.build(workdir)
+        except Exception as exc:  # no data on this machine, say: the stack still runs, without these models
+            tqdm.write(f"  could not build {capability} models ({type(exc).__name__}: {exc}); serving goes on without")
+            continue
+        for built in built_models:
             if built.name in models:
                 manifest = model_build.publish(store, built)
                 published.append(manifest.name)

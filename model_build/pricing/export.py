@@ -71,6 +71,12 @@ def build_demand_artifact(frame: pd.DataFrame, comparison: Comparison, workdir: 
     lightgbm_to_onnx(comparison.models["lightgbm"], directory / "model.onnx")
     (directory / SERVING_TABLE).write_text(json.dumps(serving_table(frame, comparison), sort_keys=True))
     metrics = {f"holdout_wape_{name}": round(value, 4) for name, value in comparison.wape.items()}
+    training_data = TrainingData(fingerprint=fingerprint(frame), source=source, rows=len(frame))
+    return demand_built(directory, training_data, metrics)
+
+
+def demand_built(directory: Path, training_data: TrainingData, metrics: dict[str, float]) -> Built:
+    """The description of a `pricing-demand` artifact whose model.onnx and serving table are in `directory`."""
     return Built(
         name=MODEL_NAME,
         directory=directory,
@@ -79,6 +85,6 @@ def build_demand_artifact(frame: pd.DataFrame, comparison: Comparison, workdir: 
         inputs=[TensorSpec(name="features", dtype="float32", shape=[None, len(FEATURE_NAMES)])],
         outputs=[TensorSpec(name="variable", dtype="float32", shape=[None, 1])],
         feature_names=list(FEATURE_NAMES),
-        training_data=TrainingData(fingerprint=fingerprint(frame), source=source, rows=len(frame)),
+        training_data=training_data,
         metrics=metrics,
     )

@@ -82,7 +82,8 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
                 ready.set()
 
     threading.Thread(target=pump, daemon=True).start()
-    if not ready.wait(180):
+    # On a new machine `up` first fetches Dominick's OJ (apt-get) and trains the pricing model.
+    if not ready.wait(420):
         stop(process)
         pytest.fail("commerce-ai up did not start:\n" + "".join(up.output))
     yield up

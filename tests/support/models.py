@@ -85,9 +85,9 @@ def built_pricing_demand(directory: Path, skus: dict[str, tuple[float, float]]) 
     ONNX) trained on a synthetic constant-elasticity market, plus a serving table for `skus`."""
     import lightgbm as lgb
 
-    from commerce_ai.pricing.demand import MODEL_NAME, SERVING_TABLE
+    from commerce_ai.pricing.demand import SERVING_TABLE
     from commerce_ai.pricing.features import FEATURE_NAMES, demand_features
-    from model_build.pricing.export import lightgbm_to_onnx
+    from model_build.pricing.export import demand_built, lightgbm_to_onnx
 
     rng = np.random.default_rng(0)
     n = 4000
@@ -107,14 +107,6 @@ def built_pricing_demand(directory: Path, skus: dict[str, tuple[float, float]]) 
     booster.fit(demand_features(columns), log_units)
     lightgbm_to_onnx(booster, directory / "model.onnx")
     (directory / SERVING_TABLE).write_text(pricing_serving_table(skus).model_dump_json())
-    return Built(
-        name=MODEL_NAME,
-        directory=directory,
-        framework="onnx",
-        entrypoint="model.onnx",
-        inputs=[TensorSpec(name="features", dtype="float32", shape=[None, len(FEATURE_NAMES)])],
-        outputs=[TensorSpec(name="variable", dtype="float32", shape=[None, 1])],
-        feature_names=list(FEATURE_NAMES),
-        training_data=TrainingData(fingerprint="0" * 64, source="tests/support/models.py (synthetic market)"),
-        metrics={},
+    return demand_built(
+        directory, TrainingData(fingerprint="0" * 64, source="tests/support/models.py (synthetic market)"), {}
     )
