@@ -7,10 +7,17 @@ loudly on anything else so a new call shows up as a test failure rather than as 
 from __future__ import annotations
 
 import copy
+import importlib.util
 import io
+import operator
+import re
+import threading
+import zlib
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -45,22 +52,276 @@ class _Paginator:
 # ------------------------------------------------------------------------------------------ DynamoDB
 
 KEY_SCHEMAS = {"registry-table": ("model", "version"), "health-table": ("function",)}
+PAGE_ITEMS = 3  # a Scan or Query without Limit stops after this many items, as DynamoDB stops at 1 MB
+BATCH_GET_LIMIT = 100
+BATCH_WRITE_LIMIT = 25
+
+_TOKEN = re.compile(r"\s*(?:(?P<op><>|<=|>=|=|<|>|\(|\)|,)|(?P<word>[#:]?[A-Za-z_][A-Za-z0-9_]*))")
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "=": operator.eq,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+_FUNCTIONS = {"attribute_exists": 1, "attribute_not_exists": 1, "begins_with": 2}
+_Node = tuple[Any, ...]
+
+
+def validation_error(message: str, operation: str = "Operation") -> ClientError:
+    return client_error("ValidationException", operation, message)
+
+
+@cache
+def _reserved_words() -> frozenset[str]:
+    """DynamoDB's reserved words (from moto's copy of the published list): unaliased, they are refused."""
+    spec = importlib.util.find_spec("moto")
+    assert spec is not None and spec.origin is not None, "moto (a dev dependency) holds DynamoDB's reserved words"
+    listing = Path(spec.origin).parent / "dynamodb" / "parsing" / "reserved_keywords.txt"
+    return frozenset(listing.read_text().upper().split())
+
+
+class _Parser:
+    """DynamoDB expressions as the project writes them: comparisons (= < <= > >=), AND/OR/NOT, parentheses,
+    attribute_exists/attribute_not_exists/begins_with, and `SET a = :v, ...`. Anything else (BETWEEN, IN,
+    <>, nested paths, REMOVE/ADD, arithmetic) raises NotImplementedError: teach it here before relying on it.
+    Placeholders resolve through the request's names and values; each one used is noted in `used`."""
+
+    def __init__(self, text: str, names: dict[str, str], values: dict[str, Any], used: set[str]) -> None:
+        self.text, self.names, self.values, self.used = text, names, values, used
+        self.tokens: list[str] = []
+        position, end = 0, len(text.rstrip())
+        while position < end:
+            match = _TOKEN.match(text, position)
+            if match is None:
+                raise NotImplementedError(f"the fake cannot parse {text[position:]!r} in {text!r}")
+            self.tokens.append(match.group("op") or match.group("word"))
+            position = match.end()
+        self.at = 0
+
+    def _peek(self) -> str | None:
+        return self.tokens[self.at] if self.at < len(self.tokens) else None
+
+    def _take(self, expected: str | None = None) -> str:
+        token = self._peek()
+        if token is None or (expected is not None and token.upper() != expected):
+            raise validation_error(f"Invalid expression: syntax error near {token!r} in {self.text!r}")
+        self.at += 1
+        return token
+
+    def _keyword(self, word: str) -> bool:
+        if (self._peek() or "").upper() == word:
+            self.at += 1
+            return True
+        return False
+
+    def _end(self) -> None:
+        if self.at != len(self.tokens):
+            raise NotImplementedError(f"the fake does not understand {self.tokens[self.at :]} in {self.text!r}")
+
+    def condition(self) -> _Node:
+        node = self._and()
+        while self._keyword("OR"):
+            node = ("or", node, self._and())
+        return node
+
+    def _and(self) -> _Node:
+        node = self._not()
+        while self._keyword("AND"):
+            node = ("and", node, self._not())
+        return node
+
+    def _not(self) -> _Node:
+        return ("not", self._not()) if self._keyword("NOT") else self._primary()
+
+    def _primary(self) -> _Node:
+        token = self._peek()
+        if token == "(":
+            self._take()
+            node = self.condition()
+            self._take(")")
+            return node
+        if token in _FUNCTIONS and self.at + 1 < len(self.tokens) and self.tokens[self.at + 1] == "(":
+            self.at += 2
+            arguments = [self.operand()]
+            while self._peek() == ",":
+                self._take()
+                arguments.append(self.operand())
+            self._take(")")
+            if len(arguments) != _FUNCTIONS[token] or arguments[0][0] != "path":
+                raise validation_error(f"Invalid function call {token} in {self.text!r}")
+            return ("call", token, *arguments)
+        left = self.operand()
+        comparator = self._take()
+        if comparator not in _COMPARE:
+            raise NotImplementedError(f"the fake does not evaluate {comparator!r} in {self.text!r}")
+        return ("compare", comparator, left, self.operand())
+
+    def operand(self) -> _Node:
+        token = self._take()
+        if token.startswith(":"):
+            if token not in self.values:
+                raise validation_error(f"An expression attribute value used in expression is not defined: {token}")
+            self.used.add(token)
+            return ("value", self.values[token])
+        if token.startswith("#"):
+            if token not in self.names:
+                raise validation_error(
+                    f"An expression attribute name used in the document path is not defined: {token}"
+                )
+            self.used.add(token)
+            return ("path", self.names[token])
+        if not (token[0].isalpha() or token[0] == "_"):
+            raise validation_error(f"Invalid expression: syntax error near {token!r} in {self.text!r}")
+        if token.upper() in _reserved_words():
+            raise validation_error(f"Attribute name is a reserved keyword; reserved keyword: {token}")
+        return ("path", token)
+
+    def set_actions(self) -> list[tuple[str, _Node]]:
+        if not self._keyword("SET"):
+            raise NotImplementedError(f"the fake only applies SET updates, not {self.text!r}")
+        actions: list[tuple[str, _Node]] = []
+        while True:
+            target = self.operand()
+            if target[0] != "path":
+                raise validation_error(f"Invalid UpdateExpression: {self.text!r}")
+            self._take("=")
+            actions.append((target[1], self.operand()))
+            if self._peek() != ",":
+                break
+            self._take()
+        self._end()
+        targets = [t for t, _ in actions]
+        if len(set(targets)) != len(targets):
+            raise validation_error(f"Invalid UpdateExpression: Two document paths overlap in {self.text!r}")
+        return actions
+
+
+def _scalar(value: dict[str, Any] | None) -> tuple[str, Any] | None:
+    if value is None:
+        return None
+    ((kind, raw),) = value.items()
+    if kind == "N":
+        return kind, Decimal(raw)
+    return kind, raw
+
+
+def _resolve(node: _Node, item: dict[str, Any]) -> dict[str, Any] | None:
+    return node[1] if node[0] == "value" else item.get(node[1])
+
+
+def _holds(node: _Node, item: dict[str, Any]) -> bool:
+    kind = node[0]
+    if kind == "or":
+        return _holds(node[1], item) or _holds(node[2], item)
+    if kind == "and":
+        return _holds(node[1], item) and _holds(node[2], item)
+    if kind == "not":
+        return not _holds(node[1], item)
+    if kind == "call":
+        name, path = node[1], node[2]
+        if name == "attribute_exists":
+            return path[1] in item
+        if name == "attribute_not_exists":
+            return path[1] not in item
+        whole, prefix = _scalar(_resolve(path, item)), _scalar(_resolve(node[3], item))
+        return (
+            whole is not None and prefix is not None and whole[0] == prefix[0] == "S" and whole[1].startswith(prefix[1])
+        )
+    left, right = _scalar(_resolve(node[2], item)), _scalar(_resolve(node[3], item))
+    if left is None or right is None or left[0] != right[0]:  # a missing attribute or another type: false
+        return False
+    if left[0] not in ("S", "N", "B") and node[1] != "=":
+        return False
+    return _COMPARE[node[1]](left[1], right[1])
+
+
+def _conjuncts(node: _Node) -> list[_Node]:
+    return [*_conjuncts(node[1]), *_conjuncts(node[2])] if node[0] == "and" else [node]
+
+
+def _key_condition(node: _Node, schema: tuple[str, ...]) -> bool:
+    """Whether `node` is a valid KeyConditionExpression: `hash = :v`, optionally AND one condition on the
+    range key (a comparison with a value, or begins_with)."""
+    attributes = []
+    for part in _conjuncts(node):
+        if part[0] == "compare" and part[2][0] == "path" and part[3][0] == "value":
+            attributes.append((part[2][1], part[1]))
+        elif part[0] == "call" and part[1] == "begins_with" and part[3][0] == "value":
+            attributes.append((part[2][1], "begins_with"))
+        else:
+            return False
+    hash_key, range_key = schema[0], schema[1] if len(schema) > 1 else None
+    others = [(name, how) for name, how in attributes if name != hash_key or how != "="]
+    return len(attributes) - len(others) == 1 and all(name == range_key for name, _ in others) and len(others) <= 1
 
 
 class FakeDynamoDB:
-    """put_item (with the two condition expressions the registry uses), get_item, query and scan."""
+    """The DynamoDB calls the project makes, over in-memory tables keyed as `key_schemas` says (hash key
+    first, then the range key; key attributes are strings): put_item, update_item, get_item, query, scan
+    (with Segment/TotalSegments), batch_get_item, batch_write_item and the query/scan paginators.
+
+    Condition, key-condition and update expressions are parsed and evaluated against the stored item (see
+    `_Parser` for the forms understood), not matched as strings. As in DynamoDB, a refused condition is a
+    ConditionalCheckFailedException, and an unaliased reserved word, an undefined or unused placeholder, a
+    key attribute in SET, an oversized batch or a duplicate key in one batch is a ValidationException.
+    A Scan or Query without Limit stops every PAGE_ITEMS items, and `throttle_batches` makes that many next
+    batch calls leave their second half (a lone request: all of it) unprocessed, so callers that do not
+    page or retry lose items. LastEvaluatedKey comes only while items remain (DynamoDB may also send one
+    before an empty last page; callers that loop until it is absent handle both).
+    """
 
     def __init__(self, key_schemas: dict[str, tuple[str, ...]] | None = None) -> None:
         self.key_schemas = dict(KEY_SCHEMAS if key_schemas is None else key_schemas)
         self.tables: dict[str, dict[tuple[str, ...], dict[str, Any]]] = defaultdict(dict)
-        self.puts: list[dict[str, Any]] = []
+        self.puts: list[dict[str, Any]] = []  # every PutItem that was applied
         self.fail_with: Exception | None = None
+        self.throttle_batches = 0
         self.log: list[tuple[str, dict[str, Any]]] = []  # (operation, parameters) of every call
+        self._lock = threading.RLock()  # the code under test calls from thread pools
+
+    # -- helpers ------------------------------------------------------------------------------------
+
+    def _call(self, operation: str, table: str) -> None:
+        self.log.append((operation, {"TableName": table}))
+        if self.fail_with is not None:
+            raise self.fail_with
+        if table not in self.key_schemas:
+            raise client_error("ResourceNotFoundException", operation, f"no table {table}")
 
     def _key(self, table: str, item: dict[str, Any]) -> tuple[str, ...]:
         if table not in self.key_schemas:
             raise client_error("ResourceNotFoundException", message=f"no table {table}")
-        return tuple(item[name]["S"] for name in self.key_schemas[table])
+        names = self.key_schemas[table]
+        if not all(isinstance(item.get(n), dict) and set(item[n]) == {"S"} for n in names):
+            raise validation_error(f"The provided key element does not match the schema {names}")
+        return tuple(item[name]["S"] for name in names)
+
+    def _key_only(self, table: str, key: dict[str, Any]) -> tuple[str, ...]:
+        if set(key) != set(self.key_schemas.get(table, set(key))):
+            raise validation_error("The provided key element does not match the schema")
+        return self._key(table, key)
+
+    def _key_item(self, table: str, key: tuple[str, ...]) -> dict[str, Any]:
+        return {name: {"S": value} for name, value in zip(self.key_schemas[table], key, strict=True)}
+
+    @staticmethod
+    def _all_used(names: dict[str, str] | None, values: dict[str, Any] | None, used: set[str]) -> None:
+        unused = sorted((set(names or {}) | set(values or {})) - used)
+        if unused:
+            raise validation_error(f"Value provided in ExpressionAttributeNames/Values unused in expressions: {unused}")
+
+    def _condition(
+        self, expression: str | None, names: dict[str, str] | None, values: dict[str, Any] | None, used: set[str]
+    ) -> _Node | None:
+        if expression is None:
+            return None
+        parser = _Parser(expression, names or {}, values or {}, used)
+        node = parser.condition()
+        parser._end()
+        return node
+
+    # -- single items -------------------------------------------------------------------------------
 
     def put_item(
         self,
@@ -70,79 +331,204 @@ class FakeDynamoDB:
         ExpressionAttributeNames: dict[str, str] | None = None,
         ExpressionAttributeValues: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        self.log.append(("PutItem", {"TableName": TableName}))
-        if self.fail_with is not None:
-            raise self.fail_with
-        key = self._key(TableName, Item)
-        existing = self.tables[TableName].get(key)
-        if ConditionExpression in ("attribute_not_exists(#m)", "attribute_not_exists(#i)"):
-            ok = existing is None
-        elif ConditionExpression == "attribute_not_exists(#i) OR observed_at <= :t":
-            bound = (ExpressionAttributeValues or {})[":t"]["S"]
-            ok = existing is None or existing["observed_at"]["S"] <= bound
-        elif ConditionExpression in ("active_version = :expected", "revision = :expected"):
-            attribute = ConditionExpression.split(" ", 1)[0]
-            expected = (ExpressionAttributeValues or {})[":expected"]
-            ok = existing is not None and existing.get(attribute) == expected
-        elif ConditionExpression is None:
-            ok = True
-        else:  # pragma: no cover - a new expression needs teaching to the fake
-            raise NotImplementedError(ConditionExpression)
-        if not ok:
-            raise client_error("ConditionalCheckFailedException", "PutItem")
-        self.tables[TableName][key] = copy.deepcopy(Item)
-        self.puts.append({"TableName": TableName, "Item": copy.deepcopy(Item)})
-        return {}
+        with self._lock:
+            self._call("PutItem", TableName)
+            key = self._key(TableName, Item)
+            used: set[str] = set()
+            condition = self._condition(ConditionExpression, ExpressionAttributeNames, ExpressionAttributeValues, used)
+            self._all_used(ExpressionAttributeNames, ExpressionAttributeValues, used)
+            if condition is not None and not _holds(condition, self.tables[TableName].get(key) or {}):
+                raise client_error("ConditionalCheckFailedException", "PutItem")
+            self.tables[TableName][key] = copy.deepcopy(Item)
+            self.puts.append({"TableName": TableName, "Item": copy.deepcopy(Item)})
+            return {}
+
+    def update_item(
+        self,
+        TableName: str,
+        Key: dict[str, Any],
+        UpdateExpression: str,
+        ConditionExpression: str | None = None,
+        ExpressionAttributeNames: dict[str, str] | None = None,
+        ExpressionAttributeValues: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        with self._lock:
+            self._call("UpdateItem", TableName)
+            key = self._key_only(TableName, Key)
+            used: set[str] = set()
+            names, values = ExpressionAttributeNames or {}, ExpressionAttributeValues or {}
+            actions = _Parser(UpdateExpression, names, values, used).set_actions()
+            condition = self._condition(ConditionExpression, names, values, used)
+            self._all_used(ExpressionAttributeNames, ExpressionAttributeValues, used)
+            for target, _ in actions:
+                if target in self.key_schemas[TableName]:
+                    raise validation_error(f"Cannot update attribute {target}. This attribute is part of the key")
+            existing = self.tables[TableName].get(key)
+            if condition is not None and not _holds(condition, existing or {}):
+                raise client_error("ConditionalCheckFailedException", "UpdateItem")
+            updated = copy.deepcopy(existing) if existing is not None else copy.deepcopy(Key)
+            for target, source in actions:
+                value = _resolve(source, existing or {})
+                if value is None:
+                    raise validation_error("The provided expression refers to an attribute that does not exist")
+                updated[target] = copy.deepcopy(value)
+            self.tables[TableName][key] = updated
+            return {}
 
     def get_item(self, TableName: str, Key: dict[str, Any], ConsistentRead: bool = False) -> dict[str, Any]:
-        self.log.append(("GetItem", {"TableName": TableName}))
-        if self.fail_with is not None:
-            raise self.fail_with
-        item = self.tables[TableName].get(self._key(TableName, Key))
-        return {"Item": copy.deepcopy(item)} if item is not None else {}
+        with self._lock:
+            self._call("GetItem", TableName)
+            item = self.tables[TableName].get(self._key_only(TableName, Key))
+            return {"Item": copy.deepcopy(item)} if item is not None else {}
 
-    def _query(self, TableName: str, ExpressionAttributeValues: dict[str, Any], **_: Any) -> Iterator[dict[str, Any]]:
-        self.log.append(("Query", {"TableName": TableName}))
-        if self.fail_with is not None:
-            raise self.fail_with
-        wanted = ExpressionAttributeValues[":m"]["S"]
-        items = [copy.deepcopy(i) for k, i in sorted(self.tables[TableName].items()) if k[0] == wanted]
-        # Two pages, so callers that forget to paginate lose items.
-        half = len(items) // 2
-        yield {"Items": items[:half]}
-        yield {"Items": items[half:]}
+    # -- many items ---------------------------------------------------------------------------------
 
-    def _scan(self, TableName: str, **_: Any) -> Iterator[dict[str, Any]]:
-        self.log.append(("Scan", {"TableName": TableName}))
-        if self.fail_with is not None:
-            raise self.fail_with
-        items = [copy.deepcopy(i) for _, i in sorted(self.tables[TableName].items())]
-        for start in range(0, max(len(items), 1), 2):
-            yield {"Items": items[start : start + 2]}
-
-    def scan(
-        self, TableName: str, Limit: int = 1000, ExclusiveStartKey: dict[str, Any] | None = None, **_: Any
+    def _page(
+        self,
+        table: str,
+        ordered: list[tuple[tuple[str, ...], dict[str, Any]]],
+        limit: int | None,
+        start: dict[str, Any] | None,
+        forward: bool = True,
     ) -> dict[str, Any]:
-        """One page in key order, with LastEvaluatedKey when more remain, as DynamoDB pages a Scan."""
-        self.log.append(("Scan", {"TableName": TableName}))
-        if self.fail_with is not None:
-            raise self.fail_with
-        ordered = sorted(self.tables[TableName].items())
-        if ExclusiveStartKey is not None:
-            start = self._key(TableName, ExclusiveStartKey)
-            ordered = [(k, i) for k, i in ordered if k > start]
-        page = ordered[:Limit]
-        response: dict[str, Any] = {"Items": [copy.deepcopy(i) for _, i in page]}
-        if len(ordered) > Limit:
-            names = self.key_schemas[TableName]
-            response["LastEvaluatedKey"] = {n: page[-1][1][n] for n in names}
+        if limit is not None and limit < 1:
+            raise validation_error("Limit must be at least 1")
+        if start is not None:
+            after = self._key_only(table, start)
+            ordered = [(k, i) for k, i in ordered if (k > after if forward else k < after)]
+        page = ordered[: limit or PAGE_ITEMS]
+        response: dict[str, Any] = {"Items": [copy.deepcopy(i) for _, i in page], "Count": len(page)}
+        if len(ordered) > len(page):
+            response["LastEvaluatedKey"] = self._key_item(table, page[-1][0])
         return response
 
+    def query(
+        self,
+        TableName: str,
+        KeyConditionExpression: str,
+        ExpressionAttributeNames: dict[str, str] | None = None,
+        ExpressionAttributeValues: dict[str, Any] | None = None,
+        ScanIndexForward: bool = True,
+        Limit: int | None = None,
+        ExclusiveStartKey: dict[str, Any] | None = None,
+        ConsistentRead: bool = False,
+    ) -> dict[str, Any]:
+        """Items of one partition in range-key order (reversed with ScanIndexForward=False), paged."""
+        with self._lock:
+            self._call("Query", TableName)
+            used: set[str] = set()
+            condition = self._condition(
+                KeyConditionExpression, ExpressionAttributeNames, ExpressionAttributeValues, used
+            )
+            assert condition is not None
+            self._all_used(ExpressionAttributeNames, ExpressionAttributeValues, used)
+            if not _key_condition(condition, self.key_schemas[TableName]):
+                raise validation_error(f"Query key condition not supported: {KeyConditionExpression!r}")
+            ordered = sorted(self.tables[TableName].items(), reverse=not ScanIndexForward)
+            matching = [(k, i) for k, i in ordered if _holds(condition, i)]
+            return self._page(TableName, matching, Limit, ExclusiveStartKey, forward=ScanIndexForward)
+
+    def scan(
+        self,
+        TableName: str,
+        Limit: int | None = None,
+        ExclusiveStartKey: dict[str, Any] | None = None,
+        Segment: int | None = None,
+        TotalSegments: int | None = None,
+        ConsistentRead: bool = False,
+    ) -> dict[str, Any]:
+        """One page in key order (of one segment, for a parallel scan), as DynamoDB pages a Scan."""
+        with self._lock:
+            self._call("Scan", TableName)
+            ordered = sorted(self.tables[TableName].items())
+            if (Segment is None) != (TotalSegments is None):
+                raise validation_error("Segment and TotalSegments go together")
+            if Segment is not None and TotalSegments is not None:
+                if not 0 <= Segment < TotalSegments <= 1_000_000:
+                    raise validation_error(f"Segment {Segment} is not in 0..TotalSegments-1 ({TotalSegments})")
+                ordered = [(k, i) for k, i in ordered if self.segment_of(k, TotalSegments) == Segment]
+            return self._page(TableName, ordered, Limit, ExclusiveStartKey)
+
+    @staticmethod
+    def segment_of(key: tuple[str, ...], total: int) -> int:
+        return zlib.crc32("\x00".join(key).encode()) % total
+
+    def _throttled(self, requests: list[Any]) -> tuple[list[Any], list[Any]]:
+        if self.throttle_batches > 0:  # process the first half (rounded down), leave the rest
+            self.throttle_batches -= 1
+            half = len(requests) // 2
+            return requests[:half], requests[half:]
+        return requests, []
+
+    def batch_get_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            wanted: list[tuple[str, tuple[str, ...]]] = []
+            for table, request in RequestItems.items():
+                self._call("BatchGetItem", table)
+                if set(request) - {"Keys", "ConsistentRead"}:
+                    raise NotImplementedError(f"the fake's batch_get_item does not take {sorted(request)}")
+                keys = [self._key_only(table, k) for k in request["Keys"]]
+                if not keys or len(set(keys)) != len(keys):
+                    raise validation_error("Provided list of item keys contains duplicates (or is empty)")
+                wanted.extend((table, k) for k in keys)
+            if not 1 <= len(wanted) <= BATCH_GET_LIMIT:
+                raise validation_error(f"Too many items requested for the BatchGetItem call ({len(wanted)})")
+            done, left = self._throttled(wanted)
+            responses: dict[str, list[dict[str, Any]]] = {table: [] for table in RequestItems}
+            for table, key in done:
+                item = self.tables[table].get(key)
+                if item is not None:
+                    responses[table].append(copy.deepcopy(item))
+            unprocessed: dict[str, Any] = {}
+            for table, key in left:
+                entry = unprocessed.setdefault(table, {**RequestItems[table], "Keys": []})
+                entry["Keys"].append(self._key_item(table, key))
+            return {"Responses": responses, "UnprocessedKeys": unprocessed}
+
+    def batch_write_item(self, RequestItems: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+        with self._lock:
+            writes: list[tuple[str, tuple[str, ...], dict[str, Any]]] = []
+            for table, requests in RequestItems.items():
+                self._call("BatchWriteItem", table)
+                keys = []
+                for request in requests:
+                    if set(request) == {"PutRequest"} and set(request["PutRequest"]) == {"Item"}:
+                        keys.append(self._key(table, request["PutRequest"]["Item"]))
+                    elif set(request) == {"DeleteRequest"} and set(request["DeleteRequest"]) == {"Key"}:
+                        keys.append(self._key_only(table, request["DeleteRequest"]["Key"]))
+                    else:
+                        raise validation_error(f"not a PutRequest or DeleteRequest: {sorted(request)}")
+                    writes.append((table, keys[-1], request))
+                if not keys or len(set(keys)) != len(keys):
+                    raise validation_error("Provided list of item keys contains duplicates (or is empty)")
+            if not 1 <= len(writes) <= BATCH_WRITE_LIMIT:
+                raise validation_error(f"Too many items in the BatchWriteItem call ({len(writes)})")
+            done, left = self._throttled(writes)
+            for table, key, request in done:
+                if "PutRequest" in request:
+                    self.tables[table][key] = copy.deepcopy(request["PutRequest"]["Item"])
+                else:
+                    self.tables[table].pop(key, None)
+            unprocessed: dict[str, list[dict[str, Any]]] = {}
+            for table, _, request in left:
+                unprocessed.setdefault(table, []).append(copy.deepcopy(request))
+            return {"UnprocessedItems": unprocessed}
+
+    # -- paginators ---------------------------------------------------------------------------------
+
+    def _pages(self, operation: Callable[..., dict[str, Any]], request: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        request = dict(request)
+        while True:
+            page = operation(**request)
+            yield page
+            if "LastEvaluatedKey" not in page:
+                return
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def get_paginator(self, operation: str) -> _Paginator:
-        if operation == "query":
-            return _Paginator(self._query)
-        if operation == "scan":
-            return _Paginator(self._scan)
+        if operation in ("query", "scan"):
+            method = self.query if operation == "query" else self.scan
+            return _Paginator(lambda **request: self._pages(method, request))
         raise NotImplementedError(operation)  # pragma: no cover
 
 

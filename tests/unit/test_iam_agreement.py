@@ -2,9 +2,10 @@
 
 The template's policies are least-privilege and hand-written, so a new DynamoDB Query or S3 read in the
 code deploys fine and then fails with AccessDenied in AWS only (moto and the local runner do not enforce
-IAM). Here each handler runs its main paths over in-memory AWS configured exactly as the template
-configures it; every recorded call becomes an IAM action on a resource ARN, which the function's own
-policy statements must allow.
+IAM). Here each handler runs its main paths over in-memory AWS (tests/unit/fakes.py) laid out exactly as
+the template lays it out; every call the fakes record becomes an IAM action on a resource ARN (a batch
+call, one per table it names), which the function's own policy statements must allow. Functions that
+serve a model get a real one: the pricing scenarios publish and activate a `pricing-demand` artifact.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +26,17 @@ from commerce_ai import http
 from commerce_ai.artifacts.registry import ModelRegistry
 from commerce_ai.artifacts.store import ArtifactStore
 from commerce_ai.config import settings
+from commerce_ai.pricing import service
+from commerce_ai.pricing.catalog import CatalogStore, SkuState
+from commerce_ai.pricing.catalog import _from_item as _catalog_item
+from commerce_ai.pricing.demand import MODEL_NAME as DEMAND_MODEL
 from infra.runner.context import LambdaContext
 from infra.runner.invoker import load_handler
 from infra.runner.scheduler import scheduled_event
 from infra.runner.sqs_poller import sqs_event
 from infra.template import Stack
-from model_build import publish
-from tests.support.models import built_linear
+from model_build import Built, publish
+from tests.support.models import built_linear, built_pricing_demand
 from tests.unit.fakes import FakeAws, FakeDynamoDB, FakeSSMProvider, sqs_message
 
 NAME = "demo-scorer"
@@ -151,15 +157,38 @@ class World:
     ssm: FakeSSMProvider
     bucket: str
     registry: ModelRegistry
+    pricing_demand: Built
 
     def forget_setup(self) -> None:
         self.aws.dynamodb.log.clear()
         self.aws.s3.log.clear()
         self.ssm.calls.clear()
 
+    def serve_pricing_demand(self) -> None:
+        """Publish the pricing-demand artifact and activate it, as `commerce-ai up` does."""
+        publish(ArtifactStore(self.bucket, s3=self.aws.s3), self.pricing_demand, "v1")
+        self.registry.register_candidate(DEMAND_MODEL, "v1", "sha", {})
+        self.registry.activate(DEMAND_MODEL, "v1")
+
+    def put_skus(self, skus: dict[str, tuple[float, float]]) -> None:
+        """The pricing catalog holds `skus` (sku -> (price, cost))."""
+        catalog = CatalogStore(STACK.physical_name("PricingCatalogTable"), self.aws.dynamodb)
+        for sku, (price, cost) in skus.items():
+            catalog.put(SkuState(sku=sku, price=price, cost=cost, history=[price]))
+
+    def sku(self, sku: str) -> SkuState:
+        """A SKU as stored, read without a logged call (the function's calls are what is checked)."""
+        return _catalog_item(self.aws.dynamodb.tables[STACK.physical_name("PricingCatalogTable")][(sku,)])
+
+
+@pytest.fixture(scope="module")
+def pricing_demand(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """A real pricing-demand artifact (LightGBM -> ONNX, about a second to build), built once."""
+    return built_pricing_demand(tmp_path_factory.mktemp("pricing-demand"), {"oj-2-1": (2.49, 1.79)})
+
 
 @pytest.fixture
-def world(monkeypatch: pytest.MonkeyPatch, fake_aws: FakeAws, tmp_path: Path) -> Iterator[World]:
+def world(monkeypatch: pytest.MonkeyPatch, fake_aws: FakeAws, tmp_path: Path, pricing_demand: Built) -> Iterator[World]:
     """In-memory AWS laid out as the template declares it (names, key schemas), with one sound version."""
     tables = {
         STACK.physical_name(logical_id): tuple(k["AttributeName"] for k in resource["Properties"]["KeySchema"])
@@ -172,7 +201,10 @@ def world(monkeypatch: pytest.MonkeyPatch, fake_aws: FakeAws, tmp_path: Path) ->
     publish(store, built_linear(tmp_path / "v2"), "v2")
     ssm = FakeSSMProvider({})
     monkeypatch.setattr(http, "_ssm_provider", ssm)
-    yield World(fake_aws, ssm, bucket, ModelRegistry(STACK.physical_name("ModelRegistryTable"), fake_aws.dynamodb))
+    service.demand_loader.cache_clear()  # the loader lives as long as a warm container: one per scenario
+    registry = ModelRegistry(STACK.physical_name("ModelRegistryTable"), fake_aws.dynamodb)
+    yield World(fake_aws, ssm, bucket, registry, pricing_demand)
+    service.demand_loader.cache_clear()
 
 
 def configure(monkeypatch: pytest.MonkeyPatch, logical_id: str, tmp_path: Path) -> Any:
@@ -231,20 +263,24 @@ def run_registry_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
 
 def run_competitor_prices(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     handler, context = configure(monkeypatch, "CompetitorPricesFunction", tmp_path)
+    world.put_skus({"oj-2-1": (2.49, 1.79)})  # a catalog SKU: its competitor index is kept on it
     world.forget_setup()
     sample = json.loads((Path(__file__).resolve().parents[2] / "events/pricing/competitor_price.json").read_text())
+    hour_ago = datetime.now(UTC) - timedelta(hours=1)  # fresh, so the SKU's competitor index is updated
     messages = [
-        sqs_message("m1", json.dumps(sample)),
-        sqs_message("m2", json.dumps({**sample, "observed_at": "2026-11-27T09:00:00Z"})),  # older
+        sqs_message("m1", json.dumps({**sample, "observed_at": f"{hour_ago:%Y-%m-%dT%H:%M:%SZ}"})),
+        sqs_message("m2", json.dumps({**sample, "observed_at": f"{hour_ago - timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}"})),
         sqs_message("m3", "{not json"),  # poison: fails alone
     ]
     result = handler(sqs_event(messages, STACK.arn("CompetitorPricesQueue"), STACK.env.region), context)
     assert result == {"batchItemFailures": [{"itemIdentifier": "m3"}]}
+    assert world.sku("oj-2-1").competitor_index == sample["price"]  # the UpdateItem was made, and held
 
 
 def run_pricing_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     handler, _ = configure(monkeypatch, "PricingApiFunction", tmp_path)
     world.ssm.values[STACK.function("PricingApiFunction").environment["ADMIN_API_KEY_PARAMETER"]] = "k"
+    world.serve_pricing_demand()
     world.forget_setup()
     admin = {"Content-Type": "application/json", "x-api-key": "k"}
     with Client(handler) as client:
@@ -253,9 +289,37 @@ def run_pricing_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
         assert client.http.put("/pricing/skus/oj-2-1", headers=admin, body=b'{"floor": 1.99}').status_code == 200
         assert client.http.get("/pricing/skus?limit=1").status_code == 200
         assert client.http.get("/pricing/prices/oj-2-1").status_code == 200
+        assert client.http.get("/pricing/prices/oj-2-1/history?limit=5").status_code == 200
+        quoted = client.http.post(
+            "/pricing/quote", headers={"Content-Type": "application/json"}, body=b'{"sku": "oj-2-1", "prices": [2.6]}'
+        )
+        assert quoted.status_code == 200
+        # A dry run over the whole catalog (Scan), then a real one for one SKU (BatchGetItem, the audit's
+        # BatchWriteItem, the conditional UpdateItem).
+        dry = client.http.post("/pricing/reprice", headers=admin, body=b'{"dry_run": true}')
+        assert dry.status_code == 200 and json.loads(dry.body)["applied"] == 1
+        done = client.http.post("/pricing/reprice", headers=admin, body=b'{"skus": ["oj-2-1"]}')
+        assert done.status_code == 200 and json.loads(done.body)["applied"] == 1
+        history = json.loads(client.http.get("/pricing/prices/oj-2-1/history").body)
+        assert [d["outcome"] for d in history["decisions"]] == ["applied"]
+
+
+def run_repricing(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    handler, context = configure(monkeypatch, "RepricingFunction", tmp_path)
+    world.serve_pricing_demand()
+    world.put_skus({"cut": (3.0, 1.0), "keep": (2.0, 1.2), "raise": (2.0, 1.9)})
+    world.forget_setup()
+    event = scheduled_event("arn:aws:events:us-east-1:123456789012:rule/r")
+    summary = handler(event, context)
+    assert (summary["applied"], summary["kept"], summary["failed"]) == (2, 1, 0)
+    assert world.sku("cut").price == 2.7  # the conditional UpdateItem was made, and held
+    # Lambda retries the same event: the tick is the same, nothing is applied twice.
+    again = handler(event, context)
+    assert (again["already_done"], again["applied"]) == (2, 0)
 
 
 SCENARIOS = {
+    "RepricingFunction": run_repricing,
     "PricingApiFunction": run_pricing_api,
     "CompetitorPricesFunction": run_competitor_prices,
     "ArtifactEventsFunction": run_artifact_events,
@@ -313,3 +377,21 @@ def test_module_state_is_not_shared_between_scenarios() -> None:
     # The registry app caches its SSM provider in commerce_ai.http; conftest resets it per test.
     assert http._ssm_provider is None
     assert "commerce_ai.http" in sys.modules
+
+
+def test_the_repricing_scenario_needs_the_batch_and_conditional_calls_its_policy_grants(
+    world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    run_repricing(world, monkeypatch, tmp_path)
+    needs = needs_of(world.aws, world.ssm)
+    catalog, audit = STACK.arn("PricingCatalogTable"), STACK.arn("PricingTable")
+    wanted = {
+        Need("dynamodb:Scan", catalog),
+        Need("dynamodb:UpdateItem", catalog),
+        Need("dynamodb:BatchWriteItem", audit),
+    }
+    assert wanted <= needs
+    # Without the statement that grants the audit's BatchWriteItem, the check would flag the function.
+    statements = [s for s in statements_of("RepricingFunction") if s.get("Sid") != "WriteDecisionAudit"]
+    assert not allows(statements, Need("dynamodb:BatchWriteItem", audit))
+    assert all(allows(statements, n) for n in needs - {Need("dynamodb:BatchWriteItem", audit)})

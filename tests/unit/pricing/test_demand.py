@@ -112,7 +112,7 @@ def test_the_report_is_written_with_its_plots(tmp_path: Path) -> None:
     path = write_report(tmp_path, frame=synthetic_sales(), dqn=DqnConfig(steps=300, batch=32), seeds=[1, 2])
     text = path.read_text()
     assert "| last week's units (baseline) | `last_week` |" in text
-    assert "not built yet" in text, "the report says what it does not cover yet"
+    assert "How this is served" in text, "the report says how its model reaches production"
     assert "(c) best of (a) and (b) per SKU" in text and "DQN trained in the simulator" in text
     assert "**Shipped policy: `" in text
     for image in ("elasticity_by_brand.png", "holdout_wape.png", "policy_profit.png", "price_paths.png"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import concurrent.futures
+import time
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -143,7 +144,7 @@ def decode_cursor(cursor: str | None, attributes: set[str] | None = None) -> dic
         ):
             raise ValueError("not a key of this table")
         return key
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:
         raise InvalidInput("cursor is not one this API returned") from exc
 
 
@@ -215,13 +216,19 @@ class CatalogStore:
 
     def get_many(self, skus: list[str]) -> Iterator[SkuState | str]:
         """The given SKUs (BatchGetItem, 100 at a time); a SKU that is not in the catalog is skipped."""
-        for start in range(0, len(skus), 100):
-            keys: list[dict[str, Any]] = [{"sku": {"S": s}} for s in dict.fromkeys(skus[start : start + 100])]
+        unique = list(dict.fromkeys(skus))
+        for start in range(0, len(unique), 100):
+            keys: list[dict[str, Any]] = [{"sku": {"S": s}} for s in unique[start : start + 100]]
             request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
-            while request:
+            for attempt in range(10):
                 response = self.ddb.batch_get_item(RequestItems=request)
                 yield from _parsed(response.get("Responses", {}).get(self.table, []))
                 request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                time.sleep(min(0.05 * 2**attempt, 2.0))  # throttled: back off before asking for the rest
+            else:
+                raise RuntimeError("the catalog kept some keys unprocessed; try again")
 
     def apply(self, state: SkuState, price: float, at: datetime, tick: str) -> bool:
         """Apply a tick's price change. False when the SKU changed under us (an admin set a new price, or
@@ -305,5 +312,5 @@ def _parsed(items: list[dict[str, Any]]) -> Iterator[SkuState | str]:
     for item in items:
         try:
             yield _from_item(item)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, OverflowError):
             yield str(item.get("sku", {}).get("S", "?"))

@@ -8,7 +8,7 @@ from functools import cache
 from commerce_ai.artifacts.loader import LoadedModel, ModelLoader
 from commerce_ai.config import settings
 from commerce_ai.pricing.catalog import CatalogStore
-from commerce_ai.pricing.competitors import competitor_index
+from commerce_ai.pricing.competitors import competitor_index, tracked
 from commerce_ai.pricing.decisions import DecisionLog
 from commerce_ai.pricing.demand import MODEL_NAME, DemandModel, open_demand_model
 from commerce_ai.pricing.features import FEATURE_NAMES
@@ -44,7 +44,10 @@ def record_competitor_price(observation: CompetitorPrice, now: datetime) -> Outc
     store = CompetitorPriceStore(settings().need("pricing_table"))
     outcome = store.record(observation)
     if outcome == "latest":
-        index = competitor_index(store.latest(observation.sku), now)
+        latest = store.latest(observation.sku)
+        index = competitor_index(latest, now)
         if index is not None:
-            catalog().set_competitor_index(observation.sku, index, now)
+            # Stamped with the oldest observation it uses, so the tick's freshness check covers every one.
+            oldest = min(o.observed_at for o in tracked(latest, now))
+            catalog().set_competitor_index(observation.sku, index, oldest)
     return outcome

@@ -1,0 +1,290 @@
+"""The catalog and decision-log adapters over in-memory DynamoDB (tests/unit/fakes.py), which evaluates
+their condition, key-condition and update expressions rather than trusting them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from commerce_ai.errors import InvalidInput, NotFound
+from commerce_ai.pricing import decisions
+from commerce_ai.pricing.catalog import SkuState, _to_item
+from commerce_ai.pricing.decisions import DecisionRecord
+from tests.unit.fakes import client_error
+from tests.unit.pricing.conftest import CATALOG_TABLE, PRICING_TABLE, PricingTables
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+TICK = "2026-11-28T12:00:00Z"
+NEXT_TICK = "2026-11-28T12:15:00Z"
+
+
+def sku(name: str = "oj-2-1", price: float = 2.5, cost: float = 1.5, **extra: object) -> SkuState:
+    return SkuState.model_validate({"sku": name, "price": price, "cost": cost, "history": [price], **extra})
+
+
+# ------------------------------------------------------------------------------------ apply a change
+
+
+def test_apply_writes_the_changed_state(tables: PricingTables) -> None:
+    state = tables.catalog.put(sku(changes=[NOW - timedelta(days=2)]))
+    assert tables.catalog.apply(state, 2.75, NOW, TICK) is True
+    stored = tables.catalog.get("oj-2-1")
+    assert (stored.price, stored.history, stored.changes, stored.last_tick) == (2.75, [2.5, 2.75], [NOW], TICK)
+    assert stored.cost == 1.5 and stored.updated_at
+
+
+def test_apply_refuses_a_second_application_of_the_same_tick(tables: PricingTables) -> None:
+    state = tables.catalog.put(sku())
+    assert tables.catalog.apply(state, 2.75, NOW, TICK)
+    # A retried tick with the state it read before the first attempt applied: price and tick both refuse.
+    assert tables.catalog.apply(state, 2.75, NOW, TICK) is False
+    # Even from the state as it is now (price matches), the same tick is not applied twice...
+    current = tables.catalog.get("oj-2-1")
+    assert tables.catalog.apply(current, 3.0, NOW, TICK) is False
+    assert tables.catalog.apply(current, 3.0, NOW, "2026-11-28T11:45:00Z") is False  # ...nor an older tick
+    assert tables.catalog.get("oj-2-1").price == 2.75
+    # while the next tick moves on from it.
+    assert tables.catalog.apply(current, 3.0, NOW + timedelta(minutes=15), NEXT_TICK)
+    assert tables.catalog.get("oj-2-1").history == [2.5, 2.75, 3.0]
+
+
+def test_apply_refuses_when_an_admin_changed_the_price_meanwhile(tables: PricingTables) -> None:
+    state = tables.catalog.put(sku())
+    tables.catalog.put(sku(price=2.99))  # the admin's new price
+    assert tables.catalog.apply(state, 2.75, NOW, TICK) is False
+    assert tables.catalog.get("oj-2-1").price == 2.99
+
+
+def test_apply_compares_prices_as_numbers(tables: PricingTables) -> None:
+    item = _to_item(sku())
+    item["price"] = {"N": "2.50"}  # the same number, written by another tool
+    tables.ddb.put_item(TableName=CATALOG_TABLE, Item=item)
+    assert tables.catalog.apply(sku(), 2.75, NOW, TICK) is True
+
+
+def test_apply_all_reports_each_sku(tables: PricingTables) -> None:
+    a, b = tables.catalog.put(sku("a")), tables.catalog.put(sku("b"))
+    tables.catalog.put(sku("b", price=9.0))  # changed under the tick
+    assert tables.catalog.apply_all([(a, 2.75), (b, 2.25)], NOW, TICK) == {"a": True, "b": False}
+    assert tables.catalog.apply_all([], NOW, TICK) == {}
+
+
+def test_other_write_errors_propagate(tables: PricingTables) -> None:
+    state = tables.catalog.put(sku())
+    tables.ddb.fail_with = client_error("ProvisionedThroughputExceededException", "UpdateItem")
+    with pytest.raises(Exception, match="ProvisionedThroughputExceeded"):
+        tables.catalog.apply(state, 2.75, NOW, TICK)
+
+
+# --------------------------------------------------------------------- competitor index and seeding
+
+
+def test_the_competitor_index_is_kept_on_an_existing_sku_only(tables: PricingTables) -> None:
+    tables.catalog.put(sku())
+    assert tables.catalog.set_competitor_index("oj-2-1", 2.61, NOW + timedelta(hours=1)) is True
+    stored = tables.catalog.get("oj-2-1")
+    assert (stored.competitor_index, stored.competitor_index_at) == (2.61, NOW + timedelta(hours=1))
+    assert stored.price == 2.5, "the rest of the item is untouched"
+    assert tables.catalog.set_competitor_index("never-listed", 2.61, NOW) is False
+    with pytest.raises(NotFound):
+        tables.catalog.get("never-listed")  # the update did not create a half item
+
+
+def test_seeding_adds_only_missing_skus(tables: PricingTables) -> None:
+    tables.catalog.put(sku("a", price=3.33))  # an admin's price
+    assert tables.catalog.seed([sku("a"), sku("b"), sku("c")]) == 2
+    assert tables.catalog.get("a").price == 3.33
+    assert tables.catalog.seed([sku("a"), sku("b")]) == 0
+    assert tables.catalog.seed([]) == 0
+
+
+# ---------------------------------------------------------------------------------------- reading
+
+
+def test_scan_all_reads_every_segment_and_page_and_reports_broken_items_by_key(tables: PricingTables) -> None:
+    names = [f"s-{i:03d}" for i in range(40)]
+    for name in names:
+        tables.catalog.put(sku(name))
+    tables.ddb.put_item(TableName=CATALOG_TABLE, Item={"sku": {"S": "broken"}, "price": {"S": "n/a"}})
+    tables.ddb.log.clear()
+
+    found = list(tables.catalog.scan_all(segments=4))
+
+    states = [s for s in found if isinstance(s, SkuState)]
+    assert sorted(s.sku for s in states) == names
+    assert [s for s in found if isinstance(s, str)] == ["broken"]
+    assert tables.operations(CATALOG_TABLE).count("Scan") > 4, "pages were followed in each segment"
+
+
+def test_get_many_reads_in_batches_of_100_retries_unprocessed_keys_and_skips_unknown(tables: PricingTables) -> None:
+    names = [f"s-{i:03d}" for i in range(150)]
+    for name in names:
+        tables.catalog.put(sku(name))
+    tables.ddb.throttle_batches = 2  # DynamoDB leaves part of a batch unprocessed under load
+    tables.ddb.log.clear()
+
+    found = list(tables.catalog.get_many([*names, "unknown-1", "s-000", "s-001"]))
+
+    assert sorted({s.sku for s in found if isinstance(s, SkuState)}) == names
+    assert tables.operations(CATALOG_TABLE).count("BatchGetItem") == 2 + 2  # two batches, two retries
+
+
+def test_get_raises_not_found(tables: PricingTables) -> None:
+    with pytest.raises(NotFound):
+        tables.catalog.get("nope")
+
+
+# ---------------------------------------------------------------------------------- decision log
+
+
+def record(sku: str, tick: str, outcome: str = "kept", **extra: object) -> DecisionRecord:
+    return DecisionRecord.model_validate({"sku": sku, "tick": tick, "outcome": outcome, "reason": outcome, **extra})
+
+
+def ticks(count: int) -> list[str]:
+    return [f"2026-11-28T{h:02d}:{m:02d}:00Z" for h in range(24) for m in (0, 15, 30, 45)][:count]
+
+
+def test_history_is_newest_first_paged_and_only_decisions(tables: PricingTables) -> None:
+    names = ticks(7)
+    tables.log.write([record("a", t) for t in names] + [record("b", t) for t in names[:2]], NOW)
+    # the SKU's competitor items share its partition in the pricing table
+    tables.ddb.put_item(TableName=PRICING_TABLE, Item={"sku": {"S": "a"}, "item": {"S": "competitor#megamart"}})
+    tables.ddb.put_item(TableName=PRICING_TABLE, Item={"sku": {"S": "a"}, "item": {"S": "history#m#2026"}})
+
+    seen: list[str] = []
+    cursor, pages = None, 0
+    while True:
+        page, cursor = tables.log.history("a", 3, cursor)
+        seen.extend(r.tick for r in page)
+        pages += 1
+        if cursor is None:
+            break
+    assert seen == list(reversed(names)) and pages == 3
+    assert tables.log.latest("a") == record("a", names[-1])
+    assert tables.log.latest("nobody") is None
+
+
+def test_history_refuses_bad_limits_and_cursors(tables: PricingTables) -> None:
+    tables.log.write([record("a", t) for t in ticks(3)] + [record("b", t) for t in ticks(3)], NOW)
+    _, cursor_of_b = tables.log.history("b", 1, None)
+    assert cursor_of_b is not None
+    with pytest.raises(InvalidInput, match="another SKU"):
+        tables.log.history("a", 1, cursor_of_b)
+    with pytest.raises(InvalidInput, match="cursor"):
+        tables.log.history("a", 1, "garbage")
+    for limit in (0, decisions.MAX_HISTORY_PAGE + 1):
+        with pytest.raises(InvalidInput, match="limit"):
+            tables.log.history("a", limit, None)
+
+
+def test_writing_again_overwrites_a_ticks_record(tables: PricingTables) -> None:
+    tables.log.write([record("a", TICK, "applied", applied=2.2)], NOW)
+    tables.log.write([record("a", TICK, "superseded")], NOW)
+    history, _ = tables.log.history("a", 10, None)
+    assert [r.outcome for r in history] == ["superseded"]
+
+
+def test_write_batches_by_25_and_retries_unprocessed_items(
+    tables: PricingTables, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(decisions.time, "sleep", lambda _: None)
+    tables.ddb.throttle_batches = 3
+    many = [record(f"s-{i:03d}", TICK) for i in range(60)]
+    tables.log.write(many, NOW)
+    assert len(tables.ddb.tables[PRICING_TABLE]) == 60
+    assert tables.operations(PRICING_TABLE).count("BatchWriteItem") == 3 + 3  # three batches, three retries
+    tables.log.write([], NOW)  # nothing to write: no call
+
+
+def test_write_gives_up_when_items_stay_unprocessed(tables: PricingTables, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(decisions.time, "sleep", lambda _: None)
+    tables.ddb.throttle_batches = 1000
+    with pytest.raises(RuntimeError, match="stayed unprocessed"):
+        tables.log.write([record("a", TICK), record("b", TICK)], NOW)
+
+
+# ------------------------------------------------------------ the in-memory DynamoDB these tests trust
+
+
+def test_the_fake_refuses_what_dynamodb_refuses(tables: PricingTables) -> None:
+    ddb, key = tables.ddb, {"sku": {"S": "a"}}
+    tables.catalog.put(sku("a"))
+    refused = [
+        # "item" is a reserved word: the code must alias it, as DecisionLog does with #item
+        lambda: ddb.query(
+            TableName=PRICING_TABLE,
+            KeyConditionExpression="sku = :s AND begins_with(item, :p)",
+            ExpressionAttributeValues={":s": {"S": "a"}, ":p": {"S": "decision#"}},
+        ),
+        # a placeholder that the expression does not use
+        lambda: ddb.update_item(
+            TableName=CATALOG_TABLE,
+            Key=key,
+            UpdateExpression="SET price = :p",
+            ExpressionAttributeValues={":p": {"N": "1"}, ":unused": {"N": "2"}},
+        ),
+        # one that it uses but does not define
+        lambda: ddb.update_item(TableName=CATALOG_TABLE, Key=key, UpdateExpression="SET price = :p"),
+        # the key cannot be SET
+        lambda: ddb.update_item(
+            TableName=CATALOG_TABLE,
+            Key=key,
+            UpdateExpression="SET sku = :s",
+            ExpressionAttributeValues={":s": key["sku"]},
+        ),
+        # a query must name the partition with =
+        lambda: ddb.query(
+            TableName=PRICING_TABLE,
+            KeyConditionExpression="begins_with(#i, :p)",
+            ExpressionAttributeNames={"#i": "item"},
+            ExpressionAttributeValues={":p": {"S": "decision#"}},
+        ),
+        lambda: ddb.batch_get_item(RequestItems={CATALOG_TABLE: {"Keys": [key, key]}}),  # duplicate keys
+        lambda: ddb.batch_get_item(
+            RequestItems={CATALOG_TABLE: {"Keys": [{"sku": {"S": str(i)}} for i in range(101)]}}
+        ),
+        lambda: ddb.batch_write_item(
+            RequestItems={
+                PRICING_TABLE: [{"PutRequest": {"Item": {"sku": {"S": str(i)}, "item": {"S": "x"}}}} for i in range(26)]
+            }
+        ),
+        lambda: ddb.scan(TableName=CATALOG_TABLE, Segment=4, TotalSegments=4),
+    ]
+    for call in refused:
+        with pytest.raises(Exception, match="ValidationException"):
+            call()
+
+
+@pytest.mark.parametrize(
+    ("condition", "holds"),
+    [
+        ("price = :two", False),  # 2.5 is not 2
+        ("price > :two AND cost < :two", True),
+        ("price < :two OR attribute_exists(cost)", True),
+        ("NOT (price > :two)", False),
+        ("attribute_not_exists(last_tick) OR last_tick < :tick", True),
+        ("missing_attribute < :two", False),  # a missing attribute compares false
+        ("price = :text", False),  # another type compares false
+        ("begins_with(sku, :prefix)", True),
+    ],
+)
+def test_the_fake_evaluates_conditions(tables: PricingTables, condition: str, holds: bool) -> None:
+    tables.catalog.put(sku("oj-2-1", price=2.5, cost=1.5))
+    values = {":two": {"N": "2"}, ":tick": {"S": TICK}, ":text": {"S": "2.5"}, ":prefix": {"S": "oj-"}}
+    used = {name: value for name, value in values.items() if name in condition}
+    try:
+        tables.ddb.update_item(
+            TableName=CATALOG_TABLE,
+            Key={"sku": {"S": "oj-2-1"}},
+            UpdateExpression="SET flag = :flag",
+            ConditionExpression=condition,
+            ExpressionAttributeValues={**used, ":flag": {"S": "set"}},
+        )
+        applied = True
+    except Exception as exc:
+        assert "ConditionalCheckFailed" in str(exc)
+        applied = False
+    assert applied is holds
+    assert ("flag" in tables.ddb.tables[CATALOG_TABLE][("oj-2-1",)]) is holds

@@ -1,0 +1,279 @@
+"""A repricing tick over the stored catalog, with the real served demand model over in-memory tables:
+idempotent per SKU per tick, audit before apply, per-SKU failures, dry runs, superseded changes and the
+competitor index's freshness.
+
+The synthetic market's elasticity is -2.5, so the shipped myopic price is cost x 2.5 / 1.5: "cut"
+(3.00, cost 1.00) aims at 1.67 and moves -10% to 2.70, "raise" (2.00, cost 1.90) aims at 3.17 and moves
++10% to 2.20, and "keep" (2.00, cost 1.20) is already there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from commerce_ai.artifacts.loader import LoadedModel
+from commerce_ai.pricing.catalog import SkuState, _to_item
+from commerce_ai.pricing.competitors import STALE_AFTER
+from commerce_ai.pricing.decisions import DecisionRecord
+from commerce_ai.pricing.demand import POLICY, DemandModel
+from commerce_ai.pricing.ticks import TickReport, fresh_competitor_index, run_tick, tick_stamp
+from tests.unit.pricing.conftest import CATALOG_TABLE, PRICING_TABLE, PricingTables
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+TICK = tick_stamp(NOW)
+SKUS = {"cut": (3.0, 1.0), "keep": (2.0, 1.2), "raise": (2.0, 1.9)}
+Model = LoadedModel[DemandModel]
+
+
+def stock(tables: PricingTables, skus: dict[str, tuple[float, float]] = SKUS, **extra: Any) -> None:
+    for sku, (price, cost) in skus.items():
+        tables.catalog.put(
+            SkuState.model_validate({"sku": sku, "price": price, "cost": cost, "history": [price], **extra})
+        )
+
+
+def tick(tables: PricingTables, model: Model, **options: Any) -> TickReport:
+    return run_tick(tables.catalog, tables.log, model, NOW, TICK, **options)
+
+
+def by_sku(report: TickReport) -> dict[str, DecisionRecord]:
+    records = {r.sku: r for r in report.records}
+    assert len(records) == len(report.records), "one record per SKU"
+    return records
+
+
+def audit(tables: PricingTables, sku: str) -> list[DecisionRecord]:
+    return tables.log.history(sku, 100, None)[0]
+
+
+def test_a_tick_decides_every_sku_audits_each_decision_and_applies_the_changes(
+    tables: PricingTables, demand_model: Model
+) -> None:
+    stock(tables)
+    report = tick(tables, demand_model)
+
+    summary = report.summary()
+    assert summary == {
+        "tick": TICK,
+        "dry_run": False,
+        "model_version": "v1",
+        "policy_version": POLICY,
+        "skus": 3,
+        "already_done": 0,
+        "applied": 2,
+        "kept": 1,
+        "blocked": 0,
+        "failed": 0,
+        "superseded": 0,
+    }
+    records = by_sku(report)
+    assert (records["cut"].outcome, records["cut"].old_price, records["cut"].applied) == ("applied", 3.0, 2.7)
+    assert records["cut"].rules == ["max_step"] and records["cut"].proposed == pytest.approx(1.0 * 2.5 / 1.5, abs=1e-4)
+    assert (records["raise"].outcome, records["raise"].applied) == ("applied", 2.2)
+    assert (records["keep"].outcome, records["keep"].applied) == ("kept", None)
+    assert all(r.model_version == "v1" and r.policy_version == POLICY for r in report.records)
+    # Expected weekly units at the current price: the synthetic market sells 100 x (price / 2) ** -2.5.
+    assert records["cut"].expected_weekly_units == pytest.approx(100 * 1.5**-2.5, rel=0.25)
+    assert records["keep"].expected_weekly_units == pytest.approx(100, rel=0.25)
+
+    cut = tables.catalog.get("cut")
+    assert (cut.price, cut.history, cut.changes, cut.last_tick) == (2.7, [3.0, 2.7], [NOW], TICK)
+    assert tables.catalog.get("keep").price == 2.0 and tables.catalog.get("keep").last_tick is None
+    for sku, record in records.items():
+        assert audit(tables, sku) == [record], "the stored audit is what the report says"
+
+
+def test_the_audit_is_written_before_any_price_is_applied(
+    tables: PricingTables, demand_model: Model, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stock(tables)
+    audited_when_applied: dict[str, bool] = {}
+    update_item = tables.ddb.update_item
+
+    def checking_update(**request: Any) -> Any:
+        sku = request["Key"]["sku"]["S"]
+        audited_when_applied[sku] = (sku, f"decision#{TICK}") in tables.ddb.tables[PRICING_TABLE]
+        return update_item(**request)
+
+    monkeypatch.setattr(tables.ddb, "update_item", checking_update)
+    tick(tables, demand_model)
+
+    assert audited_when_applied == {"cut": True, "raise": True}
+    operations = [op for op, _ in tables.ddb.log]
+    assert max(i for i, op in enumerate(operations) if op == "BatchWriteItem") < operations.index("UpdateItem")
+
+
+def test_a_retry_of_the_same_tick_applies_nothing_twice(tables: PricingTables, demand_model: Model) -> None:
+    stock(tables)
+    first = tick(tables, demand_model)
+    again = tick(tables, demand_model)
+
+    assert (again.already_done, again.summary()["applied"], again.summary()["kept"]) == (2, 0, 1)
+    assert again.summary()["skus"] == 3
+    assert {r.sku for r in again.records} == {"keep"}, "changed SKUs are skipped, not decided again"
+    assert tables.catalog.get("cut").price == 2.7 and tables.catalog.get("cut").history == [3.0, 2.7]
+    assert audit(tables, "cut") == [by_sku(first)["cut"]], "the applied record is kept as it was"
+    assert len(audit(tables, "keep")) == 1, "a kept SKU's record is overwritten, not duplicated"
+
+
+@pytest.mark.parametrize("last_tick", [TICK, tick_stamp(NOW + timedelta(minutes=15))])
+def test_a_sku_already_changed_by_this_or_a_later_tick_is_skipped(
+    tables: PricingTables, demand_model: Model, last_tick: str
+) -> None:
+    stock(tables, {"cut": (3.0, 1.0)}, last_tick=last_tick)
+    stock(tables, {"raise": (2.0, 1.9)}, last_tick=tick_stamp(NOW - timedelta(minutes=15)))
+    report = tick(tables, demand_model)
+    assert report.already_done == 1 and [r.sku for r in report.records] == ["raise"]
+    assert tables.catalog.get("cut").price == 3.0 and audit(tables, "cut") == []
+    assert tables.catalog.get("raise").price == 2.2
+
+
+def test_a_dry_run_decides_but_writes_nothing(tables: PricingTables, demand_model: Model) -> None:
+    stock(tables)
+    tables.ddb.log.clear()
+    report = tick(tables, demand_model, dry_run=True)
+
+    assert report.summary()["dry_run"] is True and report.summary()["applied"] == 2
+    assert by_sku(report)["cut"].applied == 2.7
+    assert {op for op, _ in tables.ddb.log} == {"Scan"}
+    assert tables.catalog.get("cut").price == 3.0 and audit(tables, "cut") == []
+
+
+def test_broken_skus_fail_alone_and_the_rest_are_decided(tables: PricingTables, demand_model: Model) -> None:
+    stock(tables, {"cut": (3.0, 1.0), "keep": (2.0, 1.2), "zero-price": (0.0, 1.0), "negative-cost": (2.0, -1.0)})
+    tables.ddb.put_item(
+        TableName=CATALOG_TABLE, Item={"sku": {"S": "unreadable"}, "price": {"N": "2"}, "cost": {"S": "unknown"}}
+    )
+    report = tick(tables, demand_model)
+
+    records = by_sku(report)
+    failed = {sku for sku, r in records.items() if r.outcome == "failed"}
+    assert failed == {"unreadable", "zero-price", "negative-cost"}
+    assert records["unreadable"].reason == "failed: the catalog item is not readable"
+    assert all(records[sku].rules == ["failed"] and records[sku].applied is None for sku in failed)
+    assert (records["cut"].outcome, records["keep"].outcome) == ("applied", "kept")
+    assert tables.catalog.get("cut").price == 2.7 and tables.catalog.get("zero-price").price == 0.0
+    for sku in failed:
+        assert [r.outcome for r in audit(tables, sku)] == ["failed"], "failures are audited too"
+
+
+def test_a_change_refused_by_the_conditional_write_is_superseded(
+    tables: PricingTables, demand_model: Model, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stock(tables)
+    batch_write_item = tables.ddb.batch_write_item
+
+    def admin_changes_cut_meanwhile(**request: Any) -> Any:
+        response = batch_write_item(**request)
+        if tables.catalog.get("cut").price == 3.0:  # after the audit, before the prices
+            tables.catalog.put(tables.catalog.get("cut").model_copy(update={"price": 3.49}))
+        return response
+
+    monkeypatch.setattr(tables.ddb, "batch_write_item", admin_changes_cut_meanwhile)
+    report = tick(tables, demand_model)
+
+    cut = by_sku(report)["cut"]
+    assert (cut.outcome, cut.applied, cut.old_price) == ("superseded", None, 3.0)
+    assert cut.reason.startswith("not applied: the SKU changed") and "changed 3.00 -> 2.70" in cut.reason
+    assert (report.summary()["superseded"], report.summary()["applied"]) == (1, 1)
+    assert tables.catalog.get("cut").price == 3.49, "the admin's price stands"
+    assert audit(tables, "cut") == [cut], "the stored audit says superseded, not applied"
+    assert tables.catalog.get("raise").price == 2.2
+
+
+def test_given_skus_are_read_with_batch_get_and_unknown_ones_are_skipped(
+    tables: PricingTables, demand_model: Model
+) -> None:
+    stock(tables)
+    tables.ddb.log.clear()
+    report = tick(tables, demand_model, skus=["cut", "never-listed"])
+    assert [r.sku for r in report.records] == ["cut"] and report.summary()["skus"] == 1
+    assert "Scan" not in {op for op, _ in tables.ddb.log}
+    assert tables.catalog.get("raise").price == 2.0
+
+
+def test_an_empty_catalog_is_an_empty_tick(tables: PricingTables, demand_model: Model) -> None:
+    report = tick(tables, demand_model)
+    assert report.records == [] and report.summary()["skus"] == 0
+
+
+# ------------------------------------------------------------------------------- competitor index
+
+
+def test_a_fresh_competitor_index_guards_the_proposal_and_a_stale_one_does_not(
+    tables: PricingTables, demand_model: Model
+) -> None:
+    # The myopic proposal for "cut" (1.67) is 1.67x a competitor index of 1.00: wildly off, if it counts.
+    stock(tables, {"fresh": (3.0, 1.0)}, competitor_index=1.0, competitor_index_at=NOW - timedelta(days=1))
+    stock(
+        tables,
+        {"stale": (3.0, 1.0)},
+        competitor_index=1.0,
+        competitor_index_at=NOW - STALE_AFTER - timedelta(minutes=1),
+    )
+    records = by_sku(tick(tables, demand_model))
+
+    assert (records["fresh"].outcome, records["fresh"].rules, records["fresh"].applied) == (
+        "blocked",
+        ["competitor_outlier"],
+        None,
+    )
+    assert (records["stale"].outcome, records["stale"].applied) == ("applied", 2.7)
+    assert tables.catalog.get("fresh").price == 3.0
+
+
+def test_the_competitor_index_is_fresh_up_to_stale_after() -> None:
+    state = SkuState(sku="s-1", price=2.0, cost=1.0, competitor_index=2.2, competitor_index_at=NOW - STALE_AFTER)
+    assert fresh_competitor_index(state, NOW) == 2.2
+    assert fresh_competitor_index(state, NOW + timedelta(seconds=1)) is None
+    assert fresh_competitor_index(state.model_copy(update={"competitor_index_at": None}), NOW) is None
+    assert fresh_competitor_index(state.model_copy(update={"competitor_index": None}), NOW) is None
+
+
+def test_the_model_is_given_the_fresh_competitor_index_only(tables: PricingTables, demand_model: Model) -> None:
+    seen: dict[str, float | None] = {}
+
+    class Recording(DemandModel):
+        def weekly_units(self, skus: Any, prices: Any, competitor_index: Any, now: datetime) -> Any:
+            seen.update(zip(skus, competitor_index, strict=True))
+            return super().weekly_units(skus, prices, competitor_index, now)
+
+    recording = Recording(demand_model.model.session, demand_model.model.table)
+    stock(tables, {"fresh": (2.0, 1.2)}, competitor_index=2.1, competitor_index_at=NOW - timedelta(days=13))
+    stock(tables, {"stale": (2.0, 1.2)}, competitor_index=2.1, competitor_index_at=NOW - timedelta(days=15))
+    stock(tables, {"none": (2.0, 1.2)})
+    run_tick(tables.catalog, tables.log, replace(demand_model, model=recording), NOW, TICK)
+    assert seen == {"fresh": 2.1, "stale": None, "none": None}
+
+
+# ------------------------------------------------------------------------------------------ naming
+
+
+def test_tick_names_are_utc_to_the_second_and_order_as_times_do() -> None:
+    assert tick_stamp(datetime(2026, 11, 28, 12, 0, 0, 999_999, tzinfo=UTC)) == "2026-11-28T12:00:00Z"
+    assert tick_stamp(datetime(2026, 11, 28, 13, 0, tzinfo=timezone(timedelta(hours=1)))) == "2026-11-28T12:00:00Z"
+    moments = [NOW + timedelta(minutes=15 * i) for i in range(0, 200, 7)]
+    assert sorted(tick_stamp(m) for m in moments) == [tick_stamp(m) for m in moments]
+
+
+# ---------------------------------------------------------------------------- odd items and requests
+
+
+def test_an_item_with_an_impossible_change_time_fails_alone(tables: PricingTables, demand_model: Model) -> None:
+    stock(tables)
+    item = _to_item(SkuState(sku="odd", price=2.0, cost=1.0))
+    item["changes"] = {"S": "99999999999999999999"}
+    tables.ddb.put_item(TableName=CATALOG_TABLE, Item=item)
+    records = by_sku(tick(tables, demand_model))
+    assert records["odd"].outcome == "failed" and records["cut"].outcome == "applied"
+
+
+def test_a_sku_named_twice_in_a_long_list_is_decided_once(tables: PricingTables, demand_model: Model) -> None:
+    tables.ddb.put_item(TableName=CATALOG_TABLE, Item={"sku": {"S": "unreadable"}, "price": {"N": "2"}})
+    skus = ["unreadable", *[f"x-{i}" for i in range(99)], "unreadable"]
+    report = tick(tables, demand_model, skus=skus)
+    assert [r.outcome for r in report.records] == ["failed"]
