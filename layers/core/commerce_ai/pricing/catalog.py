@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import base64
 import concurrent.futures
-import time
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
