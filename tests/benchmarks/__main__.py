@@ -1,6 +1,10 @@
-"""`make bench`: deployment sizes, cold starts and warm overhead, each as a ratio to a same-run baseline.
+"""`make bench`: deployment sizes, cold starts, warm overhead and pricing, each as a ratio to a same-run baseline.
 
-    .venv/bin/python -m tests.benchmarks [--only sizes,cold,warm] [--cold-runs 7] [--warm-calls 500] [--hot-calls 20000]
+    .venv/bin/python -m tests.benchmarks [--only sizes,cold,warm,pricing] [--cold-runs 7] [--warm-calls 500]
+        [--hot-calls 20000] [--pricing-skus 100000] [--quote-calls 1000]
+
+`--only pricing --pricing-skus 5000` is a quick look at the repricing section (the full 100k-SKU run takes
+several minutes, most of it the emulator's).
 
 No timing thresholds: the run exits 0 unless a benchmark could not run. Layer builds are cached under
 build/layers/, the emulator's log and scratch files go to build/bench/.
@@ -14,11 +18,11 @@ import sys
 import time
 from types import FrameType
 
-from tests.benchmarks import cold_start, sizes, warm_overhead
+from tests.benchmarks import cold_start, pricing, sizes, warm_overhead
 from tests.benchmarks._report import Report
 from tests.benchmarks._stack import BENCH_DIR, local_stack
 
-SECTIONS = ("sizes", "cold", "warm")
+SECTIONS = ("sizes", "cold", "warm", "pricing")
 
 
 def _terminate(signum: int, _frame: FrameType | None) -> None:
@@ -36,11 +40,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cold-runs", type=int, default=7, help="new processes per cold-start figure")
     parser.add_argument("--warm-calls", type=int, default=500, help="calls per warm handler figure")
     parser.add_argument("--hot-calls", type=int, default=20000, help="calls for the model hot-path figure")
+    parser.add_argument(
+        "--pricing-skus", type=int, default=100_000, help="SKUs in the synthetic catalog of the repricing tick"
+    )
+    parser.add_argument("--quote-calls", type=int, default=1000, help="calls per side for the quote latency figure")
     args = parser.parse_args(argv)
     chosen = {s.strip() for s in args.only.split(",") if s.strip()}
     unknown = chosen - set(SECTIONS)
     if unknown:
         parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
+    if args.pricing_skus < 1 or args.quote_calls < 1:
+        parser.error("--pricing-skus and --quote-calls must be at least 1")
 
     signal.signal(signal.SIGTERM, _terminate)
     started = time.perf_counter()
@@ -55,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             sizes.run(report)
         except Exception as exc:
             report.error("sizes", exc)
-    if chosen & {"cold", "warm"}:
+    if chosen & {"cold", "warm", "pricing"}:
         try:
             with local_stack(BENCH_DIR) as local:
                 print(
@@ -67,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
                     cold_start.run(local, report, runs=args.cold_runs)
                 if "warm" in chosen:
                     warm_overhead.run(local, report, calls=args.warm_calls, hot_calls=args.hot_calls)
+                if "pricing" in chosen:  # last: it leaves the emulator holding the whole catalog
+                    pricing.run(local, report, skus=args.pricing_skus, quote_calls=args.quote_calls)
         except Exception as exc:
             report.error("local stack", exc)
     report.print_summary(time.perf_counter() - started)

@@ -76,8 +76,9 @@ class LocalStack:
         base = {k: os.environ[k] for k in _PASSTHROUGH if k in os.environ}
         return {**base, **environment, "PYTHONUNBUFFERED": "1"}
 
-    def api_event(self, method: str, path: str) -> dict[str, object]:
-        """A real API Gateway (REST, proxy) event for `method path`, routed by the template's Api events."""
+    def api_event(self, method: str, path: str, body: bytes = b"") -> dict[str, object]:
+        """A real API Gateway (REST, proxy) event for `method path` (with a JSON `body`, if given), routed by
+        the template's Api events."""
         routes = [
             Route.make(str(e.properties["Method"]), str(e.properties["Path"]), fn.logical_id)
             for fn in self.stack.functions()
@@ -93,7 +94,9 @@ class LocalStack:
             "User-Agent": "commerce-ai-bench",
             "Accept": "application/json",
         }
-        return gateway.proxy_event(route, method, path, "", headers, b"", params, "203.0.113.10")
+        if body:
+            headers["Content-Type"] = "application/json"
+        return gateway.proxy_event(route, method, path, "", headers, body, params, "203.0.113.10")
 
 
 def python() -> str:

@@ -1,0 +1,942 @@
+"""Repricing at catalog scale and quote latency, in process, against the emulator.
+
+1. Repricing tick: the schedule handler (functions/pricing/reprice.py, RepricingFunction) invoked in this
+   process with a scheduled event, over a synthetic catalog of N SKUs (Dominick's OJ SKUs replicated with
+   a few percent of noise on price, cost and demand level) priced by the real OJ demand model (the
+   400-tree LightGBM as ONNX) whose serving table covers every replica. Three ticks, each measured alone:
+   the first over the fresh catalog (most SKUs change), the next one 15 minutes later, and one over a
+   settled catalog (prices already at the policy's targets after days of ticks: the steady state).
+   Headline: SKUs/s of the whole invocation, as a ratio to bare batched ONNX Runtime inference of exactly
+   the rows the tick priced (demand_features + one session.run on the served session), measured in the
+   same run. Then where the tick's time goes, phase by phase, and for each I/O phase its floor: the same
+   requests sent with bare boto3 (emulator + SDK, none of our code). And the tick's compute alone:
+   run_tick over the same states held in memory (no I/O) against the same bare inference.
+2. POST /pricing/quote on the PricingApiFunction handler (Chalice, API Gateway proxy event) with 5
+   candidate prices, p50/p99, against quotes.quote on an in-memory SkuState and against bare ORT of the
+   rows a quote needs, calls interleaved so drift on the shared machine hits every side alike.
+
+Building the model, seeding the catalog and settling it are setup: timed for orientation, never measured.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import copy
+import functools
+import gc
+import json
+import logging
+import math
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from botocore.config import Config
+from tqdm import tqdm
+
+from commerce_ai import aws
+from commerce_ai.health import utc_now
+from commerce_ai.pricing import catalog as catalog_module
+from commerce_ai.pricing import decisions as decisions_module
+from commerce_ai.pricing import service, ticks
+from commerce_ai.pricing.catalog import SCAN_SEGMENTS, CatalogStore, SkuState
+from commerce_ai.pricing.decisions import DecisionLog, DecisionRecord
+from commerce_ai.pricing.demand import MODEL_NAME, SERVING_TABLE, DemandModel, ServingTable
+from commerce_ai.pricing.features import CROSS_PRICES, demand_features
+from commerce_ai.pricing.quotes import quote
+from commerce_ai.pricing.repricing import reprice
+from commerce_ai.pricing.seeding import seed_states
+from commerce_ai.registry import service as registry_service
+from infra.runner.context import LambdaContext
+from infra.runner.invoker import load_handler
+from infra.runner.local import rule_arn
+from infra.runner.scheduler import scheduled_event
+from model_build import publish
+from tests.benchmarks._report import (
+    Report,
+    fmt_ratio,
+    fmt_seconds,
+    heading,
+    median,
+    percentile,
+    ratio,
+    table,
+)
+from tests.benchmarks._stack import WARM_HEARTBEAT_SECONDS, LocalStack, patched_environ
+from tests.benchmarks.warm_overhead import _quiet_stdout
+
+TICK_FUNCTION = "RepricingFunction"
+API_FUNCTION = "PricingApiFunction"
+NOISE = 0.05  # replicas' price and cost: uniform within ±5% of the OJ SKU's
+LEVEL_NOISE = 0.05  # replicas' demand level: + N(0, 0.05) in log units
+SETTLE_DAYS = 8  # at most this many daily ticks (in memory) to bring the catalog to its targets
+BARE_REPS = 4  # bare inference runs per tick, interleaved with the compute-only runs
+COMPUTE_REPS = 3
+UPDATE_SAMPLE = 4000  # conditional updates re-sent with bare boto3 to measure the emulator's rate
+QUOTE_SKUS = 200
+QUOTE_CANDIDATES = (0.9, 0.95, 1.0, 1.05, 1.1)  # x the current price
+AUDIT_BATCH = decisions_module.BATCH
+AUDIT_THREADS = decisions_module.WRITE_THREADS
+APPLY_THREADS = catalog_module.WRITE_THREADS
+# The shipped client's read_timeout (commerce_ai.aws) is 10 s. Against moto, one page of the 8-segment
+# parallel scan of a 100k-SKU catalog takes longer than that (moto sorts and hashes the whole table for
+# every page, under one GIL), so the scan would time out and retry. This section raises it; the slowest
+# page is printed and reported.
+EMULATOR_READ_TIMEOUT = 300
+
+
+# ----------------------------------------------------------------------------------------- setup
+
+
+@dataclass
+class Fixture:
+    """What the benchmarks share: the synthetic catalog, its serving table and the served model version."""
+
+    states: list[SkuState]
+    table: ServingTable
+    version: str
+    catalog_table: str
+    decisions_table: str
+    setup: dict[str, float] = field(default_factory=dict)
+
+
+def _replicated(base: ServingTable, skus: int, seed: int = 7) -> ServingTable:
+    """`skus` replicas of the OJ SKUs that have a price and cost: `oj-<store>-<brand>.<replica>` with
+    price and cost jittered by ±NOISE (cost kept below price) and the demand level by LEVEL_NOISE."""
+    sources = sorted((s, p) for s, p in base.skus.items() if p.price and p.cost and p.cost < p.price)
+    if not sources:
+        raise RuntimeError("the OJ serving table has no SKU with a price and cost")
+    rng = np.random.default_rng(seed)
+    price_noise = rng.uniform(1 - NOISE, 1 + NOISE, skus)
+    cost_noise = rng.uniform(1 - NOISE, 1 + NOISE, skus)
+    level_noise = rng.normal(0.0, LEVEL_NOISE, skus)
+    profiles = {}
+    for i in range(skus):
+        sku, profile = sources[i % len(sources)]
+        assert profile.price is not None and profile.cost is not None
+        price = round(profile.price * float(price_noise[i]), 2)
+        cost = min(round(profile.cost * float(cost_noise[i]), 2), round(price * 0.95, 2))
+        profiles[f"{sku}.{i // len(sources):05d}"] = profile.model_copy(
+            update={"level": profile.level + float(level_noise[i]), "price": price, "cost": cost}
+        )
+    return base.model_copy(update={"skus": profiles})
+
+
+def _batch_write(
+    table: str, items: list[dict[str, Any]], threads: int, progress: tqdm[Any] | None = None, batch: int = 25
+) -> None:
+    """BatchWriteItem in `threads` threads, `batch` items a call, retrying unprocessed items."""
+    client = aws.client("dynamodb")
+
+    def write(chunk: list[dict[str, Any]]) -> int:
+        request: dict[str, Any] = {table: [{"PutRequest": {"Item": item}} for item in chunk]}
+        for attempt in range(10):
+            request = client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+            if not request:
+                return len(chunk)
+            time.sleep(min(0.05 * 2**attempt, 2.0))
+        raise RuntimeError(f"{len(request.get(table, []))} items stayed unprocessed")
+
+    chunks = [items[i : i + batch] for i in range(0, len(items), batch)]
+    with concurrent.futures.ThreadPoolExecutor(min(threads, max(1, len(chunks)))) as pool:
+        for written in pool.map(write, chunks):
+            if progress is not None:
+                progress.update(written)
+
+
+def _catalog_items(states: list[SkuState]) -> list[dict[str, Any]]:
+    """Exactly the items CatalogStore.put writes."""
+    stamp = utc_now()
+    return [catalog_module._to_item(s.model_copy(update={"updated_at": stamp})) for s in states]
+
+
+def _fill_catalog(table: str, states: list[SkuState], what: str) -> float:
+    started = time.perf_counter()
+    with tqdm(total=len(states), desc=f"  {what}", unit=" SKU", file=sys.stderr, leave=False) as bar:
+        _batch_write(table, _catalog_items(states), threads=8, progress=bar)
+    return time.perf_counter() - started
+
+
+def prepare(local: LocalStack, skus: int) -> Fixture:
+    """Train the OJ demand model, replicate its SKUs to `skus`, publish and activate it, seed the catalog."""
+    import model_build.pricing
+
+    setup: dict[str, float] = {}
+    started = time.perf_counter()
+    print("  setup: training the OJ demand model (model_build.pricing.build; data cached under data/cache)")
+    (built,) = model_build.pricing.build(local.workdir / "pricing-src")
+    setup["train OJ model"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    base = ServingTable.model_validate_json((built.directory / SERVING_TABLE).read_bytes())
+    table = _replicated(base, skus)
+    (built.directory / SERVING_TABLE).write_text(table.model_dump_json())
+    store, registry = local.store(), local.registry()
+    manifest = publish(store, built)
+    result = registry_service.validate_version(store, registry, MODEL_NAME, manifest.version, scratch=local.workdir)
+    if result.outcome not in ("registered", "unchanged"):
+        raise RuntimeError(f"pricing-demand model was not registered: {result}")
+    registry.activate(MODEL_NAME, manifest.version)
+    setup["replicate, publish, validate, activate"] = time.perf_counter() - started
+    print(
+        f"  setup: {len(base.skus)} OJ SKUs -> {len(table.skus):,} replicas; pricing-demand {manifest.version} "
+        f"published ({(built.directory / SERVING_TABLE).stat().st_size / 1e6:.1f} MB serving table), "
+        "validated, active",
+        flush=True,
+    )
+    states = seed_states(table)
+    catalog_table = local.stack.physical_name("PricingCatalogTable")
+    setup["seed catalog (BatchWriteItem)"] = _fill_catalog(catalog_table, states, "seeding the catalog")
+    print(f"  setup: catalog seeded with {len(states):,} SKUs in {setup['seed catalog (BatchWriteItem)']:.1f} s")
+    return Fixture(
+        states=states,
+        table=table,
+        version=manifest.version,
+        catalog_table=catalog_table,
+        decisions_table=local.stack.physical_name("PricingTable"),
+        setup=setup,
+    )
+
+
+def settled_states(states: list[SkuState], model: DemandModel, now: datetime) -> tuple[list[SkuState], int, int]:
+    """The catalog after days of ticks (pure code, in memory): one tick a day, ending two days before
+    `now`, until no price moves. Returns the states, the days it took and the SKUs still moving."""
+    current = states
+    moving = 0
+    days = 0
+    for back in range(SETTLE_DAYS + 1, 1, -1):
+        at = now - timedelta(days=back)
+        result = reprice(ticks.catalog_entries(current, model, at), at, int(at.timestamp() // 900))
+        applied = {d.sku: d.applied for d in result.decisions if d.applied is not None}
+        moving = len(applied)
+        if not applied:
+            break
+        days += 1
+        stamp = ticks.tick_stamp(at)
+        current = [
+            s.after_change(price, at, stamp) if (price := applied.get(s.sku)) is not None else s for s in current
+        ]
+    return current, days, moving
+
+
+# ----------------------------------------------------------------------------------- instruments
+
+
+@dataclass
+class Probe:
+    """Phase times of one run_tick (accumulated seconds) and what the phases were given, for baselines."""
+
+    seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    scanned: list[Any] = field(default_factory=list)
+    demand_inputs: tuple[list[str], list[float], list[float | None], datetime] | None = None
+    records: list[DecisionRecord] = field(default_factory=list)
+    record_time: datetime | None = None
+    changes: list[tuple[SkuState, float]] = field(default_factory=list)
+    applied_at: datetime | None = None
+    pool_full: int = 0
+
+
+class _PoolFull(logging.Handler):
+    def __init__(self, probe: Probe) -> None:
+        super().__init__(logging.WARNING)
+        self.probe = probe
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "Connection pool is full" in record.getMessage():
+            self.probe.pool_full += 1
+
+
+@contextlib.contextmanager
+def instrumented(probe: Probe) -> Iterator[None]:
+    """Time run_tick's phases by wrapping what it calls (module attributes, restored on exit). The wrappers
+    cost two clock reads per call; the per-item one (_from_item) about 0.1 µs per SKU."""
+    seconds = probe.seconds
+
+    def timed(name: str, fn: Callable[..., Any], before: Callable[..., None] | None = None) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if before is not None:
+                before(*args, **kwargs)
+            started = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                seconds[name] += time.perf_counter() - started
+
+        return wrapper
+
+    scan_all = CatalogStore.scan_all
+
+    def materialised_scan(self: CatalogStore, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        started = time.perf_counter()
+        probe.scanned = list(scan_all(self, *args, **kwargs))  # run_tick lists it at once anyway
+        seconds["scan"] += time.perf_counter() - started
+        return iter(probe.scanned)
+
+    def demand_inputs(_model: Any, skus: Any, prices: Any, index: Any, now: datetime) -> None:
+        if probe.demand_inputs is None or len(skus) > len(probe.demand_inputs[0]):
+            probe.demand_inputs = (list(skus), list(prices), list(index), now)
+
+    def audit(_log: Any, records: list[DecisionRecord], now: datetime) -> None:
+        probe.records.extend(records)
+        probe.record_time = now
+
+    def changes(_store: Any, applied: list[tuple[SkuState, float]], at: datetime, _tick: str) -> None:
+        probe.changes.extend(applied)
+        probe.applied_at = at
+
+    patches: list[tuple[Any, str, Any]] = [
+        (CatalogStore, "scan_all", materialised_scan),
+        (catalog_module, "_from_item", timed("parse", catalog_module._from_item)),
+        (ticks, "catalog_entries", timed("entries", ticks.catalog_entries)),
+        (DemandModel, "weekly_units", timed("weekly_units", DemandModel.weekly_units, demand_inputs)),
+        (DemandModel, "predict_units", timed("onnx", DemandModel.predict_units)),
+        (ticks, "reprice", timed("reprice", ticks.reprice)),
+        (DecisionLog, "write", timed("audit", DecisionLog.write, audit)),
+        (CatalogStore, "apply_all", timed("apply", CatalogStore.apply_all, changes)),
+    ]
+    saved = [(owner, name, owner.__dict__[name]) for owner, name, _ in patches]
+    pool_logger = logging.getLogger("urllib3.connectionpool")
+    counter = _PoolFull(probe)
+    propagate = pool_logger.propagate
+    pool_logger.addHandler(counter)
+    pool_logger.propagate = False  # counted, not printed: the tick runs with stdout silenced
+    try:
+        for owner, name, replacement in patches:
+            setattr(owner, name, replacement)
+        yield
+    finally:
+        for owner, name, original in saved:
+            setattr(owner, name, original)
+        pool_logger.removeHandler(counter)
+        pool_logger.propagate = propagate
+
+
+# ------------------------------------------------------------------------------------- baselines
+
+
+def bare_inference(model: DemandModel, inputs: tuple[list[str], list[float], list[float | None], datetime]) -> Any:
+    """Bare batched inference of exactly the rows the tick priced: the columns DemandModel.weekly_units
+    builds (prepared here, not timed), then demand_features + one session.run on the served session."""
+    skus, prices, index, now = inputs
+    profiles = [model.table.profile(s) for s in skus]
+    n = len(skus)
+    cross = np.array([math.nan if c is None else c for c in index], dtype=np.float64)
+    columns: dict[str, Any] = {
+        "price": np.asarray(prices, dtype=np.float64),
+        "deal": np.zeros(n),
+        "feat": np.zeros(n),
+        "week_of_year": np.full(n, min(now.isocalendar().week, 52), dtype=np.float64),
+        "sku_level": np.array([p.level for p in profiles]),
+        "brand": np.array([p.brand for p in profiles], dtype=np.float64),
+        **{f"cross_price_{slot}": cross for slot in range(1, CROSS_PRICES + 1)},
+    }
+    session = model.session
+
+    def run() -> Any:
+        return session.run(None, {"features": demand_features(columns)})
+
+    return run
+
+
+class _MemoryCatalog:
+    """The catalog as run_tick uses it, held in memory: the compute-only tick."""
+
+    table = "in-memory"
+
+    def __init__(self, states: list[Any]) -> None:
+        self.states = states
+
+    def scan_all(self) -> Iterator[Any]:
+        return iter(self.states)
+
+    def apply_all(self, changes: list[tuple[SkuState, float]], at: datetime, tick: str) -> dict[str, bool]:
+        return {state.sku: True for state, _ in changes}
+
+
+class _NullLog:
+    table = "nowhere"
+
+    def write(self, records: list[DecisionRecord], now: datetime) -> None:
+        return None
+
+
+def bare_scan(table: str, segments: int = SCAN_SEGMENTS) -> tuple[int, int, float]:
+    """CatalogStore.scan_all's requests with bare boto3: the same parallel scan, items not parsed.
+    Returns the items, the pages and the slowest page's seconds."""
+    client = aws.client("dynamodb")
+
+    def segment(number: int) -> tuple[int, int, float]:
+        count, pages, slowest = 0, 0, 0.0
+        request: dict[str, Any] = {"TableName": table, "Segment": number, "TotalSegments": segments}
+        while True:
+            started = time.perf_counter()
+            response = client.scan(**request)
+            slowest = max(slowest, time.perf_counter() - started)
+            pages += 1
+            count += len(response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return count, pages, slowest
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    with concurrent.futures.ThreadPoolExecutor(segments) as pool:
+        results = list(pool.map(segment, range(segments)))
+    return sum(r[0] for r in results), sum(r[1] for r in results), max(r[2] for r in results)
+
+
+@contextlib.contextmanager
+def emulator_read_timeout(seconds: float) -> Iterator[float]:
+    """Raise the shared boto3 clients' read_timeout for the block; yields the shipped value."""
+    shipped = aws._CLIENT_CONFIG
+    aws._CLIENT_CONFIG = shipped.merge(Config(read_timeout=seconds))
+    aws.reset_clients()
+    try:
+        yield float(shipped.read_timeout)
+    finally:
+        aws._CLIENT_CONFIG = shipped
+        aws.reset_clients()
+
+
+def bare_updates(table: str, changes: list[tuple[SkuState, float]], at: datetime, tick: str) -> float:
+    """The tick's conditional UpdateItems sent again with bare boto3, same threads and attribute values.
+    The condition is the tick's with the applied price (`price = :price`, `last_tick <= :tick`), so it
+    holds for the items the tick just changed and the writes leave them as they are. Returns seconds."""
+    client = aws.client("dynamodb")
+    stamp = utc_now()
+    requests = []
+    for state, price in changes:
+        changed = state.after_change(price, at, tick).model_dump()
+        requests.append(
+            {
+                "TableName": table,
+                "Key": {"sku": {"S": state.sku}},
+                "UpdateExpression": (
+                    "SET price = :price, history = :history, changes = :changes, last_tick = :tick, "
+                    "updated_at = :updated"
+                ),
+                "ConditionExpression": "price = :price AND (attribute_not_exists(last_tick) OR last_tick <= :tick)",
+                "ExpressionAttributeValues": {
+                    ":price": {"N": repr(price)},
+                    ":history": {"S": changed["history"]},
+                    ":changes": {"S": changed["changes"]},
+                    ":tick": {"S": tick},
+                    ":updated": {"S": stamp},
+                },
+            }
+        )
+    started = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(min(APPLY_THREADS, max(1, len(requests)))) as pool:
+        list(pool.map(lambda request: client.update_item(**request), requests))
+    return time.perf_counter() - started
+
+
+# ------------------------------------------------------------------------------------------ tick
+
+
+@dataclass
+class TickFigures:
+    label: str
+    skus: int
+    seconds: float
+    summary: dict[str, Any]
+    probe: Probe
+    bare: list[float]
+    compute: list[float]
+    compute_probe: Probe
+    floor_scan: float
+    scan_pages: int
+    slowest_page: float
+    floor_audit: float | None
+    floor_apply: float | None  # extrapolated from the sample's rate
+    apply_sample: int
+    rss_before_mb: float | None
+    peak_rss_mb: float | None  # during the tick
+
+
+def _status_mb(name: str) -> float | None:
+    """A memory figure of this process from /proc/self/status (VmRSS, VmHWM), in MB; None off Linux."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(f"{name}:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _reset_peak_rss() -> bool:
+    """Reset this process's peak RSS (VmHWM), so the next reading is the peak of what runs after."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def _timed_call(fn: Callable[[], Any]) -> float:
+    gc.collect()  # every timed run starts without the previous one's garbage
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def measure_tick(
+    handler: Callable[..., Any],
+    context: LambdaContext,
+    rule: str,
+    tick_time: datetime,
+    label: str,
+    fixture: Fixture,
+) -> TickFigures:
+    stamp = ticks.tick_stamp(tick_time)
+    print(f"\n  {label}: tick {stamp}", flush=True)
+    print("    bare parallel Scan of the catalog (the emulator floor of the tick's scan)...", flush=True)
+    scanned: list[tuple[int, int, float]] = []
+    floor_scan = _timed_call(lambda: scanned.append(bare_scan(fixture.catalog_table)))
+    (_, scan_pages, slowest_page) = scanned[0]
+
+    print("    the tick: RepricingFunction handler, scheduled event, in process...", flush=True)
+    event = {**scheduled_event(rule), "time": stamp}
+    probe = Probe()
+    gc.collect()
+    rss_before_mb = _status_mb("VmRSS")
+    peak_known = _reset_peak_rss()
+    with instrumented(probe), _quiet_stdout():
+        started = time.perf_counter()
+        summary = handler(event, context)
+        seconds = time.perf_counter() - started
+    peak_rss_mb = _status_mb("VmHWM") if peak_known else None
+    if not isinstance(summary, dict) or summary.get("skus", 0) <= 0:
+        raise RuntimeError(f"the tick did not price the catalog: {summary!r}"[:2000])
+    print(f"    done in {seconds:.1f} s: {json.dumps({k: summary[k] for k in _OUTCOMES})}", flush=True)
+
+    floor_audit = None
+    if probe.records and probe.record_time is not None:
+        when = probe.record_time
+        items = [decisions_module._to_item(r, when) for r in probe.records]
+        print(f"    bare BatchWriteItem of the same {len(items):,} audit records (idempotent overwrite)...", flush=True)
+        floor_audit = _timed_call(
+            lambda: _batch_write(fixture.decisions_table, items, AUDIT_THREADS, None, AUDIT_BATCH)
+        )
+    floor_apply = None
+    sample = probe.changes[:UPDATE_SAMPLE]
+    if sample and probe.applied_at is not None:
+        print(f"    bare conditional UpdateItem, {len(sample):,} of the {len(probe.changes):,} changes...", flush=True)
+        took = bare_updates(fixture.catalog_table, sample, probe.applied_at, stamp)
+        floor_apply = took * len(probe.changes) / len(sample)
+
+    print(f"    bare batched ORT x{BARE_REPS} interleaved with the compute-only tick x{COMPUTE_REPS}...", flush=True)
+    loaded = service.demand_model()
+    if probe.demand_inputs is None:
+        raise RuntimeError("the tick made no demand inference")
+    bare_run = bare_inference(loaded.model, probe.demand_inputs)
+    bare_run()  # warm
+    memory_states = list(probe.scanned)
+    now = probe.demand_inputs[3]
+    compute_probe = Probe()
+    bare: list[float] = []
+    compute: list[float] = []
+    for rep in range(max(BARE_REPS, COMPUTE_REPS)):
+        if rep < BARE_REPS:
+            bare.append(_timed_call(bare_run))
+        if rep < COMPUTE_REPS:
+            run_probe = Probe() if rep else compute_probe
+            with instrumented(run_probe):
+                compute.append(
+                    _timed_call(
+                        lambda: ticks.run_tick(
+                            _MemoryCatalog(memory_states),  # type: ignore[arg-type]
+                            _NullLog(),  # type: ignore[arg-type]
+                            loaded,
+                            now,
+                            stamp,
+                        )
+                    )
+                )
+            run_probe.seconds["total"] = compute[-1]
+    return TickFigures(
+        label=label,
+        skus=int(summary["skus"]),
+        seconds=seconds,
+        summary=summary,
+        probe=probe,
+        bare=bare,
+        compute=compute,
+        compute_probe=compute_probe,
+        floor_scan=floor_scan,
+        scan_pages=scan_pages,
+        slowest_page=slowest_page,
+        floor_audit=floor_audit,
+        floor_apply=floor_apply,
+        apply_sample=len(sample),
+        rss_before_mb=rss_before_mb,
+        peak_rss_mb=peak_rss_mb,
+    )
+
+
+_OUTCOMES = ("skus", "applied", "kept", "blocked", "failed", "superseded")
+
+
+def _rate(skus: int, seconds: float) -> str:
+    return f"{skus / seconds:,.0f} SKUs/s" if seconds > 0 else "-"
+
+
+def _share(part: float, whole: float) -> str:
+    return f"{100 * part / whole:.0f}%" if whole > 0 else "-"
+
+
+def print_tick(figures: TickFigures, report: Report) -> None:
+    s = figures.probe.seconds
+    total = figures.seconds
+    bare = median(figures.bare)
+    compute = median(figures.compute)
+    entries_py = s["entries"] - s["weekly_units"]
+    features = s["weekly_units"] - s["onnx"]
+    accounted = s["scan"] + s["entries"] + s["reprice"] + s["audit"] + s["apply"]
+    changes = len(figures.probe.changes)
+    floor_apply = (
+        f"{fmt_seconds(figures.floor_apply)} (rate of {figures.apply_sample:,} re-sent)"
+        if figures.floor_apply is not None
+        else "-"
+    )
+    rows = [
+        [
+            f"scan: {SCAN_SEGMENTS}-segment parallel Scan + parse",
+            fmt_seconds(s["scan"]),
+            _share(s["scan"], total),
+            f"bare Scan {fmt_seconds(figures.floor_scan)} ({figures.scan_pages} pages, slowest "
+            f"{fmt_seconds(figures.slowest_page)})",
+        ],
+        ["  of which parsing items into SkuState", fmt_seconds(s["parse"]), _share(s["parse"], total), ""],
+        ["catalog entries (per-SKU Python)", fmt_seconds(entries_py), _share(entries_py, total), ""],
+        ["features (columns + demand_features)", fmt_seconds(features), _share(features, total), ""],
+        ["ONNX session.run (one batch)", fmt_seconds(s["onnx"]), _share(s["onnx"], total), ""],
+        ["guard rails (reprice)", fmt_seconds(s["reprice"]), _share(s["reprice"], total), ""],
+        [
+            f"audit: BatchWriteItem, {len(figures.probe.records):,} records",
+            fmt_seconds(s["audit"]),
+            _share(s["audit"], total),
+            f"bare {fmt_seconds(figures.floor_audit)}" if figures.floor_audit is not None else "-",
+        ],
+        [
+            f"apply: conditional UpdateItem x{changes:,}",
+            fmt_seconds(s["apply"]),
+            _share(s["apply"], total),
+            floor_apply,
+        ],
+        [
+            "other (records, filtering, handler, metrics)",
+            fmt_seconds(total - accounted),
+            _share(total - accounted, total),
+            "",
+        ],
+        ["whole invocation", fmt_seconds(total), "100%", ""],
+    ]
+    print(
+        f"\n  {figures.label}: {figures.skus:,} SKUs in {fmt_seconds(total)} = {_rate(figures.skus, total)}; "
+        + ", ".join(f"{k} {figures.summary[k]:,}" for k in _OUTCOMES[1:])
+    )
+    print(table(["phase", "time", "share", "emulator floor (bare boto3, same requests)"], rows, left=(0, 3)))
+    floor = figures.floor_scan + (figures.floor_audit or 0.0) + (figures.floor_apply or 0.0)
+    c = figures.compute_probe.seconds
+    compute_ratio = ratio(compute, bare)
+    full_ratio = ratio(total, bare)
+    print(
+        f"    emulator floor (the bare figures above): {fmt_seconds(floor)}, {_share(floor, total)} of the tick; "
+        f"the tick's compute without I/O (below): {fmt_seconds(compute)}; floor + compute = "
+        f"{_share(floor + compute, total)} of the tick (each side is one noisy sample of a shared machine)."
+    )
+    if figures.probe.pool_full:
+        print(
+            f"    urllib3 'Connection pool is full' warnings during the tick: {figures.probe.pool_full:,} "
+            "(write threads > the boto3 client's max_pool_connections)"
+        )
+    if figures.rss_before_mb is not None and figures.peak_rss_mb is not None:
+        print(
+            f"    memory: this process's RSS went from {figures.rss_before_mb:,.0f} MB before the tick to a peak of "
+            f"{figures.peak_rss_mb:,.0f} MB during it (+{figures.peak_rss_mb - figures.rss_before_mb:,.0f} MB for "
+            "the tick's own data; the 'before' includes the benchmark's copy of the catalog; "
+            "RepricingFunction has 2048 MB)"
+        )
+    rows = [
+        [
+            "full tick (handler, against the emulator)",
+            fmt_seconds(total),
+            _rate(figures.skus, total),
+            fmt_ratio(full_ratio),
+        ],
+        [
+            f"compute-only tick (run_tick, in-memory catalog; median of {len(figures.compute)}, breakdown of the 1st)",
+            fmt_seconds(compute),
+            _rate(figures.skus, compute),
+            fmt_ratio(compute_ratio),
+        ],
+        [
+            "    of which features + ONNX (DemandModel.weekly_units)",
+            fmt_seconds(c["weekly_units"]),
+            "",
+            fmt_ratio(ratio(c["weekly_units"], bare)),
+        ],
+        ["    of which catalog entries (per-SKU Python)", fmt_seconds(c["entries"] - c["weekly_units"]), "", ""],
+        ["    of which guard rails (reprice)", fmt_seconds(c["reprice"]), "", ""],
+        [
+            "    of which decision records and the rest of run_tick",
+            fmt_seconds(c["total"] - c["entries"] - c["reprice"]),
+            "",
+            "",
+        ],
+        [
+            f"bare batched ORT, same rows (median of {len(figures.bare)})",
+            fmt_seconds(bare),
+            _rate(figures.skus, bare),
+            "1.00x",
+        ],
+    ]
+    print(table(["", "time", "throughput", "ratio"], rows))
+    note = (
+        f"applied {figures.summary['applied']:,}; compute-only {fmt_ratio(compute_ratio)}; "
+        f"emulator floor {fmt_seconds(floor)} ({_share(floor, total)})"
+    )
+    report.add(
+        "pricing",
+        f"{figures.label} ({figures.skus:,} SKUs) vs bare ORT",
+        f"{_rate(figures.skus, total)} ({fmt_seconds(total)})",
+        f"{_rate(figures.skus, bare)} ({fmt_seconds(bare)})",
+        full_ratio,
+        note,
+    )
+    report.add(
+        "pricing",
+        f"{figures.label}, compute only vs bare ORT",
+        f"{_rate(figures.skus, compute)} ({fmt_seconds(compute)})",
+        f"{_rate(figures.skus, bare)} ({fmt_seconds(bare)})",
+        compute_ratio,
+        "run_tick over the same states in memory",
+    )
+
+
+def tick_benchmark(local: LocalStack, report: Report, fixture: Fixture, shipped_timeout: float) -> None:
+    slowest: list[float] = []
+    try:
+        _ticks(local, report, fixture, slowest)
+    finally:
+        if slowest and max(slowest) > shipped_timeout:
+            report.problem(
+                f"Against the emulator, one page of the tick's {SCAN_SEGMENTS}-segment parallel Scan over "
+                f"{len(fixture.states):,} SKUs took up to {fmt_seconds(max(slowest))}, over the shipped boto3 "
+                f"read_timeout of {shipped_timeout:g} s (commerce_ai.aws): with it the scan times out, botocore "
+                f"retries the page (more load on the emulator) and the tick fails; this section used "
+                f"read_timeout={EMULATOR_READ_TIMEOUT} s"
+            )
+
+
+def _ticks(local: LocalStack, report: Report, fixture: Fixture, slowest: list[float]) -> None:
+    spec = local.worker(TICK_FUNCTION)
+    environment = {**spec.environment, "MODEL_CACHE_DIR": str(local.workdir / "model-cache")}
+    with patched_environ(environment):
+        for path in reversed(spec.extra_paths):
+            if path not in sys.path:
+                sys.path.insert(0, path)
+        fn = local.function(TICK_FUNCTION)
+        handler = load_handler(fn.code_uri, spec.module, spec.attribute)
+        context = LambdaContext(spec.function, memory_limit_in_mb=spec.memory, timeout_seconds=spec.timeout)
+        rule = rule_arn(local.stack, fn)
+
+        service.demand_loader.cache_clear()
+        with _quiet_stdout():
+            load = _timed_call(service.demand_model)  # a cold container's model load, outside the tick
+            loaded = service.demand_model()
+            # Warm the rest of the path (imports, ORT, first requests) on one SKU, writing nothing.
+            service.reprice_now(datetime.now(UTC), "warm-up", skus=[fixture.states[0].sku], dry_run=True)
+        print(
+            f"\n  Served model: {MODEL_NAME} {loaded.version}; first load (download, verify, open ONNX, parse the "
+            f"{len(fixture.table.skus):,}-SKU serving table) {fmt_seconds(load)}, outside the tick figures "
+            "(a warm container has it; a cold one pays it once)."
+        )
+        if loaded.version != fixture.version:
+            raise RuntimeError(f"the served model is {loaded.version}, expected {fixture.version}")
+
+        now = datetime.now(UTC)
+        first = now.replace(minute=now.minute - now.minute % ticks.TICK_MINUTES, second=0, microsecond=0)
+        step = timedelta(minutes=ticks.TICK_MINUTES)
+        fresh = measure_tick(handler, context, rule, first, "tick 1, fresh catalog", fixture)
+        slowest.append(fresh.slowest_page)
+        print_tick(fresh, report)
+        del fresh
+        following = measure_tick(handler, context, rule, first + step, "tick 2, 15 min later", fixture)
+        slowest.append(following.slowest_page)
+        print_tick(following, report)
+        del following
+
+        started = time.perf_counter()
+        settled, days, moving = settled_states(fixture.states, loaded.model, datetime.now(UTC))
+        took = time.perf_counter() - started
+        print(
+            f"\n  setup: settled the catalog in memory ({days} daily ticks, ending 2 days ago; {moving:,} SKUs "
+            f"would still move) in {took:.1f} s; writing it...",
+            flush=True,
+        )
+        wrote = _fill_catalog(fixture.catalog_table, settled, "writing the settled catalog")
+        print(f"  setup: settled catalog written in {wrote:.1f} s", flush=True)
+        steady = measure_tick(handler, context, rule, first + 2 * step, "tick 3, settled catalog", fixture)
+        slowest.append(steady.slowest_page)
+        print_tick(steady, report)
+
+
+# ----------------------------------------------------------------------------------------- quote
+
+
+def _check(response: Any) -> None:
+    if not isinstance(response, dict) or response.get("statusCode") != 200:
+        raise RuntimeError(f"POST /pricing/quote did not succeed: {response!r}"[:2000])
+
+
+def quote_benchmark(local: LocalStack, report: Report, fixture: Fixture, calls: int) -> None:
+    spec = local.worker(API_FUNCTION)
+    environment = {
+        **spec.environment,
+        "HEARTBEAT_SECONDS": WARM_HEARTBEAT_SECONDS,
+        "MODEL_CACHE_DIR": str(local.workdir / "model-cache"),
+    }
+    with patched_environ(environment):
+        for path in reversed(spec.extra_paths):
+            if path not in sys.path:
+                sys.path.insert(0, path)
+        app = load_handler(local.function(API_FUNCTION).code_uri, spec.module, spec.attribute)
+        context = LambdaContext(spec.function, memory_limit_in_mb=spec.memory, timeout_seconds=spec.timeout)
+        catalog = service.catalog()
+        loaded = service.demand_model()
+        model = loaded.model
+        rng = np.random.default_rng(11)
+        picked = [fixture.states[int(i)].sku for i in rng.choice(len(fixture.states), QUOTE_SKUS, replace=False)]
+        states = {sku: catalog.get(sku) for sku in picked}
+        prices = {sku: [round(state.price * f, 2) for f in QUOTE_CANDIDATES] for sku, state in states.items()}
+        events = {
+            sku: local.api_event("POST", "/pricing/quote", json.dumps({"sku": sku, "prices": prices[sku]}).encode())
+            for sku in picked
+        }
+        warmup = 20
+        order = [picked[i % len(picked)] for i in range(calls + warmup)]
+        pending = iter([copy.deepcopy(events[sku]) for sku in order])
+        now = datetime.now(UTC)
+        # The rows a quote needs: the current price (its catalog entry) and each candidate, one batch.
+        bare_rows = {
+            sku: bare_inference(
+                model,
+                (
+                    [sku] * (1 + len(prices[sku])),
+                    [state.price, *prices[sku]],
+                    [ticks.fresh_competitor_index(state, now)] * (1 + len(prices[sku])),
+                    now,
+                ),
+            )
+            for sku, state in states.items()
+        }
+
+        def handler_call(sku: str) -> None:
+            _check(app(next(pending), context))
+
+        def domain(sku: str) -> None:
+            quote(catalog.get(sku), model, prices[sku], datetime.now(UTC))
+
+        def in_memory(sku: str) -> None:
+            quote(states[sku], model, prices[sku], datetime.now(UTC))
+
+        def bare(sku: str) -> None:
+            bare_rows[sku]()
+
+        sides: list[tuple[str, Callable[[str], None]]] = [
+            ("handler  POST /pricing/quote (Chalice, proxy event)", handler_call),
+            ("direct   CatalogStore.get + quotes.quote", domain),
+            ("direct   quotes.quote on an in-memory SkuState", in_memory),
+            (f"bare     demand_features + session.run, {1 + len(QUOTE_CANDIDATES)} rows", bare),
+        ]
+        samples: dict[str, list[float]] = {name: [] for name, _ in sides}
+        clock = time.perf_counter
+        with _quiet_stdout():
+            for i, sku in enumerate(order):
+                rotation = sides[i % len(sides) :] + sides[: i % len(sides)]  # every side goes first in turn
+                for name, fn in rotation:
+                    started = clock()
+                    fn(sku)
+                    elapsed = clock() - started
+                    if i >= warmup:
+                        samples[name].append(elapsed)
+
+    names = [name for name, _ in sides]
+    handler_name, _domain_name, memory_name, bare_name = names
+    base50, base99 = percentile(samples[memory_name], 50), percentile(samples[memory_name], 99)
+    ort50, ort99 = percentile(samples[bare_name], 50), percentile(samples[bare_name], 99)
+    rows = []
+    for name in names:
+        p50, p99 = percentile(samples[name], 50), percentile(samples[name], 99)
+        rows.append(
+            [
+                name,
+                fmt_seconds(p50),
+                fmt_seconds(p99),
+                fmt_ratio(ratio(p50, base50)),
+                fmt_ratio(ratio(p99, base99)),
+                fmt_ratio(ratio(p50, ort50)),
+            ]
+        )
+    print(
+        f"\n  POST /pricing/quote, {len(QUOTE_CANDIDATES)} candidate prices, {calls} calls per side over "
+        f"{len(picked)} SKUs of the {len(fixture.states):,}-SKU catalog, interleaved "
+        f"(HEARTBEAT_SECONDS={WARM_HEARTBEAT_SECONDS} here, as in the warm section)"
+    )
+    print(table(["", "p50", "p99", "p50 vs quote()", "p99 vs quote()", "p50 vs bare ORT"], rows))
+    h50, h99 = percentile(samples[handler_name], 50), percentile(samples[handler_name], 99)
+    report.add(
+        "pricing",
+        "POST /pricing/quote handler vs quote() in memory (p50)",
+        fmt_seconds(h50),
+        fmt_seconds(base50),
+        ratio(h50, base50),
+        f"p99 {fmt_seconds(h99)} vs {fmt_seconds(base99)}: {fmt_ratio(ratio(h99, base99))}",
+    )
+    report.add(
+        "pricing",
+        "POST /pricing/quote handler vs bare ORT, same rows (p50)",
+        fmt_seconds(h50),
+        fmt_seconds(ort50),
+        ratio(h50, ort50),
+        f"p99 ratio {fmt_ratio(ratio(h99, ort99))}; quote() alone {fmt_ratio(ratio(base50, ort50))} of bare ORT",
+    )
+
+
+# ------------------------------------------------------------------------------------------- run
+
+
+def run(local: LocalStack, report: Report, skus: int = 100_000, quote_calls: int = 1000) -> None:
+    heading(f"4. PRICING: REPRICING TICK OVER {skus:,} SKUs AND QUOTE LATENCY (in process, against the emulator)")
+    with emulator_read_timeout(EMULATOR_READ_TIMEOUT) as shipped_timeout:
+        print(
+            f"  boto3 read_timeout raised from the shipped {shipped_timeout:g} s to {EMULATOR_READ_TIMEOUT} s for "
+            "this section: the emulator's Scan pages are slow at catalog scale (see 'slowest' below)."
+        )
+        try:
+            with patched_environ(local.env):
+                fixture = prepare(local, skus)
+        except Exception as exc:
+            report.error("pricing: setup", exc)
+            return
+        for name, bench in (
+            ("pricing: repricing tick", lambda: tick_benchmark(local, report, fixture, shipped_timeout)),
+            ("pricing: quote latency", lambda: quote_benchmark(local, report, fixture, quote_calls)),
+        ):
+            try:
+                bench()
+            except Exception as exc:
+                report.error(name, exc)
+    print(
+        "\n  setup (not measured): " + ", ".join(f"{what} {seconds:.1f} s" for what, seconds in fixture.setup.items()),
+        flush=True,
+    )
