@@ -27,7 +27,6 @@ import functools
 import gc
 import json
 import logging
-import math
 import sys
 import time
 from collections import defaultdict
@@ -49,7 +48,7 @@ from commerce_ai.pricing import service, ticks
 from commerce_ai.pricing.catalog import SCAN_SEGMENTS, CatalogStore, SkuState
 from commerce_ai.pricing.decisions import DecisionLog, DecisionRecord
 from commerce_ai.pricing.demand import MODEL_NAME, SERVING_TABLE, DemandModel, ServingTable
-from commerce_ai.pricing.features import CROSS_PRICES, demand_features
+from commerce_ai.pricing.features import demand_features
 from commerce_ai.pricing.quotes import quote
 from commerce_ai.pricing.repricing import reprice
 from commerce_ai.pricing.seeding import seed_states
@@ -325,19 +324,7 @@ def instrumented(probe: Probe) -> Iterator[None]:
 def bare_inference(model: DemandModel, inputs: tuple[list[str], list[float], list[float | None], datetime]) -> Any:
     """Bare batched inference of exactly the rows the tick priced: the columns DemandModel.weekly_units
     builds (prepared here, not timed), then demand_features + one session.run on the served session."""
-    skus, prices, index, now = inputs
-    profiles = [model.table.profile(s) for s in skus]
-    n = len(skus)
-    cross = np.array([math.nan if c is None else c for c in index], dtype=np.float64)
-    columns: dict[str, Any] = {
-        "price": np.asarray(prices, dtype=np.float64),
-        "deal": np.zeros(n),
-        "feat": np.zeros(n),
-        "week_of_year": np.full(n, min(now.isocalendar().week, 52), dtype=np.float64),
-        "sku_level": np.array([p.level for p in profiles]),
-        "brand": np.array([p.brand for p in profiles], dtype=np.float64),
-        **{f"cross_price_{slot}": cross for slot in range(1, CROSS_PRICES + 1)},
-    }
+    columns = model.feature_columns(*inputs)
     session = model.session
 
     def run() -> Any:

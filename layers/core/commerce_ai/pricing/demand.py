@@ -69,6 +69,16 @@ class DemandModel:
         The competitor index stands in for every cross-price slot: serving knows one reference price per
         SKU, not each rival brand's. Without one, the slots fall back to the own price (relative price 0).
         """
+        return self.predict_units(demand_features(self.feature_columns(skus, prices, competitor_index, now)))
+
+    def feature_columns(
+        self,
+        skus: Sequence[str],
+        prices: Sequence[float],
+        competitor_index: Sequence[float | None],
+        now: datetime,
+    ) -> dict[str, Any]:
+        """The columns `demand_features` turns into the model's input for these (SKU, price) rows."""
         import numpy as np
 
         profiles = [self.table.profile(s) for s in skus]
@@ -84,7 +94,7 @@ class DemandModel:
         }
         for slot in range(1, CROSS_PRICES + 1):
             columns[f"cross_price_{slot}"] = index
-        return self.predict_units(demand_features(columns))
+        return columns
 
     def predict_units(self, features: Any) -> Any:
         import numpy as np
