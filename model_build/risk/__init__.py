@@ -1,11 +1,30 @@
-"""Risk control (fraud scoring) models.
+"""Risk control (fraud scoring) models, trained on the documented transaction simulator.
 
-Today this holds the data layer: `simulator` generates customers, merchants, logins and payments with
-labelled fraud scenarios (there is no real labelled fraud data offline), and `data` reads the public
-Kaggle creditcard.csv for users who have it. The velocity and graph features, the XGBoost scorer and
-its thresholds come next.
+`simulator` generates customers, merchants, logins and payments with five labelled fraud scenarios
+(there is no real labelled fraud data offline); `data` reads the public Kaggle creditcard.csv for users
+who have it. `build` replays the simulation through serving's velocity and graph feature code
+(`dataset`), trains XGBoost, picks thresholds on validation data (`train`) and exports `risk-model`
+(ONNX + decision policy) and `risk-graph` (the graph-feature snapshot).
 """
 
 from __future__ import annotations
 
-MODELS: list[str] = []
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from model_build import Built
+
+MODELS: list[str] = ["risk-model", "risk-graph"]
+
+
+def build(workdir: Path) -> list[Built]:
+    from model_build.risk.export import check_onnx, export, summary_metrics, train
+
+    trained = train()
+    metrics = summary_metrics(trained)
+    built = export(trained, workdir, metrics)
+    difference = check_onnx(trained, built[0].directory / built[0].entrypoint)
+    if difference > 1e-4:
+        raise RuntimeError(f"the ONNX export differs from the booster by {difference:.2e}")
+    return built

@@ -1,0 +1,1 @@
+"""Risk control: real-time fraud scoring from velocity and graph features, rules, and decisions."""

@@ -1,0 +1,95 @@
+"""From a model score and rules to `approve`, `review` or `decline`, with the reasons.
+
+Rules run before the model (block lists and hard limits: they need only the request and the entities'
+block flags) and after it (patterns over the velocity features that are clear enough to act on
+whatever the score). The outcome is the most severe of the rules' outcomes and the score's band, as in
+Fraud Detector's rules and outcomes. Every decision lists the rules that fired and the features that
+pushed the score up most.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Outcome = Literal["approve", "review", "decline"]
+SEVERITY: dict[Outcome, int] = {"approve": 0, "review": 1, "decline": 2}
+
+
+class RuleConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    decline_amount: float = Field(default=20_000.0, gt=0, description="Hard limit: a larger payment is declined.")
+    review_amount: float = Field(default=5_000.0, gt=0, description="A payment this large is at least reviewed.")
+    card_testing_payments_1h: int = Field(default=8, ge=2, description="Device payments in 1 h that make a burst.")
+    card_testing_amount: float = Field(default=5.0, gt=0, description="At most this much per card-testing payment.")
+    impossible_travel_kmh: float = Field(default=1_000.0, gt=0, description="Faster than an airliner.")
+
+
+class Thresholds(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    review: float = Field(ge=0, le=1)
+    decline: float = Field(ge=0, le=1)
+
+    def outcome(self, score: float) -> Outcome:
+        return "decline" if score >= self.decline else "review" if score >= self.review else "approve"
+
+
+@dataclass(frozen=True)
+class RuleHit:
+    name: str
+    outcome: Outcome
+    detail: str
+
+
+def pre_model_rules(amount: float, blocked: Mapping[str, str], config: RuleConfig) -> list[RuleHit]:
+    """`blocked`: entity kind -> the reason an admin gave for blocking it (user, device, ip, merchant)."""
+    hits = [
+        RuleHit(f"blocklist_{kind}", "decline", f"{kind} is on the block list: {why}") for kind, why in blocked.items()
+    ]
+    if amount > config.decline_amount:
+        hits.append(
+            RuleHit("amount_hard_limit", "decline", f"amount above the hard limit of {config.decline_amount:g}")
+        )
+    elif amount >= config.review_amount:
+        hits.append(RuleHit("amount_review_limit", "review", f"amount at or above {config.review_amount:g}"))
+    return hits
+
+
+def post_model_rules(amount: float, features: Mapping[str, float], config: RuleConfig) -> list[RuleHit]:
+    hits = []
+    if features["device_payments_1h"] + 1 >= config.card_testing_payments_1h and amount <= config.card_testing_amount:
+        hits.append(
+            RuleHit(
+                "card_testing_burst",
+                "decline",
+                f"{int(features['device_payments_1h']) + 1} payments from this device within an hour, "
+                f"each {config.card_testing_amount:g} or less",
+            )
+        )
+    if features["session_speed_kmh"] >= config.impossible_travel_kmh and features["session_new_device"] >= 1:
+        hits.append(
+            RuleHit(
+                "impossible_travel_new_device",
+                "review",
+                f"the session's login came from a new device at an implied {features['session_speed_kmh']:.0f} km/h",
+            )
+        )
+    return hits
+
+
+def combine(score_outcome: Outcome, hits: list[RuleHit]) -> Outcome:
+    outcomes: list[Outcome] = [score_outcome, *(h.outcome for h in hits)]
+    return max(outcomes, key=SEVERITY.__getitem__)
+
+
+def reasons(hits: list[RuleHit], top_features: list[tuple[str, float, float]]) -> list[dict[str, Any]]:
+    """Rules first, then features as (name, value, contribution to the score)."""
+    return [{"type": "rule", "name": h.name, "outcome": h.outcome, "detail": h.detail} for h in hits] + [
+        {"type": "feature", "name": name, "value": round(value, 4), "contribution": round(contribution, 4)}
+        for name, value, contribution in top_features
+    ]

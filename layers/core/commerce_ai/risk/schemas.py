@@ -1,0 +1,110 @@
+"""What arrives at the risk API and queues: transactions to score, account events, confirmed labels.
+
+Field names are the public contract (README). Extra fields are allowed and ignored. Identifiers are
+opaque strings; none of them is ever logged.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$"
+MAX_AMOUNT = 10_000_000.0
+
+
+class Location(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("timestamp needs a timezone, e.g. 2026-11-27T10:00:00Z")
+    return value.astimezone(UTC)
+
+
+def _ip(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError as exc:
+        raise ValueError("ip must be an IPv4 or IPv6 address") from exc
+
+
+class Transaction(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    transaction_id: str = Field(pattern=IDENTIFIER)
+    user_id: str = Field(pattern=IDENTIFIER)
+    device_id: str = Field(pattern=IDENTIFIER)
+    ip: str
+    merchant_id: str = Field(pattern=IDENTIFIER)
+    amount: float = Field(gt=0, le=MAX_AMOUNT)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    timestamp: datetime
+    location: Location
+    payment_method: str = Field(default="card", pattern=r"^[a-z_]{1,32}$")
+    card_id: str | None = Field(default=None, pattern=IDENTIFIER)
+
+    @field_validator("timestamp")
+    @classmethod
+    def _utc_timestamp(cls, value: datetime) -> datetime:
+        return _utc(value)
+
+    @field_validator("ip")
+    @classmethod
+    def _valid_ip(cls, value: str) -> str:
+        return _ip(value)
+
+    @field_validator("amount")
+    @classmethod
+    def _finite(cls, amount: float) -> float:
+        if not math.isfinite(amount):
+            raise ValueError("amount must be a finite number")
+        return amount
+
+
+class AccountEvent(BaseModel):
+    """A login attempt (the only event type the features use today; others are accepted and ignored)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    event_type: Literal["login"]
+    user_id: str = Field(pattern=IDENTIFIER)
+    device_id: str = Field(pattern=IDENTIFIER)
+    ip: str
+    timestamp: datetime
+    location: Location
+    success: bool
+
+    @field_validator("timestamp")
+    @classmethod
+    def _utc_timestamp(cls, value: datetime) -> datetime:
+        return _utc(value)
+
+    @field_validator("ip")
+    @classmethod
+    def _valid_ip(cls, value: str) -> str:
+        return _ip(value)
+
+
+class Label(BaseModel):
+    """Confirmed outcome of a scored transaction: fraud (e.g. a chargeback) or confirmed genuine."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    transaction_id: str = Field(pattern=IDENTIFIER)
+    is_fraud: bool
+    source: Literal["chargeback", "manual_review", "customer_report", "other"] = "other"
+    reported_at: datetime | None = None
+
+    @field_validator("reported_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else _utc(value)
