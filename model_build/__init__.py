@@ -32,7 +32,7 @@ from commerce_ai.artifacts.store import ArtifactStore
 ROOT = Path(__file__).resolve().parent.parent
 
 # capability name -> module. Capabilities add themselves here as they land.
-CAPABILITIES: dict[str, str] = {"pricing": "model_build.pricing"}
+CAPABILITIES: dict[str, str] = {"pricing": "model_build.pricing", "risk": "model_build.risk"}
 
 
 @dataclass(frozen=True)

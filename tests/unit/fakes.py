@@ -56,7 +56,7 @@ PAGE_ITEMS = 3  # a Scan or Query without Limit stops after this many items, as 
 BATCH_GET_LIMIT = 100
 BATCH_WRITE_LIMIT = 25
 
-_TOKEN = re.compile(r"\s*(?:(?P<op><>|<=|>=|=|<|>|\(|\)|,)|(?P<word>[#:]?[A-Za-z_][A-Za-z0-9_]*))")
+_TOKEN = re.compile(r"\s*(?:(?P<op><>|<=|>=|=|<|>|\(|\)|,|\.)|(?P<word>[#:]?[A-Za-z_][A-Za-z0-9_]*))")
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "=": operator.eq,
     "<": operator.lt,
@@ -83,8 +83,9 @@ def _reserved_words() -> frozenset[str]:
 
 class _Parser:
     """DynamoDB expressions as the project writes them: comparisons (= < <= > >=), AND/OR/NOT, parentheses,
-    attribute_exists/attribute_not_exists/begins_with, and `SET a = :v, ...`. Anything else (BETWEEN, IN,
-    <>, nested paths, REMOVE/ADD, arithmetic) raises NotImplementedError: teach it here before relying on it.
+    attribute_exists/attribute_not_exists/begins_with, and updates of `SET path = :v`, `ADD name :n` and
+    `REMOVE path` (a path is an attribute or one map entry). Anything else (BETWEEN, IN, <>, functions in
+    SET, arithmetic) raises NotImplementedError: teach it here before relying on it.
     Placeholders resolve through the request's names and values; each one used is noted in `used`."""
 
     def __init__(self, text: str, names: dict[str, str], values: dict[str, Any], used: set[str]) -> None:
@@ -177,23 +178,51 @@ class _Parser:
             raise validation_error(f"Attribute name is a reserved keyword; reserved keyword: {token}")
         return ("path", token)
 
-    def set_actions(self) -> list[tuple[str, _Node]]:
-        if not self._keyword("SET"):
-            raise NotImplementedError(f"the fake only applies SET updates, not {self.text!r}")
-        actions: list[tuple[str, _Node]] = []
-        while True:
-            target = self.operand()
-            if target[0] != "path":
-                raise validation_error(f"Invalid UpdateExpression: {self.text!r}")
-            self._take("=")
-            actions.append((target[1], self.operand()))
-            if self._peek() != ",":
-                break
+    def _path(self) -> list[str]:
+        first = self.operand()
+        if first[0] != "path":
+            raise validation_error(f"Invalid UpdateExpression: {self.text!r}")
+        parts = [first[1]]
+        while self._peek() == ".":
             self._take()
-        self._end()
-        targets = [t for t, _ in actions]
-        if len(set(targets)) != len(targets):
-            raise validation_error(f"Invalid UpdateExpression: Two document paths overlap in {self.text!r}")
+            part = self.operand()
+            if part[0] != "path":
+                raise validation_error(f"Invalid document path in {self.text!r}")
+            parts.append(part[1])
+        return parts
+
+    def update_actions(self) -> list[tuple[str, list[str], _Node | None]]:
+        """`SET path = :v, ...`, `ADD name :n, ...` and `REMOVE path, ...` clauses, in any order; a path is
+        an attribute or a map entry (`#map.#key`)."""
+        actions: list[tuple[str, list[str], _Node | None]] = []
+        seen_clauses: set[str] = set()
+        while self._peek() is not None:
+            clause = self._take().upper()
+            if clause not in ("SET", "ADD", "REMOVE") or clause in seen_clauses:
+                raise NotImplementedError(f"the fake does not apply {clause!r} in {self.text!r}")
+            seen_clauses.add(clause)
+            while True:
+                path = self._path()
+                if clause == "SET":
+                    self._take("=")
+                    actions.append((clause, path, self.operand()))
+                elif clause == "ADD":
+                    if len(path) > 1:
+                        raise validation_error("ADD can only be used on top-level attributes")
+                    actions.append((clause, path, self.operand()))
+                else:
+                    actions.append((clause, path, None))
+                if self._peek() != ",":
+                    break
+                self._take()
+        if not actions:
+            raise validation_error(f"Invalid UpdateExpression: {self.text!r}")
+        paths = [tuple(p) for _, p, _ in actions]
+        for i, one in enumerate(paths):
+            for other in paths[i + 1 :]:
+                shorter = min(len(one), len(other))
+                if one[:shorter] == other[:shorter]:
+                    raise validation_error(f"Invalid UpdateExpression: Two document paths overlap in {self.text!r}")
         return actions
 
 
@@ -357,21 +386,41 @@ class FakeDynamoDB:
             key = self._key_only(TableName, Key)
             used: set[str] = set()
             names, values = ExpressionAttributeNames or {}, ExpressionAttributeValues or {}
-            actions = _Parser(UpdateExpression, names, values, used).set_actions()
+            actions = _Parser(UpdateExpression, names, values, used).update_actions()
             condition = self._condition(ConditionExpression, names, values, used)
             self._all_used(ExpressionAttributeNames, ExpressionAttributeValues, used)
-            for target, _ in actions:
-                if target in self.key_schemas[TableName]:
-                    raise validation_error(f"Cannot update attribute {target}. This attribute is part of the key")
+            for _, path, _ in actions:
+                if path[0] in self.key_schemas[TableName]:
+                    raise validation_error(f"Cannot update attribute {path[0]}. This attribute is part of the key")
             existing = self.tables[TableName].get(key)
             if condition is not None and not _holds(condition, existing or {}):
                 raise client_error("ConditionalCheckFailedException", "UpdateItem")
             updated = copy.deepcopy(existing) if existing is not None else copy.deepcopy(Key)
-            for target, source in actions:
-                value = _resolve(source, existing or {})
-                if value is None:
+            for action, path, source in actions:
+                value = _resolve(source, existing or {}) if source is not None else None
+                if action != "REMOVE" and value is None:
                     raise validation_error("The provided expression refers to an attribute that does not exist")
-                updated[target] = copy.deepcopy(value)
+                parent, name = updated, path[-1]
+                if len(path) == 2:
+                    holder = updated.get(path[0])
+                    if action == "REMOVE" and holder is None:
+                        continue
+                    if holder is None or set(holder) != {"M"}:
+                        raise validation_error("The document path provided in the update expression is invalid")
+                    parent = holder["M"]
+                elif len(path) > 2:
+                    raise NotImplementedError(f"the fake does not update paths deeper than a map entry: {path}")
+                if action == "SET":
+                    parent[name] = copy.deepcopy(value)
+                elif action == "REMOVE":
+                    parent.pop(name, None)
+                else:
+                    assert value is not None
+                    current = parent.get(name)
+                    if set(value) != {"N"} or (current is not None and set(current) != {"N"}):
+                        raise validation_error("An operand in the update expression has an incorrect data type")
+                    total = Decimal(value["N"]) + (Decimal(current["N"]) if current else 0)
+                    parent[name] = {"N": str(total)}
             self.tables[TableName][key] = updated
             return {}
 
@@ -655,7 +704,8 @@ class FakeAws:
     s3: FakeS3 = field(default_factory=FakeS3)
     sqs: FakeSQS = field(default_factory=FakeSQS)
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, bulk: bool = False) -> Any:
+        """The fake for `service`; bulk and interactive clients share it, as they share the real service."""
         found = getattr(self, service, None)
         if found is None:
             raise AssertionError(f"unit tests have no fake for the {service!r} client")

@@ -404,7 +404,14 @@ def test_layer_rule_reports_a_layer_without_requirements(broken: Stack, tmp_path
     problems = layer_rule(broken)
     assert sorted(problems) == [
         f"{fn}: layer MlLayer has no requirements.txt in {tmp_path}"
-        for fn in ("ArtifactEventsFunction", "ArtifactReconcileFunction", "PricingApiFunction", "RepricingFunction")
+        for fn in (
+            "ArtifactEventsFunction",
+            "ArtifactReconcileFunction",
+            "PricingApiFunction",
+            "RepricingFunction",
+            "RiskApiFunction",
+            "RiskBulkScoringFunction",
+        )
     ]
 
 

@@ -31,6 +31,9 @@ class Settings:
     health_table: str | None
     pricing_table: str | None
     pricing_catalog_table: str | None
+    risk_state_table: str | None
+    risk_results_table: str | None
+    risk_outcomes_queue_url: str | None
     admin_key_parameter: str | None
     model_refresh_seconds: float
     model_cache_dir: str
@@ -51,6 +54,9 @@ ENV_NAMES = {
     "health_table": "HEALTH_TABLE",
     "pricing_table": "PRICING_TABLE",
     "pricing_catalog_table": "PRICING_CATALOG_TABLE",
+    "risk_state_table": "RISK_STATE_TABLE",
+    "risk_results_table": "RISK_RESULTS_TABLE",
+    "risk_outcomes_queue_url": "RISK_OUTCOMES_QUEUE_URL",
     "admin_key_parameter": "ADMIN_API_KEY_PARAMETER",
     "model_refresh_seconds": "MODEL_REFRESH_SECONDS",
     "model_cache_dir": "MODEL_CACHE_DIR",
@@ -68,6 +74,9 @@ def settings() -> Settings:
         health_table=env(ENV_NAMES["health_table"]) or None,
         pricing_table=env(ENV_NAMES["pricing_table"]) or None,
         pricing_catalog_table=env(ENV_NAMES["pricing_catalog_table"]) or None,
+        risk_state_table=env(ENV_NAMES["risk_state_table"]) or None,
+        risk_results_table=env(ENV_NAMES["risk_results_table"]) or None,
+        risk_outcomes_queue_url=env(ENV_NAMES["risk_outcomes_queue_url"]) or None,
         admin_key_parameter=env(ENV_NAMES["admin_key_parameter"]) or None,
         model_refresh_seconds=_number(ENV_NAMES["model_refresh_seconds"], 30.0),
         model_cache_dir=env(ENV_NAMES["model_cache_dir"]) or "/tmp/commerce-ai/models",

@@ -30,7 +30,7 @@ def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-def _ip(value: str) -> str:
+def normalise_ip(value: str) -> str:
     try:
         return str(ipaddress.ip_address(value))
     except ValueError as exc:
@@ -60,7 +60,7 @@ class Transaction(BaseModel):
     @field_validator("ip")
     @classmethod
     def _valid_ip(cls, value: str) -> str:
-        return _ip(value)
+        return normalise_ip(value)
 
     @field_validator("amount")
     @classmethod
@@ -82,6 +82,7 @@ class AccountEvent(BaseModel):
     timestamp: datetime
     location: Location
     success: bool
+    event_id: str | None = Field(default=None, pattern=IDENTIFIER, description="Makes a resend idempotent.")
 
     @field_validator("timestamp")
     @classmethod
@@ -91,7 +92,7 @@ class AccountEvent(BaseModel):
     @field_validator("ip")
     @classmethod
     def _valid_ip(cls, value: str) -> str:
-        return _ip(value)
+        return normalise_ip(value)
 
 
 class Label(BaseModel):

@@ -1,0 +1,144 @@
+"""Scoring a payment and applying an account event: read state, compute features, decide, write.
+
+Plain functions over the store and the loaded models, shared by the HTTP and queue handlers.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from commerce_ai.artifacts.loader import LoadedModel
+from commerce_ai.errors import InvalidInput
+from commerce_ai.risk.decisions import Outcome, combine, post_model_rules, pre_model_rules, reasons
+from commerce_ai.risk.features import FEATURE_NAMES, payment_features
+from commerce_ai.risk.graph import GraphSnapshot
+from commerce_ai.risk.model import RiskModel
+from commerce_ai.risk.schemas import AccountEvent, Transaction
+from commerce_ai.risk.store import RiskStore, iso
+from commerce_ai.risk.velocity import entity_key, login_updates, payment_updates
+
+MAX_AGE = timedelta(days=7)  # older events fall outside every velocity window
+MAX_AHEAD = timedelta(minutes=5)  # clock skew allowed for a client's timestamp
+NO_GRAPH = GraphSnapshot(built_at="none", payments=0)
+
+
+@dataclass(frozen=True)
+class Scored:
+    transaction_id: str
+    score: float
+    decision: Outcome
+    reasons: list[dict[str, Any]]
+    model_version: str
+    graph_version: str | None
+    replayed: bool = False  # the transaction was scored before; this is that first answer
+    published: bool = field(default=False, compare=False)
+
+    def response(self) -> dict[str, Any]:
+        return {
+            "transaction_id": self.transaction_id,
+            "score": round(self.score, 6),
+            "decision": self.decision,
+            "reasons": self.reasons,
+            "model_version": self.model_version,
+            "graph_version": self.graph_version,
+            "replayed": self.replayed,
+        }
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Scored:
+        return cls(
+            transaction_id=str(item["transaction_id"]),
+            score=float(item["score"]),
+            decision=item["decision"],
+            reasons=json.loads(item.get("reasons", "[]")),
+            model_version=str(item.get("model_version", "")),
+            graph_version=item.get("graph_version"),
+            replayed=True,
+            published=bool(item.get("published", False)),
+        )
+
+
+def _check_time(moment: datetime, now: datetime) -> float:
+    if moment > now + MAX_AHEAD:
+        raise InvalidInput("timestamp is in the future")
+    if moment < now - MAX_AGE:
+        raise InvalidInput(f"timestamp is more than {MAX_AGE.days} days old; it would count in no window")
+    return moment.timestamp()
+
+
+def score_transaction(
+    transaction: Transaction,
+    store: RiskStore,
+    model: LoadedModel[RiskModel],
+    graph: LoadedModel[GraphSnapshot] | None,
+    now: datetime,
+    channel: str,
+) -> Scored:
+    """Score a payment once: a retried transaction_id gets its first answer back and counts once."""
+    t = _check_time(transaction.timestamp, now)
+    keys = {
+        kind: entity_key(kind, identifier)  # type: ignore[arg-type]
+        for kind, identifier in (
+            ("user", transaction.user_id),
+            ("device", transaction.device_id),
+            ("ip", transaction.ip),
+            ("merchant", transaction.merchant_id),
+        )
+    }
+    states, stored = store.read(keys.values(), transaction.transaction_id)
+    if stored is not None and "score" in stored:
+        return Scored.from_item(stored)
+
+    ids = (transaction.user_id, transaction.device_id, transaction.ip, transaction.merchant_id)
+    lat, lon = transaction.location.lat, transaction.location.lon
+    snapshot = graph.model if graph is not None else NO_GRAPH
+    features = payment_features(*ids, transaction.amount, t, lat, lon, states, snapshot)
+    policy = model.model.policy
+    blocked = {kind: str(states[key]["blocked"]) for kind, key in keys.items() if "blocked" in states.get(key, {})}
+    hits = pre_model_rules(transaction.amount, blocked, policy.rules)
+    score, top = model.model.score(features)
+    hits += post_model_rules(transaction.amount, dict(zip(FEATURE_NAMES, features, strict=True)), policy.rules)
+    decision = combine(policy.thresholds.outcome(score), hits)
+    scored = Scored(
+        transaction.transaction_id,
+        score,
+        decision,
+        reasons(hits, top),
+        model.version,
+        graph.version if graph is not None else None,
+    )
+    record = {
+        "score": score,
+        "decision": decision,
+        "reasons": json.dumps(scored.reasons, separators=(",", ":")),
+        "model_version": model.version,
+        "graph_version": scored.graph_version,
+        "channel": channel,
+        "scored_at": iso(now),
+        "timestamp": iso(transaction.timestamp),
+        "user_id": transaction.user_id,
+        "device_id": transaction.device_id,
+        "ip": transaction.ip,
+        "merchant_id": transaction.merchant_id,
+        "amount": transaction.amount,
+        "features": " ".join(f"{v:.6g}" for v in features),
+    }
+    if not store.claim(transaction.transaction_id, record, now):
+        return Scored.from_item(store.result(transaction.transaction_id))  # a concurrent duplicate won
+    store.apply(payment_updates(*ids, transaction.amount, t, lat, lon, states), states)
+    return scored
+
+
+def record_account_event(event: AccountEvent, store: RiskStore, now: datetime, event_id: str | None) -> bool:
+    """Apply a login attempt to the velocity state; False if `event_id` was applied before."""
+    t = _check_time(event.timestamp, now)
+    if event_id is not None and not store.claim_event(event_id, now):
+        return False
+    keys = [entity_key("user", event.user_id), entity_key("device", event.device_id), entity_key("ip", event.ip)]
+    states, _ = store.read(keys)
+    lat, lon = event.location.lat, event.location.lon
+    store.apply(login_updates(event.user_id, event.device_id, event.ip, event.success, t, lat, lon, states), states)
+    return True

@@ -1,0 +1,237 @@
+"""DynamoDB adapters for risk: velocity state (`RISK_STATE_TABLE`, key `entity`) and scored transactions
+with their labels (`RISK_RESULTS_TABLE`, key `transaction_id`).
+
+Per scored payment the cost is bounded: one BatchGetItem (four entity items and the transaction's own
+result, which makes a retry return the first answer), one conditional PutItem (the result: it claims the
+transaction, so a concurrent duplicate cannot count twice), and one UpdateItem per entity, sent in
+parallel. Entity items stay small: bounded buckets and bounded maps (`commerce_ai.risk.velocity`).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import time
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from commerce_ai import aws
+from commerce_ai.errors import NotFound
+from commerce_ai.risk.velocity import Item, Update
+
+RESULT_RETENTION = timedelta(days=180)
+EVENT_MARKER_RETENTION = timedelta(days=7)
+_BATCH_GET_ATTEMPTS = 8
+
+
+def plain(value: Mapping[str, Any]) -> Any:
+    """A DynamoDB attribute value as plain Python: N -> float, M -> dict, S/BOOL as they are."""
+    ((kind, raw),) = value.items()
+    if kind == "N":
+        return float(raw)
+    if kind == "M":
+        return {k: plain(v) for k, v in raw.items()}
+    if kind == "L":
+        return [plain(v) for v in raw]
+    if kind == "NULL":
+        return None
+    return raw
+
+
+def attribute(value: Any) -> dict[str, Any]:
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int | float):
+        return {"N": repr(float(value))}
+    if isinstance(value, dict):
+        return {"M": {k: attribute(v) for k, v in value.items()}}
+    if value is None:
+        return {"NULL": True}
+    return {"S": str(value)}
+
+
+def update_request(table: str, update: Update, existing: Item | None) -> dict[str, Any]:
+    """The UpdateItem call for `update`. A map that does not exist yet is written whole; entries are
+    set or removed one by one in one that does."""
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+
+    def name(path: str) -> str:
+        placeholder = f"#n{len(names)}"
+        names[placeholder] = path
+        return placeholder
+
+    def value(raw: Any) -> str:
+        placeholder = f":v{len(values)}"
+        values[placeholder] = attribute(raw)
+        return placeholder
+
+    present = existing or {}
+    sets = [f"{name(k)} = {value(v)}" for k, v in update.assign.items()]
+    adds = [f"{name(k)} {value(v)}" for k, v in update.add.items()]
+    removes = [name(k) for k in sorted(update.remove)]
+    for attr, entries in update.put_in.items():
+        if attr in present:
+            parent = name(attr)
+            sets += [f"{parent}.{name(k)} = {value(v)}" for k, v in entries.items()]
+        else:
+            sets.append(f"{name(attr)} = {value(dict(entries))}")
+    for attr, gone in update.remove_in.items():
+        if attr in present:
+            parent = name(attr)
+            removes += [f"{parent}.{name(k)}" for k in sorted(gone) if k not in update.put_in.get(attr, {})]
+    clauses = []
+    if sets:
+        clauses.append("SET " + ", ".join(sets))
+    if adds:
+        clauses.append("ADD " + ", ".join(adds))
+    if removes:
+        clauses.append("REMOVE " + ", ".join(removes))
+    request: dict[str, Any] = {
+        "TableName": table,
+        "Key": {"entity": {"S": update.key}},
+        "UpdateExpression": " ".join(clauses),
+        "ExpressionAttributeNames": names,
+    }
+    if values:
+        request["ExpressionAttributeValues"] = values
+    return request
+
+
+class RiskStore:
+    ddb = aws.ClientAttribute("dynamodb")
+
+    def __init__(self, state_table: str, results_table: str, dynamodb: Any | None = None) -> None:
+        self.state_table = state_table
+        self.results_table = results_table
+        self._ddb = dynamodb
+        self._writers = concurrent.futures.ThreadPoolExecutor(4, thread_name_prefix="risk-state")
+
+    # -- reads -----------------------------------------------------------------------------------------
+
+    def read(
+        self, entity_keys: Iterable[str], transaction_id: str | None = None
+    ) -> tuple[dict[str, Item], Item | None]:
+        """The entities' state items (consistent reads) and, if asked, the transaction's stored result."""
+        keys = list(dict.fromkeys(entity_keys))
+        request: dict[str, Any] = {
+            self.state_table: {"Keys": [{"entity": {"S": k}} for k in keys], "ConsistentRead": True}
+        }
+        if transaction_id is not None:
+            request[self.results_table] = {
+                "Keys": [{"transaction_id": {"S": transaction_id}}],
+                "ConsistentRead": True,
+            }
+        states: dict[str, Item] = {}
+        result: Item | None = None
+        for attempt in range(_BATCH_GET_ATTEMPTS):
+            response = self.ddb.batch_get_item(RequestItems=request)
+            for raw in response.get("Responses", {}).get(self.state_table, []):
+                item = {k: plain(v) for k, v in raw.items()}
+                states[str(item.pop("entity"))] = item
+            for raw in response.get("Responses", {}).get(self.results_table, []):
+                result = {k: plain(v) for k, v in raw.items()}
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                return states, result
+            time.sleep(min(0.01 * 2**attempt, 0.5))  # throttled: back off before asking for the rest
+        raise RuntimeError("risk state reads stayed unprocessed; try again")
+
+    def result(self, transaction_id: str) -> Item:
+        raw = self.ddb.get_item(
+            TableName=self.results_table, Key={"transaction_id": {"S": transaction_id}}, ConsistentRead=True
+        ).get("Item")
+        if not raw:
+            raise NotFound(f"transaction {transaction_id!r} has not been scored")
+        return {k: plain(v) for k, v in raw.items()}
+
+    # -- writes ----------------------------------------------------------------------------------------
+
+    def claim(
+        self, transaction_id: str, result: Mapping[str, Any], now: datetime, retention: timedelta = RESULT_RETENTION
+    ) -> bool:
+        """Store the result unless the transaction already has one; False if it had (a duplicate)."""
+        item = {k: attribute(v) for k, v in result.items() if v is not None}
+        item["transaction_id"] = {"S": transaction_id}
+        item["expires_at"] = {"N": str(int((now + retention).timestamp()))}
+        try:
+            self.ddb.put_item(
+                TableName=self.results_table, Item=item, ConditionExpression="attribute_not_exists(transaction_id)"
+            )
+            return True
+        except ClientError as exc:
+            if not aws.is_conditional_check_failure(exc):
+                raise
+            return False
+
+    def claim_event(self, event_id: str, now: datetime) -> bool:
+        """Mark an account event as applied; False if it already was (a redelivery)."""
+        return self.claim(f"event#{event_id}", {"kind": "event"}, now, EVENT_MARKER_RETENTION)
+
+    def mark_published(self, transaction_id: str) -> None:
+        self.ddb.update_item(
+            TableName=self.results_table,
+            Key={"transaction_id": {"S": transaction_id}},
+            UpdateExpression="SET published = :yes",
+            ExpressionAttributeValues={":yes": {"BOOL": True}},
+        )
+
+    def apply(self, updates: list[Update], existing: Mapping[str, Item]) -> None:
+        """One UpdateItem per entity, in parallel; counters are ADDs, so concurrent requests commute."""
+        requests = [update_request(self.state_table, u, existing.get(u.key)) for u in updates if not u.empty()]
+        for future in [self._writers.submit(self._update, r) for r in requests]:
+            future.result()
+
+    def _update(self, request: dict[str, Any]) -> None:
+        self.ddb.update_item(**request)
+
+    def label(self, transaction_id: str, is_fraud: bool, source: str, labelled_at: datetime) -> None:
+        try:
+            self.ddb.update_item(
+                TableName=self.results_table,
+                Key={"transaction_id": {"S": transaction_id}},
+                UpdateExpression="SET label_is_fraud = :fraud, label_source = :source, labelled_at = :at",
+                ConditionExpression="attribute_exists(transaction_id) AND attribute_exists(score)",
+                ExpressionAttributeValues={
+                    ":fraud": {"BOOL": is_fraud},
+                    ":source": {"S": source},
+                    ":at": {"S": iso(labelled_at)},
+                },
+            )
+        except ClientError as exc:
+            if not aws.is_conditional_check_failure(exc):
+                raise
+            raise NotFound(f"transaction {transaction_id!r} has not been scored; labels need a scored one") from None
+
+    def block(self, entity_key: str, reason: str | None) -> None:
+        """Put an entity on the block list (`reason`) or take it off (None)."""
+        request: dict[str, Any] = {"TableName": self.state_table, "Key": {"entity": {"S": entity_key}}}
+        if reason is None:
+            request["UpdateExpression"] = "REMOVE blocked"
+        else:
+            request["UpdateExpression"] = "SET blocked = :why"
+            request["ExpressionAttributeValues"] = {":why": {"S": reason}}
+        self.ddb.update_item(**request)
+
+    def scored(self, since: datetime) -> Iterable[Item]:
+        """Every scored transaction at or after `since` (the weekly job's training and graph data)."""
+        request: dict[str, Any] = {
+            "TableName": self.results_table,
+            "FilterExpression": "attribute_exists(score) AND #ts >= :since",
+            "ExpressionAttributeNames": {"#ts": "timestamp"},
+            "ExpressionAttributeValues": {":since": {"S": iso(since)}},
+        }
+        while True:
+            response = self.ddb.scan(**request)
+            for raw in response.get("Items", []):
+                yield {k: plain(v) for k, v in raw.items()}
+            if "LastEvaluatedKey" not in response:
+                return
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def iso(moment: datetime) -> str:
+    """One timestamp format for stored times, so they compare as strings in time order."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
