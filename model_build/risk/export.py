@@ -12,7 +12,7 @@ import numpy as np
 from commerce_ai.artifacts.manifest import TensorSpec, TrainingData
 from commerce_ai.risk.decisions import RuleConfig, Thresholds
 from commerce_ai.risk.features import FEATURE_NAMES
-from commerce_ai.risk.graph import GraphSnapshot
+from commerce_ai.risk.graph import GRAPH_FEATURES, GRAPH_KEYS, GraphSnapshot
 from commerce_ai.risk.model import GRAPH_FILE, GRAPH_NAME, MODEL_NAME, POLICY_FILE, DecisionPolicy
 from model_build import Built
 from model_build.risk.dataset import Dataset, replay, snapshot_at
@@ -88,9 +88,10 @@ def export(trained: Trained, workdir: Path, metrics: dict[str, float] | None = N
             directory=graph_dir,
             framework="json",
             entrypoint=GRAPH_FILE,
-            inputs=[],
-            outputs=[],
-            feature_names=[],
+            # A lookup table, not a graph of ops: entity ids in, GRAPH_FEATURES out (GraphSnapshot.features).
+            inputs=[TensorSpec(name="entity_ids", dtype="string", shape=[len(GRAPH_KEYS)])],
+            outputs=[TensorSpec(name="graph_features", dtype="float32", shape=[len(GRAPH_FEATURES)])],
+            feature_names=list(GRAPH_KEYS),
             training_data=data,
             metrics={"payments": float(trained.graph.payments), "users": float(len(trained.graph.users))},
         ),

@@ -110,3 +110,27 @@ def built_pricing_demand(directory: Path, skus: dict[str, tuple[float, float]]) 
     return demand_built(
         directory, TrainingData(fingerprint="0" * 64, source="tests/support/models.py (synthetic market)"), {}
     )
+
+
+SMALL_RISK_WORLD = {
+    "n_customers": 400,
+    "n_merchants": 40,
+    "days": 24,
+    "warmup_days": 3,
+    "n_amount_outliers": 30,
+    "n_card_testing_bursts": 8,
+    "n_account_takeovers": 15,
+    "n_compromised_merchants": 1,
+    "n_rings": 2,
+    "ring_size": (5, 8),
+}
+
+
+def built_risk(directory: Path) -> list[Built]:
+    """Real `risk-model` and `risk-graph` artifacts, quickly: the production pipeline (simulate, replay
+    through the serving feature code, XGBoost, thresholds, ONNX) on a small simulated world."""
+    from model_build.risk.export import export, train
+    from model_build.risk.simulator import SimulatorConfig
+
+    trained = train(SimulatorConfig(**SMALL_RISK_WORLD), progress=False)
+    return export(trained, directory)

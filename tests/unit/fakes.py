@@ -651,11 +651,16 @@ class FakeS3:
 
 @dataclass
 class FakeSQS:
-    """Hands out pre-loaded receive responses in order and records deletions."""
+    """Hands out pre-loaded receive responses in order and records deletions and sends."""
 
     responses: list[list[dict[str, Any]]] = field(default_factory=list)
     receive_calls: list[dict[str, Any]] = field(default_factory=list)
     delete_calls: list[dict[str, Any]] = field(default_factory=list)
+    sent: list[dict[str, Any]] = field(default_factory=list)
+
+    def send_message(self, QueueUrl: str, MessageBody: str) -> dict[str, Any]:
+        self.sent.append({"QueueUrl": QueueUrl, "MessageBody": MessageBody})
+        return {"MessageId": f"sent-{len(self.sent)}"}
 
     def receive_message(self, **kwargs: Any) -> dict[str, Any]:
         self.receive_calls.append(kwargs)

@@ -30,13 +30,14 @@ from commerce_ai.pricing import service
 from commerce_ai.pricing.catalog import CatalogStore, SkuState
 from commerce_ai.pricing.catalog import _from_item as _catalog_item
 from commerce_ai.pricing.demand import MODEL_NAME as DEMAND_MODEL
+from commerce_ai.risk import service as risk_service
 from infra.runner.context import LambdaContext
 from infra.runner.invoker import load_handler
 from infra.runner.scheduler import scheduled_event
 from infra.runner.sqs_poller import sqs_event
 from infra.template import Stack
 from model_build import Built, publish
-from tests.support.models import built_linear, built_pricing_demand
+from tests.support.models import built_linear, built_pricing_demand, built_risk
 from tests.unit.fakes import FakeAws, FakeDynamoDB, FakeSSMProvider, sqs_message
 
 NAME = "demo-scorer"
@@ -77,6 +78,9 @@ def needs_of(aws: FakeAws, ssm: FakeSSMProvider) -> set[Need]:
             needs.add(Need("s3:ListBucket", bucket, (("s3:prefix", params["Prefix"]),)))
         else:
             needs.add(Need(f"s3:{operation}", f"{bucket}/{params['Key']}"))
+    for sent in aws.sqs.sent:
+        queue = sent["QueueUrl"].rstrip("/").rsplit("/", 1)[-1]
+        needs.add(Need("sqs:SendMessage", f"arn:{env.partition}:sqs:{env.region}:{env.account}:{queue}"))
     for name, _, _ in ssm.calls:
         needs.add(Need("ssm:GetParameter", f"arn:{env.partition}:ssm:{env.region}:{env.account}:parameter{name}"))
     return needs
@@ -158,11 +162,20 @@ class World:
     bucket: str
     registry: ModelRegistry
     pricing_demand: Built
+    risk: list[Built]
 
     def forget_setup(self) -> None:
         self.aws.dynamodb.log.clear()
         self.aws.s3.log.clear()
+        self.aws.sqs.sent.clear()
         self.ssm.calls.clear()
+
+    def serve_risk(self) -> None:
+        """Publish and activate risk-model and risk-graph, as `commerce-ai up` does."""
+        for built in self.risk:
+            publish(ArtifactStore(self.bucket, s3=self.aws.s3), built, "v1")
+            self.registry.register_candidate(built.name, "v1", "sha", {})
+            self.registry.activate(built.name, "v1")
 
     def serve_pricing_demand(self) -> None:
         """Publish the pricing-demand artifact and activate it, as `commerce-ai up` does."""
@@ -187,8 +200,20 @@ def pricing_demand(tmp_path_factory: pytest.TempPathFactory) -> Built:
     return built_pricing_demand(tmp_path_factory.mktemp("pricing-demand"), {"oj-2-1": (2.49, 1.79)})
 
 
+@pytest.fixture(scope="module")
+def risk_artifacts(tmp_path_factory: pytest.TempPathFactory) -> list[Built]:
+    """Real risk-model and risk-graph artifacts from a small simulated world (about two seconds), built once."""
+    return built_risk(tmp_path_factory.mktemp("risk"))
+
+
 @pytest.fixture
-def world(monkeypatch: pytest.MonkeyPatch, fake_aws: FakeAws, tmp_path: Path, pricing_demand: Built) -> Iterator[World]:
+def world(
+    monkeypatch: pytest.MonkeyPatch,
+    fake_aws: FakeAws,
+    tmp_path: Path,
+    pricing_demand: Built,
+    risk_artifacts: list[Built],
+) -> Iterator[World]:
     """In-memory AWS laid out as the template declares it (names, key schemas), with one sound version."""
     tables = {
         STACK.physical_name(logical_id): tuple(k["AttributeName"] for k in resource["Properties"]["KeySchema"])
@@ -201,10 +226,13 @@ def world(monkeypatch: pytest.MonkeyPatch, fake_aws: FakeAws, tmp_path: Path, pr
     publish(store, built_linear(tmp_path / "v2"), "v2")
     ssm = FakeSSMProvider({})
     monkeypatch.setattr(http, "_ssm_provider", ssm)
-    service.demand_loader.cache_clear()  # the loader lives as long as a warm container: one per scenario
+    loaders = (service.demand_loader, risk_service.store, risk_service.model_loader, risk_service.graph_loader)
+    for cached in loaders:  # these live as long as a warm container: one per scenario
+        cached.cache_clear()
     registry = ModelRegistry(STACK.physical_name("ModelRegistryTable"), fake_aws.dynamodb)
-    yield World(fake_aws, ssm, bucket, registry, pricing_demand)
-    service.demand_loader.cache_clear()
+    yield World(fake_aws, ssm, bucket, registry, pricing_demand, risk_artifacts)
+    for cached in loaders:
+        cached.cache_clear()
 
 
 def configure(monkeypatch: pytest.MonkeyPatch, logical_id: str, tmp_path: Path) -> Any:
@@ -318,7 +346,66 @@ def run_repricing(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     assert (again["already_done"], again["applied"]) == (2, 0)
 
 
+def _risk_sample(name: str) -> dict[str, Any]:
+    return json.loads((Path(__file__).resolve().parents[2] / "events/risk" / name).read_text())
+
+
+def _now_stamp(offset: timedelta = timedelta(0)) -> str:
+    return f"{datetime.now(UTC) + offset:%Y-%m-%dT%H:%M:%S.%f}"[:-3] + "Z"
+
+
+def run_risk_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    handler, _ = configure(monkeypatch, "RiskApiFunction", tmp_path)
+    world.ssm.values[STACK.function("RiskApiFunction").environment["ADMIN_API_KEY_PARAMETER"]] = "k"
+    world.serve_risk()
+    world.forget_setup()
+    plain = {"Content-Type": "application/json"}
+    admin = {**plain, "x-api-key": "k"}
+    login = {**_risk_sample("login.json"), "timestamp": _now_stamp(timedelta(minutes=-5))}
+    payment = {**_risk_sample("transaction.json"), "timestamp": _now_stamp()}
+    with Client(handler) as client:
+        assert client.http.post("/risk/events", headers=plain, body=json.dumps(login).encode()).status_code == 200
+        scored = client.http.post("/risk/score", headers=plain, body=json.dumps(payment).encode())
+        assert scored.status_code == 200, scored.body
+        # twice: the second BatchGetItem finds the stored result and answers with it
+        again = client.http.post("/risk/score", headers=plain, body=json.dumps(payment).encode())
+        assert json.loads(again.body)["replayed"] is True
+        label = {"transaction_id": payment["transaction_id"], "is_fraud": True, "source": "chargeback"}
+        assert client.http.post("/risk/labels", headers=plain, body=json.dumps(label).encode()).status_code == 200
+        assert client.http.get(f"/risk/transactions/{payment['transaction_id']}").status_code == 200
+        block = client.http.put("/risk/blocklist/device/d-9", headers=admin, body=b'{"blocked": true}')
+        assert block.status_code == 200
+
+
+def run_risk_bulk_scoring(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    handler, context = configure(monkeypatch, "RiskBulkScoringFunction", tmp_path)
+    world.serve_risk()
+    world.forget_setup()
+    sample = _risk_sample("transaction.json")
+    blocked = {**sample, "transaction_id": "t-blocked", "amount": 25000.0, "timestamp": _now_stamp()}  # declined
+    messages = [
+        sqs_message("m1", json.dumps({**sample, "timestamp": _now_stamp()})),
+        sqs_message("m2", json.dumps(blocked)),
+        sqs_message("m3", "{not json"),  # poison: fails alone
+    ]
+    result = handler(sqs_event(messages, STACK.arn("RiskTransactionsQueue"), STACK.env.region), context)
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m3"}]}
+    assert len(world.aws.sqs.sent) == 1  # the decline went to the outcomes queue
+
+
+def run_risk_account_events(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    handler, context = configure(monkeypatch, "RiskAccountEventsFunction", tmp_path)
+    world.forget_setup()
+    login = {**_risk_sample("login.json"), "timestamp": _now_stamp()}
+    messages = [sqs_message("m1", json.dumps(login)), sqs_message("m2", json.dumps({**login, "success": "maybe"}))]
+    result = handler(sqs_event(messages, STACK.arn("RiskAccountEventsQueue"), STACK.env.region), context)
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m2"}]}
+
+
 SCENARIOS = {
+    "RiskApiFunction": run_risk_api,
+    "RiskBulkScoringFunction": run_risk_bulk_scoring,
+    "RiskAccountEventsFunction": run_risk_account_events,
     "RepricingFunction": run_repricing,
     "PricingApiFunction": run_pricing_api,
     "CompetitorPricesFunction": run_competitor_prices,

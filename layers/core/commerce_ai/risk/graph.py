@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict
 
 SMOOTHING = 5.0
 HUB_USERS = 50
+GRAPH_KEYS = ("user_id", "device_id", "ip", "merchant_id")  # what a snapshot is looked up by
 GRAPH_FEATURES = (
     "user_component_size_log",
     "user_neighbour_fraud_density",
