@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
+from model_build.plots import figure
 from model_build.pricing.data import read_orange_juice
 from model_build.pricing.demand import Comparison, compare
 from model_build.pricing.dqn import DqnConfig
@@ -25,25 +23,8 @@ LABELS = {
 }
 
 
-@contextmanager
-def _figure(path: Path, size: tuple[float, float]) -> Iterator[Any]:
-    """A matplotlib axes (headless backend) saved to `path` as PNG when the block ends."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=size)
-    try:
-        yield ax
-        fig.tight_layout()
-        fig.savefig(path, dpi=120)
-    finally:
-        plt.close(fig)
-
-
 def _elasticity_plot(elasticities: pd.DataFrame, path: Path) -> None:
-    with _figure(path, (7, 3.6)) as ax:
+    with figure(path, (7, 3.6)) as ax:
         ordered = elasticities.sort_values("elasticity")
         ax.errorbar(
             ordered["elasticity"],
@@ -58,7 +39,7 @@ def _elasticity_plot(elasticities: pd.DataFrame, path: Path) -> None:
 
 
 def _accuracy_plot(comparison: Comparison, path: Path) -> None:
-    with _figure(path, (7, 2.8)) as ax:
+    with figure(path, (7, 2.8)) as ax:
         names = list(LABELS)
         values = [comparison.wape[n] for n in names]
         colors = ["#999999" if n in BASELINES else "#1f77b4" for n in names]
@@ -79,7 +60,7 @@ POLICY_LABELS = {
 
 def _policy_plot(study: PolicyStudy, path: Path) -> None:
     table = study.summary.set_index("policy").loc[[p for p in POLICY_LABELS if p in set(study.summary["policy"])]]
-    with _figure(path, (7, 2.8)) as ax:
+    with figure(path, (7, 2.8)) as ax:
         errors = [table["profit"] - table["profit_low"], table["profit_high"] - table["profit"]]
         ax.barh(
             list(table.index),
@@ -94,7 +75,7 @@ def _policy_plot(study: PolicyStudy, path: Path) -> None:
 
 
 def _path_plot(study: PolicyStudy, path: Path) -> None:
-    with _figure(path, (7, 3.2)) as ax:
+    with figure(path, (7, 3.2)) as ax:
         for name, steps in study.paths.items():
             prices = [s["price"] for s in steps]
             ax.step(range(len(prices)), prices, where="post", label=name)

@@ -28,3 +28,9 @@ def build(workdir: Path) -> list[Built]:
     if difference > 1e-4:
         raise RuntimeError(f"the ONNX export differs from the booster by {difference:.2e}")
     return built
+
+
+def evaluate(report_dir: Path) -> Path:
+    from model_build.risk.report import write_report
+
+    return write_report(report_dir)

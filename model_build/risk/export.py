@@ -10,20 +10,18 @@ from typing import Any
 import numpy as np
 
 from commerce_ai.artifacts.manifest import TensorSpec, TrainingData
-from commerce_ai.risk.decisions import RuleConfig, Thresholds
+from commerce_ai.risk.decisions import RuleConfig
 from commerce_ai.risk.features import FEATURE_NAMES
-from commerce_ai.risk.graph import GRAPH_FEATURES, GRAPH_KEYS, GraphSnapshot
-from commerce_ai.risk.model import GRAPH_FILE, GRAPH_NAME, MODEL_NAME, POLICY_FILE, DecisionPolicy
+from commerce_ai.risk.graph import GRAPH_FILE, GRAPH_INPUTS, GRAPH_KEYS, GRAPH_OUTPUTS, GraphSnapshot
+from commerce_ai.risk.model import GRAPH_NAME, MODEL_NAME, POLICY_FILE, DecisionPolicy
 from model_build import Built
 from model_build.risk.dataset import Dataset, replay, snapshot_at
 from model_build.risk.simulator import SimulatorConfig, simulate
 from model_build.risk.train import (
-    DECLINE_FPR,
-    MAX_FPR,
     Split,
+    choose_thresholds,
     predict,
     split,
-    threshold_at_fpr,
     to_onnx,
     train_booster,
 )
@@ -56,14 +54,12 @@ def train(config: SimulatorConfig | None = None, progress: bool = True) -> Train
     every = list(range(len(FEATURE_NAMES)))
     booster = train_booster(parts.train, parts.validation, every)
     validation = predict(booster, parts.validation, every)
-    thresholds = Thresholds(
-        review=threshold_at_fpr(validation, parts.validation.is_fraud, MAX_FPR),
-        decline=threshold_at_fpr(validation, parts.validation.is_fraud, DECLINE_FPR),
-    )
+    rules = RuleConfig()
+    thresholds = choose_thresholds(validation, parts.validation, rules)
     genuine = parts.train.features[~parts.train.is_fraud]
     policy = DecisionPolicy(
         thresholds=thresholds,
-        rules=RuleConfig(),
+        rules=rules,
         feature_names=list(FEATURE_NAMES),
         reference=[float(v) for v in np.median(genuine, axis=0)],
     )
@@ -88,9 +84,8 @@ def export(trained: Trained, workdir: Path, metrics: dict[str, float] | None = N
             directory=graph_dir,
             framework="json",
             entrypoint=GRAPH_FILE,
-            # A lookup table, not a graph of ops: entity ids in, GRAPH_FEATURES out (GraphSnapshot.features).
-            inputs=[TensorSpec(name="entity_ids", dtype="string", shape=[len(GRAPH_KEYS)])],
-            outputs=[TensorSpec(name="graph_features", dtype="float32", shape=[len(GRAPH_FEATURES)])],
+            inputs=GRAPH_INPUTS,
+            outputs=GRAPH_OUTPUTS,
             feature_names=list(GRAPH_KEYS),
             training_data=data,
             metrics={"payments": float(trained.graph.payments), "users": float(len(trained.graph.users))},

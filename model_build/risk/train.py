@@ -2,8 +2,9 @@
 
 Split by time (`split`): the first `warmup` days are replayed for state but not trained on (no fraud,
 immature velocity), then train / validation / holdout in time order. Thresholds are chosen on
-validation so that the share of genuine payments that are not approved stays within `max_fpr`
-(review) and a tenth of it (decline); the holdout is touched only by the report.
+validation (`choose_thresholds`) so that, together with the rules, the share of genuine payments that
+are not approved stays within MAX_FPR (review) and DECLINE_FPR (decline), with a confidence margin; the
+holdout is touched only by the report.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from typing import Any
 
 import numpy as np
 
+from commerce_ai.risk.decisions import SEVERITY, RuleConfig, Thresholds, combine, post_model_rules, pre_model_rules
 from commerce_ai.risk.features import FEATURE_NAMES
 from model_build.risk.dataset import Dataset
 
 MAX_FPR = 0.003  # the design's "under 0.3% false positives": genuine payments sent to review or declined
 DECLINE_FPR = 0.0005
+THRESHOLD_CONFIDENCE = 0.9  # the FPR budget holds for this upper confidence bound on validation data
 OPSET = 15
 PARAMS: dict[str, Any] = {
     "objective": "binary:logistic",
@@ -85,14 +88,62 @@ def predict(booster: Any, data: Dataset, feature_columns: list[int]) -> np.ndarr
     return np.asarray(booster.predict(matrix), dtype=np.float64)
 
 
-def threshold_at_fpr(scores: np.ndarray, is_fraud: np.ndarray, fpr: float) -> float:
-    """The lowest threshold whose share of genuine scores at or above it is at most `fpr`."""
-    genuine = np.sort(scores[~is_fraud])[::-1]
-    allowed = int(np.floor(fpr * len(genuine)))
-    if allowed >= len(genuine):
+def threshold_at_fpr(
+    scores: np.ndarray,
+    is_fraud: np.ndarray,
+    fpr: float,
+    flagged_anyway: np.ndarray | None = None,
+    confidence: float | None = None,
+) -> float:
+    """The lowest threshold that keeps the false-positive rate within `fpr`.
+
+    `flagged_anyway` marks payments the rules already send to review or decline: their genuine ones use up
+    part of the budget, since the decision is the stricter of the rules and the score. With `confidence`,
+    the budget must hold for the Clopper-Pearson upper bound of the rate, not just the rate seen here, so
+    a threshold chosen on validation data keeps to `fpr` on new data with that confidence.
+    """
+    genuine = ~is_fraud
+    already = flagged_anyway[genuine] if flagged_anyway is not None else np.zeros(int(genuine.sum()), dtype=bool)
+    n, spent = len(already), int(already.sum())
+    candidates = np.sort(scores[genuine][~already])[::-1]
+
+    def within(flagged: int) -> bool:
+        if confidence is None:
+            return flagged <= fpr * n
+        from scipy.stats import beta
+
+        return bool(flagged == n or beta.ppf(confidence, flagged + 1, n - flagged) <= fpr)
+
+    allowed = 0
+    while allowed < len(candidates) and within(spent + allowed + 1):
+        allowed += 1
+    if allowed >= len(candidates):
         return 0.0
-    # Just above the (allowed+1)-th highest genuine score, so at most `allowed` are at or above it.
-    return float(np.nextafter(genuine[allowed], np.inf))
+    # Just above the (allowed+1)-th highest remaining genuine score, so at most `allowed` more are flagged.
+    return float(np.nextafter(candidates[allowed], np.inf))
+
+
+def rule_severity(data: Dataset, config: RuleConfig) -> np.ndarray:
+    """Per payment, what the rules alone decide (0 approve, 1 review, 2 decline), as serving applies them
+    (no block lists in the simulator)."""
+    amounts = data.payments["amount"].to_numpy(dtype=float)
+    severity = np.zeros(len(amounts), dtype=int)
+    for i, (amount, row) in enumerate(zip(amounts, data.features, strict=True)):
+        named = dict(zip(FEATURE_NAMES, (float(v) for v in row), strict=True))
+        hits = pre_model_rules(amount, {}, config) + post_model_rules(amount, named, config)
+        severity[i] = SEVERITY[combine("approve", hits)]
+    return severity
+
+
+def choose_thresholds(validation_scores: np.ndarray, validation: Dataset, config: RuleConfig) -> Thresholds:
+    """Review and decline thresholds on validation data: with the rules, genuine payments not approved stay
+    within MAX_FPR, and declined ones within DECLINE_FPR, at THRESHOLD_CONFIDENCE."""
+    rules = rule_severity(validation, config)
+    y = validation.is_fraud
+    return Thresholds(
+        review=threshold_at_fpr(validation_scores, y, MAX_FPR, rules >= 1, THRESHOLD_CONFIDENCE),
+        decline=threshold_at_fpr(validation_scores, y, DECLINE_FPR, rules >= 2, THRESHOLD_CONFIDENCE),
+    )
 
 
 def to_onnx(booster: Any, n_features: int, path: Path) -> Path:

@@ -255,3 +255,41 @@ def test_bulk_scoring_fails_only_the_poison_and_a_redelivery_changes_nothing(
     assert _outcomes(stack) == []
     user = state(stack, entity_key("user", ids["user_id"]))
     assert window_total(user, "n", "1h", now.timestamp()) == 2
+
+
+def test_a_label_flows_into_the_weekly_graph_rebuild(
+    stack: Stack, risk_models: dict[str, str], ids: dict[str, str]
+) -> None:
+    from commerce_ai.artifacts.loader import ModelLoader
+    from commerce_ai.risk.model import GRAPH_NAME, open_graph
+    from infra.runner.local import rule_arn
+    from infra.runner.scheduler import scheduled_event
+
+    gateway = gateway_for(stack)
+    now = datetime.now(UTC)
+    # Two accounts share one device (a ring's pattern); one of them turns out to be fraud.
+    mule, partner = f"{ids['user_id']}-a", f"{ids['user_id']}-b"
+    own_ip = "10." + ".".join(str(int(ids["tag"][i : i + 2], 16)) for i in (0, 2, 4))  # no other test's users
+    for number, user in enumerate((mule, partner)):
+        sent = payment(ids, number, now - timedelta(minutes=number), user_id=user, ip=own_ip)
+        assert call(gateway, "POST", "/risk/score", sent)[0] == 200
+    label = {"transaction_id": f"t-{ids['tag']}-0", "is_fraud": True, "source": "chargeback"}
+    assert call(gateway, "POST", "/risk/labels", label)[0] == 200
+
+    weekly = stack.function("RiskWeeklyFunction")
+    summary = in_process(stack)("RiskWeeklyFunction", scheduled_event(rule_arn(stack, weekly)))
+    assert summary["outcome"] == "registered" and summary["labelled_fraud"] >= 1
+    registry = ModelRegistry(stack.physical_name("ModelRegistryTable"))
+    assert registry.active_version(GRAPH_NAME) == summary["graph_version"] != risk_models[GRAPH_NAME]
+
+    graph = ModelLoader(GRAPH_NAME, opener=open_graph, refresh_seconds=0).get().model
+    assert graph.devices[ids["device_id"]][0] == 2  # two accounts on the device
+    assert graph.devices[ids["device_id"]][1] > 0  # and a confirmed fraud through it
+    assert graph.users[partner][1] == 1.0  # the partner's only neighbour is confirmed fraud
+    # Serving picks the new snapshot up at its next pointer check (MODEL_REFRESH_SECONDS); a new container
+    # stands in for that wait here. The partner's next payment is then scored with it.
+    from commerce_ai.risk import service
+
+    service.graph_loader.cache_clear()
+    status, scored = call(gateway, "POST", "/risk/score", payment(ids, 7, now, user_id=partner, ip=own_ip))
+    assert status == 200 and scored["graph_version"] == summary["graph_version"]

@@ -132,5 +132,5 @@ def built_risk(directory: Path) -> list[Built]:
     from model_build.risk.export import export, train
     from model_build.risk.simulator import SimulatorConfig
 
-    trained = train(SimulatorConfig(**SMALL_RISK_WORLD), progress=False)
+    trained = train(SimulatorConfig.model_validate(SMALL_RISK_WORLD), progress=False)
     return export(trained, directory)

@@ -485,10 +485,17 @@ class FakeDynamoDB:
         Segment: int | None = None,
         TotalSegments: int | None = None,
         ConsistentRead: bool = False,
+        FilterExpression: str | None = None,
+        ExpressionAttributeNames: dict[str, str] | None = None,
+        ExpressionAttributeValues: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """One page in key order (of one segment, for a parallel scan), as DynamoDB pages a Scan."""
+        """One page in key order (of one segment, for a parallel scan), as DynamoDB pages a Scan; a
+        FilterExpression drops items from the page after it is read, so a page may come back short."""
         with self._lock:
             self._call("Scan", TableName)
+            used: set[str] = set()
+            condition = self._condition(FilterExpression, ExpressionAttributeNames, ExpressionAttributeValues, used)
+            self._all_used(ExpressionAttributeNames, ExpressionAttributeValues, used)
             ordered = sorted(self.tables[TableName].items())
             if (Segment is None) != (TotalSegments is None):
                 raise validation_error("Segment and TotalSegments go together")
@@ -496,7 +503,11 @@ class FakeDynamoDB:
                 if not 0 <= Segment < TotalSegments <= 1_000_000:
                     raise validation_error(f"Segment {Segment} is not in 0..TotalSegments-1 ({TotalSegments})")
                 ordered = [(k, i) for k, i in ordered if self.segment_of(k, TotalSegments) == Segment]
-            return self._page(TableName, ordered, Limit, ExclusiveStartKey)
+            response = self._page(TableName, ordered, Limit, ExclusiveStartKey)
+            if condition is not None:
+                response["Items"] = [i for i in response["Items"] if _holds(condition, i)]
+                response["Count"] = len(response["Items"])
+            return response
 
     @staticmethod
     def segment_of(key: tuple[str, ...], total: int) -> int:

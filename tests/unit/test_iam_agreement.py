@@ -402,8 +402,22 @@ def run_risk_account_events(world: World, monkeypatch: pytest.MonkeyPatch, tmp_p
     assert result == {"batchItemFailures": [{"itemIdentifier": "m2"}]}
 
 
+def run_risk_weekly(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    handler, context = configure(monkeypatch, "RiskWeeklyFunction", tmp_path)
+    world.serve_risk()  # the previous snapshot is active; the job publishes and activates the next one
+    results = risk_service.store()
+    scored = {"score": 0.9, "decision": "decline", "timestamp": _now_stamp(), "user_id": "u-1", "device_id": "d-1"}
+    results.claim("t-1", {**scored, "ip": "203.0.113.7", "merchant_id": "m-1"}, datetime.now(UTC))
+    results.label("t-1", True, "chargeback", datetime.now(UTC))
+    world.forget_setup()
+    summary = handler(scheduled_event("arn:aws:events:us-east-1:123456789012:rule/r"), context)
+    assert (summary["outcome"], summary["payments"], summary["labelled_fraud"]) == ("registered", 1, 1)
+    assert world.registry.active_version("risk-graph") == summary["graph_version"]
+
+
 SCENARIOS = {
     "RiskApiFunction": run_risk_api,
+    "RiskWeeklyFunction": run_risk_weekly,
     "RiskBulkScoringFunction": run_risk_bulk_scoring,
     "RiskAccountEventsFunction": run_risk_account_events,
     "RepricingFunction": run_repricing,

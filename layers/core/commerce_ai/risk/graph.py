@@ -25,9 +25,12 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
 
+from commerce_ai.artifacts.manifest import TensorSpec
+
 SMOOTHING = 5.0
 HUB_USERS = 50
 GRAPH_KEYS = ("user_id", "device_id", "ip", "merchant_id")  # what a snapshot is looked up by
+GRAPH_FILE = "graph.json"
 GRAPH_FEATURES = (
     "user_component_size_log",
     "user_neighbour_fraud_density",
@@ -37,6 +40,12 @@ GRAPH_FEATURES = (
     "ip_fraud_rate",
     "merchant_fraud_rate",
 )
+
+
+# How a snapshot is described in its manifest: a lookup table, not a graph of ops, with entity ids in and
+# GRAPH_FEATURES out (GraphSnapshot.features).
+GRAPH_INPUTS = [TensorSpec(name="entity_ids", dtype="string", shape=[len(GRAPH_KEYS)])]
+GRAPH_OUTPUTS = [TensorSpec(name="graph_features", dtype="float32", shape=[len(GRAPH_FEATURES)])]
 
 
 @dataclass(frozen=True)

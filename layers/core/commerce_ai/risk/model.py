@@ -25,7 +25,6 @@ from commerce_ai.risk.graph import GraphSnapshot
 MODEL_NAME = "risk-model"
 GRAPH_NAME = "risk-graph"
 POLICY_FILE = "policy.json"
-GRAPH_FILE = "graph.json"
 TOP_FEATURES = 3
 
 
