@@ -89,6 +89,7 @@ class Function:
     layers: list[str]
     environment: dict[str, str]
     events: list[FunctionEvent] = field(default_factory=list)
+    image: bool = False  # PackageType Image: code and dependencies come from its Dockerfile, not layers
 
     @property
     def module(self) -> str:
@@ -260,12 +261,23 @@ class Stack:
         for logical_id, resource in self.of_type("AWS::Serverless::Function").items():
             props = _merge_globals(globals_, resource.get("Properties") or {})
             variables = (props.get("Environment") or {}).get("Variables") or {}
+            image = props.get("PackageType") == "Image"
+            if image:
+                # Locally an image function runs from the directory of its Dockerfile, with the handler its
+                # ImageConfig names, on the project's own environment (which holds what the image installs).
+                metadata = resource.get("Metadata") or {}
+                context = self.root / str(metadata.get("DockerContext", "."))
+                code_uri = (context / str(metadata.get("Dockerfile", "Dockerfile"))).parent.resolve()
+                handler = str(((props.get("ImageConfig") or {}).get("Command") or [""])[0])
+            else:
+                code_uri, handler = (self.root / str(props["CodeUri"])).resolve(), str(props["Handler"])
             result.append(
                 Function(
                     logical_id=logical_id,
                     physical_name=f"{self.env.stack}-{logical_id}",
-                    code_uri=(self.root / str(props["CodeUri"])).resolve(),
-                    handler=str(props["Handler"]),
+                    code_uri=code_uri,
+                    handler=handler,
+                    image=image,
                     runtime=str(props.get("Runtime", "")),
                     timeout=int(self.resolve(props.get("Timeout", 3))),
                     memory=int(self.resolve(props.get("MemorySize", 128))),

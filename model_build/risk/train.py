@@ -112,7 +112,9 @@ def threshold_at_fpr(
             return flagged <= fpr * n
         from scipy.stats import beta
 
-        return bool(flagged == n or beta.ppf(confidence, flagged + 1, n - flagged) <= fpr)
+        if flagged >= n:  # every genuine payment flagged: the bound is 1
+            return fpr >= 1.0
+        return bool(beta.ppf(confidence, flagged + 1, n - flagged) <= fpr)
 
     allowed = 0
     while allowed < len(candidates) and within(spent + allowed + 1):
@@ -140,10 +142,10 @@ def choose_thresholds(validation_scores: np.ndarray, validation: Dataset, config
     within MAX_FPR, and declined ones within DECLINE_FPR, at THRESHOLD_CONFIDENCE."""
     rules = rule_severity(validation, config)
     y = validation.is_fraud
-    return Thresholds(
-        review=threshold_at_fpr(validation_scores, y, MAX_FPR, rules >= 1, THRESHOLD_CONFIDENCE),
-        decline=threshold_at_fpr(validation_scores, y, DECLINE_FPR, rules >= 2, THRESHOLD_CONFIDENCE),
-    )
+    review = threshold_at_fpr(validation_scores, y, MAX_FPR, rules >= 1, THRESHOLD_CONFIDENCE)
+    decline = threshold_at_fpr(validation_scores, y, DECLINE_FPR, rules >= 2, THRESHOLD_CONFIDENCE)
+    # A declined payment is not approved either, so it must fit the review budget too.
+    return Thresholds(review=review, decline=max(decline, review))
 
 
 def to_onnx(booster: Any, n_features: int, path: Path) -> Path:

@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from botocore.config import Config
 from tqdm import tqdm
 
 from commerce_ai import aws
@@ -84,11 +83,6 @@ QUOTE_CANDIDATES = (0.9, 0.95, 1.0, 1.05, 1.1)  # x the current price
 AUDIT_BATCH = decisions_module.BATCH
 AUDIT_THREADS = decisions_module.WRITE_THREADS
 APPLY_THREADS = catalog_module.WRITE_THREADS
-# The shipped client's read_timeout (commerce_ai.aws) is 10 s. Against moto, one page of the 8-segment
-# parallel scan of a 100k-SKU catalog takes longer than that (moto sorts and hashes the whole table for
-# every page, under one GIL), so the scan would time out and retry. This section raises it; the slowest
-# page is printed and reported.
-EMULATOR_READ_TIMEOUT = 300
 
 
 # ----------------------------------------------------------------------------------------- setup
@@ -132,7 +126,7 @@ def _batch_write(
     table: str, items: list[dict[str, Any]], threads: int, progress: tqdm[Any] | None = None, batch: int = 25
 ) -> None:
     """BatchWriteItem in `threads` threads, `batch` items a call, retrying unprocessed items."""
-    client = aws.client("dynamodb")
+    client = aws.client("dynamodb", bulk=True)
 
     def write(chunk: list[dict[str, Any]]) -> int:
         request: dict[str, Any] = {table: [{"PutRequest": {"Item": item}} for item in chunk]}
@@ -358,7 +352,7 @@ class _NullLog:
 def bare_scan(table: str, segments: int = SCAN_SEGMENTS) -> tuple[int, int, float]:
     """CatalogStore.scan_all's requests with bare boto3: the same parallel scan, items not parsed.
     Returns the items, the pages and the slowest page's seconds."""
-    client = aws.client("dynamodb")
+    client = aws.client("dynamodb", bulk=True)
 
     def segment(number: int) -> tuple[int, int, float]:
         count, pages, slowest = 0, 0, 0.0
@@ -378,43 +372,27 @@ def bare_scan(table: str, segments: int = SCAN_SEGMENTS) -> tuple[int, int, floa
     return sum(r[0] for r in results), sum(r[1] for r in results), max(r[2] for r in results)
 
 
-@contextlib.contextmanager
-def emulator_read_timeout(seconds: float) -> Iterator[float]:
-    """Raise the shared boto3 clients' read_timeout for the block; yields the shipped value."""
-    shipped = aws._CLIENT_CONFIG
-    aws._CLIENT_CONFIG = shipped.merge(Config(read_timeout=seconds))
-    aws.reset_clients()
-    try:
-        yield float(shipped.read_timeout)
-    finally:
-        aws._CLIENT_CONFIG = shipped
-        aws.reset_clients()
-
-
 def bare_updates(table: str, changes: list[tuple[SkuState, float]], at: datetime, tick: str) -> float:
     """The tick's conditional UpdateItems sent again with bare boto3, same threads and attribute values.
-    The condition is the tick's with the applied price (`price = :price`, `last_tick <= :tick`), so it
-    holds for the items the tick just changed and the writes leave them as they are. Returns seconds."""
-    client = aws.client("dynamodb")
+    Returns seconds."""
+    client = aws.client("dynamodb", bulk=True)
     stamp = utc_now()
+    ticked = catalog_module.TICKED
     requests = []
     for state, price in changes:
-        changed = state.after_change(price, at, tick).model_dump()
+        changed = state.after_change(price, at, tick).model_copy(update={"updated_at": stamp})
         requests.append(
             {
                 "TableName": table,
                 "Key": {"sku": {"S": state.sku}},
-                "UpdateExpression": (
-                    "SET price = :price, history = :history, changes = :changes, last_tick = :tick, "
-                    "updated_at = :updated"
-                ),
-                "ConditionExpression": "price = :price AND (attribute_not_exists(last_tick) OR last_tick <= :tick)",
+                "UpdateExpression": f"SET price = :price, {ticked} = :ticked",
+                # The tick's condition with the applied price and the comparison turned round: it holds
+                # for the items the tick just changed, and the writes leave them as they are.
+                "ConditionExpression": f"price = :price AND (attribute_not_exists({ticked}) OR {ticked} > :tick)",
                 "ExpressionAttributeValues": {
                     ":price": {"N": repr(price)},
-                    ":history": {"S": changed["history"]},
-                    ":changes": {"S": changed["changes"]},
+                    ":ticked": {"S": catalog_module.ticked_text(changed)},
                     ":tick": {"S": tick},
-                    ":updated": {"S": stamp},
                 },
             }
         )
@@ -709,18 +687,16 @@ def print_tick(figures: TickFigures, report: Report) -> None:
     )
 
 
-def tick_benchmark(local: LocalStack, report: Report, fixture: Fixture, shipped_timeout: float) -> None:
+def tick_benchmark(local: LocalStack, report: Report, fixture: Fixture) -> None:
     slowest: list[float] = []
     try:
         _ticks(local, report, fixture, slowest)
     finally:
-        if slowest and max(slowest) > shipped_timeout:
+        if slowest and max(slowest) > aws.BULK_READ_TIMEOUT / 2:
             report.problem(
                 f"Against the emulator, one page of the tick's {SCAN_SEGMENTS}-segment parallel Scan over "
-                f"{len(fixture.states):,} SKUs took up to {fmt_seconds(max(slowest))}, over the shipped boto3 "
-                f"read_timeout of {shipped_timeout:g} s (commerce_ai.aws): with it the scan times out, botocore "
-                f"retries the page (more load on the emulator) and the tick fails; this section used "
-                f"read_timeout={EMULATOR_READ_TIMEOUT} s"
+                f"{len(fixture.states):,} SKUs took up to {fmt_seconds(max(slowest))}, over half the bulk client's "
+                f"read_timeout of {aws.BULK_READ_TIMEOUT} s (commerce_ai.aws): a bigger catalog would time out"
             )
 
 
@@ -904,25 +880,24 @@ def quote_benchmark(local: LocalStack, report: Report, fixture: Fixture, calls: 
 
 def run(local: LocalStack, report: Report, skus: int = 100_000, quote_calls: int = 1000) -> None:
     heading(f"4. PRICING: REPRICING TICK OVER {skus:,} SKUs AND QUOTE LATENCY (in process, against the emulator)")
-    with emulator_read_timeout(EMULATOR_READ_TIMEOUT) as shipped_timeout:
-        print(
-            f"  boto3 read_timeout raised from the shipped {shipped_timeout:g} s to {EMULATOR_READ_TIMEOUT} s for "
-            "this section: the emulator's Scan pages are slow at catalog scale (see 'slowest' below)."
-        )
+    print(
+        f"  boto3 read_timeout as shipped (commerce_ai.aws): {aws.INTERACTIVE_READ_TIMEOUT} s for interactive calls, "
+        f"{aws.BULK_READ_TIMEOUT} s for the tick's scan and batch writes; pool {aws.MAX_POOL_CONNECTIONS} connections."
+    )
+    try:
+        with patched_environ(local.env):
+            fixture = prepare(local, skus)
+    except Exception as exc:
+        report.error("pricing: setup", exc)
+        return
+    for name, bench in (
+        ("pricing: repricing tick", lambda: tick_benchmark(local, report, fixture)),
+        ("pricing: quote latency", lambda: quote_benchmark(local, report, fixture, quote_calls)),
+    ):
         try:
-            with patched_environ(local.env):
-                fixture = prepare(local, skus)
+            bench()
         except Exception as exc:
-            report.error("pricing: setup", exc)
-            return
-        for name, bench in (
-            ("pricing: repricing tick", lambda: tick_benchmark(local, report, fixture, shipped_timeout)),
-            ("pricing: quote latency", lambda: quote_benchmark(local, report, fixture, quote_calls)),
-        ):
-            try:
-                bench()
-            except Exception as exc:
-                report.error(name, exc)
+            report.error(name, exc)
     print(
         "\n  setup (not measured): " + ", ".join(f"{what} {seconds:.1f} s" for what, seconds in fixture.setup.items()),
         flush=True,

@@ -287,7 +287,7 @@ def _key_condition(node: _Node, schema: tuple[str, ...]) -> bool:
 
 class FakeDynamoDB:
     """The DynamoDB calls the project makes, over in-memory tables keyed as `key_schemas` says (hash key
-    first, then the range key; key attributes are strings): put_item, update_item, get_item, query, scan
+    first, then the range key; key attributes are strings): put_item, update_item, delete_item, get_item, query, scan
     (with Segment/TotalSegments), batch_get_item, batch_write_item and the query/scan paginators.
 
     Condition, key-condition and update expressions are parsed and evaluated against the stored item (see
@@ -422,6 +422,12 @@ class FakeDynamoDB:
                     total = Decimal(value["N"]) + (Decimal(current["N"]) if current else 0)
                     parent[name] = {"N": str(total)}
             self.tables[TableName][key] = updated
+            return {}
+
+    def delete_item(self, TableName: str, Key: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            self._call("DeleteItem", TableName)
+            self.tables[TableName].pop(self._key_only(TableName, Key), None)
             return {}
 
     def get_item(self, TableName: str, Key: dict[str, Any], ConsistentRead: bool = False) -> dict[str, Any]:

@@ -121,7 +121,7 @@ def _supported_pythons() -> SpecifierSet:
 
 def runtime_rule(stack: Stack) -> list[str]:
     """One Python runtime for every function, one the project supports, and every layer built for it."""
-    runtimes = {fn.runtime for fn in stack.functions()}
+    runtimes = {fn.runtime for fn in stack.functions() if not fn.image}  # an image brings its own Python
     if len(runtimes) != 1:
         return [f"functions use several runtimes: {sorted(runtimes)}"]
     (runtime,) = runtimes
@@ -327,16 +327,23 @@ def test_visibility_rule_follows_a_raised_function_timeout(broken: Stack) -> Non
 
 
 def test_runtime_rule_reports_mixed_runtimes(broken: Stack) -> None:
+    shipped = _runtime(broken)
     _props(broken, "ArtifactReconcileFunction")["Runtime"] = "python3.99"
-    assert runtime_rule(broken) == [f"functions use several runtimes: {sorted({'python3.99', _runtime(broken)})}"]
+    assert runtime_rule(broken) == [f"functions use several runtimes: {sorted({'python3.99', shipped})}"]
 
 
 def _runtime(stack: Stack) -> str:
-    return str(stack.raw["Globals"]["Function"]["Runtime"])
+    (runtime,) = {fn.runtime for fn in stack.functions() if not fn.image}
+    return runtime
+
+
+def _zip_functions(stack: Stack) -> list[dict[str, Any]]:
+    return [_props(stack, fn.logical_id) for fn in stack.functions() if not fn.image]
 
 
 def test_runtime_rule_reports_an_unsupported_python(broken: Stack) -> None:
-    broken.raw["Globals"]["Function"]["Runtime"] = "python3.10"
+    for props in _zip_functions(broken):
+        props["Runtime"] = "python3.10"
     problems = runtime_rule(broken)
     assert problems[0].startswith("Runtime python3.10 is outside pyproject's requires-python")
     assert "CoreLayer: CompatibleRuntimes lacks python3.10" in problems

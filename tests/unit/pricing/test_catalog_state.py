@@ -39,13 +39,26 @@ def full_state() -> SkuState:
     )
 
 
-def test_the_item_is_flat_with_history_and_changes_as_compact_strings() -> None:
+def test_the_item_packs_each_writers_fields_into_one_attribute() -> None:
     item = _to_item(full_state())
-    assert item["history"] == {"S": "2.29 2.39 0.30000000000000004 2.49"}
-    assert item["changes"] == {"S": f"{int((NOW - timedelta(hours=20)).timestamp())} {int(NOW.timestamp()) - 3600}"}
-    assert item["price"] == {"N": "2.49"} and item["inventory"] == {"N": "120.0"}
-    assert item["competitor_index_at"] == {"S": "2026-11-26T12:00:00Z"}
-    assert all(set(value) <= {"S", "N"} for value in item.values()), "no lists or maps: the tick scans every item"
+    assert set(item) == {"sku", "price", "settings", "ticked", "competitor"}, "few attributes: the tick scans them all"
+    assert item["price"] == {"N": "2.49"}, "a number: the tick's write condition compares it"
+    assert json.loads(item["settings"]["S"]) == {
+        "cost": 1.79,
+        "stage": "clearance",
+        "floor": 1.99,
+        "ceiling": 3.49,
+        "clearance_end": "2026-12-08T12:00:00Z",
+        "salvage_price": 1.5,
+        "inventory": 120.0,
+        "launch_price": 2.29,
+    }
+    changes = f"{int((NOW - timedelta(hours=20)).timestamp())} {int(NOW.timestamp()) - 3600}"
+    assert item["ticked"] == {
+        "S": f"2026-11-28T11:00:00Z,2026-11-28T11:00:01Z,2.29 2.39 0.30000000000000004 2.49,{changes}"
+    }
+    assert item["competitor"] == {"S": "2.55@2026-11-26T12:00:00Z"}
+    assert all(set(value) <= {"S", "N"} for value in item.values()), "no lists or maps"
 
 
 def test_a_state_round_trips_through_its_item() -> None:
@@ -56,8 +69,40 @@ def test_a_state_round_trips_through_its_item() -> None:
 def test_a_minimal_item_leaves_out_what_is_unset() -> None:
     state = SkuState(sku="s-1", price=2.0, cost=1.0)
     item = _to_item(state)
-    assert set(item) == {"sku", "price", "cost", "stage"}  # no empty history/changes/updated_at strings
+    assert set(item) == {"sku", "price", "settings"}  # no empty tick state, no competitor index
     assert _from_item(item) == state
+
+
+@pytest.mark.parametrize("last_tick", [None, "2026-11-28T11:45:00Z", "2026-11-28T12:00:00Z", "2026-11-28T12:15:00Z"])
+def test_the_ticked_text_orders_as_its_last_tick_does(last_tick: str | None) -> None:
+    """The tick's write condition is `ticked < :tick`: it must hold exactly when the last tick is older."""
+    tick = "2026-11-28T12:00:00Z"
+    state = SkuState(sku="s-1", price=2.0, cost=1.0, history=[9.99, 10.0], changes=[NOW], last_tick=last_tick)
+    ticked = _to_item(state.model_copy(update={"updated_at": "2026-11-28T12:14:59+00:00"}))["ticked"]["S"]
+    assert (ticked < tick) is (last_tick is None or last_tick < tick)
+
+
+def test_an_item_in_the_earlier_flat_form_is_still_read() -> None:
+    state = full_state()
+    flat = {
+        "sku": {"S": "oj-2-1"},
+        "price": {"N": "2.49"},
+        "cost": {"N": "1.79"},
+        "stage": {"S": "clearance"},
+        "floor": {"N": "1.99"},
+        "ceiling": {"N": "3.49"},
+        "clearance_end": {"S": "2026-12-08T12:00:00Z"},
+        "salvage_price": {"N": "1.5"},
+        "inventory": {"N": "120.0"},
+        "launch_price": {"N": "2.29"},
+        "history": {"S": "2.29 2.39 0.30000000000000004 2.49"},
+        "changes": {"S": f"{int((NOW - timedelta(hours=20)).timestamp())} {int(NOW.timestamp()) - 3600}"},
+        "last_tick": {"S": "2026-11-28T11:00:00Z"},
+        "competitor_index": {"N": "2.55"},
+        "competitor_index_at": {"S": "2026-11-26T12:00:00Z"},
+        "updated_at": {"S": "2026-11-28T11:00:01Z"},
+    }
+    assert _from_item(flat) == state
 
 
 @given(

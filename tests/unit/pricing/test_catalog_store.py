@@ -271,7 +271,8 @@ def test_the_fake_refuses_what_dynamodb_refuses(tables: PricingTables) -> None:
     ],
 )
 def test_the_fake_evaluates_conditions(tables: PricingTables, condition: str, holds: bool) -> None:
-    tables.catalog.put(sku("oj-2-1", price=2.5, cost=1.5))
+    item = {"sku": {"S": "oj-2-1"}, "price": {"N": "2.5"}, "cost": {"N": "1.5"}}
+    tables.ddb.put_item(TableName=CATALOG_TABLE, Item=item)
     values = {":two": {"N": "2"}, ":tick": {"S": TICK}, ":text": {"S": "2.5"}, ":prefix": {"S": "oj-"}}
     used = {name: value for name, value in values.items() if name in condition}
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, datetime
 
@@ -57,9 +58,43 @@ def test_a_failure_record() -> None:
 def test_the_item_is_keyed_by_tick_under_the_sku() -> None:
     item = _to_item(DecisionRecord.of(made(2.7, rules=("max_step", "max_step")), TICK, 41.5), NOW)
     assert item["sku"] == {"S": "oj-2-1"} and item["item"] == {"S": PREFIX + TICK}
-    assert item["outcome"] == {"S": "applied"} and item["rules"] == {"SS": ["max_step"]}
-    assert item["old_price"] == {"N": "3.0"} and item["applied"] == {"N": "2.7"} and item["proposed"] == {"N": "2.7321"}
-    assert item["model_version"] == {"S": "v7"} and item["policy_version"] == {"S": "myopic-v1"}
+    assert set(item) == {"sku", "item", "decision"}, "the record's fields in one attribute: one item per SKU per tick"
+    assert json.loads(item["decision"]["S"]) == {
+        "tick": TICK,
+        "outcome": "applied",
+        "reason": "why",
+        "rules": ["max_step"],
+        "old_price": 3.0,
+        "proposed": 2.7321,
+        "applied": 2.7,
+        "expected_weekly_units": 41.5,
+        "model_version": "v7",
+        "policy_version": "myopic-v1",
+    }
+
+
+def test_an_item_in_the_earlier_flat_form_is_still_read() -> None:
+    flat = {
+        "sku": {"S": "oj-2-1"},
+        "item": {"S": PREFIX + TICK},
+        "tick": {"S": TICK},
+        "outcome": {"S": "applied"},
+        "reason": {"S": "why"},
+        "rules": {"SS": ["max_step"]},
+        "old_price": {"N": "3.0"},
+        "applied": {"N": "2.7"},
+        "model_version": {"S": "v7"},
+    }
+    assert _from_item(flat) == DecisionRecord(
+        sku="oj-2-1",
+        tick=TICK,
+        outcome="applied",
+        reason="why",
+        rules=["max_step"],
+        old_price=3.0,
+        applied=2.7,
+        model_version="v7",
+    )
 
 
 @pytest.mark.parametrize(
@@ -82,7 +117,8 @@ def test_only_kept_records_expire(record: DecisionRecord, expires: bool) -> None
 
 def test_an_item_leaves_out_what_is_unset() -> None:
     item = _to_item(DecisionRecord(sku="a", tick=TICK, outcome="blocked", reason="r"), NOW)
-    assert set(item) == {"sku", "item", "tick", "outcome", "reason"}  # no empty string set, no nulls
+    assert set(item) == {"sku", "item", "decision"}
+    assert json.loads(item["decision"]["S"]) == {"tick": TICK, "outcome": "blocked", "reason": "r"}  # no nulls
 
 
 @pytest.mark.parametrize(

@@ -266,7 +266,7 @@ def test_tick_names_are_utc_to_the_second_and_order_as_times_do() -> None:
 def test_an_item_with_an_impossible_change_time_fails_alone(tables: PricingTables, demand_model: Model) -> None:
     stock(tables)
     item = _to_item(SkuState(sku="odd", price=2.0, cost=1.0))
-    item["changes"] = {"S": "99999999999999999999"}
+    item["ticked"] = {"S": ",,2.0,99999999999999999999"}
     tables.ddb.put_item(TableName=CATALOG_TABLE, Item=item)
     records = by_sku(tick(tables, demand_model))
     assert records["odd"].outcome == "failed" and records["cut"].outcome == "applied"

@@ -2,8 +2,19 @@
 cost, lifecycle stage and the bounds an admin sets, plus what the repricing tick keeps (recent prices,
 recent change times, the last tick that changed it) and the competitor index the competitor queue keeps.
 
-The item stays small and flat on purpose: the tick scans the whole catalog every 15 minutes, and both
-DynamoDB's read cost and the emulator's time grow with item size and attribute count.
+The item has few attributes on purpose: the tick scans the whole catalog every 15 minutes, and both
+DynamoDB's read cost (attribute names count toward item size) and the emulator's time grow with item size
+and attribute count (moto serialises a scan page attribute by attribute). So each writer's fields are
+packed into one attribute, and each writer changes only its own:
+
+- `price` (number): a top-level number, because the tick's conditional write compares it.
+- `settings` (JSON text): what an admin sets: cost, stage, floor, ceiling, clearance plan, launch price.
+- `ticked` (text): `<last_tick>,<updated_at>,<history>,<changes>`, what the tick keeps. It starts with the
+  last tick's name and `,` sorts below every character of a tick name, so `ticked < :tick` holds exactly
+  when the last tick is older than `:tick` (or there was none): the tick's write condition.
+- `competitor` (text): `<index>@<time>`, the competitor queue's index and the oldest observation in it.
+
+Items in the earlier flat form (one attribute per field) are still read.
 """
 
 from __future__ import annotations
@@ -17,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 
@@ -31,7 +42,7 @@ MAX_PAGE = 200
 HISTORY_LENGTH = 26  # applied prices kept per SKU for the anomaly guard
 SCAN_SEGMENTS = 8
 WRITE_THREADS = 16
-_serializer, _deserializer = TypeSerializer(), TypeDeserializer()
+_deserializer = TypeDeserializer()
 
 
 class SkuSettings(BaseModel):
@@ -116,14 +127,65 @@ class SkuState(BaseModel):
         )
 
 
+SETTINGS = "settings"
+TICKED = "ticked"
+COMPETITOR = "competitor"
+SETTING_FIELDS = frozenset(
+    {"cost", "stage", "floor", "ceiling", "clearance_end", "salvage_price", "inventory", "launch_price"}
+)
+
+
+def _utc_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def ticked_text(state: SkuState) -> str:
+    """The `ticked` attribute: last tick, updated_at, history and change times (see the module doc)."""
+    dumped = state.model_dump(include={"history", "changes"})
+    return f"{state.last_tick or ''},{state.updated_at},{dumped['history']},{dumped['changes']}"
+
+
+def competitor_text(index: float, at: datetime) -> str:
+    return f"{index!r}@{_utc_text(at)}"
+
+
 def _to_item(state: SkuState) -> dict[str, Any]:
-    plain = json.loads(state.model_dump_json(exclude_none=True), parse_float=Decimal)
-    return {k: _serializer.serialize(v) for k, v in plain.items() if v != ""}
+    settings = state.model_dump(mode="json", include=set(SETTING_FIELDS), exclude_none=True)
+    item: dict[str, Any] = {
+        "sku": {"S": state.sku},
+        "price": {"N": repr(state.price)},
+        SETTINGS: {"S": json.dumps(settings, separators=(",", ":"))},
+    }
+    if state.last_tick or state.updated_at or state.history or state.changes:
+        item[TICKED] = {"S": ticked_text(state)}
+    if state.competitor_index is not None and state.competitor_index_at is not None:
+        item[COMPETITOR] = {"S": competitor_text(state.competitor_index, state.competitor_index_at)}
+    return item
+
+
+def _plain(value: dict[str, Any]) -> Any:
+    if "S" in value:
+        return value["S"]
+    if "N" in value:
+        return float(value["N"])
+    found = _deserializer.deserialize(value)
+    return float(found) if isinstance(found, Decimal) else found
 
 
 def _from_item(item: dict[str, Any]) -> SkuState:
-    plain = {k: _deserializer.deserialize(v) for k, v in item.items()}
-    return SkuState.model_validate({k: float(v) if isinstance(v, Decimal) else v for k, v in plain.items()})
+    fields: dict[str, Any] = {}
+    for name, value in item.items():
+        if name == SETTINGS:
+            fields.update(json.loads(value["S"]))
+        elif name == TICKED:
+            last_tick, updated_at, history, changes = value["S"].split(",")
+            fields.update(history=history, changes=changes, last_tick=last_tick or None, updated_at=updated_at)
+        elif name == COMPETITOR:
+            index, at = value["S"].split("@")
+            fields.update(competitor_index=index, competitor_index_at=at)
+        else:  # sku, price, and the fields of an item in the earlier flat form
+            fields[name] = _plain(value)
+    return SkuState.model_validate(fields)
 
 
 def encode_cursor(key: dict[str, Any] | None) -> str | None:
@@ -150,6 +212,7 @@ def decode_cursor(cursor: str | None, attributes: set[str] | None = None) -> dic
 
 class CatalogStore:
     ddb = aws.ClientAttribute("dynamodb")
+    bulk = aws.ClientAttribute("dynamodb", bulk=True, injected="_ddb")  # the tick's scan and writes
 
     def __init__(self, table: str, dynamodb: Any | None = None) -> None:
         self.table = table
@@ -204,7 +267,7 @@ class CatalogStore:
             items: list[dict[str, Any]] = []
             request: dict[str, Any] = {"TableName": self.table, "Segment": number, "TotalSegments": segments}
             while True:
-                response = self.ddb.scan(**request)
+                response = self.bulk.scan(**request)
                 items.extend(response.get("Items", []))
                 if "LastEvaluatedKey" not in response:
                     return items
@@ -233,25 +296,19 @@ class CatalogStore:
     def apply(self, state: SkuState, price: float, at: datetime, tick: str) -> bool:
         """Apply a tick's price change. False when the SKU changed under us (an admin set a new price, or
         this tick already applied it on an earlier attempt): the change is then not applied again."""
-        changed = state.after_change(price, at, tick)
-        values = {
-            ":price": {"N": repr(price)},
-            ":old": {"N": repr(state.price)},
-            ":history": {"S": changed.model_dump()["history"]},
-            ":changes": {"S": changed.model_dump()["changes"]},
-            ":tick": {"S": tick},
-            ":updated": {"S": utc_now()},
-        }
+        changed = state.after_change(price, at, tick).model_copy(update={"updated_at": utc_now()})
         try:
-            self.ddb.update_item(
+            self.bulk.update_item(
                 TableName=self.table,
                 Key={"sku": {"S": state.sku}},
-                UpdateExpression=(
-                    "SET price = :price, history = :history, changes = :changes, last_tick = :tick, "
-                    "updated_at = :updated"
-                ),
-                ConditionExpression="price = :old AND (attribute_not_exists(last_tick) OR last_tick < :tick)",
-                ExpressionAttributeValues=values,
+                UpdateExpression=f"SET price = :price, {TICKED} = :ticked",
+                ConditionExpression=f"price = :old AND (attribute_not_exists({TICKED}) OR {TICKED} < :tick)",
+                ExpressionAttributeValues={
+                    ":price": {"N": repr(price)},
+                    ":old": {"N": repr(state.price)},
+                    ":ticked": {"S": ticked_text(changed)},
+                    ":tick": {"S": tick},
+                },
             )
             return True
         except ClientError as exc:
@@ -274,12 +331,9 @@ class CatalogStore:
             self.ddb.update_item(
                 TableName=self.table,
                 Key={"sku": {"S": sku}},
-                UpdateExpression="SET competitor_index = :index, competitor_index_at = :at",
+                UpdateExpression=f"SET {COMPETITOR} = :competitor",
                 ConditionExpression="attribute_exists(sku)",
-                ExpressionAttributeValues={
-                    ":index": {"N": repr(index)},
-                    ":at": {"S": at.astimezone(UTC).isoformat().replace("+00:00", "Z")},
-                },
+                ExpressionAttributeValues={":competitor": {"S": competitor_text(index, at)}},
             )
             return True
         except ClientError as exc:
@@ -293,7 +347,7 @@ class CatalogStore:
         def add(state: SkuState) -> bool:
             try:
                 stamped = state.model_copy(update={"updated_at": utc_now()})
-                self.ddb.put_item(
+                self.bulk.put_item(
                     TableName=self.table, Item=_to_item(stamped), ConditionExpression="attribute_not_exists(sku)"
                 )
                 return True

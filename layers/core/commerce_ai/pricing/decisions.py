@@ -4,11 +4,16 @@ A record says what the tick saw and did: old, proposed and applied price, the ru
 and policy versions and a human-readable reason. Its key is the tick, so writing it again on a retried
 tick overwrites it with the same content instead of adding a second one. Records of decisions that
 changed nothing expire after `KEPT_RETENTION` (DynamoDB TTL); changes, blocks and failures are kept.
+
+The item is the key, `expires_at` (TTL needs a top-level number) and the record's fields as one JSON
+attribute, `decision`: a tick writes one item per SKU, and the emulator's (and DynamoDB's) cost per item
+grows with its attribute count. Items in the earlier flat form (one attribute per field) are still read.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import time
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -71,37 +76,42 @@ def _finite(value: float) -> bool:
     return value == value and value not in (float("inf"), float("-inf"))
 
 
+RECORD = "decision"
+
+
 def _to_item(record: DecisionRecord, now: datetime) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        "sku": {"S": record.sku},
-        "item": {"S": PREFIX + record.tick},
-        "tick": {"S": record.tick},
-        "outcome": {"S": record.outcome},
-        "reason": {"S": record.reason},
-    }
+    fields: dict[str, Any] = {"tick": record.tick, "outcome": record.outcome, "reason": record.reason}
     if record.rules:
-        item["rules"] = {"SS": sorted(set(record.rules))}
+        fields["rules"] = sorted(set(record.rules))
     for name in ("old_price", "proposed", "applied", "expected_weekly_units"):
         value = getattr(record, name)
         if value is not None:
-            item[name] = {"N": repr(round(value, 4))}
+            fields[name] = round(value, 4)
     for name in ("model_version", "policy_version"):
         value = getattr(record, name)
         if value:
-            item[name] = {"S": value}
+            fields[name] = value
+    item: dict[str, Any] = {
+        "sku": {"S": record.sku},
+        "item": {"S": PREFIX + record.tick},
+        RECORD: {"S": json.dumps(fields, separators=(",", ":"), ensure_ascii=False)},
+    }
     if record.outcome == "kept":
         item["expires_at"] = {"N": str(int((now + KEPT_RETENTION).timestamp()))}
     return item
 
 
 def _from_item(item: dict[str, Any]) -> DecisionRecord:
-    plain = {k: _deserializer.deserialize(v) for k, v in item.items()}
+    if RECORD in item:
+        return DecisionRecord.model_validate({"sku": item["sku"]["S"], **json.loads(item[RECORD]["S"])})
+    plain = {k: _deserializer.deserialize(v) for k, v in item.items()}  # the earlier flat form
     plain["rules"] = sorted(plain.get("rules", ()))
     return DecisionRecord.model_validate({k: float(v) if hasattr(v, "as_tuple") else v for k, v in plain.items()})
 
 
 class DecisionLog:
     ddb = aws.ClientAttribute("dynamodb")
+    bulk = aws.ClientAttribute("dynamodb", bulk=True, injected="_ddb")  # the tick's audit writes
 
     def __init__(self, table: str, dynamodb: Any | None = None) -> None:
         self.table = table
@@ -117,7 +127,7 @@ class DecisionLog:
     def _write_batch(self, items: list[dict[str, Any]], attempts: int = 8) -> None:
         request = {self.table: [{"PutRequest": {"Item": item}} for item in items]}
         for attempt in range(attempts):
-            response = self.ddb.batch_write_item(RequestItems=request)
+            response = self.bulk.batch_write_item(RequestItems=request)
             request = response.get("UnprocessedItems") or {}
             if not request:
                 return

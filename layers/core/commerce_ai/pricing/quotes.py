@@ -14,7 +14,7 @@ from commerce_ai.pricing.demand import DemandModel
 from commerce_ai.pricing.guardrails import Decision, GuardRailConfig, decide
 from commerce_ai.pricing.observations import IDENTIFIER
 from commerce_ai.pricing.repricing import sku_pricing
-from commerce_ai.pricing.ticks import catalog_entries
+from commerce_ai.pricing.ticks import catalog_entry, fresh_competitor_index, usable
 
 MAX_CANDIDATES = 50
 
@@ -49,9 +49,16 @@ def verdict(decision: Decision, candidate: float) -> dict[str, Any]:
 def quote(
     state: SkuState, model: DemandModel, prices: list[float], now: datetime, config: GuardRailConfig | None = None
 ) -> list[dict[str, Any]]:
-    (entry,) = catalog_entries([state], model, now)
-    units = model.weekly_units([state.sku] * len(prices), prices, [entry.competitor_index] * len(prices), now)
-    pricing = sku_pricing(entry)
+    # One batched inference: the current price's row (the entry's demand, as a tick sees it) and each
+    # candidate's. A SKU whose own price is unusable gets no current row, as in a tick.
+    profile = model.table.profile(state.sku)
+    current = [state.price] if usable(state) else []
+    index = fresh_competitor_index(state, now) if current else None
+    rows = [*current, *prices]
+    predicted = model.weekly_units([state.sku] * len(rows), rows, [index] * len(rows), now)
+    weekly = float(predicted[0]) if current else math.nan
+    units = predicted[len(current) :]
+    pricing = sku_pricing(catalog_entry(state, profile.elasticity, weekly, index))
     return [
         {
             "price": price,

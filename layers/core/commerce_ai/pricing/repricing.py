@@ -8,7 +8,7 @@ noise): for a constant elasticity e < -1 the one-period optimum is cost x e / (1
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from commerce_ai.pricing.guardrails import Decision, GuardRailConfig, SkuPricing, decide
@@ -62,6 +62,14 @@ def target_price(entry: CatalogEntry, now: datetime, tick: int) -> float:
 
 
 def _check(entry: CatalogEntry) -> None:
+    values = (entry.current_price, entry.cost, entry.weekly_units, entry.elasticity)
+    if (  # the common case, checked fast
+        all(type(v) is float for v in values)
+        and all(map(math.isfinite, values))
+        and entry.current_price > 0
+        and entry.cost > 0
+    ):
+        return
     for name in ("current_price", "cost", "weekly_units", "elasticity"):
         value = getattr(entry, name)
         if not isinstance(value, int | float) or not math.isfinite(value):
@@ -86,6 +94,22 @@ def sku_pricing(entry: CatalogEntry) -> SkuPricing:
     )
 
 
+def _stamped(decision: Decision, model_version: str | None, policy_version: str | None) -> Decision:
+    """`dataclasses.replace(decision, model_version=..., policy_version=...)`, without its per-call
+    introspection (a tick stamps every SKU's decision). A test holds it equal to `replace`."""
+    return Decision(
+        decision.sku,
+        decision.old_price,
+        decision.proposed,
+        decision.applied,
+        decision.rules,
+        decision.blocked,
+        decision.reason,
+        model_version,
+        policy_version,
+    )
+
+
 def reprice(
     entries: list[CatalogEntry],
     now: datetime,
@@ -104,5 +128,5 @@ def reprice(
         except (ValueError, TypeError, ZeroDivisionError, OverflowError) as exc:
             failures[entry.sku] = str(exc)[:200]
             continue
-        decisions.append(replace(decision, model_version=model_version, policy_version=policy_version))
+        decisions.append(_stamped(decision, model_version, policy_version))
     return TickResult(decisions, failures)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Outcome = Literal["approve", "review", "decline"]
 SEVERITY: dict[Outcome, int] = {"approve": 0, "review": 1, "decline": 2}
@@ -34,6 +34,12 @@ class Thresholds(BaseModel):
 
     review: float = Field(ge=0, le=1)
     decline: float = Field(ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Thresholds:
+        if self.decline < self.review:
+            raise ValueError("the decline threshold must not be below the review threshold")
+        return self
 
     def outcome(self, score: float) -> Outcome:
         return "decline" if score >= self.decline else "review" if score >= self.review else "approve"

@@ -17,8 +17,8 @@ from commerce_ai.risk.features import FEATURE_NAMES, payment_features
 from commerce_ai.risk.graph import GraphSnapshot
 from commerce_ai.risk.model import RiskModel
 from commerce_ai.risk.schemas import AccountEvent, Transaction
-from commerce_ai.risk.store import RiskStore, iso
-from commerce_ai.risk.velocity import entity_key, login_updates, payment_updates
+from commerce_ai.risk.store import EVENT_PREFIX, RiskStore, iso
+from commerce_ai.risk.velocity import Item, Update, entity_key, login_updates, payment_updates
 
 MAX_AGE = timedelta(days=7)  # older events fall outside every velocity window
 MAX_AHEAD = timedelta(minutes=5)  # clock skew allowed for a client's timestamp
@@ -128,8 +128,20 @@ def score_transaction(
     }
     if not store.claim(transaction.transaction_id, record, now):
         return Scored.from_item(store.result(transaction.transaction_id))  # a concurrent duplicate won
-    store.apply(payment_updates(*ids, transaction.amount, t, lat, lon, states), states)
+    _apply_or_release(
+        store, transaction.transaction_id, payment_updates(*ids, transaction.amount, t, lat, lon, states), states
+    )
     return scored
+
+
+def _apply_or_release(store: RiskStore, claimed: str, updates: list[Update], states: dict[str, Item]) -> None:
+    """Write the state changes of a claimed transaction or event; if that fails, give the claim back so the
+    retry counts it (at worst, when the release fails too, the one event is not counted)."""
+    try:
+        store.apply(updates, states)
+    except Exception:
+        store.release(claimed)
+        raise
 
 
 def record_account_event(event: AccountEvent, store: RiskStore, now: datetime, event_id: str | None) -> bool:
@@ -140,5 +152,9 @@ def record_account_event(event: AccountEvent, store: RiskStore, now: datetime, e
     keys = [entity_key("user", event.user_id), entity_key("device", event.device_id), entity_key("ip", event.ip)]
     states, _ = store.read(keys)
     lat, lon = event.location.lat, event.location.lon
-    store.apply(login_updates(event.user_id, event.device_id, event.ip, event.success, t, lat, lon, states), states)
+    updates = login_updates(event.user_id, event.device_id, event.ip, event.success, t, lat, lon, states)
+    if event_id is None:
+        store.apply(updates, states)
+    else:
+        _apply_or_release(store, EVENT_PREFIX + event_id, updates, states)
     return True

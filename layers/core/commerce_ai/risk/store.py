@@ -23,6 +23,7 @@ from commerce_ai.risk.velocity import Item, Update
 
 RESULT_RETENTION = timedelta(days=180)
 EVENT_MARKER_RETENTION = timedelta(days=7)
+EVENT_PREFIX = "event#"  # account-event markers share the results table with transactions
 _BATCH_GET_ATTEMPTS = 8
 
 
@@ -79,9 +80,10 @@ def update_request(table: str, update: Update, existing: Item | None) -> dict[st
         else:
             sets.append(f"{name(attr)} = {value(dict(entries))}")
     for attr, gone in update.remove_in.items():
-        if attr in present:
+        removed = sorted(k for k in gone if k not in update.put_in.get(attr, {}))
+        if attr in present and removed:  # an unused placeholder is a ValidationException
             parent = name(attr)
-            removes += [f"{parent}.{name(k)}" for k in sorted(gone) if k not in update.put_in.get(attr, {})]
+            removes += [f"{parent}.{name(k)}" for k in removed]
     clauses = []
     if sets:
         clauses.append("SET " + ", ".join(sets))
@@ -166,9 +168,13 @@ class RiskStore:
                 raise
             return False
 
+    def release(self, transaction_id: str) -> None:
+        """Undo a claim whose state writes failed, so a retry scores and counts the transaction again."""
+        self.ddb.delete_item(TableName=self.results_table, Key={"transaction_id": {"S": transaction_id}})
+
     def claim_event(self, event_id: str, now: datetime) -> bool:
         """Mark an account event as applied; False if it already was (a redelivery)."""
-        return self.claim(f"event#{event_id}", {"kind": "event"}, now, EVENT_MARKER_RETENTION)
+        return self.claim(EVENT_PREFIX + event_id, {"kind": "event"}, now, EVENT_MARKER_RETENTION)
 
     def mark_published(self, transaction_id: str) -> None:
         self.ddb.update_item(

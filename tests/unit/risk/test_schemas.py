@@ -1,0 +1,71 @@
+"""The public request shapes: what a transaction, an account event and a label must carry."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from commerce_ai.risk.schemas import AccountEvent, Label, Transaction
+
+TRANSACTION: dict[str, Any] = {
+    "transaction_id": "t-1",
+    "user_id": "u1",
+    "device_id": "d1",
+    "ip": "10.0.0.1",
+    "merchant_id": "m1",
+    "amount": 12.5,
+    "currency": "EUR",
+    "timestamp": "2026-01-20T13:00:00+01:00",
+    "location": {"lat": 40.4, "lon": -3.7},
+}
+
+
+def test_a_transaction_is_normalised_and_extra_fields_ignored() -> None:
+    transaction = Transaction.model_validate({**TRANSACTION, "ip": "2001:DB8:0::1", "note": "ignored"})
+    assert transaction.timestamp == datetime(2026, 1, 20, 12, 0, tzinfo=UTC)
+    assert transaction.ip == "2001:db8::1"
+    assert transaction.payment_method == "card" and transaction.card_id is None
+    assert not hasattr(transaction, "note")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"timestamp": "2026-01-20T12:00:00"},  # no timezone
+        {"ip": "10.0.0.256"},
+        {"amount": 0},
+        {"amount": float("inf")},
+        {"amount": 10_000_000.01},
+        {"currency": "eur"},
+        {"user_id": "has space"},
+        {"transaction_id": "event#1"},  # '#' is kept for the store's own keys
+        {"location": {"lat": 91, "lon": 0}},
+        {"location": {"lat": 0, "lon": 181}},
+    ],
+)
+def test_an_invalid_transaction_is_refused(change: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError):
+        Transaction.model_validate({**TRANSACTION, **change})
+
+
+def test_account_events_are_logins_with_an_optional_id() -> None:
+    event = {key: TRANSACTION[key] for key in ("user_id", "device_id", "ip", "timestamp", "location")}
+    login = AccountEvent.model_validate({**event, "event_type": "login", "success": False})
+    assert login.event_id is None and login.success is False
+    assert AccountEvent.model_validate({**event, "event_type": "login", "success": True, "event_id": "e1"}).event_id
+    with pytest.raises(ValidationError):
+        AccountEvent.model_validate({**event, "event_type": "password_reset", "success": True})
+    with pytest.raises(ValidationError):
+        AccountEvent.model_validate({**event, "event_type": "login"})  # success is required
+
+
+def test_labels() -> None:
+    label = Label.model_validate({"transaction_id": "t-1", "is_fraud": True})
+    assert (label.source, label.reported_at) == ("other", None)
+    with pytest.raises(ValidationError):
+        Label.model_validate({"transaction_id": "t-1", "is_fraud": True, "source": "gut feeling"})
+    with pytest.raises(ValidationError):
+        Label.model_validate({"transaction_id": "t-1", "is_fraud": True, "reported_at": "2026-01-20T12:00:00"})

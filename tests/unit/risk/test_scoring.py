@@ -1,0 +1,451 @@
+"""Scoring payments and applying login events with the real `risk-model` and `risk-graph` artifacts
+(trained once per session on a small simulated world, tests/support/models.py) over in-memory DynamoDB:
+idempotency, block lists, rules, reasons, timestamp limits, event de-duplication, and that the serving
+path computes the very features the training replay computes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pytest
+
+from commerce_ai.artifacts.loader import LoadedModel
+from commerce_ai.errors import InvalidInput
+from commerce_ai.risk.features import FEATURE_NAMES, VELOCITY_FEATURES
+from commerce_ai.risk.graph import GraphSnapshot
+from commerce_ai.risk.model import GRAPH_NAME, MODEL_NAME, RiskModel, open_graph, open_risk_model
+from commerce_ai.risk.schemas import AccountEvent, Transaction
+from commerce_ai.risk.scoring import Scored, record_account_event, score_transaction
+from commerce_ai.risk.store import RiskStore
+from commerce_ai.risk.velocity import Item, entity_key, window_total
+from model_build import manifest_for
+from model_build.risk.dataset import replay
+from model_build.risk.simulator import SimulatorConfig, simulate
+from tests.support.models import built_risk
+from tests.unit.fakes import FakeDynamoDB, client_error
+from tests.unit.risk.builders import MADRID, MOSCOW, RESULTS_TABLE, STATE_TABLE, fake_dynamodb
+
+NOW = datetime(2026, 1, 20, 12, 0, tzinfo=UTC)
+Models = tuple[LoadedModel[RiskModel], LoadedModel[GraphSnapshot]]
+
+
+@pytest.fixture(scope="session")
+def models(tmp_path_factory: pytest.TempPathFactory) -> Models:
+    """The production pipeline's artifacts on a small world, opened as ModelLoader opens them (~4 s)."""
+    built = {b.name: b for b in built_risk(tmp_path_factory.mktemp("risk-artifacts"))}
+    model, graph = built[MODEL_NAME], built[GRAPH_NAME]
+    model_manifest, graph_manifest = manifest_for(model, "m-v1"), manifest_for(graph, "g-v1")
+    return (
+        LoadedModel(
+            MODEL_NAME, "m-v1", model_manifest, open_risk_model(model_manifest, model.directory), model.directory
+        ),
+        LoadedModel(GRAPH_NAME, "g-v1", graph_manifest, open_graph(graph_manifest, graph.directory), graph.directory),
+    )
+
+
+@pytest.fixture
+def ddb() -> FakeDynamoDB:
+    return fake_dynamodb()
+
+
+@pytest.fixture
+def store(ddb: FakeDynamoDB) -> Iterator[RiskStore]:
+    risk_store = RiskStore(STATE_TABLE, RESULTS_TABLE, dynamodb=ddb)
+    yield risk_store
+    risk_store._writers.shutdown()
+
+
+def txn(
+    transaction_id: str = "t1",
+    user: str = "u1",
+    device: str = "d1",
+    ip: str = "10.0.0.1",
+    merchant: str = "m1",
+    amount: float = 25.0,
+    at: datetime = NOW,
+    place: tuple[float, float] = MADRID,
+) -> Transaction:
+    return Transaction.model_validate(
+        {
+            "transaction_id": transaction_id,
+            "user_id": user,
+            "device_id": device,
+            "ip": ip,
+            "merchant_id": merchant,
+            "amount": amount,
+            "currency": "EUR",
+            "timestamp": at,
+            "location": {"lat": place[0], "lon": place[1]},
+        }
+    )
+
+
+def login(
+    user: str = "u1",
+    device: str = "d1",
+    ip: str = "10.0.0.1",
+    success: bool = True,
+    at: datetime = NOW,
+    place: tuple[float, float] = MADRID,
+) -> AccountEvent:
+    return AccountEvent.model_validate(
+        {
+            "event_type": "login",
+            "user_id": user,
+            "device_id": device,
+            "ip": ip,
+            "timestamp": at,
+            "location": {"lat": place[0], "lon": place[1]},
+            "success": success,
+        }
+    )
+
+
+def score(
+    transaction: Transaction, store: RiskStore, models: Models, now: datetime = NOW, graph: bool = True
+) -> Scored:
+    return score_transaction(transaction, store, models[0], models[1] if graph else None, now, "api")
+
+
+def user_state(store: RiskStore, user: str = "u1") -> Item:
+    states, _ = store.read([entity_key("user", user)])
+    return states.get(entity_key("user", user), {})
+
+
+def stored_features(store: RiskStore, transaction_id: str) -> dict[str, float]:
+    values = [float(v) for v in str(store.result(transaction_id)["features"]).split()]
+    return dict(zip(FEATURE_NAMES, values, strict=True))
+
+
+# ------------------------------------------------------------------------------------------ scoring
+
+
+def test_a_payment_is_scored_recorded_and_counted(store: RiskStore, models: Models) -> None:
+    # When a first payment is scored
+    scored = score(txn(), store, models)
+    # then it gets a probability, a decision, the versions that made it, and is not a replay
+    assert 0.0 <= scored.score <= 1.0
+    assert scored.decision in ("approve", "review", "decline")
+    assert (scored.model_version, scored.graph_version, scored.replayed) == ("m-v1", "g-v1", False)
+    # the result is stored with everything the weekly job and the labels need
+    stored = store.result("t1")
+    assert stored["score"] == scored.score and stored["decision"] == scored.decision
+    assert (stored["user_id"], stored["merchant_id"], stored["amount"], stored["channel"]) == ("u1", "m1", 25.0, "api")
+    assert stored["timestamp"] == "2026-01-20T12:00:00.000Z"
+    assert len(stored_features(store, "t1")) == len(FEATURE_NAMES)
+    # and it counts in the user's velocity
+    assert window_total(user_state(store), "n", "1h", NOW.timestamp()) == 1
+    response = scored.response()
+    assert response["transaction_id"] == "t1" and response["replayed"] is False
+    assert response["reasons"] == scored.reasons and response["score"] == round(scored.score, 6)
+
+
+def test_a_retried_transaction_gets_its_first_answer_and_counts_once(
+    store: RiskStore, ddb: FakeDynamoDB, models: Models
+) -> None:
+    # Given t1 was scored, and then the user paid again (so t1 would now score differently)
+    first = score(txn("t1"), store, models)
+    score(txn("t2", amount=900.0, at=NOW + timedelta(minutes=1)), store, models, now=NOW + timedelta(minutes=1))
+    # when t1 is retried
+    again = score(txn("t1"), store, models, now=NOW + timedelta(minutes=2))
+    # then the answer is the first one, marked as a replay
+    assert again.replayed is True
+    assert (again.score, again.decision, again.reasons, again.model_version, again.graph_version) == (
+        first.score,
+        first.decision,
+        first.reasons,
+        first.model_version,
+        first.graph_version,
+    )
+    # and t1 counted once: two payments in the user's hour, not three; the result was written once
+    assert window_total(user_state(store), "n", "1h", (NOW + timedelta(minutes=2)).timestamp()) == 2
+    assert [p["Item"]["transaction_id"]["S"] for p in ddb.puts] == ["t1", "t2"]
+
+
+class LateReadStore(RiskStore):
+    """A store whose reads miss the transaction's result, as when a concurrent duplicate read it before the
+    first request stored its answer."""
+
+    def read(self, entity_keys: Any, transaction_id: str | None = None) -> tuple[dict[str, Item], Item | None]:
+        states, _ = super().read(entity_keys, transaction_id)
+        return states, None
+
+
+def test_a_concurrent_duplicate_gets_the_winners_answer_and_does_not_count(ddb: FakeDynamoDB, models: Models) -> None:
+    racing = LateReadStore(STATE_TABLE, RESULTS_TABLE, dynamodb=ddb)
+    try:
+        first = score(txn("t1"), racing, models)
+        # when a duplicate that did not see the stored answer loses the claim
+        duplicate = score(txn("t1", amount=99.0), racing, models)
+        # then it returns the winner's answer, and the payment counted once
+        assert duplicate.replayed and (duplicate.score, duplicate.decision) == (first.score, first.decision)
+        assert window_total(user_state(racing), "n", "1h", NOW.timestamp()) == 1
+        assert window_total(user_state(racing), "v", "1h", NOW.timestamp()) == 25.0
+    finally:
+        racing._writers.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("kind", "key"),
+    [("user", "user#u1"), ("device", "device#d1"), ("ip", "ip#10.0.0.1"), ("merchant", "merchant#m1")],
+)
+def test_a_blocked_entity_declines_with_a_blocklist_reason(
+    store: RiskStore, models: Models, kind: str, key: str
+) -> None:
+    # Given an admin blocked one of the payment's entities
+    store.block(key, "confirmed fraud")
+    # when an ordinary payment is scored
+    scored = score(txn(), store, models)
+    # then it is declined, the block list first among the reasons, with the admin's reason
+    assert scored.decision == "decline"
+    assert scored.reasons[0]["type"] == "rule" and scored.reasons[0]["name"] == f"blocklist_{kind}"
+    assert "confirmed fraud" in scored.reasons[0]["detail"]
+    # and once unblocked, the same payment pattern is not declined by a rule
+    store.block(key, None)
+    again = score(txn("t2", at=NOW + timedelta(minutes=1)), store, models, now=NOW + timedelta(minutes=1))
+    assert not [r for r in again.reasons if r["type"] == "rule" and r["name"].startswith("blocklist")]
+
+
+def test_an_amount_above_the_hard_limit_is_declined(store: RiskStore, models: Models) -> None:
+    scored = score(txn(amount=25_000.0), store, models)
+    assert scored.decision == "decline"
+    assert {"type": "rule", "name": "amount_hard_limit", "outcome": "decline"}.items() <= scored.reasons[0].items()
+
+
+def test_a_card_testing_burst_is_declined(store: RiskStore, models: Models) -> None:
+    # Given seven tiny payments from one device within ten minutes, on several cards and accounts
+    for i in range(7):
+        at = NOW + timedelta(minutes=i)
+        score(txn(f"t{i}", user=f"tester{i % 2}", amount=1.0, at=at), store, models, now=at)
+    # when the eighth comes
+    at = NOW + timedelta(minutes=9)
+    scored = score(txn("t8", user="tester0", amount=1.5, at=at), store, models, now=at)
+    # then the burst rule declines it
+    assert scored.decision == "decline"
+    assert "card_testing_burst" in [r["name"] for r in scored.reasons if r["type"] == "rule"]
+    assert stored_features(store, "t8")["device_payments_1h"] == 7
+
+
+def test_impossible_travel_on_a_new_device_is_at_least_reviewed(store: RiskStore, models: Models) -> None:
+    # Given a payment in Madrid, then 40 minutes later a login from Moscow on a device never seen
+    score(txn("t1"), store, models)
+    at_login = NOW + timedelta(minutes=40)
+    assert record_account_event(login(device="d9", ip="10.9.9.9", at=at_login, place=MOSCOW), store, at_login, "e1")
+    # when the user pays on that device
+    at = NOW + timedelta(minutes=45)
+    scored = score(txn("t2", device="d9", ip="10.9.9.9", at=at, place=MOSCOW), store, models, now=at)
+    # then the session's impossible speed reaches the payment and the rule asks for a review
+    features = stored_features(store, "t2")
+    assert features["session_speed_kmh"] > 1000 and features["session_new_device"] == 1
+    assert "impossible_travel_new_device" in [r["name"] for r in scored.reasons]
+    assert scored.decision in ("review", "decline")
+
+
+def test_feature_reasons_are_features_that_raised_the_score(store: RiskStore, models: Models) -> None:
+    # Given a risky payment: a stranger's large payment at night on a fresh device, far from their history
+    score(txn("t0", amount=15.0), store, models)
+    at = NOW + timedelta(minutes=3)
+    scored = score(txn("t1", device="d7", ip="10.7.7.7", amount=4_900.0, at=at, place=MOSCOW), store, models, now=at)
+    features = stored_features(store, "t1")
+    model_score, top = models[0].model.score(list(features.values()))
+    feature_reasons = [r for r in scored.reasons if r["type"] == "feature"]
+    # then there are at most three, each a feature whose reference value lowers the score
+    assert feature_reasons, "a risky payment should have reasons"
+    assert len(feature_reasons) <= 3
+    for reason in feature_reasons:
+        assert reason["name"] in FEATURE_NAMES
+        assert reason["contribution"] > 0
+        assert reason["value"] == pytest.approx(features[reason["name"]], rel=1e-4, abs=1e-4)
+    # they are the model's own reasons for these features, strongest first
+    assert [r["name"] for r in feature_reasons] == [name for name, _, _ in top]
+    assert scored.score == pytest.approx(model_score, abs=1e-4)
+    contributions = [r["contribution"] for r in feature_reasons]
+    assert contributions == sorted(contributions, reverse=True)
+
+
+def test_without_a_graph_snapshot_scoring_uses_neutral_graph_features(store: RiskStore, models: Models) -> None:
+    scored = score(txn(), store, models, graph=False)
+    assert scored.graph_version is None
+    features = stored_features(store, "t1")
+    graph_part = [features[name] for name in FEATURE_NAMES[len(VELOCITY_FEATURES) :]]
+    assert graph_part == GraphSnapshot(built_at="x", payments=0).features("u1", "d1", "10.0.0.1", "m1")
+    assert "graph_version" not in store.result("t1")
+    assert Scored.from_item(store.result("t1")).graph_version is None
+
+
+def test_graph_features_come_from_the_served_snapshot(store: RiskStore, models: Models) -> None:
+    graph = models[1].model
+    user = next(iter(graph.users))
+    device = next(iter(graph.devices))
+    merchant = next(iter(graph.merchants))
+    score(txn(user=user, device=device, merchant=merchant), store, models)
+    features = stored_features(store, "t1")
+    expected = graph.features(user, device, "10.0.0.1", merchant)
+    assert [features[name] for name in FEATURE_NAMES[len(VELOCITY_FEATURES) :]] == pytest.approx(expected, rel=1e-5)
+
+
+# ---------------------------------------------------------------------------------------- timestamps
+
+
+@pytest.mark.parametrize(
+    "at",
+    [NOW - timedelta(days=7, seconds=1), NOW + timedelta(minutes=5, seconds=1), NOW - timedelta(days=400)],
+    ids=["over-7-days-old", "over-5-minutes-ahead", "last-year"],
+)
+def test_timestamps_outside_the_windows_are_invalid_and_change_nothing(
+    store: RiskStore, ddb: FakeDynamoDB, models: Models, at: datetime
+) -> None:
+    with pytest.raises(InvalidInput):
+        score(txn(at=at), store, models)
+    with pytest.raises(InvalidInput):
+        record_account_event(login(at=at), store, NOW, "e1")
+    assert all(not rows for rows in ddb.tables.values())
+
+
+@pytest.mark.parametrize("at", [NOW - timedelta(days=7), NOW + timedelta(minutes=5)], ids=["7-days", "5-minutes"])
+def test_timestamps_at_the_limits_are_accepted(store: RiskStore, models: Models, at: datetime) -> None:
+    assert score(txn(at=at), store, models).replayed is False
+    assert record_account_event(login(at=at), store, NOW, "e1") is True
+
+
+# ------------------------------------------------------------------------------------- account events
+
+
+def test_a_redelivered_account_event_is_applied_once(store: RiskStore) -> None:
+    # Given a failed login delivered twice with its event_id, and another with a different id
+    event = login(success=False)
+    assert record_account_event(event, store, NOW, "e1") is True
+    assert record_account_event(event, store, NOW, "e1") is False
+    assert record_account_event(event, store, NOW, "e2") is True
+    # then the user has two failed logins, not three
+    assert window_total(user_state(store), "f", "1h", NOW.timestamp()) == 2
+
+
+def test_an_account_event_without_an_id_is_applied_every_time(store: RiskStore) -> None:
+    for _ in range(3):
+        assert record_account_event(login(success=False), store, NOW, None) is True
+    assert window_total(user_state(store), "f", "1h", NOW.timestamp()) == 3
+
+
+def test_a_successful_login_opens_a_session(store: RiskStore) -> None:
+    record_account_event(login(device="d5", ip="10.5.5.5"), store, NOW, "e1")
+    states, _ = store.read(["user#u1", "device#d5", "ip#10.5.5.5"])
+    assert (states["user#u1"]["sd"], states["user#u1"]["st"], states["user#u1"]["sn"]) == ("d5", NOW.timestamp(), 1.0)
+    assert states["device#d5"]["usr"] == {"u1": NOW.timestamp()}
+    assert states["ip#10.5.5.5"]["usr"] == {"u1": NOW.timestamp()}
+
+
+# ---------------------------------------------------------------------------------- failures and bugs
+
+
+class FlakyDynamoDB(FakeDynamoDB):
+    """Fails the next `failures` UpdateItem calls with a throttling error."""
+
+    failures = 0
+
+    def update_item(self, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
+        if self.failures > 0:
+            self.failures -= 1
+            raise client_error("ProvisionedThroughputExceededException", "UpdateItem")
+        return super().update_item(**kwargs)
+
+
+@pytest.fixture
+def flaky() -> FlakyDynamoDB:
+    return FlakyDynamoDB(key_schemas={STATE_TABLE: ("entity",), RESULTS_TABLE: ("transaction_id",)})
+
+
+def test_a_retry_after_a_failed_state_write_counts_the_payment_once(flaky: FlakyDynamoDB, models: Models) -> None:
+    risk_store = RiskStore(STATE_TABLE, RESULTS_TABLE, dynamodb=flaky)
+    try:
+        # Given the velocity write of t1 fails (throttled) after its result was stored
+        flaky.failures = 4
+        with pytest.raises(Exception, match="ProvisionedThroughputExceeded"):
+            score(txn("t1"), risk_store, models)
+        # when the client retries t1
+        score(txn("t1"), risk_store, models)
+        # then the payment counts, once
+        assert window_total(user_state(risk_store), "n", "1h", NOW.timestamp()) == 1
+    finally:
+        risk_store._writers.shutdown()
+
+
+def test_a_redelivery_after_a_failed_apply_is_applied(flaky: FlakyDynamoDB) -> None:
+    risk_store = RiskStore(STATE_TABLE, RESULTS_TABLE, dynamodb=flaky)
+    try:
+        flaky.failures = 1
+        with pytest.raises(Exception, match="ProvisionedThroughputExceeded"):
+            record_account_event(login(success=False), risk_store, NOW, "e1")
+        assert record_account_event(login(success=False), risk_store, NOW, "e1") is True
+        assert window_total(user_state(risk_store), "f", "1h", NOW.timestamp()) == 1
+    finally:
+        risk_store._writers.shutdown()
+
+
+def test_a_customer_returning_after_a_week_is_scored_and_counted(store: RiskStore, models: Models) -> None:
+    before = NOW - timedelta(days=7)
+    score(txn("t1", at=before), store, models, now=before)
+    later = NOW + timedelta(hours=1)
+    score(txn("t2", at=later), store, models, now=later)
+    assert window_total(user_state(store), "n", "7d", later.timestamp()) == 1
+    states, _ = store.read(["device#d1"])
+    assert states["device#d1"]["usr"] == {"u1": later.timestamp()}
+
+
+# ------------------------------------------------------------------ one path: serving equals the replay
+
+SHARED_PATH_WORLD = SimulatorConfig(
+    seed=3,
+    n_customers=80,
+    n_merchants=20,
+    days=17,
+    warmup_days=2,
+    n_amount_outliers=3,
+    n_card_testing_bursts=2,
+    n_card_testers=1,
+    n_account_takeovers=3,
+    n_compromised_merchants=0,
+    n_rings=1,
+    ring_size=(4, 6),
+    compromise_days=(2, 3),
+)
+
+
+def test_serving_computes_the_features_the_training_replay_computes(store: RiskStore, models: Models) -> None:
+    # Given a small simulated world: logins and payments of genuine customers and every fraud scenario
+    simulation = simulate(SHARED_PATH_WORLD)
+    trained_on = replay(simulation, progress=False)
+    expected = dict(zip(trained_on.payments["transaction_id"], trained_on.features, strict=True))
+    # when all its events go, in time order, through the scoring handler's functions and DynamoDB
+    events = simulation.events()
+    columns = ["event_type", "transaction_id", "user_id", "device_id", "ip", "merchant_id", "amount", "lat", "lon"]
+    compared = 0
+    for row in events[[*columns, "timestamp", "success"]].itertuples(index=False):
+        at = row.timestamp.to_pydatetime()
+        place = (float(row.lat), float(row.lon))
+        if row.event_type == "login":
+            event = login(str(row.user_id), str(row.device_id), str(row.ip), bool(row.success), at, place)
+            record_account_event(event, store, at, None)
+            continue
+        payment = txn(
+            str(row.transaction_id),
+            str(row.user_id),
+            str(row.device_id),
+            str(row.ip),
+            str(row.merchant_id),
+            float(row.amount),
+            at,
+            place,
+        )
+        score(payment, store, models, now=at, graph=False)
+        served = list(stored_features(store, payment.transaction_id).values())[: len(VELOCITY_FEATURES)]
+        replayed = expected[payment.transaction_id][: len(VELOCITY_FEATURES)]
+        # then every payment's velocity features are the replay's (to the 6 digits the result stores)
+        np.testing.assert_allclose(served, replayed, rtol=2e-5, atol=1e-5, err_msg=payment.transaction_id)
+        compared += 1
+    assert compared > 250
+    assert set(events["success"].dropna()) == {True, False}
+    assert "card_testing" in set(events["scenario"])
