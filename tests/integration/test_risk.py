@@ -293,3 +293,33 @@ def test_a_label_flows_into_the_weekly_graph_rebuild(
     service.graph_loader.cache_clear()
     status, scored = call(gateway, "POST", "/risk/score", payment(ids, 7, now, user_id=partner, ip=own_ip))
     assert status == 200 and scored["graph_version"] == summary["graph_version"]
+
+
+@pytest.mark.parametrize(("required_gain", "outcome"), [(1.0, "candidate"), (-1.0, "activated")])
+def test_the_weekly_challenger_is_activated_only_when_it_beats_the_champion(
+    stack: Stack,
+    risk_models: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    required_gain: float,
+    outcome: str,
+) -> None:
+    from commerce_ai.risk.model import MODEL_NAME
+    from infra.runner.local import rule_arn
+    from infra.runner.scheduler import scheduled_event
+    from model_build.risk import challenger
+    from tests.support.models import store_scored_history
+
+    registry = ModelRegistry(stack.physical_name("ModelRegistryTable"))
+    champion = registry.active_version(MODEL_NAME)
+    results = RiskStore(stack.physical_name("RiskStateTable"), stack.physical_name("RiskResultsTable"))
+    assert store_scored_history(results, datetime.now(UTC)) >= challenger.MIN_FRAUD
+    # A gain no model can reach keeps the challenger a candidate; a negative one lets any challenger win.
+    monkeypatch.setattr(challenger, "MIN_GAIN", required_gain)
+
+    function = stack.function("RiskChallengerFunction")
+    summary = in_process(stack)("RiskChallengerFunction", scheduled_event(rule_arn(stack, function)))
+
+    assert summary["outcome"] == outcome, summary
+    assert 0 < summary["challenger_pr_auc"] <= 1 and 0 < summary["champion_pr_auc"] <= 1
+    assert registry.get_version(MODEL_NAME, summary["version"]).state in ("candidate", "active")
+    assert registry.active_version(MODEL_NAME) == (champion if outcome == "candidate" else summary["version"])

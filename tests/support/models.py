@@ -134,3 +134,36 @@ def built_risk(directory: Path) -> list[Built]:
 
     trained = train(SimulatorConfig.model_validate(SMALL_RISK_WORLD), progress=False)
     return export(trained, directory)
+
+
+def store_scored_history(store: Any, now: Any, days: int = 20, seed: int = 4) -> int:
+    """Fill a RiskStore's results with a small simulated world's payments, as serving would have stored
+    them over the last `days` (feature vectors from the replay, the score fields, the entity ids), with a
+    confirmed label on every fraudulent one. Returns the number of frauds."""
+    from datetime import timedelta
+
+    from model_build.risk.dataset import replay
+    from model_build.risk.simulator import SimulatorConfig, simulate
+
+    world = SimulatorConfig.model_validate({**SMALL_RISK_WORLD, "seed": seed, "days": days + 3, "warmup_days": 3})
+    data = replay(simulate(world), progress=False)
+    end = float(data.time.max())
+    fraud = 0
+    for row, features in zip(data.payments.itertuples(index=False), data.features, strict=True):
+        at = now - timedelta(seconds=end - row.timestamp.timestamp() + 60)
+        record = {
+            "score": 0.5,
+            "decision": "review",
+            "timestamp": at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "user_id": row.user_id,
+            "device_id": row.device_id,
+            "ip": row.ip,
+            "merchant_id": row.merchant_id,
+            "amount": float(row.amount),
+            "features": " ".join(f"{v:.6g}" for v in features),
+        }
+        store.claim(row.transaction_id, record, now)
+        if row.is_fraud:
+            store.label(row.transaction_id, True, "chargeback", now)
+            fraud += 1
+    return fraud

@@ -37,7 +37,7 @@ from infra.runner.scheduler import scheduled_event
 from infra.runner.sqs_poller import sqs_event
 from infra.template import Stack
 from model_build import Built, publish
-from tests.support.models import built_linear, built_pricing_demand, built_risk
+from tests.support.models import built_linear, built_pricing_demand, built_risk, store_scored_history
 from tests.unit.fakes import FakeAws, FakeDynamoDB, FakeSSMProvider, sqs_message
 
 NAME = "demo-scorer"
@@ -415,8 +415,19 @@ def run_risk_weekly(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     assert world.registry.active_version("risk-graph") == summary["graph_version"]
 
 
+def run_risk_challenger(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    handler, context = configure(monkeypatch, "RiskChallengerFunction", tmp_path)
+    world.serve_risk()  # the champion
+    frauds = store_scored_history(risk_service.store(), datetime.now(UTC))
+    assert frauds >= 20
+    world.forget_setup()
+    summary = handler(scheduled_event("arn:aws:events:us-east-1:123456789012:rule/r"), context)
+    assert summary["outcome"] in ("candidate", "activated"), summary  # trained, published, registered
+
+
 SCENARIOS = {
     "RiskApiFunction": run_risk_api,
+    "RiskChallengerFunction": run_risk_challenger,
     "RiskWeeklyFunction": run_risk_weekly,
     "RiskBulkScoringFunction": run_risk_bulk_scoring,
     "RiskAccountEventsFunction": run_risk_account_events,

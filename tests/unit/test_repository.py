@@ -129,13 +129,34 @@ def third_party_imports(paths: list[Path]) -> tuple[set[str], set[str]]:
     return eager, lazy
 
 
+def _image_dirs() -> set[Path]:
+    from infra.template import Stack
+
+    return {fn.code_uri for fn in Stack().functions() if fn.image}
+
+
 def test_code_shipped_to_lambda_imports_only_what_its_layers_provide() -> None:
-    shipped = sorted((ROOT / "layers/core/commerce_ai").rglob("*.py")) + sorted((ROOT / "functions").rglob("*.py"))
+    images = _image_dirs()
+    functions = [p for p in sorted((ROOT / "functions").rglob("*.py")) if p.parent not in images]
+    shipped = sorted((ROOT / "layers/core/commerce_ai").rglob("*.py")) + functions
     eager, lazy = third_party_imports(shipped)
     ml = _import_names(_requirements(ROOT / "layers/ml/requirements.txt"))
-    # Every function has the core layer (Globals); only some have the ml layer, so ml imports must be lazy.
+    # Every zip function has the core layer; only some have the ml layer, so ml imports must be lazy.
     assert eager <= _core_layer_imports(), eager - _core_layer_imports()
     assert lazy <= _core_layer_imports() | ml, lazy - _core_layer_imports() - ml
+
+
+def test_image_functions_install_what_their_code_imports() -> None:
+    assert _image_dirs(), "the template has an image function to check"
+    for directory in _image_dirs():
+        # The Dockerfile copies commerce_ai and model_build/risk; their imports come from requirements.txt.
+        code = sorted(directory.glob("*.py")) + sorted((ROOT / "model_build/risk").rglob("*.py"))
+        eager, lazy = third_party_imports(code)
+        installed = _import_names(_requirements(directory / "requirements.txt"))
+        renamed = {"xgboost_cpu": "xgboost", "scikit_learn": "sklearn"}  # distribution -> import name
+        provided = {renamed.get(n, n) for n in installed} | _core_layer_imports() | {"model_build"}
+        missing = (eager | lazy) - provided
+        assert missing == set(), f"{directory.name} imports {missing} that its image does not install"
 
 
 def test_the_import_scan_sees_lazy_imports() -> None:
