@@ -449,3 +449,32 @@ def test_serving_computes_the_features_the_training_replay_computes(store: RiskS
     assert compared > 250
     assert set(events["success"].dropna()) == {True, False}
     assert "card_testing" in set(events["scenario"])
+
+
+class ClaimFailsOnce(FakeDynamoDB):
+    """Throttles the next PutItem (the result's claim); the parallel state writes go through."""
+
+    failures = 1
+
+    def put_item(self, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
+        if self.failures > 0:
+            self.failures -= 1
+            raise client_error("ProvisionedThroughputExceededException", "PutItem")
+        return super().put_item(**kwargs)
+
+
+def test_a_failed_claim_takes_its_counts_back_and_the_retry_counts_once(models: Models) -> None:
+    ddb = ClaimFailsOnce(key_schemas={STATE_TABLE: ("entity",), RESULTS_TABLE: ("transaction_id",)})
+    risk_store = RiskStore(STATE_TABLE, RESULTS_TABLE, dynamodb=ddb)
+    try:
+        # Given the result could not be stored while the velocity writes, sent alongside, succeeded
+        with pytest.raises(Exception, match="ProvisionedThroughputExceeded"):
+            score(txn("t1"), risk_store, models)
+        # then nothing stays counted,
+        assert window_total(user_state(risk_store), "n", "1h", NOW.timestamp()) == 0
+        # and the client's retry scores it and counts it once.
+        assert not score(txn("t1"), risk_store, models).replayed
+        assert window_total(user_state(risk_store), "n", "1h", NOW.timestamp()) == 1
+        assert window_total(user_state(risk_store), "v", "1h", NOW.timestamp()) == 25.0
+    finally:
+        risk_store._writers.shutdown()

@@ -126,11 +126,9 @@ def score_transaction(
         "amount": transaction.amount,
         "features": " ".join(f"{v:.6g}" for v in features),
     }
-    if not store.claim(transaction.transaction_id, record, now):
+    updates = payment_updates(*ids, transaction.amount, t, lat, lon, states)
+    if not store.claim_and_apply(transaction.transaction_id, record, now, updates, states):
         return Scored.from_item(store.result(transaction.transaction_id))  # a concurrent duplicate won
-    _apply_or_release(
-        store, transaction.transaction_id, payment_updates(*ids, transaction.amount, t, lat, lon, states), states
-    )
     return scored
 
 

@@ -109,7 +109,7 @@ class RiskStore:
         self.state_table = state_table
         self.results_table = results_table
         self._ddb = dynamodb
-        self._writers = concurrent.futures.ThreadPoolExecutor(4, thread_name_prefix="risk-state")
+        self._writers = concurrent.futures.ThreadPoolExecutor(5, thread_name_prefix="risk-state")
 
     # -- reads -----------------------------------------------------------------------------------------
 
@@ -192,6 +192,49 @@ class RiskStore:
 
     def _update(self, request: dict[str, Any]) -> None:
         self.ddb.update_item(**request)
+
+    def claim_and_apply(
+        self,
+        transaction_id: str,
+        result: Mapping[str, Any],
+        now: datetime,
+        updates: list[Update],
+        existing: Mapping[str, Item],
+    ) -> bool:
+        """Store the result and write the state changes in one parallel round (the latency of one call, not
+        two in a row). The claim still decides: a duplicate that lost it takes its counter increments back
+        (its other changes set the same values again, so they need no undoing) and gets False; a state write
+        that failed gives the claim back, so the retry counts the transaction."""
+        changes = [u for u in updates if not u.empty()]
+        claim = self._writers.submit(self.claim, transaction_id, result, now)
+        writes = [
+            self._writers.submit(self._update, update_request(self.state_table, u, existing.get(u.key)))
+            for u in changes
+        ]
+        applied, failure = [], None
+        for update, write in zip(changes, writes, strict=True):
+            try:
+                write.result()
+                applied.append(update)
+            except Exception as exc:  # decided below, once the claim's outcome is known
+                failure = failure or exc
+        try:
+            claimed = claim.result()
+        except Exception:
+            self._take_back(applied)
+            raise
+        if not claimed:
+            self._take_back(applied)
+            return False
+        if failure is not None:
+            self.release(transaction_id)
+            raise failure
+        return True
+
+    def _take_back(self, applied: list[Update]) -> None:
+        undo = [Update(u.key, add={k: -v for k, v in u.add.items()}) for u in applied if u.add]
+        for future in [self._writers.submit(self._update, update_request(self.state_table, u, None)) for u in undo]:
+            future.result()
 
     def label(self, transaction_id: str, is_fraud: bool, source: str, labelled_at: datetime) -> None:
         try:
