@@ -37,20 +37,16 @@ def normalise_ip(value: str) -> str:
         raise ValueError("ip must be an IPv4 or IPv6 address") from exc
 
 
-class Transaction(BaseModel):
+class _Activity(BaseModel):
+    """What every event the features count carries: who, on which device, from where, when."""
+
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    transaction_id: str = Field(pattern=IDENTIFIER)
     user_id: str = Field(pattern=IDENTIFIER)
     device_id: str = Field(pattern=IDENTIFIER)
     ip: str
-    merchant_id: str = Field(pattern=IDENTIFIER)
-    amount: float = Field(gt=0, le=MAX_AMOUNT)
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
     timestamp: datetime
     location: Location
-    payment_method: str = Field(default="card", pattern=r"^[a-z_]{1,32}$")
-    card_id: str | None = Field(default=None, pattern=IDENTIFIER)
 
     @field_validator("timestamp")
     @classmethod
@@ -61,6 +57,15 @@ class Transaction(BaseModel):
     @classmethod
     def _valid_ip(cls, value: str) -> str:
         return normalise_ip(value)
+
+
+class Transaction(_Activity):
+    transaction_id: str = Field(pattern=IDENTIFIER)
+    merchant_id: str = Field(pattern=IDENTIFIER)
+    amount: float = Field(gt=0, le=MAX_AMOUNT)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    payment_method: str = Field(default="card", pattern=r"^[a-z_]{1,32}$")
+    card_id: str | None = Field(default=None, pattern=IDENTIFIER)
 
     @field_validator("amount")
     @classmethod
@@ -70,29 +75,12 @@ class Transaction(BaseModel):
         return amount
 
 
-class AccountEvent(BaseModel):
-    """A login attempt (the only event type the features use today; others are accepted and ignored)."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
+class AccountEvent(_Activity):
+    """A login attempt: the one account event the features use today (other event types get a 400)."""
 
     event_type: Literal["login"]
-    user_id: str = Field(pattern=IDENTIFIER)
-    device_id: str = Field(pattern=IDENTIFIER)
-    ip: str
-    timestamp: datetime
-    location: Location
     success: bool
     event_id: str | None = Field(default=None, pattern=IDENTIFIER, description="Makes a resend idempotent.")
-
-    @field_validator("timestamp")
-    @classmethod
-    def _utc_timestamp(cls, value: datetime) -> datetime:
-        return _utc(value)
-
-    @field_validator("ip")
-    @classmethod
-    def _valid_ip(cls, value: str) -> str:
-        return normalise_ip(value)
 
 
 class Label(BaseModel):
