@@ -1,8 +1,8 @@
 """Scheduled handler (weekly): the feature-library update. Rebuilds the graph features from the last four
 weeks of scored transactions and their labels and activates them as a new `risk-graph` version.
 
-Training a challenger model on the same data is not part of this function yet (it needs the training
-libraries, which do not fit a zip function; see the README's risk status).
+The challenger model is trained by RiskChallengerFunction (a container image: the training libraries do
+not fit a zip function).
 """
 
 from __future__ import annotations

@@ -17,13 +17,16 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from commerce_ai.risk.decisions import RuleConfig, rules_decline
 from commerce_ai.risk.features import FEATURE_NAMES, payment_features
 from commerce_ai.risk.graph import Edge, GraphSnapshot, build_snapshot
 from commerce_ai.risk.velocity import Item, apply, login_updates, payment_updates
+from commerce_ai.risk.weekly import GRAPH_WINDOW
 from model_build.risk.simulator import Simulation
 
 WEEK = 7 * 86400
 LABEL_DELAY = timedelta(days=3)
+RULES = RuleConfig()  # the rules that ship by default (no block lists in the simulator)
 
 
 @dataclass(frozen=True)
@@ -47,8 +50,9 @@ class Dataset:
 
 
 def snapshot_at(payments: pd.DataFrame, times: np.ndarray, cutoff: float, label_delay: float) -> GraphSnapshot:
-    """The graph the weekly job would build at `cutoff`: payments before it, labels known by then."""
-    before = times < cutoff
+    """The graph the weekly job would build at `cutoff`: payments of the GRAPH_WINDOW before it, with the
+    labels known by then."""
+    before = (times < cutoff) & (times >= cutoff - GRAPH_WINDOW.total_seconds())
     known_fraud = payments["is_fraud"].to_numpy() & (times < cutoff - label_delay)
     edges = (
         Edge(u, d, i, m, bool(f))
@@ -96,8 +100,10 @@ def replay(simulation: Simulation, label_delay: timedelta = LABEL_DELAY, progres
             week = int((now - start) // WEEK)
             graph = snapshot_at(payments, payment_times, start + week * WEEK, delay)
         if kind == "payment":
-            rows[txn] = payment_features(user, device, ip, merchant, amount, now, lat, lon, store, graph)
-            updates = payment_updates(user, device, ip, merchant, amount, now, lat, lon, store)
+            row = payment_features(user, device, ip, merchant, amount, now, lat, lon, store, graph)
+            rows[txn] = row
+            declined = rules_decline(amount, {}, dict(zip(FEATURE_NAMES, row, strict=True)), RULES)
+            updates = payment_updates(user, device, ip, merchant, amount, now, lat, lon, store, trusted=not declined)
         else:
             updates = login_updates(user, device, ip, bool(success), now, lat, lon, store)
         for update in updates:

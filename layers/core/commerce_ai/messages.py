@@ -18,6 +18,9 @@ def parse_json(body: str, model: type[M], what: str) -> M:
         return model.model_validate(json.loads(body))
     except RecursionError as exc:
         raise InvalidInput(f"{what} is nested too deeply") from exc
-    except ValueError as exc:  # JSON errors and pydantic's ValidationError alike
-        details = exc.errors(include_url=False, include_input=False) if isinstance(exc, ValidationError) else None
-        raise InvalidInput(f"{what} is invalid: {exc}"[:500], details) from exc
+    except ValidationError as exc:  # the message names fields and problems, never the values (personal data)
+        details = exc.errors(include_url=False, include_input=False)
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(body)'}: {e['msg']}" for e in details)
+        raise InvalidInput(f"{what} is invalid: {problems}"[:500], details) from None
+    except ValueError as exc:  # not JSON
+        raise InvalidInput(f"{what} is not valid JSON: {exc}"[:500]) from None

@@ -69,3 +69,19 @@ def test_labels() -> None:
         Label.model_validate({"transaction_id": "t-1", "is_fraud": True, "source": "gut feeling"})
     with pytest.raises(ValidationError):
         Label.model_validate({"transaction_id": "t-1", "is_fraud": True, "reported_at": "2026-01-20T12:00:00"})
+
+
+@pytest.mark.parametrize("stamp", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_timestamp_out_of_range_is_a_validation_error_not_a_crash(stamp: str) -> None:
+    with pytest.raises(ValidationError, match="out of range"):
+        AccountEvent.model_validate(
+            {
+                "event_type": "login",
+                "user_id": "u1",
+                "device_id": "d1",
+                "ip": "10.0.0.1",
+                "timestamp": stamp,
+                "location": {"lat": 0, "lon": 0},
+                "success": True,
+            }
+        )

@@ -148,9 +148,8 @@ def test_a_payment_updates_its_four_entities_with_their_series() -> None:
     m, h, d = int(T0 // 300), int(T0 // 3600), int(T0 // 86400)
     # then each entity counts in the series and resolutions it keeps
     assert by_key[USER].add == {f"n_m{m}": 1, f"n_h{h}": 1, f"n_d{d}": 1, f"v_m{m}": 25, f"v_h{h}": 25, f"v_d{d}": 25}
-    assert by_key[DEVICE].add == {f"n_m{m}": 1, f"n_h{h}": 1, f"v_h{h}": 25}
-    assert by_key[IP].add == {f"n_m{m}": 1, f"n_h{h}": 1}
-    assert by_key[MERCHANT].add == {f"n_m{m}": 1, f"n_h{h}": 1, f"n_d{d}": 1, f"v_h{h}": 25}
+    every_window = {f"n_m{m}": 1, f"n_h{h}": 1, f"n_d{d}": 1, f"v_m{m}": 25, f"v_h{h}": 25, f"v_d{d}": 25}
+    assert by_key[DEVICE].add == by_key[IP].add == by_key[MERCHANT].add == every_window
     # the user is first seen now, here, on this device and IP; the device and IP remember the user
     assert by_key[USER].assign == {"first": T0 + 1, "lt": T0 + 1, "la": MADRID[0], "lo": MADRID[1]}
     assert by_key[USER].put_in == {"dev": {"d1": T0 + 1}, "ipm": {"10.0.0.1": T0 + 1}}
@@ -338,13 +337,32 @@ def test_events_closer_than_min_travel_seconds_are_timed_as_that_far_apart() -> 
     assert speed < 1000
 
 
-def test_speed_is_capped_and_an_earlier_timestamp_counts_as_no_time() -> None:
+def test_speed_is_capped_and_an_event_older_than_the_last_one_has_no_travel() -> None:
     user = {"lt": T0, "la": PARIS[0], "lo": PARIS[1]}
     # half the world away in a minute: capped
     assert travel_from_last(user, T0 + 60, -PARIS[0], PARIS[1] - 180)[1] == MAX_SPEED_KMH
-    # an event timestamped before the last one: zero seconds, timed as MIN_TRAVEL_SECONDS
-    near = (PARIS[0] + 0.2, PARIS[1])  # about 22 km
-    distance, speed, seconds = travel_from_last(user, T0 - 600, *near)
-    assert seconds == 0.0
-    assert speed == pytest.approx(distance * 60)
-    assert 1000 < speed < MAX_SPEED_KMH
+    # an event timestamped before the last one (a late delivery) is not timed against a later event:
+    # 22 km "in no time" would otherwise read as impossible travel
+    near = (PARIS[0] + 0.2, PARIS[1])
+    assert travel_from_last(user, T0 - 600, *near) == (0.0, 0.0, 0.0)
+
+
+def test_a_late_event_counts_but_never_moves_last_seen_or_the_session_back() -> None:
+    world = MemoryWorld()
+    world.pay(T0 + HOUR, place=PARIS)
+    before = dict(world.user())
+    # a payment delivered late, timestamped an hour earlier, somewhere else
+    world.pay(T0, place=MADRID)
+    user = world.user()
+    assert (user["lt"], user["la"], user["lo"]) == (before["lt"], before["la"], before["lo"])
+    assert window_total(user, "n", "24h", T0 + HOUR) == 2
+
+
+def test_a_payment_the_rules_decline_counts_but_does_not_make_its_device_known() -> None:
+    item = paid_at(T0)
+    updates = payment_updates(
+        "u1", "d-attacker", "10.9.9.9", "m1", 900.0, T0 + HOUR, *PARIS, {USER: item}, trusted=False
+    )
+    user_update = next(u for u in updates if u.key == USER)
+    assert user_update.add  # counted
+    assert not user_update.put_in and "lt" not in user_update.assign  # not familiar, place not moved

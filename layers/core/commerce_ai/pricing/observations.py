@@ -7,16 +7,16 @@ price-history series; a redelivered message changes nothing.
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from commerce_ai import aws
 from commerce_ai.errors import InvalidInput
+from commerce_ai.messages import parse_json
 from commerce_ai.pricing.competitors import Observation
 
 IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"
@@ -53,11 +53,7 @@ class CompetitorPrice(BaseModel):
 
 def parse_competitor_price(body: str, now: datetime) -> CompetitorPrice:
     """A validated observation, or InvalidInput saying what is wrong (the record then fails alone)."""
-    try:
-        observation = CompetitorPrice.model_validate(json.loads(body))
-    except ValueError as exc:  # JSON errors and pydantic's ValidationError alike
-        details = exc.errors(include_url=False, include_input=False) if isinstance(exc, ValidationError) else None
-        raise InvalidInput(f"competitor price is invalid: {exc}"[:500], details) from exc
+    observation = parse_json(body, CompetitorPrice, "competitor price")
     if observation.observed_at > now + CLOCK_SKEW:
         raise InvalidInput(f"observed_at {observation.observed_at.isoformat()} is in the future")
     return observation

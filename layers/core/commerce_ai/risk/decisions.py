@@ -99,3 +99,11 @@ def reasons(hits: list[RuleHit], top_features: list[tuple[str, float, float]]) -
         {"type": "feature", "name": name, "value": round(value, 4), "contribution": round(contribution, 4)}
         for name, value, contribution in top_features
     ]
+
+
+def rules_decline(amount: float, blocked: Mapping[str, str], features: Mapping[str, float], config: RuleConfig) -> bool:
+    """Whether the rules alone decline a payment. Such a payment still counts in the velocity windows but does
+    not make its device, IP or place familiar to the user (`velocity.payment_updates(trusted=False)`); the
+    score's own declines do not change that, so the training replay, which has no model yet, does the same."""
+    hits = pre_model_rules(amount, blocked, config) + post_model_rules(amount, features, config)
+    return combine("approve", hits) == "decline"

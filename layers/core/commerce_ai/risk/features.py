@@ -14,30 +14,29 @@ from commerce_ai.risk.velocity import Item, entity_key, travel_from_last, users_
 
 SESSION_SECONDS = 2 * 3600  # a payment belongs to the login session opened on its device this recently
 MAX_KNOWN_HOURS = 30 * 24.0
+ENTITIES = ("user", "device", "ip", "merchant")
+WINDOW_NAMES = ("1h", "24h", "7d")
+# Count and amount (log1p) per entity and window, in this order: user_payments_1h, ..., merchant_amount_7d_log.
+WINDOW_FEATURES = tuple(
+    name
+    for entity in ENTITIES
+    for name in (
+        *(f"{entity}_payments_{w}" for w in WINDOW_NAMES),
+        *(f"{entity}_amount_{w}_log" for w in WINDOW_NAMES),
+    )
+)
 VELOCITY_FEATURES = (
     "amount_log",
     "amount_vs_user_mean_log",
-    "user_payments_1h",
-    "user_payments_24h",
-    "user_payments_7d",
-    "user_amount_24h_log",
-    "user_amount_7d_log",
+    *WINDOW_FEATURES,
     "user_age_days",
     "user_failed_logins_1h",
     "user_failed_logins_24h",
     "device_new_for_user",
     "device_known_hours",
     "ip_new_for_user",
-    "device_payments_1h",
-    "device_payments_24h",
-    "device_amount_24h_log",
     "device_users_7d",
-    "ip_payments_1h",
-    "ip_payments_24h",
     "ip_users_7d",
-    "merchant_payments_1h",
-    "merchant_payments_24h",
-    "merchant_payments_7d",
     "merchant_spike",
     "distance_km_log",
     "speed_kmh",
@@ -65,8 +64,16 @@ def velocity_features(
     address = items.get(entity_key("ip", ip))
     merchant = items.get(entity_key("merchant", merchant_id))
 
-    user_n_7d = window_total(user, "n", "7d", now)
-    user_v_7d = window_total(user, "v", "7d", now)
+    by_entity = {"user": user, "device": device, "ip": address, "merchant": merchant}
+    windows = [
+        value
+        for item in by_entity.values()
+        for value in (
+            *(window_total(item, "n", w, now) for w in WINDOW_NAMES),
+            *(math.log1p(window_total(item, "v", w, now)) for w in WINDOW_NAMES),
+        )
+    ]
+    user_n_7d, user_v_7d = window_total(user, "n", "7d", now), window_total(user, "v", "7d", now)
     mean = user_v_7d / user_n_7d if user_n_7d else 0.0
     devices: Mapping[str, Any] = user.get("dev", {})
     first_on_device = devices.get(device_id)
@@ -79,27 +86,15 @@ def velocity_features(
     return [
         math.log1p(amount),
         math.log((amount + 1) / (mean + 1)) if mean else 0.0,
-        window_total(user, "n", "1h", now),
-        window_total(user, "n", "24h", now),
-        user_n_7d,
-        math.log1p(window_total(user, "v", "24h", now)),
-        math.log1p(user_v_7d),
+        *windows,
         (now - float(user["first"])) / 86400 if "first" in user else 0.0,
         window_total(user, "f", "1h", now),
         window_total(user, "f", "24h", now),
         0.0 if first_on_device is not None else 1.0,
         known_hours,
         0.0 if ip in user.get("ipm", {}) else 1.0,
-        window_total(device, "n", "1h", now),
-        window_total(device, "n", "24h", now),
-        math.log1p(window_total(device, "v", "24h", now)),
         float(users_seen(device, now)),
-        window_total(address, "n", "1h", now),
-        window_total(address, "n", "24h", now),
         float(users_seen(address, now)),
-        window_total(merchant, "n", "1h", now),
-        merchant_24h,
-        merchant_7d,
         merchant_24h / (merchant_7d / 7 + 1.0),
         math.log1p(distance),
         speed,

@@ -27,7 +27,10 @@ class Location(BaseModel):
 def _utc(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("timestamp needs a timezone, e.g. 2026-11-27T10:00:00Z")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:  # e.g. year 1 with a positive offset: not a time anyone pays at
+        raise ValueError("timestamp is out of range") from exc
 
 
 def normalise_ip(value: str) -> str:

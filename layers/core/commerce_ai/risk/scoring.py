@@ -78,7 +78,6 @@ def score_transaction(
     channel: str,
 ) -> Scored:
     """Score a payment once: a retried transaction_id gets its first answer back and counts once."""
-    t = _check_time(transaction.timestamp, now)
     keys = {
         kind: entity_key(kind, identifier)  # type: ignore[arg-type]
         for kind, identifier in (
@@ -90,7 +89,8 @@ def score_transaction(
     }
     states, stored = store.read(keys.values(), transaction.transaction_id)
     if stored is not None and "score" in stored:
-        return Scored.from_item(stored)
+        return Scored.from_item(stored)  # a retry gets its first answer, however old the transaction is
+    t = _check_time(transaction.timestamp, now)
 
     ids = (transaction.user_id, transaction.device_id, transaction.ip, transaction.merchant_id)
     lat, lon = transaction.location.lat, transaction.location.lon
@@ -126,7 +126,9 @@ def score_transaction(
         "amount": transaction.amount,
         "features": " ".join(f"{v:.6g}" for v in features),
     }
-    updates = payment_updates(*ids, transaction.amount, t, lat, lon, states)
+    # Trust follows the rules' verdict alone, which the training replay reproduces (rules_decline).
+    trusted = combine("approve", hits) != "decline"
+    updates = payment_updates(*ids, transaction.amount, t, lat, lon, states, trusted=trusted)
     if not store.claim_and_apply(transaction.transaction_id, record, now, updates, states):
         return Scored.from_item(store.result(transaction.transaction_id))  # a concurrent duplicate won
     return scored

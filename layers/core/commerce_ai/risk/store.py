@@ -181,6 +181,7 @@ class RiskStore:
             TableName=self.results_table,
             Key={"transaction_id": {"S": transaction_id}},
             UpdateExpression="SET published = :yes",
+            ConditionExpression="attribute_exists(score)",  # never create a result-less stub
             ExpressionAttributeValues={":yes": {"BOOL": True}},
         )
 
@@ -226,7 +227,8 @@ class RiskStore:
         if not claimed:
             self._take_back(applied)
             return False
-        if failure is not None:
+        if failure is not None:  # take back what did land, then the claim, so the retry counts it once
+            self._take_back(applied)
             self.release(transaction_id)
             raise failure
         return True

@@ -11,7 +11,9 @@ a top-level attribute `<series>_<resolution><bucket index>` (e.g. `n_m5893120`),
 event with one UpdateItem of `ADD`s: increments commute, so concurrent requests on a hot merchant never
 conflict or lose counts. Stale buckets are removed by the same update.
 
-Series: `n` payment count, `v` payment value, `f` failed logins (users only).
+Series: `n` payment count, `v` payment value (every entity, 1 h / 24 h / 7 d), `f` failed logins (users,
+1 h / 24 h). An event older than the entity's last one (a late queue delivery) counts in its own buckets
+but never moves "last seen" or the session back.
 User scalars: `first` (first seen, epoch s), the last successful event's place `lt`/`la`/`lo`, and the
 last successful login's session: `st` time, `sd` device, `ss` implied speed (km/h) from the event before
 it, `sn` 1 if that device was new for the user. User maps: `dev` and `ipm` (first seen per device and IP,
@@ -34,9 +36,9 @@ WINDOWS = {"1h": ("m", 3600), "24h": ("h", 86400), "7d": ("d", 7 * 86400)}
 # Which series each kind keeps, and at which resolutions.
 SERIES: dict[Kind, dict[str, str]] = {
     "user": {"n": "mhd", "v": "mhd", "f": "mh"},
-    "device": {"n": "mh", "v": "h"},
-    "ip": {"n": "mh"},
-    "merchant": {"n": "mhd", "v": "h"},
+    "device": {"n": "mhd", "v": "mhd"},
+    "ip": {"n": "mhd", "v": "mhd"},
+    "merchant": {"n": "mhd", "v": "mhd"},
 }
 MAX_KNOWN = 32  # devices / IPs remembered per user
 MAX_USERS = 64  # users remembered per device / IP
@@ -109,9 +111,9 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 def travel_from_last(user: Mapping[str, Any] | None, now: float, lat: float, lon: float) -> tuple[float, float, float]:
     """(distance km, implied speed km/h, seconds) since the user's last successful event; zeros if none."""
-    if not user or "lt" not in user:
+    if not user or "lt" not in user or float(user["lt"]) > now:  # none yet, or a later one (a late event)
         return 0.0, 0.0, 0.0
-    seconds = max(now - float(user["lt"]), 0.0)
+    seconds = now - float(user["lt"])
     distance = haversine_km(float(user["la"]), float(user["lo"]), lat, lon)
     speed = distance / (max(seconds, MIN_TRAVEL_SECONDS) / 3600.0)
     return distance, min(speed, MAX_SPEED_KMH), seconds
@@ -164,7 +166,8 @@ def _forget_stale_users(update: Update, item: Mapping[str, Any] | None, now: flo
 def _seen_at(update: Update, user: Mapping[str, Any] | None, now: float, lat: float, lon: float) -> None:
     if not user or "first" not in user:
         update.assign["first"] = now
-    update.assign.update({"lt": now, "la": lat, "lo": lon})
+    if not user or float(user.get("lt", -math.inf)) <= now:  # a late event never moves "last seen" back
+        update.assign.update({"lt": now, "la": lat, "lo": lon})
 
 
 def payment_updates(
@@ -177,8 +180,13 @@ def payment_updates(
     lat: float,
     lon: float,
     items: Mapping[str, Item | None],
+    trusted: bool = True,
 ) -> list[Update]:
-    """The updates a payment makes to its four entities, given their items before it (`items` by key)."""
+    """The updates a payment makes to its four entities, given their items before it (`items` by key).
+
+    Every payment counts. Only a `trusted` one (not declined) also makes its device and IP known to the
+    user and moves the user's last place: a declined takeover attempt must not make the attacker's device
+    look familiar to the next one."""
     keys = {
         "user": entity_key("user", user_id),
         "device": entity_key("device", device_id),
@@ -191,15 +199,17 @@ def payment_updates(
     u = updates["user"]
     _count(u, user, "user", "n", now, 1.0)
     _count(u, user, "user", "v", now, amount)
-    _seen_at(u, user, now, lat, lon)
-    _remember(u, user, "dev", device_id, now, MAX_KNOWN, keep_first=True)
-    _remember(u, user, "ipm", ip, now, MAX_KNOWN, keep_first=True)
+    if trusted:
+        _seen_at(u, user, now, lat, lon)
+        _remember(u, user, "dev", device_id, now, MAX_KNOWN, keep_first=True)
+        _remember(u, user, "ipm", ip, now, MAX_KNOWN, keep_first=True)
+    elif not user or "first" not in user:
+        u.assign["first"] = now
 
     for kind, item in (("device", device), ("ip", address)):
         shared = updates[kind]
         _count(shared, item, kind, "n", now, 1.0)  # type: ignore[arg-type]
-        if "v" in SERIES[kind]:  # type: ignore[index]
-            _count(shared, item, kind, "v", now, amount)  # type: ignore[arg-type]
+        _count(shared, item, kind, "v", now, amount)  # type: ignore[arg-type]
         _forget_stale_users(shared, item, now)
         _remember(shared, item, "usr", user_id, now, MAX_USERS, keep_first=False)
 
@@ -230,9 +240,10 @@ def login_updates(
         return [u]
     _, speed, _ = travel_from_last(user, now, lat, lon)
     known_devices = (user or {}).get("dev", {})
-    u.assign.update(
-        {"st": now, "sd": device_id, "ss": round(speed, 1), "sn": 0.0 if device_id in known_devices else 1.0}
-    )
+    if not user or float(user.get("st", -math.inf)) <= now:  # a late login does not replace a newer session
+        u.assign.update(
+            {"st": now, "sd": device_id, "ss": round(speed, 1), "sn": 0.0 if device_id in known_devices else 1.0}
+        )
     _seen_at(u, user, now, lat, lon)
     _remember(u, user, "dev", device_id, now, MAX_KNOWN, keep_first=True)
     _remember(u, user, "ipm", ip, now, MAX_KNOWN, keep_first=True)
