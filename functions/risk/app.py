@@ -1,5 +1,5 @@
-"""Risk HTTP API (API Gateway -> Chalice): synchronous scoring at checkout, account events, confirmed
-labels, and the admin block list."""
+"""Risk HTTP API (API Gateway -> Chalice): synchronous scoring at checkout and account events; confirmed
+labels, transaction lookup and the block list need the admin key."""
 
 from __future__ import annotations
 
@@ -43,6 +43,9 @@ def post_event() -> dict[str, Any]:
 
 @app.route("/risk/labels", methods=["POST"])
 def post_label() -> dict[str, Any]:
+    # Labels train the next model and feed the graph's fraud rates: only the chargeback or case system
+    # (holding the admin key) may write them.
+    require_admin(app.request())
     label = parse_body(app.request(), Label)
     now = datetime.now(UTC)
     service.store().label(label.transaction_id, label.is_fraud, label.source, label.reported_at or now)
@@ -51,6 +54,7 @@ def post_label() -> dict[str, Any]:
 
 @app.route("/risk/transactions/{transaction_id}", methods=["GET"])
 def get_transaction(transaction_id: str) -> dict[str, Any]:
+    require_admin(app.request())  # scores and labels are for the operators, not for clients
     if not re.fullmatch(IDENTIFIER, transaction_id):
         raise InvalidInput("transaction_id is not valid")
     item = service.store().result(transaction_id)

@@ -352,7 +352,9 @@ def test_a_transaction_queued_with_boto3_is_scored_and_its_decline_published(run
     sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(over_limit))
 
     def scored() -> dict[str, Any] | None:
-        response = requests.get(f"{running.http}/risk/transactions/t-e2e-bulk-1", timeout=10)
+        response = requests.get(
+            f"{running.http}/risk/transactions/t-e2e-bulk-1", headers={"x-api-key": running.admin_key}, timeout=10
+        )
         return response.json() if response.status_code == 200 else None
 
     assert until(scored)["decision"] == "decline"

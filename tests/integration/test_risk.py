@@ -151,12 +151,14 @@ def test_labels_are_stored_on_the_scored_transaction(
     scored = payment(ids, 1, datetime.now(UTC))
     assert call(gateway, "POST", "/risk/score", scored)[0] == 200
     label = {"transaction_id": scored["transaction_id"], "is_fraud": True, "source": "chargeback"}
-    status, body = call(gateway, "POST", "/risk/labels", label)
+    assert call(gateway, "POST", "/risk/labels", label)[0] == 401  # labels train the next model: admin only
+    status, body = call(gateway, "POST", "/risk/labels", label, ADMIN_KEY)
     assert (status, body["stored"]) == (200, True)
-    status, shown = call(gateway, "GET", f"/risk/transactions/{scored['transaction_id']}")
+    assert call(gateway, "GET", f"/risk/transactions/{scored['transaction_id']}")[0] == 401
+    status, shown = call(gateway, "GET", f"/risk/transactions/{scored['transaction_id']}", key=ADMIN_KEY)
     assert status == 200 and shown["label"] == {"is_fraud": True, "source": "chargeback"}
     # A label for a transaction that was never scored is refused: there is nothing to retrain on.
-    status, body = call(gateway, "POST", "/risk/labels", {**label, "transaction_id": "t-never-seen"})
+    status, body = call(gateway, "POST", "/risk/labels", {**label, "transaction_id": "t-never-seen"}, ADMIN_KEY)
     assert status == 404 and body["Code"] == "NotFoundError"
 
 
@@ -274,7 +276,7 @@ def test_a_label_flows_into_the_weekly_graph_rebuild(
         sent = payment(ids, number, now - timedelta(minutes=number), user_id=user, ip=own_ip)
         assert call(gateway, "POST", "/risk/score", sent)[0] == 200
     label = {"transaction_id": f"t-{ids['tag']}-0", "is_fraud": True, "source": "chargeback"}
-    assert call(gateway, "POST", "/risk/labels", label)[0] == 200
+    assert call(gateway, "POST", "/risk/labels", label, ADMIN_KEY)[0] == 200
 
     weekly = stack.function("RiskWeeklyFunction")
     summary = in_process(stack)("RiskWeeklyFunction", scheduled_event(rule_arn(stack, weekly)))

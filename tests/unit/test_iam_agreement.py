@@ -371,8 +371,9 @@ def run_risk_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
         again = client.http.post("/risk/score", headers=plain, body=json.dumps(payment).encode())
         assert json.loads(again.body)["replayed"] is True
         label = {"transaction_id": payment["transaction_id"], "is_fraud": True, "source": "chargeback"}
-        assert client.http.post("/risk/labels", headers=plain, body=json.dumps(label).encode()).status_code == 200
-        assert client.http.get(f"/risk/transactions/{payment['transaction_id']}").status_code == 200
+        assert client.http.post("/risk/labels", headers=admin, body=json.dumps(label).encode()).status_code == 200
+        looked_up = client.http.get(f"/risk/transactions/{payment['transaction_id']}", headers=admin)
+        assert looked_up.status_code == 200
         block = client.http.put("/risk/blocklist/device/d-9", headers=admin, body=b'{"blocked": true}')
         assert block.status_code == 200
 
@@ -396,8 +397,12 @@ def run_risk_bulk_scoring(world: World, monkeypatch: pytest.MonkeyPatch, tmp_pat
 def run_risk_account_events(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     handler, context = configure(monkeypatch, "RiskAccountEventsFunction", tmp_path)
     world.forget_setup()
-    login = {**_risk_sample("login.json"), "timestamp": _now_stamp()}
-    messages = [sqs_message("m1", json.dumps(login)), sqs_message("m2", json.dumps({**login, "success": "maybe"}))]
+    login = {**_risk_sample("login.json"), "timestamp": _now_stamp(), "event_id": "e-1"}
+    messages = [
+        sqs_message("m1", json.dumps(login)),
+        sqs_message("m2", json.dumps({**login, "success": "maybe"})),
+        sqs_message("m3", json.dumps(login)),  # the same event again: its claim is found taken (GetItem)
+    ]
     result = handler(sqs_event(messages, STACK.arn("RiskAccountEventsQueue"), STACK.env.region), context)
     assert result == {"batchItemFailures": [{"itemIdentifier": "m2"}]}
 

@@ -412,3 +412,26 @@ def test_apply_sends_one_update_per_entity_that_changes(risk_store: RiskStore, d
     risk_store.apply(updates, {})
     assert sorted(p["TableName"] for op, p in ddb.log if op == "UpdateItem") == [STATE_TABLE] * 4
     assert set(ddb.tables[STATE_TABLE]) == {(USER,), ("device#d1",), ("ip#10.0.0.1",), ("merchant#m1",)}
+
+
+class LandedThenRetried(FakeDynamoDB):
+    """The first PutItem lands, but the SDK's retry of it (after a read timeout) fails its condition."""
+
+    def put_item(self, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
+        super().put_item(**kwargs)
+        raise client_error("ConditionalCheckFailedException", "PutItem")
+
+
+def test_a_claim_whose_first_attempt_landed_is_still_ours() -> None:
+    ddb = LandedThenRetried(key_schemas={STATE_TABLE: ("entity",), RESULTS_TABLE: ("transaction_id",)})
+    store = RiskStore(STATE_TABLE, RESULTS_TABLE, dynamodb=ddb)
+    try:
+        assert store.claim("t1", {"score": 0.1}, datetime(2026, 11, 28, tzinfo=UTC)) is True
+    finally:
+        store._writers.shutdown()
+
+
+def test_a_claim_held_by_a_duplicate_is_not_ours(risk_store: RiskStore) -> None:
+    now = datetime(2026, 11, 28, tzinfo=UTC)
+    assert risk_store.claim("t1", {"score": 0.1}, now) is True
+    assert risk_store.claim("t1", {"score": 0.9}, now) is False

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import time
+import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -154,9 +155,14 @@ class RiskStore:
     def claim(
         self, transaction_id: str, result: Mapping[str, Any], now: datetime, retention: timedelta = RESULT_RETENTION
     ) -> bool:
-        """Store the result unless the transaction already has one; False if it had (a duplicate)."""
+        """Store the result unless the transaction already has one; False if it had (a duplicate).
+
+        The item carries a random token: when the SDK retries a PutItem whose first attempt did land (a read
+        timeout), the retry fails the condition, and the token tells our own claim from a duplicate's."""
+        token = uuid.uuid4().hex
         item = {k: attribute(v) for k, v in result.items() if v is not None}
         item["transaction_id"] = {"S": transaction_id}
+        item["claim_token"] = {"S": token}
         item["expires_at"] = {"N": str(int((now + retention).timestamp()))}
         try:
             self.ddb.put_item(
@@ -166,7 +172,10 @@ class RiskStore:
         except ClientError as exc:
             if not aws.is_conditional_check_failure(exc):
                 raise
-            return False
+        stored = self.ddb.get_item(
+            TableName=self.results_table, Key={"transaction_id": {"S": transaction_id}}, ConsistentRead=True
+        ).get("Item", {})
+        return bool(stored.get("claim_token", {}).get("S") == token)
 
     def release(self, transaction_id: str) -> None:
         """Undo a claim whose state writes failed, so a retry scores and counts the transaction again."""
