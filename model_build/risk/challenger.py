@@ -2,10 +2,12 @@
 the champion on a time-split holdout, register it, and activate it only if it wins.
 
 The training rows are the feature vectors serving stored when it scored each transaction (so they are
-exactly what the model sees in production) with the labels that came back (`POST /risk/labels`);
-transactions without a label count as genuine, as chargebacks are the only fraud signal. Rows are split
-in time order (60% train, 15% validation for the thresholds, 25% holdout). Both models score the same
-holdout rows; the challenger is activated only when its PR-AUC beats the champion's by MIN_GAIN.
+exactly what the model sees in production) with the labels that came back (`POST /risk/labels`), from
+the WINDOW before now minus LABEL_MATURITY (newer labels are not in yet). An approved transaction without
+a label counts as genuine; a reviewed or declined one without a label is left out. Rows are split in time
+order (60% train, 15% validation for the thresholds, 25% holdout). Both models score the same holdout
+rows; the challenger is activated only when its PR-AUC beats the champion's by MIN_GAIN and it catches
+no fewer holdout frauds at its review threshold than the champion at its own.
 """
 
 from __future__ import annotations
@@ -33,9 +35,10 @@ from model_build.risk.dataset import Dataset
 from model_build.risk.export import model_built
 from model_build.risk.train import choose_thresholds, predict, to_onnx, train_booster
 
-WINDOW = timedelta(days=28)
-MIN_FRAUD = 20  # labelled frauds needed to train at all
-MIN_HOLDOUT_FRAUD = 5  # and in each of validation and holdout, to compare at all
+WINDOW = timedelta(days=56)
+LABEL_MATURITY = timedelta(days=14)  # chargebacks take weeks: newer transactions' labels are not in yet
+MIN_FRAUD = 50  # labelled frauds needed to train at all
+MIN_HOLDOUT_FRAUD = 20  # and in each of validation and holdout, so a comparison is not noise
 MIN_GAIN = 0.005  # PR-AUC the challenger must add on the holdout to replace the champion
 
 
@@ -53,13 +56,19 @@ class ChallengerResult:
         return {k: v for k, v in self.__dict__.items() if v is not None}
 
 
-def labelled_rows(results: RiskStore, since: datetime) -> Dataset:
-    """Scored transactions since `since`, in time order, as a training set."""
+def labelled_rows(results: RiskStore, since: datetime, until: datetime) -> Dataset:
+    """Scored transactions from `since` to `until`, in time order, as a training set.
+
+    A transaction the champion sent to review or declined and nobody labelled is left out: it never got the
+    chance to become a chargeback, so "no label" says nothing about it (counting it as genuine would teach
+    the challenger to approve what the champion catches)."""
     rows = []
     for item in results.scored(since):
         values = str(item.get("features", "")).split()
-        if len(values) != len(FEATURE_NAMES):
-            continue  # scored by a model with other features: not comparable
+        if len(values) != len(FEATURE_NAMES) or str(item["timestamp"]) >= iso(until):
+            continue  # scored by a model with other features, or too recent for its label to be in
+        if "label_is_fraud" not in item and item.get("decision") != "approve":
+            continue
         rows.append(
             (
                 str(item["timestamp"]),
@@ -99,12 +108,12 @@ def run_challenger(
 ) -> ChallengerResult:
     from sklearn.metrics import average_precision_score
 
-    data = labelled_rows(results, now - window)
+    data = labelled_rows(results, now - window, now - LABEL_MATURITY)
     fraud = int(data.is_fraud.sum())
     if fraud < MIN_FRAUD:
-        return ChallengerResult(
-            "skipped", f"{fraud} labelled frauds since {iso(now - window)}; {MIN_FRAUD} needed", len(data.time), fraud
-        )
+        why = f"{fraud} labelled frauds between {iso(now - window)} and {iso(now - LABEL_MATURITY)}; {MIN_FRAUD} needed"
+        return ChallengerResult("skipped", why, len(data.time), fraud)
+
     train, validation, holdout = _parts(data)
     if min(validation.is_fraud.sum(), holdout.is_fraud.sum()) < MIN_HOLDOUT_FRAUD or train.is_fraud.sum() == 0:
         return ChallengerResult(
@@ -154,7 +163,10 @@ def run_challenger(
         return ChallengerResult(
             "skipped", f"the challenger was refused: {verdict.reason}", len(data.time), fraud, manifest.version
         )
-    better = challenger_pr_auc >= champion_pr_auc + MIN_GAIN
+    # Better means a higher PR-AUC by MIN_GAIN and no fewer frauds caught at each model's own review threshold.
+    caught_by_challenger = float((challenger_scores[holdout.is_fraud] >= policy.thresholds.review).mean())
+    caught_by_champion = float((champion_scores[holdout.is_fraud] >= champion.model.policy.thresholds.review).mean())
+    better = challenger_pr_auc >= champion_pr_auc + MIN_GAIN and caught_by_challenger >= caught_by_champion
     if better:
         registry.activate(MODEL_NAME, manifest.version)
     return ChallengerResult(

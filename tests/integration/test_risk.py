@@ -260,7 +260,7 @@ def test_bulk_scoring_fails_only_the_poison_and_a_redelivery_changes_nothing(
 
 
 def test_a_label_flows_into_the_weekly_graph_rebuild(
-    stack: Stack, risk_models: dict[str, str], ids: dict[str, str]
+    stack: Stack, risk_models: dict[str, str], ids: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from commerce_ai.artifacts.loader import ModelLoader
     from commerce_ai.risk.model import GRAPH_NAME, open_graph
@@ -278,9 +278,12 @@ def test_a_label_flows_into_the_weekly_graph_rebuild(
     label = {"transaction_id": f"t-{ids['tag']}-0", "is_fraud": True, "source": "chargeback"}
     assert call(gateway, "POST", "/risk/labels", label, ADMIN_KEY)[0] == 200
 
+    from commerce_ai.risk import weekly as weekly_job
+
+    monkeypatch.setattr(weekly_job, "MIN_GRAPH_PAYMENTS", 1)  # this emulator holds only the tests' payments
     weekly = stack.function("RiskWeeklyFunction")
     summary = in_process(stack)("RiskWeeklyFunction", scheduled_event(rule_arn(stack, weekly)))
-    assert summary["outcome"] == "registered" and summary["labelled_fraud"] >= 1
+    assert summary["outcome"] == "activated" and summary["labelled_fraud"] >= 1
     registry = ModelRegistry(stack.physical_name("ModelRegistryTable"))
     assert registry.active_version(GRAPH_NAME) == summary["graph_version"] != risk_models[GRAPH_NAME]
 
@@ -325,3 +328,22 @@ def test_the_weekly_challenger_is_activated_only_when_it_beats_the_champion(
     assert 0 < summary["challenger_pr_auc"] <= 1 and 0 < summary["champion_pr_auc"] <= 1
     assert registry.get_version(MODEL_NAME, summary["version"]).state in ("candidate", "active")
     assert registry.active_version(MODEL_NAME) == (champion if outcome == "candidate" else summary["version"])
+
+
+def test_a_weekly_graph_from_too_few_payments_is_registered_but_not_activated(
+    stack: Stack, risk_models: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from commerce_ai.risk import weekly as weekly_job
+    from commerce_ai.risk.model import GRAPH_NAME
+
+    monkeypatch.setattr(weekly_job, "MIN_GRAPH_PAYMENTS", 10**9)  # more than this emulator will ever hold
+    from infra.runner.local import rule_arn
+    from infra.runner.scheduler import scheduled_event
+
+    registry = ModelRegistry(stack.physical_name("ModelRegistryTable"))
+    active = registry.active_version(GRAPH_NAME)
+    weekly = stack.function("RiskWeeklyFunction")
+    summary = in_process(stack)("RiskWeeklyFunction", scheduled_event(rule_arn(stack, weekly)))
+    assert summary["outcome"] == "candidate"
+    assert registry.active_version(GRAPH_NAME) == active  # the active snapshot keeps serving
+    assert registry.get_version(GRAPH_NAME, summary["graph_version"]).state == "candidate"

@@ -136,10 +136,11 @@ def built_risk(directory: Path) -> list[Built]:
     return export(trained, directory)
 
 
-def store_scored_history(store: Any, now: Any, days: int = 20, seed: int = 4) -> int:
+def store_scored_history(store: Any, now: Any, days: int = 30, seed: int = 4, ending_days_ago: int = 15) -> int:
     """Fill a RiskStore's results with a small simulated world's payments, as serving would have stored
-    them over the last `days` (feature vectors from the replay, the score fields, the entity ids), with a
-    confirmed label on every fraudulent one. Returns the number of frauds."""
+    them over `days` ending `ending_days_ago` (old enough for their labels to be in): feature vectors from
+    the replay, the score fields, the entity ids; genuine ones approved, fraudulent ones reviewed with a
+    confirmed label. Returns the number of frauds."""
     from datetime import timedelta
 
     from model_build.risk.dataset import replay
@@ -150,10 +151,10 @@ def store_scored_history(store: Any, now: Any, days: int = 20, seed: int = 4) ->
     end = float(data.time.max())
     fraud = 0
     for row, features in zip(data.payments.itertuples(index=False), data.features, strict=True):
-        at = now - timedelta(seconds=end - row.timestamp.timestamp() + 60)
+        at = now - timedelta(days=ending_days_ago, seconds=end - row.timestamp.timestamp())
         record = {
-            "score": 0.5,
-            "decision": "review",
+            "score": 0.9 if row.is_fraud else 0.01,
+            "decision": "review" if row.is_fraud else "approve",
             "timestamp": at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "user_id": row.user_id,
             "device_id": row.device_id,

@@ -31,6 +31,7 @@ from commerce_ai.pricing.catalog import CatalogStore, SkuState
 from commerce_ai.pricing.catalog import _from_item as _catalog_item
 from commerce_ai.pricing.demand import MODEL_NAME as DEMAND_MODEL
 from commerce_ai.risk import service as risk_service
+from commerce_ai.risk import weekly as risk_weekly
 from infra.runner.context import LambdaContext
 from infra.runner.invoker import load_handler
 from infra.runner.scheduler import scheduled_event
@@ -409,6 +410,7 @@ def run_risk_account_events(world: World, monkeypatch: pytest.MonkeyPatch, tmp_p
 
 def run_risk_weekly(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     handler, context = configure(monkeypatch, "RiskWeeklyFunction", tmp_path)
+    monkeypatch.setattr(risk_weekly, "MIN_GRAPH_PAYMENTS", 1)  # one payment is enough to activate here
     world.serve_risk()  # the previous snapshot is active; the job publishes and activates the next one
     results = risk_service.store()
     scored = {"score": 0.9, "decision": "decline", "timestamp": _now_stamp(), "user_id": "u-1", "device_id": "d-1"}
@@ -416,7 +418,7 @@ def run_risk_weekly(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     results.label("t-1", True, "chargeback", datetime.now(UTC))
     world.forget_setup()
     summary = handler(scheduled_event("arn:aws:events:us-east-1:123456789012:rule/r"), context)
-    assert (summary["outcome"], summary["payments"], summary["labelled_fraud"]) == ("registered", 1, 1)
+    assert (summary["outcome"], summary["payments"], summary["labelled_fraud"]) == ("activated", 1, 1)
     assert world.registry.active_version("risk-graph") == summary["graph_version"]
 
 

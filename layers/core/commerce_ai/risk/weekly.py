@@ -2,7 +2,8 @@
 labels that came back for them, and publish them as a new `risk-graph` version.
 
 The new version goes through the same validation as any artifact (checksums, the file opens) and, when
-sound, becomes the active snapshot; the previous one stays in the registry for a rollback. Unlabelled
+sound and built from at least MIN_GRAPH_PAYMENTS payments, becomes the active snapshot; the previous one
+stays in the registry for a rollback. Unlabelled
 transactions count as genuine, as they do for training.
 """
 
@@ -23,12 +24,13 @@ from commerce_ai.risk.model import GRAPH_NAME
 from commerce_ai.risk.store import RiskStore, iso
 
 GRAPH_WINDOW = timedelta(days=28)
+MIN_GRAPH_PAYMENTS = 1000  # a quieter window (or a broken scan) is registered but does not replace the active one
 
 
 @dataclass(frozen=True)
 class GraphRebuild:
     version: str
-    outcome: str  # the registry's verdict: registered (then activated), quarantined, ...
+    outcome: str  # activated, candidate (registered, too few payments to activate) or quarantined
     payments: int
     labelled_fraud: int
     users: int
@@ -87,8 +89,11 @@ def rebuild_graph(
         )
         artifacts.publish(manifest, directory)
         verdict = validate_version(artifacts, registry, GRAPH_NAME, manifest.version, scratch=Path(work))
-    if verdict.outcome in ("registered", "unchanged"):
-        registry.activate(GRAPH_NAME, manifest.version)
-    return GraphRebuild(
-        manifest.version, verdict.outcome, len(edges), sum(e.is_fraud for e in edges), len(snapshot.users)
-    )
+    outcome: str = verdict.outcome
+    if outcome in ("registered", "unchanged"):
+        if len(edges) >= MIN_GRAPH_PAYMENTS:
+            registry.activate(GRAPH_NAME, manifest.version)
+            outcome = "activated"
+        else:
+            outcome = "candidate"  # too little to replace the active snapshot with: every feature would go neutral
+    return GraphRebuild(manifest.version, outcome, len(edges), sum(e.is_fraud for e in edges), len(snapshot.users))
