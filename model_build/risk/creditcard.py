@@ -99,7 +99,7 @@ def split_by_time(frame: pd.DataFrame, source: str = "creditcard.csv") -> tuple[
     no genuine transaction."""
     ordered = frame.sort_values("Time", kind="stable").reset_index(drop=True)
     n = len(ordered)
-    cuts = (0, int(round(TRAIN_SHARE * n)), int(round((TRAIN_SHARE + VALIDATION_SHARE) * n)), n)
+    cuts = (0, round(TRAIN_SHARE * n), round((TRAIN_SHARE + VALIDATION_SHARE) * n), n)
     parts = tuple(ordered.iloc[cuts[i] : cuts[i + 1]] for i in range(3))
     for name, part in zip(("train", "validation", "holdout"), parts, strict=True):
         frauds = int(part["Class"].sum())
