@@ -29,7 +29,7 @@ from model_build.risk.train import (
 
 VARIANTS = ("rules_only", "velocity_model", "full_model")
 LABELS = {
-    "rules_only": "rules only (baseline: hard limits, card-testing burst, impossible travel)",
+    "rules_only": "rules only (baseline: the shipped rules, without the model)",
     "velocity_model": "XGBoost on velocity features only, plus rules",
     "full_model": "XGBoost on velocity and graph features, plus rules (shipped)",
 }

@@ -20,7 +20,13 @@ from commerce_ai.risk.decisions import (
 )
 
 RULES = RuleConfig()
-QUIET = {"device_payments_1h": 0.0, "session_speed_kmh": 0.0, "session_new_device": 0.0}
+QUIET = {
+    "device_payments_1h": 0.0,
+    "session_speed_kmh": 0.0,
+    "session_new_device": 0.0,
+    "user_account_changes_24h": 0.0,
+    "device_new_for_user": 0.0,
+}
 
 
 def names(hits: list[RuleHit]) -> list[str]:
@@ -102,9 +108,19 @@ def test_impossible_travel_on_a_new_device(speed: float, new_device: float, fire
         assert f"{speed:.0f} km/h" in hits[0].detail
 
 
-def test_both_post_model_rules_can_fire_together() -> None:
-    features = {"device_payments_1h": 9.0, "session_speed_kmh": 3_000.0, "session_new_device": 1.0}
-    assert names(post_model_rules(1.0, features, RULES)) == ["card_testing_burst", "impossible_travel_new_device"]
+def test_every_post_model_rule_can_fire_together() -> None:
+    features = {
+        "device_payments_1h": 9.0,
+        "session_speed_kmh": 3_000.0,
+        "session_new_device": 1.0,
+        "user_account_changes_24h": 1.0,
+        "device_new_for_user": 1.0,
+    }
+    assert names(post_model_rules(1.0, features, RULES)) == [
+        "card_testing_burst",
+        "impossible_travel_new_device",
+        "account_change_then_new_device",
+    ]
 
 
 def test_rule_configuration_is_validated() -> None:
@@ -160,3 +176,11 @@ def test_reasons_list_rules_first_then_features_rounded() -> None:
         {"type": "feature", "name": "speed_kmh", "value": 4000.0, "contribution": 0.1},
     ]
     assert reasons([], []) == []
+
+
+@pytest.mark.parametrize(("changes", "new_device", "fires"), [(1.0, 1.0, True), (0.0, 1.0, False), (2.0, 0.0, False)])
+def test_an_account_change_with_a_new_device(changes: float, new_device: float, fires: bool) -> None:
+    features = {**QUIET, "user_account_changes_24h": changes, "device_new_for_user": new_device}
+    hits = post_model_rules(40.0, features, RULES)
+    assert names(hits) == (["account_change_then_new_device"] if fires else [])
+    assert all(h.outcome == "review" for h in hits)

@@ -483,3 +483,41 @@ def test_a_failed_claim_takes_its_counts_back_and_the_retry_counts_once(models: 
         assert window_total(user_state(risk_store), "v", "1h", NOW.timestamp()) == 25.0
     finally:
         risk_store._writers.shutdown()
+
+
+def account_event(kind: str, at: datetime = NOW, user: str = "u1") -> AccountEvent:
+    return AccountEvent.model_validate(
+        {
+            "event_type": kind,
+            "user_id": user,
+            "device_id": "d1",
+            "ip": "10.0.0.1",
+            "timestamp": at,
+            "location": {"lat": MADRID[0], "lon": MADRID[1]},
+        }
+    )
+
+
+def test_an_account_change_then_a_payment_on_a_new_device_is_reviewed(store: RiskStore, models: Models) -> None:
+    # Given the user's own payment, then their email changed
+    score(txn("t1"), store, models)
+    changed_at = NOW + timedelta(minutes=10)
+    assert record_account_event(account_event("email_change", changed_at), store, changed_at, "c1") is True
+    # when a payment comes from a device the account has never used, nearby (no impossible travel)
+    at = NOW + timedelta(minutes=20)
+    scored = score(txn("t2", device="d-new", at=at), store, models, now=at)
+    # then the change and the new device together ask for a review
+    assert stored_features(store, "t2")["user_account_changes_24h"] == 1
+    assert "account_change_then_new_device" in [r["name"] for r in scored.reasons]
+    assert scored.decision in ("review", "decline")
+    # while the user's own device after the change raises no such rule
+    own = score(txn("t3", at=at), store, models, now=at)
+    assert "account_change_then_new_device" not in [r["name"] for r in own.reasons]
+
+
+def test_a_logout_changes_nothing_and_a_login_must_say_whether_it_worked(store: RiskStore) -> None:
+    assert record_account_event(account_event("logout"), store, NOW, "o1") is False
+    states, _ = store.read(["user#u1"])
+    assert states == {}
+    with pytest.raises(ValueError, match="success"):
+        account_event("login")

@@ -85,6 +85,14 @@ def post_model_rules(amount: float, features: Mapping[str, float], config: RuleC
                 f"the session's login came from a new device at an implied {features['session_speed_kmh']:.0f} km/h",
             )
         )
+    if features["user_account_changes_24h"] >= 1 and features["device_new_for_user"] >= 1:
+        hits.append(
+            RuleHit(
+                "account_change_then_new_device",
+                "review",
+                "the account's credentials or contact details changed in the last 24 h and this device is new",
+            )
+        )
     return hits
 
 

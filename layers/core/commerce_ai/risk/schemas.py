@@ -9,9 +9,9 @@ from __future__ import annotations
 import ipaddress
 import math
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$"
 MAX_AMOUNT = 10_000_000.0
@@ -78,12 +78,26 @@ class Transaction(_Activity):
         return amount
 
 
-class AccountEvent(_Activity):
-    """A login attempt: the one account event the features use today (other event types get a 400)."""
+ACCOUNT_CHANGES = ("password_change", "email_change", "phone_change", "two_factor_change", "address_change")
+EventType = Literal[
+    "login", "logout", "password_change", "email_change", "phone_change", "two_factor_change", "address_change"
+]
 
-    event_type: Literal["login"]
-    success: bool
+
+class AccountEvent(_Activity):
+    """A login attempt, a logout, or a change to the account's credentials or contact details (what an
+    account takeover changes first). `success` is required for a login."""
+
+    event_type: EventType
+    success: bool = True
     event_id: str | None = Field(default=None, pattern=IDENTIFIER, description="Makes a resend idempotent.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _login_says_whether_it_worked(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("event_type") == "login" and "success" not in data:
+            raise ValueError("a login event needs success: true or false")
+        return data
 
 
 class Label(BaseModel):

@@ -18,7 +18,7 @@ from commerce_ai.risk.graph import GraphSnapshot
 from commerce_ai.risk.model import RiskModel
 from commerce_ai.risk.schemas import AccountEvent, Transaction
 from commerce_ai.risk.store import EVENT_PREFIX, RiskStore, iso
-from commerce_ai.risk.velocity import Item, Update, entity_key, login_updates, payment_updates
+from commerce_ai.risk.velocity import Item, Update, account_change_updates, entity_key, login_updates, payment_updates
 
 MAX_AGE = timedelta(days=7)  # older events fall outside every velocity window
 MAX_AHEAD = timedelta(minutes=5)  # clock skew allowed for a client's timestamp
@@ -145,14 +145,21 @@ def _apply_or_release(store: RiskStore, claimed: str, updates: list[Update], sta
 
 
 def record_account_event(event: AccountEvent, store: RiskStore, now: datetime, event_id: str | None) -> bool:
-    """Apply a login attempt to the velocity state; False if `event_id` was applied before."""
+    """Apply an account event to the velocity state: a login (failed ones count, a successful one opens a
+    session) or an account change (counted for a day); a logout changes nothing. False if `event_id` was
+    applied before, or the event changes nothing."""
     t = _check_time(event.timestamp, now)
+    if event.event_type == "logout":
+        return False
     if event_id is not None and not store.claim_event(event_id, now):
         return False
     keys = [entity_key("user", event.user_id), entity_key("device", event.device_id), entity_key("ip", event.ip)]
     states, _ = store.read(keys)
     lat, lon = event.location.lat, event.location.lon
-    updates = login_updates(event.user_id, event.device_id, event.ip, event.success, t, lat, lon, states)
+    if event.event_type == "login":
+        updates = login_updates(event.user_id, event.device_id, event.ip, event.success, t, lat, lon, states)
+    else:
+        updates = account_change_updates(event.user_id, t, states)
     if event_id is None:
         store.apply(updates, states)
     else:

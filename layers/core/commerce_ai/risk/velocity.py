@@ -11,9 +11,10 @@ a top-level attribute `<series>_<resolution><bucket index>` (e.g. `n_m5893120`),
 event with one UpdateItem of `ADD`s: increments commute, so concurrent requests on a hot merchant never
 conflict or lose counts. Stale buckets are removed by the same update.
 
-Series: `n` payment count, `v` payment value (every entity, 1 h / 24 h / 7 d), `f` failed logins (users,
-1 h / 24 h). An event older than the entity's last one (a late queue delivery) counts in its own buckets
-but never moves "last seen" or the session back.
+Series: `n` payment count, `v` payment value (every entity, 1 h / 24 h / 7 d), `f` failed logins and `c`
+account changes (password, email, phone, 2FA, address; users, 1 h / 24 h). An event older than the
+entity's last one (a late queue delivery) counts in its own buckets but never moves "last seen" or the
+session back.
 User scalars: `first` (first seen, epoch s), the last successful event's place `lt`/`la`/`lo`, and the
 last successful login's session: `st` time, `sd` device, `ss` implied speed (km/h) from the event before
 it, `sn` 1 if that device was new for the user. User maps: `dev` and `ipm` (first seen per device and IP,
@@ -35,7 +36,7 @@ KEPT = {"m": 12, "h": 24, "d": 7}  # buckets per resolution: one window's worth
 WINDOWS = {"1h": ("m", 3600), "24h": ("h", 86400), "7d": ("d", 7 * 86400)}
 # Which series each kind keeps, and at which resolutions.
 SERIES: dict[Kind, dict[str, str]] = {
-    "user": {"n": "mhd", "v": "mhd", "f": "mh"},
+    "user": {"n": "mhd", "v": "mhd", "f": "mh", "c": "mh"},
     "device": {"n": "mhd", "v": "mhd"},
     "ip": {"n": "mhd", "v": "mhd"},
     "merchant": {"n": "mhd", "v": "mhd"},
@@ -255,3 +256,11 @@ def login_updates(
         _remember(shared, items.get(key), "usr", user_id, now, MAX_USERS, keep_first=False)
         updates.append(shared)
     return updates
+
+
+def account_change_updates(user_id: str, now: float, items: Mapping[str, Item | None]) -> list[Update]:
+    """A change to the user's credentials or contact details counts against the user for a day."""
+    key = entity_key("user", user_id)
+    update = Update(key)
+    _count(update, items.get(key), "user", "c", now, 1.0)
+    return [update]
