@@ -99,6 +99,9 @@ def write_report(report_dir: Path) -> Path:
     approve_all_accuracy = float((~y).mean())
     thresholds = trained.policy.thresholds
     gain = full["pr_auc"] - evaluation.summary.loc["velocity_model", "pr_auc"]
+    n_genuine = int((~y).sum())
+    margin = 1.96 * float(np.sqrt(full["fpr"] * (1 - full["fpr"]) / n_genuine))
+    verdict = "within" if full["fpr"] <= MAX_FPR else "just above" if full["fpr"] - margin <= MAX_FPR else "above"
     config = trained.config
     text = f"""# Risk control: fraud scoring on the simulator
 
@@ -152,11 +155,12 @@ model.
 The design quotes 98.7% accuracy and under 0.3% false positives. Accuracy is not a useful measure here:
 on this holdout, approving every payment is {100 * approve_all_accuracy:.1f}% accurate, because only
 {100 * y.mean():.1f}% of payments are fraud. The honest figures are above: at the chosen thresholds the
-shipped model (with rules) sends {_percent(full["fpr"], 3)} of genuine payments to review or decline
-(the target is at most 0.3%) and catches {_percent(full["recall"])} of fraudulent
-ones; its accuracy is {_percent(full["accuracy"], 2)}. These are results on a simulator whose fraud is
-cleanly separable in places (card-testing bursts, impossible travel); they are an upper bound, not a
-forecast for production.
+shipped model (with rules) sends {_percent(full["fpr"], 3)} of genuine payments to review or decline,
+{verdict} the target of at most {100 * MAX_FPR:.1f}% (the bound was set on validation; on a holdout of
+{n_genuine:,} genuine payments the rate itself is uncertain by ±{100 * margin:.3f} points, 95%), and
+catches {_percent(full["recall"])} of fraudulent ones; its accuracy is {_percent(full["accuracy"], 2)}.
+These are results on a simulator whose fraud is cleanly separable in places (card-testing bursts,
+impossible travel); they are an upper bound, not a forecast for production.
 
 ## What ships
 
