@@ -121,7 +121,8 @@ that world, where the fraud patterns are the ones we wrote; real traffic will be
   job builds it) with the labels known by then. Every simulated fraud gets its label 3 days later; in
   production only approved fraud comes back as a chargeback, weeks later, so the graph's fraud rates
   will be weaker there than here.
-- Split by time after a {config.warmup_days}-day warm-up: train {len(parts.train.time):,} payments
+- Split by time: the {config.warmup_days}-day warm-up (no fraud; its genuine customers are the only ones
+  without history, as the simulator has no later sign-ups) and 60% of the rest train, {len(parts.train.time):,} payments
   ({int(parts.train.is_fraud.sum())} fraud), validation {len(parts.validation.time):,}
   ({int(parts.validation.is_fraud.sum())}), holdout {len(parts.holdout.time):,} ({int(y.sum())}). The holdout
   is the last 25% of the period; training and threshold choice never see it.

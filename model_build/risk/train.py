@@ -1,7 +1,7 @@
 """Train the fraud model (XGBoost), pick its decision thresholds on validation data, export to ONNX.
 
-Split by time (`split`): the first `warmup` days are replayed for state but not trained on (no fraud,
-immature velocity), then train / validation / holdout in time order. Thresholds are chosen on
+Split by time (`split`): after the warm-up days (no fraud), train / validation / holdout in time order;
+the warm-up trains too (its genuine customers are the only ones without history). Thresholds are chosen on
 validation (`choose_thresholds`) so that, together with the rules, the share of genuine payments that
 are not approved stays within MAX_FPR (review) and DECLINE_FPR (decline), with a confidence margin; the
 holdout is touched only by the report.
@@ -47,13 +47,16 @@ class Split:
 
 
 def split(dataset: Dataset, start: float, days: int, warmup_days: int) -> Split:
-    """Warm-up excluded; of the remaining days, 60% train, 15% validation, 25% holdout, in time order."""
+    """Of the days after the warm-up, 60% train, 15% validation, 25% holdout, in time order; the warm-up
+    days go to training too. They hold no fraud, but they are the only genuine customers without history the
+    simulator has (it has no later sign-ups): without them the model learns that every new account is a
+    fraudster's, and a real new customer's first payment would be sent to review."""
     first = start + warmup_days * 86400
     span = (days - warmup_days) * 86400
     train_end, validation_end = first + 0.60 * span, first + 0.75 * span
     t = dataset.time
     return Split(
-        dataset.rows((t >= first) & (t < train_end)),
+        dataset.rows(t < train_end),
         dataset.rows((t >= train_end) & (t < validation_end)),
         dataset.rows(t >= validation_end),
     )

@@ -142,7 +142,7 @@ def test_the_decline_threshold_is_never_below_the_review_threshold() -> None:
 # ------------------------------------------------------------------------------------------------ split
 
 
-def test_split_is_in_time_order_after_the_warmup() -> None:
+def test_split_is_in_time_order_and_the_warmup_trains() -> None:
     # Given one payment an hour over 20 days
     times = T0 + np.arange(0, 20 * DAY, 3600.0)
     n = len(times)
@@ -154,14 +154,14 @@ def test_split_is_in_time_order_after_the_warmup() -> None:
         payments=pd.DataFrame({"transaction_id": [f"t{i}" for i in range(n)]}),
     )
     parts = split(data, T0, days=20, warmup_days=4)
-    # then the warm-up is left out and the other 384 hours are split 60/15/25 in time order (hours
-    # 0-230.4, 230.4-288 and 288-384 of them), every payment in one part
-    assert parts.train.time.min() == T0 + 4 * DAY
+    # then the 384 hours after the warm-up are split 60/15/25 in time order (hours 0-230.4, 230.4-288 and
+    # 288-384 of them), and the warm-up's 96 hours train too (its new, genuine customers)
+    assert parts.train.time.min() == T0
     assert parts.train.time.max() < parts.validation.time.min()
     assert parts.validation.time.max() < parts.holdout.time.min()
     sizes = [len(p.time) for p in (parts.train, parts.validation, parts.holdout)]
-    assert sizes == [231, 57, 96]
-    assert parts.validation.payments["transaction_id"].iloc[0] == f"t{4 * 24 + sizes[0]}"
+    assert sizes == [4 * 24 + 231, 57, 96]
+    assert parts.validation.payments["transaction_id"].iloc[0] == f"t{sizes[0]}"
 
 
 # ------------------------------------------------------------------------------------------- snapshots
