@@ -18,7 +18,7 @@ from commerce_ai.risk.graph import GraphSnapshot
 from commerce_ai.risk.model import RiskModel
 from commerce_ai.risk.schemas import AccountEvent, Transaction
 from commerce_ai.risk.store import EVENT_PREFIX, RiskStore, iso
-from commerce_ai.risk.velocity import Item, Update, account_change_updates, entity_key, login_updates, payment_updates
+from commerce_ai.risk.velocity import account_change_updates, entity_key, login_updates, payment_updates
 
 MAX_AGE = timedelta(days=7)  # older events fall outside every velocity window
 MAX_AHEAD = timedelta(minutes=5)  # clock skew allowed for a client's timestamp
@@ -134,16 +134,6 @@ def score_transaction(
     return scored
 
 
-def _apply_or_release(store: RiskStore, claimed: str, updates: list[Update], states: dict[str, Item]) -> None:
-    """Write the state changes of a claimed transaction or event; if that fails, give the claim back so the
-    retry counts it (at worst, when the release fails too, the one event is not counted)."""
-    try:
-        store.apply(updates, states)
-    except Exception:
-        store.release(claimed)
-        raise
-
-
 def record_account_event(event: AccountEvent, store: RiskStore, now: datetime, event_id: str | None) -> bool:
     """Apply an account event to the velocity state: a login (failed ones count, a successful one opens a
     session) or an account change (counted for a day); a logout changes nothing. False if `event_id` was
@@ -163,5 +153,5 @@ def record_account_event(event: AccountEvent, store: RiskStore, now: datetime, e
     if event_id is None:
         store.apply(updates, states)
     else:
-        _apply_or_release(store, EVENT_PREFIX + event_id, updates, states)
+        store.apply_claimed(EVENT_PREFIX + event_id, updates, states)
     return True

@@ -194,11 +194,36 @@ class RiskStore:
             ExpressionAttributeValues={":yes": {"BOOL": True}},
         )
 
+    def _write(self, updates: list[Update], existing: Mapping[str, Item]) -> tuple[list[Update], Exception | None]:
+        """Send one UpdateItem per entity, in parallel (counters are ADDs, so concurrent requests commute), and
+        wait for all of them: the updates that landed, and the first failure if any did not."""
+        changes = [u for u in updates if not u.empty()]
+        sent = [
+            self._writers.submit(self._update, update_request(self.state_table, u, existing.get(u.key)))
+            for u in changes
+        ]
+        landed, failure = [], None
+        for update, write in zip(changes, sent, strict=True):
+            try:
+                write.result()
+                landed.append(update)
+            except Exception as exc:  # the caller decides, once every write has ended
+                failure = failure or exc
+        return landed, failure
+
     def apply(self, updates: list[Update], existing: Mapping[str, Item]) -> None:
-        """One UpdateItem per entity, in parallel; counters are ADDs, so concurrent requests commute."""
-        requests = [update_request(self.state_table, u, existing.get(u.key)) for u in updates if not u.empty()]
-        for future in [self._writers.submit(self._update, r) for r in requests]:
-            future.result()
+        """Write state changes that no claim guards (an account event sent without an id)."""
+        _, failure = self._write(updates, existing)
+        if failure is not None:
+            raise failure
+
+    def apply_claimed(self, claimed: str, updates: list[Update], existing: Mapping[str, Item]) -> None:
+        """Write the state changes of something already claimed; if a write fails, take back the counters
+        that landed and give the claim back, so the retry counts it once."""
+        landed, failure = self._write(updates, existing)
+        if failure is not None:
+            self._give_back(landed, claimed)
+            raise failure
 
     def _update(self, request: dict[str, Any]) -> None:
         self.ddb.update_item(**request)
@@ -214,33 +239,25 @@ class RiskStore:
         """Store the result and write the state changes in one parallel round (the latency of one call, not
         two in a row). The claim still decides: a duplicate that lost it takes its counter increments back
         (its other changes set the same values again, so they need no undoing) and gets False; a state write
-        that failed gives the claim back, so the retry counts the transaction."""
-        changes = [u for u in updates if not u.empty()]
+        that failed takes back what landed and gives the claim back, so the retry counts the transaction."""
         claim = self._writers.submit(self.claim, transaction_id, result, now)
-        writes = [
-            self._writers.submit(self._update, update_request(self.state_table, u, existing.get(u.key)))
-            for u in changes
-        ]
-        applied, failure = [], None
-        for update, write in zip(changes, writes, strict=True):
-            try:
-                write.result()
-                applied.append(update)
-            except Exception as exc:  # decided below, once the claim's outcome is known
-                failure = failure or exc
+        landed, failure = self._write(updates, existing)
         try:
             claimed = claim.result()
         except Exception:
-            self._take_back(applied)
+            self._take_back(landed)
             raise
         if not claimed:
-            self._take_back(applied)
+            self._take_back(landed)
             return False
-        if failure is not None:  # take back what did land, then the claim, so the retry counts it once
-            self._take_back(applied)
-            self.release(transaction_id)
+        if failure is not None:
+            self._give_back(landed, transaction_id)
             raise failure
         return True
+
+    def _give_back(self, landed: list[Update], claimed: str) -> None:
+        self._take_back(landed)
+        self.release(claimed)
 
     def _take_back(self, applied: list[Update]) -> None:
         undo = [Update(u.key, add={k: -v for k, v in u.add.items()}) for u in applied if u.add]
