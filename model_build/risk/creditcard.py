@@ -22,21 +22,12 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from model_build.risk.data import DataError, read_creditcard_csv
-from model_build.risk.train import (
-    EARLY_STOPPING,
-    MAX_FPR,
-    PARAMS,
-    ROUNDS,
-    THRESHOLD_CONFIDENCE,
-    threshold_at_fpr,
-    to_onnx,
-)
+from model_build.risk.train import MAX_FPR, THRESHOLD_CONFIDENCE, booster_scores, fit_booster, threshold_at_fpr, to_onnx
 
 FEATURES: tuple[str, ...] = (*(f"V{i}" for i in range(1, 29)), "log1p_amount", "hour")
 TRAIN_SHARE, VALIDATION_SHARE = 0.60, 0.15  # the holdout is the remaining 25%
@@ -130,27 +121,6 @@ def _metrics(
     )
 
 
-def _train_xgboost(x: np.ndarray, y: np.ndarray, x_valid: np.ndarray, y_valid: np.ndarray) -> Any:
-    import xgboost as xgb
-
-    names = list(FEATURES)
-    booster = xgb.train(
-        PARAMS,
-        xgb.DMatrix(x, label=y, feature_names=names),
-        num_boost_round=ROUNDS,
-        evals=[(xgb.DMatrix(x_valid, label=y_valid, feature_names=names), "validation")],
-        early_stopping_rounds=EARLY_STOPPING,
-        verbose_eval=False,
-    )
-    return booster[: booster.best_iteration + 1]
-
-
-def _predict(booster: Any, x: np.ndarray) -> np.ndarray:
-    import xgboost as xgb
-
-    return np.asarray(booster.predict(xgb.DMatrix(x, feature_names=list(FEATURES))), dtype=np.float64)
-
-
 def train_creditcard(path: Path, workdir: Path | None = None) -> CreditcardResult:
     """Train XGBoost on `path` (Kaggle creditcard.csv layout), evaluate it and a logistic-regression
     baseline on the time-ordered holdout; with `workdir`, also write the model there as ONNX_NAME."""
@@ -163,9 +133,14 @@ def train_creditcard(path: Path, workdir: Path | None = None) -> CreditcardResul
     (x_train, x_valid, x_hold) = (features(p) for p in parts)
     (y_train, y_valid, y_hold) = (p["Class"].to_numpy() == 1 for p in parts)
 
-    booster = _train_xgboost(x_train, y_train, x_valid, y_valid)
+    names = list(FEATURES)
+    booster = fit_booster(x_train, y_train, x_valid, y_valid, names)
     model = _metrics(
-        "XGBoost (V1..V28, log1p amount, hour)", _predict(booster, x_valid), y_valid, _predict(booster, x_hold), y_hold
+        "XGBoost (V1..V28, log1p amount, hour)",
+        booster_scores(booster, x_valid, names),
+        y_valid,
+        booster_scores(booster, x_hold, names),
+        y_hold,
     )
 
     logistic = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))

@@ -66,29 +66,40 @@ def columns(names: tuple[str, ...] | list[str]) -> list[int]:
     return [FEATURE_NAMES.index(n) for n in names]
 
 
-def train_booster(train: Dataset, validation: Dataset, feature_columns: list[int]) -> Any:
+def fit_booster(x: np.ndarray, y: np.ndarray, x_valid: np.ndarray, y_valid: np.ndarray, names: list[str]) -> Any:
+    """XGBoost with PARAMS, early-stopped on the validation rows; only the trees up to the best round ship."""
     import xgboost as xgb
 
-    names = [FEATURE_NAMES[i] for i in feature_columns]
-    dtrain = xgb.DMatrix(train.features[:, feature_columns], label=train.is_fraud, feature_names=names)
-    dvalid = xgb.DMatrix(validation.features[:, feature_columns], label=validation.is_fraud, feature_names=names)
     booster = xgb.train(
         PARAMS,
-        dtrain,
+        xgb.DMatrix(x, label=y, feature_names=names),
         num_boost_round=ROUNDS,
-        evals=[(dvalid, "validation")],
+        evals=[(xgb.DMatrix(x_valid, label=y_valid, feature_names=names), "validation")],
         early_stopping_rounds=EARLY_STOPPING,
         verbose_eval=False,
     )
-    return booster[: booster.best_iteration + 1]  # the trees up to the best round are what ships
+    return booster[: booster.best_iteration + 1]
+
+
+def booster_scores(booster: Any, x: np.ndarray, names: list[str]) -> np.ndarray:
+    import xgboost as xgb
+
+    return np.asarray(booster.predict(xgb.DMatrix(x, feature_names=names)), dtype=np.float64)
+
+
+def train_booster(train: Dataset, validation: Dataset, feature_columns: list[int]) -> Any:
+    names = [FEATURE_NAMES[i] for i in feature_columns]
+    return fit_booster(
+        train.features[:, feature_columns],
+        train.is_fraud,
+        validation.features[:, feature_columns],
+        validation.is_fraud,
+        names,
+    )
 
 
 def predict(booster: Any, data: Dataset, feature_columns: list[int]) -> np.ndarray:
-    import xgboost as xgb
-
-    names = [FEATURE_NAMES[i] for i in feature_columns]
-    matrix = xgb.DMatrix(data.features[:, feature_columns], feature_names=names)
-    return np.asarray(booster.predict(matrix), dtype=np.float64)
+    return booster_scores(booster, data.features[:, feature_columns], [FEATURE_NAMES[i] for i in feature_columns])
 
 
 def threshold_at_fpr(
