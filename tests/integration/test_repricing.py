@@ -27,6 +27,7 @@ from infra.template import Stack
 from model_build import publish
 from tests.conftest import ADMIN_KEY
 from tests.integration.test_registry_flow import call, drain, gateway_for
+from tests.support.catalog import store_raw
 from tests.support.invoke import in_process
 from tests.support.models import built_pricing_demand
 
@@ -74,11 +75,8 @@ def test_a_tick_prices_the_catalog_records_every_decision_and_a_retry_applies_no
     stack: Stack, priced: Priced, demand_model: str
 ) -> None:
     log = DecisionLog(stack.physical_name("PricingTable"))
-    # A SKU whose item is broken (cost is not a number) fails alone; the tick finishes the rest.
-    aws.client("dynamodb").put_item(
-        TableName=priced.catalog.table,
-        Item={"sku": {"S": priced.sku("broken")}, "price": {"N": "2"}, "cost": {"S": "unknown"}},
-    )
+    # A SKU whose entry is broken (cost is not a number) fails alone; the tick finishes the rest.
+    store_raw(priced.catalog, priced.sku("broken"), {"price": 2, "cost": "unknown"})
 
     summary = tick(stack, "2026-11-28T10:00:00Z")
     assert summary["model_version"] == demand_model and summary["failed"] >= 1

@@ -27,8 +27,7 @@ from commerce_ai.artifacts.registry import ModelRegistry
 from commerce_ai.artifacts.store import ArtifactStore
 from commerce_ai.config import settings
 from commerce_ai.pricing import service
-from commerce_ai.pricing.catalog import CatalogStore, SkuState
-from commerce_ai.pricing.catalog import _from_item as _catalog_item
+from commerce_ai.pricing.catalog import CatalogStore, SkuState, _decoded, _state, shard_of
 from commerce_ai.pricing.demand import MODEL_NAME as DEMAND_MODEL
 from commerce_ai.risk import service as risk_service
 from commerce_ai.risk import weekly as risk_weekly
@@ -192,7 +191,8 @@ class World:
 
     def sku(self, sku: str) -> SkuState:
         """A SKU as stored, read without a logged call (the function's calls are what is checked)."""
-        return _catalog_item(self.aws.dynamodb.tables[STACK.physical_name("PricingCatalogTable")][(sku,)])
+        item = self.aws.dynamodb.tables[STACK.physical_name("PricingCatalogTable")][(shard_of(sku),)]
+        return _state(sku, _decoded(item, shard_of(sku)).entries[sku])
 
 
 @pytest.fixture(scope="module")
@@ -303,7 +303,7 @@ def run_competitor_prices(world: World, monkeypatch: pytest.MonkeyPatch, tmp_pat
     ]
     result = handler(sqs_event(messages, STACK.arn("CompetitorPricesQueue"), STACK.env.region), context)
     assert result == {"batchItemFailures": [{"itemIdentifier": "m3"}]}
-    assert world.sku("oj-2-1").competitor_index == sample["price"]  # the UpdateItem was made, and held
+    assert world.sku("oj-2-1").competitor_index == sample["price"]  # the shard write was made, and held
 
 
 def run_pricing_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -341,7 +341,7 @@ def run_repricing(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     event = scheduled_event("arn:aws:events:us-east-1:123456789012:rule/r")
     summary = handler(event, context)
     assert (summary["applied"], summary["kept"], summary["failed"]) == (2, 1, 0)
-    assert world.sku("cut").price == 2.7  # the conditional UpdateItem was made, and held
+    assert world.sku("cut").price == 2.7  # the conditional shard write was made, and held
     # Lambda retries the same event: the tick is the same, nothing is applied twice.
     again = handler(event, context)
     assert (again["already_done"], again["applied"]) == (2, 0)
@@ -506,7 +506,7 @@ def test_the_repricing_scenario_needs_the_batch_and_conditional_calls_its_policy
     catalog, audit = STACK.arn("PricingCatalogTable"), STACK.arn("PricingTable")
     wanted = {
         Need("dynamodb:Scan", catalog),
-        Need("dynamodb:UpdateItem", catalog),
+        Need("dynamodb:PutItem", catalog),
         Need("dynamodb:BatchWriteItem", audit),
     }
     assert wanted <= needs

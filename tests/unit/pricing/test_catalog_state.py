@@ -1,10 +1,12 @@
-"""A SKU's catalog state: its compact DynamoDB item form, what a tick's change does to it, what the API
+"""A SKU's catalog state: its entry in a compressed catalog shard, what a tick's change does to it, what the API
 shows of it, and the cursors the catalog and history routes hand out."""
 
 from __future__ import annotations
 
 import base64
 import json
+import zlib
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,10 +14,24 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from commerce_ai.errors import InvalidInput
-from commerce_ai.pricing.catalog import HISTORY_LENGTH, SkuState, _from_item, _to_item, decode_cursor, encode_cursor
+from commerce_ai.pricing.catalog import (
+    HISTORY_LENGTH,
+    SHARDS,
+    BrokenShard,
+    Shard,
+    SkuState,
+    _decoded,
+    _entry,
+    _item,
+    _state,
+    decode_cursor,
+    encode_cursor,
+    shard_of,
+)
 from commerce_ai.pricing.lifecycle import Stage
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+CATALOG = {"shard", "after"}  # what a catalog cursor holds
 
 
 def full_state() -> SkuState:
@@ -39,70 +55,58 @@ def full_state() -> SkuState:
     )
 
 
-def test_the_item_packs_each_writers_fields_into_one_attribute() -> None:
-    item = _to_item(full_state())
-    assert set(item) == {"sku", "price", "settings", "ticked", "competitor"}, "few attributes: the tick scans them all"
-    assert item["price"] == {"N": "2.49"}, "a number: the tick's write condition compares it"
-    assert json.loads(item["settings"]["S"]) == {
-        "cost": 1.79,
-        "stage": "clearance",
-        "floor": 1.99,
-        "ceiling": 3.49,
-        "clearance_end": "2026-12-08T12:00:00Z",
-        "salvage_price": 1.5,
-        "inventory": 120.0,
-        "launch_price": 2.29,
-    }
+def round_trip(state: SkuState) -> SkuState:
+    """A state as a shard item stores it and reads it back."""
+    item = _item(shard_of(state.sku), 1, {state.sku: _entry(state)})
+    return _state(state.sku, _decoded(item, shard_of(state.sku)).entries[state.sku])
+
+
+def test_a_shard_item_holds_its_skus_compressed_under_a_revision() -> None:
+    state = full_state()
+    item = _item("0007", 3, {"oj-2-1": _entry(state), "oj-2-2": _entry(SkuState(sku="oj-2-2", price=2.0, cost=1.0))})
+    assert set(item) == {"shard", "revision", "skus", "sku_count"}
+    assert (item["shard"], item["revision"], item["sku_count"]) == ({"S": "0007"}, {"N": "3"}, {"N": "2"})
+    shard = _decoded(item, "0007")
+    assert (shard.key, shard.revision, sorted(shard.entries)) == ("0007", 3, ["oj-2-1", "oj-2-2"])
+    assert len(item["skus"]["B"]) < len(json.dumps(shard.entries)), "stored compressed"
+    entry = shard.entries["oj-2-1"]
+    assert "sku" not in entry, "the name is the entry's key"
+    assert entry["history"] == "2.29 2.39 0.30000000000000004 2.49", "prices as compact text"
     changes = f"{int((NOW - timedelta(hours=20)).timestamp())} {int(NOW.timestamp()) - 3600}"
-    assert item["ticked"] == {
-        "S": f"2026-11-28T11:00:00Z,2026-11-28T11:00:01Z,2.29 2.39 0.30000000000000004 2.49,{changes}"
-    }
-    assert item["competitor"] == {"S": "2.55@2026-11-26T12:00:00Z"}
-    assert all(set(value) <= {"S", "N"} for value in item.values()), "no lists or maps"
+    assert entry["changes"] == changes, "change times as epoch seconds"
 
 
-def test_a_state_round_trips_through_its_item() -> None:
+def test_a_state_round_trips_through_its_shard() -> None:
     state = full_state()
-    assert _from_item(_to_item(state)) == state
+    assert round_trip(state) == state
 
 
-def test_a_minimal_item_leaves_out_what_is_unset() -> None:
+def test_an_entry_leaves_out_what_is_unset() -> None:
     state = SkuState(sku="s-1", price=2.0, cost=1.0)
-    item = _to_item(state)
-    assert set(item) == {"sku", "price", "settings"}  # no empty tick state, no competitor index
-    assert _from_item(item) == state
+    assert set(_entry(state)) == {"price", "cost", "stage", "history", "changes", "updated_at"}
+    assert round_trip(state) == state
 
 
-@pytest.mark.parametrize("last_tick", [None, "2026-11-28T11:45:00Z", "2026-11-28T12:00:00Z", "2026-11-28T12:15:00Z"])
-def test_the_ticked_text_orders_as_its_last_tick_does(last_tick: str | None) -> None:
-    """The tick's write condition is `ticked < :tick`: it must hold exactly when the last tick is older."""
-    tick = "2026-11-28T12:00:00Z"
-    state = SkuState(sku="s-1", price=2.0, cost=1.0, history=[9.99, 10.0], changes=[NOW], last_tick=last_tick)
-    ticked = _to_item(state.model_copy(update={"updated_at": "2026-11-28T12:14:59+00:00"}))["ticked"]["S"]
-    assert (ticked < tick) is (last_tick is None or last_tick < tick)
+def test_a_missing_shard_is_empty_and_a_garbled_one_is_refused() -> None:
+    assert _decoded(None, "0001") == Shard("0001", 0, {})
+    garbled = [
+        {"shard": {"S": "0001"}, "revision": {"N": "1"}, "skus": {"B": b"not zlib"}},
+        {"shard": {"S": "0001"}, "revision": {"N": "1"}, "skus": {"B": zlib.compress(b"[1, 2]")}},
+        {"shard": {"S": "0001"}, "revision": {"N": "1"}, "skus": {"B": zlib.compress(b'{"a": 1}')}},
+        {"shard": {"S": "0001"}, "skus": {"B": zlib.compress(b"{}")}},
+    ]
+    for item in garbled:
+        with pytest.raises(BrokenShard, match="shard 0001"):
+            _decoded(item, "0001")
 
 
-def test_an_item_in_the_earlier_flat_form_is_still_read() -> None:
-    state = full_state()
-    flat = {
-        "sku": {"S": "oj-2-1"},
-        "price": {"N": "2.49"},
-        "cost": {"N": "1.79"},
-        "stage": {"S": "clearance"},
-        "floor": {"N": "1.99"},
-        "ceiling": {"N": "3.49"},
-        "clearance_end": {"S": "2026-12-08T12:00:00Z"},
-        "salvage_price": {"N": "1.5"},
-        "inventory": {"N": "120.0"},
-        "launch_price": {"N": "2.29"},
-        "history": {"S": "2.29 2.39 0.30000000000000004 2.49"},
-        "changes": {"S": f"{int((NOW - timedelta(hours=20)).timestamp())} {int(NOW.timestamp()) - 3600}"},
-        "last_tick": {"S": "2026-11-28T11:00:00Z"},
-        "competitor_index": {"N": "2.55"},
-        "competitor_index_at": {"S": "2026-11-26T12:00:00Z"},
-        "updated_at": {"S": "2026-11-28T11:00:01Z"},
-    }
-    assert _from_item(flat) == state
+def test_skus_hash_to_a_fixed_shard_spread_over_all_of_them() -> None:
+    names = [f"store-{store}-brand-{brand}" for store in range(1000) for brand in range(11)]
+    shards = [shard_of(name) for name in names]
+    assert shard_of("oj-2-1") == shard_of("oj-2-1") == f"{zlib.crc32(b'oj-2-1') % SHARDS:04d}"
+    assert all(len(key) == 4 and 0 <= int(key) < SHARDS for key in shards)
+    counts = sorted(Counter(shards).values())
+    assert len(counts) == SHARDS and counts[-1] < 3 * len(names) / SHARDS, "no shard holds a crowd"
 
 
 @given(
@@ -111,15 +115,13 @@ def test_an_item_in_the_earlier_flat_form_is_still_read() -> None:
 )
 def test_any_history_and_whole_second_changes_round_trip(history: list[float], seconds: list[int]) -> None:
     changes = [datetime.fromtimestamp(s, UTC) for s in seconds]
-    state = SkuState(sku="s-1", price=2.0, cost=1.0, history=history, changes=changes)
-    back = _from_item(_to_item(state))
+    back = round_trip(SkuState(sku="s-1", price=2.0, cost=1.0, history=history, changes=changes))
     assert back.history == history and back.changes == changes
 
 
 def test_change_times_are_stored_to_the_second() -> None:
     at = NOW + timedelta(microseconds=900_000)
-    back = _from_item(_to_item(SkuState(sku="s-1", price=2.0, cost=1.0, changes=[at])))
-    assert back.changes == [NOW]
+    assert round_trip(SkuState(sku="s-1", price=2.0, cost=1.0, changes=[at])).changes == [NOW]
 
 
 def test_after_change_keeps_the_last_26_prices_and_only_the_last_days_changes() -> None:
@@ -165,11 +167,11 @@ def cursor_of(value: object) -> str:
 
 
 def test_a_cursor_this_api_returned_decodes_to_its_key() -> None:
-    key = {"sku": {"S": "oj-2-1"}}
-    assert decode_cursor(encode_cursor(key)) == key
+    key = {"shard": {"S": "0042"}, "after": {"S": "oj-2-1"}}
+    assert decode_cursor(encode_cursor(key), CATALOG) == key
     history_key = {"sku": {"S": "oj-2-1"}, "item": {"S": "decision#2026-11-28T12:00:00Z"}}
     assert decode_cursor(encode_cursor(history_key), {"sku", "item"}) == history_key
-    assert decode_cursor(None) is None and decode_cursor("") is None
+    assert decode_cursor(None, CATALOG) is None and decode_cursor("", CATALOG) is None
     assert encode_cursor(None) is None and encode_cursor({}) is None
 
 
@@ -184,17 +186,17 @@ def test_a_cursor_this_api_returned_decodes_to_its_key() -> None:
         (cursor_of({"sku": {"N": "1"}}), None),  # a number where the key is a string
         (cursor_of({"sku": {"S": 1}}), None),
         (cursor_of({"sku": {"S": "a", "N": "1"}}), None),
-        (cursor_of({"sku": {"S": "a"}, "extra": {"S": "b"}}), None),  # another table's key
-        (cursor_of({"sku": {"S": "a"}}), {"sku", "item"}),  # the catalog's cursor on the history route
+        (cursor_of({"shard": {"S": "a"}, "after": {"S": "b"}, "extra": {"S": "c"}}), None),
+        (cursor_of({"shard": {"S": "0042"}, "after": {"S": "a"}}), {"sku", "item"}),  # the catalog's on history
         (cursor_of({"sku": {"S": "a"}, "item": {"S": "decision#t"}}), None),  # and the other way round
         (cursor_of({}), None),
     ],
 )
 def test_foreign_or_garbage_cursors_are_invalid_input(cursor: str, attributes: set[str] | None) -> None:
     with pytest.raises(InvalidInput, match="cursor"):
-        decode_cursor(cursor, attributes)
+        decode_cursor(cursor, attributes or CATALOG)
 
 
 def test_a_deeply_nested_cursor_is_invalid_input() -> None:
     with pytest.raises(InvalidInput):
-        decode_cursor(base64.urlsafe_b64encode(b"[" * 1000).decode())
+        decode_cursor(base64.urlsafe_b64encode(b"[" * 1000).decode(), CATALOG)

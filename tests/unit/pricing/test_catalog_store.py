@@ -4,13 +4,15 @@ their condition, key-condition and update expressions rather than trusting them.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from commerce_ai.errors import InvalidInput, NotFound
-from commerce_ai.pricing import decisions
-from commerce_ai.pricing.catalog import SkuState, _to_item
+from commerce_ai.pricing import catalog, decisions
+from commerce_ai.pricing.catalog import SkuSettings, SkuState, shard_of
 from commerce_ai.pricing.decisions import DecisionRecord
+from tests.support.catalog import store_raw
 from tests.unit.fakes import client_error
 from tests.unit.pricing.conftest import CATALOG_TABLE, PRICING_TABLE, PricingTables
 
@@ -56,23 +58,56 @@ def test_apply_refuses_when_an_admin_changed_the_price_meanwhile(tables: Pricing
     assert tables.catalog.get("oj-2-1").price == 2.99
 
 
-def test_apply_compares_prices_as_numbers(tables: PricingTables) -> None:
-    item = _to_item(sku())
-    item["price"] = {"N": "2.50"}  # the same number, written by another tool
-    tables.ddb.put_item(TableName=CATALOG_TABLE, Item=item)
-    assert tables.catalog.apply(sku(), 2.75, NOW, TICK) is True
+def test_a_change_is_applied_over_what_another_writer_put_in_its_shard(tables: PricingTables) -> None:
+    state = tables.catalog.put(sku())
+    read = tables.catalog.read()  # the tick's read; then a competitor index lands on the same shard
+    assert tables.catalog.set_competitor_index("oj-2-1", 2.61, NOW)
+    tables.ddb.log.clear()
+
+    assert tables.catalog.apply_all([(state, 2.75)], NOW, TICK, read) == {"oj-2-1": True}
+
+    stored = tables.catalog.get("oj-2-1")
+    assert (stored.price, stored.competitor_index) == (2.75, 2.61), "neither write lost the other's"
+    # the write from the tick's read was refused, the shard read again and the change written over it
+    assert tables.operations(CATALOG_TABLE) == ["PutItem", "GetItem", "PutItem", "GetItem"]
 
 
-def test_apply_all_reports_each_sku(tables: PricingTables) -> None:
-    a, b = tables.catalog.put(sku("a")), tables.catalog.put(sku("b"))
-    tables.catalog.put(sku("b", price=9.0))  # changed under the tick
-    assert tables.catalog.apply_all([(a, 2.75), (b, 2.25)], NOW, TICK) == {"a": True, "b": False}
-    assert tables.catalog.apply_all([], NOW, TICK) == {}
+def test_an_undisturbed_shard_costs_one_write_from_the_ticks_read(tables: PricingTables) -> None:
+    state = tables.catalog.put(sku())
+    read = tables.catalog.read()
+    tables.ddb.log.clear()
+    assert tables.catalog.apply_all([(state, 2.75)], NOW, TICK, read) == {"oj-2-1": True}
+    assert tables.operations(CATALOG_TABLE) == ["PutItem"]
+
+
+def test_a_change_from_a_read_older_than_an_admins_price_is_refused(tables: PricingTables) -> None:
+    state = tables.catalog.put(sku())
+    read = tables.catalog.read()
+    tables.catalog.configure("oj-2-1", SkuSettings(price=2.99))
+    assert tables.catalog.apply_all([(state, 2.75)], NOW, TICK, read) == {"oj-2-1": False}
+    assert tables.catalog.get("oj-2-1").price == 2.99
+
+
+def test_a_shard_that_keeps_changing_is_given_up_on(tables: PricingTables, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(catalog.time, "sleep", lambda _: None)
+    state = tables.catalog.put(sku())
+    put_item = tables.ddb.put_item
+
+    def someone_else_first(**request: Any) -> Any:
+        stored = tables.ddb.tables[CATALOG_TABLE][(shard_of("oj-2-1"),)]
+        stored["revision"] = {"N": str(int(stored["revision"]["N"]) + 1)}  # another writer got there first
+        return put_item(**request)
+
+    monkeypatch.setattr(tables.ddb, "put_item", someone_else_first)
+    with pytest.raises(RuntimeError, match="kept changing"):
+        tables.catalog.apply(state, 2.75, NOW, TICK)
+    monkeypatch.setattr(tables.ddb, "put_item", put_item)
+    assert tables.catalog.get("oj-2-1").price == 2.5
 
 
 def test_other_write_errors_propagate(tables: PricingTables) -> None:
     state = tables.catalog.put(sku())
-    tables.ddb.fail_with = client_error("ProvisionedThroughputExceededException", "UpdateItem")
+    tables.ddb.fail_with = client_error("ProvisionedThroughputExceededException", "PutItem")
     with pytest.raises(Exception, match="ProvisionedThroughputExceeded"):
         tables.catalog.apply(state, 2.75, NOW, TICK)
 
@@ -102,32 +137,65 @@ def test_seeding_adds_only_missing_skus(tables: PricingTables) -> None:
 # ---------------------------------------------------------------------------------------- reading
 
 
-def test_scan_all_reads_every_segment_and_page_and_reports_broken_items_by_key(tables: PricingTables) -> None:
+def test_reading_everything_follows_every_segment_and_page_and_reports_broken_entries(
+    tables: PricingTables,
+) -> None:
     names = [f"s-{i:03d}" for i in range(40)]
-    for name in names:
-        tables.catalog.put(sku(name))
-    tables.ddb.put_item(TableName=CATALOG_TABLE, Item={"sku": {"S": "broken"}, "price": {"S": "n/a"}})
+    tables.catalog.seed([sku(name) for name in names])
+    store_raw(tables.catalog, "broken", {"price": "n/a"})
+    tables.ddb.put_item(
+        TableName=CATALOG_TABLE, Item={"shard": {"S": "9999"}, "revision": {"N": "1"}, "skus": {"B": b"garbled"}}
+    )
     tables.ddb.log.clear()
 
-    found = list(tables.catalog.scan_all(segments=4))
+    read = tables.catalog.read(segments=4)
+    found = list(read.states())
 
     states = [s for s in found if isinstance(s, SkuState)]
     assert sorted(s.sku for s in states) == names
-    assert [s for s in found if isinstance(s, str)] == ["broken"]
-    assert tables.operations(CATALOG_TABLE).count("Scan") > 4, "pages were followed in each segment"
+    assert sorted(s for s in found if isinstance(s, str)) == ["broken", "shard:9999"]
+    assert tables.operations(CATALOG_TABLE).count("Scan") >= 4, "each segment was read"
 
 
-def test_get_many_reads_in_batches_of_100_retries_unprocessed_keys_and_skips_unknown(tables: PricingTables) -> None:
+def test_reading_given_skus_gets_their_shards_in_batches_of_100_and_skips_unknown(tables: PricingTables) -> None:
     names = [f"s-{i:03d}" for i in range(150)]
-    for name in names:
-        tables.catalog.put(sku(name))
+    assert len({shard_of(name) for name in names}) > 100, "two batches of shards"
+    tables.catalog.seed([sku(name) for name in names])
     tables.ddb.throttle_batches = 2  # DynamoDB leaves part of a batch unprocessed under load
     tables.ddb.log.clear()
 
-    found = list(tables.catalog.get_many([*names, "unknown-1", "s-000", "s-001"]))
+    found = list(tables.catalog.read([*names, "unknown-1", "s-000", "s-001"]).states())
 
-    assert sorted({s.sku for s in found if isinstance(s, SkuState)}) == names
+    assert sorted(s.sku for s in found if isinstance(s, SkuState)) == names, "each once"
     assert tables.operations(CATALOG_TABLE).count("BatchGetItem") == 2 + 2  # two batches, two retries
+
+
+def test_pages_walk_the_readable_catalog_once_whatever_the_page_size(tables: PricingTables) -> None:
+    names = sorted(f"s-{i:03d}" for i in range(60))
+    tables.catalog.seed([sku(name) for name in names])
+    store_raw(tables.catalog, "s-unreadable", {"price": "n/a"})  # left out of pages; a tick reports it
+    for limit in (1, 7, 60, 200):
+        seen: list[str] = []
+        cursor, pages = None, 0
+        while True:
+            page, cursor = tables.catalog.page(limit, cursor)
+            assert len(page) <= limit
+            seen.extend(s.sku for s in page)
+            pages += 1
+            if cursor is None:
+                break
+        assert sorted(seen) == names and len(seen) == len(names), f"limit {limit}: each SKU once"
+        assert pages <= len(names) // limit + 2
+
+
+def test_pages_refuse_bad_limits_and_cursors(tables: PricingTables) -> None:
+    tables.catalog.seed([sku("a"), sku("b")])
+    for limit in (0, catalog.MAX_PAGE + 1):
+        with pytest.raises(InvalidInput, match="limit"):
+            tables.catalog.page(limit, None)
+    with pytest.raises(InvalidInput, match="cursor"):
+        tables.catalog.page(1, "garbage")
+    assert tables.catalog.page(5, None)[1] is None, "a short catalog fits one page"
 
 
 def test_get_raises_not_found(tables: PricingTables) -> None:
@@ -209,8 +277,8 @@ def test_write_gives_up_when_items_stay_unprocessed(tables: PricingTables, monke
 
 
 def test_the_fake_refuses_what_dynamodb_refuses(tables: PricingTables) -> None:
-    ddb, key = tables.ddb, {"sku": {"S": "a"}}
-    tables.catalog.put(sku("a"))
+    ddb, key = tables.ddb, {"sku": {"S": "a"}, "item": {"S": "x"}}
+    ddb.put_item(TableName=PRICING_TABLE, Item=key)
     refused = [
         # "item" is a reserved word: the code must alias it, as DecisionLog does with #item
         lambda: ddb.query(
@@ -220,16 +288,16 @@ def test_the_fake_refuses_what_dynamodb_refuses(tables: PricingTables) -> None:
         ),
         # a placeholder that the expression does not use
         lambda: ddb.update_item(
-            TableName=CATALOG_TABLE,
+            TableName=PRICING_TABLE,
             Key=key,
             UpdateExpression="SET price = :p",
             ExpressionAttributeValues={":p": {"N": "1"}, ":unused": {"N": "2"}},
         ),
         # one that it uses but does not define
-        lambda: ddb.update_item(TableName=CATALOG_TABLE, Key=key, UpdateExpression="SET price = :p"),
+        lambda: ddb.update_item(TableName=PRICING_TABLE, Key=key, UpdateExpression="SET price = :p"),
         # the key cannot be SET
         lambda: ddb.update_item(
-            TableName=CATALOG_TABLE,
+            TableName=PRICING_TABLE,
             Key=key,
             UpdateExpression="SET sku = :s",
             ExpressionAttributeValues={":s": key["sku"]},
@@ -241,9 +309,9 @@ def test_the_fake_refuses_what_dynamodb_refuses(tables: PricingTables) -> None:
             ExpressionAttributeNames={"#i": "item"},
             ExpressionAttributeValues={":p": {"S": "decision#"}},
         ),
-        lambda: ddb.batch_get_item(RequestItems={CATALOG_TABLE: {"Keys": [key, key]}}),  # duplicate keys
+        lambda: ddb.batch_get_item(RequestItems={PRICING_TABLE: {"Keys": [key, key]}}),  # duplicate keys
         lambda: ddb.batch_get_item(
-            RequestItems={CATALOG_TABLE: {"Keys": [{"sku": {"S": str(i)}} for i in range(101)]}}
+            RequestItems={CATALOG_TABLE: {"Keys": [{"shard": {"S": str(i)}} for i in range(101)]}}
         ),
         lambda: ddb.batch_write_item(
             RequestItems={
@@ -271,14 +339,14 @@ def test_the_fake_refuses_what_dynamodb_refuses(tables: PricingTables) -> None:
     ],
 )
 def test_the_fake_evaluates_conditions(tables: PricingTables, condition: str, holds: bool) -> None:
-    item = {"sku": {"S": "oj-2-1"}, "price": {"N": "2.5"}, "cost": {"N": "1.5"}}
-    tables.ddb.put_item(TableName=CATALOG_TABLE, Item=item)
+    item = {"sku": {"S": "oj-2-1"}, "item": {"S": "x"}, "price": {"N": "2.5"}, "cost": {"N": "1.5"}}
+    tables.ddb.put_item(TableName=PRICING_TABLE, Item=item)
     values = {":two": {"N": "2"}, ":tick": {"S": TICK}, ":text": {"S": "2.5"}, ":prefix": {"S": "oj-"}}
     used = {name: value for name, value in values.items() if name in condition}
     try:
         tables.ddb.update_item(
-            TableName=CATALOG_TABLE,
-            Key={"sku": {"S": "oj-2-1"}},
+            TableName=PRICING_TABLE,
+            Key={"sku": {"S": "oj-2-1"}, "item": {"S": "x"}},
             UpdateExpression="SET flag = :flag",
             ConditionExpression=condition,
             ExpressionAttributeValues={**used, ":flag": {"S": "set"}},
@@ -288,4 +356,4 @@ def test_the_fake_evaluates_conditions(tables: PricingTables, condition: str, ho
         assert "ConditionalCheckFailed" in str(exc)
         applied = False
     assert applied is holds
-    assert ("flag" in tables.ddb.tables[CATALOG_TABLE][("oj-2-1",)]) is holds
+    assert ("flag" in tables.ddb.tables[PRICING_TABLE][("oj-2-1", "x")]) is holds

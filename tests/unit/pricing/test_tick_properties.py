@@ -10,6 +10,7 @@ test_guardrails.py; here the point is that the tick feeds them the SKU's real st
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from commerce_ai.artifacts.loader import LoadedModel
-from commerce_ai.pricing.catalog import HISTORY_LENGTH, CatalogStore, SkuState, _from_item, _to_item
+from commerce_ai.pricing.catalog import HISTORY_LENGTH, CatalogStore, SkuState, _entry, _state
 from commerce_ai.pricing.decisions import DecisionLog
 from commerce_ai.pricing.demand import POLICY, DemandModel
 from commerce_ai.pricing.guardrails import GuardRailConfig
@@ -33,6 +34,11 @@ RULES = GuardRailConfig()  # what the tick runs with
 ROUNDING = 0.005 + 1e-9  # prices are whole cents
 
 Model = LoadedModel[DemandModel]
+
+
+def stored(state: SkuState) -> SkuState:
+    """The state as the catalog stores and reads it back (its JSON entry)."""
+    return _state(state.sku, json.loads(json.dumps(_entry(state))))
 
 
 def money(low: float, high: float) -> st.SearchStrategy[float]:
@@ -65,7 +71,7 @@ def stored_sku(draw: st.DrawFn, name: str) -> SkuState:
         fields["clearance_end"] = NOW + timedelta(hours=draw(st.integers(-48, 60 * 24)))
         fields["salvage_price"] = draw(money(0.05, price))
         fields["inventory"] = float(draw(st.integers(0, 20_000)))
-    return _from_item(_to_item(SkuState.model_validate(fields)))
+    return stored(SkuState.model_validate(fields))
 
 
 @st.composite
@@ -135,7 +141,7 @@ def test_ticks_never_apply_a_price_that_breaks_a_guard_rail(catalog: list[SkuSta
                 continue
             before = states[decision.sku]
             ledger.check_change(before, decision.applied, now)
-            after = _from_item(_to_item(before.after_change(decision.applied, now, tick)))
+            after = stored(before.after_change(decision.applied, now, tick))
             ledger.check_state(after, decision.applied, now, tick)
             states[after.sku] = after
 
@@ -143,13 +149,13 @@ def test_ticks_never_apply_a_price_that_breaks_a_guard_rail(catalog: list[SkuSta
 @settings(max_examples=40, deadline=None)
 @given(catalog=catalogs())
 def test_run_tick_stores_only_changes_that_keep_the_guard_rails(catalog: list[SkuState], demand_model: Model) -> None:
-    ddb = FakeDynamoDB(key_schemas={"catalog": ("sku",), "pricing": ("sku", "item")})
+    ddb = FakeDynamoDB(key_schemas={"catalog": ("shard",), "pricing": ("sku", "item")})
     store, log = CatalogStore("catalog", ddb), DecisionLog("pricing", ddb)
     for state in catalog:
         store.put(state)
     ledger = Ledger({s.sku: list(s.changes) for s in catalog})
     for now, tick in ticks(4):
-        before = {s.sku: s for s in store.scan_all() if isinstance(s, SkuState)}
+        before = {s.sku: s for s in store.read().states() if isinstance(s, SkuState)}
         report = run_tick(store, log, demand_model, now, tick)
         assert sorted(r.sku for r in report.records) == sorted(before)
         for record in report.records:

@@ -16,11 +16,12 @@ from typing import Any
 import pytest
 
 from commerce_ai.artifacts.loader import LoadedModel
-from commerce_ai.pricing.catalog import SkuState, _to_item
+from commerce_ai.pricing.catalog import SkuState, _decoded, _entry
 from commerce_ai.pricing.competitors import STALE_AFTER
 from commerce_ai.pricing.decisions import DecisionRecord
 from commerce_ai.pricing.demand import POLICY, DemandModel
 from commerce_ai.pricing.ticks import TickReport, fresh_competitor_index, run_tick, tick_stamp
+from tests.support.catalog import store_raw
 from tests.unit.pricing.conftest import CATALOG_TABLE, PRICING_TABLE, PricingTables
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -91,20 +92,24 @@ def test_the_audit_is_written_before_any_price_is_applied(
     tables: PricingTables, demand_model: Model, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     stock(tables)
+    tables.ddb.log.clear()
     audited_when_applied: dict[str, bool] = {}
-    update_item = tables.ddb.update_item
+    put_item = tables.ddb.put_item
 
-    def checking_update(**request: Any) -> Any:
-        sku = request["Key"]["sku"]["S"]
-        audited_when_applied[sku] = (sku, f"decision#{TICK}") in tables.ddb.tables[PRICING_TABLE]
-        return update_item(**request)
+    def checking_put(**request: Any) -> Any:
+        if request["TableName"] == CATALOG_TABLE:  # a shard written: which SKUs does this tick change in it?
+            shard = _decoded(request["Item"], request["Item"]["shard"]["S"])
+            for sku in (sku for sku, entry in shard.entries.items() if entry.get("last_tick") == TICK):
+                audited_when_applied[sku] = (sku, f"decision#{TICK}") in tables.ddb.tables[PRICING_TABLE]
+        return put_item(**request)
 
-    monkeypatch.setattr(tables.ddb, "update_item", checking_update)
+    monkeypatch.setattr(tables.ddb, "put_item", checking_put)
     tick(tables, demand_model)
 
     assert audited_when_applied == {"cut": True, "raise": True}
-    operations = [op for op, _ in tables.ddb.log]
-    assert max(i for i, op in enumerate(operations) if op == "BatchWriteItem") < operations.index("UpdateItem")
+    operations = [(op, params["TableName"]) for op, params in tables.ddb.log]
+    last_audit = max(i for i, op in enumerate(operations) if op == ("BatchWriteItem", PRICING_TABLE))
+    assert last_audit < operations.index(("PutItem", CATALOG_TABLE))
 
 
 def test_a_retry_of_the_same_tick_applies_nothing_twice(tables: PricingTables, demand_model: Model) -> None:
@@ -145,15 +150,13 @@ def test_a_dry_run_decides_but_writes_nothing(tables: PricingTables, demand_mode
 
 def test_broken_skus_fail_alone_and_the_rest_are_decided(tables: PricingTables, demand_model: Model) -> None:
     stock(tables, {"cut": (3.0, 1.0), "keep": (2.0, 1.2), "zero-price": (0.0, 1.0), "negative-cost": (2.0, -1.0)})
-    tables.ddb.put_item(
-        TableName=CATALOG_TABLE, Item={"sku": {"S": "unreadable"}, "price": {"N": "2"}, "cost": {"S": "unknown"}}
-    )
+    store_raw(tables.catalog, "unreadable", {"price": 2, "cost": "unknown"})
     report = tick(tables, demand_model)
 
     records = by_sku(report)
     failed = {sku for sku, r in records.items() if r.outcome == "failed"}
     assert failed == {"unreadable", "zero-price", "negative-cost"}
-    assert records["unreadable"].reason == "failed: the catalog item is not readable"
+    assert records["unreadable"].reason == "failed: its catalog entry is not readable"
     assert all(records[sku].rules == ["failed"] and records[sku].applied is None for sku in failed)
     assert (records["cut"].outcome, records["keep"].outcome) == ("applied", "kept")
     assert tables.catalog.get("cut").price == 2.7 and tables.catalog.get("zero-price").price == 0.0
@@ -265,15 +268,13 @@ def test_tick_names_are_utc_to_the_second_and_order_as_times_do() -> None:
 
 def test_an_item_with_an_impossible_change_time_fails_alone(tables: PricingTables, demand_model: Model) -> None:
     stock(tables)
-    item = _to_item(SkuState(sku="odd", price=2.0, cost=1.0))
-    item["ticked"] = {"S": ",,2.0,99999999999999999999"}
-    tables.ddb.put_item(TableName=CATALOG_TABLE, Item=item)
+    store_raw(tables.catalog, "odd", {**_entry(SkuState(sku="odd", price=2.0, cost=1.0)), "changes": "9" * 20})
     records = by_sku(tick(tables, demand_model))
     assert records["odd"].outcome == "failed" and records["cut"].outcome == "applied"
 
 
 def test_a_sku_named_twice_in_a_long_list_is_decided_once(tables: PricingTables, demand_model: Model) -> None:
-    tables.ddb.put_item(TableName=CATALOG_TABLE, Item={"sku": {"S": "unreadable"}, "price": {"N": "2"}})
+    store_raw(tables.catalog, "unreadable", {"price": 2})
     skus = ["unreadable", *[f"x-{i}" for i in range(99)], "unreadable"]
     report = tick(tables, demand_model, skus=skus)
     assert [r.outcome for r in report.records] == ["failed"]

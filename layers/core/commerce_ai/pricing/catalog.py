@@ -1,20 +1,20 @@
-"""The pricing catalog: one item per SKU (`PRICING_CATALOG_TABLE`, key `sku`) with its current price,
-cost, lifecycle stage and the bounds an admin sets, plus what the repricing tick keeps (recent prices,
-recent change times, the last tick that changed it) and the competitor index the competitor queue keeps.
+"""The pricing catalog: every SKU's current price, cost, lifecycle stage and the bounds an admin sets, what
+the repricing tick keeps (recent prices, recent change times, the last tick that changed it) and the
+competitor index the competitor queue keeps.
 
-The item has few attributes on purpose: the tick scans the whole catalog every 15 minutes, and both
-DynamoDB's read cost (attribute names count toward item size) and the emulator's time grow with item size
-and attribute count (moto serialises a scan page attribute by attribute). So each writer's fields are
-packed into one attribute, and each writer changes only its own:
+SKUs are stored in shards: `SHARDS` items of `PRICING_CATALOG_TABLE` (key `shard`), a SKU in the shard its
+name hashes to (CRC-32). A shard item holds its SKUs as one zlib-compressed JSON object (`skus`) and a
+`revision` that every write bumps. Why not one item per SKU: the tick reads and prices the whole catalog
+every 15 minutes, and per-item costs dominate at 100k SKUs. A parallel Scan of 100k small items, and one
+conditional write per changed SKU, took minutes against the emulator (which serves a few hundred
+conditional writes a second) and cost 100k read and write requests a tick on DynamoDB. Shards make it about
+a thousand items read and at most a thousand written, each a few KB compressed.
 
-- `price` (number): a top-level number, because the tick's conditional write compares it.
-- `settings` (JSON text): what an admin sets: cost, stage, floor, ceiling, clearance plan, launch price.
-- `ticked` (text): `<last_tick>,<updated_at>,<history>,<changes>`, what the tick keeps. It starts with the
-  last tick's name and `,` sorts below every character of a tick name, so `ticked < :tick` holds exactly
-  when the last tick is older than `:tick` (or there was none): the tick's write condition.
-- `competitor` (text): `<index>@<time>`, the competitor queue's index and the oldest observation in it.
-
-Items in the earlier flat form (one attribute per field) are still read.
+Every write is a read-modify-write of one shard, conditioned on the revision it read: a concurrent writer
+(an admin, the competitor queue, another tick) makes it re-read the shard and decide again, so no write
+overwrites another's. The price of this: a write rewrites the whole shard (about 100 SKUs at 100k), so a
+competitor observation costs a few write units instead of one. With 1024 shards a shard stays far below
+DynamoDB's 400 KB item limit up to millions of SKUs.
 """
 
 from __future__ import annotations
@@ -22,13 +22,15 @@ from __future__ import annotations
 import base64
 import concurrent.futures
 import json
+import random
 import time
-from collections.abc import Iterator
+import zlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 
@@ -40,9 +42,11 @@ from commerce_ai.pricing.observations import IDENTIFIER
 
 MAX_PAGE = 200
 HISTORY_LENGTH = 26  # applied prices kept per SKU for the anomaly guard
+SHARDS = 1024
 SCAN_SEGMENTS = 8
 WRITE_THREADS = 16
-_deserializer = TypeDeserializer()
+WRITE_ATTEMPTS = 25  # re-reads of a shard that other writers keep changing before giving up
+SHARD_SCAN_PAGE = 16  # shards a catalog page reads per Scan call
 
 
 class SkuSettings(BaseModel):
@@ -127,76 +131,15 @@ class SkuState(BaseModel):
         )
 
 
-SETTINGS = "settings"
-TICKED = "ticked"
-COMPETITOR = "competitor"
-SETTING_FIELDS = frozenset(
-    {"cost", "stage", "floor", "ceiling", "clearance_end", "salvage_price", "inventory", "launch_price"}
-)
-
-
-def _utc_text(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def ticked_text(state: SkuState) -> str:
-    """The `ticked` attribute: last tick, updated_at, history and change times (see the module doc)."""
-    dumped = state.model_dump(include={"history", "changes"})
-    return f"{state.last_tick or ''},{state.updated_at},{dumped['history']},{dumped['changes']}"
-
-
-def competitor_text(index: float, at: datetime) -> str:
-    return f"{index!r}@{_utc_text(at)}"
-
-
-def _to_item(state: SkuState) -> dict[str, Any]:
-    settings = state.model_dump(mode="json", include=set(SETTING_FIELDS), exclude_none=True)
-    item: dict[str, Any] = {
-        "sku": {"S": state.sku},
-        "price": {"N": repr(state.price)},
-        SETTINGS: {"S": json.dumps(settings, separators=(",", ":"))},
-    }
-    if state.last_tick or state.updated_at or state.history or state.changes:
-        item[TICKED] = {"S": ticked_text(state)}
-    if state.competitor_index is not None and state.competitor_index_at is not None:
-        item[COMPETITOR] = {"S": competitor_text(state.competitor_index, state.competitor_index_at)}
-    return item
-
-
-def _plain(value: dict[str, Any]) -> Any:
-    if "S" in value:
-        return value["S"]
-    if "N" in value:
-        return float(value["N"])
-    found = _deserializer.deserialize(value)
-    return float(found) if isinstance(found, Decimal) else found
-
-
-def _from_item(item: dict[str, Any]) -> SkuState:
-    fields: dict[str, Any] = {}
-    for name, value in item.items():
-        if name == SETTINGS:
-            fields.update(json.loads(value["S"]))
-        elif name == TICKED:
-            last_tick, updated_at, history, changes = value["S"].split(",")
-            fields.update(history=history, changes=changes, last_tick=last_tick or None, updated_at=updated_at)
-        elif name == COMPETITOR:
-            index, at = value["S"].split("@")
-            fields.update(competitor_index=index, competitor_index_at=at)
-        else:  # sku, price, and the fields of an item in the earlier flat form
-            fields[name] = _plain(value)
-    return SkuState.model_validate(fields)
-
-
 def encode_cursor(key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode() if key else None
 
 
-def decode_cursor(cursor: str | None, attributes: set[str] | None = None) -> dict[str, Any] | None:
-    """The DynamoDB key behind a cursor this API returned; `attributes` are the key's string attributes."""
+def decode_cursor(cursor: str | None, attributes: set[str]) -> dict[str, Any] | None:
+    """The position behind a cursor this API returned; `attributes` are its string attributes."""
     if not cursor:
         return None
-    names = attributes or {"sku"}
+    names = attributes
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         if not (
@@ -210,6 +153,92 @@ def decode_cursor(cursor: str | None, attributes: set[str] | None = None) -> dic
         raise InvalidInput("cursor is not one this API returned") from exc
 
 
+
+
+# ------------------------------------------------------------------------------------------ shards
+
+Entries = dict[str, dict[str, Any]]  # sku -> its state as JSON, without the sku
+T = TypeVar("T")
+
+
+def shard_of(sku: str) -> str:
+    return f"{zlib.crc32(sku.encode()) % SHARDS:04d}"
+
+
+def _entry(state: SkuState) -> dict[str, Any]:
+    return state.model_dump(mode="json", exclude_none=True, exclude={"sku"})
+
+
+def _state(sku: str, entry: dict[str, Any]) -> SkuState:
+    return SkuState.model_validate({**entry, "sku": sku})
+
+
+@dataclass(frozen=True)
+class Shard:
+    key: str
+    revision: int  # 0: not stored yet
+    entries: Entries
+
+
+class BrokenShard(RuntimeError):
+    """A shard item whose SKUs cannot be decoded."""
+
+
+def _decoded(item: dict[str, Any] | None, key: str) -> Shard:
+    if not item:
+        return Shard(key, 0, {})
+    try:
+        entries = json.loads(zlib.decompress(item["skus"]["B"]))
+        if not isinstance(entries, dict) or not all(isinstance(v, dict) for v in entries.values()):
+            raise ValueError("not an object of SKU entries")
+        return Shard(key, int(item["revision"]["N"]), entries)
+    except (KeyError, ValueError, TypeError, zlib.error) as exc:
+        raise BrokenShard(f"catalog shard {key} is not readable") from exc
+
+
+def _item(key: str, revision: int, entries: Entries) -> dict[str, Any]:
+    packed = zlib.compress(json.dumps(entries, separators=(",", ":"), ensure_ascii=False).encode())
+    return {
+        "shard": {"S": key},
+        "revision": {"N": str(revision)},
+        "skus": {"B": packed},
+        "sku_count": {"N": str(len(entries))},  # for a person looking at the table
+    }
+
+
+@dataclass
+class CatalogRead:
+    """SKUs as read for a tick, with the shards they came from: the tick's writes start from these."""
+
+    shards: dict[str, Shard]
+    broken: list[str]  # shard keys that did not decode
+    wanted: list[str] | None = None  # None: every SKU
+
+    def states(self) -> Iterator[SkuState | str]:
+        """Every (wanted) SKU; a SKU that does not parse yields its name instead, and a broken shard its
+        label, so one broken entry is reported as that SKU's failure rather than stopping the tick."""
+        if self.wanted is None:
+            yield from (f"shard:{key}" for key in self.broken)
+            for shard in self.shards.values():
+                for sku, entry in shard.entries.items():
+                    yield _parsed(sku, entry)
+            return
+        broken = set(self.broken)
+        for sku in dict.fromkeys(self.wanted):
+            key = shard_of(sku)
+            if key in broken:
+                yield sku
+            elif key in self.shards and sku in self.shards[key].entries:
+                yield _parsed(sku, self.shards[key].entries[sku])
+
+
+def _parsed(sku: str, entry: dict[str, Any]) -> SkuState | str:
+    try:
+        return _state(sku, entry)
+    except (ValueError, TypeError, OverflowError):
+        return sku
+
+
 class CatalogStore:
     ddb = aws.ClientAttribute("dynamodb")
     bulk = aws.ClientAttribute("dynamodb", bulk=True, injected="_ddb")  # the tick's scan and writes
@@ -218,54 +247,164 @@ class CatalogStore:
         self.table = table
         self._ddb = dynamodb
 
+    # -- one shard ------------------------------------------------------------------------------------
+
+    def _read(self, key: str, client: Any | None = None) -> Shard:
+        request = {"TableName": self.table, "Key": {"shard": {"S": key}}, "ConsistentRead": True}
+        return _decoded((client or self.ddb).get_item(**request).get("Item"), key)
+
+    def _mutate(
+        self, key: str, change: Callable[[Entries], T], known: Shard | None = None, client: Any | None = None
+    ) -> T:
+        """Apply `change` to the shard's entries and write them, conditioned on the revision read; if
+        another writer got there first, read again and re-run `change` on what it wrote. `change` edits
+        the dict it is given (replacing entries, never editing one in place) and may raise to write
+        nothing; what it returns is returned."""
+        client = client or self.ddb
+        shard = known or self._read(key, client)
+        for attempt in range(WRITE_ATTEMPTS):
+            entries = dict(shard.entries)
+            outcome = change(entries)
+            if entries == shard.entries:
+                return outcome
+            condition = "attribute_not_exists(#shard)" if shard.revision == 0 else "#revision = :read"
+            names = {"#shard": "shard"} if shard.revision == 0 else {"#revision": "revision"}
+            request: dict[str, Any] = {
+                "TableName": self.table,
+                "Item": _item(key, shard.revision + 1, entries),
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": names,
+            }
+            if shard.revision:
+                request["ExpressionAttributeValues"] = {":read": {"N": str(shard.revision)}}
+            try:
+                client.put_item(**request)
+                return outcome
+            except ClientError as exc:
+                if not aws.is_conditional_check_failure(exc):
+                    raise
+            time.sleep(random.uniform(0, min(0.01 * 2**attempt, 0.5)))  # others are writing it: spread out
+            shard = self._read(key, client)
+        raise RuntimeError(f"catalog shard {key} kept changing under {WRITE_ATTEMPTS} attempts; try again")
+
+    def _mutate_many(
+        self,
+        groups: dict[str, T],
+        change: Callable[[T, Entries], Any],
+        read: CatalogRead | None = None,
+        client: Any | None = None,
+    ) -> list[Any]:
+        """`_mutate` for several shards at once, each with its own group of work."""
+        if not groups:
+            return []
+
+        def one(key: str) -> Any:
+            known = read.shards.get(key, Shard(key, 0, {})) if read is not None and key not in read.broken else None
+            return self._mutate(key, lambda entries: change(groups[key], entries), known, client)
+
+        with concurrent.futures.ThreadPoolExecutor(min(WRITE_THREADS, len(groups))) as pool:
+            return list(pool.map(one, groups))
+
+    # -- single SKUs ----------------------------------------------------------------------------------
+
     def get(self, sku: str) -> SkuState:
-        item = self.ddb.get_item(TableName=self.table, Key={"sku": {"S": sku}}, ConsistentRead=True).get("Item")
-        if not item:
+        entry = self._read(shard_of(sku)).entries.get(sku)
+        if entry is None:
             raise NotFound(f"SKU {sku!r} is not in the pricing catalog")
-        return _from_item(item)
+        return _state(sku, entry)
 
     def put(self, state: SkuState) -> SkuState:
         stamped = state.model_copy(update={"updated_at": utc_now()})
-        self.ddb.put_item(TableName=self.table, Item=_to_item(stamped))
+
+        def store(entries: Entries) -> None:
+            entries[state.sku] = _entry(stamped)
+
+        self._mutate(shard_of(state.sku), store)
         return stamped
 
     def configure(self, sku: str, settings: SkuSettings) -> SkuState:
         """Apply admin settings; a SKU that does not exist yet is created when a price and cost are given."""
         changes = settings.model_dump(exclude_none=True)
-        try:
-            merged = {**self.get(sku).model_dump(), **changes}
-        except NotFound:
-            if settings.price is None or settings.cost is None:
-                raise NotFound(f"SKU {sku!r} is not in the pricing catalog; send price and cost to create it") from None
-            merged = {"sku": sku, **changes}
-        state = SkuState.model_validate(merged)
-        if state.floor is not None and state.ceiling is not None and state.floor > state.ceiling:
-            raise InvalidInput("floor must not be above ceiling")
-        if state.stage is Stage.CLEARANCE and None in (state.clearance_end, state.salvage_price, state.inventory):
-            raise InvalidInput("a clearance SKU needs clearance_end, salvage_price and inventory")
-        if state.stage is Stage.NEW and state.launch_price is None:
-            state = state.model_copy(update={"launch_price": state.price})
-        return self.put(state)
+
+        def configured(entries: Entries) -> SkuState:
+            if sku in entries:
+                merged = {**_state(sku, entries[sku]).model_dump(), **changes}
+            elif settings.price is None or settings.cost is None:
+                raise NotFound(f"SKU {sku!r} is not in the pricing catalog; send price and cost to create it")
+            else:
+                merged = {"sku": sku, **changes}
+            state = SkuState.model_validate(merged)
+            if state.floor is not None and state.ceiling is not None and state.floor > state.ceiling:
+                raise InvalidInput("floor must not be above ceiling")
+            if state.stage is Stage.CLEARANCE and None in (state.clearance_end, state.salvage_price, state.inventory):
+                raise InvalidInput("a clearance SKU needs clearance_end, salvage_price and inventory")
+            if state.stage is Stage.NEW and state.launch_price is None:
+                state = state.model_copy(update={"launch_price": state.price})
+            state = state.model_copy(update={"updated_at": utc_now()})
+            entries[sku] = _entry(state)
+            return state
+
+        return self._mutate(shard_of(sku), configured)
 
     def page(self, limit: int, cursor: str | None) -> tuple[list[SkuState], str | None]:
+        """SKUs shard by shard (a shard's SKUs in name order); the cursor is the shard and SKU reached."""
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}")
-        request: dict[str, Any] = {"TableName": self.table, "Limit": limit}
-        start = decode_cursor(cursor)
+        start = decode_cursor(cursor, {"shard", "after"})
+        found: list[SkuState] = []
+        pending: list[Shard] = []
+        after: str | None = None
+        request: dict[str, Any] = {"TableName": self.table, "Limit": SHARD_SCAN_PAGE}
         if start:
-            request["ExclusiveStartKey"] = start
-        response = self.ddb.scan(**request)
-        return [_from_item(i) for i in response.get("Items", [])], encode_cursor(response.get("LastEvaluatedKey"))
+            pending.append(self._read(start["shard"]["S"]))
+            after = start["after"]["S"]
+            request["ExclusiveStartKey"] = {"shard": start["shard"]}
+        more_shards = True
+        while True:
+            for shard in pending:
+                names = sorted(s for s in shard.entries if after is None or s > after)
+                after = None
+                for position, sku in enumerate(names):
+                    state = _parsed(sku, shard.entries[sku])
+                    if isinstance(state, SkuState):  # an unreadable entry is left out; ticks report it failed
+                        found.append(state)
+                    if len(found) == limit:
+                        more = position + 1 < len(names) or shard is not pending[-1] or more_shards
+                        reached = {"shard": {"S": shard.key}, "after": {"S": sku}}
+                        return found, encode_cursor(reached) if more else None
+            if not more_shards:
+                return found, None
+            response = self.ddb.scan(**request)
+            pending = [_decoded(item, item["shard"]["S"]) for item in response.get("Items", [])]
+            more_shards = "LastEvaluatedKey" in response
+            if more_shards:
+                request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     # -- what the repricing tick and the competitor queue need ---------------------------------------
 
-    def scan_all(self, segments: int = SCAN_SEGMENTS) -> Iterator[SkuState | str]:
-        """Every SKU, read with a parallel scan. An item that does not parse yields its key instead, so
-        one broken item is reported as that SKU's failure rather than stopping the tick."""
+    def read(self, skus: list[str] | None = None, segments: int = SCAN_SEGMENTS) -> CatalogRead:
+        """The whole catalog (a parallel Scan of the shards) or the shards of the given SKUs (BatchGetItem);
+        a SKU that is not in the catalog is skipped."""
+        items = self._scan(segments) if skus is None else self._get_shards({shard_of(s) for s in skus})
+        shards: dict[str, Shard] = {}
+        broken: list[str] = []
+        for item in items:
+            key = item["shard"]["S"]
+            try:
+                shards[key] = _decoded(item, key)
+            except BrokenShard:
+                broken.append(key)
+        return CatalogRead(shards, sorted(broken), None if skus is None else list(skus))
 
+    def _scan(self, segments: int) -> list[dict[str, Any]]:
         def segment(number: int) -> list[dict[str, Any]]:
             items: list[dict[str, Any]] = []
-            request: dict[str, Any] = {"TableName": self.table, "Segment": number, "TotalSegments": segments}
+            request: dict[str, Any] = {
+                "TableName": self.table,
+                "Segment": number,
+                "TotalSegments": segments,
+                "ConsistentRead": True,
+            }
             while True:
                 response = self.bulk.scan(**request)
                 items.extend(response.get("Items", []))
@@ -274,18 +413,17 @@ class CatalogStore:
                 request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
         with concurrent.futures.ThreadPoolExecutor(segments) as pool:
-            for items in pool.map(segment, range(segments)):
-                yield from _parsed(items)
+            return [item for items in pool.map(segment, range(segments)) for item in items]
 
-    def get_many(self, skus: list[str]) -> Iterator[SkuState | str]:
-        """The given SKUs (BatchGetItem, 100 at a time); a SKU that is not in the catalog is skipped."""
-        unique = list(dict.fromkeys(skus))
-        for start in range(0, len(unique), 100):
-            keys: list[dict[str, Any]] = [{"sku": {"S": s}} for s in unique[start : start + 100]]
-            request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
+    def _get_shards(self, keys: Iterable[str]) -> Iterator[dict[str, Any]]:
+        """The given shards' items (BatchGetItem, 100 at a time; shards not stored yet are absent)."""
+        ordered = sorted(keys)
+        for start in range(0, len(ordered), 100):
+            wanted: list[dict[str, Any]] = [{"shard": {"S": k}} for k in ordered[start : start + 100]]
+            request: dict[str, Any] = {self.table: {"Keys": wanted, "ConsistentRead": True}}
             for attempt in range(10):
                 response = self.ddb.batch_get_item(RequestItems=request)
-                yield from _parsed(response.get("Responses", {}).get(self.table, []))
+                yield from response.get("Responses", {}).get(self.table, [])
                 request = response.get("UnprocessedKeys") or {}
                 if not request:
                     break
@@ -294,77 +432,69 @@ class CatalogStore:
                 raise RuntimeError("the catalog kept some keys unprocessed; try again")
 
     def apply(self, state: SkuState, price: float, at: datetime, tick: str) -> bool:
-        """Apply a tick's price change. False when the SKU changed under us (an admin set a new price, or
-        this tick already applied it on an earlier attempt): the change is then not applied again."""
-        changed = state.after_change(price, at, tick).model_copy(update={"updated_at": utc_now()})
-        try:
-            self.bulk.update_item(
-                TableName=self.table,
-                Key={"sku": {"S": state.sku}},
-                UpdateExpression=f"SET price = :price, {TICKED} = :ticked",
-                ConditionExpression=f"price = :old AND (attribute_not_exists({TICKED}) OR {TICKED} < :tick)",
-                ExpressionAttributeValues={
-                    ":price": {"N": repr(price)},
-                    ":old": {"N": repr(state.price)},
-                    ":ticked": {"S": ticked_text(changed)},
-                    ":tick": {"S": tick},
-                },
-            )
-            return True
-        except ClientError as exc:
-            if not aws.is_conditional_check_failure(exc):
-                raise
-            return False
+        """Apply one tick's price change (see `apply_all`)."""
+        return self.apply_all([(state, price)], at, tick)[state.sku]
 
-    def apply_all(self, changes: list[tuple[SkuState, float]], at: datetime, tick: str) -> dict[str, bool]:
-        """`apply` for many SKUs at once (conditional writes cannot be batched); sku -> applied."""
-        if not changes:
-            return {}
-        with concurrent.futures.ThreadPoolExecutor(min(WRITE_THREADS, len(changes))) as pool:
-            outcomes = pool.map(lambda change: self.apply(change[0], change[1], at, tick), changes)
-            return {state.sku: applied for (state, _), applied in zip(changes, outcomes, strict=True)}
+    def apply_all(
+        self, changes: list[tuple[SkuState, float]], at: datetime, tick: str, read: CatalogRead | None = None
+    ) -> dict[str, bool]:
+        """Apply a tick's price changes, each to the SKU as the tick read it; sku -> applied. A change is
+        not applied when the SKU changed under the tick (an admin set a price, another tick changed it)
+        or when this tick already applied it on an earlier attempt. Shards are written from `read` when
+        given (the tick's own read), so an undisturbed shard costs one write and no extra read."""
+        stamp = utc_now()
+        groups: dict[str, list[tuple[SkuState, float]]] = defaultdict(list)
+        for change in changes:
+            groups[shard_of(change[0].sku)].append(change)
+
+        def applied(group: list[tuple[SkuState, float]], entries: Entries) -> dict[str, bool]:
+            outcomes: dict[str, bool] = {}
+            for seen, price in group:
+                entry = entries.get(seen.sku)
+                current = _parsed(seen.sku, entry) if entry is not None else None
+                unchanged = (
+                    isinstance(current, SkuState)
+                    and current.price == seen.price
+                    and current.last_tick == seen.last_tick
+                    and (current.last_tick is None or current.last_tick < tick)
+                )
+                if unchanged and isinstance(current, SkuState):
+                    changed = current.after_change(price, at, tick).model_copy(update={"updated_at": stamp})
+                    entries[seen.sku] = _entry(changed)
+                outcomes[seen.sku] = unchanged
+            return outcomes
+
+        outcomes: dict[str, bool] = {}
+        for shard_outcomes in self._mutate_many(dict(groups), applied, read, self.bulk):
+            outcomes.update(shard_outcomes)
+        return outcomes
 
     def set_competitor_index(self, sku: str, index: float, at: datetime) -> bool:
-        """Denormalise a SKU's competitor index onto its item, so the tick reads it with the scan instead
-        of one query per SKU. False if the SKU is not in the catalog (competitors may watch any SKU)."""
-        try:
-            self.ddb.update_item(
-                TableName=self.table,
-                Key={"sku": {"S": sku}},
-                UpdateExpression=f"SET {COMPETITOR} = :competitor",
-                ConditionExpression="attribute_exists(sku)",
-                ExpressionAttributeValues={":competitor": {"S": competitor_text(index, at)}},
-            )
+        """Keep a SKU's competitor index with its state, so the tick reads it with the catalog instead of
+        one query per SKU. False if the SKU is not in the catalog (competitors may watch any SKU)."""
+
+        def indexed(entries: Entries) -> bool:
+            if sku not in entries:
+                return False
+            at_text = at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+            entries[sku] = {**entries[sku], "competitor_index": index, "competitor_index_at": at_text}
             return True
-        except ClientError as exc:
-            if not aws.is_conditional_check_failure(exc):
-                raise
-            return False
+
+        return self._mutate(shard_of(sku), indexed)
 
     def seed(self, states: list[SkuState]) -> int:
         """Add SKUs that are not in the catalog yet; existing ones (and an admin's changes) are left alone."""
+        stamp = utc_now()
+        groups: dict[str, list[SkuState]] = defaultdict(list)
+        for state in states:
+            groups[shard_of(state.sku)].append(state)
 
-        def add(state: SkuState) -> bool:
-            try:
-                stamped = state.model_copy(update={"updated_at": utc_now()})
-                self.bulk.put_item(
-                    TableName=self.table, Item=_to_item(stamped), ConditionExpression="attribute_not_exists(sku)"
-                )
-                return True
-            except ClientError as exc:
-                if not aws.is_conditional_check_failure(exc):
-                    raise
-                return False
+        def added(group: list[SkuState], entries: Entries) -> int:
+            count = 0
+            for state in group:
+                if state.sku not in entries:
+                    entries[state.sku] = _entry(state.model_copy(update={"updated_at": stamp}))
+                    count += 1
+            return count
 
-        if not states:
-            return 0
-        with concurrent.futures.ThreadPoolExecutor(min(WRITE_THREADS, len(states))) as pool:
-            return sum(pool.map(add, states))
-
-
-def _parsed(items: list[dict[str, Any]]) -> Iterator[SkuState | str]:
-    for item in items:
-        try:
-            yield _from_item(item)
-        except (ValueError, TypeError, OverflowError):
-            yield str(item.get("sku", {}).get("S", "?"))
+        return sum(self._mutate_many(dict(groups), added, client=self.bulk))

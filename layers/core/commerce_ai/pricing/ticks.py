@@ -2,8 +2,9 @@
 shipped policy behind the guard rails, write the decision audit, then apply the changes.
 
 Idempotent per SKU per tick: a tick is named by its scheduled time; a SKU whose `last_tick` is already
-this tick was changed by an earlier attempt and is skipped, and the conditional write refuses to apply a
-change twice. Audit records are keyed by tick, so writing them again overwrites instead of duplicating.
+this tick was changed by an earlier attempt and is skipped, and the catalog's revision-conditioned shard
+writes refuse to apply a change twice or over a change made while the tick ran. Audit records are keyed
+by tick, so writing them again overwrites instead of duplicating.
 The audit is written before the prices: a crash in between leaves a record whose change the retry then
 applies, never an applied change without its record.
 """
@@ -139,11 +140,11 @@ def run_tick(
     config: GuardRailConfig | None = None,
 ) -> TickReport:
     report = TickReport(tick, dry_run, model.version, POLICY)
-    loaded = list(catalog.get_many(skus) if skus is not None else catalog.scan_all())
+    read = catalog.read(skus)
     states: dict[str, SkuState] = {}
-    for state in loaded:
+    for state in read.states():
         if isinstance(state, str):  # an item that does not parse: that SKU fails, the tick goes on
-            report.records.append(DecisionRecord.failure(state, tick, "the catalog item is not readable"))
+            report.records.append(DecisionRecord.failure(state, tick, "its catalog entry is not readable"))
         elif state.last_tick is not None and state.last_tick >= tick:
             report.already_done += 1
         else:
@@ -161,7 +162,7 @@ def run_tick(
 
     log.write(report.records, now)
     changes = [(states[d.sku], d.applied) for d in result.decisions if d.applied is not None]
-    refused = [sku for sku, applied in catalog.apply_all(changes, now, tick).items() if not applied]
+    refused = [sku for sku, applied in catalog.apply_all(changes, now, tick, read).items() if not applied]
     for sku in refused:
         records[sku] = records[sku].model_copy(
             update={
