@@ -1,5 +1,5 @@
 """SQS handler: competitor price observations -> latest price per competitor, a price history, and the
-SKU's competitor index on its catalog item.
+SKU's competitor index on its catalog entry.
 
 Each record is validated on its own; an invalid one fails alone (partial batch response) and reaches the
 DLQ after the queue's maxReceiveCount. Storage is idempotent, so redelivery is harmless.

@@ -77,7 +77,6 @@ LEVEL_NOISE = 0.05  # replicas' demand level: + N(0, 0.05) in log units
 SETTLE_DAYS = 8  # at most this many daily ticks (in memory) to bring the catalog to its targets
 BARE_REPS = 4  # bare inference runs per tick, interleaved with the compute-only runs
 COMPUTE_REPS = 3
-UPDATE_SAMPLE = 4000  # conditional updates re-sent with bare boto3 to measure the emulator's rate
 QUOTE_SKUS = 200
 QUOTE_CANDIDATES = (0.9, 0.95, 1.0, 1.05, 1.1)  # x the current price
 AUDIT_BATCH = decisions_module.BATCH
@@ -144,16 +143,23 @@ def _batch_write(
                 progress.update(written)
 
 
-def _catalog_items(states: list[SkuState]) -> list[dict[str, Any]]:
-    """Exactly the items CatalogStore.put writes."""
+def _catalog_items(states: list[SkuState], revision: int) -> list[dict[str, Any]]:
+    """The catalog's shard items holding exactly `states`, as CatalogStore writes them."""
     stamp = utc_now()
-    return [catalog_module._to_item(s.model_copy(update={"updated_at": stamp})) for s in states]
+    shards: dict[str, catalog_module.Entries] = defaultdict(dict)
+    for state in states:
+        shards[catalog_module.shard_of(state.sku)][state.sku] = catalog_module._entry(
+            state.model_copy(update={"updated_at": stamp})
+        )
+    return [catalog_module._item(key, revision, entries) for key, entries in sorted(shards.items())]
 
 
-def _fill_catalog(table: str, states: list[SkuState], what: str) -> float:
+def _fill_catalog(table: str, states: list[SkuState], what: str, revision: int = 1) -> float:
+    """Write the whole catalog as `states` (overwriting its shards), setup for the ticks."""
     started = time.perf_counter()
-    with tqdm(total=len(states), desc=f"  {what}", unit=" SKU", file=sys.stderr, leave=False) as bar:
-        _batch_write(table, _catalog_items(states), threads=8, progress=bar)
+    items = _catalog_items(states, revision)
+    with tqdm(total=len(items), desc=f"  {what}", unit=" shard", file=sys.stderr, leave=False) as bar:
+        _batch_write(table, items, threads=8, progress=bar)
     return time.perf_counter() - started
 
 
@@ -227,7 +233,7 @@ class Probe:
     """Phase times of one run_tick (accumulated seconds) and what the phases were given, for baselines."""
 
     seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
-    scanned: list[Any] = field(default_factory=list)
+    read: catalog_module.CatalogRead | None = None
     demand_inputs: tuple[list[str], list[float], list[float | None], datetime] | None = None
     records: list[DecisionRecord] = field(default_factory=list)
     record_time: datetime | None = None
@@ -249,7 +255,7 @@ class _PoolFull(logging.Handler):
 @contextlib.contextmanager
 def instrumented(probe: Probe) -> Iterator[None]:
     """Time run_tick's phases by wrapping what it calls (module attributes, restored on exit). The wrappers
-    cost two clock reads per call; the per-item one (_from_item) about 0.1 µs per SKU."""
+    cost two clock reads per call; the per-SKU one (_parsed) about 0.1 µs per SKU."""
     seconds = probe.seconds
 
     def timed(name: str, fn: Callable[..., Any], before: Callable[..., None] | None = None) -> Callable[..., Any]:
@@ -265,13 +271,13 @@ def instrumented(probe: Probe) -> Iterator[None]:
 
         return wrapper
 
-    scan_all = CatalogStore.scan_all
+    read = CatalogStore.read
 
-    def materialised_scan(self: CatalogStore, *args: Any, **kwargs: Any) -> Iterator[Any]:
+    def kept_read(self: CatalogStore, *args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
-        probe.scanned = list(scan_all(self, *args, **kwargs))  # run_tick lists it at once anyway
+        probe.read = read(self, *args, **kwargs)
         seconds["scan"] += time.perf_counter() - started
-        return iter(probe.scanned)
+        return probe.read
 
     def demand_inputs(_model: Any, skus: Any, prices: Any, index: Any, now: datetime) -> None:
         if probe.demand_inputs is None or len(skus) > len(probe.demand_inputs[0]):
@@ -281,19 +287,28 @@ def instrumented(probe: Probe) -> Iterator[None]:
         probe.records.extend(records)
         probe.record_time = now
 
-    def changes(_store: Any, applied: list[tuple[SkuState, float]], at: datetime, _tick: str) -> None:
+    def changes(_store: Any, applied: list[tuple[SkuState, float]], at: datetime, _tick: str, *_: Any) -> None:
         probe.changes.extend(applied)
         probe.applied_at = at
 
+    apply_all = timed("apply", CatalogStore.apply_all, changes)
+
+    def apply_outside_parse(*args: Any, **kwargs: Any) -> Any:
+        parsed = seconds["parse"]  # entries the apply re-parses count as apply, not as the read's parsing
+        try:
+            return apply_all(*args, **kwargs)
+        finally:
+            seconds["parse"] = parsed
+
     patches: list[tuple[Any, str, Any]] = [
-        (CatalogStore, "scan_all", materialised_scan),
-        (catalog_module, "_from_item", timed("parse", catalog_module._from_item)),
+        (CatalogStore, "read", kept_read),
+        (catalog_module, "_parsed", timed("parse", catalog_module._parsed)),
         (ticks, "catalog_entries", timed("entries", ticks.catalog_entries)),
         (DemandModel, "weekly_units", timed("weekly_units", DemandModel.weekly_units, demand_inputs)),
         (DemandModel, "predict_units", timed("onnx", DemandModel.predict_units)),
         (ticks, "reprice", timed("reprice", ticks.reprice)),
         (DecisionLog, "write", timed("audit", DecisionLog.write, audit)),
-        (CatalogStore, "apply_all", timed("apply", CatalogStore.apply_all, changes)),
+        (CatalogStore, "apply_all", apply_outside_parse),
     ]
     saved = [(owner, name, owner.__dict__[name]) for owner, name, _ in patches]
     pool_logger = logging.getLogger("urllib3.connectionpool")
@@ -328,17 +343,20 @@ def bare_inference(model: DemandModel, inputs: tuple[list[str], list[float], lis
 
 
 class _MemoryCatalog:
-    """The catalog as run_tick uses it, held in memory: the compute-only tick."""
+    """The catalog as run_tick uses it, held in memory (already read and parsed): the compute-only tick."""
 
     table = "in-memory"
 
     def __init__(self, states: list[Any]) -> None:
-        self.states = states
+        self._states = states
 
-    def scan_all(self) -> Iterator[Any]:
-        return iter(self.states)
+    def read(self, skus: list[str] | None = None) -> _MemoryCatalog:
+        return self
 
-    def apply_all(self, changes: list[tuple[SkuState, float]], at: datetime, tick: str) -> dict[str, bool]:
+    def states(self) -> Iterator[Any]:
+        return iter(self._states)
+
+    def apply_all(self, changes: list[tuple[SkuState, float]], at: datetime, tick: str, *_: Any) -> dict[str, bool]:
         return {state.sku: True for state, _ in changes}
 
 
@@ -372,34 +390,33 @@ def bare_scan(table: str, segments: int = SCAN_SEGMENTS) -> tuple[int, int, floa
     return sum(r[0] for r in results), sum(r[1] for r in results), max(r[2] for r in results)
 
 
-def bare_updates(table: str, changes: list[tuple[SkuState, float]], at: datetime, tick: str) -> float:
-    """The tick's conditional UpdateItems sent again with bare boto3, same threads and attribute values.
-    Returns seconds."""
+def bare_shard_writes(table: str, skus: list[str]) -> tuple[float, int]:
+    """The tick's shard writes sent again with bare boto3: the changed shards' items as the tick left them
+    (read first, not timed), each put back conditioned on its own revision, in the tick's thread count.
+    Returns seconds and shards written."""
     client = aws.client("dynamodb", bulk=True)
-    stamp = utc_now()
-    ticked = catalog_module.TICKED
-    requests = []
-    for state, price in changes:
-        changed = state.after_change(price, at, tick).model_copy(update={"updated_at": stamp})
-        requests.append(
-            {
-                "TableName": table,
-                "Key": {"sku": {"S": state.sku}},
-                "UpdateExpression": f"SET price = :price, {ticked} = :ticked",
-                # The tick's condition with the applied price and the comparison turned round: it holds
-                # for the items the tick just changed, and the writes leave them as they are.
-                "ConditionExpression": f"price = :price AND (attribute_not_exists({ticked}) OR {ticked} > :tick)",
-                "ExpressionAttributeValues": {
-                    ":price": {"N": repr(price)},
-                    ":ticked": {"S": catalog_module.ticked_text(changed)},
-                    ":tick": {"S": tick},
-                },
-            }
-        )
+    keys = sorted({catalog_module.shard_of(sku) for sku in skus})
+    items: list[dict[str, Any]] = []
+    for start in range(0, len(keys), 100):
+        request = {table: {"Keys": [{"shard": {"S": k}} for k in keys[start : start + 100]], "ConsistentRead": True}}
+        while request:
+            response = client.batch_get_item(RequestItems=request)
+            items.extend(response["Responses"].get(table, []))
+            request = response.get("UnprocessedKeys") or {}
+    requests = [
+        {
+            "TableName": table,
+            "Item": item,
+            "ConditionExpression": "#revision = :read",
+            "ExpressionAttributeNames": {"#revision": "revision"},
+            "ExpressionAttributeValues": {":read": item["revision"]},
+        }
+        for item in items
+    ]
     started = time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(min(APPLY_THREADS, max(1, len(requests)))) as pool:
-        list(pool.map(lambda request: client.update_item(**request), requests))
-    return time.perf_counter() - started
+        list(pool.map(lambda request: client.put_item(**request), requests))
+    return time.perf_counter() - started, len(requests)
 
 
 # ------------------------------------------------------------------------------------------ tick
@@ -419,8 +436,8 @@ class TickFigures:
     scan_pages: int
     slowest_page: float
     floor_audit: float | None
-    floor_apply: float | None  # extrapolated from the sample's rate
-    apply_sample: int
+    floor_apply: float | None
+    shards_written: int
     rss_before_mb: float | None
     peak_rss_mb: float | None  # during the tick
 
@@ -490,12 +507,10 @@ def measure_tick(
         floor_audit = _timed_call(
             lambda: _batch_write(fixture.decisions_table, items, AUDIT_THREADS, None, AUDIT_BATCH)
         )
-    floor_apply = None
-    sample = probe.changes[:UPDATE_SAMPLE]
-    if sample and probe.applied_at is not None:
-        print(f"    bare conditional UpdateItem, {len(sample):,} of the {len(probe.changes):,} changes...", flush=True)
-        took = bare_updates(fixture.catalog_table, sample, probe.applied_at, stamp)
-        floor_apply = took * len(probe.changes) / len(sample)
+    floor_apply, shards_written = None, 0
+    if probe.changes:
+        print("    bare conditional PutItem of the shards the tick wrote (idempotent re-put)...", flush=True)
+        floor_apply, shards_written = bare_shard_writes(fixture.catalog_table, [s.sku for s, _ in probe.changes])
 
     print(f"    bare batched ORT x{BARE_REPS} interleaved with the compute-only tick x{COMPUTE_REPS}...", flush=True)
     loaded = service.demand_model()
@@ -503,7 +518,9 @@ def measure_tick(
         raise RuntimeError("the tick made no demand inference")
     bare_run = bare_inference(loaded.model, probe.demand_inputs)
     bare_run()  # warm
-    memory_states = list(probe.scanned)
+    if probe.read is None:
+        raise RuntimeError("the tick did not read the catalog")
+    memory_states = list(probe.read.states())
     now = probe.demand_inputs[3]
     compute_probe = Probe()
     bare: list[float] = []
@@ -540,7 +557,7 @@ def measure_tick(
         slowest_page=slowest_page,
         floor_audit=floor_audit,
         floor_apply=floor_apply,
-        apply_sample=len(sample),
+        shards_written=shards_written,
         rss_before_mb=rss_before_mb,
         peak_rss_mb=peak_rss_mb,
     )
@@ -564,22 +581,18 @@ def print_tick(figures: TickFigures, report: Report) -> None:
     compute = median(figures.compute)
     entries_py = s["entries"] - s["weekly_units"]
     features = s["weekly_units"] - s["onnx"]
-    accounted = s["scan"] + s["entries"] + s["reprice"] + s["audit"] + s["apply"]
+    accounted = s["scan"] + s["parse"] + s["entries"] + s["reprice"] + s["audit"] + s["apply"]
     changes = len(figures.probe.changes)
-    floor_apply = (
-        f"{fmt_seconds(figures.floor_apply)} (rate of {figures.apply_sample:,} re-sent)"
-        if figures.floor_apply is not None
-        else "-"
-    )
+    floor_apply = f"bare {fmt_seconds(figures.floor_apply)}" if figures.floor_apply is not None else "-"
     rows = [
         [
-            f"scan: {SCAN_SEGMENTS}-segment parallel Scan + parse",
+            f"read: {SCAN_SEGMENTS}-segment parallel Scan of the shards + decompress",
             fmt_seconds(s["scan"]),
             _share(s["scan"], total),
             f"bare Scan {fmt_seconds(figures.floor_scan)} ({figures.scan_pages} pages, slowest "
             f"{fmt_seconds(figures.slowest_page)})",
         ],
-        ["  of which parsing items into SkuState", fmt_seconds(s["parse"]), _share(s["parse"], total), ""],
+        ["parsing entries into SkuState", fmt_seconds(s["parse"]), _share(s["parse"], total), ""],
         ["catalog entries (per-SKU Python)", fmt_seconds(entries_py), _share(entries_py, total), ""],
         ["features (columns + demand_features)", fmt_seconds(features), _share(features, total), ""],
         ["ONNX session.run (one batch)", fmt_seconds(s["onnx"]), _share(s["onnx"], total), ""],
@@ -591,7 +604,7 @@ def print_tick(figures: TickFigures, report: Report) -> None:
             f"bare {fmt_seconds(figures.floor_audit)}" if figures.floor_audit is not None else "-",
         ],
         [
-            f"apply: conditional UpdateItem x{changes:,}",
+            f"apply: {changes:,} changes, conditional PutItem of {figures.shards_written:,} shards",
             fmt_seconds(s["apply"]),
             _share(s["apply"], total),
             floor_apply,

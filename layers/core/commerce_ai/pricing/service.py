@@ -40,7 +40,7 @@ def reprice_now(now: datetime, tick: str, skus: list[str] | None = None, dry_run
 
 def record_competitor_price(observation: CompetitorPrice, now: datetime) -> Outcome:
     """Store the observation; when it is the competitor's latest, refresh the SKU's competitor index on
-    its catalog item (one query of the SKU's latest prices), which the tick then reads with its scan."""
+    its catalog entry (one query of the SKU's latest prices), which the tick then reads with the catalog."""
     store = CompetitorPriceStore(settings().need("pricing_table"))
     outcome = store.record(observation)
     if outcome == "latest":
