@@ -1,5 +1,5 @@
 """Pricing HTTP API (API Gateway -> Chalice): the catalog's SKUs and prices, decision history, quotes,
-and the admin routes (SKU settings, reprice now)."""
+tick statuses, and the admin routes (SKU settings, reprice now)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from chalice import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from commerce_ai.errors import InvalidInput
@@ -15,6 +16,7 @@ from commerce_ai.pricing import service
 from commerce_ai.pricing.catalog import SkuSettings
 from commerce_ai.pricing.observations import IDENTIFIER
 from commerce_ai.pricing.quotes import QuoteRequest, quote
+from commerce_ai.pricing.tick_log import TICK_NAME
 from commerce_ai.pricing.ticks import tick_stamp
 
 app = json_api("pricing")
@@ -89,12 +91,35 @@ def put_sku(sku: str) -> dict[str, Any]:
 
 
 @app.route("/pricing/reprice", methods=["POST"])
-def post_reprice() -> dict[str, Any]:
-    """Run a tick now, for every SKU or the given ones; `dry_run` decides without writing anything."""
+def post_reprice() -> Any:
+    """Run a tick now for the given SKUs, or (no `skus`) queue one for the whole catalog: 202 with the
+    tick's name, whose outcome `GET /pricing/ticks/{tick}` shows. `dry_run` decides without writing
+    anything, and always answers at once (it writes nothing, so there is nothing to wait for)."""
     require_admin(app.request())
     request = parse_body(app.request(), RepriceRequest) if app.request().raw_body else RepriceRequest()
     skus = [_sku(s) for s in request.skus] if request.skus is not None else None
     now = datetime.now(UTC)
+    if skus is None and not request.dry_run:
+        queued = service.request_reprice(now)
+        return Response(
+            body={**queued.model_dump(mode="json", exclude_none=True), "status_url": f"/pricing/ticks/{queued.tick}"},
+            status_code=202,
+            headers={"Content-Type": "application/json"},
+        )
     report = service.reprice_now(now, tick_stamp(now), skus=skus, dry_run=request.dry_run)
     decisions = [r.model_dump(exclude_none=True) for r in report.records[:MAX_RETURNED_DECISIONS]]
     return {**report.summary(), "decisions": decisions, "decisions_truncated": len(report.records) > len(decisions)}
+
+
+@app.route("/pricing/ticks", methods=["GET"])
+def list_ticks() -> dict[str, Any]:
+    query: dict[str, str] = dict(app.request().query_params or {})
+    statuses, cursor = service.tick_log().recent(_limit(query, 20), query.get("cursor"))
+    return {"ticks": [s.model_dump(mode="json", exclude_none=True) for s in statuses], "next_cursor": cursor}
+
+
+@app.route("/pricing/ticks/{tick}", methods=["GET"])
+def get_tick(tick: str) -> dict[str, Any]:
+    if not re.fullmatch(TICK_NAME, tick):
+        raise InvalidInput("a tick is named by its UTC time to the millisecond, like 2026-11-28T12:15:00.000Z")
+    return service.tick_log().get(tick).model_dump(mode="json", exclude_none=True)

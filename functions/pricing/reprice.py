@@ -1,7 +1,10 @@
-"""Schedule handler, every 15 minutes: reprice the whole catalog (see `commerce_ai.pricing.ticks`).
+"""Repricing handler (see `commerce_ai.pricing.ticks`), on two triggers:
 
-The tick is named by the event's scheduled `time`, so a retried invocation of the same event is the same
-tick and applies nothing twice.
+- the 15-minute schedule: the tick is named by the event's scheduled `time`, so a retried invocation of
+  the same event is the same tick and applies nothing twice;
+- the reprice queue: a whole-catalog reprice an admin asked for (`POST /pricing/reprice` without `skus`),
+  named when it was asked for, so a redelivered request applies nothing twice either. A request that
+  does not parse, or a tick that fails, fails its record (retried, then the DLQ).
 """
 
 from __future__ import annotations
@@ -10,10 +13,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from commerce_ai.pricing import service
-from commerce_ai.pricing.ticks import tick_stamp
+from commerce_ai.pricing.ticks import TickReport, tick_stamp
 from commerce_ai.telemetry import instrumented, logger, metrics
+
+processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def scheduled_time(event: dict[str, Any]) -> datetime:
@@ -23,12 +30,23 @@ def scheduled_time(event: dict[str, Any]) -> datetime:
         return datetime.now(UTC)  # invoked by hand without a schedule event: a tick named "now"
 
 
-@instrumented
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    moment = scheduled_time(event)
-    report = service.reprice_now(datetime.now(UTC), tick_stamp(moment))
+def reported(report: TickReport) -> dict[str, Any]:
     summary = report.summary()
     for outcome in ("applied", "kept", "blocked", "failed", "superseded"):
         metrics.add_metric(name=f"Repricing{outcome.capitalize()}", unit=MetricUnit.Count, value=summary[outcome])
     logger.info("repricing tick finished", extra=summary)
     return summary
+
+
+def requested_tick(record: SQSRecord) -> dict[str, Any]:
+    return reported(service.run_requested(record.body, datetime.now(UTC)))
+
+
+@instrumented
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    if "Records" in event:
+        return dict(
+            process_partial_response(event=event, record_handler=requested_tick, processor=processor, context=context)
+        )
+    moment = scheduled_time(event)
+    return reported(service.reprice_now(datetime.now(UTC), tick_stamp(moment), source="schedule"))

@@ -269,6 +269,20 @@ def test_the_catalog_is_seeded_and_a_fired_tick_prices_it(running: Running) -> N
     )
     assert dry.status_code == 200 and dry.json()["decisions"][0]["sku"] == "oj-2-1"
 
+    # The whole catalog on request: queued (202), run by RepricingFunction from its queue, status over HTTP.
+    queued = requests.post(f"{running.http}/pricing/reprice", headers={"x-api-key": running.admin_key}, timeout=30)
+    assert queued.status_code == 202, queued.text
+    status_url = f"{running.http}{queued.json()['status_url']}"
+
+    def finished() -> dict[str, Any] | None:
+        status = requests.get(status_url, timeout=10).json()
+        return status if status["state"] != "queued" else None
+
+    done = until(finished, timeout=300)
+    assert done["state"] == "done" and done["summary"]["skus"] >= 913 and done["summary"]["failed"] == 0
+    ticks = requests.get(f"{running.http}/pricing/ticks?limit=10", timeout=10).json()["ticks"]
+    assert {summary["tick"], done["tick"]} <= {t["tick"] for t in ticks}, "the fired tick is recorded too"
+
 
 def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

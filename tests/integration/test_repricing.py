@@ -103,7 +103,7 @@ def test_a_tick_prices_the_catalog_records_every_decision_and_a_retry_applies_no
     tick(stack, "2026-11-28T10:15:00Z")
     assert priced.catalog.get(priced.sku("cut")).price == 2.43
     history, _ = log.history(priced.sku("cut"), 10, None)
-    assert [r.tick for r in history] == ["2026-11-28T10:15:00Z", "2026-11-28T10:00:00Z"]
+    assert [r.tick for r in history] == ["2026-11-28T10:15:00.000Z", "2026-11-28T10:00:00.000Z"]
     assert priced.catalog.get(priced.sku("cut")).history[-3:] == [3.0, 2.7, 2.43]
 
 
@@ -132,6 +132,39 @@ def test_price_history_quote_and_admin_reprice_over_http(stack: Stack, priced: P
     assert (below_cost, allowed, too_far) == ("blocked", "allowed", "adjusted")  # 2.5 is +25%: capped at +10%
     assert quoted["quotes"][2]["guard"]["applied"] == 2.2
     assert quoted["quotes"][1]["profit"] == pytest.approx((2.1 - 1.2) * units[1], abs=0.01)
+
+
+def test_a_whole_catalog_reprice_is_queued_run_by_the_repricing_function_and_its_status_shown(
+    stack: Stack, priced: Priced
+) -> None:
+    gateway = gateway_for(stack)
+    status, queued = call(gateway, "POST", "/pricing/reprice", None, ADMIN_KEY)
+    assert status == 202 and queued["state"] == "queued" and queued["status_url"] == f"/pricing/ticks/{queued['tick']}"
+    assert call(gateway, "GET", queued["status_url"])[1]["state"] == "queued"
+    assert priced.catalog.get(priced.sku("cut")).price == 3.0, "nothing ran yet"
+
+    url = aws.client("sqs").get_queue_url(QueueName=stack.physical_name("RepriceRequestsQueue"))["QueueUrl"]
+    aws.client("sqs").send_message(QueueUrl=url, MessageBody='{"tick": "not a tick"}')  # poison beside it
+    source = QueueSource(
+        "RepricingFunction", url, stack.arn("RepriceRequestsQueue"), batch_size=1, report_failures=True
+    )
+    for _ in range(10):
+        source.poll_once(in_process(stack), wait_seconds=1)
+        if call(gateway, "GET", queued["status_url"])[1]["state"] != "queued":
+            break
+
+    status, done = call(gateway, "GET", queued["status_url"])
+    assert status == 200 and done["state"] == "done" and done["source"] == "admin"
+    assert done["summary"]["tick"] == queued["tick"] and done["summary"]["applied"] >= 2
+    assert priced.catalog.get(priced.sku("cut")).price == 2.7
+    status, recent = call(gateway, "GET", "/pricing/ticks?limit=100")
+    assert status == 200 and queued["tick"] in [t["tick"] for t in recent["ticks"]]
+    for path, expected in (
+        ("/pricing/ticks/2026-11-28T12:00:00Z", 400),
+        ("/pricing/ticks/2020-01-01T00:00:00.000Z", 404),
+    ):
+        status, answer = call(gateway, "GET", path)
+        assert status == expected and answer["Message"]
 
 
 @pytest.mark.parametrize(

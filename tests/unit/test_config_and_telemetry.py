@@ -24,6 +24,7 @@ def test_defaults_without_any_environment() -> None:
         health_table=None,
         pricing_table=None,
         pricing_catalog_table=None,
+        reprice_queue_url=None,
         risk_state_table=None,
         risk_results_table=None,
         risk_outcomes_queue_url=None,

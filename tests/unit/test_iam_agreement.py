@@ -331,6 +331,12 @@ def run_pricing_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
         assert done.status_code == 200 and json.loads(done.body)["applied"] == 1
         history = json.loads(client.http.get("/pricing/prices/oj-2-1/history").body)
         assert [d["outcome"] for d in history["decisions"]] == ["applied"]
+        # The whole catalog: queued (the tick's status, then the message), and the statuses read back.
+        queued = client.http.post("/pricing/reprice", headers=admin)
+        assert queued.status_code == 202, queued.body
+        assert len(world.aws.sqs.sent) == 1
+        assert client.http.get("/pricing/ticks?limit=5").status_code == 200
+        assert client.http.get(f"/pricing/ticks/{json.loads(queued.body)['tick']}").status_code == 200
 
 
 def run_repricing(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -345,6 +351,11 @@ def run_repricing(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     # Lambda retries the same event: the tick is the same, nothing is applied twice.
     again = handler(event, context)
     assert (again["already_done"], again["applied"]) == (2, 0)
+    # A whole-catalog reprice an admin queued, and a poison request beside it.
+    sample = (Path(__file__).resolve().parents[2] / "events/pricing/reprice_request.json").read_text()
+    messages = [sqs_message("m1", sample), sqs_message("m2", '{"tick": "yesterday"}')]
+    result = handler(sqs_event(messages, STACK.arn("RepriceRequestsQueue"), STACK.env.region), context)
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m2"}]}
 
 
 def _risk_sample(name: str) -> dict[str, Any]:

@@ -31,6 +31,7 @@ class Settings:
     health_table: str | None
     pricing_table: str | None
     pricing_catalog_table: str | None
+    reprice_queue_url: str | None
     risk_state_table: str | None
     risk_results_table: str | None
     risk_outcomes_queue_url: str | None
@@ -54,6 +55,7 @@ ENV_NAMES = {
     "health_table": "HEALTH_TABLE",
     "pricing_table": "PRICING_TABLE",
     "pricing_catalog_table": "PRICING_CATALOG_TABLE",
+    "reprice_queue_url": "REPRICE_REQUESTS_QUEUE_URL",
     "risk_state_table": "RISK_STATE_TABLE",
     "risk_results_table": "RISK_RESULTS_TABLE",
     "risk_outcomes_queue_url": "RISK_OUTCOMES_QUEUE_URL",
@@ -74,6 +76,7 @@ def settings() -> Settings:
         health_table=env(ENV_NAMES["health_table"]) or None,
         pricing_table=env(ENV_NAMES["pricing_table"]) or None,
         pricing_catalog_table=env(ENV_NAMES["pricing_catalog_table"]) or None,
+        reprice_queue_url=env(ENV_NAMES["reprice_queue_url"]) or None,
         risk_state_table=env(ENV_NAMES["risk_state_table"]) or None,
         risk_results_table=env(ENV_NAMES["risk_results_table"]) or None,
         risk_outcomes_queue_url=env(ENV_NAMES["risk_outcomes_queue_url"]) or None,

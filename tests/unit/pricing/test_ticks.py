@@ -257,9 +257,10 @@ def test_the_model_is_given_the_fresh_competitor_index_only(tables: PricingTable
 
 
 def test_tick_names_are_utc_to_the_second_and_order_as_times_do() -> None:
-    assert tick_stamp(datetime(2026, 11, 28, 12, 0, 0, 999_999, tzinfo=UTC)) == "2026-11-28T12:00:00Z"
-    assert tick_stamp(datetime(2026, 11, 28, 13, 0, tzinfo=timezone(timedelta(hours=1)))) == "2026-11-28T12:00:00Z"
-    moments = [NOW + timedelta(minutes=15 * i) for i in range(0, 200, 7)]
+    assert tick_stamp(datetime(2026, 11, 28, 12, 0, 0, 999_999, tzinfo=UTC)) == "2026-11-28T12:00:00.999Z"
+    hour_ahead = timezone(timedelta(hours=1))
+    assert tick_stamp(datetime(2026, 11, 28, 13, 0, 0, 7_000, tzinfo=hour_ahead)) == "2026-11-28T12:00:00.007Z"
+    moments = [NOW + timedelta(minutes=15 * i, milliseconds=i) for i in range(0, 200, 7)]
     assert sorted(tick_stamp(m) for m in moments) == [tick_stamp(m) for m in moments]
 
 

@@ -136,24 +136,34 @@ class DecisionLog:
 
     def history(self, sku: str, limit: int, cursor: str | None) -> tuple[list[DecisionRecord], str | None]:
         """Newest first, paged."""
-        if not 1 <= limit <= MAX_HISTORY_PAGE:
-            raise InvalidInput(f"limit must be between 1 and {MAX_HISTORY_PAGE}")
-        request: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "sku = :sku AND begins_with(#item, :prefix)",
-            "ExpressionAttributeNames": {"#item": "item"},
-            "ExpressionAttributeValues": {":sku": {"S": sku}, ":prefix": {"S": PREFIX}},
-            "ScanIndexForward": False,
-            "Limit": limit,
-        }
-        start = decode_cursor(cursor, {"sku", "item"})
-        if start:
-            if start["sku"] != {"S": sku}:
-                raise InvalidInput("cursor belongs to another SKU")
-            request["ExclusiveStartKey"] = start
-        response = self.ddb.query(**request)
-        return [_from_item(i) for i in response.get("Items", [])], encode_cursor(response.get("LastEvaluatedKey"))
+        items, after = newest_first(self.ddb, self.table, sku, PREFIX, limit, cursor, MAX_HISTORY_PAGE)
+        return [_from_item(i) for i in items], after
 
     def latest(self, sku: str) -> DecisionRecord | None:
         records, _ = self.history(sku, 1, None)
         return records[0] if records else None
+
+
+def newest_first(
+    client: Any, table: str, partition: str, prefix: str, limit: int, cursor: str | None, most: int
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of a pricing-table partition's items whose sort key starts with `prefix`, newest (highest
+    key) first, with the cursor of the next page; InvalidInput for a limit out of 1..`most` or a cursor
+    that is not one this partition's pages handed out."""
+    if not 1 <= limit <= most:
+        raise InvalidInput(f"limit must be between 1 and {most}")
+    request: dict[str, Any] = {
+        "TableName": table,
+        "KeyConditionExpression": "sku = :partition AND begins_with(#item, :prefix)",
+        "ExpressionAttributeNames": {"#item": "item"},
+        "ExpressionAttributeValues": {":partition": {"S": partition}, ":prefix": {"S": prefix}},
+        "ScanIndexForward": False,
+        "Limit": limit,
+    }
+    start = decode_cursor(cursor, {"sku", "item"})
+    if start:
+        if start["sku"] != {"S": partition}:
+            raise InvalidInput("cursor belongs to another SKU or list")
+        request["ExclusiveStartKey"] = start
+    response = client.query(**request)
+    return response.get("Items", []), encode_cursor(response.get("LastEvaluatedKey"))

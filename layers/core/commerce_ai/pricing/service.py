@@ -5,15 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cache
 
+from commerce_ai import aws
 from commerce_ai.artifacts.loader import LoadedModel, ModelLoader
 from commerce_ai.config import settings
+from commerce_ai.errors import Conflict
+from commerce_ai.messages import parse_json
 from commerce_ai.pricing.catalog import CatalogStore
 from commerce_ai.pricing.competitors import competitor_index, tracked
 from commerce_ai.pricing.decisions import DecisionLog
 from commerce_ai.pricing.demand import MODEL_NAME, DemandModel, open_demand_model
 from commerce_ai.pricing.features import FEATURE_NAMES
 from commerce_ai.pricing.observations import CompetitorPrice, CompetitorPriceStore, Outcome
-from commerce_ai.pricing.ticks import TickReport, run_tick
+from commerce_ai.pricing.tick_log import RepriceRequest, Source, TickLog, TickStatus
+from commerce_ai.pricing.ticks import TickReport, run_tick, tick_stamp
 
 
 def catalog() -> CatalogStore:
@@ -34,8 +38,42 @@ def demand_model() -> LoadedModel[DemandModel]:
     return demand_loader().get()
 
 
-def reprice_now(now: datetime, tick: str, skus: list[str] | None = None, dry_run: bool = False) -> TickReport:
-    return run_tick(catalog(), decision_log(), demand_model(), now, tick, skus=skus, dry_run=dry_run)
+def tick_log() -> TickLog:
+    return TickLog(settings().need("pricing_table"))
+
+
+def reprice_now(
+    now: datetime, tick: str, skus: list[str] | None = None, dry_run: bool = False, source: Source = "admin"
+) -> TickReport:
+    """Run a tick now; one that writes is recorded in the tick log, done or failed."""
+    try:
+        report = run_tick(catalog(), decision_log(), demand_model(), now, tick, skus=skus, dry_run=dry_run)
+    except Exception as exc:
+        if not dry_run:
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            tick_log().record(TickStatus(tick=tick, state="failed", source=source, updated_at=now, error=error))
+        raise
+    if not dry_run:
+        status = TickStatus(tick=tick, state="done", source=source, updated_at=now, summary=report.summary())
+        tick_log().record(status)
+    return report
+
+
+def request_reprice(now: datetime) -> TickStatus:
+    """Queue a whole-catalog tick for the repricing function (it may outlast an HTTP request)."""
+    status = TickStatus(tick=tick_stamp(now), state="queued", source="admin", updated_at=now)
+    if not tick_log().record_new(status):
+        raise Conflict(f"a tick named {status.tick} already exists; ask again")
+    message = RepriceRequest(tick=status.tick).model_dump_json()
+    aws.client("sqs").send_message(QueueUrl=settings().need("reprice_queue_url"), MessageBody=message)
+    return status
+
+
+def run_requested(body: str, now: datetime) -> TickReport:
+    """Run a queued whole-catalog tick under the name it was given when asked for (so a redelivered
+    request is the same tick and applies nothing twice)."""
+    request = parse_json(body, RepriceRequest, "reprice request")
+    return reprice_now(now, request.tick, source="admin")
 
 
 def record_competitor_price(observation: CompetitorPrice, now: datetime) -> Outcome:

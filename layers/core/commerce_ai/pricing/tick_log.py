@@ -1,0 +1,94 @@
+"""What became of each repricing tick: one status item per tick in the pricing table, under the
+partition `#ticks` (no SKU can be named so: a SKU starts with a letter or digit), newest first by name.
+
+A scheduled or admin tick is recorded `done` with its summary when it finishes. A whole-catalog admin
+reprice runs in the background (it can outlast API Gateway's 29 s): it is recorded `queued` when asked
+for, then `done` or `failed` by the worker, so `GET /pricing/ticks/{tick}` tells the admin how it went.
+Statuses expire after `RETENTION` (DynamoDB TTL); the decisions themselves are in the SKUs' histories.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, ConfigDict, Field
+
+from commerce_ai import aws
+from commerce_ai.errors import NotFound
+from commerce_ai.pricing.decisions import newest_first
+
+PARTITION = "#ticks"
+PREFIX = "tick#"
+RETENTION = timedelta(days=90)
+MAX_TICKS_PAGE = 100
+TICK_NAME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"  # ticks.tick_stamp's format
+State = Literal["queued", "done", "failed"]
+Source = Literal["schedule", "admin"]
+
+
+class TickStatus(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    tick: str = Field(pattern=TICK_NAME)
+    state: State
+    source: Source
+    updated_at: datetime
+    summary: dict[str, Any] | None = None  # TickReport.summary() once done
+    error: str | None = None  # what stopped a failed tick (its type and message, never input values)
+
+
+class RepriceRequest(BaseModel):
+    """The message a whole-catalog admin reprice puts on the reprice queue."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tick: str = Field(pattern=TICK_NAME)
+
+
+class TickLog:
+    ddb = aws.ClientAttribute("dynamodb")
+
+    def __init__(self, table: str, dynamodb: Any | None = None) -> None:
+        self.table = table
+        self._ddb = dynamodb
+
+    def _item(self, status: TickStatus) -> dict[str, Any]:
+        return {
+            "sku": {"S": PARTITION},
+            "item": {"S": PREFIX + status.tick},
+            "status": {"S": status.model_dump_json(exclude_none=True)},
+            "expires_at": {"N": str(int((status.updated_at + RETENTION).timestamp()))},
+        }
+
+    def record(self, status: TickStatus) -> None:
+        self.ddb.put_item(TableName=self.table, Item=self._item(status))
+
+    def record_new(self, status: TickStatus) -> bool:
+        """Record a status for a tick name not seen before; False if that name is taken."""
+        try:
+            self.ddb.put_item(
+                TableName=self.table,
+                Item=self._item(status),
+                ConditionExpression="attribute_not_exists(#item)",
+                ExpressionAttributeNames={"#item": "item"},
+            )
+            return True
+        except ClientError as exc:
+            if not aws.is_conditional_check_failure(exc):
+                raise
+            return False
+
+    def get(self, tick: str) -> TickStatus:
+        key = {"sku": {"S": PARTITION}, "item": {"S": PREFIX + tick}}
+        item = self.ddb.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
+        if not item:
+            raise NotFound(f"no tick named {tick!r} is recorded")
+        return TickStatus.model_validate(json.loads(item["status"]["S"]))
+
+    def recent(self, limit: int, cursor: str | None) -> tuple[list[TickStatus], str | None]:
+        """Newest first, paged."""
+        items, after = newest_first(self.ddb, self.table, PARTITION, PREFIX, limit, cursor, MAX_TICKS_PAGE)
+        return [TickStatus.model_validate(json.loads(i["status"]["S"])) for i in items], after

@@ -1,0 +1,128 @@
+"""Tick statuses (`commerce_ai.pricing.tick_log`) over in-memory DynamoDB, and the service steps that write
+them: every writing tick is recorded done or failed, and a whole-catalog admin reprice is queued."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from commerce_ai.errors import Conflict, InvalidInput, NotFound
+from commerce_ai.pricing import service
+from commerce_ai.pricing.tick_log import RETENTION, TickLog, TickStatus
+from commerce_ai.pricing.ticks import TickReport, tick_stamp
+from tests.unit.fakes import FakeAws, FakeDynamoDB
+from tests.unit.pricing.conftest import PRICING_TABLE
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+QUEUE = "https://sqs.us-east-1.amazonaws.com/123456789012/reprice-requests"
+
+
+def status(tick: datetime, state: str = "done", **extra: Any) -> TickStatus:
+    return TickStatus.model_validate(
+        {"tick": tick_stamp(tick), "state": state, "source": "schedule", "updated_at": tick, **extra}
+    )
+
+
+@pytest.fixture
+def log() -> TickLog:
+    return TickLog(PRICING_TABLE, FakeDynamoDB(key_schemas={PRICING_TABLE: ("sku", "item")}))
+
+
+def test_statuses_read_back_newest_first_in_pages(log: TickLog) -> None:
+    moments = [NOW + timedelta(minutes=15 * i) for i in range(7)]
+    for moment in moments:
+        log.record(status(moment, summary={"applied": 3}))
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page, cursor = log.recent(3, cursor)
+        seen.extend(s.tick for s in page)
+        if cursor is None:
+            break
+    assert seen == [tick_stamp(m) for m in reversed(moments)]
+    assert log.get(tick_stamp(moments[2])).summary == {"applied": 3}
+
+
+def test_a_status_expires_after_the_retention(log: TickLog) -> None:
+    log.record(status(NOW))
+    item = next(iter(log.ddb.tables[PRICING_TABLE].values()))
+    assert int(item["expires_at"]["N"]) == int((NOW + RETENTION).timestamp())
+    assert item["sku"] == {"S": "#ticks"}, "a partition no SKU can have"
+
+
+def test_a_new_status_does_not_take_a_recorded_name(log: TickLog) -> None:
+    assert log.record_new(status(NOW, "queued")) is True
+    assert log.record_new(status(NOW, "queued")) is False
+    log.record(status(NOW, "done"))  # the worker's outcome replaces the queued status
+    assert log.get(tick_stamp(NOW)).state == "done"
+
+
+def test_unknown_ticks_bad_limits_and_foreign_cursors_are_refused(log: TickLog) -> None:
+    with pytest.raises(NotFound):
+        log.get(tick_stamp(NOW))
+    for limit in (0, 101):
+        with pytest.raises(InvalidInput, match="limit"):
+            log.recent(limit, None)
+    history_cursor = "eyJza3UiOiB7IlMiOiAib2otMi0xIn0sICJpdGVtIjogeyJTIjogImRlY2lzaW9uI3QifX0="  # a SKU's
+    with pytest.raises(InvalidInput, match="cursor"):
+        log.recent(5, history_cursor)
+    with pytest.raises(ValueError, match="tick"):  # a name to the second is not a tick name any more
+        TickStatus.model_validate({"tick": "2026-11-28T12:00:00Z", "state": "done", "source": "schedule"})
+
+
+# ------------------------------------------------------------------------------- the service steps
+
+
+@pytest.fixture
+def configured(fake_aws: FakeAws, monkeypatch: pytest.MonkeyPatch) -> FakeAws:
+    fake_aws.dynamodb = FakeDynamoDB(key_schemas={PRICING_TABLE: ("sku", "item")})
+    monkeypatch.setenv("PRICING_TABLE", PRICING_TABLE)
+    monkeypatch.setenv("REPRICE_REQUESTS_QUEUE_URL", QUEUE)
+    return fake_aws
+
+
+def test_a_whole_catalog_request_is_recorded_queued_then_sent(configured: FakeAws) -> None:
+    queued = service.request_reprice(NOW)
+    assert (queued.tick, queued.state, queued.source) == (tick_stamp(NOW), "queued", "admin")
+    sent = [(m["QueueUrl"], json.loads(m["MessageBody"])) for m in configured.sqs.sent]
+    assert sent == [(QUEUE, {"tick": queued.tick})]
+    assert service.tick_log().get(queued.tick).state == "queued"
+    with pytest.raises(Conflict):
+        service.request_reprice(NOW)  # the same moment again: refused, nothing sent
+    assert len(configured.sqs.sent) == 1
+
+
+def test_a_writing_tick_is_recorded_done_or_failed_and_a_dry_run_not_at_all(
+    configured: FakeAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "demand_model", lambda: None)
+    monkeypatch.setattr(service, "catalog", lambda: None)
+    outcomes: list[Any] = [TickReport("t", False, "v1", "p1"), RuntimeError("the table is gone")]
+
+    def run_tick(*_: Any, **options: Any) -> TickReport:
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return TickReport(outcome.tick, options["dry_run"], "v1", "p1")
+
+    monkeypatch.setattr(service, "run_tick", run_tick)
+    done_at, failed_at = tick_stamp(NOW), tick_stamp(NOW + timedelta(minutes=15))
+    service.reprice_now(NOW, done_at, source="schedule")
+    with pytest.raises(RuntimeError):
+        service.reprice_now(NOW, failed_at)
+    done, failed = service.tick_log().get(done_at), service.tick_log().get(failed_at)
+    assert (done.state, done.source, done.summary and done.summary["model_version"]) == ("done", "schedule", "v1")
+    assert (failed.state, failed.source, failed.error) == ("failed", "admin", "RuntimeError: the table is gone")
+
+    outcomes.append(TickReport("t", True, "v1", "p1"))
+    service.reprice_now(NOW, tick_stamp(NOW + timedelta(minutes=30)), dry_run=True)
+    assert len(service.tick_log().recent(10, None)[0]) == 2, "a dry run records nothing"
+
+
+@pytest.mark.parametrize("body", ["{not json", '{"tick": "yesterday"}', '{"tick": "2026-11-28T12:00:00.000Z", "x": 1}'])
+def test_a_reprice_request_that_does_not_parse_fails_its_record(configured: FakeAws, body: str) -> None:
+    with pytest.raises(InvalidInput, match="reprice request"):
+        service.run_requested(body, NOW)
