@@ -78,3 +78,14 @@ def is_conditional_check_failure(error: Exception) -> bool:
         isinstance(error, ClientError)
         and error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
     )
+
+
+def put_if(dynamodb: Any, **request: Any) -> bool:
+    """PutItem with a ConditionExpression: True if written, False if the condition refused it."""
+    try:
+        dynamodb.put_item(**request)
+        return True
+    except ClientError as exc:
+        if not is_conditional_check_failure(exc):
+            raise
+        return False

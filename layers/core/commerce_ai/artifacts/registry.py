@@ -69,24 +69,21 @@ class ModelRegistry:
         immutable set of bytes, or rollback would not restore what was running.
         """
         _refuse_pointer_key(version)
-        try:
-            self.ddb.put_item(
-                TableName=self.table,
-                Item={
-                    "model": {"S": model},
-                    "version": {"S": version},
-                    "state": {"S": CANDIDATE},
-                    "registered_at": {"S": utc_now()},
-                    "manifest_sha256": {"S": manifest_sha256},
-                    "summary": {"S": json.dumps(summary, sort_keys=True)},
-                },
-                ConditionExpression="attribute_not_exists(#m)",
-                ExpressionAttributeNames={"#m": "model"},
-            )
+        if aws.put_if(
+            self.ddb,
+            TableName=self.table,
+            Item={
+                "model": {"S": model},
+                "version": {"S": version},
+                "state": {"S": CANDIDATE},
+                "registered_at": {"S": utc_now()},
+                "manifest_sha256": {"S": manifest_sha256},
+                "summary": {"S": json.dumps(summary, sort_keys=True)},
+            },
+            ConditionExpression="attribute_not_exists(#m)",
+            ExpressionAttributeNames={"#m": "model"},
+        ):
             return True
-        except ClientError as exc:
-            if not aws.is_conditional_check_failure(exc):
-                raise
         existing = self.get_version(model, version)
         if existing.manifest_sha256 != manifest_sha256 and existing.state != QUARANTINED:
             self.quarantine(model, version, manifest_sha256, "manifest changed after registration")

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 
 from commerce_ai import aws
@@ -277,12 +276,8 @@ class CatalogStore:
             }
             if shard.revision:
                 request["ExpressionAttributeValues"] = {":read": {"N": str(shard.revision)}}
-            try:
-                client.put_item(**request)
+            if aws.put_if(client, **request):
                 return outcome
-            except ClientError as exc:
-                if not aws.is_conditional_check_failure(exc):
-                    raise
             time.sleep(random.uniform(0, min(0.01 * 2**attempt, 0.5)))  # others are writing it: spread out
             shard = self._read(key, client)
         raise RuntimeError(f"catalog shard {key} kept changing under {WRITE_ATTEMPTS} attempts; try again")

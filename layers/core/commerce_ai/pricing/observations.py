@@ -11,7 +11,6 @@ import math
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from commerce_ai import aws
@@ -99,19 +98,14 @@ class CompetitorPriceStore:
 
     def _put_unless(self, item: dict[str, Any], condition: str, values: dict[str, Any]) -> bool:
         """Put `item` if `condition` holds; False (not an error) if it does not."""
-        try:
-            self.ddb.put_item(
-                TableName=self.table,
-                Item=item,
-                ConditionExpression=condition,
-                ExpressionAttributeNames={"#i": "item"},
-                **({"ExpressionAttributeValues": values} if values else {}),
-            )
-            return True
-        except ClientError as exc:
-            if not aws.is_conditional_check_failure(exc):
-                raise
-            return False
+        return aws.put_if(
+            self.ddb,
+            TableName=self.table,
+            Item=item,
+            ConditionExpression=condition,
+            ExpressionAttributeNames={"#i": "item"},
+            **({"ExpressionAttributeValues": values} if values else {}),
+        )
 
     def latest(self, sku: str) -> dict[str, Observation]:
         return {o.competitor: o for o in self._query(sku, "competitor#")}

@@ -13,7 +13,6 @@ import json
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
 from commerce_ai import aws
@@ -68,18 +67,13 @@ class TickLog:
 
     def record_new(self, status: TickStatus) -> bool:
         """Record a status for a tick name not seen before; False if that name is taken."""
-        try:
-            self.ddb.put_item(
-                TableName=self.table,
-                Item=self._item(status),
-                ConditionExpression="attribute_not_exists(#item)",
-                ExpressionAttributeNames={"#item": "item"},
-            )
-            return True
-        except ClientError as exc:
-            if not aws.is_conditional_check_failure(exc):
-                raise
-            return False
+        return aws.put_if(
+            self.ddb,
+            TableName=self.table,
+            Item=self._item(status),
+            ConditionExpression="attribute_not_exists(#item)",
+            ExpressionAttributeNames={"#item": "item"},
+        )
 
     def get(self, tick: str) -> TickStatus:
         key = {"sku": {"S": PARTITION}, "item": {"S": PREFIX + tick}}

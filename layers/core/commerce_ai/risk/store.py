@@ -164,14 +164,9 @@ class RiskStore:
         item["transaction_id"] = {"S": transaction_id}
         item["claim_token"] = {"S": token}
         item["expires_at"] = {"N": str(int((now + retention).timestamp()))}
-        try:
-            self.ddb.put_item(
-                TableName=self.results_table, Item=item, ConditionExpression="attribute_not_exists(transaction_id)"
-            )
+        claim = {"TableName": self.results_table, "Item": item}
+        if aws.put_if(self.ddb, **claim, ConditionExpression="attribute_not_exists(transaction_id)"):
             return True
-        except ClientError as exc:
-            if not aws.is_conditional_check_failure(exc):
-                raise
         stored = self.ddb.get_item(
             TableName=self.results_table, Key={"transaction_id": {"S": transaction_id}}, ConsistentRead=True
         ).get("Item", {})
