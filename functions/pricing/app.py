@@ -72,15 +72,16 @@ def price_history(sku: str) -> dict[str, Any]:
 @app.route("/pricing/quote", methods=["POST"])
 def post_quote() -> dict[str, Any]:
     request = parse_body(app.request(), QuoteRequest)
-    state = service.catalog().get(request.sku)
     model = service.demand_model()
+    members = model.model.table.market_members(request.sku)
+    state, catalog_prices = service.catalog().get_with_market(request.sku, members)
     return {
         "sku": request.sku,
         "current_price": state.price,
         "cost": state.cost,
         "period": "week",
         "model_version": model.version,
-        "quotes": quote(state, model.model, request.prices, datetime.now(UTC)),
+        "quotes": quote(state, model.model, request.prices, datetime.now(UTC), catalog_prices=catalog_prices),
     }
 
 

@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from commerce_ai.pricing import service
-from commerce_ai.pricing.ticks import TickReport, tick_stamp
+from commerce_ai.pricing.ticks import tick_stamp
 from commerce_ai.telemetry import instrumented, logger, metrics
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -30,8 +30,7 @@ def scheduled_time(event: dict[str, Any]) -> datetime:
         return datetime.now(UTC)  # invoked by hand without a schedule event: a tick named "now"
 
 
-def reported(report: TickReport) -> dict[str, Any]:
-    summary = report.summary()
+def reported(summary: dict[str, Any]) -> dict[str, Any]:
     for outcome in ("applied", "kept", "blocked", "failed", "superseded"):
         metrics.add_metric(name=f"Repricing{outcome.capitalize()}", unit=MetricUnit.Count, value=summary[outcome])
     logger.info("repricing tick finished", extra=summary)
@@ -49,4 +48,4 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             process_partial_response(event=event, record_handler=requested_tick, processor=processor, context=context)
         )
     moment = scheduled_time(event)
-    return reported(service.reprice_now(datetime.now(UTC), tick_stamp(moment), source="schedule"))
+    return reported(service.reprice_now(datetime.now(UTC), tick_stamp(moment), source="schedule").summary())

@@ -35,7 +35,7 @@ def lightgbm_to_onnx(booster: Any, path: Path) -> Path:
 
 def serving_table(frame: pd.DataFrame, comparison: Comparison) -> dict[str, Any]:
     """What serving needs beside the graph (`commerce_ai.pricing.demand.ServingTable`): per SKU its demand
-    level and brand as the model learned them, the own-price elasticity the shipped myopic policy prices
+    level, brand and market as the model learned them, the own-price elasticity the shipped myopic policy prices
     with (the brand's estimate, as in the policy study), and the latest week's price and cost, which
     seed the catalog; plus Duan's smearing factor and the fallbacks for SKUs the model never saw."""
     log_units = np.log(frame["units"].to_numpy())
@@ -52,6 +52,7 @@ def serving_table(frame: pd.DataFrame, comparison: Comparison) -> dict[str, Any]
             str(sku): SkuProfile(
                 level=float(levels[sku]),
                 brand=int(brand) if pd.notna(brand := latest.loc[sku, "brand"]) else 0,
+                market=_market(latest, sku),
                 elasticity=float(by_brand.get(brand, pooled)) if pd.notna(brand) else pooled,
                 price=round(float(latest.loc[sku, "price"]), 2),
                 cost=_positive_or_none(latest.loc[sku, "cost"]),
@@ -60,6 +61,14 @@ def serving_table(frame: pd.DataFrame, comparison: Comparison) -> dict[str, Any]
         },
     )
     return table.model_dump(mode="json")
+
+
+def _market(latest: pd.DataFrame, sku: Any) -> str | None:
+    """Where the SKU competes with the other brands whose prices are its cross-price features: the
+    store for Dominick's OJ. A user's sales file has no stores, so its SKUs have no market."""
+    if "store" not in latest.columns or pd.isna(store := latest.loc[sku, "store"]):
+        return None
+    return str(int(store))
 
 
 def _positive_or_none(value: Any) -> float | None:

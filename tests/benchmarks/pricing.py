@@ -116,7 +116,13 @@ def _replicated(base: ServingTable, skus: int, seed: int = 7) -> ServingTable:
         price = round(profile.price * float(price_noise[i]), 2)
         cost = min(round(profile.cost * float(cost_noise[i]), 2), round(price * 0.95, 2))
         profiles[f"{sku}.{i // len(sources):05d}"] = profile.model_copy(
-            update={"level": profile.level + float(level_noise[i]), "price": price, "cost": cost}
+            update={
+                "level": profile.level + float(level_noise[i]),
+                "price": price,
+                "cost": cost,
+                # each round of replicas is its own set of stores, so cross prices come from its own brands
+                "market": f"{profile.market}.{i // len(sources)}" if profile.market is not None else None,
+            }
         )
     return base.model_copy(update={"skus": profiles})
 
@@ -212,7 +218,8 @@ def settled_states(states: list[SkuState], model: DemandModel, now: datetime) ->
     days = 0
     for back in range(SETTLE_DAYS + 1, 1, -1):
         at = now - timedelta(days=back)
-        result = reprice(ticks.catalog_entries(current, model, at), at, int(at.timestamp() // 900))
+        entries = ticks.catalog_entries(current, model, at, {s.sku: s.price for s in current})
+        result = reprice(entries, at, int(at.timestamp() // 900))
         applied = {d.sku: d.applied for d in result.decisions if d.applied is not None}
         moving = len(applied)
         if not applied:
@@ -228,13 +235,17 @@ def settled_states(states: list[SkuState], model: DemandModel, now: datetime) ->
 # ----------------------------------------------------------------------------------- instruments
 
 
+# What the tick gave DemandModel.weekly_units: skus, prices, competitor indices, now, catalog prices.
+DemandInputs = tuple[list[str], list[float], list[float | None], datetime, dict[str, float] | None]
+
+
 @dataclass
 class Probe:
     """Phase times of one run_tick (accumulated seconds) and what the phases were given, for baselines."""
 
     seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     read: catalog_module.CatalogRead | None = None
-    demand_inputs: tuple[list[str], list[float], list[float | None], datetime] | None = None
+    demand_inputs: DemandInputs | None = None
     records: list[DecisionRecord] = field(default_factory=list)
     record_time: datetime | None = None
     changes: list[tuple[SkuState, float]] = field(default_factory=list)
@@ -279,9 +290,11 @@ def instrumented(probe: Probe) -> Iterator[None]:
         seconds["scan"] += time.perf_counter() - started
         return probe.read
 
-    def demand_inputs(_model: Any, skus: Any, prices: Any, index: Any, now: datetime) -> None:
+    def demand_inputs(
+        _model: Any, skus: Any, prices: Any, index: Any, now: datetime, catalog_prices: Any = None
+    ) -> None:
         if probe.demand_inputs is None or len(skus) > len(probe.demand_inputs[0]):
-            probe.demand_inputs = (list(skus), list(prices), list(index), now)
+            probe.demand_inputs = (list(skus), list(prices), list(index), now, catalog_prices)
 
     def audit(_log: Any, records: list[DecisionRecord], now: datetime) -> None:
         probe.records.extend(records)
@@ -330,7 +343,7 @@ def instrumented(probe: Probe) -> Iterator[None]:
 # ------------------------------------------------------------------------------------- baselines
 
 
-def bare_inference(model: DemandModel, inputs: tuple[list[str], list[float], list[float | None], datetime]) -> Any:
+def bare_inference(model: DemandModel, inputs: DemandInputs) -> Any:
     """Bare batched inference of exactly the rows the tick priced: the columns DemandModel.weekly_units
     builds (prepared here, not timed), then demand_features + one session.run on the served session."""
     columns = model.feature_columns(*inputs)
@@ -792,7 +805,10 @@ def quote_benchmark(local: LocalStack, report: Report, fixture: Fixture, calls: 
         model = loaded.model
         rng = np.random.default_rng(11)
         picked = [fixture.states[int(i)].sku for i in rng.choice(len(fixture.states), QUOTE_SKUS, replace=False)]
-        states = {sku: catalog.get(sku) for sku in picked}
+        members = {sku: model.table.market_members(sku) for sku in picked}
+        with_market = {sku: catalog.get_with_market(sku, members[sku]) for sku in picked}
+        states = {sku: state for sku, (state, _) in with_market.items()}
+        market_prices = {sku: found for sku, (_, found) in with_market.items()}
         prices = {sku: [round(state.price * f, 2) for f in QUOTE_CANDIDATES] for sku, state in states.items()}
         events = {
             sku: local.api_event("POST", "/pricing/quote", json.dumps({"sku": sku, "prices": prices[sku]}).encode())
@@ -811,6 +827,7 @@ def quote_benchmark(local: LocalStack, report: Report, fixture: Fixture, calls: 
                     [state.price, *prices[sku]],
                     [ticks.fresh_competitor_index(state, now)] * (1 + len(prices[sku])),
                     now,
+                    market_prices[sku],
                 ),
             )
             for sku, state in states.items()
@@ -820,17 +837,18 @@ def quote_benchmark(local: LocalStack, report: Report, fixture: Fixture, calls: 
             _check(app(next(pending), context))
 
         def domain(sku: str) -> None:
-            quote(catalog.get(sku), model, prices[sku], datetime.now(UTC))
+            state, found = catalog.get_with_market(sku, members[sku])
+            quote(state, model, prices[sku], datetime.now(UTC), catalog_prices=found)
 
         def in_memory(sku: str) -> None:
-            quote(states[sku], model, prices[sku], datetime.now(UTC))
+            quote(states[sku], model, prices[sku], datetime.now(UTC), catalog_prices=market_prices[sku])
 
         def bare(sku: str) -> None:
             bare_rows[sku]()
 
         sides: list[tuple[str, Callable[[str], None]]] = [
             ("handler  POST /pricing/quote (Chalice, proxy event)", handler_call),
-            ("direct   CatalogStore.get + quotes.quote", domain),
+            ("direct   CatalogStore.get_with_market + quotes.quote", domain),
             ("direct   quotes.quote on an in-memory SkuState", in_memory),
             (f"bare     demand_features + session.run, {1 + len(QUOTE_CANDIDATES)} rows", bare),
         ]

@@ -39,8 +39,12 @@ def test_apply_writes_the_changed_state(tables: PricingTables) -> None:
 def test_apply_refuses_a_second_application_of_the_same_tick(tables: PricingTables) -> None:
     state = tables.catalog.put(sku())
     assert tables.catalog.apply(state, 2.75, NOW, TICK)
-    # A retried tick with the state it read before the first attempt applied: price and tick both refuse.
-    assert tables.catalog.apply(state, 2.75, NOW, TICK) is False
+    # The same change again from the state read before it (a duplicate run of the tick): it is already in,
+    # so it counts as applied, and nothing is written twice.
+    assert tables.catalog.apply(state, 2.75, NOW, TICK) is True
+    assert tables.catalog.get("oj-2-1").history == [2.5, 2.75]
+    # Another price from that stale state is refused: the SKU moved on since it was read.
+    assert tables.catalog.apply(state, 2.6, NOW, TICK) is False
     # Even from the state as it is now (price matches), the same tick is not applied twice...
     current = tables.catalog.get("oj-2-1")
     assert tables.catalog.apply(current, 3.0, NOW, TICK) is False
@@ -153,7 +157,7 @@ def test_reading_everything_follows_every_segment_and_page_and_reports_broken_en
 
     states = [s for s in found if isinstance(s, SkuState)]
     assert sorted(s.sku for s in states) == names
-    assert sorted(s for s in found if isinstance(s, str)) == ["broken", "shard:9999"]
+    assert sorted(s for s in found if isinstance(s, str)) == ["#shard-9999", "broken"]
     assert tables.operations(CATALOG_TABLE).count("Scan") >= 4, "each segment was read"
 
 
@@ -357,3 +361,66 @@ def test_the_fake_evaluates_conditions(tables: PricingTables, condition: str, ho
         applied = False
     assert applied is holds
     assert ("flag" in tables.ddb.tables[PRICING_TABLE][("oj-2-1", "x")]) is holds
+
+
+# ------------------------------------------------------------------------------- review findings
+
+
+def test_a_write_whose_response_was_lost_counts_as_applied(tables: PricingTables) -> None:
+    """The SDK resends a put whose response timed out; the resend fails the revision condition because the
+    first one landed. Re-reading finds this tick's own change: applied, not superseded."""
+    state = tables.catalog.put(sku())
+    read = tables.catalog.read()
+    put_item = tables.ddb.put_item
+    calls: list[int] = []
+
+    def lands_then_resent(**request: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            put_item(**request)  # lands...
+        return put_item(**request)  # ...and the resend is refused by its condition
+
+    tables.ddb.put_item = lands_then_resent  # type: ignore[method-assign]
+    assert tables.catalog.apply_all([(state, 2.75)], NOW, TICK, read) == {"oj-2-1": True}
+    stored = tables.catalog.get("oj-2-1")
+    assert (stored.price, stored.history) == (2.75, [2.5, 2.75]), "applied once"
+
+
+def test_an_admin_setting_changed_while_the_tick_ran_supersedes_its_change(tables: PricingTables) -> None:
+    state = tables.catalog.put(sku())
+    read = tables.catalog.read()
+    tables.catalog.configure("oj-2-1", SkuSettings(floor=2.6))  # the tick decided without this floor
+    assert tables.catalog.apply_all([(state, 2.25)], NOW, TICK, read) == {"oj-2-1": False}
+    assert tables.catalog.get("oj-2-1").price == 2.5
+
+
+def test_a_broken_shard_is_left_out_of_pages(tables: PricingTables) -> None:
+    names = sorted(f"s-{i:03d}" for i in range(30))
+    tables.catalog.seed([sku(name) for name in names])
+    broken_key = shard_of(names[0])
+    stored = tables.ddb.tables[CATALOG_TABLE][(broken_key,)]
+    stored["skus"] = {"B": b"garbled"}
+    lost = {n for n in names if shard_of(n) == broken_key}
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page, cursor = tables.catalog.page(4, cursor)
+        seen.extend(s.sku for s in page)
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(set(names) - lost)
+
+
+@pytest.mark.parametrize("shard", ["", "x" * 3000, "99999", "1024", "abcd"])
+def test_a_cursor_naming_no_shard_is_invalid_input(tables: PricingTables, shard: str) -> None:
+    cursor = catalog.encode_cursor({"shard": {"S": shard}, "after": {"S": "a"}})
+    with pytest.raises(InvalidInput, match="cursor"):
+        tables.catalog.page(5, cursor)
+
+
+def test_a_shard_that_would_outgrow_an_item_is_refused(
+    tables: PricingTables, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(catalog, "MAX_SHARD_BYTES", 50)
+    with pytest.raises(RuntimeError, match="raise SHARDS"):
+        tables.catalog.put(sku())

@@ -126,3 +126,30 @@ def test_a_writing_tick_is_recorded_done_or_failed_and_a_dry_run_not_at_all(
 def test_a_reprice_request_that_does_not_parse_fails_its_record(configured: FakeAws, body: str) -> None:
     with pytest.raises(InvalidInput, match="reprice request"):
         service.run_requested(body, NOW)
+
+
+def test_a_request_that_could_not_be_sent_is_recorded_failed(
+    configured: FakeAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unreachable(**_: Any) -> Any:
+        raise ConnectionError("no route")
+
+    monkeypatch.setattr(configured.sqs, "send_message", unreachable)
+    with pytest.raises(ConnectionError):
+        service.request_reprice(NOW)
+    recorded = service.tick_log().get(tick_stamp(NOW))
+    assert (recorded.state, recorded.error) == ("failed", "not queued: ConnectionError")
+
+
+def test_a_redelivered_request_of_a_done_tick_runs_nothing(
+    configured: FakeAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tick = tick_stamp(NOW)
+    service.tick_log().record(status(NOW, summary={"tick": tick, "applied": 7}))
+
+    def must_not_run(*_: Any, **__: Any) -> Any:
+        raise AssertionError("the tick ran again")
+
+    monkeypatch.setattr(service, "reprice_now", must_not_run)
+    assert service.run_requested(json.dumps({"tick": tick}), NOW + timedelta(hours=1)) == {"tick": tick, "applied": 7}
+    assert service.tick_log().get(tick).summary == {"tick": tick, "applied": 7}, "its status is left alone"

@@ -241,9 +241,9 @@ def test_the_model_is_given_the_fresh_competitor_index_only(tables: PricingTable
     seen: dict[str, float | None] = {}
 
     class Recording(DemandModel):
-        def weekly_units(self, skus: Any, prices: Any, competitor_index: Any, now: datetime) -> Any:
+        def weekly_units(self, skus: Any, prices: Any, competitor_index: Any, now: datetime, *rest: Any) -> Any:
             seen.update(zip(skus, competitor_index, strict=True))
-            return super().weekly_units(skus, prices, competitor_index, now)
+            return super().weekly_units(skus, prices, competitor_index, now, *rest)
 
     recording = Recording(demand_model.model.session, demand_model.model.table)
     stock(tables, {"fresh": (2.0, 1.2)}, competitor_index=2.1, competitor_index_at=NOW - timedelta(days=13))
@@ -279,3 +279,27 @@ def test_a_sku_named_twice_in_a_long_list_is_decided_once(tables: PricingTables,
     skus = ["unreadable", *[f"x-{i}" for i in range(99)], "unreadable"]
     report = tick(tables, demand_model, skus=skus)
     assert [r.outcome for r in report.records] == ["failed"]
+
+
+def test_a_tick_over_given_skus_reads_their_market_members_prices_but_decides_only_them(
+    tables: PricingTables, demand_model: Model
+) -> None:
+    seen: dict[str, float] = {}
+
+    class Recording(DemandModel):
+        def weekly_units(self, skus: Any, prices: Any, index: Any, now: datetime, catalog_prices: Any = None) -> Any:
+            seen.update(catalog_prices or {})
+            return super().weekly_units(skus, prices, index, now, catalog_prices)
+
+    served = demand_model.model.table
+    profiles = {
+        sku: {"level": 4.6, "brand": brand, "market": "store-9", "elasticity": -2.5}
+        for sku, brand in (("cut", 1), ("keep", 2), ("raise", 3))
+    }
+    table = type(served).model_validate({**served.model_dump(), "skus": profiles})
+    stock(tables)
+    model = replace(demand_model, model=Recording(demand_model.model.session, table))
+    report = run_tick(tables.catalog, tables.log, model, NOW, TICK, skus=["cut"])
+    assert [r.sku for r in report.records] == ["cut"], "members are read, not decided"
+    assert seen == {"cut": 3.0, "keep": 2.0, "raise": 2.0}
+    assert tables.catalog.get("keep").last_tick is None

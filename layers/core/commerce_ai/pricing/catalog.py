@@ -23,6 +23,7 @@ import base64
 import concurrent.futures
 import json
 import random
+import re
 import time
 import zlib
 from collections import defaultdict
@@ -38,6 +39,7 @@ from commerce_ai.errors import InvalidInput, NotFound
 from commerce_ai.health import utc_now
 from commerce_ai.pricing.lifecycle import Stage
 from commerce_ai.pricing.observations import IDENTIFIER
+from commerce_ai.telemetry import logger
 
 MAX_PAGE = 200
 HISTORY_LENGTH = 26  # applied prices kept per SKU for the anomaly guard
@@ -46,6 +48,8 @@ SCAN_SEGMENTS = 8
 WRITE_THREADS = 16
 WRITE_ATTEMPTS = 25  # re-reads of a shard that other writers keep changing before giving up
 SHARD_SCAN_PAGE = 16  # shards a catalog page reads per Scan call
+MAX_SHARD_BYTES = 350_000  # below DynamoDB's 400 KB item limit, with room for the other attributes
+BROKEN_SHARD_LABEL = "#shard-"  # a broken shard's failures are audited under this + its key: never a SKU name
 
 
 class SkuSettings(BaseModel):
@@ -205,6 +209,16 @@ def _item(key: str, revision: int, entries: Entries) -> dict[str, Any]:
     }
 
 
+def _listable(item: dict[str, Any] | None, key: str) -> Shard:
+    """A shard for listing: a broken one lists as empty (and is logged) rather than failing every page
+    that reaches it; the tick reports it."""
+    try:
+        return _decoded(item, key)
+    except BrokenShard:
+        logger.error("catalog shard is not readable", extra={"shard": key})
+        return Shard(key, 0, {})
+
+
 @dataclass
 class CatalogRead:
     """SKUs as read for a tick, with the shards they came from: the tick's writes start from these."""
@@ -217,7 +231,7 @@ class CatalogRead:
         """Every (wanted) SKU; a SKU that does not parse yields its name instead, and a broken shard its
         label, so one broken entry is reported as that SKU's failure rather than stopping the tick."""
         if self.wanted is None:
-            yield from (f"shard:{key}" for key in self.broken)
+            yield from (f"{BROKEN_SHARD_LABEL}{key}" for key in self.broken)
             for shard in self.shards.values():
                 for sku, entry in shard.entries.items():
                     yield _parsed(sku, entry)
@@ -229,6 +243,12 @@ class CatalogRead:
                 yield sku
             elif key in self.shards and sku in self.shards[key].entries:
                 yield _parsed(sku, self.shards[key].entries[sku])
+
+
+def _as_decided(state: SkuState) -> dict[str, Any]:
+    """What a tick's decision depends on: everything but the competitor index (which may move while the
+    tick runs without making its decision wrong) and the write time."""
+    return state.model_dump(exclude={"competitor_index", "competitor_index_at", "updated_at"})
 
 
 def _parsed(sku: str, entry: dict[str, Any]) -> SkuState | str:
@@ -268,9 +288,12 @@ class CatalogStore:
                 return outcome
             condition = "attribute_not_exists(#shard)" if shard.revision == 0 else "#revision = :read"
             names = {"#shard": "shard"} if shard.revision == 0 else {"#revision": "revision"}
+            item = _item(key, shard.revision + 1, entries)
+            if len(item["skus"]["B"]) > MAX_SHARD_BYTES:
+                raise RuntimeError(f"catalog shard {key} would exceed {MAX_SHARD_BYTES} bytes; raise SHARDS")
             request: dict[str, Any] = {
                 "TableName": self.table,
-                "Item": _item(key, shard.revision + 1, entries),
+                "Item": item,
                 "ConditionExpression": condition,
                 "ExpressionAttributeNames": names,
             }
@@ -307,6 +330,13 @@ class CatalogStore:
         if entry is None:
             raise NotFound(f"SKU {sku!r} is not in the pricing catalog")
         return _state(sku, entry)
+
+    def get_with_market(self, sku: str, members: list[str]) -> tuple[SkuState, dict[str, float]]:
+        """The SKU and the current prices of its market members, in one read."""
+        found = {s.sku: s for s in self.read([sku, *members]).states() if isinstance(s, SkuState)}
+        if sku not in found:
+            return self.get(sku), {}  # NotFound, or the unreadable entry's own error
+        return found[sku], {name: state.price for name, state in found.items()}
 
     def put(self, state: SkuState) -> SkuState:
         stamped = state.model_copy(update={"updated_at": utc_now()})
@@ -346,12 +376,16 @@ class CatalogStore:
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}")
         start = decode_cursor(cursor, {"shard", "after"})
+        if start and not (re.fullmatch(r"\d{4}", start["shard"]["S"]) and int(start["shard"]["S"]) < SHARDS):
+            raise InvalidInput("cursor is not one this API returned")
         found: list[SkuState] = []
         pending: list[Shard] = []
         after: str | None = None
         request: dict[str, Any] = {"TableName": self.table, "Limit": SHARD_SCAN_PAGE}
         if start:
-            pending.append(self._read(start["shard"]["S"]))
+            key = start["shard"]["S"]
+            item = self.ddb.get_item(TableName=self.table, Key={"shard": {"S": key}}, ConsistentRead=True).get("Item")
+            pending.append(_listable(item, key))
             after = start["after"]["S"]
             request["ExclusiveStartKey"] = {"shard": start["shard"]}
         more_shards = True
@@ -370,7 +404,7 @@ class CatalogStore:
             if not more_shards:
                 return found, None
             response = self.ddb.scan(**request)
-            pending = [_decoded(item, item["shard"]["S"]) for item in response.get("Items", [])]
+            pending = [_listable(item, item["shard"]["S"]) for item in response.get("Items", [])]
             more_shards = "LastEvaluatedKey" in response
             if more_shards:
                 request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
@@ -447,16 +481,16 @@ class CatalogStore:
             for seen, price in group:
                 entry = entries.get(seen.sku)
                 current = _parsed(seen.sku, entry) if entry is not None else None
-                unchanged = (
-                    isinstance(current, SkuState)
-                    and current.price == seen.price
-                    and current.last_tick == seen.last_tick
-                    and (current.last_tick is None or current.last_tick < tick)
-                )
-                if unchanged and isinstance(current, SkuState):
+                if not isinstance(current, SkuState):
+                    outcomes[seen.sku] = False
+                elif _as_decided(current) == _as_decided(seen) and (seen.last_tick is None or seen.last_tick < tick):
                     changed = current.after_change(price, at, tick).model_copy(update={"updated_at": stamp})
                     entries[seen.sku] = _entry(changed)
-                outcomes[seen.sku] = unchanged
+                    outcomes[seen.sku] = True
+                else:
+                    # Our own write, when its response was lost and the SDK's resend found it done: applied.
+                    # Anything else changed the SKU while the tick ran: superseded.
+                    outcomes[seen.sku] = current.last_tick == tick and current.price == price
             return outcomes
 
         outcomes: dict[str, bool] = {}

@@ -1,22 +1,26 @@
 """The served demand model, `pricing-demand`: LightGBM as ONNX plus the serving table trained beside it.
 
 The artifact holds `model.onnx` (log weekly units from `features.FEATURE_NAMES`) and `serving.json`:
-each SKU's demand level, brand and own-price elasticity (the brand's, from the pooled log-log model; the
-shipped myopic policy prices with it, as in the policy study), the seed price and cost the catalog
-starts from, and Duan's smearing factor. A SKU the model never saw gets the average level and the pooled
-elasticity, so an admin-created SKU is priced too.
+each SKU's demand level, brand, market and own-price elasticity (the brand's, from the pooled log-log
+model; the shipped myopic policy prices with it, as in the policy study), the seed price and cost the
+catalog starts from, and Duan's smearing factor. A SKU the model never saw gets the average level and
+the pooled elasticity, so an admin-created SKU is priced too.
+
+Cross prices are filled as the model learned them: slot b holds brand b's price in the SKU's market (for
+Dominick's OJ, the same store's other brands, read from the catalog), and the SKU's own brand slot its
+own price. A slot with no such SKU in the catalog takes the competitor index, or else the own price.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from commerce_ai.artifacts.frameworks import open_onnx
 from commerce_ai.artifacts.manifest import Manifest
@@ -31,7 +35,8 @@ class SkuProfile(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     level: float  # mean log weekly units in training
-    brand: int = 0
+    brand: int = 0  # its cross-price slot (1..CROSS_PRICES); 0: none
+    market: str | None = None  # where it competes with the other brands' SKUs (OJ: the store)
     elasticity: float = Field(lt=0)
     # Where the catalog starts when it is seeded from the training data (latest week's price and cost).
     price: float | None = Field(default=None, gt=0)
@@ -46,10 +51,25 @@ class ServingTable(BaseModel):
     default_level: float
     pooled_elasticity: float = Field(lt=0)
     skus: dict[str, SkuProfile]
+    _markets: dict[str, list[tuple[int, str]]] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, context: Any) -> None:
+        for sku, profile in self.skus.items():
+            if profile.market is not None and 1 <= profile.brand <= CROSS_PRICES:
+                self._markets.setdefault(profile.market, []).append((profile.brand, sku))
 
     def profile(self, sku: str) -> SkuProfile:
         known = self.skus.get(sku)
         return known or SkuProfile(level=self.default_level, elasticity=self.pooled_elasticity)
+
+    def market_slots(self, market: str) -> list[tuple[int, str]]:
+        """(cross-price slot, SKU) for every SKU of the market the model knows."""
+        return self._markets.get(market, [])
+
+    def market_members(self, sku: str) -> list[str]:
+        """The SKUs whose prices fill this SKU's cross-price slots (its own included)."""
+        market = self.profile(sku).market
+        return [member for _, member in self.market_slots(market)] if market is not None else []
 
 
 @dataclass(frozen=True)
@@ -63,13 +83,12 @@ class DemandModel:
         prices: Sequence[float],
         competitor_index: Sequence[float | None],
         now: datetime,
+        catalog_prices: Mapping[str, float] | None = None,
     ) -> Any:
-        """Expected units per week for each (SKU, price), in one batched inference.
-
-        The competitor index stands in for every cross-price slot: serving knows one reference price per
-        SKU, not each rival brand's. Without one, the slots fall back to the own price (relative price 0).
-        """
-        return self.predict_units(demand_features(self.feature_columns(skus, prices, competitor_index, now)))
+        """Expected units per week for each (SKU, price), in one batched inference. `catalog_prices` are
+        the current prices of the SKUs' market members (see the module docstring)."""
+        columns = self.feature_columns(skus, prices, competitor_index, now, catalog_prices)
+        return self.predict_units(demand_features(columns))
 
     def feature_columns(
         self,
@@ -77,24 +96,51 @@ class DemandModel:
         prices: Sequence[float],
         competitor_index: Sequence[float | None],
         now: datetime,
+        catalog_prices: Mapping[str, float] | None = None,
     ) -> dict[str, Any]:
         """The columns `demand_features` turns into the model's input for these (SKU, price) rows."""
         import numpy as np
 
         profiles = [self.table.profile(s) for s in skus]
         n = len(profiles)
+        price = np.asarray(prices, dtype=np.float64)
+        brand = np.array([p.brand for p in profiles], dtype=np.float64)
         index = np.array([math.nan if c is None else c for c in competitor_index], dtype=np.float64)
+        rivals = self._market_prices(profiles, catalog_prices or {})
         columns: dict[str, Any] = {
-            "price": np.asarray(prices, dtype=np.float64),
+            "price": price,
             "deal": np.zeros(n),
             "feat": np.zeros(n),
             "week_of_year": np.full(n, min(now.isocalendar().week, 52), dtype=np.float64),
             "sku_level": np.array([p.level for p in profiles]),
-            "brand": np.array([p.brand for p in profiles], dtype=np.float64),
+            "brand": brand,
         }
         for slot in range(1, CROSS_PRICES + 1):
-            columns[f"cross_price_{slot}"] = index
+            known = rivals[:, slot - 1]
+            columns[f"cross_price_{slot}"] = np.where(brand == slot, price, np.where(np.isfinite(known), known, index))
         return columns
+
+    def _market_prices(self, profiles: Sequence[SkuProfile], catalog_prices: Mapping[str, float]) -> Any:
+        """[n, CROSS_PRICES]: each row's market members' catalog prices by slot, NaN where unknown."""
+        import numpy as np
+
+        rows = np.full((len(profiles), CROSS_PRICES), np.nan)
+        if not catalog_prices:
+            return rows
+        by_market: dict[str, Any] = {}
+        for row, profile in enumerate(profiles):
+            if profile.market is None:
+                continue
+            slots = by_market.get(profile.market)
+            if slots is None:
+                slots = np.full(CROSS_PRICES, np.nan)
+                for slot, member in self.table.market_slots(profile.market):
+                    found = catalog_prices.get(member)
+                    if found is not None and math.isfinite(found) and found > 0:
+                        slots[slot - 1] = found
+                by_market[profile.market] = slots
+            rows[row] = slots
+        return rows
 
     def predict_units(self, features: Any) -> Any:
         import numpy as np

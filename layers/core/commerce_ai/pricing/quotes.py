@@ -47,15 +47,22 @@ def verdict(decision: Decision, candidate: float) -> dict[str, Any]:
 
 
 def quote(
-    state: SkuState, model: DemandModel, prices: list[float], now: datetime, config: GuardRailConfig | None = None
+    state: SkuState,
+    model: DemandModel,
+    prices: list[float],
+    now: datetime,
+    config: GuardRailConfig | None = None,
+    catalog_prices: dict[str, float] | None = None,
 ) -> list[dict[str, Any]]:
+    """`catalog_prices`: the current prices of the SKU's market members (`ServingTable.market_members`),
+    which fill its cross-price slots as in a tick."""
     # One batched inference: the current price's row (the entry's demand, as a tick sees it) and each
     # candidate's. A SKU whose own price is unusable gets no current row, as in a tick.
     profile = model.table.profile(state.sku)
     current = [state.price] if usable(state) else []
     index = fresh_competitor_index(state, now) if current else None
     rows = [*current, *prices]
-    predicted = model.weekly_units([state.sku] * len(rows), rows, [index] * len(rows), now)
+    predicted = model.weekly_units([state.sku] * len(rows), rows, [index] * len(rows), now, catalog_prices)
     weekly = float(predicted[0]) if current else math.nan
     units = predicted[len(current) :]
     pricing = sku_pricing(catalog_entry(state, profile.elasticity, weekly, index))

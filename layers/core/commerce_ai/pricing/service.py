@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
+from typing import Any
 
 from commerce_ai import aws
 from commerce_ai.artifacts.loader import LoadedModel, ModelLoader
@@ -65,15 +66,24 @@ def request_reprice(now: datetime) -> TickStatus:
     if not tick_log().record_new(status):
         raise Conflict(f"a tick named {status.tick} already exists; ask again")
     message = RepriceRequest(tick=status.tick).model_dump_json()
-    aws.client("sqs").send_message(QueueUrl=settings().need("reprice_queue_url"), MessageBody=message)
+    try:
+        aws.client("sqs").send_message(QueueUrl=settings().need("reprice_queue_url"), MessageBody=message)
+    except Exception as exc:  # nothing will run it: say so, rather than leave it queued for good
+        error = f"not queued: {type(exc).__name__}"
+        tick_log().record(status.model_copy(update={"state": "failed", "error": error}))
+        raise
     return status
 
 
-def run_requested(body: str, now: datetime) -> TickReport:
-    """Run a queued whole-catalog tick under the name it was given when asked for (so a redelivered
-    request is the same tick and applies nothing twice)."""
+def run_requested(body: str, now: datetime) -> dict[str, Any]:
+    """Run a queued whole-catalog tick under the name it was given when asked for, and return its summary.
+    A redelivered request of a tick already done returns that tick's summary and runs nothing (the rerun
+    would apply nothing anyway, and its status would overwrite the real outcome)."""
     request = parse_json(body, RepriceRequest, "reprice request")
-    return reprice_now(now, request.tick, source="admin")
+    done = tick_log().find(request.tick)
+    if done is not None and done.state == "done" and done.summary is not None:
+        return done.summary
+    return reprice_now(now, request.tick, source="admin").summary()
 
 
 def record_competitor_price(observation: CompetitorPrice, now: datetime) -> Outcome:

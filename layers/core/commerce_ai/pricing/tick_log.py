@@ -75,12 +75,16 @@ class TickLog:
             ExpressionAttributeNames={"#item": "item"},
         )
 
-    def get(self, tick: str) -> TickStatus:
+    def find(self, tick: str) -> TickStatus | None:
         key = {"sku": {"S": PARTITION}, "item": {"S": PREFIX + tick}}
         item = self.ddb.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
-        if not item:
+        return TickStatus.model_validate(json.loads(item["status"]["S"])) if item else None
+
+    def get(self, tick: str) -> TickStatus:
+        found = self.find(tick)
+        if found is None:
             raise NotFound(f"no tick named {tick!r} is recorded")
-        return TickStatus.model_validate(json.loads(item["status"]["S"]))
+        return found
 
     def recent(self, limit: int, cursor: str | None) -> tuple[list[TickStatus], str | None]:
         """Newest first, paged."""

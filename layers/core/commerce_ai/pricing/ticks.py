@@ -94,17 +94,22 @@ def catalog_entry(state: SkuState, elasticity: float, weekly_units: float, index
     )
 
 
-def catalog_entries(states: list[SkuState], model: DemandModel, now: datetime) -> list[CatalogEntry]:
+def catalog_entries(
+    states: list[SkuState], model: DemandModel, now: datetime, catalog_prices: dict[str, float] | None = None
+) -> list[CatalogEntry]:
     """What the pure repricing core needs per SKU, with demand from one batched model call. A SKU whose
-    price or cost is unusable gets NaN demand, which the core reports as that SKU's failure."""
+    price or cost is unusable gets NaN demand, which the core reports as that SKU's failure.
+    `catalog_prices` are the current prices the cross-price slots read (default: the states' own)."""
     table = model.table
     usable_states = [s for s in states if usable(s)]
     profiles = [table.profile(s.sku) for s in usable_states]
     indices = [fresh_competitor_index(s, now) for s in usable_states]
+    if catalog_prices is None:
+        catalog_prices = {s.sku: s.price for s in usable_states}
     units: list[float] = []
     if usable_states:
-        predicted = model.weekly_units([s.sku for s in usable_states], [s.price for s in usable_states], indices, now)
-        units = [float(u) for u in predicted]
+        skus, prices = [s.sku for s in usable_states], [s.price for s in usable_states]
+        units = [float(u) for u in model.weekly_units(skus, prices, indices, now, catalog_prices)]
     demand = {s.sku: (u, c, p.elasticity) for s, u, c, p in zip(usable_states, units, indices, profiles, strict=True)}
     entries = []
     for state in states:
@@ -142,18 +147,27 @@ def run_tick(
     config: GuardRailConfig | None = None,
 ) -> TickReport:
     report = TickReport(tick, dry_run, model.version, POLICY)
-    read = catalog.read(skus)
+    # Given SKUs are read with their market members, whose prices fill their cross-price slots.
+    wanted = set(skus) if skus is not None else set()
+    members = [m for s in wanted for m in model.model.table.market_members(s) if m not in wanted]
+    read = catalog.read(None if skus is None else [*skus, *members])
     states: dict[str, SkuState] = {}
+    catalog_prices: dict[str, float] = {}
     for state in read.states():
-        if isinstance(state, str):  # an item that does not parse: that SKU fails, the tick goes on
+        if skus is not None and (state.sku if isinstance(state, SkuState) else state) not in wanted:
+            if isinstance(state, SkuState):
+                catalog_prices[state.sku] = state.price
+        elif isinstance(state, str):  # an entry that does not parse: that SKU fails, the tick goes on
             report.records.append(DecisionRecord.failure(state, tick, "its catalog entry is not readable"))
-        elif state.last_tick is not None and state.last_tick >= tick:
-            report.already_done += 1
         else:
-            states[state.sku] = state
+            catalog_prices[state.sku] = state.price
+            if state.last_tick is not None and state.last_tick >= tick:
+                report.already_done += 1
+            else:
+                states[state.sku] = state
 
     with _without_gc_passes():
-        entries = catalog_entries(list(states.values()), model.model, now)
+        entries = catalog_entries(list(states.values()), model.model, now, catalog_prices)
         result = reprice(entries, now, int(now.timestamp() // (TICK_MINUTES * 60)), config, model.version, POLICY)
         units = {e.sku: round(e.weekly_units, 3) if math.isfinite(e.weekly_units) else None for e in entries}
         records = {d.sku: DecisionRecord.of(d, tick, units[d.sku]) for d in result.decisions}
