@@ -2,7 +2,10 @@
 
 The agent sees a small, scale-free state and proposes one of ACTIONS (a relative price move); the
 guard rails then decide what is applied, exactly as in production. Rewards are weekly profit in units
-of the SKU's reference revenue, so SKUs of different sizes weigh alike.
+of the SKU's reference revenue, so SKUs of different sizes weigh alike, less `change_penalty` for each
+price change applied: a stand-in for the real cost of changing a shelf price (labels, customers'
+trust), without which the agent flips between near-equal prices week after week. The policy study
+reports plain profit and the number of changes, so the penalty shapes learning, not the score.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ class DqnConfig:
     explore_share: float = 0.6
     hidden: int = 64
     episode_weeks: int = 26
+    change_penalty: float = 0.02  # per applied change, in units of a week's reference revenue
 
 
 def _network(hidden: int) -> Any:
@@ -93,7 +97,8 @@ def train_dqn(markets: list[SkuMarket], seed: int, config: DqnConfig = DqnConfig
             with torch.no_grad():
                 action = int(online(torch.from_numpy(seen)).argmax())
         following, outcome = market.step(state, state.price * (1 + ACTIONS[action]))
-        memory.append((seen, action, outcome["profit"] / scale, observe(sku, following)))
+        reward = outcome["profit"] / scale - config.change_penalty * outcome["changed"]
+        memory.append((seen, action, reward, observe(sku, following)))
         state = following
         if state.week >= config.episode_weeks:  # a new episode on another SKU
             sku = markets[int(rng.integers(len(markets)))]

@@ -88,7 +88,7 @@ def _path_plot(study: PolicyStudy, path: Path) -> None:
         ax.legend(fontsize=7)
 
 
-def _policy_section(study: PolicyStudy) -> str:
+def _policy_section(study: PolicyStudy, dqn: DqnConfig) -> str:
     rows = "\n".join(
         f"| {POLICY_LABELS[r.policy]} | {r.profit:,.0f} [{r.profit_low:,.0f}, {r.profit_high:,.0f}] | "
         f"{r.revenue:,.0f} [{r.revenue_low:,.0f}, {r.revenue_high:,.0f}] | {r.changes:.1f} | {r.blocked:.1f} |"
@@ -113,7 +113,9 @@ a simulator, not the market: the numbers below rank policies, they do not promis
 
 {study.train_skus} SKUs train the DQN and {study.test_skus} other SKUs evaluate every policy, over 26
 weeks, with seeds {study.seeds} (one DQN per seed; the same market draws for every policy). Every
-proposal goes through the production guard rails. Profit and revenue are per SKU over the horizon.
+proposal goes through the production guard rails. Profit and revenue are per SKU over the horizon. The
+DQN learns from weekly profit less a price-change cost of {dqn.change_penalty:.0%} of a week's reference
+revenue per applied change (the table reports plain profit and counts the changes).
 
 | policy | profit [95% interval] | revenue [95% interval] | changes | blocked proposals |
 |---|---|---|---|---|
@@ -151,8 +153,8 @@ def _verdict(study: PolicyStudy) -> str:
         f"Here the DQN earns {dqn.profit:,.0f} [{dqn.profit_low:,.0f}, {dqn.profit_high:,.0f}] against "
         f"{myopic.profit:,.0f} for the myopic price, so it does not beat the simpler method, and it changes "
         f"prices {dqn.changes:.1f} times in 26 weeks against {myopic.changes:.1f}: the myopic rule ships. "
-        "A next step is a price-change cost in the DQN's reward, so it stops oscillating inside the "
-        "guard rails."
+        "The DQN already pays a price-change cost in its reward; a richer state (recent demand, weeks "
+        "since the last change) is the next thing to try."
     )
 
 
@@ -162,9 +164,8 @@ def write_report(
     frame = read_orange_juice() if frame is None else frame
     comparison = compare(frame)
     steps = int(os.environ.get("PRICING_DQN_STEPS", "60000"))
-    study = policy_study(
-        frame, comparison, seeds or [1, 2, 3, 4, 5], dqn or DqnConfig(steps=steps, gamma=0.5), progress=True
-    )
+    dqn = dqn or DqnConfig(steps=steps, gamma=0.5)
+    study = policy_study(frame, comparison, seeds or [1, 2, 3, 4, 5], dqn, progress=True)
     report_dir.mkdir(parents=True, exist_ok=True)
     images = report_dir / "pricing"
     images.mkdir(exist_ok=True)
@@ -226,7 +227,7 @@ These are elasticities of a store's weekly sales of one brand, which include swi
 and stocking up during promotions; they are larger in magnitude than category-level elasticities.
 The average effect of all other brands' prices together (the cross elasticity) is
 {comparison.cross_elasticity:+.2f}; the simulator uses it for the competitor index.
-""" + _policy_section(study)
+""" + _policy_section(study, dqn)
     path = report_dir / "pricing.md"
     path.write_text(text)
     return path
