@@ -411,7 +411,7 @@ def test_a_broken_shard_is_left_out_of_pages(tables: PricingTables) -> None:
     assert sorted(seen) == sorted(set(names) - lost)
 
 
-@pytest.mark.parametrize("shard", ["", "x" * 3000, "99999", "1024", "abcd"])
+@pytest.mark.parametrize("shard", ["", "x" * 3000, "99999", "1024", "abcd", "\u0660\u0660\u0661\u0662"])
 def test_a_cursor_naming_no_shard_is_invalid_input(tables: PricingTables, shard: str) -> None:
     cursor = catalog.encode_cursor({"shard": {"S": shard}, "after": {"S": "a"}})
     with pytest.raises(InvalidInput, match="cursor"):

@@ -59,3 +59,12 @@ def test_without_catalog_prices_or_a_market_the_competitor_index_fills_the_rival
 def test_market_members_are_the_skus_whose_prices_a_sku_needs() -> None:
     assert sorted(table().market_members("oj-2-7")) == ["oj-2-1", "oj-2-3", "oj-2-7"]
     assert table().market_members("csv-sku") == [] and table().market_members("never-seen") == []
+
+
+def test_a_copy_with_other_skus_answers_for_its_own_markets() -> None:
+    original = table()
+    assert original.market_slots("2")
+    elsewhere = {"oj-9-1": SkuProfile(level=3.0, elasticity=-2.5, brand=1, market="9")}
+    moved = original.model_copy(update={"skus": elsewhere})
+    assert moved.market_slots("9") == [(1, "oj-9-1")] and moved.market_slots("2") == []
+    assert sorted(original.market_members("oj-2-7")) == ["oj-2-1", "oj-2-3", "oj-2-7"], "the original is untouched"

@@ -376,7 +376,7 @@ class CatalogStore:
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}")
         start = decode_cursor(cursor, {"shard", "after"})
-        if start and not (re.fullmatch(r"\d{4}", start["shard"]["S"]) and int(start["shard"]["S"]) < SHARDS):
+        if start and not (re.fullmatch(r"[0-9]{4}", start["shard"]["S"]) and int(start["shard"]["S"]) < SHARDS):
             raise InvalidInput("cursor is not one this API returned")
         found: list[SkuState] = []
         pending: list[Shard] = []

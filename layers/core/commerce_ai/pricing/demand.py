@@ -52,11 +52,17 @@ class ServingTable(BaseModel):
     pooled_elasticity: float = Field(lt=0)
     skus: dict[str, SkuProfile]
     _markets: dict[str, list[tuple[int, str]]] = PrivateAttr(default_factory=dict)
+    _indexed: dict[str, SkuProfile] | None = PrivateAttr(default=None)
 
-    def model_post_init(self, context: Any) -> None:
-        for sku, profile in self.skus.items():
-            if profile.market is not None and 1 <= profile.brand <= CROSS_PRICES:
-                self._markets.setdefault(profile.market, []).append((profile.brand, sku))
+    def _market_index(self) -> dict[str, list[tuple[int, str]]]:
+        # Built from the `skus` it was built for: a copy with other SKUs (model_copy(update=...)) rebuilds.
+        if self._indexed is not self.skus:
+            markets: dict[str, list[tuple[int, str]]] = {}
+            for sku, profile in self.skus.items():
+                if profile.market is not None and 1 <= profile.brand <= CROSS_PRICES:
+                    markets.setdefault(profile.market, []).append((profile.brand, sku))
+            self._markets, self._indexed = markets, self.skus
+        return self._markets
 
     def profile(self, sku: str) -> SkuProfile:
         known = self.skus.get(sku)
@@ -64,7 +70,7 @@ class ServingTable(BaseModel):
 
     def market_slots(self, market: str) -> list[tuple[int, str]]:
         """(cross-price slot, SKU) for every SKU of the market the model knows."""
-        return self._markets.get(market, [])
+        return self._market_index().get(market, [])
 
     def market_members(self, sku: str) -> list[str]:
         """The SKUs whose prices fill this SKU's cross-price slots (its own included)."""
