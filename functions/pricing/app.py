@@ -7,11 +7,10 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from chalice import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from commerce_ai.errors import InvalidInput
-from commerce_ai.http import json_api, parse_body, require_admin
+from commerce_ai.http import json_api, json_response, parse_body, require_admin
 from commerce_ai.pricing import service
 from commerce_ai.pricing.catalog import SkuSettings
 from commerce_ai.pricing.observations import IDENTIFIER
@@ -102,11 +101,8 @@ def post_reprice() -> Any:
     now = datetime.now(UTC)
     if skus is None and not request.dry_run:
         queued = service.request_reprice(now)
-        return Response(
-            body={**queued.model_dump(mode="json", exclude_none=True), "status_url": f"/pricing/ticks/{queued.tick}"},
-            status_code=202,
-            headers={"Content-Type": "application/json"},
-        )
+        status_url = f"/pricing/ticks/{queued.tick}"
+        return json_response(202, {**queued.model_dump(mode="json", exclude_none=True), "status_url": status_url})
     report = service.reprice_now(now, tick_stamp(now), skus=skus, dry_run=request.dry_run)
     decisions = [r.model_dump(exclude_none=True) for r in report.records[:MAX_RETURNED_DECISIONS]]
     return {**report.summary(), "decisions": decisions, "decisions_truncated": len(report.records) > len(decisions)}

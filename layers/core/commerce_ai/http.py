@@ -28,11 +28,16 @@ M = TypeVar("M", bound=BaseModel)
 View = Callable[..., Any]
 
 
+def json_response(status: int, body: Any) -> Response:
+    """A JSON answer with a status other than Chalice's default 200."""
+    return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})
+
+
 def error_response(status: int, code: str, message: str, details: Any = None) -> Response:
     body: dict[str, Any] = {"Code": code, "Message": message}
     if details is not None:
         body["Details"] = details
-    return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})
+    return json_response(status, body)
 
 
 def _validation_details(exc: ValidationError) -> list[dict[str, str]]:
