@@ -154,17 +154,16 @@ def run_tick(
     states: dict[str, SkuState] = {}
     catalog_prices: dict[str, float] = {}
     for state in read.states():
-        if skus is not None and (state.sku if isinstance(state, SkuState) else state) not in wanted:
-            if isinstance(state, SkuState):
-                catalog_prices[state.sku] = state.price
-        elif isinstance(state, str):  # an entry that does not parse: that SKU fails, the tick goes on
-            report.records.append(DecisionRecord.failure(state, tick, "its catalog entry is not readable"))
-        else:
+        if isinstance(state, SkuState):
             catalog_prices[state.sku] = state.price
-            if state.last_tick is not None and state.last_tick >= tick:
-                report.already_done += 1
-            else:
-                states[state.sku] = state
+        if skus is not None and (state.sku if isinstance(state, SkuState) else state) not in wanted:
+            continue  # a market member: read for its price, not decided
+        if isinstance(state, str):  # an entry that does not parse: that SKU fails, the tick goes on
+            report.records.append(DecisionRecord.failure(state, tick, "its catalog entry is not readable"))
+        elif state.last_tick is not None and state.last_tick >= tick:
+            report.already_done += 1
+        else:
+            states[state.sku] = state
 
     with _without_gc_passes():
         entries = catalog_entries(list(states.values()), model.model, now, catalog_prices)
@@ -184,7 +183,7 @@ def run_tick(
             update={
                 "outcome": "superseded",
                 "applied": None,
-                "reason": "not applied: the SKU changed while the tick ran (an admin update); "
+                "reason": "not applied: the SKU changed while the tick ran (an admin update or another tick); "
                 f"the next tick decides again. Decision was: {records[sku].reason}",
             }
         )
