@@ -44,7 +44,7 @@ from commerce_ai.health import utc_now
 from commerce_ai.pricing import catalog as catalog_module
 from commerce_ai.pricing import decisions as decisions_module
 from commerce_ai.pricing import service, ticks
-from commerce_ai.pricing.catalog import SCAN_SEGMENTS, CatalogStore, SkuState
+from commerce_ai.pricing.catalog import SCAN_SEGMENTS, Applied, CatalogStore, SkuState
 from commerce_ai.pricing.decisions import DecisionLog, DecisionRecord
 from commerce_ai.pricing.demand import MODEL_NAME, SERVING_TABLE, DemandModel, ServingTable
 from commerce_ai.pricing.features import demand_features
@@ -369,8 +369,8 @@ class _MemoryCatalog:
     def states(self) -> Iterator[Any]:
         return iter(self._states)
 
-    def apply_all(self, changes: list[tuple[SkuState, float]], at: datetime, tick: str, *_: Any) -> dict[str, bool]:
-        return {state.sku: True for state, _ in changes}
+    def apply_all(self, changes: list[tuple[SkuState, float]], at: datetime, tick: str, *_: Any) -> Applied:
+        return Applied(applied={state.sku: True for state, _ in changes})
 
 
 class _NullLog:

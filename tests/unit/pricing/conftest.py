@@ -53,4 +53,3 @@ def tables() -> PricingTables:
     """The catalog and the pricing table (decision audit) as the template keys them, in memory."""
     ddb = FakeDynamoDB(key_schemas={CATALOG_TABLE: ("shard",), PRICING_TABLE: ("sku", "item")})
     return PricingTables(ddb, CatalogStore(CATALOG_TABLE, ddb), DecisionLog(PRICING_TABLE, ddb))
-

@@ -68,7 +68,7 @@ def test_a_change_is_applied_over_what_another_writer_put_in_its_shard(tables: P
     assert tables.catalog.set_competitor_index("oj-2-1", 2.61, NOW)
     tables.ddb.log.clear()
 
-    assert tables.catalog.apply_all([(state, 2.75)], NOW, TICK, read) == {"oj-2-1": True}
+    assert tables.catalog.apply_all([(state, 2.75)], NOW, TICK, read).applied == {"oj-2-1": True}
 
     stored = tables.catalog.get("oj-2-1")
     assert (stored.price, stored.competitor_index) == (2.75, 2.61), "neither write lost the other's"
@@ -80,7 +80,7 @@ def test_an_undisturbed_shard_costs_one_write_from_the_ticks_read(tables: Pricin
     state = tables.catalog.put(sku())
     read = tables.catalog.read()
     tables.ddb.log.clear()
-    assert tables.catalog.apply_all([(state, 2.75)], NOW, TICK, read) == {"oj-2-1": True}
+    assert tables.catalog.apply_all([(state, 2.75)], NOW, TICK, read).applied == {"oj-2-1": True}
     assert tables.operations(CATALOG_TABLE) == ["PutItem"]
 
 
@@ -88,7 +88,7 @@ def test_a_change_from_a_read_older_than_an_admins_price_is_refused(tables: Pric
     state = tables.catalog.put(sku())
     read = tables.catalog.read()
     tables.catalog.configure("oj-2-1", SkuSettings(price=2.99))
-    assert tables.catalog.apply_all([(state, 2.75)], NOW, TICK, read) == {"oj-2-1": False}
+    assert tables.catalog.apply_all([(state, 2.75)], NOW, TICK, read).applied == {"oj-2-1": False}
     assert tables.catalog.get("oj-2-1").price == 2.99
 
 
@@ -107,6 +107,26 @@ def test_a_shard_that_keeps_changing_is_given_up_on(tables: PricingTables, monke
         tables.catalog.apply(state, 2.75, NOW, TICK)
     monkeypatch.setattr(tables.ddb, "put_item", put_item)
     assert tables.catalog.get("oj-2-1").price == 2.5
+
+
+def test_a_shard_that_cannot_be_written_does_not_stop_the_others(
+    tables: PricingTables, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(catalog.time, "sleep", lambda _: None)
+    blocked, other = sku("oj-2-1"), sku("oj-5-1")
+    assert shard_of(blocked.sku) != shard_of(other.sku)
+    states = [tables.catalog.put(blocked), tables.catalog.put(other)]
+    put_item = tables.ddb.put_item
+
+    def blocked_shard_too_big(**request: Any) -> Any:
+        if request["Item"]["shard"]["S"] == shard_of(blocked.sku):
+            raise RuntimeError("catalog shard would exceed its size")
+        return put_item(**request)
+
+    monkeypatch.setattr(tables.ddb, "put_item", blocked_shard_too_big)
+    result = tables.catalog.apply_all([(state, 2.75) for state in states], NOW, TICK)
+    assert result.applied == {other.sku: True} and list(result.unwritten) == [blocked.sku]
+    assert tables.catalog.get(other.sku).price == 2.75 and tables.catalog.get(blocked.sku).price == 2.5
 
 
 def test_other_write_errors_propagate(tables: PricingTables) -> None:
@@ -381,7 +401,7 @@ def test_a_write_whose_response_was_lost_counts_as_applied(tables: PricingTables
         return put_item(**request)  # ...and the resend is refused by its condition
 
     tables.ddb.put_item = lands_then_resent  # type: ignore[method-assign]
-    assert tables.catalog.apply_all([(state, 2.75)], NOW, TICK, read) == {"oj-2-1": True}
+    assert tables.catalog.apply_all([(state, 2.75)], NOW, TICK, read).applied == {"oj-2-1": True}
     stored = tables.catalog.get("oj-2-1")
     assert (stored.price, stored.history) == (2.75, [2.5, 2.75]), "applied once"
 
@@ -390,7 +410,7 @@ def test_an_admin_setting_changed_while_the_tick_ran_supersedes_its_change(table
     state = tables.catalog.put(sku())
     read = tables.catalog.read()
     tables.catalog.configure("oj-2-1", SkuSettings(floor=2.6))  # the tick decided without this floor
-    assert tables.catalog.apply_all([(state, 2.25)], NOW, TICK, read) == {"oj-2-1": False}
+    assert tables.catalog.apply_all([(state, 2.25)], NOW, TICK, read).applied == {"oj-2-1": False}
     assert tables.catalog.get("oj-2-1").price == 2.5
 
 
@@ -418,9 +438,7 @@ def test_a_cursor_naming_no_shard_is_invalid_input(tables: PricingTables, shard:
         tables.catalog.page(5, cursor)
 
 
-def test_a_shard_that_would_outgrow_an_item_is_refused(
-    tables: PricingTables, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_shard_that_would_outgrow_an_item_is_refused(tables: PricingTables, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(catalog, "MAX_SHARD_BYTES", 50)
     with pytest.raises(RuntimeError, match="raise SHARDS"):
         tables.catalog.put(sku())

@@ -16,12 +16,13 @@ from typing import Any
 import pytest
 
 from commerce_ai.artifacts.loader import LoadedModel
-from commerce_ai.pricing.catalog import SkuState, _decoded, _entry
+from commerce_ai.pricing.catalog import SkuState, _decoded, _entry, shard_of
 from commerce_ai.pricing.competitors import STALE_AFTER
 from commerce_ai.pricing.decisions import DecisionRecord
 from commerce_ai.pricing.demand import POLICY, DemandModel
 from commerce_ai.pricing.ticks import TickReport, fresh_competitor_index, run_tick, tick_stamp
 from tests.support.catalog import store_raw
+from tests.unit.fakes import client_error
 from tests.unit.pricing.conftest import CATALOG_TABLE, PRICING_TABLE, PricingTables
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -186,6 +187,35 @@ def test_a_change_refused_by_the_conditional_write_is_superseded(
     assert tables.catalog.get("cut").price == 3.49, "the admin's price stands"
     assert audit(tables, "cut") == [cut], "the stored audit says superseded, not applied"
     assert tables.catalog.get("raise").price == 2.2
+
+
+def test_a_shard_that_cannot_be_written_fails_its_skus_and_the_rest_still_apply(
+    tables: PricingTables, demand_model: Model, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stock(tables)
+    assert shard_of("cut") != shard_of("raise")
+    put_item = tables.ddb.put_item
+
+    def cut_shard_throttled(**request: Any) -> Any:
+        if request["Item"]["shard"]["S"] == shard_of("cut"):
+            raise client_error("ProvisionedThroughputExceededException", "PutItem")
+        return put_item(**request)
+
+    monkeypatch.setattr(tables.ddb, "put_item", cut_shard_throttled)
+    report = tick(tables, demand_model)
+
+    cut = by_sku(report)["cut"]
+    assert (cut.outcome, cut.applied, cut.old_price) == ("failed", None, 3.0)
+    assert "failed" in cut.rules and "catalog shard could not be written" in cut.reason
+    assert "changed 3.00 -> 2.70" in cut.reason, "the decision it could not apply is kept in the reason"
+    assert (report.summary()["failed"], report.summary()["applied"]) == (1, 1)
+    assert audit(tables, "cut") == [cut], "the stored audit says failed, not applied"
+    assert tables.catalog.get("cut").price == 3.0 and tables.catalog.get("raise").price == 2.2
+
+    monkeypatch.setattr(tables.ddb, "put_item", put_item)
+    retry = by_sku(tick(tables, demand_model))
+    assert retry["cut"].outcome == "applied" and tables.catalog.get("cut").price == 2.7, "a retry applies it"
+    assert "raise" not in retry, "and skips what the first attempt applied"
 
 
 def test_given_skus_are_read_with_batch_get_and_unknown_ones_are_skipped(

@@ -28,7 +28,7 @@ import time
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -156,8 +156,6 @@ def decode_cursor(cursor: str | None, attributes: set[str]) -> dict[str, Any] | 
         raise InvalidInput("cursor is not one this API returned") from exc
 
 
-
-
 # ------------------------------------------------------------------------------------------ shards
 
 Entries = dict[str, dict[str, Any]]  # sku -> its state as JSON, without the sku
@@ -181,6 +179,14 @@ class Shard:
     key: str
     revision: int  # 0: not stored yet
     entries: Entries
+
+
+@dataclass
+class Applied:
+    """What `CatalogStore.apply_all` did with a tick's changes."""
+
+    applied: dict[str, bool] = field(default_factory=dict)  # sku -> applied; False: it changed under the tick
+    unwritten: dict[str, Exception] = field(default_factory=dict)  # sku -> why its shard could not be written
 
 
 class BrokenShard(RuntimeError):
@@ -311,17 +317,27 @@ class CatalogStore:
         change: Callable[[T, Entries], Any],
         read: CatalogRead | None = None,
         client: Any | None = None,
+        unwritten: dict[str, Exception] | None = None,
     ) -> list[Any]:
-        """`_mutate` for several shards at once, each with its own group of work."""
+        """`_mutate` for several shards at once, each with its own group of work. With `unwritten`, a shard
+        that cannot be written (throttled past the SDK's retries, kept changing, too big) is put there with
+        its error, and the others are still written; without it, the first such error is raised."""
         if not groups:
             return []
 
         def one(key: str) -> Any:
             known = read.shards.get(key, Shard(key, 0, {})) if read is not None and key not in read.broken else None
-            return self._mutate(key, lambda entries: change(groups[key], entries), known, client)
+            try:
+                return self._mutate(key, lambda entries: change(groups[key], entries), known, client)
+            except Exception as exc:
+                if unwritten is None:
+                    raise
+                logger.error("catalog shard not written", extra={"shard": key, "error": type(exc).__name__})
+                unwritten[key] = exc
+                return None
 
         with concurrent.futures.ThreadPoolExecutor(min(WRITE_THREADS, len(groups))) as pool:
-            return list(pool.map(one, groups))
+            return [outcome for outcome in pool.map(one, groups) if outcome is not None]
 
     # -- single SKUs ----------------------------------------------------------------------------------
 
@@ -461,16 +477,20 @@ class CatalogStore:
                 raise RuntimeError("the catalog kept some keys unprocessed; try again")
 
     def apply(self, state: SkuState, price: float, at: datetime, tick: str) -> bool:
-        """Apply one tick's price change (see `apply_all`)."""
-        return self.apply_all([(state, price)], at, tick)[state.sku]
+        """Apply one tick's price change (see `apply_all`); raises if its shard cannot be written."""
+        result = self.apply_all([(state, price)], at, tick)
+        if state.sku in result.unwritten:
+            raise result.unwritten[state.sku]
+        return result.applied[state.sku]
 
     def apply_all(
         self, changes: list[tuple[SkuState, float]], at: datetime, tick: str, read: CatalogRead | None = None
-    ) -> dict[str, bool]:
-        """Apply a tick's price changes, each to the SKU as the tick read it; sku -> applied. A change is
-        not applied when the SKU changed under the tick (an admin set a price, another tick changed it)
-        or when this tick already applied it on an earlier attempt. Shards are written from `read` when
-        given (the tick's own read), so an undisturbed shard costs one write and no extra read."""
+    ) -> Applied:
+        """Apply a tick's price changes, each to the SKU as the tick read it. A change is not applied when
+        the SKU changed under the tick (an admin set a price, another tick changed it) or when this tick
+        already applied it on an earlier attempt. Shards are written from `read` when given (the tick's
+        own read), so an undisturbed shard costs one write and no extra read. A shard that cannot be
+        written leaves its SKUs unchanged and `unwritten`; the other shards are still written."""
         stamp = utc_now()
         groups: dict[str, list[tuple[SkuState, float]]] = defaultdict(list)
         for change in changes:
@@ -493,10 +513,13 @@ class CatalogStore:
                     outcomes[seen.sku] = current.last_tick == tick and current.price == price
             return outcomes
 
-        outcomes: dict[str, bool] = {}
-        for shard_outcomes in self._mutate_many(dict(groups), applied, read, self.bulk):
-            outcomes.update(shard_outcomes)
-        return outcomes
+        result = Applied()
+        failed_shards: dict[str, Exception] = {}
+        for shard_outcomes in self._mutate_many(dict(groups), applied, read, self.bulk, failed_shards):
+            result.applied.update(shard_outcomes)
+        for key, error in failed_shards.items():
+            result.unwritten.update((seen.sku, error) for seen, _ in groups[key])
+        return result
 
     def set_competitor_index(self, sku: str, index: float, at: datetime) -> bool:
         """Keep a SKU's competitor index with its state, so the tick reads it with the catalog instead of

@@ -6,7 +6,8 @@ this tick was changed by an earlier attempt and is skipped, and the catalog's re
 writes refuse to apply a change twice or over a change made while the tick ran. Audit records are keyed
 by tick, so writing them again overwrites instead of duplicating.
 The audit is written before the prices: a crash in between leaves a record whose change the retry then
-applies, never an applied change without its record.
+applies, never an applied change without its record. A catalog shard that cannot be written (throttled
+past the SDK's retries, say) turns its SKUs' records into failures, rewritten as such; the rest still apply.
 """
 
 from __future__ import annotations
@@ -177,7 +178,8 @@ def run_tick(
 
     log.write(report.records, now)
     changes = [(states[d.sku], d.applied) for d in result.decisions if d.applied is not None]
-    refused = [sku for sku, applied in catalog.apply_all(changes, now, tick, read).items() if not applied]
+    written = catalog.apply_all(changes, now, tick, read)
+    refused = [sku for sku, applied in written.applied.items() if not applied]
     for sku in refused:
         records[sku] = records[sku].model_copy(
             update={
@@ -187,6 +189,17 @@ def run_tick(
                 f"the next tick decides again. Decision was: {records[sku].reason}",
             }
         )
+    for sku, error in written.unwritten.items():
+        records[sku] = records[sku].model_copy(
+            update={
+                "outcome": "failed",
+                "applied": None,
+                "rules": sorted({*records[sku].rules, "failed"}),
+                "reason": f"failed: its catalog shard could not be written ({type(error).__name__}); the price "
+                f"is unchanged and the next tick decides again. Decision was: {records[sku].reason}",
+            }
+        )
+    refused += list(written.unwritten)
     if refused:
         log.write([records[sku] for sku in refused], now)
         report.records = list(records.values()) + [r for r in report.records if r.sku not in records]
