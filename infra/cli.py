@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import secrets
@@ -227,7 +228,13 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     module = model_build.capability(args.capability)
     workdir = Path(args.out) if args.out else ROOT / "build" / "models" / args.capability
-    built = module.build(workdir)
+    if args.data is None:
+        built = module.build(workdir)
+    elif "data" in inspect.signature(module.build).parameters:
+        built = module.build(workdir, data=Path(args.data))
+    else:
+        print(f"{args.capability} trains on its own data set only; --data is not supported", file=sys.stderr)
+        return 2
     for item in built:
         print(f"built {item.name} in {item.directory} metrics={item.metrics}")
     if args.publish:
@@ -341,6 +348,7 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("capability")
     train.add_argument("--out", help="output directory (default build/models/<capability>)")
     train.add_argument("--publish", action="store_true", help="upload to the local artifact bucket")
+    train.add_argument("--data", help="train on this file instead (pricing: your own sales CSV; see README)")
     train.set_defaults(run=cmd_train)
 
     evaluate = sub.add_parser("eval", help="write evaluation reports under reports/")

@@ -1,7 +1,8 @@
 """Offline training pipelines. Each capability is a sub-package `model_build/<capability>/` that exposes:
 
 - `MODELS`: the model names it produces;
-- `build(workdir: Path) -> list[Built]`: train, export (ONNX, booster, faiss...) and describe each model;
+- `build(workdir: Path) -> list[Built]`: train, export (ONNX, booster, faiss...) and describe each model
+  (it may take `data: Path` too: a user's own training file, `commerce-ai train <capability> --data F`);
 - `evaluate(report_dir: Path) -> Path` (optional): write `reports/<capability>.md`;
 - `seed(stack: Stack, cache_dir: Path) -> str` (optional): fill the capability's tables from its active
   models or data once the stack is up (idempotent: it only adds what is missing); returns a status line.

@@ -1,8 +1,9 @@
 """Pricing models: demand and elasticity from Dominick's orange juice (or a user's own sales file).
 
-`build` trains the demand models on OJ, exports the chosen one (LightGBM) to ONNX with its serving
-table as `pricing-demand`; `seed` fills the pricing catalog from that table's SKUs; `evaluate` writes
-`reports/pricing.md` (demand accuracy, elasticities, the policy study).
+`build` trains the demand models on OJ (or the given sales CSV) and exports the one more accurate on
+holdout (LightGBM for OJ) to ONNX with its serving table as `pricing-demand`; `seed` fills the pricing
+catalog from that table's SKUs; `evaluate` writes `reports/pricing.md` (demand accuracy, elasticities,
+the policy study).
 """
 
 from __future__ import annotations
@@ -17,14 +18,17 @@ if TYPE_CHECKING:
 MODELS: list[str] = ["pricing-demand"]
 
 
-def build(workdir: Path) -> list[Built]:
-    from model_build.pricing.data import OJ_PACKAGE, read_orange_juice
+def build(workdir: Path, data: Path | None = None) -> list[Built]:
+    """Train on Dominick's OJ, or on `data`: a user's own sales CSV (`commerce-ai train pricing --data F`)."""
+    from model_build.pricing.data import OJ_PACKAGE, read_orange_juice, read_sales_csv
     from model_build.pricing.demand import compare
     from model_build.pricing.export import build_demand_artifact
 
-    frame = read_orange_juice()
+    if data is None:
+        frame, source = read_orange_juice(), f"Dominick's orange juice (Debian {OJ_PACKAGE}, orangeJuice.rda)"
+    else:
+        frame, source = read_sales_csv(data), f"sales file {data.name}"
     comparison = compare(frame)
-    source = f"Dominick's orange juice (Debian {OJ_PACKAGE}, orangeJuice.rda)"
     return [build_demand_artifact(frame, comparison, workdir, source)]
 
 

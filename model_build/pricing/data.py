@@ -110,37 +110,73 @@ def canonical_from_oj(yx: pd.DataFrame) -> pd.DataFrame:
 
 def read_sales_csv(path: Path) -> pd.DataFrame:
     """A user's own sales file in the canonical frame: `date, sku, price, units` at least, optionally
-    `cost`, `promo` (deal), `feature`, and competitor prices in `competitor_price*` columns."""
+    `cost`, `promo` (deal), `feature`, and competitor prices in `competitor_price*` columns.
+
+    Rows may be daily or weekly; they are summed into weeks (Monday to Sunday, week 1 holding the first
+    date): units summed, price and cost weighted by units (plain means in a week without sales), promo
+    and feature the share of the week's rows that had them, competitor prices averaged. Each week's
+    competitor index is the median of its competitor prices, as serving computes it from the competitor
+    queue, and fills every cross-price slot: these SKUs have no market of rival brands, so serving fills
+    their slots with the competitor index too, and a slot the index cannot fill takes the own price on
+    both sides. Weeks with no units sold are left out: the demand models are fitted on log units.
+    """
     table = pd.read_csv(path)
     missing = [c for c in REQUIRED_CSV_COLUMNS if c not in table.columns]
     if missing:
         raise DataError(f"{path.name}: missing required column(s) {', '.join(missing)}")
     table["date"] = pd.to_datetime(table["date"], errors="coerce")
-    bad = table[table["date"].isna() | ~(table["price"] > 0) | ~(table["units"] >= 0)]
+    for column in ("price", "units"):
+        table[column] = pd.to_numeric(table[column], errors="coerce")
+    bad = table[table["date"].isna() | ~(table["price"] > 0) | ~(table["units"] >= 0) | table["sku"].isna()]
     if not bad.empty:
         raise DataError(
-            f"{path.name}: {len(bad)} row(s) with an unreadable date, price <= 0 or units < 0 "
+            f"{path.name}: {len(bad)} row(s) with an unreadable date or SKU, price <= 0 or units < 0 "
             f"(first at line {int(bad.index[0]) + 2})"
         )
+    competitors = sorted(c for c in table.columns if c.startswith("competitor_price"))
     start = table["date"].min().to_period("W").start_time
-    frame = pd.DataFrame(
+    rows = pd.DataFrame(
         {
             "week": ((table["date"] - start).dt.days // 7 + 1).astype(int),
-            "date": table["date"],
             "sku": table["sku"].astype(str),
-            "store": pd.NA,
-            "brand": pd.NA,
             "price": table["price"].astype(float),
             "units": table["units"].astype(float),
-            "cost": table["cost"].astype(float) if "cost" in table else np.nan,
-            "deal": table["promo"].astype(int) if "promo" in table else 0,
-            "feat": table["feature"].astype(float) if "feature" in table else 0.0,
+            "cost": pd.to_numeric(table["cost"], errors="coerce") if "cost" in table else np.nan,
+            "deal": pd.to_numeric(table["promo"], errors="coerce").fillna(0) if "promo" in table else 0.0,
+            "feat": pd.to_numeric(table["feature"], errors="coerce").fillna(0) if "feature" in table else 0.0,
+            **{c: pd.to_numeric(table[c], errors="coerce") for c in competitors},
         }
     )
-    frame["margin"] = 1.0 - frame["cost"] / frame["price"]
-    for column in sorted(c for c in table.columns if c.startswith("competitor_price")):
-        frame[column] = table[column].astype(float)
-    return frame.sort_values(["sku", "week"]).reset_index(drop=True)
+    rows["cost"] = rows["cost"].where(rows["cost"] > 0)
+    weekly = rows.groupby(["sku", "week"], sort=True).apply(_one_week, include_groups=False).reset_index()
+    weekly["date"] = start + pd.to_timedelta((weekly["week"] - 1) * 7, unit="D")
+    weekly["store"], weekly["brand"] = pd.NA, pd.NA
+    weekly["margin"] = 1.0 - weekly["cost"] / weekly["price"]
+    index = weekly[competitors].median(axis=1, skipna=True) if competitors else pd.Series(np.nan, weekly.index)
+    for slot in range(1, OJ_BRANDS + 1):
+        weekly[f"cross_price_{slot}"] = index.where(index > 0)
+    weekly = weekly[weekly["units"] > 0]
+    if weekly.empty:
+        raise DataError(f"{path.name}: no week with units sold")
+    ordered = ["week", "date", "sku", "store", "brand", "price", "units", "cost", "margin", "deal", "feat"]
+    cross = [f"cross_price_{slot}" for slot in range(1, OJ_BRANDS + 1)]
+    return weekly[ordered + competitors + cross].sort_values(["sku", "week"]).reset_index(drop=True)
+
+
+def _one_week(rows: pd.DataFrame) -> pd.Series:
+    units = rows["units"].to_numpy()
+    weights = units if units.sum() > 0 else np.ones(len(rows))
+    cost = rows["cost"].to_numpy()
+    has_cost = np.isfinite(cost)
+    summary = {
+        "price": float(np.average(rows["price"], weights=weights)),
+        "units": float(units.sum()),
+        "cost": float(np.average(cost[has_cost], weights=weights[has_cost] + 1e-12)) if has_cost.any() else np.nan,
+        "deal": float(rows["deal"].mean()),
+        "feat": float(rows["feat"].mean()),
+    }
+    summary.update({c: rows[c].mean() for c in rows.columns if c.startswith("competitor_price")})
+    return pd.Series(summary)
 
 
 def fingerprint(frame: pd.DataFrame) -> str:

@@ -29,6 +29,9 @@ def wape(actual: np.ndarray, predicted: np.ndarray) -> float:
     return float(np.abs(actual - predicted).sum() / actual.sum())
 
 
+BRAND_DEVIATION = "log_price_x_brand_"  # the log-log model's per-brand own-price slope terms
+
+
 @dataclass
 class Split:
     train: pd.DataFrame
@@ -145,10 +148,16 @@ def hierarchical_design(frame: pd.DataFrame, brands: list[int]) -> tuple[np.ndar
     deviations = np.column_stack([log_price * (brand == b) for b in brands])
     # Cross-price slots the data does not fill fall back to the own price; they would be collinear with it.
     present = {f"log_{c}" for c in frame.columns if c.startswith("cross_price_") and frame[c].notna().any()}
-    keep = [n for n in names if n in present or n in ("deal", "feat", "week_sin", "week_cos")]
+    # A slot equal to an earlier one is collinear with it too (a sales file's competitor index fills all).
+    distinct: list[str] = []
+    for name in sorted(present, key=names.index):
+        column = features[:, names.index(name)]
+        if not any(np.array_equal(column, features[:, names.index(kept)]) for kept in distinct):
+            distinct.append(name)
+    keep = [n for n in names if n in distinct or n in ("deal", "feat", "week_sin", "week_cos")]
     others = features[:, [names.index(n) for n in keep]].astype(np.float64)
     design = np.column_stack([log_price, deviations, others])
-    terms = ["log_price", *[f"log_price_x_brand_{b}" for b in brands], *keep]
+    terms = ["log_price", *[f"{BRAND_DEVIATION}{b}" for b in brands], *keep]
     shrink = np.zeros(len(terms))
     shrink[1 : 1 + len(brands)] = BRAND_POOLING
     return design, terms, shrink
@@ -166,7 +175,7 @@ def brand_elasticities(model: LogLinearModel, brands: list[int]) -> pd.DataFrame
     for b in brands:
         weights = np.zeros(len(model.terms))
         weights[base] = 1.0
-        weights[model.terms.index(f"log_price_x_brand_{b}")] = 1.0
+        weights[model.terms.index(f"{BRAND_DEVIATION}{b}")] = 1.0
         if f"log_cross_price_{b}" in model.terms:
             weights[model.terms.index(f"log_cross_price_{b}")] = 1.0
         estimate = float(weights @ model.coef)
