@@ -148,3 +148,10 @@ def test_the_cli_trains_pricing_on_a_given_file_and_refuses_data_for_a_capabilit
     assert cli.main(["train", "risk", "--data", str(path), "--out", str(tmp_path / "risk")]) == 2
     assert "--data is not supported" in capsys.readouterr().err
     assert not (tmp_path / "risk").exists()
+
+
+def test_a_sku_the_api_would_not_accept_is_refused_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "sales.csv"
+    path.write_text("date,sku,price,units\n2026-01-05,tea-1,1.0,3\n2026-01-05,green tea,1.0,3\n")
+    with pytest.raises(DataError, match="line 3"):
+        read_sales_csv(path)
