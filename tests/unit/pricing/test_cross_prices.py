@@ -1,6 +1,7 @@
 """The served model's cross-price inputs are filled as training filled them: slot b is brand b's price in
 the SKU's market (from the catalog), the SKU's own slot is the row's own price, and a slot with no such
-SKU takes the competitor index or, without one, the own price."""
+SKU takes the competitor index or, without one, the own price. A member missing from the catalog lends its
+last price in training."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def table() -> ServingTable:
         skus={
             "oj-2-1": SkuProfile(**profile, brand=1, market="2"),
             "oj-2-3": SkuProfile(**profile, brand=3, market="2"),
-            "oj-2-7": SkuProfile(**profile, brand=7, market="2"),
+            "oj-2-7": SkuProfile(**profile, brand=7, market="2", price=1.85),
             "oj-5-1": SkuProfile(**profile, brand=1, market="5"),
             "csv-sku": SkuProfile(**profile, brand=0),
         },
@@ -48,10 +49,17 @@ def test_a_skus_slots_hold_its_markets_catalog_prices_and_its_own_price() -> Non
     assert all(math.isnan(candidate[slot]) for slot in range(CROSS_PRICES) if slot not in (0, 2, 6))
 
 
+def test_a_market_member_missing_from_the_catalog_lends_its_last_training_price() -> None:
+    model = DemandModel(session=None, table=table())
+    columns = model.feature_columns(["oj-2-1"], [2.0], [2.2], NOW, {"oj-2-1": 2.0, "oj-2-3": 2.6})
+    assert cross(columns, 0)[6] == 1.85, "brand 7 is not in the catalog: its price in training"
+    assert cross(columns, 0)[2] == 2.6 and cross(columns, 0)[1] == 2.2
+
+
 def test_without_catalog_prices_or_a_market_the_competitor_index_fills_the_rival_slots() -> None:
     model = DemandModel(session=None, table=table())
     columns = model.feature_columns(["oj-2-3", "csv-sku", "never-seen"], [2.5, 3.0, 4.0], [2.2, 2.8, None], NOW)
-    assert cross(columns, 0)[2] == 2.5 and cross(columns, 0)[0] == 2.2
+    assert cross(columns, 0)[2] == 2.5 and cross(columns, 0)[0] == 2.2 and cross(columns, 0)[6] == 1.85
     assert cross(columns, 1) == [2.8] * CROSS_PRICES, "no brand slot: the index everywhere"
     assert all(math.isnan(v) for v in cross(columns, 2)), "nothing known: demand_features uses the own price"
 

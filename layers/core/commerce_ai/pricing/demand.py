@@ -8,7 +8,9 @@ the pooled elasticity, so an admin-created SKU is priced too.
 
 Cross prices are filled as the model learned them: slot b holds brand b's price in the SKU's market (for
 Dominick's OJ, the same store's other brands, read from the catalog), and the SKU's own brand slot its
-own price. A slot with no such SKU in the catalog takes the competitor index, or else the own price.
+own price. A market member missing from the catalog (never seeded, say, or its shard unreadable) lends
+its last price in training instead; a slot with no such SKU at all takes the competitor index, or else the
+own price.
 """
 
 from __future__ import annotations
@@ -131,8 +133,6 @@ class DemandModel:
         import numpy as np
 
         rows = np.full((len(profiles), CROSS_PRICES), np.nan)
-        if not catalog_prices:
-            return rows
         by_market: dict[str, Any] = {}
         for row, profile in enumerate(profiles):
             if profile.market is None:
@@ -142,7 +142,9 @@ class DemandModel:
                 slots = np.full(CROSS_PRICES, np.nan)
                 for slot, member in self.table.market_slots(profile.market):
                     found = catalog_prices.get(member)
-                    if found is not None and math.isfinite(found) and found > 0:
+                    if found is None or not (math.isfinite(found) and found > 0):
+                        found = self.table.skus[member].price  # not in the catalog: its last price in training
+                    if found is not None:
                         slots[slot - 1] = found
                 by_market[profile.market] = slots
             rows[row] = slots
