@@ -151,7 +151,7 @@ def read_sales_csv(path: Path) -> pd.DataFrame:
         }
     )
     rows["cost"] = rows["cost"].where(rows["cost"] > 0)
-    weekly = rows.groupby(["sku", "week"], sort=True).apply(_one_week, include_groups=False).reset_index()
+    weekly = _weekly(rows, competitors)
     weekly["date"] = start + pd.to_timedelta((weekly["week"] - 1) * 7, unit="D")
     weekly["store"], weekly["brand"] = pd.NA, pd.NA
     weekly["margin"] = 1.0 - weekly["cost"] / weekly["price"]
@@ -166,20 +166,34 @@ def read_sales_csv(path: Path) -> pd.DataFrame:
     return weekly[ordered + competitors + cross].sort_values(["sku", "week"]).reset_index(drop=True)
 
 
-def _one_week(rows: pd.DataFrame) -> pd.Series:
-    units = rows["units"].to_numpy()
-    weights = units if units.sum() > 0 else np.ones(len(rows))
-    cost = rows["cost"].to_numpy()
-    has_cost = np.isfinite(cost)
-    summary = {
-        "price": float(np.average(rows["price"], weights=weights)),
-        "units": float(units.sum()),
-        "cost": float(np.average(cost[has_cost], weights=weights[has_cost] + 1e-12)) if has_cost.any() else np.nan,
-        "deal": float(rows["deal"].mean()),
-        "feat": float(rows["feat"].mean()),
-    }
-    summary.update({c: rows[c].mean() for c in rows.columns if c.startswith("competitor_price")})
-    return pd.Series(summary)
+def _weekly(rows: pd.DataFrame, competitors: list[str]) -> pd.DataFrame:
+    """One row per SKU and week (see `read_sales_csv`), in one vectorised pass: files can be large."""
+    sold_at_cost = rows["units"].where(rows["cost"].notna(), 0.0)
+    helpers = rows.assign(
+        price_x_units=rows["price"] * rows["units"],
+        cost_x_units=rows["cost"].fillna(0.0) * sold_at_cost,
+        sold_at_cost=sold_at_cost,
+    )
+    weekly = (
+        helpers.groupby(["sku", "week"], sort=True)
+        .agg(
+            units=("units", "sum"),
+            price_x_units=("price_x_units", "sum"),
+            mean_price=("price", "mean"),
+            cost_x_units=("cost_x_units", "sum"),
+            sold_at_cost=("sold_at_cost", "sum"),
+            mean_cost=("cost", "mean"),
+            deal=("deal", "mean"),
+            feat=("feat", "mean"),
+            **{c: (c, "mean") for c in competitors},
+        )
+        .reset_index()
+    )
+    sold = weekly["units"] > 0
+    weekly["price"] = (weekly["price_x_units"] / weekly["units"]).where(sold, weekly["mean_price"])
+    by_units = weekly["cost_x_units"] / weekly["sold_at_cost"]
+    weekly["cost"] = by_units.where(weekly["sold_at_cost"] > 0, weekly["mean_cost"])
+    return weekly.drop(columns=["price_x_units", "mean_price", "cost_x_units", "sold_at_cost", "mean_cost"])
 
 
 def fingerprint(frame: pd.DataFrame) -> str:
