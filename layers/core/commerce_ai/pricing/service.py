@@ -19,6 +19,7 @@ from commerce_ai.pricing.features import FEATURE_NAMES
 from commerce_ai.pricing.observations import CompetitorPrice, CompetitorPriceStore, Outcome
 from commerce_ai.pricing.tick_log import RepriceRequest, Source, TickLog, TickStatus
 from commerce_ai.pricing.ticks import TickReport, run_tick, tick_stamp
+from commerce_ai.telemetry import logger
 
 
 def catalog() -> CatalogStore:
@@ -75,14 +76,15 @@ def request_reprice(now: datetime) -> TickStatus:
     return status
 
 
-def run_requested(body: str, now: datetime) -> dict[str, Any]:
+def run_requested(body: str, now: datetime) -> dict[str, Any] | None:
     """Run a queued whole-catalog tick under the name it was given when asked for, and return its summary.
-    A redelivered request of a tick already done returns that tick's summary and runs nothing (the rerun
-    would apply nothing anyway, and its status would overwrite the real outcome)."""
+    A redelivered request of a tick already done runs nothing and returns None (the rerun would apply
+    nothing anyway, its status would overwrite the real outcome, and its counts would be counted twice)."""
     request = parse_json(body, RepriceRequest, "reprice request")
     done = tick_log().find(request.tick)
-    if done is not None and done.state == "done" and done.summary is not None:
-        return done.summary
+    if done is not None and done.state == "done":
+        logger.info("reprice request already done: not run again", extra={"tick": request.tick})
+        return None
     return reprice_now(now, request.tick, source="admin").summary()
 
 
