@@ -112,11 +112,13 @@ def post_reprice() -> Any:
 def list_ticks() -> dict[str, Any]:
     query: dict[str, str] = dict(app.request().query_params or {})
     statuses, cursor = service.tick_log().recent(_limit(query, 20), query.get("cursor"))
-    return {"ticks": [s.model_dump(mode="json", exclude_none=True) for s in statuses], "next_cursor": cursor}
+    now = datetime.now(UTC)
+    ticks = [s.as_of(now).model_dump(mode="json", exclude_none=True) for s in statuses]
+    return {"ticks": ticks, "next_cursor": cursor}
 
 
 @app.route("/pricing/ticks/{tick}", methods=["GET"])
 def get_tick(tick: str) -> dict[str, Any]:
     if not re.fullmatch(TICK_NAME, tick):
         raise InvalidInput("a tick is named by its UTC time to the millisecond, like 2026-11-28T12:15:00.000Z")
-    return service.tick_log().get(tick).model_dump(mode="json", exclude_none=True)
+    return service.tick_log().get(tick).as_of(datetime.now(UTC)).model_dump(mode="json", exclude_none=True)

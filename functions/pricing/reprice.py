@@ -38,7 +38,8 @@ def reported(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 def requested_tick(record: SQSRecord) -> dict[str, Any] | None:
-    summary = service.run_requested(record.body, datetime.now(UTC))
+    attempt = int(record.attributes.approximate_receive_count or 1)
+    summary = service.run_requested(record.body, datetime.now(UTC), attempt)
     return reported(summary) if summary is not None else None  # already done: counted when it ran
 
 

@@ -154,7 +154,7 @@ def test_a_whole_catalog_reprice_is_queued_run_by_the_repricing_function_and_its
             break
 
     status, done = call(gateway, "GET", queued["status_url"])
-    assert status == 200 and done["state"] == "done" and done["source"] == "admin"
+    assert status == 200 and done["state"] == "done" and done["source"] == "admin" and done["attempt"] == 1
     assert done["summary"]["tick"] == queued["tick"] and done["summary"]["applied"] >= 2
     assert priced.catalog.get(priced.sku("cut")).price == 2.7
     status, recent = call(gateway, "GET", "/pricing/ticks?limit=100")

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from chalice import Chalice
 
+from commerce_ai.pricing.tick_log import REQUEST_ATTEMPTS, RUN_TIMEOUT
 from infra.runner.http_gateway import Route
 from infra.runner.invoker import load_handler
 from infra.template import ROOT, Function, FunctionEvent, Stack
@@ -142,3 +143,12 @@ def test_sample_api_events_name_declared_routes(path: Path) -> None:
     found = Route.make(event["httpMethod"], event["resource"], "-").pattern.match(event["path"])
     assert found is not None, f"{path.name}: path {event['path']} does not match resource {event['resource']}"
     assert (found.groupdict() or None) == event["pathParameters"]
+
+
+def test_the_tick_log_knows_the_repricing_timeout_and_the_request_attempts() -> None:
+    """A `running` tick status is read as stopped past RepricingFunction's timeout, and as out of attempts
+    after the reprice queue's maxReceiveCount: both figures must be the template's."""
+    repricing = next(fn for fn in FUNCTIONS if fn.logical_id == "RepricingFunction")
+    assert repricing.timeout == RUN_TIMEOUT.total_seconds()
+    queue = _STACK.resources["RepriceRequestsQueue"]["Properties"]
+    assert int(queue["RedrivePolicy"]["maxReceiveCount"]) == REQUEST_ATTEMPTS

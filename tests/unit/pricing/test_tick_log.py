@@ -1,5 +1,6 @@
 """Tick statuses (`commerce_ai.pricing.tick_log`) over in-memory DynamoDB, and the service steps that write
-them: every writing tick is recorded done or failed, and a whole-catalog admin reprice is queued."""
+them: every writing tick is recorded running, then done or failed, and a whole-catalog admin reprice is
+queued; a running status past the function's timeout reads as stopped."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from commerce_ai.errors import Conflict, InvalidInput, NotFound
 from commerce_ai.pricing import service
-from commerce_ai.pricing.tick_log import RETENTION, TickLog, TickStatus
+from commerce_ai.pricing.tick_log import REQUEST_ATTEMPTS, RETENTION, RUN_TIMEOUT, TickLog, TickStatus
 from commerce_ai.pricing.ticks import TickReport, tick_stamp
 from tests.unit.fakes import FakeAws, FakeDynamoDB
 from tests.unit.pricing.conftest import PRICING_TABLE
@@ -153,3 +154,47 @@ def test_a_redelivered_request_of_a_done_tick_runs_nothing(
     monkeypatch.setattr(service, "reprice_now", must_not_run)
     assert service.run_requested(json.dumps({"tick": tick}), NOW + timedelta(hours=1)) is None
     assert service.tick_log().get(tick).summary == {"tick": tick, "applied": 7}, "its status is left alone"
+
+
+def test_a_writing_tick_is_recorded_running_while_it_runs(configured: FakeAws, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(service, "demand_model", lambda: None)
+    monkeypatch.setattr(service, "catalog", lambda: None)
+    tick = tick_stamp(NOW)
+    seen: list[TickStatus] = []
+
+    def run_tick(*_: Any, **options: Any) -> TickReport:
+        seen.append(service.tick_log().get(tick))
+        return TickReport(tick, options["dry_run"], "v1", "p1")
+
+    monkeypatch.setattr(service, "run_tick", run_tick)
+    service.run_requested(json.dumps({"tick": tick}), NOW, attempt=2)
+    assert [(s.state, s.source, s.attempt) for s in seen] == [("running", "admin", 2)]
+    assert (service.tick_log().get(tick).state, service.tick_log().get(tick).attempt) == ("done", 2)
+
+
+@pytest.mark.parametrize(
+    ("source", "attempt", "after", "state", "says"),
+    [
+        ("admin", 1, RUN_TIMEOUT, "running", None),  # still within the function's timeout
+        ("admin", 1, RUN_TIMEOUT + timedelta(seconds=1), "queued", "attempt 2 of 3"),
+        ("admin", 2, RUN_TIMEOUT + timedelta(hours=1), "queued", "attempt 3 of 3"),
+        ("admin", REQUEST_ATTEMPTS, RUN_TIMEOUT + timedelta(seconds=1), "failed", "no attempt is left"),
+        ("schedule", None, RUN_TIMEOUT + timedelta(seconds=1), "failed", "a scheduled tick is not retried"),
+    ],
+)
+def test_a_running_status_past_the_functions_timeout_is_read_as_stopped(
+    source: str, attempt: int | None, after: timedelta, state: str, says: str | None
+) -> None:
+    running = status(NOW, "running", source=source, attempt=attempt)
+    seen = running.as_of(NOW + after)
+    assert seen.state == state
+    if says is None:
+        assert seen is running
+    else:
+        assert seen.error is not None and "stopped without an outcome" in seen.error and says in seen.error
+
+
+@pytest.mark.parametrize("state", ["queued", "done", "failed"])
+def test_only_a_running_status_goes_stale(state: str) -> None:
+    recorded = status(NOW, state)
+    assert recorded.as_of(NOW + timedelta(days=30)) is recorded

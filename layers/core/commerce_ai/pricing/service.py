@@ -45,18 +45,27 @@ def tick_log() -> TickLog:
 
 
 def reprice_now(
-    now: datetime, tick: str, skus: list[str] | None = None, dry_run: bool = False, source: Source = "admin"
+    now: datetime,
+    tick: str,
+    skus: list[str] | None = None,
+    dry_run: bool = False,
+    source: Source = "admin",
+    attempt: int | None = None,
 ) -> TickReport:
-    """Run a tick now; one that writes is recorded in the tick log, done or failed."""
+    """Run a tick now; one that writes is recorded in the tick log: running, then done or failed."""
+    if not dry_run:
+        tick_log().record(TickStatus(tick=tick, state="running", source=source, updated_at=now, attempt=attempt))
     try:
         report = run_tick(catalog(), decision_log(), demand_model(), now, tick, skus=skus, dry_run=dry_run)
     except Exception as exc:
         if not dry_run:
             error = f"{type(exc).__name__}: {exc}"[:500]
-            tick_log().record(TickStatus(tick=tick, state="failed", source=source, updated_at=now, error=error))
+            failed = TickStatus(tick=tick, state="failed", source=source, updated_at=now, error=error, attempt=attempt)
+            tick_log().record(failed)
         raise
     if not dry_run:
-        status = TickStatus(tick=tick, state="done", source=source, updated_at=now, summary=report.summary())
+        summary = report.summary()
+        status = TickStatus(tick=tick, state="done", source=source, updated_at=now, summary=summary, attempt=attempt)
         tick_log().record(status)
     return report
 
@@ -76,7 +85,7 @@ def request_reprice(now: datetime) -> TickStatus:
     return status
 
 
-def run_requested(body: str, now: datetime) -> dict[str, Any] | None:
+def run_requested(body: str, now: datetime, attempt: int = 1) -> dict[str, Any] | None:
     """Run a queued whole-catalog tick under the name it was given when asked for, and return its summary.
     A redelivered request of a tick already done runs nothing and returns None (the rerun would apply
     nothing anyway, its status would overwrite the real outcome, and its counts would be counted twice)."""
@@ -85,7 +94,7 @@ def run_requested(body: str, now: datetime) -> dict[str, Any] | None:
     if done is not None and done.state == "done":
         logger.info("reprice request already done: not run again", extra={"tick": request.tick})
         return None
-    return reprice_now(now, request.tick, source="admin").summary()
+    return reprice_now(now, request.tick, source="admin", attempt=attempt).summary()
 
 
 def record_competitor_price(observation: CompetitorPrice, now: datetime) -> Outcome:

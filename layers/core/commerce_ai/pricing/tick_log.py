@@ -1,10 +1,16 @@
 """What became of each repricing tick: one status item per tick in the pricing table, under the
 partition `#ticks` (no SKU can be named so: a SKU starts with a letter or digit), newest first by name.
 
-A scheduled or admin tick is recorded `done` with its summary when it finishes. A whole-catalog admin
-reprice runs in the background (it can outlast API Gateway's 29 s): it is recorded `queued` when asked
-for, then `done` or `failed` by the worker, so `GET /pricing/ticks/{tick}` tells the admin how it went.
-Statuses expire after `RETENTION` (DynamoDB TTL); the decisions themselves are in the SKUs' histories.
+A writing tick is recorded `running` when it starts and `done` with its summary (or `failed` with the
+error) when it finishes. A whole-catalog admin reprice runs in the background (it can outlast API
+Gateway's 29 s): it is recorded `queued` when asked for, then the worker takes it from there, so
+`GET /pricing/ticks/{tick}` tells the admin how it went.
+
+A tick whose function is stopped from outside (its timeout, a dead container) cannot record its end, so
+its status would say `running` for good. `TickStatus.as_of` reads such a stale `running` for what it is:
+`queued` again while the reprice queue will redeliver the request, `failed` once no attempt is left (a
+scheduled tick is never retried). Statuses expire after `RETENTION` (DynamoDB TTL); the decisions
+themselves are in the SKUs' histories.
 """
 
 from __future__ import annotations
@@ -24,7 +30,11 @@ PREFIX = "tick#"
 RETENTION = timedelta(days=90)
 MAX_TICKS_PAGE = 100
 TICK_NAME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"  # ticks.tick_stamp's format
-State = Literal["queued", "done", "failed"]
+# RepricingFunction's Timeout and RepriceRequestsQueue's maxReceiveCount in template.yaml (a test keeps
+# them in step): past the one a run is over, and after the other the request is in the DLQ.
+RUN_TIMEOUT = timedelta(seconds=600)
+REQUEST_ATTEMPTS = 3
+State = Literal["queued", "running", "done", "failed"]
 Source = Literal["schedule", "admin"]
 
 
@@ -37,6 +47,22 @@ class TickStatus(BaseModel):
     updated_at: datetime
     summary: dict[str, Any] | None = None  # TickReport.summary() once done
     error: str | None = None  # what stopped a failed tick (its type and message, never input values)
+    attempt: int | None = None  # which delivery of a queued request is (or was last) running
+
+    def as_of(self, now: datetime) -> TickStatus:
+        """This status as it stands at `now`: a `running` older than the function's timeout did not finish."""
+        if self.state != "running" or now - self.updated_at <= RUN_TIMEOUT:
+            return self
+        attempt = self.attempt or 1
+        stopped = (
+            f"attempt {attempt} stopped without an outcome (past RepricingFunction's "
+            f"{RUN_TIMEOUT.total_seconds():.0f} s timeout, or its container died)"
+        )
+        if self.source == "admin" and attempt < REQUEST_ATTEMPTS:
+            retry = f"; the reprice queue delivers it again (attempt {attempt + 1} of {REQUEST_ATTEMPTS})"
+            return self.model_copy(update={"state": "queued", "error": stopped + retry})
+        final = "; no attempt is left" if self.source == "admin" else "; a scheduled tick is not retried"
+        return self.model_copy(update={"state": "failed", "error": stopped + final})
 
 
 class RepriceRequest(BaseModel):
