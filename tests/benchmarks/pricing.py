@@ -248,6 +248,7 @@ class Probe:
     demand_inputs: DemandInputs | None = None
     records: list[DecisionRecord] = field(default_factory=list)
     record_time: datetime | None = None
+    audit_items: int = 0  # DynamoDB items the records went into (kept ones grouped by shard)
     changes: list[tuple[SkuState, float]] = field(default_factory=list)
     applied_at: datetime | None = None
     pool_full: int = 0
@@ -299,6 +300,7 @@ def instrumented(probe: Probe) -> Iterator[None]:
     def audit(_log: Any, records: list[DecisionRecord], now: datetime) -> None:
         probe.records.extend(records)
         probe.record_time = now
+        probe.audit_items += len(decisions_module.audit_items(records, now))
 
     def changes(_store: Any, applied: list[tuple[SkuState, float]], at: datetime, _tick: str, *_: Any) -> None:
         probe.changes.extend(applied)
@@ -515,8 +517,8 @@ def measure_tick(
     floor_audit = None
     if probe.records and probe.record_time is not None:
         when = probe.record_time
-        items = [decisions_module._to_item(r, when) for r in probe.records]
-        print(f"    bare BatchWriteItem of the same {len(items):,} audit records (idempotent overwrite)...", flush=True)
+        items = decisions_module.audit_items(probe.records, when)
+        print(f"    bare BatchWriteItem of the same {len(items):,} audit items (idempotent overwrite)...", flush=True)
         floor_audit = _timed_call(
             lambda: _batch_write(fixture.decisions_table, items, AUDIT_THREADS, None, AUDIT_BATCH)
         )
@@ -611,7 +613,7 @@ def print_tick(figures: TickFigures, report: Report) -> None:
         ["ONNX session.run (one batch)", fmt_seconds(s["onnx"]), _share(s["onnx"], total), ""],
         ["guard rails (reprice)", fmt_seconds(s["reprice"]), _share(s["reprice"], total), ""],
         [
-            f"audit: BatchWriteItem, {len(figures.probe.records):,} records",
+            f"audit: BatchWriteItem, {len(figures.probe.records):,} records, {figures.probe.audit_items:,} items",
             fmt_seconds(s["audit"]),
             _share(s["audit"], total),
             f"bare {fmt_seconds(figures.floor_audit)}" if figures.floor_audit is not None else "-",

@@ -276,7 +276,7 @@ def test_the_catalog_is_seeded_and_a_fired_tick_prices_it(running: Running) -> N
 
     def finished() -> dict[str, Any] | None:
         status = requests.get(status_url, timeout=10).json()
-        return status if status["state"] != "queued" else None
+        return status if status["state"] not in ("queued", "running") else None
 
     done = until(finished, timeout=300)
     assert done["state"] == "done" and done["summary"]["skus"] >= 913 and done["summary"]["failed"] == 0
