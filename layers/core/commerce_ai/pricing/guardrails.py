@@ -157,7 +157,8 @@ def decide(sku: SkuPricing, proposed: float, now: datetime, config: GuardRailCon
         )
 
     # A bounds correction: the current price itself is outside [floor, ceiling] (its cost went up, or an
-    # admin moved the bounds). It moves back inside in one step, exempt from the step limit and dead band.
+    # admin moved the bounds). It moves back inside in one step, exempt from the step limit, the dead band
+    # and the frequency limit.
     correcting = current < lowest or current > highest
     target = proposed
     flagged = anomaly(sku, proposed, config)
@@ -169,7 +170,8 @@ def decide(sku: SkuPricing, proposed: float, now: datetime, config: GuardRailCon
         rules.append(rule)
         notes.append(f"proposal blocked: {why}")
         target = min(max(current, lowest), highest)
-    step_low, step_high = current * (1 - config.max_step), current * (1 + config.max_step)
+    # On the cent grid, rounded towards the current price, so that rounding never takes a step past it.
+    step_low, step_high = _round_up(current * (1 - config.max_step)), _round_down(current * (1 + config.max_step))
     if not step_low <= target <= step_high:
         target = min(max(target, step_low), step_high)
         rules.append("max_step")
@@ -199,7 +201,7 @@ def decide(sku: SkuPricing, proposed: float, now: datetime, config: GuardRailCon
         )
     window_start = now - timedelta(days=1)
     changes_today = sum(1 for t in sku.recent_changes if t > window_start)
-    if changes_today >= config.max_changes_per_day:
+    if changes_today >= config.max_changes_per_day and not correcting:  # a price out of bounds cannot wait a day
         return Decision(
             sku.sku,
             current,
