@@ -7,13 +7,13 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from commerce_ai.errors import InvalidInput
 from commerce_ai.http import json_api, json_response, parse_body, require_admin
 from commerce_ai.pricing import service
 from commerce_ai.pricing.catalog import SkuSettings
-from commerce_ai.pricing.observations import IDENTIFIER
+from commerce_ai.pricing.observations import SKU_ID
 from commerce_ai.pricing.quotes import QuoteRequest, quote
 from commerce_ai.pricing.tick_log import TICK_NAME
 from commerce_ai.pricing.ticks import tick_stamp
@@ -27,13 +27,21 @@ class RepriceRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     skus: list[str] | None = Field(default=None, min_length=1, max_length=MAX_REPRICE_SKUS)
-    dry_run: bool = False
+    dry_run: StrictBool = False
 
 
 def _sku(sku: str) -> str:
-    if not re.fullmatch(IDENTIFIER, sku):
-        raise InvalidInput(f"SKU {sku!r} is not valid (letters, digits and . _ : / -, up to 128)")
+    if not re.fullmatch(SKU_ID, sku):
+        raise InvalidInput(f"SKU {sku[:140]!r} is not valid (letters, digits and . _ : -, up to 128)")
     return sku
+
+
+def _is_time(tick: str) -> bool:
+    try:
+        datetime.fromisoformat(tick.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
 
 
 def _limit(query: dict[str, str], default: int) -> int:
@@ -105,7 +113,9 @@ def post_reprice() -> Any:
         return json_response(202, {**queued.model_dump(mode="json", exclude_none=True), "status_url": status_url})
     report = service.reprice_now(now, tick_stamp(now), skus=skus, dry_run=request.dry_run)
     decisions = [r.model_dump(exclude_none=True) for r in report.records[:MAX_RETURNED_DECISIONS]]
-    return {**report.summary(), "decisions": decisions, "decisions_truncated": len(report.records) > len(decisions)}
+    truncated = len(report.records) > len(decisions)
+    summary = {**report.summary(), "unknown_skus": report.unknown}
+    return {**summary, "decisions": decisions, "decisions_truncated": truncated}
 
 
 @app.route("/pricing/ticks", methods=["GET"])
@@ -119,6 +129,6 @@ def list_ticks() -> dict[str, Any]:
 
 @app.route("/pricing/ticks/{tick}", methods=["GET"])
 def get_tick(tick: str) -> dict[str, Any]:
-    if not re.fullmatch(TICK_NAME, tick):
+    if not re.fullmatch(TICK_NAME, tick) or not _is_time(tick):
         raise InvalidInput("a tick is named by its UTC time to the millisecond, like 2026-11-28T12:15:00.000Z")
     return service.tick_log().get(tick).as_of(datetime.now(UTC)).model_dump(mode="json", exclude_none=True)

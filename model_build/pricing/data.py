@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from commerce_ai.pricing.observations import IDENTIFIER
+from commerce_ai.pricing.observations import SKU_ID
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / "data" / "cache" / "pricing"
@@ -129,12 +129,12 @@ def read_sales_csv(path: Path) -> pd.DataFrame:
     table["date"] = pd.to_datetime(table["date"], errors="coerce")
     for column in ("price", "units"):
         table[column] = pd.to_numeric(table[column], errors="coerce")
-    sku_ok = table["sku"].astype(str).str.fullmatch(IDENTIFIER.strip("^$")) & table["sku"].notna()
+    sku_ok = table["sku"].astype(str).str.fullmatch(SKU_ID.strip("^$")) & table["sku"].notna()
     bad = table[table["date"].isna() | ~(table["price"] > 0) | ~(table["units"] >= 0) | ~sku_ok]
     if not bad.empty:
         raise DataError(
             f"{path.name}: {len(bad)} row(s) with an unreadable date, price <= 0, units < 0 or a SKU that is "
-            f"not an identifier the API accepts ({IDENTIFIER}) (first at line {int(bad.index[0]) + 2})"
+            f"not an identifier the API accepts ({SKU_ID}) (first at line {int(bad.index[0]) + 2})"
         )
     competitors = sorted(c for c in table.columns if c.startswith("competitor_price"))
     start = table["date"].min().to_period("W").start_time

@@ -174,6 +174,13 @@ def test_a_whole_catalog_reprice_is_queued_run_by_the_repricing_function_and_its
         ("POST", "/pricing/reprice", {"dry_run": True}, "wrong", 403),
         ("POST", "/pricing/reprice", {"skus": []}, ADMIN_KEY, 400),
         ("POST", "/pricing/reprice", {"skus": ["bad sku!"]}, ADMIN_KEY, 400),
+        ("POST", "/pricing/reprice", {"dry_run": "false"}, ADMIN_KEY, 400),  # not read as true, nor queued
+        ("POST", "/pricing/reprice", {"dry_run": 1}, ADMIN_KEY, 400),
+        ("PUT", "/pricing/skus/KEEP", {"ceiling": 0.5}, ADMIN_KEY, 400),  # below the margin floor
+        ("PUT", "/pricing/skus/KEEP", {"price": 0.5}, ADMIN_KEY, 400),  # below cost
+        ("PUT", "/pricing/skus/KEEP", {"price": None}, ADMIN_KEY, 400),
+        ("PUT", "/pricing/skus/KEEP", {"cost": "2"}, ADMIN_KEY, 400),
+        ("GET", "/pricing/ticks/2026-13-45T99:99:99.999Z", None, None, 400),
         ("POST", "/pricing/quote", {"sku": "KEEP", "prices": []}, None, 400),
         ("POST", "/pricing/quote", {"sku": "KEEP", "prices": [-1]}, None, 400),
         ("POST", "/pricing/quote", {"sku": "KEEP"}, None, 400),

@@ -3,6 +3,7 @@ their condition, key-condition and update expressions rather than trusting them.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ from commerce_ai.errors import InvalidInput, NotFound
 from commerce_ai.pricing import catalog, decisions
 from commerce_ai.pricing.catalog import SkuSettings, SkuState, shard_of
 from commerce_ai.pricing.decisions import DecisionRecord
+from commerce_ai.pricing.lifecycle import Stage
 from tests.support.catalog import store_raw
 from tests.unit.fakes import client_error
 from tests.unit.pricing.conftest import CATALOG_TABLE, PRICING_TABLE, PricingTables
@@ -442,3 +444,38 @@ def test_a_shard_that_would_outgrow_an_item_is_refused(tables: PricingTables, mo
     monkeypatch.setattr(catalog, "MAX_SHARD_BYTES", 50)
     with pytest.raises(RuntimeError, match="raise SHARDS"):
         tables.catalog.put(sku())
+
+
+def test_settings_no_price_could_satisfy_are_refused_and_nothing_is_written(tables: PricingTables) -> None:
+    tables.catalog.configure("s", SkuSettings(price=3.0, cost=2.0))  # margin floor 2.23 at 10%
+    for settings, problem in (
+        (SkuSettings(ceiling=2.0), "below the margin floor"),
+        (SkuSettings(price=2.1), "price 2.10 is below the margin floor"),
+        (SkuSettings(price=5.0, ceiling=4.0), "above the ceiling"),
+        (SkuSettings(price=5.0, cost=6.0), "below the margin floor"),
+        (SkuSettings(stage=Stage.CLEARANCE, price=5.0, salvage_price=10.0, inventory=5, clearance_end=NOW), "salvage"),
+    ):
+        with pytest.raises(InvalidInput, match=problem):
+            tables.catalog.configure("s", settings)
+    assert (tables.catalog.get("s").price, tables.catalog.get("s").ceiling) == (3.0, None)
+
+
+def test_a_new_cost_or_floor_is_accepted_and_left_to_the_next_tick_to_correct(tables: PricingTables) -> None:
+    tables.catalog.configure("s", SkuSettings(price=3.0, cost=2.0))
+    assert tables.catalog.configure("s", SkuSettings(cost=2.9)).cost == 2.9  # the supplier raised it
+    assert tables.catalog.configure("s", SkuSettings(floor=3.5)).floor == 3.5
+
+
+def test_an_optional_setting_sent_as_null_is_removed_and_a_required_one_refused(tables: PricingTables) -> None:
+    tables.catalog.configure("s", SkuSettings(price=3.0, cost=2.0, floor=2.5, ceiling=4.0))
+    cleared = tables.catalog.configure("s", SkuSettings.model_validate({"floor": None, "ceiling": None}))
+    assert (cleared.floor, cleared.ceiling) == (None, None)
+    for name in ("price", "cost", "stage"):
+        with pytest.raises(InvalidInput, match="cannot be removed"):
+            tables.catalog.configure("s", SkuSettings.model_validate({name: None}))
+
+
+@pytest.mark.parametrize("body", [{"price": "3"}, {"price": True}, {"price": math.nan}, {"ceiling": math.inf}])
+def test_settings_are_json_numbers_and_finite(body: dict[str, object]) -> None:
+    with pytest.raises(ValueError):
+        SkuSettings.model_validate(body)

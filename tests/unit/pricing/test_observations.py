@@ -32,6 +32,8 @@ def test_offsets_are_normalised_to_utc() -> None:
         ({"price": "NaN"}, "price"),
         ({"price": -1.5}, "price"),
         ({"currency": "usd"}, "currency"),
+        ({"currency": "EUR"}, "catalog's, USD"),  # never mixed into a USD competitor index
+        ({"sku": "a/b"}, "sku"),  # a SKU is a URL path segment
         ({"sku": ""}, "sku"),
         ({"sku": "a b"}, "sku"),
         ({"observed_at": "2026-11-27T10:00:00"}, "timezone"),

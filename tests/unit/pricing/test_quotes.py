@@ -42,6 +42,9 @@ def test_a_valid_request_is_accepted() -> None:
         {"sku": "oj-2-1", "prices": [math.inf]},
         {"sku": "oj-2-1", "prices": [1_000_000.01]},
         {"sku": "oj-2-1", "prices": ["cheap"]},
+        {"sku": "oj-2-1", "prices": ["2.5"]},  # a price is a JSON number, not a string
+        {"sku": "oj-2-1", "prices": [True]},
+        {"sku": "a/b", "prices": [2.0]},
         {"sku": "oj-2-1", "prices": 2.0},
         {"sku": "oj-2-1"},
         {"prices": [2.0]},

@@ -66,6 +66,7 @@ def test_a_tick_decides_every_sku_audits_each_decision_and_applies_the_changes(
         "policy_version": POLICY,
         "skus": 3,
         "already_done": 0,
+        "unknown": 0,
         "applied": 2,
         "kept": 1,
         "blocked": 0,
@@ -225,6 +226,7 @@ def test_given_skus_are_read_with_batch_get_and_unknown_ones_are_skipped(
     tables.ddb.log.clear()
     report = tick(tables, demand_model, skus=["cut", "never-listed"])
     assert [r.sku for r in report.records] == ["cut"] and report.summary()["skus"] == 1
+    assert report.unknown == ["never-listed"] and report.summary()["unknown"] == 1, "named, not silently dropped"
     assert "Scan" not in {op for op, _ in tables.ddb.log}
     assert tables.catalog.get("raise").price == 2.0
 

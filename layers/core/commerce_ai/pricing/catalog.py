@@ -32,13 +32,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, field_serializer, field_validator, model_validator
 
 from commerce_ai import aws
 from commerce_ai.errors import InvalidInput, NotFound
 from commerce_ai.health import utc_now
+from commerce_ai.pricing.guardrails import GuardRailConfig, SkuPricing, margin_floor
 from commerce_ai.pricing.lifecycle import Stage
-from commerce_ai.pricing.observations import IDENTIFIER
+from commerce_ai.pricing.observations import SKU_ID
 from commerce_ai.telemetry import logger
 
 MAX_PAGE = 200
@@ -53,19 +54,20 @@ BROKEN_SHARD_LABEL = "#shard-"  # a broken shard's failures are audited under th
 
 
 class SkuSettings(BaseModel):
-    """What an admin may set on a SKU (`PUT /pricing/skus/{sku}`). `price` is needed to create one."""
+    """What an admin may set on a SKU (`PUT /pricing/skus/{sku}`). `price` is needed to create one. An
+    optional setting sent as null is removed; price, cost and stage cannot be."""
 
     model_config = ConfigDict(extra="forbid")
 
-    price: float | None = Field(default=None, gt=0, le=1_000_000)
-    cost: float | None = Field(default=None, gt=0, le=1_000_000)
+    price: StrictFloat | None = Field(default=None, gt=0, le=1_000_000, allow_inf_nan=False)
+    cost: StrictFloat | None = Field(default=None, gt=0, le=1_000_000, allow_inf_nan=False)
     stage: Stage | None = None
-    floor: float | None = Field(default=None, gt=0)
-    ceiling: float | None = Field(default=None, gt=0)
+    floor: StrictFloat | None = Field(default=None, gt=0, le=1_000_000, allow_inf_nan=False)
+    ceiling: StrictFloat | None = Field(default=None, gt=0, le=1_000_000, allow_inf_nan=False)
     clearance_end: datetime | None = None
-    salvage_price: float | None = Field(default=None, gt=0)
-    inventory: float | None = Field(default=None, ge=0)
-    launch_price: float | None = Field(default=None, gt=0)
+    salvage_price: StrictFloat | None = Field(default=None, gt=0, le=1_000_000, allow_inf_nan=False)
+    inventory: StrictFloat | None = Field(default=None, ge=0, allow_inf_nan=False)
+    launch_price: StrictFloat | None = Field(default=None, gt=0, le=1_000_000, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _aware(self) -> SkuSettings:
@@ -74,10 +76,33 @@ class SkuSettings(BaseModel):
         return self
 
 
+REQUIRED_SETTINGS = ("price", "cost", "stage")
+
+
+def _check_priceable(state: SkuState, changed: set[str]) -> None:
+    """Settings the guard rails could never price from are refused when set, not found out by every tick:
+    bounds with no price between them, or a price set outside its bounds (the next tick would move it at
+    once). A new cost, floor, ceiling or salvage price that leaves the current price outside is accepted:
+    the next tick moves the price back inside as a bounds correction."""
+    pricing = SkuPricing(
+        state.sku, state.price, state.cost, state.stage, state.floor, state.ceiling, state.salvage_price
+    )
+    lowest = margin_floor(pricing, GuardRailConfig())
+    what = "the salvage price" if state.stage is Stage.CLEARANCE and state.salvage_price else "the margin floor"
+    if state.ceiling is not None and lowest > state.ceiling:
+        raise InvalidInput(f"ceiling {state.ceiling:.2f} is below {what} {lowest:.2f}: no price could be set")
+    if "price" not in changed:
+        return
+    if state.price < lowest:
+        raise InvalidInput(f"price {state.price:.2f} is below {what} {lowest:.2f} (from cost, floor or salvage price)")
+    if state.ceiling is not None and state.price > state.ceiling:
+        raise InvalidInput(f"price {state.price:.2f} is above the ceiling {state.ceiling:.2f}")
+
+
 class SkuState(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    sku: str = Field(pattern=IDENTIFIER)
+    sku: str = Field(pattern=SKU_ID)
     price: float
     cost: float
     stage: Stage = Stage.MATURE
@@ -365,7 +390,10 @@ class CatalogStore:
 
     def configure(self, sku: str, settings: SkuSettings) -> SkuState:
         """Apply admin settings; a SKU that does not exist yet is created when a price and cost are given."""
-        changes = settings.model_dump(exclude_none=True)
+        changes = settings.model_dump(exclude_unset=True)
+        required = [name for name in REQUIRED_SETTINGS if name in changes and changes[name] is None]
+        if required:
+            raise InvalidInput(f"{', '.join(required)} cannot be removed, only changed")
 
         def configured(entries: Entries) -> SkuState:
             if sku in entries:
@@ -377,6 +405,7 @@ class CatalogStore:
             state = SkuState.model_validate(merged)
             if state.floor is not None and state.ceiling is not None and state.floor > state.ceiling:
                 raise InvalidInput("floor must not be above ceiling")
+            _check_priceable(state, set(changes))
             if state.stage is Stage.CLEARANCE and None in (state.clearance_end, state.salvage_price, state.inventory):
                 raise InvalidInput("a clearance SKU needs clearance_end, salvage_price and inventory")
             if state.stage is Stage.NEW and state.launch_price is None:

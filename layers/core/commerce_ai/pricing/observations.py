@@ -19,6 +19,11 @@ from commerce_ai.messages import parse_json
 from commerce_ai.pricing.competitors import Observation
 
 IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"
+# A SKU is a URL path segment (`/pricing/prices/{sku}`), so it has no "/".
+SKU_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+# Catalog prices, costs and competitor prices are in one currency; an observation in another is refused
+# rather than mixed into the competitor index (convert before sending).
+CATALOG_CURRENCY = "USD"
 CLOCK_SKEW = timedelta(minutes=5)
 Outcome = Literal["latest", "older"]
 
@@ -26,11 +31,18 @@ Outcome = Literal["latest", "older"]
 class CompetitorPrice(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    sku: str = Field(pattern=IDENTIFIER)
+    sku: str = Field(pattern=SKU_ID)
     competitor: str = Field(pattern=IDENTIFIER, max_length=64)
     price: float = Field(gt=0, le=1_000_000)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     observed_at: datetime
+
+    @field_validator("currency")
+    @classmethod
+    def _catalog_currency(cls, currency: str) -> str:
+        if currency != CATALOG_CURRENCY:
+            raise ValueError(f"currency must be the catalog's, {CATALOG_CURRENCY}; convert before sending")
+        return currency
 
     @field_validator("price")
     @classmethod

@@ -7,12 +7,12 @@ import math
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, field_validator
 
 from commerce_ai.pricing.catalog import SkuState
 from commerce_ai.pricing.demand import DemandModel
 from commerce_ai.pricing.guardrails import Decision, GuardRailConfig, decide
-from commerce_ai.pricing.observations import IDENTIFIER
+from commerce_ai.pricing.observations import SKU_ID
 from commerce_ai.pricing.repricing import sku_pricing
 from commerce_ai.pricing.ticks import catalog_entry, fresh_competitor_index, usable
 
@@ -22,8 +22,8 @@ MAX_CANDIDATES = 50
 class QuoteRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    sku: str = Field(pattern=IDENTIFIER)
-    prices: list[float] = Field(min_length=1, max_length=MAX_CANDIDATES)
+    sku: str = Field(pattern=SKU_ID)
+    prices: list[StrictFloat] = Field(min_length=1, max_length=MAX_CANDIDATES)
 
     @field_validator("prices")
     @classmethod

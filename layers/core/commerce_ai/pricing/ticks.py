@@ -48,6 +48,7 @@ class TickReport:
     policy_version: str
     records: list[DecisionRecord] = field(default_factory=list)
     already_done: int = 0  # changed by an earlier attempt of this tick
+    unknown: list[str] = field(default_factory=list)  # asked-for SKUs that are not in the catalog
 
     def summary(self) -> dict[str, Any]:
         outcomes = Counter(r.outcome for r in self.records)
@@ -58,6 +59,7 @@ class TickReport:
             "policy_version": self.policy_version,
             "skus": len(self.records) + self.already_done,
             "already_done": self.already_done,
+            "unknown": len(self.unknown),
             **{name: outcomes.get(name, 0) for name in ("applied", "kept", "blocked", "failed", "superseded")},
         }
 
@@ -154,7 +156,9 @@ def run_tick(
     read = catalog.read(None if skus is None else [*skus, *members])
     states: dict[str, SkuState] = {}
     catalog_prices: dict[str, float] = {}
+    found: set[str] = set()
     for state in read.states():
+        found.add(state.sku if isinstance(state, SkuState) else state)
         if isinstance(state, SkuState):
             catalog_prices[state.sku] = state.price
         if skus is not None and (state.sku if isinstance(state, SkuState) else state) not in wanted:
@@ -166,6 +170,7 @@ def run_tick(
         else:
             states[state.sku] = state
 
+    report.unknown = sorted(wanted - found)
     with _without_gc_passes():
         entries = catalog_entries(list(states.values()), model.model, now, catalog_prices)
         result = reprice(entries, now, int(now.timestamp() // (TICK_MINUTES * 60)), config, model.version, POLICY)
