@@ -18,7 +18,10 @@ from commerce_ai.pricing import service
 from commerce_ai.pricing.observations import Outcome, parse_competitor_price
 from commerce_ai.telemetry import instrumented, logger
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch of nothing but invalid observations is reported like any partial failure (every record back to
+# the queue, then the DLQ), not raised: it is bad input, not a broken function, so it must not mark the
+# function failing in /health or print each record's traceback.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def record_handler(record: SQSRecord) -> Outcome:

@@ -8,6 +8,7 @@ import json
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -100,3 +101,26 @@ def test_the_queue_function_records_good_prices_and_fails_only_the_poison(stack:
     assert len(batch) == 3 and len(kept) == 1
     store = CompetitorPriceStore(stack.physical_name("PricingTable"))
     assert {c: o.price for c, o in store.latest("oj-9-1").items()} == {"megamart": 2.79, "shopco": 2.49}
+
+
+def test_a_batch_of_nothing_but_poison_is_reported_not_raised(stack: Stack) -> None:
+    """Every record goes back to the queue (then the DLQ), and the function is not counted as failing."""
+    from infra.runner.sqs_poller import QueueSource
+    from tests.support.invoke import in_process
+
+    sqs = aws.client("sqs")
+    url = sqs.get_queue_url(QueueName=stack.physical_name("CompetitorPricesQueue"))["QueueUrl"]
+    sample = json.loads((ROOT / "events/pricing/competitor_price.json").read_text())
+    bodies = [json.dumps({**sample, "currency": "EUR"}), "not json"]
+    sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": b} for i, b in enumerate(bodies)])
+    source = QueueSource("CompetitorPricesFunction", url, stack.arn("CompetitorPricesQueue"), 10, 2, True)
+    results: list[Any] = []
+
+    def invoke(function: str, event: dict[str, Any]) -> Any:
+        results.append(in_process(stack)(function, event))
+        return results[-1]
+
+    batch = source.receive_batch(threading.Event())
+    kept = source.process(batch, invoke)
+    assert len(batch) == 2 and len(kept) == 2
+    assert sorted(f["itemIdentifier"] for f in results[0]["batchItemFailures"]) == sorted(kept)
