@@ -104,6 +104,7 @@ def serving_table(frame: pd.DataFrame, comparison: Comparison) -> dict[str, Any]
         levels = levels.fillna(loglog.default_effect)  # a SKU sold only in the holdout weeks
         default_level, smearing = loglog.default_effect, loglog.smearing
     latest = frame.sort_values("week").groupby("sku").last()
+    price_low, price_high = frame.groupby("sku")["price"].min(), frame.groupby("sku")["price"].max()
     by_brand = comparison.elasticities.set_index("brand")["elasticity"]
     pooled = float(comparison.constant_elasticity[0])
     table = ServingTable(
@@ -119,6 +120,7 @@ def serving_table(frame: pd.DataFrame, comparison: Comparison) -> dict[str, Any]
                 elasticity=float(by_brand.get(brand, pooled)) if pd.notna(brand) else pooled,
                 price=round(float(latest.loc[sku, "price"]), 2),
                 cost=_positive_or_none(latest.loc[sku, "cost"]),
+                price_range=(round(float(price_low[sku]), 4), round(float(price_high[sku]), 4)),
             )
             for sku in levels.index
         },

@@ -254,12 +254,13 @@ def test_the_catalog_is_seeded_and_a_fired_tick_prices_it(running: Running) -> N
 
     quoted = requests.post(
         f"{running.http}/pricing/quote",
-        json={"sku": "oj-2-1", "prices": [after["price"], after["price"] * 1.05]},
+        json={"sku": "oj-2-1", "prices": [after["price"], after["price"] * 1.05, 1000.0]},
         timeout=30,
     )
     assert quoted.status_code == 200, quoted.text
-    low, high = quoted.json()["quotes"]
+    low, high, absurd = quoted.json()["quotes"]
     assert low["units"] >= high["units"] > 0  # the model is monotone in own price
+    assert absurd["extrapolated"] is True and isinstance(low["extrapolated"], bool), "OJ never sold at 1,000"
 
     dry = requests.post(
         f"{running.http}/pricing/reprice",

@@ -64,6 +64,9 @@ def built_linear(
 SYNTHETIC_ELASTICITY = -2.5
 
 
+SYNTHETIC_PRICE_RANGE = (1.0, 4.0)  # the synthetic market's training prices
+
+
 def pricing_serving_table(skus: dict[str, tuple[float, float]], elasticity: float = SYNTHETIC_ELASTICITY) -> Any:
     """A serving table for `skus` (sku -> (price, cost)), all at level log(100) and brand 1."""
     from commerce_ai.pricing.demand import ServingTable, SkuProfile
@@ -74,7 +77,14 @@ def pricing_serving_table(skus: dict[str, tuple[float, float]], elasticity: floa
         default_level=float(np.log(100.0)),
         pooled_elasticity=elasticity,
         skus={
-            sku: SkuProfile(level=float(np.log(100.0)), brand=1, elasticity=elasticity, price=price, cost=cost)
+            sku: SkuProfile(
+                level=float(np.log(100.0)),
+                brand=1,
+                elasticity=elasticity,
+                price=price,
+                cost=cost,
+                price_range=SYNTHETIC_PRICE_RANGE,
+            )
             for sku, (price, cost) in skus.items()
         },
     )
@@ -91,7 +101,7 @@ def built_pricing_demand(directory: Path, skus: dict[str, tuple[float, float]]) 
 
     rng = np.random.default_rng(0)
     n = 4000
-    price = rng.uniform(1.0, 4.0, n)
+    price = rng.uniform(*SYNTHETIC_PRICE_RANGE, n)
     level = np.full(n, np.log(100.0))
     columns = {
         "price": price,

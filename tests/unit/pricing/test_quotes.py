@@ -143,3 +143,17 @@ def test_a_quote_changes_nothing_on_the_state(demand_model: Model) -> None:
     before = KEEP.model_copy(deep=True)
     quote(KEEP, demand_model.model, [2.5], NOW)
     assert before == KEEP
+
+
+def test_a_quote_outside_the_skus_training_prices_or_for_an_unknown_sku_is_marked_extrapolated(
+    demand_model: Model,
+) -> None:
+    table = demand_model.model.table
+    known = KEEP.model_copy(update={"sku": "oj-known"})
+    low, high = table.profile("oj-known").price_range or (math.nan, math.nan)
+    assert low < high, "training records each SKU's price range"
+    inside, below, above = quote(known, demand_model.model, [(low + high) / 2, low * 0.5, high * 2], NOW)
+    assert (inside["extrapolated"], below["extrapolated"], above["extrapolated"]) == (False, True, True)
+    stranger = KEEP.model_copy(update={"sku": "never-trained"})
+    assert not table.knows("never-trained")
+    assert [q["extrapolated"] for q in quote(stranger, demand_model.model, [(low + high) / 2], NOW)] == [True]

@@ -43,6 +43,16 @@ class SkuProfile(BaseModel):
     # Where the catalog starts when it is seeded from the training data (latest week's price and cost).
     price: float | None = Field(default=None, gt=0)
     cost: float | None = Field(default=None, gt=0)
+    # The lowest and highest weekly price the model saw for this SKU: a quote outside them is an
+    # extrapolation (trees are flat beyond their data). None for artifacts built before it was recorded.
+    price_range: tuple[float, float] | None = None
+
+    def extrapolates(self, price: float) -> bool | None:
+        """Whether the model is asked about a price it never saw this SKU at; None if unknown."""
+        if self.price_range is None:
+            return None
+        low, high = self.price_range
+        return not low <= price <= high
 
 
 class ServingTable(BaseModel):
@@ -69,6 +79,9 @@ class ServingTable(BaseModel):
     def profile(self, sku: str) -> SkuProfile:
         known = self.skus.get(sku)
         return known or SkuProfile(level=self.default_level, elasticity=self.pooled_elasticity)
+
+    def knows(self, sku: str) -> bool:
+        return sku in self.skus
 
     def market_slots(self, market: str) -> list[tuple[int, str]]:
         """(cross-price slot, SKU) for every SKU of the market the model knows."""

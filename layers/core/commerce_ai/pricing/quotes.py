@@ -66,12 +66,16 @@ def quote(
     weekly = float(predicted[0]) if current else math.nan
     units = predicted[len(current) :]
     pricing = sku_pricing(catalog_entry(state, profile.elasticity, weekly, index))
+    known = model.table.knows(state.sku)
     return [
         {
             "price": price,
             "units": round(float(u), 3),
             "revenue": round(price * float(u), 2),
             "profit": round((price - state.cost) * float(u), 2),
+            # The units are the model's guess beyond what it learned: a SKU it never saw, or a price
+            # outside this SKU's training prices (None: the model did not record them).
+            "extrapolated": True if not known else profile.extrapolates(price),
             "guard": verdict(decide(pricing, price, now, config), price),
         }
         for price, u in zip(prices, units, strict=True)
