@@ -120,3 +120,22 @@ def test_the_report_is_written_with_its_plots(tmp_path: Path) -> None:
     assert "**Shipped policy: `" in text
     for image in ("elasticity_by_brand.png", "holdout_wape.png", "policy_profit.png", "price_paths.png"):
         assert (tmp_path / "pricing" / image).stat().st_size > 1000
+
+
+def test_lightgbm_units_never_rise_with_the_own_price_against_the_category() -> None:
+    """Own price and relative price are constrained: a sweep of the own price with every category slot
+    held (the own slot and the empty ones too, which otherwise follow the own price) never raises units."""
+    from commerce_ai.pricing.features import CROSS_PRICES
+    from model_build.pricing.demand import feature_columns, fit_lightgbm, with_levels
+
+    split = with_levels(time_split(synthetic_sales()))
+    model = fit_lightgbm(split.train)
+    rows = split.holdout.head(40)
+    for _, row in rows.iterrows():
+        sweep = pd.DataFrame([row] * 30).reset_index(drop=True)
+        for slot in range(1, CROSS_PRICES + 1):
+            held = row.get(f"cross_price_{slot}", math.nan)
+            sweep[f"cross_price_{slot}"] = row["price"] if pd.isna(held) else held
+        sweep["price"] = np.linspace(row["price"] * 0.6, row["price"] * 1.6, 30)
+        units = model.predict(demand_features(feature_columns(sweep)))
+        assert np.all(np.diff(units) <= 1e-9), units
