@@ -256,16 +256,21 @@ class DecisionLog:
                 return records[0] if records else None
 
 
-def _older(table: str, partition: str, before: str, limit: int) -> dict[str, Any]:
-    """A newest-first query of a partition's items whose sort key is below `before`."""
+def _descending(table: str, partition: str, condition: str, value: str, limit: int) -> dict[str, Any]:
+    """A newest-first query of a pricing-table partition's items whose sort key (`#item`) meets
+    `condition` on `:value`."""
     return {
         "TableName": table,
-        "KeyConditionExpression": "sku = :partition AND #item < :before",
+        "KeyConditionExpression": f"sku = :partition AND {condition}",
         "ExpressionAttributeNames": {"#item": "item"},
-        "ExpressionAttributeValues": {":partition": {"S": partition}, ":before": {"S": before}},
+        "ExpressionAttributeValues": {":partition": {"S": partition}, ":value": {"S": value}},
         "ScanIndexForward": False,
         "Limit": limit,
     }
+
+
+def _older(table: str, partition: str, before: str, limit: int) -> dict[str, Any]:
+    return _descending(table, partition, "#item < :value", before, limit)
 
 
 def newest_first(
@@ -276,14 +281,7 @@ def newest_first(
     that is not one this partition's pages handed out."""
     if not 1 <= limit <= most:
         raise InvalidInput(f"limit must be between 1 and {most}")
-    request: dict[str, Any] = {
-        "TableName": table,
-        "KeyConditionExpression": "sku = :partition AND begins_with(#item, :prefix)",
-        "ExpressionAttributeNames": {"#item": "item"},
-        "ExpressionAttributeValues": {":partition": {"S": partition}, ":prefix": {"S": prefix}},
-        "ScanIndexForward": False,
-        "Limit": limit,
-    }
+    request = _descending(table, partition, "begins_with(#item, :value)", prefix, limit)
     start = decode_cursor(cursor, {"sku", "item"})
     if start:
         if start["sku"] != {"S": partition}:
