@@ -5,7 +5,7 @@ Candidates, all predicting weekly units per SKU:
 - `constant_elasticity`: log units = SKU effect + b log price (baseline: one elasticity for everything);
 - `hierarchical_loglog`: SKU effects, an own-price elasticity per brand partially pooled toward the
   overall elasticity (ridge on the brand deviations), cross-price terms, deal, feature, seasonality;
-- `lightgbm`: gradient-boosted trees on the shared features, monotone decreasing in own price.
+- `lightgbm`: gradient-boosted trees on the shared features, monotone decreasing in own and relative price.
 The holdout is the last 20% of weeks. Accuracy is WAPE = sum |units - predicted| / sum units.
 """
 

@@ -19,7 +19,7 @@ LABELS = {
     "last_week": "last week's units (baseline)",
     "constant_elasticity": "constant-elasticity log-log (baseline)",
     "hierarchical_loglog": "pooled log-log: brand elasticities, cross prices, deal, feature, season",
-    "lightgbm": "LightGBM on the shared features, monotone in own price",
+    "lightgbm": "LightGBM on the shared features, monotone in own and relative price",
 }
 
 
