@@ -198,3 +198,18 @@ def test_a_running_status_past_the_functions_timeout_is_read_as_stopped(
 def test_only_a_running_status_goes_stale(state: str) -> None:
     recorded = status(NOW, state)
     assert recorded.as_of(NOW + timedelta(days=30)) is recorded
+
+
+def test_a_whole_catalog_request_waits_for_the_pending_one(configured: FakeAws) -> None:
+    first = service.request_reprice(NOW)
+    with pytest.raises(Conflict, match=f"already queued \\(tick {first.tick}"):
+        service.request_reprice(NOW + timedelta(milliseconds=300))
+    # running from the queue still counts; a subset reprice running (no attempt) does not
+    service.tick_log().record(first.model_copy(update={"state": "running", "attempt": 1}))
+    subset = status(NOW + timedelta(seconds=1), "running", source="admin")
+    service.tick_log().record(subset)
+    with pytest.raises(Conflict, match="already running"):
+        service.request_reprice(NOW + timedelta(seconds=2))
+    service.tick_log().record(first.model_copy(update={"state": "done", "summary": {"applied": 1}}))
+    assert service.request_reprice(NOW + timedelta(seconds=3)).state == "queued"
+    assert len(configured.sqs.sent) == 2

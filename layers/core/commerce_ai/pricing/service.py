@@ -70,8 +70,30 @@ def reprice_now(
     return report
 
 
+PENDING_LOOKBACK = 20  # newest tick statuses searched for a pending whole-catalog reprice (~5 h of ticks)
+
+
+def pending_reprice(now: datetime) -> TickStatus | None:
+    """A whole-catalog reprice an admin asked for that has not finished: queued, or running from the
+    reprice queue (only those carry an attempt), stale runs read as the queue will treat them."""
+    statuses, _ = tick_log().recent(PENDING_LOOKBACK, None)
+    for status in (s.as_of(now) for s in statuses):
+        if status.source == "admin" and (
+            status.state == "queued" or (status.state == "running" and status.attempt is not None)
+        ):
+            return status
+    return None
+
+
 def request_reprice(now: datetime) -> TickStatus:
-    """Queue a whole-catalog tick for the repricing function (it may outlast an HTTP request)."""
+    """Queue a whole-catalog tick for the repricing function (it may outlast an HTTP request). One at a
+    time: while one is pending another would only reprice the same catalog again behind it."""
+    pending = pending_reprice(now)
+    if pending is not None:
+        raise Conflict(
+            f"a whole-catalog reprice is already {pending.state} (tick {pending.tick}, "
+            f"/pricing/ticks/{pending.tick}); ask again when it is done"
+        )
     status = TickStatus(tick=tick_stamp(now), state="queued", source="admin", updated_at=now)
     if not tick_log().record_new(status):
         raise Conflict(f"a tick named {status.tick} already exists; ask again")
