@@ -154,9 +154,20 @@ def test_public_shows_settings_and_the_last_eight_prices_not_the_raw_tick_fields
     json.dumps(shown)  # plain JSON
 
 
-def test_public_leaves_out_unset_fields() -> None:
+def test_public_shows_unset_fields_as_null() -> None:
+    """One shape for every SKU, so a client need not guess whether a missing field means unset."""
     shown = SkuState(sku="s-1", price=2.0, cost=1.0).public()
-    assert shown == {"sku": "s-1", "price": 2.0, "cost": 1.0, "stage": "mature", "updated_at": "", "recent_prices": []}
+    assert {k: v for k, v in shown.items() if v is not None} == {
+        "sku": "s-1",
+        "price": 2.0,
+        "cost": 1.0,
+        "stage": "mature",
+        "updated_at": "",
+        "recent_prices": [],
+    }
+    assert {"floor", "ceiling", "competitor_index", "last_tick", "clearance_end"} <= {
+        k for k, v in shown.items() if v is None
+    }
 
 
 # ------------------------------------------------------------------------------------------- cursors

@@ -142,7 +142,8 @@ class SkuState(BaseModel):
         return " ".join(str(int(t.timestamp())) for t in changes)
 
     def public(self) -> dict[str, Any]:
-        shown = self.model_dump(mode="json", exclude_none=True, exclude={"history", "changes"})
+        # Every field, unset ones as null: clients get one shape whatever the SKU has set.
+        shown = self.model_dump(mode="json", exclude={"history", "changes"})
         shown["recent_prices"] = self.history[-8:]
         return shown
 
