@@ -23,7 +23,15 @@ from commerce_ai.telemetry import instrumented, logger, metrics
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
+SCHEDULE_EVENT_KEYS = {"version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"}
+
+
 def scheduled_time(event: dict[str, Any]) -> datetime:
+    unexpected = set(event) - SCHEDULE_EVENT_KEYS
+    if unexpected:  # e.g. a reprice request's body sent straight to the function: it must not reprice "now"
+        raise ValueError(
+            f"not a schedule event (unexpected {sorted(unexpected)}); a reprice request goes to RepriceRequestsQueue"
+        )
     try:
         return datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00")).astimezone(UTC)
     except (KeyError, ValueError):
