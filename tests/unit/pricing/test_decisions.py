@@ -297,3 +297,15 @@ def test_a_history_cursor_is_refused_for_another_sku_or_another_list(log: Decisi
     foreign = encode_cursor({"sku": {"S": a}, "item": {"S": "competitor#megamart"}})
     with pytest.raises(InvalidInput, match="another SKU or list"):
         log.history(a, 1, foreign)
+
+
+def test_a_full_page_of_own_records_stops_the_kept_scan_at_their_oldest(log: DecisionLog) -> None:
+    a, b = same_shard(2)
+    for n in range(300):
+        log.write([kept(b, stamp(n))], NOW)  # a busy shard a is not kept in
+    changed = DecisionRecord(sku=a, tick=stamp(299), outcome="applied", reason="applied", applied=2.0)
+    log.write([changed], NOW)
+    log.ddb.log.clear()
+    assert log.latest(a) == changed
+    queries = [params for operation, params in log.ddb.log if operation == "Query"]
+    assert len(queries) <= 3, "the own record bounds the kept side: no scan of the shard's 300 kept items"

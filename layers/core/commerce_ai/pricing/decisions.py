@@ -204,7 +204,9 @@ class DecisionLog:
             raise InvalidInput("cursor belongs to another SKU or list")
         before = start["item"]["S"] if start else AFTER_ALL
         own, own_rest = self._own(sku, before, limit)
-        kept, kept_rest = self._kept(sku, before, limit)
+        # With a full page of own records, kept ones older than the oldest of them cannot make the page.
+        enough = own[-1].tick if len(own) >= limit else None
+        kept, kept_rest = self._kept(sku, before, limit, enough)
         # Each side is complete down to the oldest tick it read; below the higher of those two marks
         # only one side has been read, so the page stops there and the next one starts there.
         marks = [mark for mark in (own_rest, kept_rest) if mark is not None]
@@ -226,10 +228,10 @@ class DecisionLog:
         more = len(items) == len(response.get("Items", [])) and "LastEvaluatedKey" in response
         return records, (records[-1].tick if more and records else None)
 
-    def _kept(self, sku: str, before: str, limit: int) -> tuple[list[DecisionRecord], str | None]:
+    def _kept(self, sku: str, before: str, limit: int, down_to: str | None) -> tuple[list[DecisionRecord], str | None]:
         """The SKU's kept records in its shard's kept items older than `before`: read until `limit` are
-        found, the partition ends or `KEPT_SCAN` items are read; and the tick read down to if more may
-        follow (None when none do)."""
+        found, an item older than `down_to` is reached, the partition ends or `KEPT_SCAN` items are read;
+        and the tick read down to if more may follow (None when none do)."""
         found: list[DecisionRecord] = []
         request = _older(self.table, KEPT_PARTITION + shard_of(sku), before, limit)
         read, last = 0, None
@@ -238,6 +240,8 @@ class DecisionLog:
             for item in response.get("Items", []):
                 read += 1
                 last = item["item"]["S"].removeprefix(PREFIX)
+                if down_to is not None and last < down_to:
+                    return found, down_to
                 record = _kept_record(item, sku)
                 if record is not None:
                     found.append(record)
