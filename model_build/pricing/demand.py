@@ -29,8 +29,8 @@ def wape(actual: np.ndarray, predicted: np.ndarray) -> float:
     return float(np.abs(actual - predicted).sum() / actual.sum())
 
 
-BRAND_DEVIATION = "log_price_x_brand_"
-OWN_PRICE_FEATURES = ("log_price", "log_relative_price")  # the log-log model's per-brand own-price slope terms
+BRAND_DEVIATION = "log_price_x_brand_"  # the log-log model's per-brand own-price slope terms
+OWN_PRICE_FEATURES = ("log_price", "log_relative_price")  # LightGBM is monotone decreasing in these
 
 
 @dataclass

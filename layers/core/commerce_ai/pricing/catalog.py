@@ -85,7 +85,13 @@ def _check_priceable(state: SkuState, changed: set[str]) -> None:
     once). A new cost, floor, ceiling or salvage price that leaves the current price outside is accepted:
     the next tick moves the price back inside as a bounds correction."""
     pricing = SkuPricing(
-        state.sku, state.price, state.cost, state.stage, state.floor, state.ceiling, state.salvage_price
+        sku=state.sku,
+        current_price=state.price,
+        cost=state.cost,
+        stage=state.stage,
+        floor=state.floor,
+        ceiling=state.ceiling,
+        salvage_price=state.salvage_price,
     )
     lowest = margin_floor(pricing, GuardRailConfig())
     what = "the salvage price" if state.stage is Stage.CLEARANCE and state.salvage_price else "the margin floor"

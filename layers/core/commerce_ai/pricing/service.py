@@ -53,20 +53,18 @@ def reprice_now(
     attempt: int | None = None,
 ) -> TickReport:
     """Run a tick now; one that writes is recorded in the tick log: running, then done or failed."""
+    running = TickStatus(tick=tick, state="running", source=source, updated_at=now, attempt=attempt)
     if not dry_run:
-        tick_log().record(TickStatus(tick=tick, state="running", source=source, updated_at=now, attempt=attempt))
+        tick_log().record(running)
     try:
         report = run_tick(catalog(), decision_log(), demand_model(), now, tick, skus=skus, dry_run=dry_run)
     except Exception as exc:
         if not dry_run:
             error = f"{type(exc).__name__}: {exc}"[:500]
-            failed = TickStatus(tick=tick, state="failed", source=source, updated_at=now, error=error, attempt=attempt)
-            tick_log().record(failed)
+            tick_log().record(running.model_copy(update={"state": "failed", "error": error}))
         raise
     if not dry_run:
-        summary = report.summary()
-        status = TickStatus(tick=tick, state="done", source=source, updated_at=now, summary=summary, attempt=attempt)
-        tick_log().record(status)
+        tick_log().record(running.model_copy(update={"state": "done", "summary": report.summary()}))
     return report
 
 

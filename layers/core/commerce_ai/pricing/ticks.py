@@ -158,10 +158,11 @@ def run_tick(
     catalog_prices: dict[str, float] = {}
     found: set[str] = set()
     for state in read.states():
-        found.add(state.sku if isinstance(state, SkuState) else state)
+        name = state.sku if isinstance(state, SkuState) else state
+        found.add(name)
         if isinstance(state, SkuState):
             catalog_prices[state.sku] = state.price
-        if skus is not None and (state.sku if isinstance(state, SkuState) else state) not in wanted:
+        if skus is not None and name not in wanted:
             continue  # a market member: read for its price, not decided
         if isinstance(state, str):  # an entry that does not parse: that SKU fails, the tick goes on
             report.records.append(DecisionRecord.failure(state, tick, "its catalog entry is not readable"))
