@@ -15,7 +15,7 @@ from commerce_ai.pricing import service
 from commerce_ai.pricing.catalog import SkuSettings
 from commerce_ai.pricing.observations import SKU_ID
 from commerce_ai.pricing.quotes import QuoteRequest, quote
-from commerce_ai.pricing.tick_log import TICK_NAME
+from commerce_ai.pricing.tick_log import is_tick_name
 from commerce_ai.pricing.ticks import tick_stamp
 
 app = json_api("pricing")
@@ -34,14 +34,6 @@ def _sku(sku: str) -> str:
     if not re.fullmatch(SKU_ID, sku):
         raise InvalidInput(f"SKU {sku[:140]!r} is not valid (letters, digits and . _ : -, up to 128)")
     return sku
-
-
-def _is_time(tick: str) -> bool:
-    try:
-        datetime.fromisoformat(tick.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return True
 
 
 def _limit(query: dict[str, str], default: int) -> int:
@@ -129,6 +121,6 @@ def list_ticks() -> dict[str, Any]:
 
 @app.route("/pricing/ticks/{tick}", methods=["GET"])
 def get_tick(tick: str) -> dict[str, Any]:
-    if not re.fullmatch(TICK_NAME, tick) or not _is_time(tick):
+    if not is_tick_name(tick):
         raise InvalidInput("a tick is named by its UTC time to the millisecond, like 2026-11-28T12:15:00.000Z")
     return service.tick_log().get(tick).as_of(datetime.now(UTC)).model_dump(mode="json", exclude_none=True)

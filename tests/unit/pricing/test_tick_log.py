@@ -72,6 +72,8 @@ def test_unknown_ticks_bad_limits_and_foreign_cursors_are_refused(log: TickLog) 
         log.recent(5, history_cursor)
     with pytest.raises(ValueError, match="tick"):  # a name to the second is not a tick name any more
         TickStatus.model_validate({"tick": "2026-11-28T12:00:00Z", "state": "done", "source": "schedule"})
+    with pytest.raises(ValueError, match="tick"):  # the right shape, but no such moment
+        TickStatus.model_validate({"tick": "2026-13-45T99:99:99.999Z", "state": "done", "source": "schedule"})
 
 
 # ------------------------------------------------------------------------------- the service steps
@@ -123,7 +125,15 @@ def test_a_writing_tick_is_recorded_done_or_failed_and_a_dry_run_not_at_all(
     assert len(service.tick_log().recent(10, None)[0]) == 2, "a dry run records nothing"
 
 
-@pytest.mark.parametrize("body", ["{not json", '{"tick": "yesterday"}', '{"tick": "2026-11-28T12:00:00.000Z", "x": 1}'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{not json",
+        '{"tick": "yesterday"}',
+        '{"tick": "2026-02-30T12:00:00.000Z"}',  # no such day
+        '{"tick": "2026-11-28T12:00:00.000Z", "x": 1}',
+    ],
+)
 def test_a_reprice_request_that_does_not_parse_fails_its_record(configured: FakeAws, body: str) -> None:
     with pytest.raises(InvalidInput, match="reprice request"):
         service.run_requested(body, NOW)

@@ -16,10 +16,11 @@ themselves are in the SKUs' histories.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from commerce_ai import aws
 from commerce_ai.errors import NotFound
@@ -38,10 +39,30 @@ State = Literal["queued", "running", "done", "failed"]
 Source = Literal["schedule", "admin"]
 
 
+def is_tick_name(name: str) -> bool:
+    """Whether `name` is in ticks.tick_stamp's format and names a real moment (no month 13)."""
+    if not re.fullmatch(TICK_NAME, name):
+        return False
+    try:
+        datetime.fromisoformat(name.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+def _tick_name(name: str) -> str:
+    if not is_tick_name(name):
+        raise ValueError("a tick is named by its UTC time to the millisecond, like 2026-11-28T12:15:00.000Z")
+    return name
+
+
+TickName = Annotated[str, AfterValidator(_tick_name)]
+
+
 class TickStatus(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    tick: str = Field(pattern=TICK_NAME)
+    tick: TickName
     state: State
     source: Source
     updated_at: datetime
@@ -70,7 +91,7 @@ class RepriceRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    tick: str = Field(pattern=TICK_NAME)
+    tick: TickName
 
 
 class TickLog:
