@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -75,6 +76,10 @@ class Gateway:
             path_known = True
         return None, {}, path_known
 
+    def allowed_methods(self, path: str) -> list[str]:
+        """The methods some route declares for `path` (what a 405 names in its Allow header)."""
+        return sorted({route.method for route in self.routes if route.pattern.match(path)})
+
     def handle(
         self, method: str, raw_path: str, headers: dict[str, str], body: bytes, source_ip: str
     ) -> tuple[int, dict[str, str], bytes]:
@@ -83,7 +88,10 @@ class Gateway:
         route, params, path_known = self.match(method, path)
         if route is None:
             if path_known:
-                return _json(405, {"Code": "MethodNotAllowedError", "Message": f"{method} is not allowed on {path}"})
+                status, headers, payload = _json(
+                    405, {"Code": "MethodNotAllowedError", "Message": f"{method} is not allowed on {path}"}
+                )
+                return status, {**headers, "Allow": ", ".join(self.allowed_methods(path))}, payload
             return _json(404, {"Code": "NotFoundError", "Message": f"no route for {method} {path}"})
         if len(body) > API_GATEWAY_MAX_BODY:
             return _json(413, {"Code": "PayloadTooLargeError", "Message": "request body exceeds 10 MB"})
@@ -151,12 +159,34 @@ class Gateway:
             headers[key] = ", ".join(str(v) for v in values)
         body = result.get("body") or ""
         payload = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
+        if payload and not any(key.lower() == "content-type" for key in headers):
+            # API Gateway's proxy integration defaults to JSON; so do the functions' bodies
+            headers["Content-Type"] = "application/json"
         return int(result["statusCode"]), headers, payload
 
 
 def serve(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body leave in one write, and without Nagle's algorithm: with a kept-alive client,
+        # a separate small body write waits for the client's delayed ACK (about 40 ms per response).
+        wbufsize = 64 * 1024
+        disable_nagle_algorithm = True
+
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            """http.server's own refusals (414 URI too long, 400 bad request line...) as JSON like the rest."""
+            status = HTTPStatus(code)
+            _, headers, payload = _json(
+                code, {"Code": status.phrase.replace(" ", "") + "Error", "Message": message or status.description}
+            )
+            self.send_response(code)
+            self.send_header("Connection", "close")
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
 
         def _dispatch(self) -> None:
             raw_length = self.headers.get("Content-Length") or "0"

@@ -201,7 +201,7 @@ def test_the_matched_function_gets_the_proxy_event() -> None:
         b'{"version": "v1"}',
         "10.0.0.9",
     )
-    assert (status, headers, body) == (201, {"X-A": "1"}, b"made")
+    assert (status, headers, body) == (201, {"X-A": "1", "Content-Type": "application/json"}, b"made")
     function, event = invoke.calls[0]
     assert function == "Registry"
     assert event["resource"] == "/models/{name}/activate"
@@ -273,7 +273,14 @@ def test_proxy_response_joins_multi_value_headers_and_stringifies() -> None:
 def test_proxy_response_decodes_base64_bodies() -> None:
     payload = bytes(range(256))
     result = {"statusCode": 200, "body": base64.b64encode(payload).decode(), "isBase64Encoded": True}
-    assert Gateway.proxy_response(result) == (200, {}, payload)
+    assert Gateway.proxy_response(result) == (200, {"Content-Type": "application/json"}, payload)
+
+
+def test_a_json_body_without_content_type_is_labelled_json_and_allow_names_the_methods() -> None:
+    assert Gateway.proxy_response({"statusCode": 200, "body": "{}"})[1] == {"Content-Type": "application/json"}
+    gateway = Gateway([Route.make("GET", "/models/{name}", "F"), Route.make("POST", "/models/{name}", "F")], None)  # type: ignore[arg-type]
+    status, headers, _ = gateway.handle("DELETE", "/models/x", {}, b"", "127.0.0.1")
+    assert (status, headers["Allow"]) == (405, "GET, POST")
 
 
 def test_proxy_response_encodes_text_as_utf8() -> None:
