@@ -177,7 +177,7 @@ def serve(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
             """http.server's own refusals (414 URI too long, 400 bad request line...) as JSON like the rest."""
             status = HTTPStatus(code)
             _, headers, payload = _json(
-                code, {"Code": status.phrase.replace(" ", "") + "Error", "Message": message or status.description}
+                code, {"Code": status.name.title().replace("_", "") + "Error", "Message": message or status.description}
             )
             self.send_response(code)
             self.send_header("Connection", "close")

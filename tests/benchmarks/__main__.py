@@ -1,6 +1,7 @@
 """`make bench`: deployment sizes, cold starts, warm overhead and pricing, each as a ratio to a same-run baseline.
 
-    .venv/bin/python -m tests.benchmarks [--only sizes,cold,warm,pricing] [--cold-runs 7] [--warm-calls 500]
+    .venv/bin/python -m tests.benchmarks [--only sizes,gateway,cold,warm,risk,pricing]
+        [--cold-runs 7] [--gateway-calls 2000] [--warm-calls 500]
         [--hot-calls 20000] [--risk-calls 1000] [--risk-bulk 1000] [--pricing-skus 100000] [--quote-calls 1000]
 
 `--only pricing --pricing-skus 5000` is a quick look at the repricing section (the full 100k-SKU run takes
@@ -18,11 +19,11 @@ import sys
 import time
 from types import FrameType
 
-from tests.benchmarks import cold_start, pricing, risk, sizes, warm_overhead
+from tests.benchmarks import cold_start, gateway, pricing, risk, sizes, warm_overhead
 from tests.benchmarks._report import Report
 from tests.benchmarks._stack import BENCH_DIR, local_stack
 
-SECTIONS = ("sizes", "cold", "warm", "risk", "pricing")
+SECTIONS = ("sizes", "gateway", "cold", "warm", "risk", "pricing")
 
 
 def _terminate(signum: int, _frame: FrameType | None) -> None:
@@ -38,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         help=f"comma-separated sections to run (default: all of {','.join(SECTIONS)})",
     )
     parser.add_argument("--cold-runs", type=int, default=7, help="new processes per cold-start figure")
+    parser.add_argument("--gateway-calls", type=int, default=2000, help="kept-alive calls per side for the gateway")
     parser.add_argument("--warm-calls", type=int, default=500, help="calls per warm handler figure")
     parser.add_argument("--hot-calls", type=int, default=20000, help="calls for the model hot-path figure")
     parser.add_argument(
@@ -67,6 +69,11 @@ def main(argv: list[str] | None = None) -> int:
             sizes.run(report)
         except Exception as exc:
             report.error("sizes", exc)
+    if "gateway" in chosen:
+        try:
+            gateway.run(report, calls=args.gateway_calls)
+        except Exception as exc:
+            report.error("gateway", exc)
     if chosen & {"cold", "warm", "risk", "pricing"}:
         try:
             with local_stack(BENCH_DIR) as local:

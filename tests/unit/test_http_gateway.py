@@ -335,3 +335,23 @@ def test_the_gateway_and_the_real_registry_app_understand_each_other(
     status, _, body = gw.handle("GET", "/models/Not_Valid?x=1", {}, b"", "ip")
     assert (status, json.loads(body)["Code"]) == (400, "BadRequestError")
     assert gw.handle("GET", "/nowhere", {}, b"", "ip")[0] == 404
+
+
+def _served_trivial_gateway() -> Any:
+    from infra.runner.http_gateway import serve
+
+    def answer(_function: str, _event: dict[str, Any]) -> dict[str, Any]:
+        return {"statusCode": 200, "body": "{}"}
+
+    return serve(Gateway([Route.make("GET", "/ping", "F")], answer), "127.0.0.1", 0)
+
+
+def test_a_response_leaves_in_one_write_without_nagle() -> None:
+    # Headers and body in separate small writes stall ~40 ms on a kept-alive connection (FIELD-NOTES);
+    # `make bench --only gateway` measures it, this pins the two settings that prevent it.
+    server = _served_trivial_gateway()
+    try:
+        handler = server.RequestHandlerClass
+        assert handler.wbufsize > 0 and handler.disable_nagle_algorithm
+    finally:
+        server.shutdown()
