@@ -10,18 +10,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from commerce_ai.messages import QueueProcessor
 from commerce_ai.pricing import service
 from commerce_ai.pricing.observations import Outcome, parse_competitor_price
 from commerce_ai.telemetry import instrumented, logger
 
-# A batch of nothing but invalid observations is reported like any partial failure (every record back to
-# the queue, then the DLQ), not raised: it is bad input, not a broken function, so it must not mark the
-# function failing in /health or print each record's traceback.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+processor = QueueProcessor()
 
 
 def record_handler(record: SQSRecord) -> Outcome:

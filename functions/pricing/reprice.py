@@ -13,14 +13,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from commerce_ai.messages import QueueProcessor
 from commerce_ai.pricing import service
 from commerce_ai.pricing.ticks import tick_stamp
 from commerce_ai.telemetry import instrumented, logger, metrics
 
-processor = BatchProcessor(event_type=EventType.SQS)
+processor = QueueProcessor()
 
 
 SCHEDULE_EVENT_KEYS = {"version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"}

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from commerce_ai.artifacts.registry import ModelRegistry
 from commerce_ai.artifacts.store import ArtifactStore
 from commerce_ai.config import settings
+from commerce_ai.messages import QueueProcessor
 from commerce_ai.registry import service
 from commerce_ai.telemetry import instrumented, logger
 
-processor = BatchProcessor(event_type=EventType.SQS)
+processor = QueueProcessor()
 
 
 def record_handler(record: SQSRecord) -> list[dict[str, Any]]:

@@ -10,17 +10,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from commerce_ai.messages import parse_json
+from commerce_ai.messages import QueueProcessor, parse_json
 from commerce_ai.risk import service
 from commerce_ai.risk.schemas import AccountEvent
 from commerce_ai.risk.scoring import record_account_event
 from commerce_ai.telemetry import instrumented, logger
 
-processor = BatchProcessor(event_type=EventType.SQS)
+processor = QueueProcessor()
 
 
 def record_handler(record: SQSRecord) -> bool:

@@ -1,14 +1,19 @@
-"""Parsing a queue message body: JSON validated by a pydantic model, or InvalidInput saying what is
-wrong, so the record fails alone and reaches the DLQ with a readable reason in the logs."""
+"""Queue messages: a body parsed as JSON and validated by a pydantic model (or InvalidInput saying what is
+wrong), and the batch processor every SQS consumer uses, so a record fails alone and reaches the DLQ with
+a readable reason in the logs."""
 
 from __future__ import annotations
 
 import json
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+from aws_lambda_powertools.utilities.batch.base import FailureResponse
+from aws_lambda_powertools.utilities.batch.exceptions import ExceptionInfo
 from pydantic import BaseModel, ValidationError
 
 from commerce_ai.errors import InvalidInput
+from commerce_ai.telemetry import logger
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -24,3 +29,40 @@ def parse_json(body: str, model: type[M], what: str) -> M:
         raise InvalidInput(f"{what} is invalid: {problems}"[:500], details) from None
     except ValueError as exc:  # not JSON
         raise InvalidInput(f"{what} is not valid JSON: {exc}"[:500]) from None
+
+
+def refused_fields(error: InvalidInput) -> list[str]:
+    """The fields a refused message got wrong (pydantic error locations), never their values."""
+    details = error.details if isinstance(error.details, list) else []
+    return [".".join(str(p) for p in d.get("loc", ())) or "(body)" for d in details if isinstance(d, dict)]
+
+
+class QueueProcessor(BatchProcessor):
+    """Every SQS consumer's partial-batch processor: only failed records return to the queue (then the DLQ).
+
+    A record refused as invalid is logged with its error type and the fields at fault, so an operator can
+    tell why it will reach the DLQ; values are never logged (they can be personal data). A batch of nothing
+    but refused records is reported as partial failures rather than raised: it is bad input, not a broken
+    function, so it must not mark the function failing in /health. A batch that failed entirely for any
+    other reason still raises.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(event_type=EventType.SQS)
+
+    def failure_handler(self, record: Any, exception: ExceptionInfo) -> FailureResponse:
+        error = exception[1]
+        if isinstance(error, InvalidInput):
+            logger.warning(
+                "queue record refused",
+                extra={
+                    "error_type": type(error).__name__,
+                    "fields": refused_fields(error),
+                    "message_id": record.message_id,
+                    "receive_count": record.attributes.approximate_receive_count,
+                },
+            )
+        return super().failure_handler(record, exception)
+
+    def _entire_batch_failed(self) -> bool:
+        return super()._entire_batch_failed() and any(not isinstance(e[1], InvalidInput) for e in self.exceptions)
