@@ -23,6 +23,7 @@ class ActivateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     version: str = Field(pattern=VERSION_PATTERN)
+    force: bool = Field(default=False, strict=True, description="Activate even if its holdout metrics are worse.")
 
 
 def _registry() -> ModelRegistry:
@@ -65,7 +66,8 @@ def get_model(name: str) -> dict[str, Any]:
 def activate_model(name: str) -> dict[str, Any]:
     require_admin(app.request())
     body = parse_body(app.request(), ActivateRequest)
-    return _pointer_json(_registry().activate(_model_name(name), body.version))
+    pointer, worse = service.activate(_registry(), _model_name(name), body.version, body.force)
+    return {**_pointer_json(pointer), "worse_than_previous": [r.__dict__ for r in worse]}
 
 
 @app.route("/models/{name}/rollback", methods=["POST"])

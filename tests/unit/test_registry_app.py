@@ -167,16 +167,38 @@ def test_activate_then_rollback(api: Api) -> None:
     first = api.call("POST", f"/models/{NAME}/activate", {"version": "v1"}, ADMIN)
     assert (first.status_code, json.loads(first.body)) == (
         200,
-        {"name": NAME, "active_version": "v1", "rollback_to": None},
+        {"name": NAME, "active_version": "v1", "rollback_to": None, "worse_than_previous": []},
     )
     second = json.loads(api.call("POST", f"/models/{NAME}/activate", {"version": "v2"}, ADMIN).body)
-    assert second == {"name": NAME, "active_version": "v2", "rollback_to": "v1"}
+    assert second == {"name": NAME, "active_version": "v2", "rollback_to": "v1", "worse_than_previous": []}
     back = api.call("POST", f"/models/{NAME}/rollback", None, ADMIN)
     assert (back.status_code, json.loads(back.body)) == (
         200,
         {"name": NAME, "active_version": "v1", "rollback_to": None},
     )
     assert api.registry.active_version(NAME) == "v1"
+
+
+def test_a_version_worse_on_holdout_is_activated_only_with_force_and_the_answer_says_why(api: Api) -> None:
+    # Given an active version and a newer one whose holdout PR-AUC is lower,
+    api.registry.register_candidate("scorer", "a", "-", {"metrics": {"holdout_pr_auc": 0.8, "rows": 10.0}})
+    api.registry.register_candidate("scorer", "b", "-", {"metrics": {"holdout_pr_auc": 0.7, "rows": 99.0}})
+    api.registry.activate("scorer", "a")
+    # activating it without force is a 409 that names the metric,
+    refused = assert_json_error(
+        api.call("POST", "/models/scorer/activate", {"version": "b"}, ADMIN), 409, "ConflictError"
+    )
+    assert "holdout_pr_auc 0.7 against 0.8" in refused["Message"] and "force" in refused["Message"]
+    assert api.registry.active_version("scorer") == "a"
+    # and with force it is activated, the answer still saying what it is worse at.
+    forced = json.loads(api.call("POST", "/models/scorer/activate", {"version": "b", "force": True}, ADMIN).body)
+    assert forced["active_version"] == "b"
+    assert forced["worse_than_previous"] == [
+        {"metric": "holdout_pr_auc", "candidate": 0.7, "active": 0.8, "better": "higher"}
+    ]
+    assert_json_error(
+        api.call("POST", "/models/scorer/activate", {"version": "a", "force": "yes"}, ADMIN), 400, "BadRequestError"
+    )
 
 
 def test_activating_a_quarantined_version_is_409(api: Api) -> None:
@@ -217,7 +239,8 @@ def test_rollback_without_history_is_409(api: Api) -> None:
         (b'{"version": null}', "request is invalid"),
         (b'{"version": ["v1"]}', "request is invalid"),
         (b'{"version": "../v1"}', "request is invalid"),
-        (b'{"version": "v1", "force": true}', "request is invalid"),
+        (b'{"version": "v1", "force": "true"}', "request is invalid"),
+        (b'{"version": "v1", "forced": true}', "request is invalid"),
     ],
 )
 def test_malformed_activate_bodies_are_400_with_a_json_error(api: Api, body: bytes, fragment: str) -> None:
@@ -228,7 +251,7 @@ def test_malformed_activate_bodies_are_400_with_a_json_error(api: Api, body: byt
 
 def test_validation_errors_say_which_field(api: Api) -> None:
     error = assert_json_error(
-        api.call("POST", f"/models/{NAME}/activate", {"version": 1, "force": True}, ADMIN), 400, "BadRequestError"
+        api.call("POST", f"/models/{NAME}/activate", {"version": 1, "force": 1}, ADMIN), 400, "BadRequestError"
     )
     assert sorted(d["field"] for d in error["Details"]) == ["force", "version"]
     assert all(set(d) == {"field", "problem"} for d in error["Details"])

@@ -13,9 +13,10 @@ from urllib.parse import unquote_plus
 
 from commerce_ai.artifacts.frameworks import SchemaMismatch, open_artifact, release
 from commerce_ai.artifacts.manifest import Manifest, parse_manifest_key
-from commerce_ai.artifacts.registry import ModelRegistry
+from commerce_ai.artifacts.metrics import Regression, regressions
+from commerce_ai.artifacts.registry import ModelRegistry, Pointer
 from commerce_ai.artifacts.store import ArtifactError, ArtifactStore
-from commerce_ai.errors import InvalidInput, NotFound
+from commerce_ai.errors import Conflict, InvalidInput, NotFound
 from commerce_ai.telemetry import logger
 
 Outcome = Literal["registered", "unchanged", "quarantined", "error"]
@@ -169,3 +170,22 @@ def describe_model(registry: ModelRegistry, store: ArtifactStore, name: str) -> 
         "active_problem": problem,
         "versions": [v.as_json(active) for v in sorted(versions, key=lambda v: v.version, reverse=True)],
     }
+
+
+def activate(registry: ModelRegistry, name: str, version: str, force: bool = False) -> tuple[Pointer, list[Regression]]:
+    """Activate `version`, unless its holdout metrics are worse than the active version's and `force` is not
+    set (409 naming each). Forced, the answer still lists what the new version is worse at."""
+    candidate = registry.get_version(name, version)
+    current = registry.pointer(name)
+    worse: list[Regression] = []
+    if current is not None and current.active_version != version:
+        active = registry.get_version(name, current.active_version)
+        worse = regressions(candidate.summary.get("metrics", {}), active.summary.get("metrics", {}))
+    if worse and not force:
+        raise Conflict(
+            f"{name}/{version} is worse than the active {current.active_version if current else ''} on "
+            + "; ".join(r.describe() for r in worse)
+            + ". Send \"force\": true to activate it anyway.",
+            [r.__dict__ for r in worse],
+        )
+    return registry.activate(name, version), worse
