@@ -97,10 +97,12 @@ def test_without_a_table_nothing_is_written(monkeypatch: pytest.MonkeyPatch, fak
 
 
 def test_a_failed_write_never_breaks_the_function(
-    reporter: HealthReporter, fake_aws: FakeAws, clock: FakeClock
+    reporter: HealthReporter, fake_aws: FakeAws, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     fake_aws.dynamodb.fail_with = client_error("AccessDeniedException", "PutItem")
     reporter.invocation(ok=True)  # must not raise
+    # the failure is logged through the standard logger (importing telemetry here would be a cycle)
+    assert [(r.name, r.getMessage()) for r in caplog.records] == [("commerce_ai.health", "heartbeat write failed")]
     fake_aws.dynamodb.fail_with = None
     clock.advance(1)
     reporter.invocation(ok=True)
@@ -182,3 +184,13 @@ def test_what_the_reporter_writes_is_what_read_all_reads(reporter: HealthReporte
         1,
         "TimeoutError",
     )
+
+
+def test_health_imports_without_telemetry() -> None:
+    # telemetry reports to health; health logging through telemetry made the two import each other.
+    import subprocess
+    import sys
+
+    probe = "import sys, commerce_ai.health; print('commerce_ai.telemetry' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

@@ -18,10 +18,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from commerce_ai import http
+from commerce_ai.artifacts import validation
 from commerce_ai.artifacts.registry import ModelRegistry
 from commerce_ai.artifacts.store import ArtifactStore
 from commerce_ai.config import settings
-from commerce_ai.registry import service
 from infra.runner.context import LambdaContext
 from infra.runner.invoker import load_handler
 from infra.template import ROOT, Stack
@@ -80,7 +80,7 @@ def api(monkeypatch: pytest.MonkeyPatch, fake_aws: FakeAws, seeded: dict[tuple[s
     registry = ModelRegistry("registry-table", dynamodb=registry_ddb)
     store = ArtifactStore(BUCKET, s3=fake_aws.s3)
     for version in ("v1", "v2", "v3", SAMPLE_VERSION):
-        service.validate_version(store, registry, NAME, version)
+        validation.validate_version(store, registry, NAME, version)
     # and the app configured as the template configures it, with the key in (fake) SSM.
     module = _registry_module()
     monkeypatch.setattr(module, "_registry", lambda: registry)

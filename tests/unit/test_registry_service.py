@@ -12,12 +12,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from commerce_ai.artifacts import validation
 from commerce_ai.artifacts.manifest import Manifest
 from commerce_ai.artifacts.registry import CANDIDATE, QUARANTINED, ModelRegistry
 from commerce_ai.artifacts.store import ArtifactStore
+from commerce_ai.artifacts.validation import ValidationResult
 from commerce_ai.errors import InvalidInput, NotFound
 from commerce_ai.registry import service
-from commerce_ai.registry.service import ObjectCreated, ValidationResult, parse_s3_notification
+from commerce_ai.registry.service import ObjectCreated, parse_s3_notification
 from model_build import publish
 from tests.support.models import built_linear
 from tests.unit.fakes import FakeDynamoDB, FakeS3, client_error
@@ -169,26 +171,26 @@ def test_a_sound_version_is_registered_as_candidate(
     manifest = build("v1")
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    result = service.validate_version(store, registry, NAME, "v1", scratch=scratch)
+    result = validation.validate_version(store, registry, NAME, "v1", scratch=scratch)
     assert result == ValidationResult(NAME, "v1", "registered")
     record = registry.get_version(NAME, "v1")
     assert record.state == CANDIDATE
-    assert record.manifest_sha256 == service.manifest_digest(manifest)
+    assert record.manifest_sha256 == validation.manifest_digest(manifest)
     assert record.summary["feature_names"] == ["price", "units_7d", "margin"]
     assert list(scratch.iterdir()) == []  # the downloaded copy is cleaned up
 
 
 def test_validating_again_is_unchanged(build: Any, store: ArtifactStore, registry: ModelRegistry) -> None:
     build("v1")
-    service.validate_version(store, registry, NAME, "v1")
-    assert service.validate_version(store, registry, NAME, "v1").outcome == "unchanged"
+    validation.validate_version(store, registry, NAME, "v1")
+    assert validation.validate_version(store, registry, NAME, "v1").outcome == "unchanged"
     assert registry.get_version(NAME, "v1").state == CANDIDATE
 
 
 def test_a_corrupt_file_is_quarantined(build: Any, store: ArtifactStore, registry: ModelRegistry, s3: FakeS3) -> None:
     build("v1")
     s3.objects[key("v1", "model.onnx")] += b"tampered"
-    result = service.validate_version(store, registry, NAME, "v1")
+    result = validation.validate_version(store, registry, NAME, "v1")
     assert result.outcome == "quarantined"
     assert "checksum mismatch for model.onnx" in (result.reason or "")
     record = registry.get_version(NAME, "v1")
@@ -198,7 +200,7 @@ def test_a_corrupt_file_is_quarantined(build: Any, store: ArtifactStore, registr
 def test_a_missing_file_is_quarantined(build: Any, store: ArtifactStore, registry: ModelRegistry, s3: FakeS3) -> None:
     build("v1")
     del s3.objects[key("v1", "model.onnx")]
-    result = service.validate_version(store, registry, NAME, "v1")
+    result = validation.validate_version(store, registry, NAME, "v1")
     assert result.outcome == "quarantined" and "cannot fetch model.onnx" in (result.reason or "")
 
 
@@ -211,7 +213,7 @@ def test_an_unreadable_manifest_is_quarantined_without_a_digest(
 ) -> None:
     if body is not None:
         s3.objects[key("v1")] = body
-    result = service.validate_version(store, registry, NAME, "v1")
+    result = validation.validate_version(store, registry, NAME, "v1")
     assert result.outcome == "quarantined" and reason in (result.reason or "")
     assert registry.get_version(NAME, "v1").manifest_sha256 == "-"
 
@@ -221,7 +223,7 @@ def test_a_manifest_naming_another_version_is_quarantined(
 ) -> None:
     build("v1")
     s3.objects[key("v2")] = s3.objects[key("v1")]
-    result = service.validate_version(store, registry, NAME, "v2")
+    result = validation.validate_version(store, registry, NAME, "v2")
     assert result.outcome == "quarantined" and "names demo-scorer/v1, not demo-scorer/v2" in (result.reason or "")
 
 
@@ -232,7 +234,7 @@ def test_a_manifest_that_does_not_describe_the_model_is_quarantined(
     data = manifest.model_dump(mode="json")
     data["output_schema"][0]["name"] = "probability"
     s3.objects[key("v1")] = json.dumps(data).encode()
-    result = service.validate_version(store, registry, NAME, "v1")
+    result = validation.validate_version(store, registry, NAME, "v1")
     assert result.outcome == "quarantined" and "output names" in (result.reason or "")
 
 
@@ -247,7 +249,7 @@ def test_a_model_file_that_is_not_onnx_is_quarantined(
     data["files"]["model.onnx"] = {"sha256": hashlib.sha256(garbage).hexdigest(), "bytes": len(garbage)}
     s3.objects[key("v1", "model.onnx")] = garbage
     s3.objects[key("v1")] = json.dumps(data).encode()
-    assert service.validate_version(store, registry, NAME, "v1").outcome == "quarantined"
+    assert validation.validate_version(store, registry, NAME, "v1").outcome == "quarantined"
 
 
 def test_transient_aws_errors_propagate_so_the_event_is_retried(
@@ -256,7 +258,7 @@ def test_transient_aws_errors_propagate_so_the_event_is_retried(
     build("v1")
     s3.fail_with = client_error("InternalError", "GetObject")
     with pytest.raises(Exception, match="InternalError"):
-        service.validate_version(store, registry, NAME, "v1")
+        validation.validate_version(store, registry, NAME, "v1")
     assert ddb.puts == []  # no verdict recorded on a blip
 
 
@@ -267,7 +269,7 @@ def test_a_transient_error_while_downloading_does_not_quarantine(
     build("v1")
     s3.fail_on["DownloadFile"] = client_error(code, "GetObject")
     with pytest.raises(Exception, match=code):
-        service.validate_version(store, registry, NAME, "v1")
+        validation.validate_version(store, registry, NAME, "v1")
     assert ddb.puts == []
 
 
@@ -275,11 +277,11 @@ def test_a_changed_manifest_for_a_registered_version_is_quarantined(
     build: Any, store: ArtifactStore, registry: ModelRegistry, s3: FakeS3
 ) -> None:
     manifest = build("v1")
-    service.validate_version(store, registry, NAME, "v1")
+    validation.validate_version(store, registry, NAME, "v1")
     data = manifest.model_dump(mode="json")
     data["metrics"] = {"weight_sum": 999.0}
     s3.objects[key("v1")] = json.dumps(data).encode()
-    assert service.validate_version(store, registry, NAME, "v1").outcome == "unchanged"
+    assert validation.validate_version(store, registry, NAME, "v1").outcome == "unchanged"
     record = registry.get_version(NAME, "v1")
     assert record.state == QUARANTINED and record.reason == "manifest changed after registration"
 
@@ -323,7 +325,7 @@ def test_reconcile_validates_only_versions_the_registry_has_not_seen(
 ) -> None:
     for version in ("v1", "v2", "v3", "v4"):
         build(version)
-    service.validate_version(store, registry, NAME, "v2")
+    validation.validate_version(store, registry, NAME, "v2")
     s3.objects[key("v4", "model.onnx")] = b"tampered"
     results = service.reconcile(store, registry)
     assert sorted((r.version, r.outcome) for r in results) == [
@@ -341,7 +343,7 @@ def test_list_models_summarises_each_model(
     build("v2", weights=[2.0, 2.0, 2.0])
     s3.objects[key("v3")] = b"broken"
     for version in ("v1", "v2", "v3"):
-        service.validate_version(store, registry, NAME, version)
+        validation.validate_version(store, registry, NAME, version)
     registry.activate(NAME, "v2")
     assert service.list_models(registry) == [
         {
@@ -361,7 +363,7 @@ def test_describe_model_lists_versions_newest_first_with_the_active_schema(
     build("v1")
     build("v2")
     for version in ("v1", "v2"):
-        service.validate_version(store, registry, NAME, version)
+        validation.validate_version(store, registry, NAME, version)
     registry.activate(NAME, "v1")
     registry.activate(NAME, "v2")
     described = service.describe_model(registry, store, NAME)

@@ -2,70 +2,23 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import shutil
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import unquote_plus
 
-from commerce_ai.artifacts.frameworks import SchemaMismatch, open_artifact, release
-from commerce_ai.artifacts.manifest import Manifest, parse_manifest_key
+from commerce_ai.artifacts.manifest import parse_manifest_key
 from commerce_ai.artifacts.registry import ModelRegistry
 from commerce_ai.artifacts.store import ArtifactError, ArtifactStore
+from commerce_ai.artifacts.validation import ValidationResult, validate_version
 from commerce_ai.errors import InvalidInput, NotFound
 from commerce_ai.telemetry import logger
-
-Outcome = Literal["registered", "unchanged", "quarantined", "error"]
-
-
-@dataclass(frozen=True)
-class ValidationResult:
-    name: str
-    version: str
-    outcome: Outcome
-    reason: str | None = None
 
 
 @dataclass(frozen=True)
 class ObjectCreated:
     bucket: str
     key: str
-
-
-def manifest_digest(manifest: Manifest) -> str:
-    return hashlib.sha256(manifest.model_dump_json().encode()).hexdigest()
-
-
-def validate_version(
-    store: ArtifactStore, registry: ModelRegistry, name: str, version: str, scratch: Path | None = None
-) -> ValidationResult:
-    """Check a version end to end and record the verdict: candidate if it is sound, else quarantined.
-
-    Sound means: the manifest parses, every file matches its sha256, and the model opens with inputs
-    and outputs exactly as the manifest declares. Transient AWS errors propagate so the event is retried.
-    """
-    try:
-        manifest = store.read_manifest(name, version)
-    except ArtifactError as exc:
-        registry.quarantine(name, version, "-", str(exc))
-        return ValidationResult(name, version, "quarantined", str(exc))
-    digest = manifest_digest(manifest)
-    work = Path(tempfile.mkdtemp(prefix="validate-", dir=scratch))
-    try:
-        directory = store.download(manifest, work)
-        open_artifact(manifest, directory)
-    except (ArtifactError, SchemaMismatch, ValueError) as exc:
-        reason = str(exc)[:1000]
-        registry.quarantine(name, version, digest, reason)
-        return ValidationResult(name, version, "quarantined", reason)
-    finally:
-        release(work)  # a validator opens many versions; none may stay in memory
-        shutil.rmtree(work, ignore_errors=True)
-    created = registry.register_candidate(name, version, digest, manifest.summary())
-    return ValidationResult(name, version, "registered" if created else "unchanged")
 
 
 def parse_s3_notification(body: str) -> list[ObjectCreated]:
