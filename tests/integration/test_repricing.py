@@ -27,9 +27,8 @@ from infra.template import Stack
 from model_build import publish
 from tests.conftest import ADMIN_KEY
 from tests.integration.test_registry_flow import call, drain, gateway_for
-from tests.support.catalog import store_raw
 from tests.support.invoke import in_process
-from tests.support.models import built_pricing_demand
+from tests.support.pricing import built_pricing_demand, store_raw
 
 # sku -> (price, cost). Myopic targets: keep 2.00 (2.00), cut 3.00 toward 1.67, raise 2.00 toward 3.17.
 SKUS = {"keep": (2.0, 1.2), "cut": (3.0, 1.0), "raise": (2.0, 1.9)}

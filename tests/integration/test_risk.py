@@ -2,7 +2,7 @@
 bulk queue with a poison record and redelivery, labels and the admin block list.
 
 The served artifacts are real `risk-model` and `risk-graph` versions trained by the production pipeline on
-a small simulated world (tests/support/models.py), published to S3 and validated by the registry.
+a small simulated world (tests/support/risk.py), published to S3 and validated by the registry.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from model_build import publish
 from tests.conftest import ADMIN_KEY
 from tests.integration.test_registry_flow import call, drain, gateway_for
 from tests.support.invoke import in_process
-from tests.support.models import built_risk
+from tests.support.risk import built_risk
 
 SHANGHAI = {"lat": 31.23, "lon": 121.47}
 SAO_PAULO = {"lat": -23.55, "lon": -46.63}
@@ -312,7 +312,7 @@ def test_the_weekly_challenger_is_activated_only_when_it_beats_the_champion(
     from infra.runner.local import rule_arn
     from infra.runner.scheduler import scheduled_event
     from model_build.risk import challenger
-    from tests.support.models import store_scored_history
+    from tests.support.risk import store_scored_history
 
     registry = ModelRegistry(stack.physical_name("ModelRegistryTable"))
     champion = registry.active_version(MODEL_NAME)

@@ -8,7 +8,16 @@ from typing import Any
 import pytest
 
 from commerce_ai import health
-from commerce_ai.config import ENV_NAMES, ConfigError, Settings, settings
+from commerce_ai.config import (
+    ConfigError,
+    Settings,
+    clear_cached_settings,
+    declared_variables,
+    settings,
+    settings_modules,
+)
+from commerce_ai.pricing.settings import settings as pricing_settings
+from commerce_ai.risk.settings import settings as risk_settings
 from commerce_ai.telemetry import correlation_id_of, instrumented
 from infra.runner.context import LambdaContext
 from infra.template import Stack
@@ -22,12 +31,6 @@ def test_defaults_without_any_environment() -> None:
         artifact_bucket=None,
         registry_table=None,
         health_table=None,
-        pricing_table=None,
-        pricing_catalog_table=None,
-        reprice_queue_url=None,
-        risk_state_table=None,
-        risk_results_table=None,
-        risk_outcomes_queue_url=None,
         admin_key_parameter=None,
         model_refresh_seconds=30.0,
         model_cache_dir="/tmp/commerce-ai/models",
@@ -51,11 +54,12 @@ def test_values_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_settings_are_cached_until_cleared(monkeypatch: pytest.MonkeyPatch) -> None:
-    first = settings()
+    first, pricing = settings(), pricing_settings()
     monkeypatch.setenv("ARTIFACT_BUCKET", "later")
-    assert settings() is first
-    settings.cache_clear()
-    assert settings().artifact_bucket == "later"
+    monkeypatch.setenv("PRICING_TABLE", "later")
+    assert settings() is first and pricing_settings() is pricing
+    clear_cached_settings()  # every settings module's cache, not only this one's
+    assert settings().artifact_bucket == "later" and pricing_settings().pricing_table == "later"
 
 
 def test_a_malformed_number_names_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -67,14 +71,31 @@ def test_a_malformed_number_names_its_variable(monkeypatch: pytest.MonkeyPatch) 
 def test_need_names_the_missing_variable() -> None:
     with pytest.raises(ConfigError, match=r"registry_table \(MODEL_REGISTRY_TABLE\) is not configured"):
         settings().need("registry_table")
+    with pytest.raises(ConfigError, match=r"risk_outcomes_queue_url \(RISK_OUTCOMES_QUEUE_URL\) is not configured"):
+        risk_settings().need("risk_outcomes_queue_url")
 
 
-def test_every_setting_has_an_environment_name() -> None:
-    assert set(ENV_NAMES) == set(Settings.__dataclass_fields__)
+def test_a_capabilitys_settings_are_declared_beside_its_code() -> None:
+    # Given settings modules found under commerce_ai (nothing lists them),
+    modules = {module.__name__ for module in settings_modules()}
+    # then the platform's and each capability's are among them, with their variables.
+    assert {"commerce_ai.config", "commerce_ai.pricing.settings", "commerce_ai.risk.settings"} <= modules
+    assert {"ARTIFACT_BUCKET", "PRICING_CATALOG_TABLE", "RISK_STATE_TABLE"} <= declared_variables()
+
+
+def test_an_older_style_settings_module_is_found_by_its_env_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    import commerce_ai.config as config
+
+    plain = types.ModuleType("commerce_ai.probe.settings")
+    plain.ENV_NAMES = {"probe_table": "PROBE_TABLE"}  # type: ignore[attr-defined]
+    monkeypatch.setattr(config, "settings_modules", lambda: [config, plain])
+    assert "PROBE_TABLE" in config.declared_variables()
 
 
 def test_every_variable_the_template_sets_is_one_the_code_reads(stack: Stack) -> None:
-    known = set(ENV_NAMES.values()) | {
+    known = declared_variables() | {
         "POWERTOOLS_SERVICE_NAME",
         "POWERTOOLS_METRICS_NAMESPACE",
         "POWERTOOLS_LOG_LEVEL",
@@ -84,11 +105,14 @@ def test_every_variable_the_template_sets_is_one_the_code_reads(stack: Stack) ->
 
 
 def test_the_template_values_parse_as_settings(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in stack.function("RegistryApiFunction").environment.items():
-        monkeypatch.setenv(key, value)
+    for fn in stack.functions():
+        for key, value in fn.environment.items():
+            monkeypatch.setenv(key, value)
+    clear_cached_settings()
     config = settings()
     assert config.max_body_bytes == 1_048_576 and config.heartbeat_seconds == 60.0
     assert config.model_refresh_seconds == 30.0
+    assert pricing_settings().need("pricing_catalog_table") and risk_settings().need("risk_state_table")
 
 
 # ------------------------------------------------------------------------------------------ telemetry

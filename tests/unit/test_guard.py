@@ -8,7 +8,7 @@ import socket
 import pytest
 
 from commerce_ai import aws
-from commerce_ai.config import ENV_NAMES
+from commerce_ai.config import declared_variables
 from tests.unit.conftest import NetworkBlocked
 
 
@@ -36,5 +36,5 @@ def test_a_real_aws_client_cannot_reach_aws() -> None:
 
 
 def test_no_function_configuration_leaks_in_from_the_shell() -> None:
-    assert not any(os.environ.get(name) for name in ENV_NAMES.values())
+    assert not any(os.environ.get(name) for name in declared_variables())
     assert "AWS_ENDPOINT_URL" not in os.environ

@@ -10,7 +10,7 @@ import pytest
 
 from commerce_ai.artifacts.registry import CANDIDATE, QUARANTINED, ModelRegistry
 from commerce_ai.artifacts.store import ArtifactStore
-from commerce_ai.config import settings
+from commerce_ai.config import clear_cached_settings
 from infra.runner.context import LambdaContext
 from infra.runner.invoker import load_handler
 from infra.runner.scheduler import scheduled_event
@@ -29,7 +29,7 @@ NAME = "demo-scorer"
 def configured(monkeypatch: pytest.MonkeyPatch, fake_aws: FakeAws, tmp_path: Path) -> FakeAws:
     monkeypatch.setenv("ARTIFACT_BUCKET", BUCKET)
     monkeypatch.setenv("MODEL_REGISTRY_TABLE", TABLE)
-    settings.cache_clear()
+    clear_cached_settings()
     store = ArtifactStore(BUCKET, s3=fake_aws.s3)
     publish(store, built_linear(tmp_path / "good"), "v1")
     publish(store, built_linear(tmp_path / "bad"), "v2")

@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from commerce_ai.config import ENV_NAMES
+from commerce_ai.config import declared_variables
 from infra.template import ROOT, Stack
 
 README = (ROOT / "README.md").read_text()
 
 
 def test_every_function_variable_is_documented() -> None:
-    names = set(ENV_NAMES.values())
+    names = declared_variables()
     for fn in Stack().functions():
         names.update(fn.environment)
     missing = sorted(n for n in names if f"`{n}`" not in README)

@@ -15,7 +15,7 @@ from commerce_ai.pricing import catalog, decisions
 from commerce_ai.pricing.catalog import SkuSettings, SkuState, shard_of
 from commerce_ai.pricing.decisions import DecisionRecord
 from commerce_ai.pricing.lifecycle import Stage
-from tests.support.catalog import store_raw
+from tests.support.pricing import store_raw
 from tests.unit.fakes import client_error
 from tests.unit.pricing.conftest import CATALOG_TABLE, PRICING_TABLE, PricingTables
 
