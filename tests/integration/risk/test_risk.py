@@ -24,7 +24,7 @@ from infra.runner.sqs_poller import QueueSource
 from infra.template import ROOT, Stack
 from model_build import publish
 from tests.conftest import ADMIN_KEY
-from tests.integration.test_registry_flow import call, drain, gateway_for
+from tests.integration.local_stack import call, drain, gateway_for
 from tests.support.invoke import in_process
 from tests.support.risk import built_risk
 

@@ -24,7 +24,7 @@ from commerce_ai.artifacts.registry import ModelRegistry
 from tests.unit.fakes import FakeAws, FakeDynamoDB, FakeSSMProvider
 from tests.unit.iam import STACK, Need, Scenario, World, allows, needs_of, statements_of
 
-UNIT_TESTS = Path(__file__).resolve().parent
+UNIT_TESTS = Path(__file__).resolve().parents[1]
 
 
 def _scenario_modules() -> list[ModuleType]:

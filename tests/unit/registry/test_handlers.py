@@ -100,6 +100,6 @@ def test_an_unconfigured_function_fails_loudly(fake_aws: FakeAws) -> None:
 def test_the_repricing_function_refuses_an_event_that_is_not_a_schedule_event(fake_aws: FakeAws) -> None:
     """A reprice request's body sent straight to the function must not run a whole-catalog tick "now"."""
     fn, context = handler("RepricingFunction")
-    sample = (Path(__file__).resolve().parents[2] / "events/pricing/reprice_request.json").read_text()
+    sample = (ROOT / "events/pricing/reprice_request.json").read_text()
     with pytest.raises(ValueError, match="not a schedule event"):
         fn(json.loads(sample), context)

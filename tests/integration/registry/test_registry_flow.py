@@ -3,50 +3,19 @@ then activation and rollback over the HTTP API, and the serving loader follows t
 
 from __future__ import annotations
 
-import json
-import time
 from typing import Any
 
 import numpy as np
 import pytest
 
-from commerce_ai import aws
 from commerce_ai.artifacts.loader import ModelLoader
 from commerce_ai.artifacts.registry import ModelRegistry
 from commerce_ai.artifacts.store import ArtifactStore
 from commerce_ai.errors import Conflict
-from infra.runner.http_gateway import Gateway
-from infra.runner.local import api_routes
-from infra.runner.sqs_poller import QueueSource
 from infra.template import Stack
 from tests.conftest import ADMIN_KEY
-from tests.support.invoke import in_process
+from tests.integration.local_stack import call, drain, gateway_for
 from tests.support.models import FEATURES
-
-
-def call(gateway: Gateway, method: str, path: str, body: Any = None, key: str | None = None) -> tuple[int, Any]:
-    headers = {"Content-Type": "application/json"}
-    if key is not None:
-        headers["x-api-key"] = key
-    raw = json.dumps(body).encode() if body is not None else b""
-    status, _, payload = gateway.handle(method, path, headers, raw, "127.0.0.1")
-    return status, json.loads(payload)
-
-
-def artifact_source(stack: Stack) -> QueueSource:
-    url = aws.client("sqs").get_queue_url(QueueName=stack.physical_name("ArtifactEventsQueue"))["QueueUrl"]
-    return QueueSource(
-        "ArtifactEventsFunction", url, stack.arn("ArtifactEventsQueue"), batch_size=10, report_failures=True
-    )
-
-
-def drain(stack: Stack, registry: ModelRegistry, name: str, versions: int, timeout: float = 20.0) -> None:
-    """Run the artifact-events function on whatever S3 has queued until `versions` are recorded."""
-    source, invoke = artifact_source(stack), in_process(stack)
-    deadline = time.monotonic() + timeout
-    while len(registry.versions(name)) < versions:
-        assert time.monotonic() < deadline, f"only {registry.versions(name)} recorded"
-        source.poll_once(invoke, wait_seconds=1)
 
 
 def test_upload_is_validated_registered_activated_and_rolled_back(
@@ -104,10 +73,6 @@ def test_admin_routes_refuse_missing_and_wrong_keys(
     status, body = call(gateway, "POST", f"/models/{model_name}/rollback")
     assert status == 401
     assert registry.active_version(model_name) is None
-
-
-def gateway_for(stack: Stack) -> Gateway:
-    return Gateway(api_routes(stack), in_process(stack))
 
 
 def test_a_stale_pointer_write_conflicts_even_after_an_a_b_a_change(

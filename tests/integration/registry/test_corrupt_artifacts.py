@@ -18,7 +18,7 @@ from infra.template import ROOT, Stack
 from model_build import manifest_for
 from tests.conftest import ADMIN_KEY
 from tests.integration.conftest import empty_queue
-from tests.integration.test_registry_flow import call, drain, gateway_for
+from tests.integration.local_stack import call, drain, gateway_for
 from tests.support.invoke import in_process
 from tests.support.models import FEATURES, built_linear
 

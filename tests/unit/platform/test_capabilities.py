@@ -18,24 +18,11 @@ from setuptools import find_packages
 
 import model_build
 from infra.template import ROOT, Function, Stack
+from tests.support.capabilities import capabilities, capability_of
 
 STACK = Stack()
 FUNCTIONS = STACK.functions()
 MODEL_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-
-
-def capabilities() -> set[str]:
-    """The capabilities that serve something: each folder under functions/ with a domain package."""
-    core = ROOT / "layers" / "core" / "commerce_ai"
-    return {d.name for d in (ROOT / "functions").iterdir() if d.is_dir() and (core / d.name).is_dir()}
-
-
-def capability_of(fn: Function) -> str:
-    """The capability a function belongs to: the longest capability name its service name starts with."""
-    service = fn.environment.get("POWERTOOLS_SERVICE_NAME", "")
-    found = [c for c in capabilities() if service == c or service.startswith(f"{c}-")]
-    assert found, f"{fn.logical_id}: POWERTOOLS_SERVICE_NAME {service!r} does not start with a capability's name"
-    return max(found, key=len)
 
 
 def test_the_capabilities_are_found() -> None:
@@ -103,3 +90,13 @@ def test_pyproject_finds_packages_instead_of_listing_them() -> None:
     )
     assert found == on_disk
     assert {"commerce_ai.pricing", "model_build.risk"} <= found
+
+
+@pytest.mark.parametrize("layer", ["unit", "integration", "e2e"])
+def test_the_tests_mirror_the_capabilities(layer: str) -> None:
+    # Given tests/<layer>/, every test module is in a capability's folder or the platform's,
+    root = ROOT / "tests" / layer
+    assert sorted(p.name for p in root.glob("test_*.py")) == [], f"tests/{layer}/ has tests outside any folder"
+    folders = {p.name for p in root.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    # and every folder is one of those (or the integration tests' fixture template).
+    assert folders - capabilities() - {"platform", "fixtures"} == set()

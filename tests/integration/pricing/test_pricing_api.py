@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from infra.template import Stack
 from tests.conftest import ADMIN_KEY
-from tests.integration.test_registry_flow import call, gateway_for
+from tests.integration.local_stack import call, gateway_for
 
 
 def test_admins_create_and_configure_skus_and_anyone_pages_through_them(stack: Stack) -> None:

@@ -16,7 +16,7 @@ from infra.bootstrap import bootstrap
 from infra.runner.local import LocalRunner
 from infra.template import Env, Stack
 
-FIXTURE = Path(__file__).parent / "fixtures" / "recorder_template.yaml"
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "recorder_template.yaml"
 
 
 @pytest.fixture
