@@ -1,4 +1,4 @@
-"""The IAM agreement check's machinery (tests/unit/test_iam_agreement.py): calls recorded by the fakes
+"""The IAM agreement check's machinery (tests/unit/platform/test_iam_agreement.py): calls recorded by the fakes
 become IAM needs, the template's policy statements are evaluated against them, and a `World` lays out
 in-memory AWS the way the template does. Each capability's scenarios live beside its unit tests, in
 `tests/unit/<capability>/iam_scenarios.py` (a `SCENARIOS` map of function logical id -> scenario).
@@ -7,7 +7,6 @@ in-memory AWS the way the template does. Each capability's scenarios live beside
 from __future__ import annotations
 
 import fnmatch
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,12 +19,11 @@ from commerce_ai.artifacts.store import ArtifactStore
 from commerce_ai.config import clear_cached_settings
 from infra.runner.context import LambdaContext
 from infra.runner.invoker import load_handler
-from infra.template import ROOT, Stack
+from infra.template import Stack
 from model_build import Built, publish
 from tests.unit.fakes import FakeAws, FakeSSMProvider
 
 STACK = Stack()
-EVENTS = ROOT / "events"
 
 
 @dataclass(frozen=True)
@@ -172,11 +170,6 @@ class World:
 
 # A scenario runs one function's main paths in a World: (world, monkeypatch, tmp_path) -> None.
 Scenario = Callable[["World", pytest.MonkeyPatch, Path], None]
-
-
-def sample_event(relative: str) -> Any:
-    """A sample event's JSON, from events/."""
-    return json.loads((EVENTS / relative).read_text())
 
 
 def configure(monkeypatch: pytest.MonkeyPatch, logical_id: str, tmp_path: Path) -> Any:

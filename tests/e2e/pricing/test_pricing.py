@@ -12,6 +12,7 @@ import requests
 
 from infra.template import ROOT
 from tests.e2e.conftest import STACK, Running, console_script, until
+from tests.support.events import sample_body
 
 # The first test also waits for `up`, which on a new machine fetches data and trains every capability.
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -20,7 +21,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 def test_a_competitor_price_sent_with_boto3_is_recorded(running: Running) -> None:
     sqs, ddb = running.client("sqs"), running.client("dynamodb")
     queue = sqs.get_queue_url(QueueName=f"{STACK}-CompetitorPricesQueue")["QueueUrl"]
-    sample = json.loads((ROOT / "events/pricing/competitor_price.json").read_text())
+    sample = sample_body("pricing/CompetitorPricesFunction-CompetitorPriceObserved.json")
     sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({**sample, "sku": "oj-e2e-1"}))
 
     def recorded() -> list[dict[str, Any]]:

@@ -15,7 +15,8 @@ import pytest
 from commerce_ai import aws
 from commerce_ai.pricing.observations import CompetitorPrice, CompetitorPriceStore
 from infra import emulator as emu
-from infra.template import ROOT, Stack
+from infra.template import Stack
+from tests.support.events import sample_body
 
 _tables = itertools.count()
 T0 = datetime(2026, 11, 27, 10, tzinfo=UTC)
@@ -79,7 +80,7 @@ def test_the_queue_function_records_good_prices_and_fails_only_the_poison(stack:
 
     sqs = aws.client("sqs")
     url = sqs.get_queue_url(QueueName=stack.physical_name("CompetitorPricesQueue"))["QueueUrl"]
-    sample = json.loads((ROOT / "events/pricing/competitor_price.json").read_text())
+    sample = sample_body("pricing/CompetitorPricesFunction-CompetitorPriceObserved.json")
     bodies = [
         json.dumps({**sample, "sku": "oj-9-1"}),
         json.dumps({**sample, "sku": "oj-9-1", "competitor": "shopco", "price": 2.49}),
@@ -110,7 +111,7 @@ def test_a_batch_of_nothing_but_poison_is_reported_not_raised(stack: Stack) -> N
 
     sqs = aws.client("sqs")
     url = sqs.get_queue_url(QueueName=stack.physical_name("CompetitorPricesQueue"))["QueueUrl"]
-    sample = json.loads((ROOT / "events/pricing/competitor_price.json").read_text())
+    sample = sample_body("pricing/CompetitorPricesFunction-CompetitorPriceObserved.json")
     bodies = [json.dumps({**sample, "currency": "EUR"}), "not json"]
     sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": b} for i, b in enumerate(bodies)])
     source = QueueSource("CompetitorPricesFunction", url, stack.arn("CompetitorPricesQueue"), 10, 2, True)

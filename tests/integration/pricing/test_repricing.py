@@ -22,10 +22,11 @@ from commerce_ai.pricing.demand import MODEL_NAME
 from infra.runner.local import rule_arn
 from infra.runner.scheduler import scheduled_event
 from infra.runner.sqs_poller import QueueSource
-from infra.template import ROOT, Stack
+from infra.template import Stack
 from model_build import publish
 from tests.conftest import ADMIN_KEY
 from tests.integration.local_stack import call, drain, gateway_for
+from tests.support.events import sample_body
 from tests.support.invoke import in_process
 from tests.support.pricing import built_pricing_demand, store_raw
 
@@ -200,7 +201,7 @@ def test_bad_pricing_requests_get_a_json_4xx(
 
 
 def test_a_competitor_price_updates_the_skus_competitor_index(stack: Stack, priced: Priced) -> None:
-    sample = json.loads((ROOT / "events/pricing/competitor_price.json").read_text())
+    sample = sample_body("pricing/CompetitorPricesFunction-CompetitorPriceObserved.json")
     sqs = aws.client("sqs")
     url = sqs.get_queue_url(QueueName=stack.physical_name("CompetitorPricesQueue"))["QueueUrl"]
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

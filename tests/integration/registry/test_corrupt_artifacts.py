@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +13,12 @@ from commerce_ai.artifacts.loader import ModelLoader
 from commerce_ai.artifacts.registry import ModelRegistry
 from commerce_ai.artifacts.store import ArtifactStore
 from commerce_ai.errors import ModelUnavailable
-from infra.template import ROOT, Stack
+from infra.template import Stack
 from model_build import manifest_for
 from tests.conftest import ADMIN_KEY
 from tests.integration.conftest import empty_queue
 from tests.integration.local_stack import call, drain, gateway_for
+from tests.support.events import sample
 from tests.support.invoke import in_process
 from tests.support.models import FEATURES, built_linear
 
@@ -114,7 +114,7 @@ def test_reconcile_registers_versions_whose_notification_was_lost(
     empty_queue(url)  # the notification is lost
     assert registry.versions(model_name) == []
 
-    event = json.loads((ROOT / "events/registry/schedule_reconcile.json").read_text())
+    event = sample("registry/ArtifactReconcileFunction-Hourly.json")
     result = in_process(stack)("ArtifactReconcileFunction", event)
 
     assert result["outcomes"].get("registered", 0) >= 1

@@ -21,10 +21,11 @@ from commerce_ai.artifacts.store import ArtifactStore
 from commerce_ai.risk.store import RiskStore
 from commerce_ai.risk.velocity import entity_key, window_total
 from infra.runner.sqs_poller import QueueSource
-from infra.template import ROOT, Stack
+from infra.template import Stack
 from model_build import publish
 from tests.conftest import ADMIN_KEY
 from tests.integration.local_stack import call, drain, gateway_for
+from tests.support.events import sample_body
 from tests.support.invoke import in_process
 from tests.support.risk import built_risk
 
@@ -70,7 +71,7 @@ def login(ids: dict[str, str], when: datetime, device: str | None = None, **chan
 
 
 def payment(ids: dict[str, str], number: int, when: datetime, **changes: Any) -> dict[str, Any]:
-    sample = json.loads((ROOT / "events/risk/transaction.json").read_text())
+    sample = sample_body("risk/RiskApiFunction-Score.json")
     return {
         **sample,
         "transaction_id": f"t-{ids['tag']}-{number}",

@@ -7,22 +7,18 @@ cfn-lint or by importing the code, so it is checked here.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from chalice import Chalice
 
 from commerce_ai.pricing.tick_log import REQUEST_ATTEMPTS, RUN_TIMEOUT
-from infra.runner.http_gateway import Route
 from infra.runner.invoker import load_handler
 from infra.template import ROOT, Function, FunctionEvent, Stack
 
 _STACK = Stack()
 FUNCTIONS = _STACK.functions()
 FUNCTION_IDS = [fn.logical_id for fn in FUNCTIONS]
-EVENTS_DIR = ROOT / "events"
 
 
 def handler_of(fn: Function) -> Any:
@@ -121,28 +117,6 @@ def test_non_api_handlers_are_plain_lambda_handlers() -> None:
     for fn in FUNCTIONS:
         if any(e.type != "Api" for e in fn.events):
             assert not isinstance(handler_of(fn), Chalice), f"{fn.logical_id}: non-Api events on a Chalice app"
-
-
-# ------------------------------------------------------------------------------- sample events
-
-
-def _sample_api_events() -> list[Path]:
-    return sorted(EVENTS_DIR.rglob("api_*.json"))
-
-
-def test_there_are_sample_api_events() -> None:
-    assert _sample_api_events()
-
-
-@pytest.mark.parametrize("path", _sample_api_events(), ids=lambda p: p.stem)
-def test_sample_api_events_name_declared_routes(path: Path) -> None:
-    event = json.loads(path.read_text())
-    declared = {route for fn in FUNCTIONS for route in api_events(fn)}
-    assert (event["httpMethod"], event["resource"]) in declared
-    assert event["requestContext"]["resourcePath"] == event["resource"]
-    found = Route.make(event["httpMethod"], event["resource"], "-").pattern.match(event["path"])
-    assert found is not None, f"{path.name}: path {event['path']} does not match resource {event['resource']}"
-    assert (found.groupdict() or None) == event["pathParameters"]
 
 
 def test_the_tick_log_knows_the_repricing_timeout_and_the_request_attempts() -> None:

@@ -1,4 +1,4 @@
-"""Pricing's functions in the IAM agreement check (tests/unit/test_iam_agreement.py). The scenarios that
+"""Pricing's functions in the IAM agreement check (tests/unit/platform/test_iam_agreement.py). The scenarios that
 serve a model get a real `pricing-demand` artifact (LightGBM -> ONNX, about a second to build, once)."""
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from commerce_ai.pricing import service
 from commerce_ai.pricing.catalog import CatalogStore, SkuState, _decoded, _state, shard_of
 from infra.runner.scheduler import scheduled_event
 from infra.runner.sqs_poller import sqs_event
+from tests.support.events import sample_body
 from tests.support.pricing import built_pricing_demand
 from tests.unit.fakes import sqs_message
-from tests.unit.iam import STACK, Scenario, World, configure, sample_event
+from tests.unit.iam import STACK, Scenario, World, configure
 
 # What lives as long as a warm container: one per scenario.
 CACHED = (service.demand_loader,)
@@ -44,7 +45,7 @@ def run_competitor_prices(world: World, monkeypatch: pytest.MonkeyPatch, tmp_pat
     handler, context = configure(monkeypatch, "CompetitorPricesFunction", tmp_path)
     put_skus(world, {"oj-2-1": (2.49, 1.79)})  # a catalog SKU: its competitor index is kept on it
     world.forget_setup()
-    sample = sample_event("pricing/competitor_price.json")
+    sample = sample_body("pricing/CompetitorPricesFunction-CompetitorPriceObserved.json")
     hour_ago = datetime.now(UTC) - timedelta(hours=1)  # fresh, so the SKU's competitor index is updated
     messages = [
         sqs_message("m1", json.dumps({**sample, "observed_at": f"{hour_ago:%Y-%m-%dT%H:%M:%SZ}"})),
@@ -102,7 +103,7 @@ def run_repricing(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     again = handler(event, context)
     assert (again["already_done"], again["applied"]) == (2, 0)
     # A whole-catalog reprice an admin queued, and a poison request beside it.
-    sample = json.dumps(sample_event("pricing/reprice_request.json"))
+    sample = json.dumps(sample_body("pricing/RepricingFunction-RepriceRequested.json"))
     messages = [sqs_message("m1", sample), sqs_message("m2", '{"tick": "yesterday"}')]
     result = handler(sqs_event(messages, STACK.arn("RepriceRequestsQueue"), STACK.env.region), context)
     assert result == {"batchItemFailures": [{"itemIdentifier": "m2"}]}

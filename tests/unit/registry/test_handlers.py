@@ -15,8 +15,9 @@ from infra.runner.context import LambdaContext
 from infra.runner.invoker import load_handler
 from infra.runner.scheduler import scheduled_event
 from infra.runner.sqs_poller import failed_ids, sqs_event
-from infra.template import ROOT, Stack
+from infra.template import Stack
 from model_build import publish
+from tests.support.events import sample, sample_body
 from tests.support.models import built_linear
 from tests.unit.fakes import FakeAws, sqs_message
 
@@ -70,7 +71,7 @@ def test_artifact_events_fail_only_the_poison_record(configured: FakeAws) -> Non
 
 
 def test_the_sample_sqs_event_is_handled(configured: FakeAws) -> None:
-    event = json.loads((ROOT / "events" / "registry" / "sqs_manifest_created.json").read_text())
+    event = sample("registry/ArtifactEventsFunction-ManifestCreated.json")
     fn, context = handler("ArtifactEventsFunction")
     result = fn(event, context)
     assert result == {"batchItemFailures": []}  # its bucket is not ours: ignored, not failed
@@ -84,7 +85,7 @@ def test_reconcile_registers_what_the_registry_missed(configured: FakeAws) -> No
 
 
 def test_the_sample_schedule_event_is_handled(configured: FakeAws) -> None:
-    event = json.loads((ROOT / "events" / "registry" / "schedule_reconcile.json").read_text())
+    event = sample("registry/ArtifactReconcileFunction-Hourly.json")
     fn, context = handler("ArtifactReconcileFunction")
     assert fn(event, context)["checked"] == 2
 
@@ -100,6 +101,5 @@ def test_an_unconfigured_function_fails_loudly(fake_aws: FakeAws) -> None:
 def test_the_repricing_function_refuses_an_event_that_is_not_a_schedule_event(fake_aws: FakeAws) -> None:
     """A reprice request's body sent straight to the function must not run a whole-catalog tick "now"."""
     fn, context = handler("RepricingFunction")
-    sample = (ROOT / "events/pricing/reprice_request.json").read_text()
     with pytest.raises(ValueError, match="not a schedule event"):
-        fn(json.loads(sample), context)
+        fn(sample_body("pricing/RepricingFunction-RepriceRequested.json"), context)

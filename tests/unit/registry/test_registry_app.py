@@ -24,8 +24,9 @@ from commerce_ai.artifacts.store import ArtifactStore
 from commerce_ai.config import settings
 from infra.runner.context import LambdaContext
 from infra.runner.invoker import load_handler
-from infra.template import ROOT, Stack
+from infra.template import Stack
 from model_build import publish
+from tests.support.events import sample as sample_event
 from tests.support.models import built_linear
 from tests.unit.fakes import FakeAws, FakeDynamoDB, FakeSSMProvider, client_error
 
@@ -33,7 +34,7 @@ ADMIN_KEY = "unit-admin-key-0123456789"
 KEY_PARAMETER = "/commerce-ai/admin-api-key"
 BUCKET = "artifacts"
 NAME = "demo-scorer"
-SAMPLE_VERSION = "20261127T100000Z-abc12345"  # the version events/registry/api_activate_model.json names
+SAMPLE_VERSION = "20261127T100000Z-abc12345"  # the version events/registry/RegistryApiFunction-ActivateModel.json names
 JSON = {"Content-Type": "application/json"}
 ADMIN = {**JSON, "x-api-key": ADMIN_KEY}
 
@@ -302,7 +303,7 @@ def test_responses_carry_the_callers_correlation_id(api: Api) -> None:
 
 
 def _sample(name: str) -> dict[str, Any]:
-    event: dict[str, Any] = json.loads((ROOT / "events" / "registry" / f"{name}.json").read_text())
+    event = sample_event(f"registry/{name}.json")
     if event["headers"] and "x-api-key" in event["headers"]:
         event["headers"]["x-api-key"] = ADMIN_KEY
     return event
@@ -311,11 +312,11 @@ def _sample(name: str) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("sample", "status"),
     [
-        ("api_get_health", 200),
-        ("api_list_models", 200),
-        ("api_get_model", 200),
-        ("api_activate_model", 200),
-        ("api_rollback_model", 404),
+        ("RegistryApiFunction-Health", 200),
+        ("RegistryApiFunction-ListModels", 200),
+        ("RegistryApiFunction-GetModel", 200),
+        ("RegistryApiFunction-ActivateModel", 200),
+        ("RegistryApiFunction-RollbackModel", 404),
     ],
 )
 def test_sample_events_are_answered_through_the_lambda_entry_point(api: Api, sample: str, status: int) -> None:
@@ -328,7 +329,7 @@ def test_sample_events_are_answered_through_the_lambda_entry_point(api: Api, sam
 def test_the_body_limit_counts_bytes(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MAX_BODY_BYTES", "100")
     settings.cache_clear()
-    event = _sample("api_activate_model")
+    event = _sample("RegistryApiFunction-ActivateModel")
     event["body"] = json.dumps({"version": "é" * 60}, ensure_ascii=False)  # 74 characters, 134 bytes
     assert len(event["body"]) <= 100 < len(event["body"].encode())
     result = api.app(event, LambdaContext("commerce-ai-RegistryApiFunction"))

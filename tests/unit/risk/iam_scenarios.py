@@ -1,4 +1,4 @@
-"""Risk's functions in the IAM agreement check (tests/unit/test_iam_agreement.py). The scenarios that
+"""Risk's functions in the IAM agreement check (tests/unit/platform/test_iam_agreement.py). The scenarios that
 serve a model get real `risk-model` and `risk-graph` artifacts (a small simulated world, about two
 seconds to build, once)."""
 
@@ -15,9 +15,10 @@ from commerce_ai.risk import service as risk_service
 from commerce_ai.risk import weekly as risk_weekly
 from infra.runner.scheduler import scheduled_event
 from infra.runner.sqs_poller import sqs_event
+from tests.support.events import sample_body
 from tests.support.risk import built_risk, store_scored_history
 from tests.unit.fakes import sqs_message
-from tests.unit.iam import STACK, Scenario, World, configure, sample_event
+from tests.unit.iam import STACK, Scenario, World, configure
 
 # What lives as long as a warm container: one per scenario.
 CACHED = (risk_service.store, risk_service.model_loader, risk_service.graph_loader)
@@ -39,8 +40,8 @@ def run_risk_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     world.forget_setup()
     plain = {"Content-Type": "application/json"}
     admin = {**plain, "x-api-key": "k"}
-    login = {**sample_event("risk/login.json"), "timestamp": _now_stamp(timedelta(minutes=-5))}
-    payment = {**sample_event("risk/transaction.json"), "timestamp": _now_stamp()}
+    login = {**sample_body("risk/RiskApiFunction-AccountEvent.json"), "timestamp": _now_stamp(timedelta(minutes=-5))}
+    payment = {**sample_body("risk/RiskApiFunction-Score.json"), "timestamp": _now_stamp()}
     with Client(handler) as client:
         assert client.http.post("/risk/events", headers=plain, body=json.dumps(login).encode()).status_code == 200
         scored = client.http.post("/risk/score", headers=plain, body=json.dumps(payment).encode())
@@ -60,7 +61,7 @@ def run_risk_bulk_scoring(world: World, monkeypatch: pytest.MonkeyPatch, tmp_pat
     handler, context = configure(monkeypatch, "RiskBulkScoringFunction", tmp_path)
     serve_risk(world)
     world.forget_setup()
-    sample = sample_event("risk/transaction.json")
+    sample = sample_body("risk/RiskApiFunction-Score.json")
     blocked = {**sample, "transaction_id": "t-blocked", "amount": 25000.0, "timestamp": _now_stamp()}  # declined
     messages = [
         sqs_message("m1", json.dumps({**sample, "timestamp": _now_stamp()})),
@@ -75,7 +76,7 @@ def run_risk_bulk_scoring(world: World, monkeypatch: pytest.MonkeyPatch, tmp_pat
 def run_risk_account_events(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     handler, context = configure(monkeypatch, "RiskAccountEventsFunction", tmp_path)
     world.forget_setup()
-    login = {**sample_event("risk/login.json"), "timestamp": _now_stamp(), "event_id": "e-1"}
+    login = {**sample_body("risk/RiskApiFunction-AccountEvent.json"), "timestamp": _now_stamp(), "event_id": "e-1"}
     messages = [
         sqs_message("m1", json.dumps(login)),
         sqs_message("m2", json.dumps({**login, "success": "maybe"})),
