@@ -7,7 +7,6 @@ import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,22 +16,7 @@ from commerce_ai.artifacts.registry import ModelRegistry
 from commerce_ai.registry import service
 from infra.runner.sqs_poller import QueueSource
 from infra.template import Stack
-from tests.integration.conftest import empty_queue
 from tests.support.invoke import in_process
-
-
-@pytest.fixture
-def fast_queue(stack: Stack) -> Iterator[tuple[str, str]]:
-    """The real artifact queue and its DLQ, emptied, with a 1 s visibility timeout so retries come fast."""
-    sqs = aws.client("sqs")
-    url = sqs.get_queue_url(QueueName=stack.physical_name("ArtifactEventsQueue"))["QueueUrl"]
-    dlq = sqs.get_queue_url(QueueName=stack.physical_name("ArtifactEventsDLQ"))["QueueUrl"]
-    for queue in (url, dlq):
-        empty_queue(queue)
-    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "1"})
-    yield url, dlq
-    declared = stack.resources["ArtifactEventsQueue"]["Properties"]["VisibilityTimeout"]
-    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": str(declared)})
 
 
 def test_poison_record_alone_is_retried_then_dead_lettered(
@@ -48,9 +32,9 @@ def test_poison_record_alone_is_retried_then_dead_lettered(
     validations: Counter[tuple[str, str]] = Counter()
     real_validate = service.validate_version
 
-    def counting_validate(store: Any, reg: Any, name: str, version: str, scratch: Any = None) -> Any:
+    def counting_validate(store: Any, reg: Any, name: str, version: str, *args: Any, **kwargs: Any) -> Any:
         validations[(name, version)] += 1
-        return real_validate(store, reg, name, version, scratch)
+        return real_validate(store, reg, name, version, *args, **kwargs)
 
     monkeypatch.setattr(service, "validate_version", counting_validate)
 

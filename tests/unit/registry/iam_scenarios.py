@@ -1,4 +1,4 @@
-"""The registry's functions in the IAM agreement check (tests/unit/test_iam_agreement.py)."""
+"""The registry's functions in the IAM agreement check (tests/unit/platform/test_iam_agreement.py)."""
 
 from __future__ import annotations
 
@@ -41,7 +41,8 @@ def run_artifact_events(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path:
     messages = [
         sqs_message("m1", notification(world.bucket, "v1")),
         sqs_message("m2", notification(world.bucket, "v1")),  # redelivery: conditional put fails, GetItem
-        sqs_message("m3", notification(world.bucket, "v2")),
+        # v2's file is missing on the queue's last delivery: quarantined (earlier ones are retried)
+        {**sqs_message("m3", notification(world.bucket, "v2")), "Attributes": {"ApproximateReceiveCount": "3"}},
         sqs_message("m4", notification(world.bucket, "v3")),  # deleted since: a 404, quarantined
     ]
     result = handler(sqs_event(messages, STACK.arn("ArtifactEventsQueue"), STACK.env.region), context)

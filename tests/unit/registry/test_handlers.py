@@ -70,6 +70,43 @@ def test_artifact_events_fail_only_the_poison_record(configured: FakeAws) -> Non
     assert registry.get_version(NAME, "v2").state == QUARANTINED
 
 
+def test_a_manifest_that_arrives_before_its_files_is_retried_then_registered(
+    configured: FakeAws, tmp_path: Path
+) -> None:
+    # Given v3's manifest in the bucket before its model file,
+    store = ArtifactStore(BUCKET, s3=configured.s3)
+    publish(store, built_linear(tmp_path / "v3"), "v3")
+    model = configured.s3.objects.pop((BUCKET, f"models/{NAME}/v3/model.onnx"))
+    fn, context = handler("ArtifactEventsFunction")
+    first = sqs_message("m1", s3_body(f"models/{NAME}/v3/manifest.json"))
+    # when its notification is delivered the first time,
+    result = fn(sqs_event([first], "arn:aws:sqs:us-east-1:123456789012:q", "us-east-1"), context)
+    # then the record fails, so SQS delivers it again, and nothing is recorded yet;
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
+    registry = ModelRegistry(TABLE, dynamodb=configured.dynamodb)
+    assert registry.versions(NAME) == []
+    # when the file has arrived by the next delivery, the version is registered.
+    configured.s3.objects[(BUCKET, f"models/{NAME}/v3/model.onnx")] = model
+    again = {**first, "Attributes": {"ApproximateReceiveCount": "2"}}
+    result = fn(sqs_event([again], "arn:aws:sqs:us-east-1:123456789012:q", "us-east-1"), context)
+    assert result == {"batchItemFailures": []}
+    assert registry.get_version(NAME, "v3").state == CANDIDATE
+
+
+def test_a_manifest_whose_files_never_arrive_is_quarantined_on_its_last_delivery(configured: FakeAws) -> None:
+    configured.s3.objects.pop((BUCKET, f"models/{NAME}/v1/model.onnx"))
+    fn, context = handler("ArtifactEventsFunction")
+    last = {
+        **sqs_message("m1", s3_body(f"models/{NAME}/v1/manifest.json")),
+        "Attributes": {"ApproximateReceiveCount": "3"},
+    }
+    result = fn(sqs_event([last], "arn:aws:sqs:us-east-1:123456789012:q", "us-east-1"), context)
+    assert result == {"batchItemFailures": []}  # a verdict, not a trip to the DLQ
+    registry = ModelRegistry(TABLE, dynamodb=configured.dynamodb)
+    assert registry.get_version(NAME, "v1").state == QUARANTINED
+    assert "cannot fetch model.onnx: missing" in (registry.get_version(NAME, "v1").reason or "")
+
+
 def test_the_sample_sqs_event_is_handled(configured: FakeAws) -> None:
     event = sample("registry/ArtifactEventsFunction-ManifestCreated.json")
     fn, context = handler("ArtifactEventsFunction")

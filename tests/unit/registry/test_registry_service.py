@@ -317,6 +317,61 @@ def test_a_manifest_in_our_bucket_is_validated(build: Any, store: ArtifactStore,
     assert result == ValidationResult(NAME, "v1", "registered")
 
 
+def test_a_manifest_before_its_files_waits_and_records_nothing(
+    build: Any, store: ArtifactStore, registry: ModelRegistry, s3: FakeS3
+) -> None:
+    # Given a manifest whose model file has not been uploaded yet,
+    build("v1")
+    model = s3.objects.pop(key("v1", "model.onnx"))
+    # when it is validated while files may still come,
+    result = validation.validate_version(store, registry, NAME, "v1", wait_for_files=True)
+    # then it waits, with no verdict recorded,
+    assert result.outcome == "waiting" and "cannot fetch model.onnx" in (result.reason or "")
+    with pytest.raises(NotFound):
+        registry.get_version(NAME, "v1")
+    # and once the file is there, the same validation registers it.
+    s3.objects[key("v1", "model.onnx")] = model
+    assert validation.validate_version(store, registry, NAME, "v1", wait_for_files=True).outcome == "registered"
+
+
+def test_a_file_that_is_there_but_wrong_is_quarantined_even_while_waiting_for_files(
+    build: Any, store: ArtifactStore, registry: ModelRegistry, s3: FakeS3
+) -> None:
+    build("v1")
+    s3.objects[key("v1", "model.onnx")] += b"tampered"
+    assert validation.validate_version(store, registry, NAME, "v1", wait_for_files=True).outcome == "quarantined"
+
+
+@pytest.mark.parametrize("attempt", range(1, service.MANIFEST_EVENT_ATTEMPTS))
+def test_an_event_for_a_manifest_before_its_files_is_retried(
+    build: Any, store: ArtifactStore, registry: ModelRegistry, s3: FakeS3, attempt: int
+) -> None:
+    build("v1")
+    del s3.objects[key("v1", "model.onnx")]
+    created = ObjectCreated(BUCKET, "models/demo-scorer/v1/manifest.json")
+    with pytest.raises(service.FilesNotThereYet, match=f"demo-scorer/v1 \\(delivery {attempt}\\)"):
+        service.handle_object_created(store, registry, created, attempt)
+    assert registry.versions(NAME) == []
+
+
+def test_the_last_delivery_of_a_manifest_still_without_its_files_quarantines_it(
+    build: Any, store: ArtifactStore, registry: ModelRegistry, s3: FakeS3
+) -> None:
+    build("v1")
+    del s3.objects[key("v1", "model.onnx")]
+    created = ObjectCreated(BUCKET, "models/demo-scorer/v1/manifest.json")
+    result = service.handle_object_created(store, registry, created, service.MANIFEST_EVENT_ATTEMPTS)
+    assert result is not None and result.outcome == "quarantined"
+    assert registry.get_version(NAME, "v1").state == QUARANTINED
+
+
+def test_manifest_event_attempts_are_the_queues_receive_count() -> None:
+    from infra.template import Stack
+
+    queue = Stack().resources["ArtifactEventsQueue"]["Properties"]
+    assert int(queue["RedrivePolicy"]["maxReceiveCount"]) == service.MANIFEST_EVENT_ATTEMPTS
+
+
 # ------------------------------------------------------------------------------ reconcile, list, describe
 
 

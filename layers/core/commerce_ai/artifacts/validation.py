@@ -16,9 +16,10 @@ from typing import Literal
 from commerce_ai.artifacts.frameworks import SchemaMismatch, open_artifact, release
 from commerce_ai.artifacts.manifest import Manifest
 from commerce_ai.artifacts.registry import ModelRegistry
-from commerce_ai.artifacts.store import ArtifactError, ArtifactStore
+from commerce_ai.artifacts.store import ArtifactError, ArtifactFileMissing, ArtifactStore
 
-Outcome = Literal["registered", "unchanged", "quarantined", "error"]
+# "waiting": the manifest names a file the bucket does not hold (yet); nothing was recorded.
+Outcome = Literal["registered", "unchanged", "quarantined", "waiting", "error"]
 
 
 @dataclass(frozen=True)
@@ -39,11 +40,16 @@ def validate_version(
     name: str,
     version: str,
     scratch: Path | None = None,
+    *,
+    wait_for_files: bool = False,
 ) -> ValidationResult:
     """Check a version end to end and record the verdict: candidate if it is sound, else quarantined.
 
     Sound means: the manifest parses, every file matches its sha256, and the model opens with inputs
     and outputs exactly as the manifest declares. Transient AWS errors propagate so the event is retried.
+    With `wait_for_files`, a file the manifest names but the bucket does not hold (an uploader that sent
+    the manifest before its files) records nothing and answers `waiting`, so the caller can try again
+    later; a file that is there but wrong is quarantined either way.
     """
     try:
         manifest = store.read_manifest(name, version)
@@ -57,6 +63,8 @@ def validate_version(
         open_artifact(manifest, directory)
     except (ArtifactError, SchemaMismatch, ValueError) as exc:
         reason = str(exc)[:1000]
+        if wait_for_files and isinstance(exc, ArtifactFileMissing):
+            return ValidationResult(name, version, "waiting", reason)
         registry.quarantine(name, version, digest, reason)
         return ValidationResult(name, version, "quarantined", reason)
     finally:

@@ -14,6 +14,15 @@ from commerce_ai.artifacts.validation import ValidationResult, validate_version
 from commerce_ai.errors import InvalidInput, NotFound
 from commerce_ai.telemetry import logger
 
+# How many times SQS delivers an artifact event before the DLQ: the template's ArtifactEventsQueue
+# maxReceiveCount (a test keeps the two equal). A manifest whose files are not all there yet is retried
+# until its last delivery, which quarantines it instead, so the registry still records a verdict.
+MANIFEST_EVENT_ATTEMPTS = 3
+
+
+class FilesNotThereYet(RuntimeError):
+    """A manifest arrived before all of its files: the event is retried (partial batch failure)."""
+
 
 @dataclass(frozen=True)
 class ObjectCreated:
@@ -53,16 +62,23 @@ def parse_s3_notification(body: str) -> list[ObjectCreated]:
 
 
 def handle_object_created(
-    store: ArtifactStore, registry: ModelRegistry, created: ObjectCreated
+    store: ArtifactStore, registry: ModelRegistry, created: ObjectCreated, attempt: int = MANIFEST_EVENT_ATTEMPTS
 ) -> ValidationResult | None:
+    """Validate the version a new manifest announces. On the event's `attempt`-th delivery (from 1), a
+    file that is not there yet raises FilesNotThereYet so the event is retried, until the last delivery,
+    which quarantines the version."""
     parsed = parse_manifest_key(created.key)
     if parsed is None or created.bucket != store.bucket:
         return None
-    return validate_version(store, registry, *parsed)
+    result = validate_version(store, registry, *parsed, wait_for_files=attempt < MANIFEST_EVENT_ATTEMPTS)
+    if result.outcome == "waiting":
+        raise FilesNotThereYet(f"{result.name}/{result.version} (delivery {attempt}): {result.reason}")
+    return result
 
 
 def reconcile(store: ArtifactStore, registry: ModelRegistry) -> list[ValidationResult]:
-    """Validate every manifest in the bucket that the registry has never seen (a missed event)."""
+    """Validate every manifest in the bucket that the registry has never seen (a missed event). A version
+    whose files are not all there yet is left `waiting`, unrecorded, for the next sweep."""
     known: dict[str, set[str]] = {}
     results = []
     for name, version in store.manifest_keys():
@@ -71,7 +87,7 @@ def reconcile(store: ArtifactStore, registry: ModelRegistry) -> list[ValidationR
         if version in known[name]:
             continue
         try:
-            results.append(validate_version(store, registry, name, version))
+            results.append(validate_version(store, registry, name, version, wait_for_files=True))
         except Exception as exc:  # one unreadable version must not stop the sweep for all after it
             logger.warning(
                 "reconcile could not validate a version", extra={"model": name, "version": version}, exc_info=True
