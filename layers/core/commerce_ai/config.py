@@ -45,6 +45,13 @@ def whole_number(name: str, raw: str) -> int:
     return int(number(name, raw))
 
 
+def _number(name: str, default: float) -> float:
+    """Variable `name` as a number, `default` when unset or blank: kept for settings modules that read the
+    environment themselves (a plain dataclass and ENV_NAMES, the style before EnvSettings)."""
+    raw = os.environ.get(name)
+    return default if raw is None or raw.strip() == "" else number(name, raw)
+
+
 def env_setting(variable: str, default: Any = None, parse: Callable[[str, str], Any] | None = None) -> Any:
     """A settings field read from environment variable `variable`; unset or blank means `default`.
     `parse(variable, raw)` turns the text into the value (default: the text itself)."""

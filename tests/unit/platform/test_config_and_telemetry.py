@@ -88,6 +88,9 @@ def test_an_older_style_settings_module_is_found_by_its_env_names(monkeypatch: p
 
     import commerce_ai.config as config
 
+    monkeypatch.setenv("PROBE_SECONDS", "2.5")
+    assert (config._number("PROBE_SECONDS", 1.0), config._number("PROBE_UNSET", 1.0)) == (2.5, 1.0)
+
     plain = types.ModuleType("commerce_ai.probe.settings")
     plain.ENV_NAMES = {"probe_table": "PROBE_TABLE"}  # type: ignore[attr-defined]
     monkeypatch.setattr(config, "settings_modules", lambda: [config, plain])
