@@ -10,6 +10,7 @@ import secrets
 import signal
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -206,8 +207,19 @@ def _invoke_once(environ: dict[str, str], stack: Any, fn: Any, event: dict[str, 
     return 0
 
 
+def _moment(text: str) -> datetime:
+    """An RFC 3339 time for --now; one without a zone is UTC."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an RFC 3339 time: {text!r}") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def cmd_invoke(args: argparse.Namespace) -> int:
-    event = json.loads(Path(args.event).read_text())
+    from infra.sample_events import load_event
+
+    event = load_event(Path(args.event), args.now)
     environ, stack = _running_stack(args.aws_port)
     return _invoke_once(environ, stack, stack.function(args.function), event)
 
@@ -342,6 +354,12 @@ def parser() -> argparse.ArgumentParser:
     invoke = sub.add_parser("invoke", help="invoke one function once with an event file")
     invoke.add_argument("function", help="logical id from template.yaml, e.g. RegistryApiFunction")
     invoke.add_argument("--event", required=True, help="path to an event JSON, e.g. events/registry/...")
+    invoke.add_argument(
+        "--now",
+        type=_moment,
+        help="the time that fills the event's {{now}} placeholders (RFC 3339, e.g. 2026-12-01T10:00:00Z; "
+        "default: the current time)",
+    )
     invoke.set_defaults(run=cmd_invoke)
 
     train = sub.add_parser("train", help="train a capability's models")

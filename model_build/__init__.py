@@ -7,12 +7,14 @@
 - `seed(stack: Stack, cache_dir: Path) -> str` (optional): fill the capability's tables from its active
   models or data once the stack is up (idempotent: it only adds what is missing); returns a status line.
 
-Register it in `CAPABILITIES` below. Publishing, manifests and the registry are shared: see `publish`.
+Nothing registers it: every sub-package of `model_build` is a capability (`CAPABILITIES`, found from
+the folders). Publishing, manifests and the registry are shared: see `publish`.
 """
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,8 +34,17 @@ from commerce_ai.artifacts.store import ArtifactStore
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# capability name -> module. Capabilities add themselves here as they land.
-CAPABILITIES: dict[str, str] = {"pricing": "model_build.pricing", "risk": "model_build.risk"}
+
+def _discovered() -> dict[str, str]:
+    """capability name -> module: each package directory beside this file (imported only when used)."""
+    return {
+        found.name: f"{__name__}.{found.name}"
+        for found in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name)
+        if found.ispkg
+    }
+
+
+CAPABILITIES: dict[str, str] = _discovered()
 
 
 @dataclass(frozen=True)

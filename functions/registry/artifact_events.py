@@ -2,7 +2,9 @@
 
 The bucket sends object-created notifications for `models/**/manifest.json` to the artifact-events queue
 (see template.yaml). One poison message fails alone (partial batch response) and reaches the DLQ after
-the queue's maxReceiveCount. Validation is idempotent, so a redelivered message changes nothing.
+the queue's maxReceiveCount. Validation is idempotent, so a redelivered message changes nothing. A
+manifest that arrives before its files fails its record too, so SQS delivers it again after the
+visibility timeout; its last delivery quarantines the version if a file is still missing.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from commerce_ai.messages import QueueProcessor
 from commerce_ai.registry import service
 from commerce_ai.telemetry import instrumented, logger
 
-processor = QueueProcessor()
+# A manifest waiting for its files is retried like bad input is refused: every such record back to the
+# queue, never raised as a broken function (it must not mark the function failing in /health).
+processor = QueueProcessor(expected_failures=(service.FilesNotThereYet,))
 
 
 def record_handler(record: SQSRecord) -> list[dict[str, Any]]:
@@ -28,8 +32,9 @@ def record_handler(record: SQSRecord) -> list[dict[str, Any]]:
     store = ArtifactStore(settings().need("artifact_bucket"))
     registry = ModelRegistry(settings().need("registry_table"))
     results = []
+    attempt = int(record.attributes.approximate_receive_count)
     for created in service.parse_s3_notification(record.body):
-        result = service.handle_object_created(store, registry, created)
+        result = service.handle_object_created(store, registry, created, attempt)
         if result is not None:
             logger.info(
                 "artifact validated",

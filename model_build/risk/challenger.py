@@ -26,7 +26,7 @@ from commerce_ai.artifacts.loader import ModelLoader
 from commerce_ai.artifacts.manifest import TrainingData
 from commerce_ai.artifacts.registry import ModelRegistry
 from commerce_ai.artifacts.store import ArtifactStore
-from commerce_ai.registry.service import validate_version
+from commerce_ai.artifacts.validation import validate_version
 from commerce_ai.risk.features import FEATURE_NAMES
 from commerce_ai.risk.model import MODEL_NAME, POLICY_FILE, DecisionPolicy, open_risk_model
 from commerce_ai.risk.store import RiskStore, iso

@@ -15,9 +15,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from commerce_ai.artifacts import validation
 from commerce_ai.artifacts.registry import ModelRegistry
 from commerce_ai.artifacts.store import ArtifactStore
-from commerce_ai.registry import service
 from infra import emulator as emu
 from infra.bootstrap import bootstrap
 from infra.runner.http_gateway import Gateway, Route
@@ -121,7 +121,7 @@ def local_stack(workdir: Path | None = None) -> Iterator[LocalStack]:
                 built = built_linear(workdir / "model-src", name=MODEL_NAME, weights=[0.5, -1.0, 2.0])
                 manifest = publish(store, built)
                 # Register the way the platform does: the artifact-events validation (download, verify, open).
-                result = service.validate_version(store, registry, manifest.name, manifest.version, scratch=workdir)
+                result = validation.validate_version(store, registry, manifest.name, manifest.version, scratch=workdir)
                 if result.outcome not in ("registered", "unchanged"):
                     raise RuntimeError(f"benchmark model was not registered: {result}")
                 registry.activate(manifest.name, manifest.version)

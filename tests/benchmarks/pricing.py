@@ -40,7 +40,8 @@ import numpy as np
 from tqdm import tqdm
 
 from commerce_ai import aws
-from commerce_ai.health import utc_now
+from commerce_ai.artifacts import validation
+from commerce_ai.clock import utc_now
 from commerce_ai.pricing import catalog as catalog_module
 from commerce_ai.pricing import decisions as decisions_module
 from commerce_ai.pricing import service, ticks
@@ -51,7 +52,6 @@ from commerce_ai.pricing.features import demand_features
 from commerce_ai.pricing.quotes import quote
 from commerce_ai.pricing.repricing import reprice
 from commerce_ai.pricing.seeding import seed_states
-from commerce_ai.registry import service as registry_service
 from infra.runner.context import LambdaContext
 from infra.runner.invoker import load_handler
 from infra.runner.local import rule_arn
@@ -185,7 +185,7 @@ def prepare(local: LocalStack, skus: int) -> Fixture:
     (built.directory / SERVING_TABLE).write_text(table.model_dump_json())
     store, registry = local.store(), local.registry()
     manifest = publish(store, built)
-    result = registry_service.validate_version(store, registry, MODEL_NAME, manifest.version, scratch=local.workdir)
+    result = validation.validate_version(store, registry, MODEL_NAME, manifest.version, scratch=local.workdir)
     if result.outcome not in ("registered", "unchanged"):
         raise RuntimeError(f"pricing-demand model was not registered: {result}")
     registry.activate(MODEL_NAME, manifest.version)

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from commerce_ai import aws
-from commerce_ai.registry import service as registry_service
+from commerce_ai.artifacts import validation
 from commerce_ai.risk import service
 from commerce_ai.risk.decisions import post_model_rules, pre_model_rules
 from commerce_ai.risk.features import FEATURE_NAMES, payment_features
@@ -101,9 +101,7 @@ def prepare(local: LocalStack) -> dict[str, float]:
     store, registry = local.store(), local.registry()
     for artifact in built:
         manifest = publish(store, artifact)
-        result = registry_service.validate_version(
-            store, registry, artifact.name, manifest.version, scratch=local.workdir
-        )
+        result = validation.validate_version(store, registry, artifact.name, manifest.version, scratch=local.workdir)
         if result.outcome not in ("registered", "unchanged"):
             raise RuntimeError(f"{artifact.name} was not registered: {result}")
         registry.activate(artifact.name, manifest.version)

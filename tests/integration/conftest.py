@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,3 +56,17 @@ def empty_queue(url: str) -> None:
         sqs.delete_message_batch(
             QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
         )
+
+
+@pytest.fixture
+def fast_queue(stack: Stack) -> Iterator[tuple[str, str]]:
+    """The real artifact queue and its DLQ, emptied, with a 1 s visibility timeout so retries come fast."""
+    sqs = aws.client("sqs")
+    url = sqs.get_queue_url(QueueName=stack.physical_name("ArtifactEventsQueue"))["QueueUrl"]
+    dlq = sqs.get_queue_url(QueueName=stack.physical_name("ArtifactEventsDLQ"))["QueueUrl"]
+    for queue in (url, dlq):
+        empty_queue(queue)
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "1"})
+    yield url, dlq
+    declared = stack.resources["ArtifactEventsQueue"]["Properties"]["VisibilityTimeout"]
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": str(declared)})

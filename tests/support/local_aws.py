@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from commerce_ai import aws
-from commerce_ai.config import settings
+from commerce_ai.config import clear_cached_settings
 from infra.bootstrap import admin_key_parameter
 from infra.template import Stack
 
@@ -18,7 +18,7 @@ def patched_environ(values: dict[str, str]) -> Iterator[None]:
     """Set variables for the duration of the block; settings() and boto clients are re-read on both ends."""
     saved = {k: os.environ.get(k) for k in values}
     os.environ.update(values)
-    settings.cache_clear()
+    clear_cached_settings()
     aws.reset_clients()
     try:
         yield
@@ -28,7 +28,7 @@ def patched_environ(values: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-        settings.cache_clear()
+        clear_cached_settings()
         aws.reset_clients()
 
 

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 from commerce_ai import aws, health, http
-from commerce_ai.config import ENV_NAMES, settings
+from commerce_ai.config import clear_cached_settings, declared_variables
 from infra.template import Stack
 from tests.unit.fakes import FakeAws, FakeClock
 
@@ -41,6 +41,8 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket, "create_connection", _refuse)
 
 
+# Every variable a settings module declares (commerce_ai.config and each package's settings.py).
+_CONFIG_VARIABLES = tuple(sorted(declared_variables()))
 _AWS_VARIABLES = (
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_S3",
@@ -57,7 +59,7 @@ _AWS_VARIABLES = (
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No configuration from the developer's shell; settings, health and AWS clients start fresh."""
-    for name in (*ENV_NAMES.values(), *_AWS_VARIABLES):
+    for name in (*_CONFIG_VARIABLES, *_AWS_VARIABLES):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "unit")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "unit")
@@ -66,10 +68,10 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
     monkeypatch.setattr(health, "_reporter", None)
     monkeypatch.setattr(http, "_ssm_provider", None)
-    settings.cache_clear()
+    clear_cached_settings()
     aws.reset_clients()
     yield
-    settings.cache_clear()
+    clear_cached_settings()
     aws.reset_clients()
 
 

@@ -8,6 +8,7 @@ could carry request data.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -16,12 +17,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from commerce_ai import aws
+from commerce_ai.clock import utc_now
 from commerce_ai.config import settings
 
-
-def utc_now() -> str:
-    """Now, in UTC, to the second: the timestamp format of every registry and health record."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
+# The standard logger, not telemetry's: telemetry records invocations here, so importing it back would be a cycle.
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -74,9 +74,7 @@ class HealthReporter:
         try:
             aws.client("dynamodb").put_item(TableName=self.table, Item=item)
         except Exception:  # health must never break the function it describes
-            from commerce_ai.telemetry import logger
-
-            logger.warning("heartbeat write failed", exc_info=True)
+            _log.warning("heartbeat write failed", exc_info=True)
 
 
 _reporter: HealthReporter | None = None

@@ -47,8 +47,11 @@ class QueueProcessor(BatchProcessor):
     other reason still raises.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, expected_failures: tuple[type[Exception], ...] = ()) -> None:
+        """`expected_failures`: besides InvalidInput, the errors that mean "this record, not the function"
+        (e.g. a message that arrived before what it announces), so a batch of only those is not raised."""
         super().__init__(event_type=EventType.SQS)
+        self.expected_failures: tuple[type[Exception], ...] = (InvalidInput, *expected_failures)
 
     def failure_handler(self, record: Any, exception: ExceptionInfo) -> FailureResponse:
         error = exception[1]
@@ -65,4 +68,6 @@ class QueueProcessor(BatchProcessor):
         return super().failure_handler(record, exception)
 
     def _entire_batch_failed(self) -> bool:
-        return super()._entire_batch_failed() and any(not isinstance(e[1], InvalidInput) for e in self.exceptions)
+        return super()._entire_batch_failed() and any(
+            not isinstance(e[1], self.expected_failures) for e in self.exceptions
+        )

@@ -1,7 +1,7 @@
 """A real served demand model for the serving-side pricing tests, and in-memory pricing tables.
 
 The model is a `pricing-demand` artifact (LightGBM -> ONNX) trained on a synthetic market with elasticity
--2.5 and level log(100) at price 2.0 (tests/support/models.py), opened the way ModelLoader opens it.
+-2.5 and level log(100) at price 2.0 (tests/support/pricing.py), opened the way ModelLoader opens it.
 It is built once per session (about a second).
 """
 
@@ -16,7 +16,7 @@ from commerce_ai.pricing.catalog import CatalogStore
 from commerce_ai.pricing.decisions import DecisionLog
 from commerce_ai.pricing.demand import MODEL_NAME, DemandModel, open_demand_model
 from model_build import Built, manifest_for
-from tests.support.models import built_pricing_demand
+from tests.support.pricing import built_pricing_demand
 from tests.unit.fakes import FakeDynamoDB
 
 CATALOG_TABLE = "catalog-table"

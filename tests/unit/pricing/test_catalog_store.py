@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 
+from commerce_ai import dynamodb_batches
 from commerce_ai.errors import InvalidInput, NotFound
 from commerce_ai.pricing import catalog, decisions
 from commerce_ai.pricing.catalog import SkuSettings, SkuState, shard_of
 from commerce_ai.pricing.decisions import DecisionRecord
 from commerce_ai.pricing.lifecycle import Stage
-from tests.support.catalog import store_raw
+from tests.support.pricing import store_raw
 from tests.unit.fakes import client_error
 from tests.unit.pricing.conftest import CATALOG_TABLE, PRICING_TABLE, PricingTables
 
@@ -283,7 +284,7 @@ def test_writing_again_overwrites_a_ticks_record(tables: PricingTables) -> None:
 def test_write_batches_by_25_and_retries_unprocessed_items(
     tables: PricingTables, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(decisions.time, "sleep", lambda _: None)
+    monkeypatch.setattr(dynamodb_batches.time, "sleep", lambda _: None)
     tables.ddb.throttle_batches = 3
     many = [record(f"s-{i:03d}", TICK) for i in range(60)]
     tables.log.write(many, NOW)
@@ -293,7 +294,7 @@ def test_write_batches_by_25_and_retries_unprocessed_items(
 
 
 def test_write_gives_up_when_items_stay_unprocessed(tables: PricingTables, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(decisions.time, "sleep", lambda _: None)
+    monkeypatch.setattr(dynamodb_batches.time, "sleep", lambda _: None)
     tables.ddb.throttle_batches = 1000
     with pytest.raises(RuntimeError, match="stayed unprocessed"):
         tables.log.write([record("a", TICK), record("b", TICK)], NOW)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from commerce_ai.errors import InvalidInput
 from commerce_ai.pricing.observations import parse_competitor_price
+from tests.support.events import sample_body
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
-SAMPLE = (Path(__file__).resolve().parents[3] / "events" / "pricing" / "competitor_price.json").read_text()
+# The queue's sample message, its observation time ({{now-1h}}) taken relative to NOW.
+SAMPLE = json.dumps(sample_body("pricing/CompetitorPricesFunction-CompetitorPriceObserved.json", NOW))
 
 
 def test_the_sample_event_is_valid() -> None:

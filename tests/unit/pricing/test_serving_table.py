@@ -19,7 +19,7 @@ from commerce_ai.errors import ModelUnavailable
 from commerce_ai.pricing.demand import MODEL_NAME, SERVING_TABLE, DemandModel, ServingTable, open_demand_model
 from commerce_ai.pricing.features import FEATURE_NAMES
 from model_build import Built, manifest_for, publish
-from tests.support.models import pricing_serving_table
+from tests.support.pricing import pricing_serving_table
 from tests.unit.fakes import FakeDynamoDB, FakeS3
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)

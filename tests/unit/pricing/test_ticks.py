@@ -21,7 +21,7 @@ from commerce_ai.pricing.competitors import STALE_AFTER
 from commerce_ai.pricing.decisions import DecisionRecord
 from commerce_ai.pricing.demand import POLICY, DemandModel
 from commerce_ai.pricing.ticks import TickReport, fresh_competitor_index, run_tick, tick_stamp
-from tests.support.catalog import store_raw
+from tests.support.pricing import store_raw
 from tests.unit.fakes import client_error
 from tests.unit.pricing.conftest import CATALOG_TABLE, PRICING_TABLE, PricingTables
 

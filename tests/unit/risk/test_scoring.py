@@ -1,5 +1,5 @@
 """Scoring payments and applying login events with the real `risk-model` and `risk-graph` artifacts
-(trained once per session on a small simulated world, tests/support/models.py) over in-memory DynamoDB:
+(trained once per session on a small simulated world, tests/support/risk.py) over in-memory DynamoDB:
 idempotency, block lists, rules, reasons, timestamp limits, event de-duplication, and that the serving
 path computes the very features the training replay computes."""
 
@@ -24,7 +24,7 @@ from commerce_ai.risk.velocity import Item, entity_key, window_total
 from model_build import manifest_for
 from model_build.risk.dataset import replay
 from model_build.risk.simulator import SimulatorConfig, simulate
-from tests.support.models import built_risk
+from tests.support.risk import built_risk
 from tests.unit.fakes import FakeDynamoDB, client_error
 from tests.unit.risk.builders import MADRID, MOSCOW, RESULTS_TABLE, STATE_TABLE, fake_dynamodb
 

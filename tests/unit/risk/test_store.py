@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from commerce_ai import dynamodb_batches
 from commerce_ai.errors import NotFound
-from commerce_ai.risk import store as store_module
 from commerce_ai.risk import velocity
 from commerce_ai.risk.store import (
     EVENT_MARKER_RETENTION,
@@ -298,7 +298,7 @@ def test_throttled_reads_are_retried_until_complete(
     risk_store: RiskStore, ddb: FakeDynamoDB, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pauses: list[float] = []
-    monkeypatch.setattr(store_module, "time", SimpleNamespace(sleep=pauses.append))
+    monkeypatch.setattr(dynamodb_batches, "time", SimpleNamespace(sleep=pauses.append))
     keys = [entity_key("user", f"u{i}") for i in range(5)]
     for key in keys:
         ddb.put_item(TableName=STATE_TABLE, Item={"entity": {"S": key}, "n_m1": {"N": "1"}})
@@ -315,7 +315,7 @@ def test_throttled_reads_are_retried_until_complete(
 def test_reads_that_stay_throttled_fail_loudly(
     risk_store: RiskStore, ddb: FakeDynamoDB, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store_module, "time", SimpleNamespace(sleep=lambda _: None))
+    monkeypatch.setattr(dynamodb_batches, "time", SimpleNamespace(sleep=lambda _: None))
     ddb.throttle_batches = 100
     with pytest.raises(RuntimeError, match="unprocessed"):
         risk_store.read([USER, "device#d1"])

@@ -15,8 +15,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from commerce_ai import aws
+from commerce_ai.clock import utc_now
 from commerce_ai.errors import Conflict, NotFound
-from commerce_ai.health import utc_now
 
 POINTER = "#active"
 CANDIDATE = "candidate"

@@ -25,6 +25,10 @@ class ArtifactError(Exception):
     """An artifact version is missing, unreadable or does not match its manifest."""
 
 
+class ArtifactFileMissing(ArtifactError):
+    """A file the manifest names is not in the bucket: not uploaded yet, or deleted."""
+
+
 def _missing(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}
 
@@ -101,7 +105,7 @@ class ArtifactStore:
             except ClientError as exc:
                 partial.unlink(missing_ok=True)
                 if _missing(exc):
-                    raise ArtifactError(
+                    raise ArtifactFileMissing(
                         f"{manifest.name}/{manifest.version}: cannot fetch {relative}: missing"
                     ) from exc
                 raise  # throttling or a 5xx says nothing about the artifact: let the caller retry

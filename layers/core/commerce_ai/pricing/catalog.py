@@ -35,8 +35,9 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, field_serializer, field_validator, model_validator
 
 from commerce_ai import aws
+from commerce_ai.clock import utc_now
+from commerce_ai.dynamodb_batches import batch_get
 from commerce_ai.errors import InvalidInput, NotFound
-from commerce_ai.health import utc_now
 from commerce_ai.pricing.guardrails import GuardRailConfig, SkuPricing, margin_floor
 from commerce_ai.pricing.lifecycle import Stage
 from commerce_ai.pricing.observations import SKU_ID
@@ -502,15 +503,8 @@ class CatalogStore:
         for start in range(0, len(ordered), 100):
             wanted: list[dict[str, Any]] = [{"shard": {"S": k}} for k in ordered[start : start + 100]]
             request: dict[str, Any] = {self.table: {"Keys": wanted, "ConsistentRead": True}}
-            for attempt in range(10):
-                response = self.ddb.batch_get_item(RequestItems=request)
-                yield from response.get("Responses", {}).get(self.table, [])
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                time.sleep(min(0.05 * 2**attempt, 2.0))  # throttled: back off before asking for the rest
-            else:
-                raise RuntimeError("the catalog kept some keys unprocessed; try again")
+            for responses in batch_get(self.ddb, request):
+                yield from responses.get(self.table, [])
 
     def apply(self, state: SkuState, price: float, at: datetime, tick: str) -> bool:
         """Apply one tick's price change (see `apply_all`); raises if its shard cannot be written."""

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
-import time
 import zlib
 from collections import defaultdict
 from datetime import datetime, timedelta
@@ -32,6 +31,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from pydantic import BaseModel, ConfigDict
 
 from commerce_ai import aws
+from commerce_ai.dynamodb_batches import batch_write
 from commerce_ai.errors import InvalidInput
 from commerce_ai.pricing.catalog import decode_cursor, encode_cursor, shard_of
 from commerce_ai.pricing.guardrails import Decision
@@ -185,13 +185,7 @@ class DecisionLog:
 
     def _write_batch(self, items: list[dict[str, Any]], attempts: int = 8) -> None:
         request = {self.table: [{"PutRequest": {"Item": item}} for item in items]}
-        for attempt in range(attempts):
-            response = self.bulk.batch_write_item(RequestItems=request)
-            request = response.get("UnprocessedItems") or {}
-            if not request:
-                return
-            time.sleep(min(0.05 * 2**attempt, 2.0))  # throttled: back off, as the SDK does for whole calls
-        raise RuntimeError(f"{len(request.get(self.table, []))} decision records stayed unprocessed")
+        batch_write(self.bulk, request, attempts=attempts)
 
     def history(self, sku: str, limit: int, cursor: str | None) -> tuple[list[DecisionRecord], str | None]:
         """Newest first, paged: the SKU's own items merged with its shard's kept items. A page can hold

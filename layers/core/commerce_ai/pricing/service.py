@@ -8,7 +8,6 @@ from typing import Any
 
 from commerce_ai import aws
 from commerce_ai.artifacts.loader import LoadedModel, ModelLoader
-from commerce_ai.config import settings
 from commerce_ai.errors import Conflict
 from commerce_ai.messages import parse_json
 from commerce_ai.pricing.catalog import CatalogStore
@@ -17,6 +16,7 @@ from commerce_ai.pricing.decisions import DecisionLog
 from commerce_ai.pricing.demand import MODEL_NAME, DemandModel, open_demand_model
 from commerce_ai.pricing.features import FEATURE_NAMES
 from commerce_ai.pricing.observations import CompetitorPrice, CompetitorPriceStore, Outcome
+from commerce_ai.pricing.settings import settings
 from commerce_ai.pricing.tick_log import RepriceRequest, Source, TickLog, TickStatus
 from commerce_ai.pricing.ticks import TickReport, run_tick, tick_stamp
 from commerce_ai.telemetry import logger

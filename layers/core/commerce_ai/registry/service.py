@@ -2,71 +2,33 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import shutil
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import unquote_plus
 
-from commerce_ai.artifacts.frameworks import SchemaMismatch, open_artifact, release
-from commerce_ai.artifacts.manifest import Manifest, parse_manifest_key
+from commerce_ai.artifacts.manifest import parse_manifest_key
 from commerce_ai.artifacts.metrics import Regression, regressions
 from commerce_ai.artifacts.registry import ModelRegistry, Pointer
 from commerce_ai.artifacts.store import ArtifactError, ArtifactStore
+from commerce_ai.artifacts.validation import ValidationResult, validate_version
 from commerce_ai.errors import Conflict, InvalidInput, NotFound
 from commerce_ai.telemetry import logger
 
-Outcome = Literal["registered", "unchanged", "quarantined", "error"]
+# How many times SQS delivers an artifact event before the DLQ: the template's ArtifactEventsQueue
+# maxReceiveCount (a test keeps the two equal). A manifest whose files are not all there yet is retried
+# until its last delivery, which quarantines it instead, so the registry still records a verdict.
+MANIFEST_EVENT_ATTEMPTS = 3
 
 
-@dataclass(frozen=True)
-class ValidationResult:
-    name: str
-    version: str
-    outcome: Outcome
-    reason: str | None = None
+class FilesNotThereYet(RuntimeError):
+    """A manifest arrived before all of its files: the event is retried (partial batch failure)."""
 
 
 @dataclass(frozen=True)
 class ObjectCreated:
     bucket: str
     key: str
-
-
-def manifest_digest(manifest: Manifest) -> str:
-    return hashlib.sha256(manifest.model_dump_json().encode()).hexdigest()
-
-
-def validate_version(
-    store: ArtifactStore, registry: ModelRegistry, name: str, version: str, scratch: Path | None = None
-) -> ValidationResult:
-    """Check a version end to end and record the verdict: candidate if it is sound, else quarantined.
-
-    Sound means: the manifest parses, every file matches its sha256, and the model opens with inputs
-    and outputs exactly as the manifest declares. Transient AWS errors propagate so the event is retried.
-    """
-    try:
-        manifest = store.read_manifest(name, version)
-    except ArtifactError as exc:
-        registry.quarantine(name, version, "-", str(exc))
-        return ValidationResult(name, version, "quarantined", str(exc))
-    digest = manifest_digest(manifest)
-    work = Path(tempfile.mkdtemp(prefix="validate-", dir=scratch))
-    try:
-        directory = store.download(manifest, work)
-        open_artifact(manifest, directory)
-    except (ArtifactError, SchemaMismatch, ValueError) as exc:
-        reason = str(exc)[:1000]
-        registry.quarantine(name, version, digest, reason)
-        return ValidationResult(name, version, "quarantined", reason)
-    finally:
-        release(work)  # a validator opens many versions; none may stay in memory
-        shutil.rmtree(work, ignore_errors=True)
-    created = registry.register_candidate(name, version, digest, manifest.summary())
-    return ValidationResult(name, version, "registered" if created else "unchanged")
 
 
 def parse_s3_notification(body: str) -> list[ObjectCreated]:
@@ -101,16 +63,23 @@ def parse_s3_notification(body: str) -> list[ObjectCreated]:
 
 
 def handle_object_created(
-    store: ArtifactStore, registry: ModelRegistry, created: ObjectCreated
+    store: ArtifactStore, registry: ModelRegistry, created: ObjectCreated, attempt: int = MANIFEST_EVENT_ATTEMPTS
 ) -> ValidationResult | None:
+    """Validate the version a new manifest announces. On the event's `attempt`-th delivery (from 1), a
+    file that is not there yet raises FilesNotThereYet so the event is retried, until the last delivery,
+    which quarantines the version."""
     parsed = parse_manifest_key(created.key)
     if parsed is None or created.bucket != store.bucket:
         return None
-    return validate_version(store, registry, *parsed)
+    result = validate_version(store, registry, *parsed, wait_for_files=attempt < MANIFEST_EVENT_ATTEMPTS)
+    if result.outcome == "waiting":
+        raise FilesNotThereYet(f"{result.name}/{result.version} (delivery {attempt}): {result.reason}")
+    return result
 
 
 def reconcile(store: ArtifactStore, registry: ModelRegistry) -> list[ValidationResult]:
-    """Validate every manifest in the bucket that the registry has never seen (a missed event)."""
+    """Validate every manifest in the bucket that the registry has never seen (a missed event). A version
+    whose files are not all there yet is left `waiting`, unrecorded, for the next sweep."""
     known: dict[str, set[str]] = {}
     results = []
     for name, version in store.manifest_keys():
@@ -119,7 +88,7 @@ def reconcile(store: ArtifactStore, registry: ModelRegistry) -> list[ValidationR
         if version in known[name]:
             continue
         try:
-            results.append(validate_version(store, registry, name, version))
+            results.append(validate_version(store, registry, name, version, wait_for_files=True))
         except Exception as exc:  # one unreadable version must not stop the sweep for all after it
             logger.warning(
                 "reconcile could not validate a version", extra={"model": name, "version": version}, exc_info=True
@@ -185,7 +154,7 @@ def activate(registry: ModelRegistry, name: str, version: str, force: bool = Fal
         raise Conflict(
             f"{name}/{version} is worse than the active {current.active_version if current else ''} on "
             + "; ".join(r.describe() for r in worse)
-            + ". Send \"force\": true to activate it anyway.",
+            + '. Send "force": true to activate it anyway.',
             [r.__dict__ for r in worse],
         )
     return registry.activate(name, version), worse

@@ -9,13 +9,13 @@ from functools import cache
 
 from commerce_ai import aws
 from commerce_ai.artifacts.loader import LoadedModel, ModelLoader
-from commerce_ai.config import settings
 from commerce_ai.errors import ModelUnavailable
 from commerce_ai.risk.features import FEATURE_NAMES
 from commerce_ai.risk.graph import GraphSnapshot
 from commerce_ai.risk.model import GRAPH_NAME, MODEL_NAME, RiskModel, open_graph, open_risk_model
 from commerce_ai.risk.schemas import Transaction
 from commerce_ai.risk.scoring import Scored, score_transaction
+from commerce_ai.risk.settings import settings
 from commerce_ai.risk.store import RiskStore
 from commerce_ai.telemetry import logger
 

@@ -10,7 +10,6 @@ parallel. Entity items stay small: bounded buckets and bounded maps (`commerce_a
 from __future__ import annotations
 
 import concurrent.futures
-import time
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -19,6 +18,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from commerce_ai import aws
+from commerce_ai.dynamodb_batches import batch_get
 from commerce_ai.errors import NotFound
 from commerce_ai.risk.velocity import Item, Update
 
@@ -129,18 +129,13 @@ class RiskStore:
             }
         states: dict[str, Item] = {}
         result: Item | None = None
-        for attempt in range(_BATCH_GET_ATTEMPTS):
-            response = self.ddb.batch_get_item(RequestItems=request)
-            for raw in response.get("Responses", {}).get(self.state_table, []):
+        for responses in batch_get(self.ddb, request, attempts=_BATCH_GET_ATTEMPTS, first_delay=0.01, max_delay=0.5):
+            for raw in responses.get(self.state_table, []):
                 item = {k: plain(v) for k, v in raw.items()}
                 states[str(item.pop("entity"))] = item
-            for raw in response.get("Responses", {}).get(self.results_table, []):
+            for raw in responses.get(self.results_table, []):
                 result = {k: plain(v) for k, v in raw.items()}
-            request = response.get("UnprocessedKeys") or {}
-            if not request:
-                return states, result
-            time.sleep(min(0.01 * 2**attempt, 0.5))  # throttled: back off before asking for the rest
-        raise RuntimeError("risk state reads stayed unprocessed; try again")
+        return states, result
 
     def result(self, transaction_id: str) -> Item:
         raw = self.ddb.get_item(

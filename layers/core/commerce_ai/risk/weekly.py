@@ -18,7 +18,7 @@ from pathlib import Path
 from commerce_ai.artifacts.manifest import InputSchema, Manifest, TrainingData, describe_files, new_version
 from commerce_ai.artifacts.registry import ModelRegistry
 from commerce_ai.artifacts.store import ArtifactStore
-from commerce_ai.registry.service import validate_version
+from commerce_ai.artifacts.validation import validate_version
 from commerce_ai.risk.graph import GRAPH_FILE, GRAPH_INPUTS, GRAPH_KEYS, GRAPH_OUTPUTS, Edge, build_snapshot
 from commerce_ai.risk.model import GRAPH_NAME
 from commerce_ai.risk.store import RiskStore, iso

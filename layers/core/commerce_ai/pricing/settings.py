@@ -1,0 +1,17 @@
+"""Pricing's configuration: its tables and the reprice-requests queue (see commerce_ai.config)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from commerce_ai.config import EnvSettings, env_setting, settings_reader
+
+
+@dataclass(frozen=True)
+class PricingSettings(EnvSettings):
+    pricing_table: str | None = env_setting("PRICING_TABLE")
+    pricing_catalog_table: str | None = env_setting("PRICING_CATALOG_TABLE")
+    reprice_queue_url: str | None = env_setting("REPRICE_REQUESTS_QUEUE_URL")
+
+
+settings = settings_reader(PricingSettings)

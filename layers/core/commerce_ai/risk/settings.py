@@ -1,0 +1,17 @@
+"""Risk's configuration: its state and results tables and the outcomes queue (see commerce_ai.config)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from commerce_ai.config import EnvSettings, env_setting, settings_reader
+
+
+@dataclass(frozen=True)
+class RiskSettings(EnvSettings):
+    risk_state_table: str | None = env_setting("RISK_STATE_TABLE")
+    risk_results_table: str | None = env_setting("RISK_RESULTS_TABLE")
+    risk_outcomes_queue_url: str | None = env_setting("RISK_OUTCOMES_QUEUE_URL")
+
+
+settings = settings_reader(RiskSettings)

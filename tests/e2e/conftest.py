@@ -1,0 +1,115 @@
+"""One `commerce-ai up` in a subprocess for the whole e2e session, driven only from outside: HTTP to its
+gateway, boto3 to its AWS. Each capability's e2e tests are in tests/e2e/<capability>/; the platform's
+in tests/e2e/platform/, where Ctrl-C stops the stack after every other test has run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from infra.emulator import free_port
+from infra.template import ROOT
+
+STACK = "commerce-ai"
+LAST = "test_ctrl_c_stops_everything"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Ctrl-C stops the stack every e2e test shares: it runs after all of them, whatever their folder."""
+    items.sort(key=lambda item: item.name == LAST)
+
+
+@dataclass
+class Running:
+    process: subprocess.Popen[str]
+    http: str
+    aws: str
+    state_dir: Path
+    output: list[str] = field(default_factory=list)
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.aws,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+
+    @property
+    def admin_key(self) -> str:
+        return (self.state_dir / "admin-key").read_text().strip()
+
+
+def console_script() -> list[str]:
+    script = Path(sys.executable).parent / "commerce-ai"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "infra.cli"]
+
+
+@pytest.fixture(scope="session")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    aws_port = free_port()
+    http_port = free_port()
+    while http_port == aws_port:
+        http_port = free_port()
+    state_dir = tmp_path_factory.mktemp("state")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "ADMIN_API_KEY"}
+    env["COMMERCE_AI_STATE_DIR"] = str(state_dir)
+    process = subprocess.Popen(
+        [*console_script(), "--aws-port", str(aws_port), "up", "--http-port", str(http_port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    up = Running(process, f"http://127.0.0.1:{http_port}", f"http://127.0.0.1:{aws_port}", state_dir)
+    ready = threading.Event()
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            up.output.append(line)
+            if "commerce-ai is up" in line:
+                ready.set()
+
+    threading.Thread(target=pump, daemon=True).start()
+    # On a new machine `up` first fetches Dominick's OJ (apt-get) and trains the pricing and risk models.
+    if not ready.wait(600):
+        stop(process)
+        pytest.fail("commerce-ai up did not start:\n" + "".join(up.output))
+    yield up
+    stop(process)
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    """Ctrl-C first, so `up` stops the emulator it started; kill only if it does not exit."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def until(check: Any, timeout: float = 60.0, every: float = 0.5) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(every)

@@ -1,0 +1,50 @@
+"""The pricing catalog API over the local gateway, on the emulator's DynamoDB."""
+
+from __future__ import annotations
+
+from infra.template import Stack
+from tests.conftest import ADMIN_KEY
+from tests.integration.local_stack import call, gateway_for
+
+
+def test_admins_create_and_configure_skus_and_anyone_pages_through_them(stack: Stack) -> None:
+    gateway = gateway_for(stack)
+    for i in range(5):
+        status, body = call(gateway, "PUT", f"/pricing/skus/api-sku-{i}", {"price": 2.0 + i, "cost": 1.5}, ADMIN_KEY)
+        assert (status, body["price"], body["stage"]) == (200, 2.0 + i, "mature")
+
+    status, body = call(gateway, "PUT", "/pricing/skus/api-sku-0", {"floor": 1.8, "ceiling": 2.6}, ADMIN_KEY)
+    assert (status, body["price"], body["floor"], body["ceiling"]) == (200, 2.0, 1.8, 2.6)
+    assert call(gateway, "GET", "/pricing/prices/api-sku-0")[1]["floor"] == 1.8
+
+    seen: list[str] = []
+    cursor = ""
+    while True:
+        status, page = call(gateway, "GET", f"/pricing/skus?limit=2{'&cursor=' + cursor if cursor else ''}")
+        assert status == 200 and len(page["skus"]) <= 2
+        seen += [s["sku"] for s in page["skus"]]
+        if not page["next_cursor"]:
+            break
+        cursor = page["next_cursor"]
+    assert {f"api-sku-{i}" for i in range(5)} <= set(seen) and len(seen) == len(set(seen))
+
+
+def test_bad_requests_get_a_json_4xx(stack: Stack) -> None:
+    gateway = gateway_for(stack)
+    call(gateway, "PUT", "/pricing/skus/api-bad", {"price": 2.0, "cost": 1.0}, ADMIN_KEY)
+    cases = [
+        ("PUT", "/pricing/skus/api-bad", {"floor": 3.0, "ceiling": 2.0}, ADMIN_KEY, 400),
+        ("PUT", "/pricing/skus/api-bad", {"stage": "clearance"}, ADMIN_KEY, 400),
+        ("PUT", "/pricing/skus/api-bad", {"price": -1}, ADMIN_KEY, 400),
+        ("PUT", "/pricing/skus/api-bad", {"colour": "red"}, ADMIN_KEY, 400),
+        ("PUT", "/pricing/skus/api-new", {"cost": 1.0}, ADMIN_KEY, 404),
+        ("PUT", "/pricing/skus/api-bad", {"price": 2.5}, None, 401),
+        ("GET", "/pricing/prices/never-seen", None, None, 404),
+        ("GET", "/pricing/skus?limit=0", None, None, 400),
+        ("GET", "/pricing/skus?limit=ten", None, None, 400),
+        ("GET", "/pricing/skus?cursor=not-a-cursor", None, None, 400),
+    ]
+    for method, path, body, key, expected in cases:
+        status, answer = call(gateway, method, path, body, key)
+        assert status == expected, (method, path, body, answer)
+        assert answer["Code"] and answer["Message"]

@@ -1,0 +1,218 @@
+"""Repricing on the emulator: the scheduled tick, its retry, a broken SKU, the admin routes and quotes.
+
+The served model is a real `pricing-demand` artifact (LightGBM -> ONNX) trained on a synthetic market
+with elasticity -2.5, so the shipped myopic price is cost x 2.5 / 1.5.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from commerce_ai import aws
+from commerce_ai.artifacts.registry import ModelRegistry
+from commerce_ai.artifacts.store import ArtifactStore
+from commerce_ai.pricing.catalog import CatalogStore, SkuState
+from commerce_ai.pricing.decisions import DecisionLog
+from commerce_ai.pricing.demand import MODEL_NAME
+from infra.runner.local import rule_arn
+from infra.runner.scheduler import scheduled_event
+from infra.runner.sqs_poller import QueueSource
+from infra.template import Stack
+from model_build import publish
+from tests.conftest import ADMIN_KEY
+from tests.integration.local_stack import call, drain, gateway_for
+from tests.support.events import sample_body
+from tests.support.invoke import in_process
+from tests.support.pricing import built_pricing_demand, store_raw
+
+# sku -> (price, cost). Myopic targets: keep 2.00 (2.00), cut 3.00 toward 1.67, raise 2.00 toward 3.17.
+SKUS = {"keep": (2.0, 1.2), "cut": (3.0, 1.0), "raise": (2.0, 1.9)}
+
+
+@pytest.fixture(scope="module")
+def demand_model(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> str:
+    store = ArtifactStore(stack.physical_name("ArtifactBucket"))
+    registry = ModelRegistry(stack.physical_name("ModelRegistryTable"))
+    manifest = publish(store, built_pricing_demand(tmp_path_factory.mktemp("pricing-demand"), {}))
+    drain(stack, registry, MODEL_NAME, versions=len(registry.versions(MODEL_NAME)) + 1)
+    registry.activate(MODEL_NAME, manifest.version)
+    return manifest.version
+
+
+@dataclass
+class Priced:
+    catalog: CatalogStore
+    prefix: str
+
+    def sku(self, name: str) -> str:
+        return f"{self.prefix}-{name}"
+
+
+@pytest.fixture
+def priced(stack: Stack, demand_model: str, request: pytest.FixtureRequest) -> Priced:
+    """SKUS under this test's own prefix, so tests never see each other's decisions. SKUs the model never
+    saw get its default level and pooled elasticity: the same synthetic market."""
+    store = CatalogStore(stack.physical_name("PricingCatalogTable"))
+    prefix = request.node.name.split("[")[0].removeprefix("test_")[:24].replace("_", "-")
+    for name, (price, cost) in SKUS.items():
+        store.put(SkuState(sku=f"{prefix}-{name}", price=price, cost=cost, history=[price]))
+    return Priced(store, prefix)
+
+
+def tick(stack: Stack, time: str) -> dict[str, Any]:
+    event = {**scheduled_event(rule_arn(stack, stack.function("RepricingFunction"))), "time": time}
+    result: dict[str, Any] = in_process(stack)("RepricingFunction", event)
+    return result
+
+
+def test_a_tick_prices_the_catalog_records_every_decision_and_a_retry_applies_nothing_twice(
+    stack: Stack, priced: Priced, demand_model: str
+) -> None:
+    log = DecisionLog(stack.physical_name("PricingTable"))
+    # A SKU whose entry is broken (cost is not a number) fails alone; the tick finishes the rest.
+    store_raw(priced.catalog, priced.sku("broken"), {"price": 2, "cost": "unknown"})
+
+    summary = tick(stack, "2026-11-28T10:00:00Z")
+    assert summary["model_version"] == demand_model and summary["failed"] >= 1
+
+    assert priced.catalog.get(priced.sku("keep")).price == 2.0
+    assert priced.catalog.get(priced.sku("cut")).price == 2.7  # -10%: the step limit paces the cut
+    assert priced.catalog.get(priced.sku("raise")).price == 2.2  # +10%
+    cut = log.latest(priced.sku("cut"))
+    assert cut is not None and cut.outcome == "applied" and cut.old_price == 3.0 and cut.applied == 2.7
+    assert "max_step" in cut.rules and cut.model_version == demand_model and cut.policy_version
+    assert cut.expected_weekly_units and cut.expected_weekly_units > 0
+    kept = log.latest(priced.sku("keep"))
+    assert kept is not None and kept.outcome == "kept" and kept.applied is None and kept.reason
+    broken = log.latest(priced.sku("broken"))
+    assert broken is not None and broken.outcome == "failed"
+
+    # The same scheduled event again (Lambda's async retry): nothing is applied a second time.
+    again = tick(stack, "2026-11-28T10:00:00Z")
+    assert again["already_done"] >= 2
+    assert priced.catalog.get(priced.sku("cut")).price == 2.7 and priced.catalog.get(priced.sku("raise")).price == 2.2
+    assert len(log.history(priced.sku("cut"), 10, None)[0]) == 1
+
+    # The next tick moves on from the new prices.
+    tick(stack, "2026-11-28T10:15:00Z")
+    assert priced.catalog.get(priced.sku("cut")).price == 2.43
+    history, _ = log.history(priced.sku("cut"), 10, None)
+    assert [r.tick for r in history] == ["2026-11-28T10:15:00.000Z", "2026-11-28T10:00:00.000Z"]
+    assert priced.catalog.get(priced.sku("cut")).history[-3:] == [3.0, 2.7, 2.43]
+
+
+def test_price_history_quote_and_admin_reprice_over_http(stack: Stack, priced: Priced) -> None:
+    gateway = gateway_for(stack)
+    keep, cut = priced.sku("keep"), priced.sku("cut")
+    status, dry = call(gateway, "POST", "/pricing/reprice", {"skus": [cut], "dry_run": True}, ADMIN_KEY)
+    assert status == 200 and dry["dry_run"] and dry["applied"] == 1
+    assert dry["decisions"][0]["sku"] == cut and dry["decisions"][0]["applied"] == 2.7
+    assert priced.catalog.get(cut).price == 3.0  # a dry run writes nothing
+
+    status, done = call(gateway, "POST", "/pricing/reprice", {"skus": [cut, keep]}, ADMIN_KEY)
+    assert (status, done["applied"], done["kept"]) == (200, 1, 1)
+    status, price = call(gateway, "GET", f"/pricing/prices/{cut}")
+    assert status == 200 and price["price"] == 2.7
+    assert price["last_decision"]["outcome"] == "applied"
+    assert "changed 3.00 -> 2.70" in price["last_decision"]["reason"]
+    status, history = call(gateway, "GET", f"/pricing/prices/{keep}/history?limit=1")
+    assert status == 200 and [d["outcome"] for d in history["decisions"]] == ["kept"]
+
+    status, quoted = call(gateway, "POST", "/pricing/quote", {"sku": keep, "prices": [1.0, 2.1, 2.5]})
+    assert status == 200
+    units = [q["units"] for q in quoted["quotes"]]
+    assert units[0] > units[1] > units[2] > 0  # demand falls as price rises
+    below_cost, allowed, too_far = (q["guard"]["verdict"] for q in quoted["quotes"])
+    assert (below_cost, allowed, too_far) == ("blocked", "allowed", "adjusted")  # 2.5 is +25%: capped at +10%
+    assert quoted["quotes"][2]["guard"]["applied"] == 2.2
+    assert quoted["quotes"][1]["profit"] == pytest.approx((2.1 - 1.2) * units[1], abs=0.01)
+
+
+def test_a_whole_catalog_reprice_is_queued_run_by_the_repricing_function_and_its_status_shown(
+    stack: Stack, priced: Priced
+) -> None:
+    gateway = gateway_for(stack)
+    status, queued = call(gateway, "POST", "/pricing/reprice", None, ADMIN_KEY)
+    assert status == 202 and queued["state"] == "queued" and queued["status_url"] == f"/pricing/ticks/{queued['tick']}"
+    assert call(gateway, "GET", queued["status_url"])[1]["state"] == "queued"
+    assert priced.catalog.get(priced.sku("cut")).price == 3.0, "nothing ran yet"
+
+    url = aws.client("sqs").get_queue_url(QueueName=stack.physical_name("RepriceRequestsQueue"))["QueueUrl"]
+    aws.client("sqs").send_message(QueueUrl=url, MessageBody='{"tick": "not a tick"}')  # poison beside it
+    source = QueueSource(
+        "RepricingFunction", url, stack.arn("RepriceRequestsQueue"), batch_size=1, report_failures=True
+    )
+    for _ in range(10):
+        source.poll_once(in_process(stack), wait_seconds=1)
+        if call(gateway, "GET", queued["status_url"])[1]["state"] != "queued":
+            break
+
+    status, done = call(gateway, "GET", queued["status_url"])
+    assert status == 200 and done["state"] == "done" and done["source"] == "admin" and done["attempt"] == 1
+    assert done["summary"]["tick"] == queued["tick"] and done["summary"]["applied"] >= 2
+    assert priced.catalog.get(priced.sku("cut")).price == 2.7
+    status, recent = call(gateway, "GET", "/pricing/ticks?limit=100")
+    assert status == 200 and queued["tick"] in [t["tick"] for t in recent["ticks"]]
+    for path, expected in (
+        ("/pricing/ticks/2026-11-28T12:00:00Z", 400),
+        ("/pricing/ticks/2020-01-01T00:00:00.000Z", 404),
+    ):
+        status, answer = call(gateway, "GET", path)
+        assert status == expected and answer["Message"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "key", "expected"),
+    [
+        ("POST", "/pricing/reprice", {"dry_run": True}, None, 401),
+        ("POST", "/pricing/reprice", {"dry_run": True}, "wrong", 403),
+        ("POST", "/pricing/reprice", {"skus": []}, ADMIN_KEY, 400),
+        ("POST", "/pricing/reprice", {"skus": ["bad sku!"]}, ADMIN_KEY, 400),
+        ("POST", "/pricing/reprice", {"dry_run": "false"}, ADMIN_KEY, 400),  # not read as true, nor queued
+        ("POST", "/pricing/reprice", {"dry_run": 1}, ADMIN_KEY, 400),
+        ("PUT", "/pricing/skus/KEEP", {"ceiling": 0.5}, ADMIN_KEY, 400),  # below the margin floor
+        ("PUT", "/pricing/skus/KEEP", {"price": 0.5}, ADMIN_KEY, 400),  # below cost
+        ("PUT", "/pricing/skus/KEEP", {"price": None}, ADMIN_KEY, 400),
+        ("PUT", "/pricing/skus/KEEP", {"cost": "2"}, ADMIN_KEY, 400),
+        ("GET", "/pricing/ticks/2026-13-45T99:99:99.999Z", None, None, 400),
+        ("POST", "/pricing/quote", {"sku": "KEEP", "prices": []}, None, 400),
+        ("POST", "/pricing/quote", {"sku": "KEEP", "prices": [-1]}, None, 400),
+        ("POST", "/pricing/quote", {"sku": "KEEP"}, None, 400),
+        ("POST", "/pricing/quote", {"sku": "never-seen", "prices": [1.0]}, None, 404),
+        ("GET", "/pricing/prices/never-seen/history", None, None, 404),
+        ("GET", "/pricing/prices/KEEP/history?limit=1000", None, None, 400),
+        ("GET", "/pricing/prices/KEEP/history?cursor=abc", None, None, 400),
+    ],
+)
+def test_bad_pricing_requests_get_a_json_4xx(
+    stack: Stack, priced: Priced, method: str, path: str, body: Any, key: str | None, expected: int
+) -> None:
+    keep = priced.sku("keep")
+    if body is not None:
+        body = json.loads(json.dumps(body).replace("KEEP", keep))
+    status, answer = call(gateway_for(stack), method, path.replace("KEEP", keep), body, key)
+    assert status == expected, answer
+    assert answer["Code"] and answer["Message"]
+
+
+def test_a_competitor_price_updates_the_skus_competitor_index(stack: Stack, priced: Priced) -> None:
+    sample = sample_body("pricing/CompetitorPricesFunction-CompetitorPriceObserved.json")
+    sqs = aws.client("sqs")
+    url = sqs.get_queue_url(QueueName=stack.physical_name("CompetitorPricesQueue"))["QueueUrl"]
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for competitor, price in (("a", 2.1), ("b", 2.3), ("c", 9.9)):
+        body = {**sample, "sku": priced.sku("keep"), "competitor": competitor, "price": price, "observed_at": now}
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body))
+    source = QueueSource(
+        "CompetitorPricesFunction", url, stack.arn("CompetitorPricesQueue"), batch_size=10, report_failures=True
+    )
+    for _ in range(5):
+        source.poll_once(in_process(stack), wait_seconds=1)
+        if priced.catalog.get(priced.sku("keep")).competitor_index == 2.3:
+            break
+    assert priced.catalog.get(priced.sku("keep")).competitor_index == 2.3  # the median, not dragged by one outlier

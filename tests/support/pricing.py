@@ -1,0 +1,86 @@
+"""Pricing's test helpers, shared by its unit and integration tests and the benchmarks: a real
+`pricing-demand` artifact built quickly, and raw writes into the catalog's storage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from commerce_ai.artifacts.manifest import TrainingData
+from commerce_ai.pricing.catalog import CatalogStore, Entries, shard_of
+from model_build import Built
+
+
+def store_raw(catalog: CatalogStore, sku: str, entry: dict[str, Any]) -> None:
+    """Put an entry into a SKU's shard as it is, valid or not (as another tool or an old version might)."""
+
+    def put(entries: Entries) -> None:
+        entries[sku] = entry
+
+    catalog._mutate(shard_of(sku), put)
+
+
+# ------------------------------------------------------------------------------- pricing-demand
+
+# The synthetic market behind `built_pricing_demand`: log units = level + ELASTICITY x log(price / 2).
+SYNTHETIC_ELASTICITY = -2.5
+
+
+SYNTHETIC_PRICE_RANGE = (1.0, 4.0)  # the synthetic market's training prices
+
+
+def pricing_serving_table(skus: dict[str, tuple[float, float]], elasticity: float = SYNTHETIC_ELASTICITY) -> Any:
+    """A serving table for `skus` (sku -> (price, cost)), all at level log(100) and brand 1."""
+    from commerce_ai.pricing.demand import ServingTable, SkuProfile
+
+    return ServingTable(
+        output="log_units",
+        smearing=1.0,
+        default_level=float(np.log(100.0)),
+        pooled_elasticity=elasticity,
+        skus={
+            sku: SkuProfile(
+                level=float(np.log(100.0)),
+                brand=1,
+                elasticity=elasticity,
+                price=price,
+                cost=cost,
+                price_range=SYNTHETIC_PRICE_RANGE,
+            )
+            for sku, (price, cost) in skus.items()
+        },
+    )
+
+
+def built_pricing_demand(directory: Path, skus: dict[str, tuple[float, float]]) -> Built:
+    """A real `pricing-demand` artifact, quickly: a small LightGBM (the production exporter turns it into
+    ONNX) trained on a synthetic constant-elasticity market, plus a serving table for `skus`."""
+    import lightgbm as lgb
+
+    from commerce_ai.pricing.demand import SERVING_TABLE
+    from commerce_ai.pricing.features import FEATURE_NAMES, demand_features
+    from model_build.pricing.export import demand_built, lightgbm_to_onnx
+
+    rng = np.random.default_rng(0)
+    n = 4000
+    price = rng.uniform(*SYNTHETIC_PRICE_RANGE, n)
+    level = np.full(n, np.log(100.0))
+    columns = {
+        "price": price,
+        "deal": np.zeros(n),
+        "feat": np.zeros(n),
+        "week_of_year": rng.integers(1, 53, n).astype(float),
+        "sku_level": level,
+        "brand": np.ones(n),
+    }
+    log_units = level + SYNTHETIC_ELASTICITY * np.log(price / 2.0) + rng.normal(0, 0.05, n)
+    monotone = [-1 if name == "log_price" else 0 for name in FEATURE_NAMES]
+    booster = lgb.LGBMRegressor(n_estimators=60, num_leaves=15, monotone_constraints=monotone, verbose=-1)
+    booster.fit(demand_features(columns), log_units)
+    lightgbm_to_onnx(booster, directory / "model.onnx")
+    (directory / SERVING_TABLE).write_text(pricing_serving_table(skus).model_dump_json())
+    return demand_built(
+        directory, TrainingData(fingerprint="0" * 64, source="tests/support/pricing.py (synthetic market)"), {}
+    )

@@ -1,0 +1,182 @@
+"""The IAM agreement check's machinery (tests/unit/platform/test_iam_agreement.py): calls recorded by the fakes
+become IAM needs, the template's policy statements are evaluated against them, and a `World` lays out
+in-memory AWS the way the template does. Each capability's scenarios live beside its unit tests, in
+`tests/unit/<capability>/iam_scenarios.py` (a `SCENARIOS` map of function logical id -> scenario).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from commerce_ai.artifacts.registry import ModelRegistry
+from commerce_ai.artifacts.store import ArtifactStore
+from commerce_ai.config import clear_cached_settings
+from infra.runner.context import LambdaContext
+from infra.runner.invoker import load_handler
+from infra.template import Stack
+from model_build import Built, publish
+from tests.unit.fakes import FakeAws, FakeSSMProvider
+
+STACK = Stack()
+
+
+@dataclass(frozen=True)
+class Need:
+    """One IAM permission a call needs: action on resource, with request context for conditions."""
+
+    action: str
+    resource: str
+    context: tuple[tuple[str, str], ...] = ()
+
+    def __str__(self) -> str:
+        extra = f" {dict(self.context)}" if self.context else ""
+        return f"{self.action} on {self.resource}{extra}"
+
+
+# ------------------------------------------------------------------------------- calls -> needs
+
+
+def needs_of(aws: FakeAws, ssm: FakeSSMProvider) -> set[Need]:
+    env = STACK.env
+    needs: set[Need] = set()
+    for operation, params in aws.dynamodb.log:
+        table = f"arn:{env.partition}:dynamodb:{env.region}:{env.account}:table/{params['TableName']}"
+        needs.add(Need(f"dynamodb:{operation}", table))
+    for operation, params in aws.s3.log:
+        bucket = f"arn:{env.partition}:s3:::{params['Bucket']}"
+        if operation in ("GetObject", "HeadObject", "DownloadFile"):  # all authorised as s3:GetObject
+            needs.add(Need("s3:GetObject", f"{bucket}/{params['Key']}"))
+            if params["missing"] and operation != "DownloadFile":
+                # Without ListBucket S3 answers 403, not the 404 the code tells apart (ArtifactStore._missing);
+                # download() treats every error alike, so it does not need it.
+                needs.add(Need("s3:ListBucket", bucket))
+        elif operation == "ListObjectsV2":
+            needs.add(Need("s3:ListBucket", bucket, (("s3:prefix", params["Prefix"]),)))
+        else:
+            needs.add(Need(f"s3:{operation}", f"{bucket}/{params['Key']}"))
+    for sent in aws.sqs.sent:
+        queue = sent["QueueUrl"].rstrip("/").rsplit("/", 1)[-1]
+        needs.add(Need("sqs:SendMessage", f"arn:{env.partition}:sqs:{env.region}:{env.account}:{queue}"))
+    for name, _, _ in ssm.calls:
+        needs.add(Need("ssm:GetParameter", f"arn:{env.partition}:ssm:{env.region}:{env.account}:parameter{name}"))
+    return needs
+
+
+# ------------------------------------------------------------------------------- policy evaluation
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _sam_template_statements(name: str, args: dict[str, Any]) -> list[dict[str, Any]]:
+    """The SAM policy templates the template uses, expanded as SAM expands them."""
+    env = STACK.env
+    if name == "SSMParameterReadPolicy":
+        parameter = str(STACK.resolve(args["ParameterName"]))
+        return [
+            {"Effect": "Allow", "Action": "ssm:DescribeParameters", "Resource": "*"},
+            {
+                "Effect": "Allow",
+                "Action": ["ssm:GetParameters", "ssm:GetParameter", "ssm:GetParametersByPath"],
+                "Resource": f"arn:{env.partition}:ssm:{env.region}:{env.account}:parameter/{parameter}",
+            },
+        ]
+    raise AssertionError(f"unknown SAM policy template {name}: teach test_iam_agreement.py how SAM expands it")
+
+
+def statements_of(logical_id: str) -> list[dict[str, Any]]:
+    statements: list[dict[str, Any]] = []
+    for policy in _as_list(STACK.resources[logical_id]["Properties"].get("Policies") or []):
+        if isinstance(policy, str):
+            raise AssertionError(f"{logical_id}: managed policy {policy} cannot be checked here")
+        for key, value in policy.items():
+            if key == "Statement":
+                statements.extend(STACK.resolve(s) for s in _as_list(value))
+            else:
+                statements.extend(_sam_template_statements(key, value))
+    return statements
+
+
+def _conditions_hold(statement: dict[str, Any], context: dict[str, str]) -> bool:
+    for operator, tests in (statement.get("Condition") or {}).items():
+        for key, patterns in tests.items():
+            if key not in context:
+                return False
+            value = context[key]
+            if operator == "StringLike":
+                if not any(fnmatch.fnmatchcase(value, p) for p in _as_list(patterns)):
+                    return False
+            elif operator == "StringEquals":
+                if value not in _as_list(patterns):
+                    return False
+            else:
+                raise AssertionError(f"condition operator {operator} is not modelled here")
+    return True
+
+
+def allows(statements: list[dict[str, Any]], need: Need) -> bool:
+    for statement in statements:
+        if statement.get("Effect") != "Allow":
+            continue
+        if not any(fnmatch.fnmatchcase(need.action.lower(), str(a).lower()) for a in _as_list(statement["Action"])):
+            continue
+        if not any(fnmatch.fnmatchcase(need.resource, str(r)) for r in _as_list(statement["Resource"])):
+            continue
+        if _conditions_hold(statement, dict(need.context)):
+            return True
+    return False
+
+
+# ------------------------------------------------------------------------------- the world
+
+_BUILT: dict[str, list[Built]] = {}  # real artifacts take seconds to build: once per session
+
+
+@dataclass
+class World:
+    aws: FakeAws
+    ssm: FakeSSMProvider
+    bucket: str
+    registry: ModelRegistry
+    scratch: Callable[[str], Path]  # a new directory that lasts the session
+    cached: list[Any] = field(default_factory=list)  # what lives as long as a warm container
+
+    def forget_setup(self) -> None:
+        self.aws.dynamodb.log.clear()
+        self.aws.s3.log.clear()
+        self.aws.sqs.sent.clear()
+        self.ssm.calls.clear()
+
+    def built(self, key: str, build: Callable[[Path], list[Built]]) -> list[Built]:
+        """`build(directory)`'s artifacts, built once per session under `key`."""
+        if key not in _BUILT:
+            _BUILT[key] = build(self.scratch(key))
+        return _BUILT[key]
+
+    def serve(self, artifacts: list[Built]) -> None:
+        """Publish and activate each artifact as version v1, as `commerce-ai up` does."""
+        for built in artifacts:
+            publish(ArtifactStore(self.bucket, s3=self.aws.s3), built, "v1")
+            self.registry.register_candidate(built.name, "v1", "sha", {})
+            self.registry.activate(built.name, "v1")
+
+
+# A scenario runs one function's main paths in a World: (world, monkeypatch, tmp_path) -> None.
+Scenario = Callable[["World", pytest.MonkeyPatch, Path], None]
+
+
+def configure(monkeypatch: pytest.MonkeyPatch, logical_id: str, tmp_path: Path) -> Any:
+    fn = STACK.function(logical_id)
+    for key, value in fn.environment.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("MODEL_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", fn.physical_name)
+    clear_cached_settings()
+    return load_handler(fn.code_uri, fn.module, fn.attribute), LambdaContext(fn.physical_name)

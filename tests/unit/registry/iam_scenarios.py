@@ -1,0 +1,81 @@
+"""The registry's functions in the IAM agreement check (tests/unit/platform/test_iam_agreement.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from chalice.test import Client
+
+from commerce_ai.artifacts.store import ArtifactStore
+from infra.runner.scheduler import scheduled_event
+from infra.runner.sqs_poller import sqs_event
+from model_build import publish
+from tests.support.models import built_linear
+from tests.unit.fakes import sqs_message
+from tests.unit.iam import STACK, Scenario, World, configure
+
+NAME = "demo-scorer"
+
+
+def notification(bucket: str, version: str) -> str:
+    key = f"models/{NAME}/{version}/manifest.json"
+    return json.dumps(
+        {"Records": [{"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": bucket}, "object": {"key": key}}}]}
+    )
+
+
+def publish_demo_versions(world: World) -> None:
+    """demo-scorer v1 and v2, both sound, in the artifact bucket."""
+    store = ArtifactStore(world.bucket, s3=world.aws.s3)
+    for version in ("v1", "v2"):
+        publish(store, built_linear(world.scratch(f"demo-{version}")), version)
+
+
+def run_artifact_events(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    handler, context = configure(monkeypatch, "ArtifactEventsFunction", tmp_path)
+    publish_demo_versions(world)
+    world.aws.s3.objects.pop((world.bucket, f"models/{NAME}/v2/model.onnx"))  # v2 is incomplete
+    world.forget_setup()
+    messages = [
+        sqs_message("m1", notification(world.bucket, "v1")),
+        sqs_message("m2", notification(world.bucket, "v1")),  # redelivery: conditional put fails, GetItem
+        # v2's file is missing on the queue's last delivery: quarantined (earlier ones are retried)
+        {**sqs_message("m3", notification(world.bucket, "v2")), "Attributes": {"ApproximateReceiveCount": "3"}},
+        sqs_message("m4", notification(world.bucket, "v3")),  # deleted since: a 404, quarantined
+    ]
+    result = handler(sqs_event(messages, STACK.arn("ArtifactEventsQueue"), STACK.env.region), context)
+    assert result == {"batchItemFailures": []}
+
+
+def run_reconcile(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    handler, context = configure(monkeypatch, "ArtifactReconcileFunction", tmp_path)
+    publish_demo_versions(world)
+    world.aws.s3.objects.pop((world.bucket, f"models/{NAME}/v2/model.onnx"))  # v2 is incomplete
+    world.forget_setup()
+    assert handler(scheduled_event("arn:aws:events:us-east-1:123456789012:rule/r"), context)["checked"] == 2
+
+
+def run_registry_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    handler, _ = configure(monkeypatch, "RegistryApiFunction", tmp_path)
+    publish_demo_versions(world)
+    world.ssm.values[STACK.function("RegistryApiFunction").environment["ADMIN_API_KEY_PARAMETER"]] = "k"
+    world.registry.register_candidate(NAME, "v1", "sha", {})
+    world.registry.register_candidate(NAME, "v2", "sha", {})
+    world.forget_setup()
+    admin = {"Content-Type": "application/json", "x-api-key": "k"}
+    with Client(handler) as client:
+        assert client.http.get("/health").status_code == 200
+        assert client.http.get("/models").status_code == 200
+        assert client.http.post(f"/models/{NAME}/activate", headers=admin, body=b'{"version": "v1"}').status_code == 200
+        assert client.http.post(f"/models/{NAME}/activate", headers=admin, body=b'{"version": "v2"}').status_code == 200
+        assert client.http.get(f"/models/{NAME}").status_code == 200
+        assert client.http.post(f"/models/{NAME}/rollback", headers=admin).status_code == 200
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "ArtifactEventsFunction": run_artifact_events,
+    "ArtifactReconcileFunction": run_reconcile,
+    "RegistryApiFunction": run_registry_api,
+}
