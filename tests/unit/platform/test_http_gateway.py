@@ -329,7 +329,10 @@ def test_the_gateway_and_the_real_registry_app_understand_each_other(
         b'{"version": "v1"}',
         "127.0.0.1",
     )
-    assert (status, json.loads(body)) == (200, {"name": "demo", "active_version": "v1", "rollback_to": None})
+    assert (status, json.loads(body)) == (
+        200,
+        {"name": "demo", "active_version": "v1", "rollback_to": None, "worse_than_previous": []},
+    )
     status, _, body = gw.handle("POST", "/models/demo/activate", {"Content-Type": "application/json"}, b"{", "ip")
     assert (status, json.loads(body)["Code"]) == (401, "UnauthorizedError")
     status, _, body = gw.handle("GET", "/models/Not_Valid?x=1", {}, b"", "ip")
