@@ -26,6 +26,8 @@ from commerce_ai import http
 from commerce_ai.artifacts.registry import ModelRegistry
 from commerce_ai.artifacts.store import ArtifactStore
 from commerce_ai.config import settings
+from commerce_ai.experiments import service as experiments_service
+from commerce_ai.experiments.definitions import ExperimentChange, apply_change
 from commerce_ai.pricing import service
 from commerce_ai.pricing.catalog import CatalogStore, SkuState, _decoded, _state, shard_of
 from commerce_ai.pricing.demand import MODEL_NAME as DEMAND_MODEL
@@ -227,7 +229,14 @@ def world(
     publish(store, built_linear(tmp_path / "v2"), "v2")
     ssm = FakeSSMProvider({})
     monkeypatch.setattr(http, "_ssm_provider", ssm)
-    loaders = (service.demand_loader, risk_service.store, risk_service.model_loader, risk_service.graph_loader)
+    loaders = (
+        service.demand_loader,
+        risk_service.store,
+        risk_service.model_loader,
+        risk_service.graph_loader,
+        experiments_service.store,
+        experiments_service.definitions,
+    )
     for cached in loaders:  # these live as long as a warm container: one per scenario
         cached.cache_clear()
     registry = ModelRegistry(STACK.physical_name("ModelRegistryTable"), fake_aws.dynamodb)
@@ -443,6 +452,37 @@ def run_risk_challenger(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path:
     assert summary["outcome"] in ("candidate", "activated"), summary  # trained, published, registered
 
 
+def run_experiments_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    handler, _ = configure(monkeypatch, "ExperimentsApiFunction", tmp_path)
+    world.ssm.values[STACK.function("ExperimentsApiFunction").environment["ADMIN_API_KEY_PARAMETER"]] = "k"
+    world.forget_setup()
+    admin = {"Content-Type": "application/json", "x-api-key": "k"}
+    sample = json.loads(
+        (Path(__file__).resolve().parents[2] / "events/experiments/api_put_experiment.json").read_text()
+    )
+    with Client(handler) as client:
+        created = client.http.put("/experiments/demand-model-test", headers=admin, body=sample["body"].encode())
+        assert created.status_code == 201, created.body
+        stopped = client.http.put("/experiments/demand-model-test", headers=admin, body=b'{"status": "stopped"}')
+        assert stopped.status_code == 200, stopped.body
+        assert client.http.get("/experiments?limit=5", headers=admin).status_code == 200
+        assert client.http.get("/experiments/demand-model-test", headers=admin).status_code == 200
+
+
+def run_experiment_events(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    handler, context = configure(monkeypatch, "ExperimentEventsFunction", tmp_path)
+    put = json.loads((Path(__file__).resolve().parents[2] / "events/experiments/api_put_experiment.json").read_text())
+    change = ExperimentChange.model_validate_json(put["body"])
+    created = apply_change("demand-model-test", None, change, datetime(2026, 12, 5, tzinfo=UTC))
+    experiments_service.store().put(created, None)
+    world.forget_setup()
+    sample = json.loads(
+        (Path(__file__).resolve().parents[2] / "events/experiments/sqs_behaviour_events.json").read_text()
+    )
+    assert handler(sample, context) == {"batchItemFailures": []}
+    assert handler(sample, context) == {"batchItemFailures": []}  # redelivered: every transaction refused
+
+
 SCENARIOS = {
     "RiskApiFunction": run_risk_api,
     "RiskChallengerFunction": run_risk_challenger,
@@ -455,6 +495,8 @@ SCENARIOS = {
     "ArtifactEventsFunction": run_artifact_events,
     "ArtifactReconcileFunction": run_reconcile,
     "RegistryApiFunction": run_registry_api,
+    "ExperimentsApiFunction": run_experiments_api,
+    "ExperimentEventsFunction": run_experiment_events,
 }
 
 
