@@ -11,11 +11,11 @@ import pytest
 
 from commerce_ai.experiments.counting import apply_events
 from commerce_ai.experiments.definitions import ExperimentChange, apply_change
-from commerce_ai.experiments.serving import arm_of
+from commerce_ai.experiments.serving import Definitions, arm_of
 from commerce_ai.experiments.store import ExperimentStore, user_key
 from commerce_ai.stream.schema import BehaviourEvent
 from tests.unit.experiments.conftest import NOW, create
-from tests.unit.fakes import FakeDynamoDB, client_error
+from tests.unit.fakes import FakeClock, FakeDynamoDB, client_error
 
 _ids = itertools.count()
 
@@ -104,9 +104,13 @@ def test_impressions_of_unknown_experiments_or_arms_and_after_the_stop_are_ignor
 
 
 def test_a_new_experiment_missing_from_a_stale_listing_still_counts(store: ExperimentStore) -> None:
+    # Given the container's cached listing and lookup were made before the experiment existed,
+    stale = Definitions(store, refresh_seconds=3600, clock=FakeClock())
+    assert stale.all() == [] and stale.get("ranker-test") is None
     create(store)
-    applied = apply_events([impression("u-1", "control")], store, experiments=list, now=NOW)  # the cache: empty
-    assert applied.users == 1
+    # when its first impression and then a click arrive (in separate batches), both count.
+    assert apply_events([impression("u-1", "control")], store, stale, now=NOW).users == 1
+    assert apply_events([event("click", "u-1", NOW + timedelta(minutes=1))], store, stale, now=NOW).clickers == 1
 
 
 def test_a_user_stays_in_the_arm_of_their_first_exposure(store: ExperimentStore) -> None:

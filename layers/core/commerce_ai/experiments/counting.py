@@ -16,12 +16,12 @@ Click-through rate is clickers / users and conversion rate converters / users (s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from commerce_ai.experiments.definitions import Experiment
-from commerce_ai.experiments.store import ExperimentStore
+from commerce_ai.experiments.serving import Definitions
+from commerce_ai.experiments.store import ExperimentStore, Outcome
 from commerce_ai.stream.schema import BehaviourEvent
 
 OUTCOME_TYPES = ("click", "purchase")
@@ -42,30 +42,27 @@ class Applied:
 def apply_events(
     events: Sequence[BehaviourEvent],
     store: ExperimentStore,
-    experiments: Callable[[], Sequence[Experiment]] | None = None,
+    definitions: Definitions | None = None,
     now: datetime | None = None,
 ) -> Applied:
     """Count `events` (in time order) into `store`; applying the same events again changes nothing.
 
-    `experiments` lists the defined experiments (a cached listing on the hot path; default: read them
-    all from the store). An impression naming an experiment the listing lacks reads that definition
-    from the store, so a brand-new experiment never loses exposures to a stale cache."""
+    `definitions` are the container's cached definitions (default: read afresh from `store`). An
+    impression naming an experiment they lack reads that definition at once, so a brand-new experiment
+    never loses exposures to a stale cache, and its outcomes count from then on."""
     now = now or datetime.now(UTC)
+    definitions = definitions or Definitions(store, refresh_seconds=0)
     applied = Applied()
-    known = {e.name: e for e in (experiments or store.all)()}
     for event in sorted(events, key=lambda e: e.timestamp):
         if event.event_type == "impression":
-            _exposure(event, store, known, applied, now)
+            _exposure(event, store, definitions, applied, now)
         elif event.event_type in OUTCOME_TYPES:
-            for experiment in known.values():
+            outcome: Outcome = "click" if event.event_type == "click" else "purchase"
+            for experiment in definitions.all():
                 if experiment.counts_at(event.timestamp) and store.record_outcome(
-                    experiment.name,
-                    event.user_id,
-                    "click" if event.event_type == "click" else "purchase",
-                    event.timestamp,
-                    now,
+                    experiment.name, event.user_id, outcome, event.timestamp, now
                 ):
-                    if event.event_type == "click":
+                    if outcome == "click":
                         applied.clickers += 1
                     else:
                         applied.converters += 1
@@ -73,17 +70,13 @@ def apply_events(
 
 
 def _exposure(
-    event: BehaviourEvent, store: ExperimentStore, known: dict[str, Experiment], applied: Applied, now: datetime
+    event: BehaviourEvent, store: ExperimentStore, definitions: Definitions, applied: Applied, now: datetime
 ) -> None:
     named = event.experiment_arm()
     if named is None:
         return
     name, arm = named
-    experiment = known.get(name)
-    if experiment is None:
-        found = store.get(name)
-        if found is not None:
-            known[name] = experiment = found
+    experiment = definitions.find(name)
     if experiment is None or experiment.arm(arm) is None or not experiment.counts_at(event.timestamp):
         applied.ignored += 1
         return

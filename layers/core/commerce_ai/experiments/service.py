@@ -64,4 +64,4 @@ def describe(name: str, now: datetime) -> dict[str, Any]:
 
 
 def count(events: Sequence[BehaviourEvent], now: datetime) -> Applied:
-    return apply_events(events, store(), definitions().all, now)
+    return apply_events(events, store(), definitions(), now)

@@ -82,12 +82,27 @@ class Definitions:
             return found
 
     def all(self) -> list[Experiment]:
-        """Every definition (for the event consumer), listed at most every `refresh_seconds`."""
+        """Every definition (for the event consumer): the listing, re-read at most every
+        `refresh_seconds`, with any definition read on its own since then (`get`, `find`) on top."""
         with self._lock:
             now = self.clock()
             if self._listing is None or now - self._listing[1] >= self.refresh_seconds:
                 self._listing = (self.store.all(), now)
-            return list(self._listing[0])
+            listing, listed_at = self._listing
+            merged = {experiment.name: experiment for experiment in listing}
+            for name, (experiment, read_at) in self._cached.items():
+                if experiment is not None and read_at >= listed_at:
+                    merged[name] = experiment
+            return list(merged.values())
+
+    def find(self, name: str) -> Experiment | None:
+        """`get`, but a name the cache holds as missing is read again at once (an experiment is created
+        before anything names it, so a miss is a cache that has not caught up, or a bad name)."""
+        with self._lock:
+            cached = self._cached.get(name)
+            if cached is not None and cached[0] is None:
+                del self._cached[name]
+        return self.get(name)
 
     def assign(self, experiment: str, user_id: str) -> Arm:
         if not user_id:
