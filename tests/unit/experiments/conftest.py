@@ -19,10 +19,10 @@ NOW = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
 
 @pytest.fixture(autouse=True)
 def fresh_singletons() -> Iterator[None]:
-    for cached in (service.store, service.definitions, experiments.definitions, experiments._models):
+    for cached in (service.store, service.definitions, experiments._models):
         cached.cache_clear()
     yield
-    for cached in (service.store, service.definitions, experiments.definitions, experiments._models):
+    for cached in (service.store, service.definitions, experiments._models):
         cached.cache_clear()
 
 

@@ -19,11 +19,11 @@ The function needs `EXPERIMENTS_TABLE` and `dynamodb:GetItem` on the experiments
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from commerce_ai.artifacts.loader import LoadedModel
+from commerce_ai.experiments.service import definitions
 from commerce_ai.experiments.serving import Arm, Definitions, ModelsByArm, impression_properties, response_field
-from commerce_ai.experiments.settings import experiments_table
-from commerce_ai.experiments.store import ExperimentStore
 
 __all__ = [
     "Arm",
@@ -38,12 +38,6 @@ __all__ = [
 
 
 @cache
-def definitions() -> Definitions:
-    """The container's cached definitions (built at first use, so importing needs no configuration)."""
-    return Definitions(ExperimentStore(experiments_table()))
-
-
-@cache
 def _models() -> ModelsByArm:
     return ModelsByArm()
 
@@ -53,7 +47,7 @@ def assign(experiment: str, user_id: str) -> Arm:
     return definitions().assign(experiment, user_id)
 
 
-def model_for(arm: Arm, **loader_options: object) -> LoadedModel[object]:
+def model_for(arm: Arm, **loader_options: Any) -> LoadedModel[Any]:
     """The arm's model version through a ModelLoader pinned to it (one loader per model version and
     container; `loader_options` such as expected_features or opener apply when it is first made)."""
     return _models().get(arm, **loader_options)

@@ -28,6 +28,8 @@ def store() -> ExperimentStore:
 
 @cache
 def definitions() -> Definitions:
+    """The container's cached definitions: what `assign` serves from and what counting matches events to
+    (built at first use, so importing needs no configuration)."""
     return Definitions(store())
 
 
