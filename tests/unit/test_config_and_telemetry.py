@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 from typing import Any
 
 import pytest
 
+import commerce_ai
 from commerce_ai import health
 from commerce_ai.config import ENV_NAMES, ConfigError, Settings, settings
 from commerce_ai.telemetry import correlation_id_of, instrumented
@@ -73,12 +76,37 @@ def test_every_setting_has_an_environment_name() -> None:
     assert set(ENV_NAMES) == set(Settings.__dataclass_fields__)
 
 
+def _capability_variables() -> set[str]:
+    """Variables a capability reads in its own settings module (`commerce_ai/<package>/settings.py`,
+    listed in its ENV_NAMES), beside those of the shared config."""
+    found: set[str] = set()
+    for package in pkgutil.iter_modules(commerce_ai.__path__):
+        if not package.ispkg:
+            continue
+        try:
+            module = importlib.import_module(f"commerce_ai.{package.name}.settings")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"commerce_ai.{package.name}.settings":
+                raise
+            continue
+        found |= set(module.ENV_NAMES.values())
+    return found
+
+
+def test_capability_settings_modules_are_found() -> None:
+    assert "EXPERIMENTS_TABLE" in _capability_variables()
+
+
 def test_every_variable_the_template_sets_is_one_the_code_reads(stack: Stack) -> None:
-    known = set(ENV_NAMES.values()) | {
-        "POWERTOOLS_SERVICE_NAME",
-        "POWERTOOLS_METRICS_NAMESPACE",
-        "POWERTOOLS_LOG_LEVEL",
-    }
+    known = (
+        set(ENV_NAMES.values())
+        | _capability_variables()
+        | {
+            "POWERTOOLS_SERVICE_NAME",
+            "POWERTOOLS_METRICS_NAMESPACE",
+            "POWERTOOLS_LOG_LEVEL",
+        }
+    )
     for fn in stack.functions():
         assert set(fn.environment) <= known, (fn.logical_id, set(fn.environment) - known)
 
