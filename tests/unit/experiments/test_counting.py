@@ -176,3 +176,42 @@ def test_served_arms_and_counted_arms_agree(store: ExperimentStore) -> None:
     found = counts(store)
     assert sum(c[0] for c in found.values()) == 40
     assert found["control"][0] == sum(arm_of(experiment, u).name == "control" for u in users)
+
+
+def _conflicting(ddb: FakeDynamoDB, times: int) -> list[int]:
+    """Make the next `times` transactions collide with another transaction (DynamoDB's TransactionConflict)."""
+    real, calls = ddb.transact_write_items, [0]
+
+    def transact(TransactItems: list[dict[str, Any]]) -> dict[str, Any]:
+        calls[0] += 1
+        if calls[0] <= times:
+            error = client_error("TransactionCanceledException", "TransactWriteItems")
+            error.response["CancellationReasons"] = [{"Code": "None"}] * (len(TransactItems) - 1) + [
+                {"Code": "TransactionConflict"}
+            ]
+            raise error
+        return real(TransactItems=TransactItems)
+
+    ddb.transact_write_items = transact  # type: ignore[method-assign]
+    return calls
+
+
+def test_a_transaction_conflict_on_a_busy_counter_is_retried(
+    store: ExperimentStore, ddb: FakeDynamoDB, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    create(store)
+    monkeypatch.setattr("commerce_ai.experiments.store.time.sleep", lambda seconds: None)
+    calls = _conflicting(ddb, times=2)
+    assert apply_events([impression("u-1", "control")], store, now=NOW).users == 1
+    assert calls[0] == 3 and counts(store) == {"control": (1, 1, 0, 0)}
+
+
+def test_a_conflict_that_persists_leaves_the_event_to_the_queue(
+    store: ExperimentStore, ddb: FakeDynamoDB, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    create(store)
+    monkeypatch.setattr("commerce_ai.experiments.store.time.sleep", lambda seconds: None)
+    _conflicting(ddb, times=100)
+    with pytest.raises(Exception, match="TransactionCanceledException"):
+        apply_events([impression("u-1", "control")], store, now=NOW)
+    assert counts(store) == {}

@@ -19,6 +19,8 @@ count or make one twice.
 from __future__ import annotations
 
 import hashlib
+import random
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -34,7 +36,9 @@ from commerce_ai.stream.schema import format_timestamp
 DEFINITIONS = "#experiments"
 COUNTER_SHARDS = 8
 USER_STATE_DAYS = 90
-MAX_RACE_RETRIES = 3
+MAX_RACE_RETRIES = 3  # re-reads of a user's state that another event changed meanwhile
+MAX_CONFLICT_RETRIES = 4  # attempts of a transaction that collided with another on the same items
+CONDITION_FAILED, TRANSACTION_CONFLICT = "ConditionalCheckFailed", "TransactionConflict"
 Outcome = Literal["click", "purchase"]
 OUTCOME_FIELDS: dict[str, tuple[str, str]] = {
     "click": ("clicked_at", "clickers"),
@@ -191,18 +195,12 @@ class ExperimentStore:
                     }
                 }
                 counts = {"exposures": 1}
-            try:
-                self.ddb.transact_write_items(TransactItems=[marker, user, self._count(experiment, arm, key, counts)])
+            refused = self._transact([marker, user, self._count(experiment, arm, key, counts)])
+            if refused is None:
                 return "new_user" if state is None else "exposure"
-            except ClientError as exc:
-                codes = _cancellation_codes(exc)
-                if codes is None:
-                    raise
-                if codes[0] == "ConditionalCheckFailed":
-                    return "duplicate"
-                if codes[1] != "ConditionalCheckFailed":  # a transaction conflict, not our condition: retry later
-                    raise
-                # another event of this user got there first: read their state again
+            if refused[0] == CONDITION_FAILED:
+                return "duplicate"
+            # another event of this user got there first: read their state again
         raise Conflict(f"user state of experiment {experiment!r} kept changing; the event will be retried")
 
     def record_outcome(self, experiment: str, user_id: str, outcome: Outcome, at: datetime, now: datetime) -> bool:
@@ -224,13 +222,8 @@ class ExperimentStore:
                 "ExpressionAttributeValues": {":at": {"S": stamp}, ":expires": {"N": self._expiry(at, now)}},
             }
         }
-        try:
-            self.ddb.transact_write_items(TransactItems=[user, self._count(experiment, state.arm, key, {counter: 1})])
-            return True
-        except ClientError as exc:
-            if _cancellation_codes(exc) in (["ConditionalCheckFailed", "None"], ["ConditionalCheckFailed"]):
-                return False  # counted already (a redelivery, or another event of the same kind)
-            raise
+        # refused: counted already (a redelivery, or another event of the same kind)
+        return self._transact([user, self._count(experiment, state.arm, key, {counter: 1})]) is None
 
     def counts(self, experiment: str) -> dict[str, ArmCounts]:
         """Each arm's counters, summed over its shards."""
@@ -248,6 +241,25 @@ class ExperimentStore:
                 for name in COUNTERS:
                     setattr(total, name, getattr(total, name) + int(item.get(name, {}).get("N", "0")))
         return found
+
+    def _transact(self, actions: list[dict[str, Any]]) -> list[str] | None:
+        """Write `actions` in one transaction: None once written, or the per-action cancellation codes
+        when a condition refused it. A conflict with another transaction on the same items (a busy
+        counter shard) is retried a few times with jitter, then raised: the queue retries the record."""
+        for attempt in range(1, MAX_CONFLICT_RETRIES + 1):
+            try:
+                self.ddb.transact_write_items(TransactItems=actions)
+                return None
+            except ClientError as exc:
+                codes = _cancellation_codes(exc)
+                if codes is None:
+                    raise
+                if CONDITION_FAILED in codes:
+                    return codes
+                if TRANSACTION_CONFLICT not in codes or attempt == MAX_CONFLICT_RETRIES:
+                    raise
+                time.sleep(random.uniform(0.01, 0.05) * attempt)
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     # -- keys ---------------------------------------------------------------------------------------
 
