@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from commerce_ai import experiments
 from commerce_ai.errors import NotFound
-from commerce_ai.experiments.definitions import ExperimentChange, apply_change
-from commerce_ai.experiments.serving import Definitions, impression_properties, response_field
+from commerce_ai.experiments.definitions import ExperimentChange, ModelRef, apply_change
+from commerce_ai.experiments.serving import Arm, Definitions, ModelsByArm, impression_properties, response_field
 from commerce_ai.experiments.store import ExperimentStore
 from tests.unit.experiments.conftest import NOW, create
 from tests.unit.fakes import FakeClock, FakeDynamoDB, client_error
@@ -57,3 +59,24 @@ def test_an_unreadable_table_keeps_the_cached_definition(store: ExperimentStore,
     assert cached.assign("ranker-test", "u-1") == before
     with pytest.raises(Exception, match="InternalServerError"):
         cached.assign("other-test", "u-1")  # nothing cached to fall back on
+
+
+def test_each_arm_gets_a_loader_for_its_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[tuple[str, Any]] = []
+
+    class Recorder:
+        def __init__(self, name: str, **options: Any) -> None:
+            made.append((name, options))
+            self.version = options["version"]
+
+        def get(self) -> str:
+            return f"{self.version}"
+
+    monkeypatch.setattr("commerce_ai.experiments.serving.ModelLoader", Recorder)
+    models = ModelsByArm()
+    control = Arm("t", "control", ModelRef(model="ranker", version="v1"), None, True)
+    treatment = Arm("t", "treatment", ModelRef(model="ranker", version="v2"), None, False)
+    assert [models.get(control), models.get(treatment), models.get(control)] == ["v1", "v2", "v1"]
+    assert made == [("ranker", {"version": "v1"}), ("ranker", {"version": "v2"})]
+    with pytest.raises(ValueError, match="variant"):
+        models.get(Arm("t", "blue", None, "blue-button", False))
