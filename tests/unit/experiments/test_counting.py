@@ -8,13 +8,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from commerce_ai.experiments.counting import apply_events
 from commerce_ai.experiments.definitions import ExperimentChange, apply_change
 from commerce_ai.experiments.serving import Definitions, arm_of
 from commerce_ai.experiments.store import ExperimentStore, user_key
 from commerce_ai.stream.schema import BehaviourEvent
-from tests.unit.experiments.conftest import NOW, create
+from tests.unit.experiments.conftest import NOW, TABLE, create
 from tests.unit.fakes import FakeClock, FakeDynamoDB, client_error
 
 _ids = itertools.count()
@@ -215,3 +217,67 @@ def test_a_conflict_that_persists_leaves_the_event_to_the_queue(
     with pytest.raises(Exception, match="TransactionCanceledException"):
         apply_events([impression("u-1", "control")], store, now=NOW)
     assert counts(store) == {}
+
+
+def reference_counts(events: list[BehaviourEvent]) -> dict[str, tuple[int, int, int, int]]:
+    """What the README says is counted, computed directly: events in time order, each event id once."""
+    first_arm: dict[str, tuple[str, datetime]] = {}
+    exposures: dict[str, set[str]] = {}
+    outcomes: dict[tuple[str, str], set[str]] = {}
+    seen: set[str] = set()
+    for e in sorted(events, key=lambda e: e.timestamp):
+        if e.event_id in seen:
+            continue
+        seen.add(e.event_id)
+        if e.event_type == "impression":
+            named = e.experiment_arm()
+            assert named is not None
+            first_arm.setdefault(e.user_id, (named[1], e.timestamp))
+            exposures.setdefault(named[1], set()).add(e.event_id)
+        elif e.user_id in first_arm and e.timestamp >= first_arm[e.user_id][1]:
+            arm = first_arm[e.user_id][0]
+            outcomes.setdefault((arm, e.event_type), set()).add(e.user_id)
+    arms = set(exposures)
+    return {
+        arm: (
+            sum(1 for a, _ in first_arm.values() if a == arm),
+            len(exposures.get(arm, set())),
+            len(outcomes.get((arm, "click"), set())),
+            len(outcomes.get((arm, "purchase"), set())),
+        )
+        for arm in arms
+    }
+
+
+event_specs = st.lists(
+    st.tuples(
+        st.sampled_from(["impression", "click", "purchase"]),
+        st.sampled_from(["u-1", "u-2", "u-3", "u-4"]),
+        st.sampled_from(["control", "treatment"]),
+        st.integers(0, 20),  # minutes after NOW
+    ),
+    min_size=1,
+    max_size=25,
+)
+
+
+@given(specs=event_specs, data=st.data())
+def test_counts_match_the_definition_however_often_events_are_redelivered(
+    specs: list[tuple[str, str, str, int]], data: st.DataObject
+) -> None:
+    # Given a fresh table and a stream of impressions, clicks and purchases by a few users,
+    store = ExperimentStore(TABLE, FakeDynamoDB(key_schemas={TABLE: ("pk", "sk")}))
+    create(store)
+    events = [
+        impression(user, arm, NOW + timedelta(minutes=minute))
+        if kind == "impression"
+        else event(kind, user, NOW + timedelta(minutes=minute))
+        for kind, user, arm, minute in specs
+    ]
+    # when the whole stream is applied, and then any of its events again, in any order (redeliveries),
+    apply_events(events, store, now=NOW)
+    redelivered = data.draw(st.lists(st.sampled_from(events), max_size=15))
+    apply_events(redelivered, store, now=NOW)
+    # then the counts are exactly what the definition of each count says.
+    found = {arm: c for arm, c in counts(store).items() if any(c)}
+    assert found == {arm: c for arm, c in reference_counts(events).items() if any(c)}
