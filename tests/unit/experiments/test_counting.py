@@ -220,12 +220,13 @@ def test_a_conflict_that_persists_leaves_the_event_to_the_queue(
 
 
 def reference_counts(events: list[BehaviourEvent]) -> dict[str, tuple[int, int, int, int]]:
-    """What the README says is counted, computed directly: events in time order, each event id once."""
+    """What the README says is counted, computed directly: each event id once; a user's arm is that of
+    their earliest impression, and an outcome counts if stamped at or after it."""
     first_arm: dict[str, tuple[str, datetime]] = {}
     exposures: dict[str, set[str]] = {}
     outcomes: dict[tuple[str, str], set[str]] = {}
     seen: set[str] = set()
-    for e in sorted(events, key=lambda e: e.timestamp):
+    for e in sorted(events, key=lambda e: (e.timestamp, e.event_type != "impression")):
         if e.event_id in seen:
             continue
         seen.add(e.event_id)

@@ -8,9 +8,9 @@ What counts, per experiment and arm:
 - a *clicker* (*converter*) is a user whose first `click` (`purchase`) at or after their first exposure
   has been seen, counted once per user, for the user's arm. The click or purchase needs no experiment
   in its properties: it is attributed to the user's arm in every experiment that exposed the user.
-- Only events stamped before the experiment stopped count. An outcome that arrives before the user's
-  exposure has been counted (the stream does not promise order) is not counted: it errs towards fewer
-  outcomes, alike in every arm.
+- Only events stamped before the experiment stopped count. A batch is applied in time order (at the same
+  instant, impressions first). An outcome that arrives in an earlier batch than the user's exposure (the
+  stream does not promise order) is not counted: it errs towards fewer outcomes, alike in every arm.
 Click-through rate is clickers / users and conversion rate converters / users (see `stats`).
 """
 
@@ -45,7 +45,8 @@ def apply_events(
     definitions: Definitions | None = None,
     now: datetime | None = None,
 ) -> Applied:
-    """Count `events` (in time order) into `store`; applying the same events again changes nothing.
+    """Count `events` into `store` (in time order, impressions first at the same instant); applying
+    the same events again changes nothing.
 
     `definitions` are the container's cached definitions (default: read afresh from `store`). An
     impression naming an experiment they lack reads that definition at once, so a brand-new experiment
@@ -53,7 +54,7 @@ def apply_events(
     now = now or datetime.now(UTC)
     definitions = definitions or Definitions(store, refresh_seconds=0)
     applied = Applied()
-    for event in sorted(events, key=lambda e: e.timestamp):
+    for event in sorted(events, key=_time_order):
         if event.event_type == "impression":
             _exposure(event, store, definitions, applied, now)
         elif event.event_type in OUTCOME_TYPES:
@@ -67,6 +68,12 @@ def apply_events(
                     else:
                         applied.converters += 1
     return applied
+
+
+def _time_order(event: BehaviourEvent) -> tuple[datetime, bool]:
+    """Events in time order; at the same instant an impression comes first, so a click stamped with its
+    exposure's time counts (at or after exposure) whichever of the two was sent first."""
+    return event.timestamp, event.event_type != "impression"
 
 
 def _exposure(
