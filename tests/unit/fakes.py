@@ -288,7 +288,8 @@ def _key_condition(node: _Node, schema: tuple[str, ...]) -> bool:
 class FakeDynamoDB:
     """The DynamoDB calls the project makes, over in-memory tables keyed as `key_schemas` says (hash key
     first, then the range key; key attributes are strings): put_item, update_item, delete_item, get_item, query, scan
-    (with Segment/TotalSegments), batch_get_item, batch_write_item and the query/scan paginators.
+    (with Segment/TotalSegments), batch_get_item, batch_write_item, transact_write_items (Put and Update)
+    and the query/scan paginators.
 
     Condition, key-condition and update expressions are parsed and evaluated against the stored item (see
     `_Parser` for the forms understood), not matched as strings. As in DynamoDB, a refused condition is a
@@ -435,6 +436,41 @@ class FakeDynamoDB:
             self._call("GetItem", TableName)
             item = self.tables[TableName].get(self._key_only(TableName, Key))
             return {"Item": copy.deepcopy(item)} if item is not None else {}
+
+    def transact_write_items(self, TransactItems: list[dict[str, Any]]) -> dict[str, Any]:
+        """Put and Update actions, all or none: each is applied (and logged) as its own PutItem/UpdateItem,
+        as IAM authorises them; if any condition fails, every table is restored and the call fails with
+        TransactionCanceledException and one CancellationReason per action, as DynamoDB does."""
+        with self._lock:
+            if not 1 <= len(TransactItems) <= 100:
+                raise validation_error("TransactItems must hold 1..100 actions", "TransactWriteItems")
+            saved, saved_puts = copy.deepcopy(self.tables), len(self.puts)
+            targets: set[tuple[str, tuple[str, ...]]] = set()
+            reasons: list[dict[str, str]] = []
+            for action in TransactItems:
+                ((kind, request),) = action.items()
+                if kind not in ("Put", "Update"):
+                    raise NotImplementedError(f"the fake does not apply {kind} in a transaction")
+                table = request["TableName"]
+                target = (table, self._key(table, request["Item"] if kind == "Put" else request["Key"]))
+                if target in targets:
+                    self.tables, self.puts[saved_puts:] = saved, []
+                    raise validation_error("Transaction request cannot include multiple operations on one item")
+                targets.add(target)
+                try:
+                    (self.put_item if kind == "Put" else self.update_item)(**request)
+                    reasons.append({"Code": "None"})
+                except ClientError as exc:
+                    if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                        self.tables, self.puts[saved_puts:] = saved, []
+                        raise
+                    reasons.append({"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"})
+            if any(r["Code"] != "None" for r in reasons):
+                self.tables, self.puts[saved_puts:] = saved, []
+                error = client_error("TransactionCanceledException", "TransactWriteItems", "Transaction cancelled")
+                error.response["CancellationReasons"] = reasons
+                raise error
+            return {}
 
     # -- many items ---------------------------------------------------------------------------------
 

@@ -80,7 +80,7 @@ def test_a_capabilitys_settings_are_declared_beside_its_code() -> None:
     modules = {module.__name__ for module in settings_modules()}
     # then the platform's and each capability's are among them, with their variables.
     assert {"commerce_ai.config", "commerce_ai.pricing.settings", "commerce_ai.risk.settings"} <= modules
-    assert {"ARTIFACT_BUCKET", "PRICING_CATALOG_TABLE", "RISK_STATE_TABLE"} <= declared_variables()
+    assert {"ARTIFACT_BUCKET", "PRICING_CATALOG_TABLE", "RISK_STATE_TABLE", "EXPERIMENTS_TABLE"} <= declared_variables()
 
 
 def test_an_older_style_settings_module_is_found_by_its_env_names(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,10 +17,10 @@ import pytest
 from commerce_ai.artifacts.frameworks import SchemaMismatch
 from commerce_ai.artifacts.loader import ModelLoader
 from commerce_ai.artifacts.manifest import Manifest
-from commerce_ai.artifacts.registry import ModelRegistry
+from commerce_ai.artifacts.registry import CANDIDATE, QUARANTINED, ModelRegistry, VersionRecord
 from commerce_ai.artifacts.store import ArtifactError, ArtifactStore
 from commerce_ai.config import ConfigError
-from commerce_ai.errors import ModelUnavailable
+from commerce_ai.errors import ModelUnavailable, NotFound
 from tests.unit.fakes import FEATURES, FakeClock, client_error, make_manifest
 
 NAME = "demo-scorer"
@@ -349,3 +349,86 @@ def test_refresh_seconds_zero_checks_every_time(
     eager.get()
     activate(registry, "v2")
     assert eager.get().version == "v2"
+
+
+# ------------------------------------------------------------------------------- pinned versions
+# ModelLoader(version=...) serves one pinned version (an experiment's arm) with the same verification and
+# refusals, whatever the active pointer says.
+
+
+class VersionedRegistry(FakeRegistry):
+    """The registry port of a pinned loader: get_version(name, version) (NotFound when unregistered)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.states: dict[str, tuple[str, str | None]] = {}
+        self.version_reads = 0
+
+    def get_version(self, name: str, version: str) -> VersionRecord:
+        self.version_reads += 1
+        if self.error is not None:
+            raise self.error
+        if version not in self.states:
+            raise NotFound(f"model {name!r} has no version {version!r}")
+        state, reason = self.states[version]
+        return VersionRecord(name, version, state, "2026-12-05T10:00:00Z", "sha", {}, reason)
+
+
+@pytest.fixture
+def versioned() -> VersionedRegistry:
+    found = VersionedRegistry()
+    found.states = {"v1": (CANDIDATE, None), "v2": (CANDIDATE, None), "v3": (QUARANTINED, "manifest changed")}
+    found.active[NAME] = "v1"
+    return found
+
+
+def pinned(
+    versioned: VersionedRegistry, store: FakeStore, clock: FakeClock, tmp_path: Path, version: str
+) -> ModelLoader[str]:
+    return build(versioned, store, Opener(), clock, tmp_path, expected_features=FEATURES, version=version)
+
+
+def test_a_pinned_version_is_served_whatever_is_active(
+    versioned: VersionedRegistry, store: FakeStore, clock: FakeClock, tmp_path: Path
+) -> None:
+    loader = pinned(versioned, store, clock, tmp_path, "v2")
+    assert (loader.get().version, loader.get().model) == ("v2", "model-v2")
+    versioned.active[NAME] = "v3"  # activations and rollbacks do not move a pinned loader
+    clock.advance(REFRESH * 3)
+    assert loader.get().version == "v2"
+    assert versioned.lookups == 0 and versioned.version_reads == 1  # once loaded, nothing is re-read
+
+
+def test_a_quarantined_pinned_version_is_refused(
+    versioned: VersionedRegistry, store: FakeStore, clock: FakeClock, tmp_path: Path
+) -> None:
+    loader = pinned(versioned, store, clock, tmp_path, "v3")
+    with pytest.raises(ModelUnavailable, match="quarantined: manifest changed"):
+        loader.get()
+    assert store.downloads == []
+
+
+def test_a_corrupt_or_mismatched_pinned_version_is_refused_once(
+    versioned: VersionedRegistry, store: FakeStore, clock: FakeClock, tmp_path: Path
+) -> None:
+    store.corrupt.add("v2")
+    loader = pinned(versioned, store, clock, tmp_path, "v2")
+    for _ in range(3):
+        with pytest.raises(ModelUnavailable, match="checksum mismatch"):
+            loader.get()
+        clock.advance(REFRESH)
+    assert store.downloads == ["v2"]  # refused and remembered, not fetched again
+    store.add("v1", features=["other"])
+    with pytest.raises(ModelUnavailable, match="differ from serving"):
+        pinned(versioned, store, clock, tmp_path / "b", "v1").get()
+
+
+def test_an_unregistered_or_unreachable_version_is_retried(
+    versioned: VersionedRegistry, store: FakeStore, clock: FakeClock, tmp_path: Path
+) -> None:
+    loader = pinned(versioned, store, clock, tmp_path, "v9")
+    with pytest.raises(ModelUnavailable, match="transient"):
+        loader.get()
+    versioned.states["v9"] = (CANDIDATE, None)
+    store.add("v9")
+    assert loader.get().version == "v9"  # retried at the next request: nothing was served yet

@@ -6,6 +6,8 @@
   redeploy and the hot path costs one clock read.
 - A version that is corrupt, fails to open or does not match the features serving builds is refused
   (and remembered as refused); the last good version keeps serving. With none, `ModelUnavailable`.
+- `version=` pins one version instead of following the pointer (an experiment's arm): it is served once
+  the registry knows it and has not quarantined it, with the same verification; once loaded, it is kept.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Generic, TypeVar
 
 from commerce_ai.artifacts.frameworks import SchemaMismatch, open_artifact, release
 from commerce_ai.artifacts.manifest import Manifest
-from commerce_ai.artifacts.registry import ModelRegistry
+from commerce_ai.artifacts.registry import QUARANTINED, ModelRegistry
 from commerce_ai.artifacts.store import ArtifactError, ArtifactStore, clear_cache
 from commerce_ai.config import settings
 from commerce_ai.errors import ModelUnavailable
@@ -49,9 +51,11 @@ class ModelLoader(Generic[T]):
         cache_dir: Path | None = None,
         opener: Callable[[Manifest, Path], T] = open_artifact,
         clock: Callable[[], float] = time.monotonic,
+        version: str | None = None,
     ) -> None:
         config = settings()
         self.name = name
+        self.pinned_version = version
         self.expected_features = list(expected_features) if expected_features is not None else None
         self.registry = registry or ModelRegistry(config.need("registry_table"))
         self.store = store or ArtifactStore(config.need("artifact_bucket"))
@@ -83,9 +87,20 @@ class ModelLoader(Generic[T]):
                 raise ModelUnavailable(f"model {self.name!r} is unavailable ({reason})")
             return self._current
 
+    def _wanted_version(self) -> str | None:
+        """The version to serve: the active one, or the pinned one if the registry has it unquarantined."""
+        if self.pinned_version is None:
+            return self.registry.active_version(self.name)
+        if self._current is not None or self.pinned_version in self.refused:
+            return self.pinned_version  # a pinned version never changes: once loaded (or refused), it stays
+        record = self.registry.get_version(self.name, self.pinned_version)
+        if record.state == QUARANTINED:
+            self.refused[self.pinned_version] = f"quarantined: {record.reason or 'no reason recorded'}"
+        return self.pinned_version
+
     def _refresh(self) -> None:
         try:
-            active = self.registry.active_version(self.name)
+            active = self._wanted_version()
         except Exception as exc:  # a registry blip must not take serving down; keep what we have
             self.last_error = f"registry: {type(exc).__name__}"
             if self._current is None:

@@ -1,0 +1,69 @@
+"""What the experiments handlers do, kept out of the handlers: create or change, list, describe, count."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from commerce_ai.errors import InvalidInput, NotFound
+from commerce_ai.experiments import report
+from commerce_ai.experiments.counting import Applied, apply_events
+from commerce_ai.experiments.definitions import EXPERIMENT_NAME, ExperimentChange, apply_change
+from commerce_ai.experiments.serving import Definitions
+from commerce_ai.experiments.settings import experiments_table
+from commerce_ai.experiments.store import ExperimentStore
+from commerce_ai.stream.schema import BehaviourEvent
+
+MAX_PAGE = 100
+DEFAULT_PAGE = 20
+
+
+@cache
+def store() -> ExperimentStore:
+    return ExperimentStore(experiments_table())
+
+
+@cache
+def definitions() -> Definitions:
+    """The container's cached definitions: what `assign` serves from and what counting matches events to
+    (built at first use, so importing needs no configuration)."""
+    return Definitions(store())
+
+
+def experiment_name(name: str) -> str:
+    if not re.fullmatch(EXPERIMENT_NAME, name):
+        raise InvalidInput(f"experiment name {name[:80]!r} is not valid (lowercase letters, digits and '-', up to 63)")
+    return name
+
+
+def put(name: str, change: ExperimentChange, now: datetime) -> tuple[dict[str, Any], bool]:
+    """Create or change `name`; (its public definition, whether it was created)."""
+    current = store().get(experiment_name(name))
+    updated = apply_change(name, current, change, now)
+    store().put(updated, current.revision if current else None)
+    return updated.public(), current is None
+
+
+def page(limit_text: str | None, cursor: str | None) -> dict[str, Any]:
+    try:
+        limit = DEFAULT_PAGE if limit_text is None else int(limit_text)
+    except ValueError as exc:
+        raise InvalidInput("limit must be an integer") from exc
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit must be 1..{MAX_PAGE}")
+    experiments, next_cursor = store().page(limit, cursor)
+    return {"items": [e.public() for e in experiments], "next_cursor": next_cursor}
+
+
+def describe(name: str, now: datetime) -> dict[str, Any]:
+    experiment = store().get(experiment_name(name))
+    if experiment is None:
+        raise NotFound(f"experiment {name!r} is not defined")
+    return {**experiment.public(), "results": report.results(experiment, store().counts(name), now)}
+
+
+def count(events: Sequence[BehaviourEvent], now: datetime) -> Applied:
+    return apply_events(events, store(), definitions(), now)
