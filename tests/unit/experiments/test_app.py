@@ -190,12 +190,16 @@ def test_the_sample_events_run_through_the_handlers(api: Api, monkeypatch: pytes
     created = handler(put, context)
     assert created["statusCode"] == 201, created
     listed = handler(
-        json.loads((events_dir / "ExperimentsApiFunction-ListExperiments.json").read_text()) | {"headers": put["headers"]}, context
+        json.loads((events_dir / "ExperimentsApiFunction-ListExperiments.json").read_text())
+        | {"headers": put["headers"]},
+        context,
     )
     assert json.loads(listed["body"])["items"][0]["name"] == "demand-model-test"
     sqs = json.loads((events_dir / "ExperimentEventsFunction-BehaviourEventQueued.json").read_text())
     assert _app_module("ExperimentEventsFunction").handler(sqs, context) == {"batchItemFailures": []}
-    got = json.loads((events_dir / "ExperimentsApiFunction-GetExperiment.json").read_text()) | {"headers": put["headers"]}
+    got = json.loads((events_dir / "ExperimentsApiFunction-GetExperiment.json").read_text()) | {
+        "headers": put["headers"]
+    }
     arms = {a["arm"]: a for a in json.loads(handler(got, context)["body"])["results"]["arms"]}
     assert (arms["challenger"]["users"], arms["challenger"]["clickers"], arms["challenger"]["converters"]) == (1, 1, 1)
 
