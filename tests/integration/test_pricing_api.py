@@ -21,8 +21,8 @@ def test_admins_create_and_configure_skus_and_anyone_pages_through_them(stack: S
     cursor = ""
     while True:
         status, page = call(gateway, "GET", f"/pricing/skus?limit=2{'&cursor=' + cursor if cursor else ''}")
-        assert status == 200 and len(page["skus"]) <= 2
-        seen += [s["sku"] for s in page["skus"]]
+        assert status == 200 and len(page["items"]) <= 2
+        seen += [s["sku"] for s in page["items"]]
         if not page["next_cursor"]:
             break
         cursor = page["next_cursor"]

@@ -290,6 +290,15 @@ def run_registry_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
         assert client.http.post(f"/models/{NAME}/rollback", headers=admin).status_code == 200
 
 
+def run_api_docs(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    handler, _ = configure(monkeypatch, "ApiDocsFunction", tmp_path)
+    world.forget_setup()
+    with Client(handler) as client:
+        assert client.http.get("/openapi.json").status_code == 200
+        assert client.http.get("/docs").status_code == 200
+        assert client.http.get("/docs/swagger-ui.css").status_code == 200
+
+
 def run_competitor_prices(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     handler, context = configure(monkeypatch, "CompetitorPricesFunction", tmp_path)
     world.put_skus({"oj-2-1": (2.49, 1.79)})  # a catalog SKU: its competitor index is kept on it
@@ -330,7 +339,7 @@ def run_pricing_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
         done = client.http.post("/pricing/reprice", headers=admin, body=b'{"skus": ["oj-2-1"]}')
         assert done.status_code == 200 and json.loads(done.body)["applied"] == 1
         history = json.loads(client.http.get("/pricing/prices/oj-2-1/history").body)
-        assert [d["outcome"] for d in history["decisions"]] == ["applied"]
+        assert [d["outcome"] for d in history["items"]] == ["applied"]
         # The whole catalog: queued (the tick's status, then the message), and the statuses read back.
         queued = client.http.post("/pricing/reprice", headers=admin)
         assert queued.status_code == 202, queued.body
@@ -455,6 +464,7 @@ SCENARIOS = {
     "ArtifactEventsFunction": run_artifact_events,
     "ArtifactReconcileFunction": run_reconcile,
     "RegistryApiFunction": run_registry_api,
+    "ApiDocsFunction": run_api_docs,
 }
 
 

@@ -19,7 +19,6 @@ DynamoDB's 400 KB item limit up to millions of SKUs.
 
 from __future__ import annotations
 
-import base64
 import concurrent.futures
 import json
 import random
@@ -35,8 +34,10 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, field_serializer, field_validator, model_validator
 
 from commerce_ai import aws
+from commerce_ai.api_fields import RequestTime
 from commerce_ai.errors import InvalidInput, NotFound
 from commerce_ai.health import utc_now
+from commerce_ai.paging import decode_cursor, encode_cursor
 from commerce_ai.pricing.guardrails import GuardRailConfig, SkuPricing, margin_floor
 from commerce_ai.pricing.lifecycle import Stage
 from commerce_ai.pricing.observations import SKU_ID
@@ -64,7 +65,7 @@ class SkuSettings(BaseModel):
     stage: Stage | None = None
     floor: StrictFloat | None = Field(default=None, gt=0, le=1_000_000, allow_inf_nan=False)
     ceiling: StrictFloat | None = Field(default=None, gt=0, le=1_000_000, allow_inf_nan=False)
-    clearance_end: datetime | None = None
+    clearance_end: RequestTime | None = None
     salvage_price: StrictFloat | None = Field(default=None, gt=0, le=1_000_000, allow_inf_nan=False)
     inventory: StrictFloat | None = Field(default=None, ge=0, allow_inf_nan=False)
     launch_price: StrictFloat | None = Field(default=None, gt=0, le=1_000_000, allow_inf_nan=False)
@@ -164,28 +165,6 @@ class SkuState(BaseModel):
                 "last_tick": tick,
             }
         )
-
-
-def encode_cursor(key: dict[str, Any] | None) -> str | None:
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode() if key else None
-
-
-def decode_cursor(cursor: str | None, attributes: set[str]) -> dict[str, Any] | None:
-    """The position behind a cursor this API returned; `attributes` are its string attributes."""
-    if not cursor:
-        return None
-    names = attributes
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if not (
-            isinstance(key, dict)
-            and set(key) == names
-            and all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values())
-        ):
-            raise ValueError("not a key of this table")
-        return key
-    except (ValueError, TypeError, RecursionError) as exc:
-        raise InvalidInput("cursor is not one this API returned") from exc
 
 
 # ------------------------------------------------------------------------------------------ shards
