@@ -15,6 +15,7 @@ from commerce_ai.pricing import service
 from commerce_ai.pricing.catalog import SkuSettings
 from commerce_ai.pricing.contract import (
     MAX_RETURNED_DECISIONS,
+    CompetitorPrices,
     Decision,
     DecisionHistory,
     HistoryQuery,
@@ -23,6 +24,7 @@ from commerce_ai.pricing.contract import (
     QuoteResponse,
     RepriceNowRequest,
     RepriceReport,
+    SkuRemoved,
     SkusQuery,
     SkuSummary,
     SkuView,
@@ -79,6 +81,25 @@ def post_quote(body: QuoteRequest) -> QuoteResponse:
 def put_sku(sku: str, body: SkuSettings) -> SkuView:
     """Set a SKU's price, cost, stage and bounds; creates the SKU when price and cost are given."""
     return SkuView.model_validate(service.catalog().configure(_sku(sku), body).public())
+
+
+@app.route("/pricing/skus/{sku}", methods=["GET"], response=SkuView, admin=True, errors=(404,))
+def get_sku(sku: str) -> SkuView:
+    """A SKU's settings, as `PUT` writes them (admin)."""
+    return SkuView.model_validate(service.catalog().get(_sku(sku)).public())
+
+
+@app.route("/pricing/skus/{sku}", methods=["DELETE"], response=SkuRemoved, admin=True, errors=(404,))
+def delete_sku(sku: str) -> SkuRemoved:
+    """Take a SKU out of the catalog: ticks stop pricing it (admin)."""
+    service.catalog().remove(_sku(sku))
+    return SkuRemoved(sku=sku, removed=True)
+
+
+@app.route("/pricing/skus/{sku}/competitors", methods=["GET"], response=CompetitorPrices, errors=(404,))
+def get_competitor_prices(sku: str) -> CompetitorPrices:
+    """Each competitor's latest price for a SKU and the competitor index they make."""
+    return CompetitorPrices.model_validate(service.competitor_prices(_sku(sku), datetime.now(UTC)))
 
 
 @app.route(

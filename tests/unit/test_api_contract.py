@@ -38,6 +38,7 @@ BOUNDED_LISTS = {
     "RepriceReport.unknown_skus": "at most the 1000 SKUs asked for",
     "RepriceReport.decisions": "at most 1000",
     "ModelVersion.feature_names": "the model's inputs",
+    "CompetitorPrices.competitors": "at most the 50 most recently seen competitors",
 }
 
 

@@ -402,6 +402,17 @@ class CatalogStore:
 
         return self._mutate(shard_of(sku), configured)
 
+    def remove(self, sku: str) -> SkuState:
+        """Take the SKU out of the catalog (ticks stop pricing it); its decision history stays until it
+        expires. NotFound if it is not there."""
+
+        def removed(entries: Entries) -> SkuState:
+            if sku not in entries:
+                raise NotFound(f"SKU {sku!r} is not in the pricing catalog")
+            return _state(sku, entries.pop(sku))
+
+        return self._mutate(shard_of(sku), removed)
+
     def page(self, limit: int, cursor: str | None) -> tuple[list[SkuState], str | None]:
         """SKUs shard by shard (a shard's SKUs in name order); the cursor is the shard and SKU reached."""
         if not 1 <= limit <= MAX_PAGE:

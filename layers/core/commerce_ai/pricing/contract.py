@@ -185,3 +185,33 @@ class QueuedReprice(TickView):
     """A whole-catalog tick queued for RepricingFunction; `status_url` shows how it went."""
 
     status_url: str
+
+
+class SkuRemoved(BaseModel):
+    """The SKU is out of the catalog; its decision history stays until it expires."""
+
+    model_config = _OUT
+
+    sku: str
+    removed: bool
+
+
+class CompetitorQuote(BaseModel):
+    """A competitor's latest observed price for the SKU."""
+
+    model_config = _OUT
+
+    competitor: str
+    price: Money
+    observed_at: Timestamp
+    counted: bool = Field(description="Whether it counts in the competitor index now (fresh, among the top).")
+
+
+class CompetitorPrices(BaseModel):
+    """Each competitor's latest price for a SKU, newest first, and the competitor index they make."""
+
+    model_config = _OUT
+
+    sku: str
+    competitor_index: Money | None
+    competitors: list[CompetitorQuote]

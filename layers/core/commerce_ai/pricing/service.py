@@ -52,6 +52,23 @@ def price_view(sku: str) -> dict[str, Any]:
     return {**state.public(), "last_decision": last.model_dump() if last else None}
 
 
+MAX_COMPETITORS_SHOWN = 50  # the most recently seen; the index counts at most MAX_COMPETITORS of them
+
+
+def competitor_prices(sku: str, now: datetime) -> dict[str, Any]:
+    """The latest price of each competitor seen for a catalog SKU, newest first, which of them count in
+    the competitor index now (fresh, and among the most recently seen), and the index itself."""
+    catalog().get(sku)  # NotFound for a SKU the catalog does not have
+    latest = CompetitorPriceStore(settings().need("pricing_table")).latest(sku)
+    counted = {o.competitor for o in tracked(latest, now)}
+    newest_first = sorted(latest.values(), key=lambda o: (o.observed_at, o.competitor), reverse=True)
+    shown = [
+        {"competitor": o.competitor, "price": o.price, "observed_at": o.observed_at, "counted": o.competitor in counted}
+        for o in newest_first[:MAX_COMPETITORS_SHOWN]
+    ]
+    return {"sku": sku, "competitor_index": competitor_index(latest, now), "competitors": shown}
+
+
 def quote_prices(request: QuoteRequest, now: datetime) -> dict[str, Any]:
     """Weekly units, revenue, profit and the guard rails' verdict at each candidate price, from the served
     demand model with the SKU's market members' current catalog prices in its cross-price inputs."""
