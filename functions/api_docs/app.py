@@ -78,7 +78,7 @@ def get_docs() -> Response:
     return Response(body=PAGE, status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
 
 
-@app.route("/docs/{asset}", methods=["GET"], produces="text/javascript", errors=(404,))
+@app.route("/docs/{asset}", methods=["GET"], produces=("text/javascript", "text/css"), errors=(404,))
 def get_docs_asset(asset: str) -> Response:
     """One of the Swagger UI page's scripts or its style sheet."""
     if asset not in ASSETS:

@@ -24,10 +24,12 @@ from commerce_ai.pricing.contract import (
     QuoteResponse,
     RepriceNowRequest,
     RepriceReport,
+    SkuPath,
     SkuRemoved,
     SkusQuery,
     SkuSummary,
     SkuView,
+    TickPath,
     TicksQuery,
     TickView,
 )
@@ -53,14 +55,19 @@ def list_skus(query: SkusQuery) -> Page[SkuSummary]:
     return Page[SkuSummary](items=items, next_cursor=cursor)
 
 
-@app.route("/pricing/prices/{sku}", methods=["GET"], response=PriceView, errors=(404,))
+@app.route("/pricing/prices/{sku}", path_params=SkuPath, methods=["GET"], response=PriceView, errors=(404,))
 def get_price(sku: str) -> PriceView:
     """A SKU's catalog entry and its last decision."""
     return PriceView.model_validate(service.price_view(_sku(sku)))
 
 
 @app.route(
-    "/pricing/prices/{sku}/history", methods=["GET"], query=HistoryQuery, response=DecisionHistory, errors=(404,)
+    "/pricing/prices/{sku}/history",
+    path_params=SkuPath,
+    methods=["GET"],
+    query=HistoryQuery,
+    response=DecisionHistory,
+    errors=(404,),
 )
 def price_history(sku: str, query: HistoryQuery) -> DecisionHistory:
     """A SKU's decisions, newest first, paged (a page can be short and still have a next_cursor)."""
@@ -77,26 +84,38 @@ def post_quote(body: QuoteRequest) -> QuoteResponse:
     return QuoteResponse.model_validate(service.quote_prices(body, datetime.now(UTC)))
 
 
-@app.route("/pricing/skus/{sku}", methods=["PUT"], request=SkuSettings, response=SkuView, admin=True)
+@app.route(
+    "/pricing/skus/{sku}",
+    path_params=SkuPath,
+    methods=["PUT"],
+    request=SkuSettings,
+    response=SkuView,
+    admin=True,
+    errors=(404,),
+)
 def put_sku(sku: str, body: SkuSettings) -> SkuView:
     """Set a SKU's price, cost, stage and bounds; creates the SKU when price and cost are given."""
     return SkuView.model_validate(service.catalog().configure(_sku(sku), body).public())
 
 
-@app.route("/pricing/skus/{sku}", methods=["GET"], response=SkuView, admin=True, errors=(404,))
+@app.route("/pricing/skus/{sku}", path_params=SkuPath, methods=["GET"], response=SkuView, admin=True, errors=(404,))
 def get_sku(sku: str) -> SkuView:
     """A SKU's settings, as `PUT` writes them (admin)."""
     return SkuView.model_validate(service.catalog().get(_sku(sku)).public())
 
 
-@app.route("/pricing/skus/{sku}", methods=["DELETE"], response=SkuRemoved, admin=True, errors=(404,))
+@app.route(
+    "/pricing/skus/{sku}", path_params=SkuPath, methods=["DELETE"], response=SkuRemoved, admin=True, errors=(404,)
+)
 def delete_sku(sku: str) -> SkuRemoved:
     """Take a SKU out of the catalog: ticks stop pricing it (admin)."""
     service.catalog().remove(_sku(sku))
     return SkuRemoved(sku=sku, removed=True)
 
 
-@app.route("/pricing/skus/{sku}/competitors", methods=["GET"], response=CompetitorPrices, errors=(404,))
+@app.route(
+    "/pricing/skus/{sku}/competitors", path_params=SkuPath, methods=["GET"], response=CompetitorPrices, errors=(404,)
+)
 def get_competitor_prices(sku: str) -> CompetitorPrices:
     """Each competitor's latest price for a SKU and the competitor index they make."""
     return CompetitorPrices.model_validate(service.competitor_prices(_sku(sku), datetime.now(UTC)))
@@ -145,7 +164,7 @@ def list_ticks(query: TicksQuery) -> Page[TickView]:
     return Page[TickView](items=items, next_cursor=cursor)
 
 
-@app.route("/pricing/ticks/{tick}", methods=["GET"], response=TickView, errors=(404,))
+@app.route("/pricing/ticks/{tick}", path_params=TickPath, methods=["GET"], response=TickView, errors=(404,))
 def get_tick(tick: str) -> TickView:
     """One tick's status."""
     if not is_tick_name(tick):

@@ -18,6 +18,7 @@ from commerce_ai.registry.contract import (
     ActiveVersion,
     HealthReport,
     ModelDetail,
+    ModelPath,
     ModelsQuery,
     ModelSummary,
 )
@@ -56,7 +57,7 @@ def get_models(query: ModelsQuery) -> Page[ModelSummary]:
     return Page[ModelSummary](items=[ModelSummary.model_validate(models[n]) for n in names], next_cursor=cursor)
 
 
-@app.route("/models/{name}", methods=["GET"], response=ModelDetail, errors=(404,))
+@app.route("/models/{name}", path_params=ModelPath, methods=["GET"], response=ModelDetail, errors=(404,))
 def get_model(name: str) -> ModelDetail:
     """A model's versions, newest first, and its active version's schema."""
     store = ArtifactStore(settings().need("artifact_bucket"))
@@ -65,6 +66,7 @@ def get_model(name: str) -> ModelDetail:
 
 @app.route(
     "/models/{name}/activate",
+    path_params=ModelPath,
     methods=["POST"],
     request=ActivateRequest,
     response=ActiveVersion,
@@ -76,7 +78,14 @@ def activate_model(name: str, body: ActivateRequest) -> ActiveVersion:
     return _active(_registry().activate(_model_name(name), body.version))
 
 
-@app.route("/models/{name}/rollback", methods=["POST"], response=ActiveVersion, admin=True, errors=(404, 409))
+@app.route(
+    "/models/{name}/rollback",
+    path_params=ModelPath,
+    methods=["POST"],
+    response=ActiveVersion,
+    admin=True,
+    errors=(404, 409),
+)
 def rollback_model(name: str) -> ActiveVersion:
     """Re-activate the previous version (takes no body)."""
     return _active(_registry().rollback(_model_name(name)))

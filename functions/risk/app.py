@@ -8,11 +8,13 @@ from datetime import UTC, datetime
 from commerce_ai.http import json_api
 from commerce_ai.risk import service
 from commerce_ai.risk.contract import (
+    BlockPath,
     BlockRequest,
     BlockState,
     EventApplied,
     LabelStored,
     ScoreResponse,
+    TransactionPath,
     TransactionView,
 )
 from commerce_ai.risk.schemas import AccountEvent, Label, Transaction
@@ -41,14 +43,26 @@ def post_label(body: Label) -> LabelStored:
     return LabelStored(transaction_id=body.transaction_id, is_fraud=body.is_fraud, stored=True)
 
 
-@app.route("/risk/transactions/{transaction_id}", methods=["GET"], response=TransactionView, admin=True, errors=(404,))
+@app.route(
+    "/risk/transactions/{transaction_id}",
+    path_params=TransactionPath,
+    methods=["GET"],
+    response=TransactionView,
+    admin=True,
+    errors=(404,),
+)
 def get_transaction(transaction_id: str) -> TransactionView:
     """A scored transaction with its decision, reasons and label (admin: scores are for the operators)."""
     return TransactionView.model_validate(service.transaction_view(transaction_id))
 
 
 @app.route(
-    "/risk/blocklist/{kind}/{identifier}", methods=["PUT"], request=BlockRequest, response=BlockState, admin=True
+    "/risk/blocklist/{kind}/{identifier}",
+    path_params=BlockPath,
+    methods=["PUT"],
+    request=BlockRequest,
+    response=BlockState,
+    admin=True,
 )
 def put_block(kind: str, identifier: str, body: BlockRequest) -> BlockState:
     """Block or unblock a user, device, IP or merchant."""

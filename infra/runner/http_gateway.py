@@ -218,7 +218,9 @@ def serve(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
             if self.command != "HEAD":
                 self.wfile.write(payload)
 
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _dispatch
+        # Every method HTTP defines reaches the routes, so one no route declares is a 405 naming the allowed
+        # ones (http.server would answer TRACE with a 501, a server error for a client's choice).
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_TRACE = _dispatch
 
         def log_message(self, format: str, *args: Any) -> None:
             return  # access logs would carry client IPs; the functions log what matters

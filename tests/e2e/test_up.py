@@ -250,7 +250,7 @@ def test_the_catalog_is_seeded_and_a_fired_tick_prices_it(running: Running) -> N
     assert decision["tick"] == summary["tick"] and decision["model_version"] == summary["model_version"]
     assert decision["old_price"] == before["price"] and after["price"] == (decision.get("applied") or before["price"])
     history = requests.get(f"{running.http}/pricing/prices/oj-2-1/history", timeout=10).json()
-    assert history["decisions"][0]["tick"] == summary["tick"]
+    assert history["items"][0]["tick"] == summary["tick"]
 
     quoted = requests.post(
         f"{running.http}/pricing/quote",
@@ -281,7 +281,7 @@ def test_the_catalog_is_seeded_and_a_fired_tick_prices_it(running: Running) -> N
 
     done = until(finished, timeout=300)
     assert done["state"] == "done" and done["summary"]["skus"] >= 913 and done["summary"]["failed"] == 0
-    ticks = requests.get(f"{running.http}/pricing/ticks?limit=10", timeout=10).json()["ticks"]
+    ticks = requests.get(f"{running.http}/pricing/ticks?limit=10", timeout=10).json()["items"]
     assert {summary["tick"], done["tick"]} <= {t["tick"] for t in ticks}, "the fired tick is recorded too"
 
 
@@ -377,13 +377,6 @@ def test_a_transaction_queued_with_boto3_is_scored_and_its_decline_published(run
     assert json.loads(published[0]["Body"])["transaction_id"] == "t-e2e-bulk-1"
 
 
-def test_ctrl_c_stops_everything(running: Running) -> None:
-    running.process.send_signal(signal.SIGINT)
-    assert running.process.wait(timeout=30) == 0
-    assert "stopped" in "".join(running.output[-3:])
-    assert not answers(running.aws), "the emulator started by `up` is stopped with it"
-
-
 # Bounded so the fuzzing stays within a few minutes on two shared cores; CONTRACT_FUZZ_EXAMPLES raises it.
 FUZZ_EXAMPLES = int(os.environ.get("CONTRACT_FUZZ_EXAMPLES", "15"))
 
@@ -407,7 +400,7 @@ def test_every_route_holds_to_the_published_contract_under_fuzzing(running: Runn
         "--max-examples",
         str(FUZZ_EXAMPLES),
         "--phases",
-        "examples,fuzzing",
+        "examples,coverage,fuzzing",
         "--mode",
         "all",
         "--seed",
@@ -425,3 +418,10 @@ def test_every_route_holds_to_the_published_contract_under_fuzzing(running: Runn
     ]
     result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+
+
+def test_ctrl_c_stops_everything(running: Running) -> None:
+    running.process.send_signal(signal.SIGINT)
+    assert running.process.wait(timeout=30) == 0
+    assert "stopped" in "".join(running.output[-3:])
+    assert not answers(running.aws), "the emulator started by `up` is stopped with it"

@@ -73,10 +73,11 @@ class RouteSpec:
     request: type[BaseModel] | None
     request_required: bool
     query: type[BaseModel] | None
+    path_params: type[BaseModel] | None
     responses: dict[int, type[BaseModel]]
     admin: bool
     errors: tuple[int, ...]
-    produces: str = JSON
+    produces: tuple[str, ...] = (JSON,)
 
 
 def render(model: type[BaseModel], value: Any) -> Any:
@@ -100,7 +101,7 @@ class ResponseMismatch(RuntimeError):
 
 
 def _respond(spec: RouteSpec, result: Any) -> Any:
-    if spec.produces != JSON:  # a page or an asset: the view answers with its own Response
+    if spec.produces != (JSON,):  # a page or an asset: the view answers with its own Response
         return result
     if isinstance(result, Response):
         model = spec.responses.get(result.status_code)
@@ -134,6 +135,8 @@ def _declared(app: JsonApi, spec: RouteSpec, view: View) -> View:
         request = app.request()
         if spec.admin:
             require_admin(request)
+        if spec.path_params is not None:
+            spec.path_params.model_validate(kwargs)
         if spec.query is not None:
             kwargs["query"] = spec.query.model_validate(dict(request.query_params or {}))
         if spec.request is not None:
@@ -147,10 +150,11 @@ def _declared(app: JsonApi, spec: RouteSpec, view: View) -> View:
 class JsonApi(Chalice):
     """A Chalice app whose routes declare their bodies as pydantic models (see module docstring).
 
-    `route(path, methods=[...], request=Model, query=Model, response=Model)` records a `RouteSpec` in
+    `route(path, methods=[...], request=Model, query=Model, path_params=Model, response=Model)` records a `RouteSpec` in
     `route_specs`; the view then gets the validated body as `body=` and the query as `query=`, and what
     it returns (a model or a dict, or a `Response` for another status) is rendered through its response
-    model; `produces="text/html"` declares a route that answers with its own non-JSON `Response`.
+    model; `produces="text/html"` (or a tuple of media types) declares a route that answers with its own
+    non-JSON `Response`.
     `admin=True` checks the admin key first (`require_admin`). `responses={202: Model}` declares
     other success statuses; `errors=(404, 409)` the error statuses worth naming in the document.
     """
@@ -172,19 +176,23 @@ class JsonApi(Chalice):
         request: type[BaseModel] | None = None,
         request_required: bool = True,
         query: type[BaseModel] | None = None,
+        path_params: type[BaseModel] | None = None,
         response: type[BaseModel] | None = None,
         responses: dict[int, type[BaseModel]] | None = None,
         admin: bool = False,
         errors: tuple[int, ...] = (),
-        produces: str = JSON,
+        produces: str | tuple[str, ...] = JSON,
         **kwargs: Any,
     ) -> Callable[[View], View]:
         methods = [str(m).upper() for m in kwargs.get("methods", ["GET"])]
         statuses = {**({200: response} if response is not None else {}), **(responses or {})}
+        media_types = (produces,) if isinstance(produces, str) else produces
         register = super().route(path, **kwargs)
 
         def decorator(view: View) -> View:
-            if not statuses and produces == JSON:  # an undeclared route: errors mapped, nothing documented or validated
+            if not statuses and media_types == (
+                JSON,
+            ):  # an undeclared route: errors mapped, nothing documented or validated
                 register(_map_errors(view))
                 return view
             doc = inspect.getdoc(view) or ""
@@ -199,10 +207,11 @@ class JsonApi(Chalice):
                     request=request,
                     request_required=request_required,
                     query=query,
+                    path_params=path_params,
                     responses=statuses,
                     admin=admin,
                     errors=errors,
-                    produces=produces,
+                    produces=media_types,
                 )
                 self.route_specs.append(spec)
             register(_declared(self, spec, view))

@@ -41,9 +41,16 @@ class _CompactNames(GenerateJsonSchema):
         return re.sub(r"[^a-zA-Z0-9.\-_]", "_", name).replace(".", "_")
 
 
-def _path_parameters(path: str) -> list[dict[str, Any]]:
+def _path_parameters(path: str, model: type[BaseModel] | None) -> list[dict[str, Any]]:
+    """Each `{name}` in the path; its schema from the route's `path_params` model when it has one."""
+    properties = model.model_json_schema(mode="validation").get("properties", {}) if model is not None else {}
     return [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": properties.get(name, {"type": "string", "minLength": 1}),
+        }
         for name in re.findall(r"{([^}]+)}", path)
     ]
 
@@ -83,7 +90,7 @@ def build_document(specs: Iterable[RouteSpec], title: str, version: str, descrip
         operation: dict[str, Any] = {"operationId": spec.view, "summary": spec.summary or spec.view}
         if spec.description:
             operation["description"] = spec.description
-        parameters = _path_parameters(spec.path)
+        parameters = _path_parameters(spec.path, spec.path_params)
         if spec.query is not None:
             parameters += _query_parameters(spec.query, spec.query.model_json_schema(mode="validation"))
         if parameters:
@@ -97,10 +104,11 @@ def build_document(specs: Iterable[RouteSpec], title: str, version: str, descrip
             str(status): _json(refs[(model, "serialization")], _first_line(model))
             for status, model in sorted(spec.responses.items())
         }
-        if spec.produces != JSON:
-            responses["200"] = {"description": "OK", "content": {spec.produces: {"schema": {"type": "string"}}}}
+        if spec.produces != (JSON,):
+            text = {"schema": {"type": "string"}}
+            responses["200"] = {"description": "OK", "content": {media: text for media in spec.produces}}
         errors = set(COMMON_ERRORS) | set(spec.errors)
-        if spec.request is not None or spec.query is not None or _path_parameters(spec.path):
+        if spec.request is not None or spec.query is not None or "{" in spec.path:
             errors.add(400)
         if spec.request is not None:
             errors.add(415)

@@ -10,11 +10,20 @@ from commerce_ai.api_fields import Count, Money, Quantity, Timestamp
 from commerce_ai.paging import Page, PageQuery
 from commerce_ai.pricing.decisions import Outcome
 from commerce_ai.pricing.lifecycle import Stage
-from commerce_ai.pricing.tick_log import Source, State
+from commerce_ai.pricing.observations import SKU_ID
+from commerce_ai.pricing.tick_log import TICK_NAME, Source, State
 
 MAX_REPRICE_SKUS = 1000
 MAX_RETURNED_DECISIONS = 1000
 _OUT = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
+
+
+class SkuPath(BaseModel):
+    sku: str = Field(pattern=SKU_ID, description="Letters, digits and . _ : -, up to 128, no `/`.")
+
+
+class TickPath(BaseModel):
+    tick: str = Field(pattern=TICK_NAME, description="The tick's UTC time to the millisecond.")
 
 
 class SkusQuery(PageQuery):

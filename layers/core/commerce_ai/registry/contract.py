@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from commerce_ai.api_fields import Count, Timestamp
-from commerce_ai.artifacts.manifest import VERSION_PATTERN
+from commerce_ai.artifacts.manifest import NAME_PATTERN, VERSION_PATTERN
 from commerce_ai.paging import PageQuery
 
 _OUT = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
@@ -17,6 +17,10 @@ class ActivateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     version: str = Field(pattern=VERSION_PATTERN)
+
+
+class ModelPath(BaseModel):
+    name: str = Field(pattern=NAME_PATTERN, description="Lowercase letters, digits and '-'.")
 
 
 class ModelsQuery(PageQuery):

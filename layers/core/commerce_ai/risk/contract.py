@@ -11,12 +11,21 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from commerce_ai.api_fields import Score, Timestamp
 from commerce_ai.risk.decisions import Outcome
-from commerce_ai.risk.schemas import EventType
+from commerce_ai.risk.schemas import IDENTIFIER, EventType
 
 BLOCKABLE = ("user", "device", "ip", "merchant")
 BlockKind = Literal["user", "device", "ip", "merchant"]
 LabelSource = Literal["chargeback", "manual_review", "customer_report", "other"]
 _OUT = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
+
+
+class TransactionPath(BaseModel):
+    transaction_id: str = Field(pattern=IDENTIFIER)
+
+
+class BlockPath(BaseModel):
+    kind: BlockKind
+    identifier: str = Field(min_length=1, max_length=128, description="An id, or an IPv4 or IPv6 address.")
 
 
 class BlockRequest(BaseModel):
