@@ -6,8 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from commerce_ai.http import json_api
+from commerce_ai.paging import Page
 from commerce_ai.risk import service
 from commerce_ai.risk.contract import (
+    BlockEntry,
+    BlocklistQuery,
     BlockPath,
     BlockRequest,
     BlockState,
@@ -69,3 +72,10 @@ def put_block(kind: str, identifier: str, body: BlockRequest) -> BlockState:
     known, entity = service.blocked_entity(kind, identifier)
     service.set_blocked(known, entity, body.reason if body.blocked else None)
     return BlockState(kind=known, id=entity, blocked=body.blocked)
+
+
+@app.route("/risk/blocklist", methods=["GET"], query=BlocklistQuery, response=Page[BlockEntry], admin=True)
+def list_blocklist(query: BlocklistQuery) -> Page[BlockEntry]:
+    """What is blocked, and why, paged (admin; a page may be short and still have a next_cursor)."""
+    entries, cursor = service.blocklist(query.limit, query.cursor)
+    return Page[BlockEntry](items=[BlockEntry.model_validate(e) for e in entries], next_cursor=cursor)

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from commerce_ai.api_fields import Score, Timestamp
+from commerce_ai.paging import PageQuery
 from commerce_ai.risk.decisions import Outcome
 from commerce_ai.risk.schemas import IDENTIFIER, EventType
 
@@ -26,6 +27,20 @@ class TransactionPath(BaseModel):
 class BlockPath(BaseModel):
     kind: BlockKind
     identifier: str = Field(min_length=1, max_length=128, description="An id, or an IPv4 or IPv6 address.")
+
+
+class BlocklistQuery(PageQuery):
+    limit: int = Field(default=50, ge=1, le=100, description="Entries per page (a page may hold fewer).")
+
+
+class BlockEntry(BaseModel):
+    """A blocked user, device, IP or merchant, and why."""
+
+    model_config = _OUT
+
+    kind: BlockKind
+    id: str
+    reason: str
 
 
 class BlockRequest(BaseModel):

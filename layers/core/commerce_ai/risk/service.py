@@ -101,3 +101,13 @@ def blocked_entity(kind: str, identifier: str) -> tuple[BlockKind, str]:
 def set_blocked(kind: BlockKind, identifier: str, reason: str | None) -> None:
     """Block the entity (`reason`) or unblock it (None): its payments are declined by `blocklist_<kind>`."""
     store().block(entity_key(kind, identifier), reason)
+
+
+def blocklist(limit: int, cursor: str | None) -> tuple[list[dict[str, str]], str | None]:
+    """A page of the block list: each entry's kind, id and reason."""
+    entries, after = store().blocked(limit, cursor)
+    page = []
+    for key, reason in entries:
+        kind, _, identifier = key.partition("#")
+        page.append({"kind": kind, "id": identifier, "reason": reason})
+    return page, after
