@@ -4,6 +4,9 @@ Every capability's HTTP function builds its app with `json_api(name)`. Routes th
 (`commerce_ai.errors`) or pydantic validation errors, and clients always get a JSON body of the shape
 Chalice uses for its own errors, `{"Code": ..., "Message": ...}` (plus `Details` where useful). A
 client mistake is never a 500; an unexpected bug is a 500 without a stack trace.
+
+Routes declare their contract (`JsonApi.route(request=, query=, path_params=, response=)`): the same
+models validate requests, render responses and make the OpenAPI document (`commerce_ai.openapi`).
 """
 
 from __future__ import annotations
@@ -150,13 +153,13 @@ def _declared(app: JsonApi, spec: RouteSpec, view: View) -> View:
 class JsonApi(Chalice):
     """A Chalice app whose routes declare their bodies as pydantic models (see module docstring).
 
-    `route(path, methods=[...], request=Model, query=Model, path_params=Model, response=Model)` records a `RouteSpec` in
-    `route_specs`; the view then gets the validated body as `body=` and the query as `query=`, and what
-    it returns (a model or a dict, or a `Response` for another status) is rendered through its response
-    model; `produces="text/html"` (or a tuple of media types) declares a route that answers with its own
-    non-JSON `Response`.
-    `admin=True` checks the admin key first (`require_admin`). `responses={202: Model}` declares
-    other success statuses; `errors=(404, 409)` the error statuses worth naming in the document.
+    `route(path, methods=[...], request=Model, query=Model, path_params=Model, response=Model)` records
+    a `RouteSpec` in `route_specs`. The view gets the validated body as `body=` and the query as `query=`
+    (path parameters are checked against `path_params` and passed as Chalice passes them), and what it
+    returns (a model or a dict, or a `Response` for another status) is rendered through its response
+    model. `admin=True` checks the admin key first (`require_admin`); `responses={202: Model}` declares
+    other success statuses; `errors=(404, 409)` the error statuses worth naming in the document;
+    `produces="text/html"` (or a tuple of media types) a route that answers with its own `Response`.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -190,9 +193,8 @@ class JsonApi(Chalice):
         register = super().route(path, **kwargs)
 
         def decorator(view: View) -> View:
-            if not statuses and media_types == (
-                JSON,
-            ):  # an undeclared route: errors mapped, nothing documented or validated
+            undeclared = not statuses and media_types == (JSON,)
+            if undeclared:  # errors mapped as JSON, nothing documented or validated (tests' probe apps)
                 register(_map_errors(view))
                 return view
             doc = inspect.getdoc(view) or ""

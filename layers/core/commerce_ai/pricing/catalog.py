@@ -74,6 +74,11 @@ class SkuSettings(BaseModel):
     def _aware(self) -> SkuSettings:
         if self.clearance_end is not None and self.clearance_end.tzinfo is None:
             raise ValueError("clearance_end needs a timezone")
+        if self.clearance_end is not None:
+            try:  # stored and shown in UTC; year 1 at +01:00 has no UTC time (found by fuzzing)
+                self.clearance_end = self.clearance_end.astimezone(UTC)
+            except OverflowError as exc:
+                raise ValueError("clearance_end is out of range") from exc
         return self
 
 
