@@ -5,10 +5,13 @@ from __future__ import annotations
 import http.client as http_client
 import json
 
+import pytest
+
 from infra.runner.http_gateway import Gateway, Route, serve
 
 
-def test_trace_on_a_served_route_is_a_405_naming_the_allowed_methods_not_a_501() -> None:
+@pytest.mark.parametrize("method", ["TRACE", "QUERY", "BREW"])
+def test_another_method_on_a_served_route_is_a_405_naming_the_allowed_methods_not_a_501(method: str) -> None:
     def never_invoked(*_: object) -> dict[str, object]:
         raise AssertionError("a refused method must not reach a function")
 
@@ -19,7 +22,7 @@ def test_trace_on_a_served_route_is_a_405_naming_the_allowed_methods_not_a_501()
     server = serve(Gateway(routes, never_invoked), "127.0.0.1", 0)
     try:
         connection = http_client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=10)
-        connection.request("TRACE", "/models/x")
+        connection.request(method, "/models/x")
         response = connection.getresponse()
         assert response.status == 405
         assert response.getheader("Allow") == "GET"
