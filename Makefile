@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: run test test-unit test-integration test-e2e lint typecheck cfn-lint bench eval sam-validate clean
+.PHONY: run test test-unit test-integration test-e2e lint typecheck openapi cfn-lint bench eval sam-validate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,9 @@ cfn-lint: $(STAMP_DEV)
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check .
+
+openapi: $(STAMP_DEV)
+	$(BIN)/python -m infra.openapi
 
 typecheck: $(STAMP_DEV)
 	$(BIN)/mypy layers/core/commerce_ai infra model_build functions

@@ -3,39 +3,42 @@
 from __future__ import annotations
 
 import re
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from commerce_ai import health
-from commerce_ai.artifacts.manifest import NAME_PATTERN, VERSION_PATTERN
+from commerce_ai.artifacts.manifest import NAME_PATTERN
 from commerce_ai.artifacts.registry import ModelRegistry, Pointer
 from commerce_ai.artifacts.store import ArtifactStore
 from commerce_ai.config import settings
 from commerce_ai.errors import InvalidInput
-from commerce_ai.http import json_api, parse_body, require_admin
+from commerce_ai.http import json_api
+from commerce_ai.paging import Page, page_of_names
 from commerce_ai.registry import service
+from commerce_ai.registry.contract import (
+    ActivateRequest,
+    ActiveVersion,
+    HealthReport,
+    MetricRegression,
+    ModelDetail,
+    ModelPath,
+    ModelsQuery,
+    ModelSummary,
+)
 
 app = json_api("registry")
-
-
-class ActivateRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    version: str = Field(pattern=VERSION_PATTERN)
-    force: bool = Field(default=False, strict=True, description="Activate even if its holdout metrics are worse.")
 
 
 def _registry() -> ModelRegistry:
     return ModelRegistry(settings().need("registry_table"))
 
 
-def _pointer_json(pointer: Pointer) -> dict[str, Any]:
-    return {
-        "name": pointer.model,
-        "active_version": pointer.active_version,
-        "rollback_to": pointer.history[-1] if pointer.history else None,
-    }
+def _active(pointer: Pointer, worse: list[MetricRegression] | None = None) -> ActiveVersion:
+    rollback_to = pointer.history[-1] if pointer.history else None
+    return ActiveVersion(
+        name=pointer.model,
+        active_version=pointer.active_version,
+        rollback_to=rollback_to,
+        worse_than_previous=worse or [],
+    )
 
 
 def _model_name(name: str) -> str:
@@ -44,33 +47,53 @@ def _model_name(name: str) -> str:
     return name
 
 
-@app.route("/health", methods=["GET"])
-def get_health() -> dict[str, Any]:
+@app.route("/health", methods=["GET"], response=HealthReport)
+def get_health() -> HealthReport:
+    """Every function's last heartbeat: ok, failing, or stale after 24 h without one."""
     functions = health.read_all(settings().need("health_table"))
     status = "ok" if all(f["status"] != "failing" for f in functions) else "degraded"
-    return {"status": status, "functions": functions}
+    return HealthReport.model_validate({"status": status, "functions": functions})
 
 
-@app.route("/models", methods=["GET"])
-def get_models() -> dict[str, Any]:
-    return {"models": service.list_models(_registry())}
+@app.route("/models", methods=["GET"], query=ModelsQuery, response=Page[ModelSummary])
+def get_models(query: ModelsQuery) -> Page[ModelSummary]:
+    """Registered models by name, paged."""
+    models = {m["name"]: m for m in service.list_models(_registry())}
+    names, cursor = page_of_names(sorted(models), query.limit, query.cursor)
+    return Page[ModelSummary](items=[ModelSummary.model_validate(models[n]) for n in names], next_cursor=cursor)
 
 
-@app.route("/models/{name}", methods=["GET"])
-def get_model(name: str) -> dict[str, Any]:
+@app.route("/models/{name}", path_params=ModelPath, methods=["GET"], response=ModelDetail, errors=(404,))
+def get_model(name: str) -> ModelDetail:
+    """A model's versions, newest first, and its active version's schema."""
     store = ArtifactStore(settings().need("artifact_bucket"))
-    return service.describe_model(_registry(), store, _model_name(name))
+    return ModelDetail.model_validate(service.describe_model(_registry(), store, _model_name(name)))
 
 
-@app.route("/models/{name}/activate", methods=["POST"])
-def activate_model(name: str) -> dict[str, Any]:
-    require_admin(app.request())
-    body = parse_body(app.request(), ActivateRequest)
+@app.route(
+    "/models/{name}/activate",
+    path_params=ModelPath,
+    methods=["POST"],
+    request=ActivateRequest,
+    response=ActiveVersion,
+    admin=True,
+    errors=(404, 409),
+)
+def activate_model(name: str, body: ActivateRequest) -> ActiveVersion:
+    """Make a validated version the active one (activating the active version changes nothing). A version
+    worse than the active one on a holdout metric needs `force`; the answer lists what it is worse at."""
     pointer, worse = service.activate(_registry(), _model_name(name), body.version, body.force)
-    return {**_pointer_json(pointer), "worse_than_previous": [r.__dict__ for r in worse]}
+    return _active(pointer, [MetricRegression.model_validate(r.__dict__) for r in worse])
 
 
-@app.route("/models/{name}/rollback", methods=["POST"])
-def rollback_model(name: str) -> dict[str, Any]:
-    require_admin(app.request())
-    return _pointer_json(_registry().rollback(_model_name(name)))
+@app.route(
+    "/models/{name}/rollback",
+    path_params=ModelPath,
+    methods=["POST"],
+    response=ActiveVersion,
+    admin=True,
+    errors=(404, 409),
+)
+def rollback_model(name: str) -> ActiveVersion:
+    """Re-activate the previous version (takes no body)."""
+    return _active(_registry().rollback(_model_name(name)))

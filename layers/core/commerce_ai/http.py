@@ -4,20 +4,25 @@ Every capability's HTTP function builds its app with `json_api(name)`. Routes th
 (`commerce_ai.errors`) or pydantic validation errors, and clients always get a JSON body of the shape
 Chalice uses for its own errors, `{"Code": ..., "Message": ...}` (plus `Details` where useful). A
 client mistake is never a 500; an unexpected bug is a 500 without a stack trace.
+
+Routes declare their contract (`JsonApi.route(request=, query=, path_params=, response=)`): the same
+models validate requests, render responses and make the OpenAPI document (`commerce_ai.openapi`).
 """
 
 from __future__ import annotations
 
 import functools
 import hmac
+import inspect
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from chalice import Chalice, Response
 from chalice.app import Request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from commerce_ai import telemetry
 from commerce_ai.config import settings
@@ -25,6 +30,7 @@ from commerce_ai.errors import CommerceError, Forbidden, InvalidInput, PayloadTo
 from commerce_ai.telemetry import logger
 
 M = TypeVar("M", bound=BaseModel)
+JSON = "application/json"
 View = Callable[..., Any]
 
 
@@ -47,6 +53,68 @@ def _validation_details(exc: ValidationError) -> list[dict[str, str]]:
     ]
 
 
+class ErrorBody(BaseModel):
+    """Every error answer: Chalice's own shape, plus `Details` for validation errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    Code: str = Field(examples=["BadRequestError"])
+    Message: str
+    Details: Any = Field(default=None, description="Per field problems (`field`, `problem`) for a 400.")
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    """What a route takes and answers, as declared on `JsonApi.route`: the source of the OpenAPI document
+    (`commerce_ai.openapi`) and of the validation of every request and response."""
+
+    path: str
+    method: str
+    view: str
+    summary: str
+    description: str
+    request: type[BaseModel] | None
+    request_required: bool
+    query: type[BaseModel] | None
+    path_params: type[BaseModel] | None
+    responses: dict[int, type[BaseModel]]
+    admin: bool
+    errors: tuple[int, ...]
+    produces: tuple[str, ...] = (JSON,)
+
+
+def render(model: type[BaseModel], value: Any) -> Any:
+    """`value` (a model or its dict) validated as the route's response model and dumped as JSON types.
+
+    A value that does not fit its declared model is a bug in the route, so it fails loudly (a 500) rather
+    than sending clients something the API document does not describe.
+    """
+    try:
+        shown = value if isinstance(value, model) else model.model_validate(value)
+    except ValidationError as exc:
+        # Field names and error types only: response values can be personal data.
+        problems = [{"field": ".".join(map(str, e["loc"])), "type": e["type"]} for e in exc.errors()]
+        logger.error("response does not match its model", extra={"model": model.__name__, "problems": problems})
+        raise ResponseMismatch(f"{model.__name__}: {len(problems)} fields do not match") from None
+    return shown.model_dump(mode="json")
+
+
+class ResponseMismatch(RuntimeError):
+    """A route answered something its response model does not describe: a bug, so a 500."""
+
+
+def _respond(spec: RouteSpec, result: Any) -> Any:
+    if spec.produces != (JSON,):  # a page or an asset: the view answers with its own Response
+        return result
+    if isinstance(result, Response):
+        model = spec.responses.get(result.status_code)
+        if model is not None and result.status_code < 400:
+            result.body = render(model, result.body)
+        result.headers.setdefault("Content-Type", "application/json")
+        return result
+    return json_response(min(spec.responses), render(spec.responses[min(spec.responses)], result))
+
+
 def _map_errors(view: View) -> View:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -62,8 +130,41 @@ def _map_errors(view: View) -> View:
     return wrapper
 
 
+def _declared(app: JsonApi, spec: RouteSpec, view: View) -> View:
+    """The view with its declared admin check, query and body validation, and response rendering."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        request = app.request()
+        if spec.admin:
+            require_admin(request)
+        if spec.path_params is not None:
+            spec.path_params.model_validate(kwargs)
+        if spec.query is not None:
+            kwargs["query"] = spec.query.model_validate(dict(request.query_params or {}))
+        if spec.request is not None:
+            has_body = bool(request.raw_body) or spec.request_required
+            kwargs["body"] = parse_body(request, spec.request) if has_body else spec.request()
+        return _respond(spec, view(*args, **kwargs))
+
+    return _map_errors(wrapper)
+
+
 class JsonApi(Chalice):
-    """A Chalice app whose routes map domain errors to JSON responses (see module docstring)."""
+    """A Chalice app whose routes declare their bodies as pydantic models (see module docstring).
+
+    `route(path, methods=[...], request=Model, query=Model, path_params=Model, response=Model)` records
+    a `RouteSpec` in `route_specs`. The view gets the validated body as `body=` and the query as `query=`
+    (path parameters are checked against `path_params` and passed as Chalice passes them), and what it
+    returns (a model or a dict, or a `Response` for another status) is rendered through its response
+    model. `admin=True` checks the admin key first (`require_admin`); `responses={202: Model}` declares
+    other success statuses; `errors=(404, 409)` the error statuses worth naming in the document;
+    `produces="text/html"` (or a tuple of media types) a route that answers with its own `Response`.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.route_specs: list[RouteSpec] = []
 
     def request(self) -> Request:
         """The request being handled (Chalice's `current_request`, never None inside a route)."""
@@ -71,11 +172,51 @@ class JsonApi(Chalice):
         assert request is not None, "only called while Chalice handles a request"
         return request
 
-    def route(self, path: str, **kwargs: Any) -> Callable[[View], View]:
+    def route(
+        self,
+        path: str,
+        *,
+        request: type[BaseModel] | None = None,
+        request_required: bool = True,
+        query: type[BaseModel] | None = None,
+        path_params: type[BaseModel] | None = None,
+        response: type[BaseModel] | None = None,
+        responses: dict[int, type[BaseModel]] | None = None,
+        admin: bool = False,
+        errors: tuple[int, ...] = (),
+        produces: str | tuple[str, ...] = JSON,
+        **kwargs: Any,
+    ) -> Callable[[View], View]:
+        methods = [str(m).upper() for m in kwargs.get("methods", ["GET"])]
+        statuses = {**({200: response} if response is not None else {}), **(responses or {})}
+        media_types = (produces,) if isinstance(produces, str) else produces
         register = super().route(path, **kwargs)
 
         def decorator(view: View) -> View:
-            register(_map_errors(view))
+            undeclared = not statuses and media_types == (JSON,)
+            if undeclared:  # errors mapped as JSON, nothing documented or validated (tests' probe apps)
+                register(_map_errors(view))
+                return view
+            doc = inspect.getdoc(view) or ""
+            summary, _, description = doc.partition("\n\n")
+            for method in methods:
+                spec = RouteSpec(
+                    path=path,
+                    method=method,
+                    view=view.__name__,
+                    summary=" ".join(summary.split()),
+                    description=description.strip(),
+                    request=request,
+                    request_required=request_required,
+                    query=query,
+                    path_params=path_params,
+                    responses=statuses,
+                    admin=admin,
+                    errors=errors,
+                    produces=media_types,
+                )
+                self.route_specs.append(spec)
+            register(_declared(self, spec, view))
             return view
 
         return decorator
@@ -115,17 +256,19 @@ def json_api(name: str) -> JsonApi:
 
 
 def parse_body(request: Request, model: type[M]) -> M:
-    """The request's JSON body validated as `model`; InvalidInput (400) says what is wrong."""
+    """The request's JSON body validated strictly as `model`; a 400 says what is wrong."""
     raw = request.raw_body
     if not raw:
         raise InvalidInput("request body is required (JSON)")
     try:
-        data = json.loads(raw)
+        json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"request body is not valid JSON: {exc}") from exc
     except RecursionError as exc:
         raise InvalidInput("request body is nested too deeply") from exc
-    return model.model_validate(data)
+    # Strict JSON types (README, "API conventions"): "12.50" is not a number and "yes" is not a boolean.
+    # In JSON mode strict still reads RFC 3339 strings as datetimes and an integer as a float.
+    return model.model_validate_json(raw, strict=True)
 
 
 _ssm_provider: Any = None

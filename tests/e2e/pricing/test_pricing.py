@@ -73,7 +73,7 @@ def test_the_catalog_is_seeded_and_a_fired_tick_prices_it(running: Running) -> N
     assert decision["tick"] == summary["tick"] and decision["model_version"] == summary["model_version"]
     assert decision["old_price"] == before["price"] and after["price"] == (decision.get("applied") or before["price"])
     history = requests.get(f"{running.http}/pricing/prices/oj-2-1/history", timeout=10).json()
-    assert history["decisions"][0]["tick"] == summary["tick"]
+    assert history["items"][0]["tick"] == summary["tick"]
 
     quoted = requests.post(
         f"{running.http}/pricing/quote",
@@ -104,5 +104,5 @@ def test_the_catalog_is_seeded_and_a_fired_tick_prices_it(running: Running) -> N
 
     done = until(finished, timeout=300)
     assert done["state"] == "done" and done["summary"]["skus"] >= 913 and done["summary"]["failed"] == 0
-    ticks = requests.get(f"{running.http}/pricing/ticks?limit=10", timeout=10).json()["ticks"]
+    ticks = requests.get(f"{running.http}/pricing/ticks?limit=10", timeout=10).json()["items"]
     assert {summary["tick"], done["tick"]} <= {t["tick"] for t in ticks}, "the fired tick is recorded too"

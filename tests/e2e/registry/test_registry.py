@@ -45,7 +45,7 @@ def test_uploaded_model_is_registered_and_activated_over_http(running: Running, 
     assert requests.post(url, json={"version": version}, timeout=10).status_code == 401
     response = requests.post(url, json={"version": version}, headers={"x-api-key": running.admin_key}, timeout=10)
     assert response.status_code == 200, response.text
-    listed = requests.get(f"{running.http}/models", timeout=10).json()["models"]
+    listed = requests.get(f"{running.http}/models", timeout=10).json()["items"]
     assert {"name": "e2e-scorer", "active_version": version}.items() <= listed[0].items()
 
 

@@ -21,8 +21,8 @@ def test_admins_create_and_configure_skus_and_anyone_pages_through_them(stack: S
     cursor = ""
     while True:
         status, page = call(gateway, "GET", f"/pricing/skus?limit=2{'&cursor=' + cursor if cursor else ''}")
-        assert status == 200 and len(page["skus"]) <= 2
-        seen += [s["sku"] for s in page["skus"]]
+        assert status == 200 and len(page["items"]) <= 2
+        seen += [s["sku"] for s in page["items"]]
         if not page["next_cursor"]:
             break
         cursor = page["next_cursor"]
@@ -48,3 +48,25 @@ def test_bad_requests_get_a_json_4xx(stack: Stack) -> None:
         status, answer = call(gateway, method, path, body, key)
         assert status == expected, (method, path, body, answer)
         assert answer["Code"] and answer["Message"]
+
+
+def test_a_skus_settings_read_back_and_removal_are_for_admins(stack: Stack) -> None:
+    gateway = gateway_for(stack)
+    call(gateway, "PUT", "/pricing/skus/api-gone", {"price": 2.0, "cost": 1.0, "ceiling": 2.5}, ADMIN_KEY)
+    assert call(gateway, "GET", "/pricing/skus/api-gone")[0] == 401
+    status, settings = call(gateway, "GET", "/pricing/skus/api-gone", None, ADMIN_KEY)
+    assert (status, settings["price"], settings["ceiling"], settings["floor"]) == (200, 2.0, 2.5, None)
+    assert call(gateway, "DELETE", "/pricing/skus/api-gone")[0] == 401
+    removed = call(gateway, "DELETE", "/pricing/skus/api-gone", None, ADMIN_KEY)
+    assert removed == (200, {"sku": "api-gone", "removed": True})
+    assert call(gateway, "GET", "/pricing/skus/api-gone", None, ADMIN_KEY)[0] == 404
+    assert call(gateway, "GET", "/pricing/prices/api-gone")[0] == 404
+    assert call(gateway, "DELETE", "/pricing/skus/api-gone", None, ADMIN_KEY)[0] == 404
+
+
+def test_a_skus_competitor_prices_show_what_the_index_is_made_of(stack: Stack) -> None:
+    gateway = gateway_for(stack)
+    call(gateway, "PUT", "/pricing/skus/api-rivals", {"price": 2.0, "cost": 1.0}, ADMIN_KEY)
+    status, none_yet = call(gateway, "GET", "/pricing/skus/api-rivals/competitors")
+    assert (status, none_yet) == (200, {"sku": "api-rivals", "competitor_index": None, "competitors": []})
+    assert call(gateway, "GET", "/pricing/skus/never-seen/competitors")[0] == 404

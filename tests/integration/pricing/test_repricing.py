@@ -121,7 +121,7 @@ def test_price_history_quote_and_admin_reprice_over_http(stack: Stack, priced: P
     assert price["last_decision"]["outcome"] == "applied"
     assert "changed 3.00 -> 2.70" in price["last_decision"]["reason"]
     status, history = call(gateway, "GET", f"/pricing/prices/{keep}/history?limit=1")
-    assert status == 200 and [d["outcome"] for d in history["decisions"]] == ["kept"]
+    assert status == 200 and [d["outcome"] for d in history["items"]] == ["kept"]
 
     status, quoted = call(gateway, "POST", "/pricing/quote", {"sku": keep, "prices": [1.0, 2.1, 2.5]})
     assert status == 200
@@ -157,7 +157,7 @@ def test_a_whole_catalog_reprice_is_queued_run_by_the_repricing_function_and_its
     assert done["summary"]["tick"] == queued["tick"] and done["summary"]["applied"] >= 2
     assert priced.catalog.get(priced.sku("cut")).price == 2.7
     status, recent = call(gateway, "GET", "/pricing/ticks?limit=100")
-    assert status == 200 and queued["tick"] in [t["tick"] for t in recent["ticks"]]
+    assert status == 200 and queued["tick"] in [t["tick"] for t in recent["items"]]
     for path, expected in (
         ("/pricing/ticks/2026-11-28T12:00:00Z", 400),
         ("/pricing/ticks/2020-01-01T00:00:00.000Z", 404),

@@ -31,7 +31,7 @@ def test_upload_is_validated_registered_activated_and_rolled_back(
     status, listed = call(gateway, "GET", "/models")
     assert status == 200
     assert {"name": model_name, "active_version": None}.items() <= next(
-        m for m in listed["models"] if m["name"] == model_name
+        m for m in listed["items"] if m["name"] == model_name
     ).items()
 
     # When an admin activates the first, then the second

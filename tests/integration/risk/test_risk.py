@@ -179,6 +179,33 @@ def test_a_blocked_device_is_declined_and_only_an_admin_can_block(
     assert "blocklist_device" not in [r["name"] for r in verdict["reasons"]]
 
 
+def test_the_block_list_pages_through_what_is_blocked_and_why(stack: Stack) -> None:
+    gateway = gateway_for(stack)
+    tag = uuid.uuid4().hex[:8]
+    blocked = {f"u-{tag}-{i}" for i in range(3)}
+    for user in blocked:
+        assert (
+            call(gateway, "PUT", f"/risk/blocklist/user/{user}", {"blocked": True, "reason": "ring"}, ADMIN_KEY)[0]
+            == 200
+        )
+    call(gateway, "PUT", f"/risk/blocklist/user/u-{tag}-0", {"blocked": False}, ADMIN_KEY)
+    assert call(gateway, "GET", "/risk/blocklist")[0] == 401
+    seen: list[dict[str, str]] = []
+    cursor = ""
+    while True:
+        status, page = call(
+            gateway, "GET", f"/risk/blocklist?limit=1{'&cursor=' + cursor if cursor else ''}", None, ADMIN_KEY
+        )
+        assert status == 200 and len(page["items"]) <= 1
+        seen += page["items"]
+        if not page["next_cursor"]:
+            break
+        cursor = page["next_cursor"]
+    mine = [e for e in seen if e["id"].startswith(f"u-{tag}-")]
+    assert sorted(e["id"] for e in mine) == sorted(blocked - {f"u-{tag}-0"})
+    assert {(e["kind"], e["reason"]) for e in mine} == {("user", "ring")}
+
+
 @pytest.mark.parametrize(
     ("change", "problem"),
     [

@@ -321,7 +321,7 @@ def test_the_gateway_and_the_real_registry_app_understand_each_other(
     gw = Gateway(api_routes(stack), in_process(stack))
     # when requests arrive as HTTP, then the app routes the proxy events the gateway builds.
     status, _, body = gw.handle("GET", "/models", {"Accept": "application/json"}, b"", "127.0.0.1")
-    assert (status, json.loads(body)["models"][0]["name"]) == (200, "demo")
+    assert (status, json.loads(body)["items"][0]["name"]) == (200, "demo")
     status, _, body = gw.handle(
         "POST",
         "/models/demo/activate",

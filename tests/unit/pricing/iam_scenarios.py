@@ -68,6 +68,8 @@ def run_pricing_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
         assert created.status_code == 200
         assert client.http.put("/pricing/skus/oj-2-1", headers=admin, body=b'{"floor": 1.99}').status_code == 200
         assert client.http.get("/pricing/skus?limit=1").status_code == 200
+        assert client.http.get("/pricing/skus/oj-2-1", headers=admin).status_code == 200
+        assert client.http.get("/pricing/skus/oj-2-1/competitors").status_code == 200
         assert client.http.get("/pricing/prices/oj-2-1").status_code == 200
         assert client.http.get("/pricing/prices/oj-2-1/history?limit=5").status_code == 200
         quoted = client.http.post(
@@ -81,13 +83,14 @@ def run_pricing_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
         done = client.http.post("/pricing/reprice", headers=admin, body=b'{"skus": ["oj-2-1"]}')
         assert done.status_code == 200 and json.loads(done.body)["applied"] == 1
         history = json.loads(client.http.get("/pricing/prices/oj-2-1/history").body)
-        assert [d["outcome"] for d in history["decisions"]] == ["applied"]
+        assert [d["outcome"] for d in history["items"]] == ["applied"]
         # The whole catalog: queued (the tick's status, then the message), and the statuses read back.
         queued = client.http.post("/pricing/reprice", headers=admin)
         assert queued.status_code == 202, queued.body
         assert len(world.aws.sqs.sent) == 1
         assert client.http.get("/pricing/ticks?limit=5").status_code == 200
         assert client.http.get(f"/pricing/ticks/{json.loads(queued.body)['tick']}").status_code == 200
+        assert client.http.delete("/pricing/skus/oj-2-1", headers=admin).status_code == 200
 
 
 def run_repricing(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

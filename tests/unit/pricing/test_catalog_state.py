@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from commerce_ai.errors import InvalidInput
 from commerce_ai.pricing.catalog import (
@@ -19,6 +20,7 @@ from commerce_ai.pricing.catalog import (
     SHARDS,
     BrokenShard,
     Shard,
+    SkuSettings,
     SkuState,
     _decoded,
     _entry,
@@ -211,3 +213,14 @@ def test_foreign_or_garbage_cursors_are_invalid_input(cursor: str, attributes: s
 def test_a_deeply_nested_cursor_is_invalid_input() -> None:
     with pytest.raises(InvalidInput):
         decode_cursor(base64.urlsafe_b64encode(b"[" * 1000).decode(), CATALOG)
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_clearance_end_with_no_utc_time_is_a_validation_error_not_a_crash(moment: str) -> None:
+    with pytest.raises(ValidationError, match="out of range"):
+        SkuSettings.model_validate_json(json.dumps({"clearance_end": moment}), strict=True)
+
+
+def test_a_clearance_end_is_kept_in_utc() -> None:
+    settings = SkuSettings.model_validate_json('{"clearance_end": "2026-12-31T00:00:00+01:00"}', strict=True)
+    assert settings.clearance_end == datetime(2026, 12, 30, 23, 0, tzinfo=UTC)

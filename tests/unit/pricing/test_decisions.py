@@ -13,8 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from commerce_ai.errors import InvalidInput
+from commerce_ai.paging import encode_cursor
 from commerce_ai.pricing import decisions
-from commerce_ai.pricing.catalog import encode_cursor, shard_of
+from commerce_ai.pricing.catalog import shard_of
 from commerce_ai.pricing.decisions import (
     KEPT_PARTITION,
     KEPT_RETENTION,

@@ -6,6 +6,7 @@ Clients always get JSON errors with Code and Message; admin routes need the key;
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -112,10 +113,32 @@ def test_list_models(api: Api) -> None:
     response = api.call("GET", "/models")
     assert response.status_code == 200
     assert json.loads(response.body) == {
-        "models": [
+        "items": [
             {"name": NAME, "active_version": None, "metrics": {}, "versions": 4, "candidates": 3, "quarantined": 1}
-        ]
+        ],
+        "next_cursor": None,
     }
+
+
+def test_list_models_pages_by_name(api: Api) -> None:
+    for name in ("a-model", "b-model", "c-model"):
+        api.registry.register_candidate(name, "v1", "sha", {})
+    first = json.loads(api.call("GET", "/models?limit=2").body)
+    assert [m["name"] for m in first["items"]] == ["a-model", "b-model"]
+    second = json.loads(api.call("GET", f"/models?limit=2&cursor={first['next_cursor']}").body)
+    assert [m["name"] for m in second["items"]] == ["c-model", NAME]
+    assert second["next_cursor"] is None
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=two", "cursor=not-a-cursor"])
+def test_list_models_refuses_a_bad_page(api: Api, query: str) -> None:
+    assert_json_error(api.call("GET", f"/models?{query}"), 400, "BadRequestError")
+
+
+def test_model_timestamps_are_rfc3339_utc_with_z(api: Api) -> None:
+    body = json.loads(api.call("GET", f"/models/{NAME}").body)
+    for version in body["versions"]:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", version["registered_at"])
 
 
 def test_get_model_describes_versions(api: Api) -> None:

@@ -51,6 +51,7 @@ def run_risk_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
         assert json.loads(again.body)["replayed"] is True
         label = {"transaction_id": payment["transaction_id"], "is_fraud": True, "source": "chargeback"}
         assert client.http.post("/risk/labels", headers=admin, body=json.dumps(label).encode()).status_code == 200
+        assert client.http.get("/risk/blocklist?limit=5", headers=admin).status_code == 200
         looked_up = client.http.get(f"/risk/transactions/{payment['transaction_id']}", headers=admin)
         assert looked_up.status_code == 200
         block = client.http.put("/risk/blocklist/device/d-9", headers=admin, body=b'{"blocked": true}')

@@ -19,7 +19,6 @@ DynamoDB's 400 KB item limit up to millions of SKUs.
 
 from __future__ import annotations
 
-import base64
 import concurrent.futures
 import json
 import random
@@ -35,9 +34,11 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, field_serializer, field_validator, model_validator
 
 from commerce_ai import aws
+from commerce_ai.api_fields import RequestTime
 from commerce_ai.clock import utc_now
 from commerce_ai.dynamodb_batches import batch_get
 from commerce_ai.errors import InvalidInput, NotFound
+from commerce_ai.paging import decode_cursor, encode_cursor
 from commerce_ai.pricing.guardrails import GuardRailConfig, SkuPricing, margin_floor
 from commerce_ai.pricing.lifecycle import Stage
 from commerce_ai.pricing.observations import SKU_ID
@@ -65,7 +66,7 @@ class SkuSettings(BaseModel):
     stage: Stage | None = None
     floor: StrictFloat | None = Field(default=None, gt=0, le=1_000_000, allow_inf_nan=False)
     ceiling: StrictFloat | None = Field(default=None, gt=0, le=1_000_000, allow_inf_nan=False)
-    clearance_end: datetime | None = None
+    clearance_end: RequestTime | None = None
     salvage_price: StrictFloat | None = Field(default=None, gt=0, le=1_000_000, allow_inf_nan=False)
     inventory: StrictFloat | None = Field(default=None, ge=0, allow_inf_nan=False)
     launch_price: StrictFloat | None = Field(default=None, gt=0, le=1_000_000, allow_inf_nan=False)
@@ -74,6 +75,11 @@ class SkuSettings(BaseModel):
     def _aware(self) -> SkuSettings:
         if self.clearance_end is not None and self.clearance_end.tzinfo is None:
             raise ValueError("clearance_end needs a timezone")
+        if self.clearance_end is not None:
+            try:  # stored and shown in UTC; year 1 at +01:00 has no UTC time (found by fuzzing)
+                self.clearance_end = self.clearance_end.astimezone(UTC)
+            except OverflowError as exc:
+                raise ValueError("clearance_end is out of range") from exc
         return self
 
 
@@ -165,28 +171,6 @@ class SkuState(BaseModel):
                 "last_tick": tick,
             }
         )
-
-
-def encode_cursor(key: dict[str, Any] | None) -> str | None:
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode() if key else None
-
-
-def decode_cursor(cursor: str | None, attributes: set[str]) -> dict[str, Any] | None:
-    """The position behind a cursor this API returned; `attributes` are its string attributes."""
-    if not cursor:
-        return None
-    names = attributes
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if not (
-            isinstance(key, dict)
-            and set(key) == names
-            and all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values())
-        ):
-            raise ValueError("not a key of this table")
-        return key
-    except (ValueError, TypeError, RecursionError) as exc:
-        raise InvalidInput("cursor is not one this API returned") from exc
 
 
 # ------------------------------------------------------------------------------------------ shards
@@ -423,6 +407,17 @@ class CatalogStore:
             return state
 
         return self._mutate(shard_of(sku), configured)
+
+    def remove(self, sku: str) -> SkuState:
+        """Take the SKU out of the catalog (ticks stop pricing it); its decision history stays until it
+        expires. NotFound if it is not there."""
+
+        def removed(entries: Entries) -> SkuState:
+            if sku not in entries:
+                raise NotFound(f"SKU {sku!r} is not in the pricing catalog")
+            return _state(sku, entries.pop(sku))
+
+        return self._mutate(shard_of(sku), removed)
 
     def page(self, limit: int, cursor: str | None) -> tuple[list[SkuState], str | None]:
         """SKUs shard by shard (a shard's SKUs in name order); the cursor is the shard and SKU reached."""

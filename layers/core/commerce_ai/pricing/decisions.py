@@ -33,7 +33,8 @@ from pydantic import BaseModel, ConfigDict
 from commerce_ai import aws
 from commerce_ai.dynamodb_batches import batch_write
 from commerce_ai.errors import InvalidInput
-from commerce_ai.pricing.catalog import decode_cursor, encode_cursor, shard_of
+from commerce_ai.paging import decode_cursor, encode_cursor
+from commerce_ai.pricing.catalog import shard_of
 from commerce_ai.pricing.guardrails import Decision
 
 PREFIX = "decision#"

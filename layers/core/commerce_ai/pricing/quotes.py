@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, field_validator
 
@@ -23,7 +23,8 @@ class QuoteRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     sku: str = Field(pattern=SKU_ID)
-    prices: list[StrictFloat] = Field(min_length=1, max_length=MAX_CANDIDATES)
+    # The bounds are in the type too, so the API document shows them (the validator says why in words).
+    prices: list[Annotated[StrictFloat, Field(gt=0, le=1_000_000)]] = Field(min_length=1, max_length=MAX_CANDIDATES)
 
     @field_validator("prices")
     @classmethod

@@ -16,6 +16,7 @@ from commerce_ai.pricing.decisions import DecisionLog
 from commerce_ai.pricing.demand import MODEL_NAME, DemandModel, open_demand_model
 from commerce_ai.pricing.features import FEATURE_NAMES
 from commerce_ai.pricing.observations import CompetitorPrice, CompetitorPriceStore, Outcome
+from commerce_ai.pricing.quotes import QuoteRequest, quote
 from commerce_ai.pricing.settings import settings
 from commerce_ai.pricing.tick_log import RepriceRequest, Source, TickLog, TickStatus
 from commerce_ai.pricing.ticks import TickReport, run_tick, tick_stamp
@@ -42,6 +43,46 @@ def demand_model() -> LoadedModel[DemandModel]:
 
 def tick_log() -> TickLog:
     return TickLog(settings().need("pricing_table"))
+
+
+def price_view(sku: str) -> dict[str, Any]:
+    """A SKU's catalog entry with its newest decision (None before its first tick); NotFound if unknown."""
+    state = catalog().get(sku)
+    last = decision_log().latest(sku)
+    return {**state.public(), "last_decision": last.model_dump() if last else None}
+
+
+MAX_COMPETITORS_SHOWN = 50  # the most recently seen; the index counts at most MAX_COMPETITORS of them
+
+
+def competitor_prices(sku: str, now: datetime) -> dict[str, Any]:
+    """The latest price of each competitor seen for a catalog SKU, newest first, which of them count in
+    the competitor index now (fresh, and among the most recently seen), and the index itself."""
+    catalog().get(sku)  # NotFound for a SKU the catalog does not have
+    latest = CompetitorPriceStore(settings().need("pricing_table")).latest(sku)
+    counted = {o.competitor for o in tracked(latest, now)}
+    newest_first = sorted(latest.values(), key=lambda o: (o.observed_at, o.competitor), reverse=True)
+    shown = [
+        {"competitor": o.competitor, "price": o.price, "observed_at": o.observed_at, "counted": o.competitor in counted}
+        for o in newest_first[:MAX_COMPETITORS_SHOWN]
+    ]
+    return {"sku": sku, "competitor_index": competitor_index(latest, now), "competitors": shown}
+
+
+def quote_prices(request: QuoteRequest, now: datetime) -> dict[str, Any]:
+    """Weekly units, revenue, profit and the guard rails' verdict at each candidate price, from the served
+    demand model with the SKU's market members' current catalog prices in its cross-price inputs."""
+    model = demand_model()
+    members = model.model.table.market_members(request.sku)
+    state, catalog_prices = catalog().get_with_market(request.sku, members)
+    return {
+        "sku": request.sku,
+        "current_price": state.price,
+        "cost": state.cost,
+        "period": "week",
+        "model_version": model.version,
+        "quotes": quote(state, model.model, request.prices, now, catalog_prices=catalog_prices),
+    }
 
 
 def reprice_now(

@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from commerce_ai.api_fields import RequestTime
+
 IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$"
 MAX_AMOUNT = 10_000_000.0
 
@@ -48,7 +50,7 @@ class _Activity(BaseModel):
     user_id: str = Field(pattern=IDENTIFIER)
     device_id: str = Field(pattern=IDENTIFIER)
     ip: str
-    timestamp: datetime
+    timestamp: RequestTime
     location: Location
 
     @field_validator("timestamp")
@@ -108,7 +110,7 @@ class Label(BaseModel):
     transaction_id: str = Field(pattern=IDENTIFIER)
     is_fraud: bool
     source: Literal["chargeback", "manual_review", "customer_report", "other"] = "other"
-    reported_at: datetime | None = None
+    reported_at: RequestTime | None = None
 
     @field_validator("reported_at")
     @classmethod

@@ -20,12 +20,15 @@ from botocore.exceptions import ClientError
 from commerce_ai import aws
 from commerce_ai.dynamodb_batches import batch_get
 from commerce_ai.errors import NotFound
+from commerce_ai.paging import decode_cursor, encode_cursor
 from commerce_ai.risk.velocity import Item, Update
 
 RESULT_RETENTION = timedelta(days=180)
 EVENT_MARKER_RETENTION = timedelta(days=7)
 EVENT_PREFIX = "event#"  # account-event markers share the results table with transactions
 _BATCH_GET_ATTEMPTS = 8
+BLOCKLIST_SCAN_PAGE = 500  # velocity items one Scan call reads for the block list
+BLOCKLIST_SCAN_ITEMS = 10_000  # ... and one request at most (about 20 calls), before it answers short
 
 
 def plain(value: Mapping[str, Any]) -> Any:
@@ -281,6 +284,34 @@ class RiskStore:
             request["UpdateExpression"] = "SET blocked = :why"
             request["ExpressionAttributeValues"] = {":why": {"S": reason}}
         self.ddb.update_item(**request)
+
+    def blocked(self, limit: int, cursor: str | None) -> tuple[list[tuple[str, str]], str | None]:
+        """A page of the block list as (entity key, reason), in the table's scan order.
+
+        The block list is the entities with a `blocked` reason in the velocity table, so a page is a
+        filtered Scan: it reads past the unblocked entities, at most BLOCKLIST_SCAN_ITEMS of them per
+        request, and may then answer short with a `next_cursor` (the list ends when that is null). Fine
+        for an operator's console; a table of millions of entities wants a sparse index on `blocked`.
+        """
+        request: dict[str, Any] = {
+            "TableName": self.state_table,
+            "Limit": BLOCKLIST_SCAN_PAGE,
+            "FilterExpression": "attribute_exists(blocked)",
+        }
+        start = decode_cursor(cursor, {"entity"})
+        if start:
+            request["ExclusiveStartKey"] = start
+        found: list[tuple[str, str]] = []
+        for _ in range(BLOCKLIST_SCAN_ITEMS // BLOCKLIST_SCAN_PAGE):
+            response = self.ddb.scan(**request)
+            for item in response.get("Items", []):
+                found.append((item["entity"]["S"], item["blocked"]["S"]))
+                if len(found) == limit:
+                    return found, encode_cursor({"entity": item["entity"]})
+            if "LastEvaluatedKey" not in response:
+                return found, None
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return found, encode_cursor(request["ExclusiveStartKey"])
 
     def scored(self, since: datetime) -> Iterable[Item]:
         """Every scored transaction at or after `since` (the weekly job's training and graph data)."""

@@ -1,0 +1,66 @@
+"""Field types for API bodies: one wire format per kind of value, whatever the route (README, "API conventions").
+
+A response model declares its fields with these types, and `JsonApi` renders every response through its
+model, so the conventions hold by construction rather than by each route remembering them:
+
+- `Timestamp`: RFC 3339 in UTC with a `Z`, to the millisecond (`format_timestamp`). Values may arrive as
+  datetimes or ISO 8601 strings with a zone (stored items); naive ones are taken as UTC.
+- `Money`, `Score`, `Quantity`: floats rounded to a fixed number of decimals per kind, so a score is
+  never `4e-05` from one route and `4.029273986816406e-05` from another.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
+
+from commerce_ai.stream.schema import format_timestamp
+
+MONEY_DECIMALS = 4  # prices move in whole cents; costs and per-unit figures keep a little more
+SCORE_DECIMALS = 6  # probabilities and model scores
+QUANTITY_DECIMALS = 2  # expected units, inventory
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None or moment.utcoffset() is None else moment
+
+
+def parse_rfc3339(value: Any) -> Any:
+    """A JSON string as a datetime, so request models read strictly (`parse_body`) still take times:
+    strict mode takes only datetime objects, and JSON has none."""
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise ValueError("must be an RFC 3339 time, e.g. 2026-12-05T10:00:00Z") from exc
+    return value
+
+
+def _rounder(decimals: int) -> Any:
+    def rounded(value: float) -> float:
+        return round(float(value), decimals)
+
+    return rounded
+
+
+TIMESTAMP_SCHEMA = {
+    "type": "string",
+    "format": "date-time",
+    "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$",
+    "examples": ["2026-12-05T10:00:00.000Z"],
+}
+
+Timestamp = Annotated[
+    datetime,
+    AfterValidator(_aware),
+    PlainSerializer(format_timestamp, return_type=str, when_used="json"),
+    WithJsonSchema(TIMESTAMP_SCHEMA, mode="serialization"),
+]
+# A time in a request body: RFC 3339 text; the model's own validators decide whether it needs a zone.
+RequestTime = Annotated[datetime, BeforeValidator(parse_rfc3339)]
+Money = Annotated[float, PlainSerializer(_rounder(MONEY_DECIMALS), return_type=float)]
+Score = Annotated[float, PlainSerializer(_rounder(SCORE_DECIMALS), return_type=float)]
+Quantity = Annotated[float, PlainSerializer(_rounder(QUANTITY_DECIMALS), return_type=float)]
+Count = Annotated[int, Field(ge=0)]

@@ -1,0 +1,130 @@
+"""The OpenAPI 3.1 document of the HTTP API, built from the routes' declared pydantic models.
+
+Every route declares its request, query and response models on `JsonApi.route`; this module turns those
+`RouteSpec`s into one document. `infra.openapi` collects the specs of every HTTP function in
+template.yaml and writes `docs/openapi.json`; nothing here imports a function, so it runs anywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json_schema
+
+from commerce_ai.http import JSON, ErrorBody, RouteSpec
+
+OPENAPI_VERSION = "3.1.0"
+REF_TEMPLATE = "#/components/schemas/{model}"
+ADMIN_SCHEME = "adminApiKey"
+ERROR_TEXT = {
+    400: "The request is invalid: a body, query or path parameter, with `Details` per field.",
+    401: "An admin route was called without `x-api-key`.",
+    403: "The admin key is wrong.",
+    404: "Not found.",
+    405: "The path exists but not with this method.",
+    409: "A conflicting state or a concurrent change.",
+    413: "The body is too large.",
+    415: "The body is not `application/json`.",
+    500: "An unexpected bug (no stack trace is returned).",
+    503: "No good model version is active.",
+}
+COMMON_ERRORS = (413, 500)
+
+
+class _CompactNames(GenerateJsonSchema):
+    """Schema names without pydantic's module path (`Page[SkuSummary]` -> `Page_SkuSummary_`)."""
+
+    def normalize_name(self, name: str) -> str:
+        return re.sub(r"[^a-zA-Z0-9.\-_]", "_", name).replace(".", "_")
+
+
+def _path_parameters(path: str, model: type[BaseModel] | None) -> list[dict[str, Any]]:
+    """Each `{name}` in the path; its schema from the route's `path_params` model when it has one."""
+    properties = model.model_json_schema(mode="validation").get("properties", {}) if model is not None else {}
+    return [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": properties.get(name, {"type": "string", "minLength": 1}),
+        }
+        for name in re.findall(r"{([^}]+)}", path)
+    ]
+
+
+def _query_parameters(model: type[BaseModel], schema: dict[str, Any]) -> list[dict[str, Any]]:
+    required = set(schema.get("required", []))
+    parameters = []
+    for name, prop in schema.get("properties", {}).items():
+        parameter: dict[str, Any] = {"name": name, "in": "query", "required": name in required, "schema": prop}
+        if "description" in prop:
+            parameter["description"] = prop["description"]
+        parameters.append(parameter)
+    return parameters
+
+
+def _first_line(model: type[BaseModel]) -> str:
+    return (model.__doc__ or "OK").strip().splitlines()[0]
+
+
+def _json(ref: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": ref}}}
+
+
+def build_document(specs: Iterable[RouteSpec], title: str, version: str, description: str = "") -> dict[str, Any]:
+    """The OpenAPI 3.1 document of `specs`: paths, operations and every model under components."""
+    specs = sorted(specs, key=lambda s: (s.path, s.method))
+    wanted: list[tuple[type[BaseModel], JsonSchemaMode]] = [(ErrorBody, "serialization")]
+    for spec in specs:
+        if spec.request is not None:
+            wanted.append((spec.request, "validation"))
+        wanted.extend((model, "serialization") for model in spec.responses.values())
+    refs, definitions = models_json_schema(
+        list(dict.fromkeys(wanted)), ref_template=REF_TEMPLATE, schema_generator=_CompactNames
+    )
+    paths: dict[str, dict[str, Any]] = {}
+    for spec in specs:
+        operation: dict[str, Any] = {"operationId": spec.view, "summary": spec.summary or spec.view}
+        if spec.description:
+            operation["description"] = spec.description
+        parameters = _path_parameters(spec.path, spec.path_params)
+        if spec.query is not None:
+            parameters += _query_parameters(spec.query, spec.query.model_json_schema(mode="validation"))
+        if parameters:
+            operation["parameters"] = parameters
+        if spec.request is not None:
+            operation["requestBody"] = {
+                "required": spec.request_required,
+                "content": {"application/json": {"schema": refs[(spec.request, "validation")]}},
+            }
+        responses: dict[str, Any] = {
+            str(status): _json(refs[(model, "serialization")], _first_line(model))
+            for status, model in sorted(spec.responses.items())
+        }
+        if spec.produces != (JSON,):
+            text = {"schema": {"type": "string"}}
+            responses["200"] = {"description": "OK", "content": {media: text for media in spec.produces}}
+        errors = set(COMMON_ERRORS) | set(spec.errors)
+        if spec.request is not None or spec.query is not None or "{" in spec.path:
+            errors.add(400)
+        if spec.request is not None:
+            errors.add(415)
+        if spec.admin:
+            errors |= {401, 403}
+            operation["security"] = [{ADMIN_SCHEME: []}]
+        for status in sorted(errors):
+            responses[str(status)] = _json(refs[(ErrorBody, "serialization")], ERROR_TEXT.get(status, "Error."))
+        operation["responses"] = responses
+        paths.setdefault(spec.path, {})[spec.method.lower()] = operation
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {"title": title, "version": version, "description": description},
+        "paths": paths,
+        "components": {
+            "schemas": definitions.get("$defs", {}),
+            "securitySchemes": {ADMIN_SCHEME: {"type": "apiKey", "in": "header", "name": "x-api-key"}},
+        },
+    }
