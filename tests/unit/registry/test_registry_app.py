@@ -198,7 +198,7 @@ def test_activate_then_rollback(api: Api) -> None:
     back = api.call("POST", f"/models/{NAME}/rollback", None, ADMIN)
     assert (back.status_code, json.loads(back.body)) == (
         200,
-        {"name": NAME, "active_version": "v1", "rollback_to": None},
+        {"name": NAME, "active_version": "v1", "rollback_to": None, "worse_than_previous": []},
     )
     assert api.registry.active_version(NAME) == "v1"
 

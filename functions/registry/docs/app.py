@@ -20,7 +20,7 @@ from pydantic import RootModel
 from commerce_ai.errors import NotFound
 from commerce_ai.http import json_api
 
-app = json_api("api-docs")
+app = json_api("registry-api-docs")
 DOCUMENT = Path(__file__).with_name("openapi.json")
 ASSETS = ("swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js")
 PAGE = """<!doctype html>
