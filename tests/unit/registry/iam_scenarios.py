@@ -1,4 +1,5 @@
-"""The registry's functions in the IAM agreement check (tests/unit/platform/test_iam_agreement.py)."""
+"""The registry's functions in the IAM agreement check (tests/unit/platform/test_iam_agreement.py), with the
+API documentation function (the platform's, like `/health`)."""
 
 from __future__ import annotations
 
@@ -74,7 +75,17 @@ def run_registry_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
         assert client.http.post(f"/models/{NAME}/rollback", headers=admin).status_code == 200
 
 
+def run_api_docs(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    handler, _ = configure(monkeypatch, "ApiDocsFunction", tmp_path)
+    world.forget_setup()
+    with Client(handler) as client:
+        assert client.http.get("/openapi.json").status_code == 200
+        assert client.http.get("/docs").status_code == 200
+        assert client.http.get("/docs/swagger-ui.css").status_code == 200
+
+
 SCENARIOS: dict[str, Scenario] = {
+    "ApiDocsFunction": run_api_docs,
     "ArtifactEventsFunction": run_artifact_events,
     "ArtifactReconcileFunction": run_reconcile,
     "RegistryApiFunction": run_registry_api,
