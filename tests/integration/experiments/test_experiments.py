@@ -19,7 +19,7 @@ from commerce_ai.experiments.store import ExperimentStore
 from infra.runner.sqs_poller import QueueSource
 from infra.template import Stack
 from tests.conftest import ADMIN_KEY
-from tests.integration.test_registry_flow import call, gateway_for
+from tests.integration.local_stack import call, gateway_for
 from tests.support.invoke import in_process
 
 pytestmark = pytest.mark.integration

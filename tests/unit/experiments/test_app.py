@@ -16,6 +16,7 @@ from chalice.test import Client
 from commerce_ai import http
 from commerce_ai.config import settings
 from commerce_ai.experiments import service, stats
+from commerce_ai.experiments.contract import ArmView, ExperimentDetail, ExperimentView
 from commerce_ai.experiments.counting import apply_events
 from commerce_ai.experiments.store import ExperimentStore
 from infra.runner.context import LambdaContext
@@ -211,3 +212,26 @@ def test_a_poison_record_fails_alone(api: Api) -> None:
     result = _app_module("ExperimentEventsFunction").handler(sqs, LambdaContext("commerce-ai-ExperimentEventsFunction"))
     ids = [r["messageId"] for r in sqs["Records"]]
     assert result == {"batchItemFailures": [{"itemIdentifier": ids[1]}, {"itemIdentifier": ids[2]}]}
+
+
+def test_the_answers_are_the_contract_models_every_field_present_and_rounded(api: Api) -> None:
+    created = api.json("PUT", "/experiments/ranker-test", body(), status=201)
+    assert set(created) == set(ExperimentView.model_fields)
+    assert created["stopped_at"] is None and created["description"] is None
+    assert created["arms"][0]["variant"] is None and set(created["arms"][0]) == set(ArmView.model_fields)
+    events = [impression(f"u-{i}", "control" if i % 3 else "treatment") for i in range(30)]
+    events += [event("click", f"u-{i}", NOW + timedelta(minutes=1)) for i in range(0, 30, 7)]
+    apply_events(events, api.store, now=NOW)
+    described = api.json("GET", "/experiments/ranker-test")
+    assert set(described) == set(ExperimentDetail.model_fields)
+    assert described["results"]["computed_at"].endswith("Z")
+    treatment = next(a for a in described["results"]["arms"] if not a["control"])
+    numbers = [treatment["click_through"]["rate"], *treatment["click_through"]["ci95"]]
+    numbers += [v for k, v in treatment["vs_control"]["click_through"].items() if k in ("difference", "p_value")]
+    assert all(isinstance(n, float) and round(n, 6) == n for n in numbers), numbers
+    ExperimentDetail.model_validate(described)
+
+
+def test_a_name_outside_the_pattern_is_a_400_naming_it(api: Api) -> None:
+    found = error(api.call("GET", "/experiments/Bad_Name"), 400, "BadRequestError")
+    assert [d["field"] for d in found["Details"]] == ["name"]

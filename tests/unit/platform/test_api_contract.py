@@ -39,6 +39,12 @@ BOUNDED_LISTS = {
     "RepriceReport.decisions": "at most 1000",
     "ModelVersion.feature_names": "the model's inputs",
     "CompetitorPrices.competitors": "at most the 50 most recently seen competitors",
+    "ActiveVersion.worse_than_previous": "the holdout metrics a forced activation is worse at: at most the model's",
+    "ExperimentView.arms": "an experiment's arms, 2-10",
+    "ExperimentDetail.arms": "an experiment's arms, 2-10",
+    "ExperimentResults.arms": "one per arm of the experiment, 2-10",
+    "RateView.ci95": "an interval: [low, high]",
+    "DifferenceView.ci95": "an interval: [low, high]",
 }
 
 

@@ -1,4 +1,5 @@
-"""The registry's functions in the IAM agreement check (tests/unit/platform/test_iam_agreement.py)."""
+"""The registry's functions in the IAM agreement check (tests/unit/platform/test_iam_agreement.py), with the
+API documentation function (the platform's, like `/health`)."""
 
 from __future__ import annotations
 

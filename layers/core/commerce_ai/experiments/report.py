@@ -4,17 +4,39 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 from commerce_ai.experiments import stats
+from commerce_ai.experiments.contract import ArmResults, Comparison, DifferenceView, ExperimentResults, RateView
 from commerce_ai.experiments.definitions import Experiment
 from commerce_ai.experiments.store import ArmCounts
-from commerce_ai.stream.schema import format_timestamp
-
-METRICS = {"click_through": "clickers", "conversion": "converters"}
 
 
-def results(experiment: Experiment, counts: Mapping[str, ArmCounts], now: datetime) -> dict[str, Any]:
+def _interval(low: float | None, high: float | None) -> tuple[float, float] | None:
+    return (low, high) if low is not None and high is not None else None
+
+
+def rate_view(rate: stats.Rate) -> RateView:
+    return RateView(rate=rate.rate, ci95=_interval(rate.low, rate.high))
+
+
+def difference_view(difference: stats.Difference) -> DifferenceView:
+    return DifferenceView(
+        difference=difference.difference,
+        ci95=_interval(difference.low, difference.high),
+        p_value=difference.p_value,
+        significant=difference.significant,
+    )
+
+
+def _comparison(mine: ArmCounts, control: ArmCounts) -> Comparison:
+    def against_control(counter: str) -> DifferenceView:
+        treated = (getattr(mine, counter), mine.users)
+        return difference_view(stats.compare(treated, (getattr(control, counter), control.users)))
+
+    return Comparison(click_through=against_control("clickers"), conversion=against_control("converters"))
+
+
+def results(experiment: Experiment, counts: Mapping[str, ArmCounts], now: datetime) -> ExperimentResults:
     """Per arm: users, exposures, clickers and converters; click-through and conversion rates with Wilson
     95% intervals; against control, each rate's difference with its 95% interval and two-sided p-value;
     and whether the arm has the users the plan asks for. `sample_size_reached` is true once every arm has.
@@ -24,32 +46,25 @@ def results(experiment: Experiment, counts: Mapping[str, ArmCounts], now: dateti
     arms = []
     for arm in experiment.arms:
         mine = counts.get(arm.name, ArmCounts())
-        entry: dict[str, Any] = {
-            "arm": arm.name,
-            "control": arm.name == experiment.control,
-            "users": mine.users,
-            "exposures": mine.exposures,
-            "clickers": mine.clickers,
-            "converters": mine.converters,
-        }
-        for metric, counter in METRICS.items():
-            entry[metric] = stats.wilson(getattr(mine, counter), mine.users).as_json()
-        entry["vs_control"] = (
-            None
-            if arm.name == experiment.control
-            else {
-                metric: stats.compare(
-                    (getattr(mine, counter), mine.users), (getattr(control, counter), control.users)
-                ).as_json()
-                for metric, counter in METRICS.items()
-            }
+        is_control = arm.name == experiment.control
+        arms.append(
+            ArmResults(
+                arm=arm.name,
+                control=is_control,
+                users=mine.users,
+                exposures=mine.exposures,
+                clickers=mine.clickers,
+                converters=mine.converters,
+                click_through=rate_view(stats.wilson(mine.clickers, mine.users)),
+                conversion=rate_view(stats.wilson(mine.converters, mine.users)),
+                vs_control=None if is_control else _comparison(mine, control),
+                planned_users=planned[arm.name],
+                sample_size_reached=mine.users >= planned[arm.name],
+            )
         )
-        entry["planned_users"] = planned[arm.name]
-        entry["sample_size_reached"] = mine.users >= planned[arm.name]
-        arms.append(entry)
-    return {
-        "primary_metric": experiment.primary_metric,
-        "sample_size_reached": all(a["sample_size_reached"] for a in arms),
-        "arms": arms,
-        "computed_at": format_timestamp(now),
-    }
+    return ExperimentResults(
+        primary_metric=experiment.primary_metric,
+        computed_at=now,
+        sample_size_reached=all(a.sample_size_reached for a in arms),
+        arms=arms,
+    )

@@ -6,19 +6,17 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
-from typing import Any
 
 from commerce_ai.errors import InvalidInput, NotFound
 from commerce_ai.experiments import report
+from commerce_ai.experiments.contract import ExperimentDetail, ExperimentView
 from commerce_ai.experiments.counting import Applied, apply_events
 from commerce_ai.experiments.definitions import EXPERIMENT_NAME, ExperimentChange, apply_change
 from commerce_ai.experiments.serving import Definitions
 from commerce_ai.experiments.settings import experiments_table
 from commerce_ai.experiments.store import ExperimentStore
+from commerce_ai.paging import Page
 from commerce_ai.stream.schema import BehaviourEvent
-
-MAX_PAGE = 100
-DEFAULT_PAGE = 20
 
 
 @cache
@@ -39,30 +37,28 @@ def experiment_name(name: str) -> str:
     return name
 
 
-def put(name: str, change: ExperimentChange, now: datetime) -> tuple[dict[str, Any], bool]:
-    """Create or change `name`; (its public definition, whether it was created)."""
+def put(name: str, change: ExperimentChange, now: datetime) -> tuple[ExperimentView, bool]:
+    """Create or change `name`; (its definition, whether it was created)."""
     current = store().get(experiment_name(name))
     updated = apply_change(name, current, change, now)
     store().put(updated, current.revision if current else None)
-    return updated.public(), current is None
+    return ExperimentView.model_validate(updated.public()), current is None
 
 
-def page(limit_text: str | None, cursor: str | None) -> dict[str, Any]:
-    try:
-        limit = DEFAULT_PAGE if limit_text is None else int(limit_text)
-    except ValueError as exc:
-        raise InvalidInput("limit must be an integer") from exc
-    if not 1 <= limit <= MAX_PAGE:
-        raise InvalidInput(f"limit must be 1..{MAX_PAGE}")
+def page(limit: int, cursor: str | None) -> Page[ExperimentView]:
+    """Definitions in name order; `cursor` is a `next_cursor` this API returned."""
     experiments, next_cursor = store().page(limit, cursor)
-    return {"items": [e.public() for e in experiments], "next_cursor": next_cursor}
+    return Page[ExperimentView](
+        items=[ExperimentView.model_validate(e.public()) for e in experiments], next_cursor=next_cursor
+    )
 
 
-def describe(name: str, now: datetime) -> dict[str, Any]:
+def describe(name: str, now: datetime) -> ExperimentDetail:
     experiment = store().get(experiment_name(name))
     if experiment is None:
         raise NotFound(f"experiment {name!r} is not defined")
-    return {**experiment.public(), "results": report.results(experiment, store().counts(name), now)}
+    results = report.results(experiment, store().counts(name), now)
+    return ExperimentDetail.model_validate({**experiment.public(), "results": results})
 
 
 def count(events: Sequence[BehaviourEvent], now: datetime) -> Applied:

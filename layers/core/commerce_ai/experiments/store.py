@@ -30,7 +30,7 @@ from botocore.exceptions import ClientError
 from commerce_ai import aws
 from commerce_ai.errors import Conflict
 from commerce_ai.experiments.definitions import Experiment
-from commerce_ai.pricing.catalog import decode_cursor, encode_cursor
+from commerce_ai.paging import decode_cursor, encode_cursor
 from commerce_ai.stream.schema import format_timestamp
 
 DEFINITIONS = "#experiments"
