@@ -13,7 +13,7 @@ from commerce_ai.artifacts.registry import ModelRegistry, Pointer
 from commerce_ai.artifacts.store import ArtifactStore
 from commerce_ai.config import settings
 from commerce_ai.errors import InvalidInput
-from commerce_ai.http import json_api, parse_body, require_admin
+from commerce_ai.http import json_api, json_response, parse_body, require_admin
 from commerce_ai.registry import service
 
 app = json_api("registry")
@@ -44,8 +44,14 @@ def _model_name(name: str) -> str:
 
 
 @app.route("/health", methods=["GET"])
-def get_health() -> dict[str, Any]:
-    functions = health.read_all(settings().need("health_table"))
+def get_health() -> Any:
+    table = settings().need("health_table")
+    waiting_for = health.startup_waiting_for(table)
+    if waiting_for is not None:  # a start-up (`commerce-ai up`) is still building models or seeding
+        response = json_response(503, {"status": "starting", "waiting_for": waiting_for})
+        response.headers["Retry-After"] = "2"
+        return response
+    functions = health.read_all(table)
     status = "ok" if all(f["status"] != "failing" for f in functions) else "degraded"
     return {"status": status, "functions": functions}
 
