@@ -99,7 +99,7 @@ class Startup:
 
     def begin(self, build: bool) -> dict[str, list[str]]:
         """Record what this start-up waits for, before anything is served; the models to build."""
-        missing = missing_models(self.store, self.capabilities) if build else {}
+        missing = model_build.missing_models(self.store, self.capabilities) if build else {}
         self.waiting_for = [f"model {m}" for models in missing.values() for m in models]
         if any(hasattr(model_build.capability(c), "seed") for c in self.capabilities):
             self.waiting_for.append(SEEDING)
@@ -197,25 +197,10 @@ class Startup:
     # -- seeding -----------------------------------------------------------------------------------
 
     def seed(self, cache_dir: Path) -> list[str]:
-        lines = []
         with self.stages.stage("up", SEEDING):
-            for name in self.capabilities:
-                seed = getattr(model_build.capability(name), "seed", None)
-                if seed is not None:
-                    lines.append(seed(self.stack, cache_dir))
+            lines = model_build.seed_all(self.stack, cache_dir, self.capabilities)
         self.done_with(SEEDING)
         return lines
-
-
-def missing_models(store: ArtifactStore, capabilities: Iterable[str]) -> dict[str, list[str]]:
-    """Per capability, the models that have no version at all in the artifact bucket."""
-    present = {name for name, _ in store.manifest_keys()}
-    missing: dict[str, list[str]] = {}
-    for name in capabilities:
-        absent = [m for m in getattr(model_build.capability(name), "MODELS", []) if m not in present]
-        if absent:
-            missing[name] = absent
-    return missing
 
 
 def write_timings(path: Path, stages: Stages, origins: dict[str, str], only: set[str] | None, **extra: Any) -> None:
