@@ -272,6 +272,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     try:
         for model in service.list_models(ModelRegistry(stack.physical_name("ModelRegistryTable"))):
             print(f"model       {model['name']:<24} active={model['active_version']} versions={model['versions']}")
+        waiting_for = health.startup_waiting_for(stack.physical_name("HealthTable"))
+        if waiting_for is not None:
+            print(f"start-up    in progress, waiting for {', '.join(waiting_for)}")
         for fn in health.read_all(stack.physical_name("HealthTable")):
             print(
                 f"function    {fn['function']:<40} {fn['status']} invocations={fn['invocations']} errors={fn['errors']}"
