@@ -4,6 +4,7 @@ says in HealthTable what it still waits for."""
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -78,3 +79,29 @@ def test_stages_are_timed_and_nested_build_stages_belong_to_their_capability() -
         ("pricing", "build", True),
         ("risk", "build", False),
     ]
+
+
+def test_train_always_rebuilds_and_refreshes_the_build_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import model_build
+    from infra import cli
+    from model_build import cache as build_cache
+    from tests.support.models import built_linear
+
+    builds: list[Path] = []
+
+    def build(workdir: Path) -> list[model_build.Built]:
+        builds.append(workdir)
+        (workdir / "demo-scorer").mkdir(parents=True, exist_ok=True)
+        return [built_linear(workdir / "demo-scorer")]
+
+    module = ModuleType("model_build.demo")
+    module.build = build  # type: ignore[attr-defined]
+    monkeypatch.setattr(model_build, "capability", lambda name: module)
+    key = build_cache.Fingerprint("demo", {"source:model_build/demo/__init__.py": "1"})
+    monkeypatch.setattr(build_cache, "fingerprint", lambda name, module=None: key)
+    monkeypatch.setattr(cli, "BUILD_CACHE_DIR", tmp_path / "cache")
+    for _ in range(2):
+        assert cli.main(["train", "demo", "--out", str(tmp_path / "out")]) == 0
+    assert len(builds) == 2  # no cache lookup: train always trains
+    lookup = BuildCache(tmp_path / "cache").lookup(key)
+    assert lookup.built is not None and lookup.built[0].name == "demo-scorer"
