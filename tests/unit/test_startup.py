@@ -17,9 +17,11 @@ from tests.unit.fakes import FakeAws
 
 
 def test_every_function_belongs_to_the_capability_of_its_code_folder(stack: Stack) -> None:
-    by_capability = {
-        name: startup.selected_functions(stack, {name}) for name in sorted(startup.known_capabilities(stack))
-    }
+    by_capability: dict[str, set[str]] = {}
+    for name in sorted(startup.known_capabilities(stack)):
+        served = startup.selected_functions(stack, {name})
+        assert served is not None
+        by_capability[name] = served
     assert by_capability["registry"] == {"RegistryApiFunction", "ArtifactEventsFunction", "ArtifactReconcileFunction"}
     assert "RiskChallengerFunction" in by_capability["risk"]  # functions/risk_challenger/: risk's image function
     assert "RepricingFunction" in by_capability["pricing"] and "RiskApiFunction" not in by_capability["pricing"]
