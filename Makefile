@@ -3,6 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
+STAMP_STUDY := $(VENV)/.installed-study
 STAMP_DEV := $(VENV)/.installed-dev
 
 .PHONY: run test test-unit test-integration test-e2e lint typecheck openapi cfn-lint bench eval sam-validate clean
@@ -11,16 +12,23 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# `make run` installs what serving and the default builds need; the studies' torch and matplotlib (the
+# `study` extra) come with `make eval`, `make bench` and `make test`. The install time is kept for `make bench`.
 $(STAMP_RUN): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[runtime,train]'
+	@start=$$(date +%s); $(BIN)/pip install --quiet -e '.[runtime,train]' && \
+		mkdir -p .commerce-ai && echo $$(( $$(date +%s) - start )) > .commerce-ai/install-seconds
 	touch $@
 
-$(STAMP_DEV): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[runtime,train,dev]'
+$(STAMP_STUDY): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[runtime,train,study]'
 	touch $@ $(STAMP_RUN)
 
+$(STAMP_DEV): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[runtime,train,study,dev]'
+	touch $@ $(STAMP_STUDY) $(STAMP_RUN)
+
 run: $(STAMP_RUN)
-	$(BIN)/commerce-ai up
+	$(BIN)/commerce-ai up $(if $(ONLY),--only $(ONLY))
 
 test: $(STAMP_DEV) cfn-lint lint typecheck
 	$(BIN)/pytest -q
@@ -49,7 +57,7 @@ typecheck: $(STAMP_DEV)
 bench: $(STAMP_DEV)
 	$(BIN)/python -m tests.benchmarks
 
-eval: $(STAMP_RUN)
+eval: $(STAMP_STUDY)
 	$(BIN)/commerce-ai eval
 
 # `sam validate --lint` and `sam build` need the SAM CLI, whose pins clash with the project's, so it gets

@@ -18,6 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # Local state: admin key, logs, model cache. Overridable so tests never touch a developer's own.
 STATE_DIR = Path(os.environ.get("COMMERCE_AI_STATE_DIR") or ROOT / ".commerce-ai").resolve()
 ADMIN_KEY_FILE = STATE_DIR / "admin-key"
+# Models `up` and `train` built, by fingerprint (model_build.cache); shareable, since entries verify.
+BUILD_CACHE_DIR = Path(os.environ.get("COMMERCE_AI_BUILD_CACHE") or STATE_DIR / "build-cache").resolve()
+STARTUP_FILE = STATE_DIR / "startup.json"
 
 
 def _stack(endpoint: str) -> Any:
@@ -63,8 +66,11 @@ def _running_stack(port: int) -> tuple[dict[str, str], Any]:
 
 def cmd_up(args: argparse.Namespace) -> int:
     from infra import emulator as emu
+    from infra import startup
     from infra.bootstrap import bootstrap
     from infra.runner.local import LocalRunner
+    from model_build.cache import BuildCache
+    from model_build.progress import Stages
 
     (STATE_DIR / "logs").mkdir(parents=True, exist_ok=True)
     # Ctrl-C or SIGTERM at any moment, start-up included, unwinds through `finally`, which stops the
@@ -72,18 +78,31 @@ def cmd_up(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     aws_env = None
     runner = None
+    boot: startup.Startup | None = None
     try:
-        aws_env = emu.ensure(args.aws_port, log_path=STATE_DIR / "logs" / "emulator.log")
-        _use_endpoint(aws_env.environ())
-        stack = _stack(aws_env.endpoint)
-        key = _admin_key()
-        report = bootstrap(stack, admin_key=key)
-        runner = LocalRunner(stack, aws_env.environ(), STATE_DIR / "logs", clock_speed=args.clock_speed)
-        runner.start(host=args.host, http_port=args.http_port)
-        if not args.no_build:
-            _build_missing(stack)
-        _seed(stack)
-        _print_banner(aws_env, stack, runner, report, key, args)
+        with Stages() as stages:
+            with stages.stage("up", "local AWS"):
+                aws_env = emu.ensure(args.aws_port, log_path=STATE_DIR / "logs" / "emulator.log")
+            _use_endpoint(aws_env.environ())
+            stack = _stack(aws_env.endpoint)
+            only = startup.parse_only(args.only, stack)
+            key = _admin_key()
+            with stages.stage("up", "bootstrap"):
+                report = bootstrap(stack, admin_key=key)
+            boot = startup.Startup(stack, stages, BuildCache(BUILD_CACHE_DIR), startup.selected_builds(only))
+            missing = boot.begin(build=not args.no_build)  # /health answers 503 "starting" from here
+            with stages.stage("up", "serve functions"):
+                functions = startup.selected_functions(stack, only)
+                runner = LocalRunner(
+                    stack, aws_env.environ(), STATE_DIR / "logs", clock_speed=args.clock_speed, functions=functions
+                )
+                runner.start(host=args.host, http_port=args.http_port)
+            boot.build_missing(missing, ROOT / "build" / "models")
+            for line in boot.seed(STATE_DIR / "cache" / "seed"):
+                stages.print(f"seeded      {line}")
+            boot.end()
+        startup.write_timings(STARTUP_FILE, stages, boot.origins, only, endpoint_started_here=aws_env.started_here)
+        _print_banner(aws_env, runner, report, key, boot.origins, args)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
@@ -93,6 +112,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         # and leave workers or the emulator behind.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if boot is not None and boot.waiting_for and aws_env is not None and not aws_env.started_here:
+            _end_startup_quietly(boot)  # an emulator that outlives us must not say "starting" for ever
         if runner is not None:
             runner.stop()
         if aws_env is not None:
@@ -105,71 +126,25 @@ def _interrupt(*_: Any) -> None:
     raise KeyboardInterrupt
 
 
-def _build_missing(stack: Any) -> None:
-    from tqdm import tqdm
-
-    import model_build
-    from commerce_ai.artifacts.registry import ModelRegistry
-    from commerce_ai.artifacts.store import ArtifactStore
-
-    store = ArtifactStore(stack.physical_name("ArtifactBucket"))
-    registry = ModelRegistry(stack.physical_name("ModelRegistryTable"))
-    missing = model_build.missing_models(store)
-    if not missing:
-        return
-    published: list[str] = []
-    for capability, models in tqdm(missing.items(), desc="building missing models", unit="capability"):
-        tqdm.write(f"building {capability} models: {', '.join(models)}")
-        module = model_build.capability(capability)
-        workdir = ROOT / "build" / "models" / capability
-        try:
-            built_models = module.build(workdir)
-        except Exception as exc:  # no data on this machine, say: the stack still runs, without these models
-            tqdm.write(f"  could not build {capability} models ({type(exc).__name__}: {exc}); serving goes on without")
-            continue
-        for built in built_models:
-            if built.name in models:
-                manifest = model_build.publish(store, built)
-                published.append(manifest.name)
-                tqdm.write(f"  published {manifest.name}/{manifest.version}")
-    _activate_when_registered(registry, published)
+def _end_startup_quietly(boot: Any) -> None:
+    try:
+        boot.end()
+    except Exception as exc:  # stopping goes on whatever the emulator says
+        print(f"could not clear the start-up item ({type(exc).__name__})", file=sys.stderr)
 
 
-def _seed(stack: Any) -> None:
-    import model_build
-
-    for line in model_build.seed_all(stack, STATE_DIR / "cache" / "seed"):
-        print(f"seeded      {line}", flush=True)
-
-
-def _activate_when_registered(registry: Any, names: list[str], timeout: float = 120.0) -> None:
-    """First versions of new models are activated once the registry has validated them."""
-    pending = set(names)
-    deadline = time.monotonic() + timeout
-    while pending and time.monotonic() < deadline:
-        for name in sorted(pending):
-            versions = registry.versions(name)
-            if registry.active_version(name):
-                pending.discard(name)
-            elif any(v.state == "candidate" for v in versions):
-                newest = max(v.version for v in versions if v.state == "candidate")
-                registry.activate(name, newest)
-                print(f"  activated {name}/{newest}", flush=True)
-                pending.discard(name)
-            elif any(v.state == "quarantined" for v in versions):
-                print(f"  {name}: quarantined by validation, not activated (see GET /models/{name})", flush=True)
-                pending.discard(name)
-        time.sleep(0.5)
-    for name in pending:
-        print(f"  {name}: not validated within {timeout:.0f}s; check .commerce-ai/logs", flush=True)
-
-
-def _print_banner(aws_env: Any, stack: Any, runner: Any, report: Any, key: str, args: argparse.Namespace) -> None:
+def _print_banner(
+    aws_env: Any, runner: Any, report: Any, key: str, origins: dict[str, str], args: argparse.Namespace
+) -> None:
     where = "started here (moto)" if aws_env.started_here else "already running"
     print(f"local AWS   {aws_env.endpoint}  [{where}]")
     print(f"bootstrap   {len(report.created)} created, {len(report.existing)} already there")
     print(f"admin key   {key}  (also in {ADMIN_KEY_FILE}; header x-api-key)")
     print(f"logs        {STATE_DIR / 'logs'}/<Function>.log")
+    sources = {"cached": f"from the build cache ({BUILD_CACHE_DIR})", "built": "built now, cached"}
+    for model, origin in sorted(origins.items()):
+        print(f"model       {model:<24} {sources.get(origin, origin)}")
+    print(f"timings     {STARTUP_FILE}")
     print("functions:")
     for trigger in runner.triggers:
         print(f"  {trigger.function:<28} {trigger.kind:<9} {trigger.description}")
@@ -180,6 +155,7 @@ def _print_banner(aws_env: Any, stack: Any, runner: Any, report: Any, key: str, 
 
 
 def cmd_bootstrap(args: argparse.Namespace) -> int:
+    import model_build
     from infra.bootstrap import bootstrap
 
     _, stack = _running_stack(args.aws_port)
@@ -188,7 +164,8 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
         print(f"created   {line}")
     for line in report.existing:
         print(f"existing  {line}")
-    _seed(stack)
+    for line in model_build.seed_all(stack, STATE_DIR / "cache" / "seed"):
+        print(f"seeded      {line}", flush=True)
     return 0
 
 
@@ -237,16 +214,18 @@ def cmd_schedule_fire(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     import model_build
+    from model_build.cache import BuildCache, fingerprint
+    from model_build.progress import Stages
 
     module = model_build.capability(args.capability)
     workdir = Path(args.out) if args.out else ROOT / "build" / "models" / args.capability
-    if args.data is None:
-        built = module.build(workdir)
-    elif "data" in inspect.signature(module.build).parameters:
-        built = module.build(workdir, data=Path(args.data))
-    else:
+    if args.data is not None and "data" not in inspect.signature(module.build).parameters:
         print(f"{args.capability} trains on its own data set only; --data is not supported", file=sys.stderr)
         return 2
+    with Stages() as stages, stages.stage(args.capability, "build"):
+        built = module.build(workdir) if args.data is None else module.build(workdir, data=Path(args.data))
+    if args.data is None:  # the default build is what `up` restores: a rebuild refreshes its cache entry
+        BuildCache(BUILD_CACHE_DIR).store(fingerprint(args.capability, module), built)
     for item in built:
         print(f"built {item.name} in {item.directory} metrics={item.metrics}")
     if args.publish:
@@ -305,6 +284,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     try:
         for model in service.list_models(ModelRegistry(stack.physical_name("ModelRegistryTable"))):
             print(f"model       {model['name']:<24} active={model['active_version']} versions={model['versions']}")
+        waiting_for = health.startup_waiting_for(stack.physical_name("HealthTable"))
+        if waiting_for is not None:
+            print(f"start-up    in progress, waiting for {', '.join(waiting_for)}")
         for fn in health.read_all(stack.physical_name("HealthTable")):
             print(
                 f"function    {fn['function']:<40} {fn['status']} invocations={fn['invocations']} errors={fn['errors']}"
@@ -335,7 +317,9 @@ def parser() -> argparse.ArgumentParser:
     )
     sub = top.add_subparsers(dest="command", required=True)
 
-    up = sub.add_parser("up", help="start local AWS, bootstrap, build missing models and serve every function")
+    up = sub.add_parser(
+        "up", help="start local AWS, bootstrap, serve every function, build (or restore from the cache) missing models"
+    )
     up.add_argument("--host", default="127.0.0.1")
     up.add_argument("--http-port", type=int, default=int(os.environ.get("COMMERCE_AI_HTTP_PORT", 3000)))
     up.add_argument(
@@ -345,6 +329,11 @@ def parser() -> argparse.ArgumentParser:
         help="run schedules this many times faster (e.g. 60: rate(1 hour) fires every minute)",
     )
     up.add_argument("--no-build", action="store_true", help="do not build missing model artifacts")
+    up.add_argument(
+        "--only",
+        metavar="CAPABILITIES",
+        help="serve and build only these capabilities, comma-separated (e.g. pricing,risk); the registry always",
+    )
     up.set_defaults(run=cmd_up)
 
     sub.add_parser("bootstrap", help="create the template's resources in the running local AWS").set_defaults(
@@ -362,7 +351,7 @@ def parser() -> argparse.ArgumentParser:
     )
     invoke.set_defaults(run=cmd_invoke)
 
-    train = sub.add_parser("train", help="train a capability's models")
+    train = sub.add_parser("train", help="train a capability's models (always rebuilds; refreshes the build cache)")
     train.add_argument("capability")
     train.add_argument("--out", help="output directory (default build/models/<capability>)")
     train.add_argument("--publish", action="store_true", help="upload to the local artifact bucket")

@@ -3,6 +3,8 @@
 - `MODELS`: the model names it produces;
 - `build(workdir: Path) -> list[Built]`: train, export (ONNX, booster, faiss...) and describe each model
   (it may take `data: Path` too: a user's own training file, `commerce-ai train <capability> --data F`);
+- `build_inputs() -> dict[str, str]` (optional): what determines `build` besides code (data checksums,
+  settings), part of the build cache's key (`model_build.cache`);
 - `evaluate(report_dir: Path) -> Path` (optional): write `reports/<capability>.md`;
 - `seed(stack: Stack, cache_dir: Path) -> str` (optional): fill the capability's tables from its active
   models or data once the stack is up (idempotent: it only adds what is missing); returns a status line.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -111,11 +114,11 @@ def capability(name: str) -> ModuleType:
     return importlib.import_module(CAPABILITIES[name])
 
 
-def missing_models(store: ArtifactStore) -> dict[str, list[str]]:
-    """Per capability, the models that have no version at all in the artifact bucket."""
+def missing_models(store: ArtifactStore, names: Iterable[str] | None = None) -> dict[str, list[str]]:
+    """Per capability (of `names`, default all), the models that have no version at all in the bucket."""
     present = {name for name, _ in store.manifest_keys()}
     missing: dict[str, list[str]] = {}
-    for name in CAPABILITIES:
+    for name in CAPABILITIES if names is None else names:
         models: list[Any] = list(getattr(capability(name), "MODELS", []))
         absent = [m for m in models if m not in present]
         if absent:
@@ -123,10 +126,10 @@ def missing_models(store: ArtifactStore) -> dict[str, list[str]]:
     return missing
 
 
-def seed_all(stack: Any, cache_dir: Path) -> list[str]:
-    """Run every capability's `seed`; one status line each."""
+def seed_all(stack: Any, cache_dir: Path, names: Iterable[str] | None = None) -> list[str]:
+    """Run every capability's (of `names`, default all) `seed`; one status line each."""
     lines = []
-    for name in CAPABILITIES:
+    for name in CAPABILITIES if names is None else names:
         seed = getattr(capability(name), "seed", None)
         if seed is not None:
             lines.append(seed(stack, cache_dir))

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 
+from chalice import Response
+
 from commerce_ai import health
 from commerce_ai.artifacts.manifest import NAME_PATTERN
 from commerce_ai.artifacts.registry import ModelRegistry, Pointer
 from commerce_ai.artifacts.store import ArtifactStore
 from commerce_ai.config import settings
 from commerce_ai.errors import InvalidInput
-from commerce_ai.http import json_api
+from commerce_ai.http import json_api, json_response
 from commerce_ai.paging import Page, page_of_names
 from commerce_ai.registry import service
 from commerce_ai.registry.contract import (
@@ -22,6 +24,7 @@ from commerce_ai.registry.contract import (
     ModelPath,
     ModelsQuery,
     ModelSummary,
+    StartingReport,
 )
 
 app = json_api("registry")
@@ -47,10 +50,17 @@ def _model_name(name: str) -> str:
     return name
 
 
-@app.route("/health", methods=["GET"], response=HealthReport)
-def get_health() -> HealthReport:
-    """Every function's last heartbeat: ok, failing, or stale after 24 h without one."""
-    functions = health.read_all(settings().need("health_table"))
+@app.route("/health", methods=["GET"], response=HealthReport, responses={503: StartingReport})
+def get_health() -> HealthReport | Response:
+    """Every function's last heartbeat: ok, failing, or stale after 24 h without one. While `commerce-ai up`
+    still builds models or seeds, a 503 `starting` that says what it waits for (with Retry-After)."""
+    table = settings().need("health_table")
+    waiting_for = health.startup_waiting_for(table)
+    if waiting_for is not None:
+        response = json_response(503, StartingReport(waiting_for=waiting_for).model_dump(mode="json"))
+        response.headers["Retry-After"] = "2"
+        return response
+    functions = health.read_all(table)
     status = "ok" if all(f["status"] != "failing" for f in functions) else "degraded"
     return HealthReport.model_validate({"status": status, "functions": functions})
 

@@ -31,6 +31,7 @@ class LocalRunner:
     base_env: dict[str, str]
     log_dir: Path | None = None
     clock_speed: float = 1.0
+    functions: set[str] | None = None  # logical ids to serve (`up --only`); None: every function
     workers: dict[str, FunctionWorker] = field(default_factory=dict)
     triggers: list[Trigger] = field(default_factory=list)
     queue_sources: list[QueueSource] = field(default_factory=list)
@@ -41,9 +42,12 @@ class LocalRunner:
     def __post_init__(self) -> None:
         if self.log_dir:
             self.log_dir.mkdir(parents=True, exist_ok=True)
-        for fn in self.stack.functions():
+        for fn in self._served():
             spec = worker_spec(fn, self.stack.layer_dirs(fn), self.base_env, self.log_dir)
             self.workers[fn.logical_id] = FunctionWorker(spec)
+
+    def _served(self) -> list[Function]:
+        return [fn for fn in self.stack.functions() if self.functions is None or fn.logical_id in self.functions]
 
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
         return self.workers[function].invoke(event)
@@ -72,14 +76,14 @@ class LocalRunner:
         )
 
     def start(self, host: str = "127.0.0.1", http_port: int | None = 3000) -> None:
-        routes = api_routes(self.stack)
+        routes = [r for r in api_routes(self.stack) if r.function in self.workers]
         if routes and http_port is not None:
             self._server = serve(Gateway(routes, self.invoke), host, http_port)
             for route in routes:
                 self.triggers.append(
                     Trigger(route.function, "Api", f"{route.method} http://{host}:{http_port}{route.path}")
                 )
-        for fn in self.stack.functions():
+        for fn in self._served():
             for event in fn.events:
                 if event.type == "SQS":
                     source = self._queue_source(fn, event.properties)

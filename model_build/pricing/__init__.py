@@ -23,13 +23,24 @@ def build(workdir: Path, data: Path | None = None) -> list[Built]:
     from model_build.pricing.data import OJ_PACKAGE, read_orange_juice, read_sales_csv
     from model_build.pricing.demand import compare
     from model_build.pricing.export import build_demand_artifact
+    from model_build.progress import stage
 
-    if data is None:
-        frame, source = read_orange_juice(), f"Dominick's orange juice (Debian {OJ_PACKAGE}, orangeJuice.rda)"
-    else:
-        frame, source = read_sales_csv(data), f"sales file {data.name}"
-    comparison = compare(frame)
-    return [build_demand_artifact(frame, comparison, workdir, source)]
+    with stage("read sales data"):
+        if data is None:
+            frame, source = read_orange_juice(), f"Dominick's orange juice (Debian {OJ_PACKAGE}, orangeJuice.rda)"
+        else:
+            frame, source = read_sales_csv(data), f"sales file {data.name}"
+    with stage("fit demand models, compare on holdout"):
+        comparison = compare(frame)
+    with stage("export the better one to ONNX"):
+        return [build_demand_artifact(frame, comparison, workdir, source)]
+
+
+def build_inputs() -> dict[str, str]:
+    """What determines `build` besides its code (the build cache's key): the data file's checksum."""
+    from model_build.pricing.data import OJ_SHA256
+
+    return {"data:orangeJuice.rda sha256": OJ_SHA256}
 
 
 def seed(stack: Stack, cache_dir: Path) -> str:

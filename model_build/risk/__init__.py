@@ -19,15 +19,24 @@ MODELS: list[str] = ["risk-model", "risk-graph"]
 
 
 def build(workdir: Path) -> list[Built]:
+    from model_build.progress import stage
     from model_build.risk.export import check_onnx, export, summary_metrics, train
 
-    trained = train()
-    metrics = summary_metrics(trained)
-    built = export(trained, workdir, metrics)
-    difference = check_onnx(trained, built[0].directory / built[0].entrypoint)
+    trained = train(progress=False)  # its stages show progress (model_build.progress)
+    with stage("export to ONNX, check against the booster"):
+        metrics = summary_metrics(trained)
+        built = export(trained, workdir, metrics)
+        difference = check_onnx(trained, built[0].directory / built[0].entrypoint)
     if difference > 1e-4:
         raise RuntimeError(f"the ONNX export differs from the booster by {difference:.2e}")
     return built
+
+
+def build_inputs() -> dict[str, str]:
+    """What determines `build` besides its code (the build cache's key): the simulator's settings."""
+    from model_build.risk.simulator import SimulatorConfig
+
+    return {"setting:simulator": SimulatorConfig().model_dump_json()}
 
 
 def evaluate(report_dir: Path) -> Path:

@@ -15,6 +15,7 @@ from commerce_ai.risk.features import FEATURE_NAMES
 from commerce_ai.risk.graph import GRAPH_FILE, GRAPH_INPUTS, GRAPH_KEYS, GRAPH_OUTPUTS, GraphSnapshot
 from commerce_ai.risk.model import GRAPH_NAME, MODEL_NAME, POLICY_FILE, DecisionPolicy
 from model_build import Built
+from model_build.progress import stage
 from model_build.risk.dataset import Dataset, replay, snapshot_at
 from model_build.risk.simulator import SimulatorConfig, simulate
 from model_build.risk.train import (
@@ -48,14 +49,17 @@ def fingerprint(dataset: Dataset) -> str:
 
 def train(config: SimulatorConfig | None = None, progress: bool = True) -> Trained:
     config = config or SimulatorConfig()
-    simulation = simulate(config)
-    dataset = replay(simulation, progress=progress)
+    with stage("simulate payments"):
+        simulation = simulate(config)
+    with stage("replay through the serving features"):
+        dataset = replay(simulation, progress=progress)
     parts = split(dataset, config.start.timestamp(), config.days, config.warmup_days)
     every = list(range(len(FEATURE_NAMES)))
-    booster = train_booster(parts.train, parts.validation, every)
-    validation = predict(booster, parts.validation, every)
-    rules = RuleConfig()
-    thresholds = choose_thresholds(validation, parts.validation, rules)
+    with stage("train XGBoost, choose thresholds"):
+        booster = train_booster(parts.train, parts.validation, every)
+        validation = predict(booster, parts.validation, every)
+        rules = RuleConfig()
+        thresholds = choose_thresholds(validation, parts.validation, rules)
     genuine = parts.train.features[~parts.train.is_fraud]
     policy = DecisionPolicy(
         thresholds=thresholds,

@@ -1,8 +1,9 @@
-"""`make bench`: deployment sizes, cold starts, warm overhead and pricing, each as a ratio to a same-run baseline.
+"""`make bench`: deployment sizes, cold starts, warm overhead, risk, pricing and start-up, each as a ratio to a
+same-run baseline.
 
-    .venv/bin/python -m tests.benchmarks [--only sizes,gateway,cold,warm,risk,pricing]
-        [--cold-runs 7] [--gateway-calls 2000] [--warm-calls 500]
-        [--hot-calls 20000] [--risk-calls 1000] [--risk-bulk 1000] [--pricing-skus 100000] [--quote-calls 1000]
+    .venv/bin/python -m tests.benchmarks [--only sizes,gateway,cold,warm,risk,pricing,startup]
+        [--cold-runs 7] [--gateway-calls 2000] [--warm-calls 500] [--hot-calls 20000] [--risk-calls 1000]
+        [--risk-bulk 1000] [--pricing-skus 100000] [--quote-calls 1000] [--no-fresh-clone]
 
 `--only pricing --pricing-skus 5000` is a quick look at the repricing section (the full 100k-SKU run takes
 several minutes, most of it the emulator's).
@@ -19,11 +20,11 @@ import sys
 import time
 from types import FrameType
 
-from tests.benchmarks import cold_start, gateway, pricing, risk, sizes, warm_overhead
+from tests.benchmarks import cold_start, gateway, pricing, risk, sizes, startup, warm_overhead
 from tests.benchmarks._report import Report
 from tests.benchmarks._stack import BENCH_DIR, local_stack
 
-SECTIONS = ("sizes", "gateway", "cold", "warm", "risk", "pricing")
+SECTIONS = ("sizes", "gateway", "cold", "warm", "risk", "pricing", "startup")
 
 
 def _terminate(signum: int, _frame: FrameType | None) -> None:
@@ -48,6 +49,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--risk-calls", type=int, default=1000, help="calls per side for the risk score latency")
     parser.add_argument("--risk-bulk", type=int, default=1000, help="transactions for the bulk queue throughput")
     parser.add_argument("--quote-calls", type=int, default=1000, help="calls per side for the quote latency figure")
+    parser.add_argument(
+        "--fresh-clone",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="startup: also time install + a first up on a fresh clone (several minutes: it trains every model)",
+    )
     args = parser.parse_args(argv)
     chosen = {s.strip() for s in args.only.split(",") if s.strip()}
     unknown = chosen - set(SECTIONS)
@@ -92,6 +99,11 @@ def main(argv: list[str] | None = None) -> int:
                     pricing.run(local, report, skus=args.pricing_skus, quote_calls=args.quote_calls)
         except Exception as exc:
             report.error("local stack", exc)
+    if "startup" in chosen:  # its own `commerce-ai up` processes, each with its own emulator
+        try:
+            startup.run(report, fresh_clone=args.fresh_clone)
+        except Exception as exc:
+            report.error("startup", exc)
     report.print_summary(time.perf_counter() - started)
     return 1 if report.errors else 0
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import boto3
 import pytest
+import requests
 
 from infra.emulator import free_port
 from infra.template import ROOT
@@ -37,6 +38,8 @@ class Running:
     aws: str
     state_dir: Path
     output: list[str] = field(default_factory=list)
+    # GET /health as polled while `up` started: (status code, body), until the banner.
+    health_during_startup: list[tuple[int, Any]] = field(default_factory=list)
 
     def client(self, service: str) -> Any:
         return boto3.client(
@@ -66,6 +69,9 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     state_dir = tmp_path_factory.mktemp("state")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "ADMIN_API_KEY"}
     env["COMMERCE_AI_STATE_DIR"] = str(state_dir)
+    # The clone's build cache (as `make run` uses it): models already built are published, not retrained.
+    # Its entries are keyed by what built them and verified before use, so sharing it is safe.
+    env.setdefault("COMMERCE_AI_BUILD_CACHE", str(ROOT / ".commerce-ai" / "build-cache"))
     process = subprocess.Popen(
         [*console_script(), "--aws-port", str(aws_port), "up", "--http-port", str(http_port)],
         cwd=ROOT,
@@ -84,7 +90,17 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
             if "commerce-ai is up" in line:
                 ready.set()
 
+    def poll_health() -> None:
+        while not ready.is_set() and process.poll() is None:
+            try:
+                response = requests.get(f"{up.http}/health", timeout=5)
+                up.health_during_startup.append((response.status_code, response.json()))
+            except requests.RequestException:
+                pass  # not serving yet
+            time.sleep(0.2)
+
     threading.Thread(target=pump, daemon=True).start()
+    threading.Thread(target=poll_health, daemon=True).start()
     # On a new machine `up` first fetches Dominick's OJ (apt-get) and trains the pricing and risk models.
     if not ready.wait(600):
         stop(process)

@@ -248,7 +248,8 @@ def json_api(name: str) -> JsonApi:
         else:
             response = get_response(event)
         response.headers.setdefault("x-correlation-id", logger.get_correlation_id() or "")
-        failed = response.status_code >= 500
+        # A 503 that says when to come back (Retry-After: `/health` during a start-up) is an answer, not a failure.
+        failed = response.status_code >= 500 and "Retry-After" not in response.headers
         telemetry.record_invocation(started, ok=not failed, error=RuntimeError("5xx") if failed else None)
         return response
 

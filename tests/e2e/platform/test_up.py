@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 
 import pytest
@@ -21,6 +22,31 @@ def test_banner_says_what_runs_where(running: Running) -> None:
         assert trigger in banner
     assert running.admin_key in banner
     assert (running.state_dir / "admin-key").stat().st_mode & 0o077 == 0, "the key file is private"
+
+
+def test_health_says_starting_until_every_model_is_active_and_seeding_is_done(running: Running) -> None:
+    statuses = [(code, body["status"]) for code, body in running.health_during_startup]
+    assert statuses, "GET /health was never answered while up started"
+    assert set(statuses) <= {(503, "starting"), (200, "ok"), (200, "degraded")}
+    first_ready = next((i for i, (code, _) in enumerate(statuses) if code == 200), len(statuses))
+    assert all(code == 503 for code, _ in statuses[:first_ready]) and statuses[0] == (503, "starting")
+    assert all(code == 200 for code, _ in statuses[first_ready:])  # ready stays ready
+    waiting = {w for code, body in running.health_during_startup if code == 503 for w in body["waiting_for"]}
+    assert waiting <= {"model pricing-demand", "model risk-model", "model risk-graph", "seeding"} and waiting
+    report = requests.get(f"{running.http}/health", timeout=10)
+    assert report.status_code == 200 and report.json()["status"] == "ok"
+
+
+def test_up_says_where_each_model_came_from_and_records_its_stages(running: Running) -> None:
+    banner = "".join(running.output)
+    for model in ("pricing-demand", "risk-model", "risk-graph"):
+        assert any(line.startswith(f"model       {model}") for line in running.output), banner
+    startup = json.loads((running.state_dir / "startup.json").read_text())
+    assert set(startup["models"]) == {"pricing-demand", "risk-model", "risk-graph"}
+    assert set(startup["models"].values()) <= {"cached", "built"}
+    stages = {(s["scope"], s["stage"]) for s in startup["stages"]}
+    assert {("up", "local AWS"), ("up", "bootstrap"), ("up", "seeding")} <= stages
+    assert startup["finished_at"].endswith("Z")
 
 
 def test_bad_input_gets_a_json_4xx_never_a_500(running: Running) -> None:

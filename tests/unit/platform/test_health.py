@@ -22,8 +22,26 @@ def reporter(monkeypatch: pytest.MonkeyPatch, clock: FakeClock, fake_aws: FakeAw
     return HealthReporter(table=TABLE, function="fn-a", interval=INTERVAL)
 
 
+WRITES: list[dict[str, Any]] = []
+
+
+@pytest.fixture(autouse=True)
+def record_writes(monkeypatch: pytest.MonkeyPatch, fake_aws: FakeAws) -> None:
+    """After every heartbeat write, a copy of the item as the table then holds it."""
+    WRITES.clear()
+    dynamodb = fake_aws.dynamodb
+    update = dynamodb.update_item
+
+    def recording(**kwargs: Any) -> dict[str, Any]:
+        result = update(**kwargs)
+        WRITES.append(dict(dynamodb.tables[kwargs["TableName"]][(kwargs["Key"]["function"]["S"],)]))
+        return result
+
+    monkeypatch.setattr(dynamodb, "update_item", recording)
+
+
 def writes(fake_aws: FakeAws) -> list[dict[str, Any]]:
-    return [p["Item"] for p in fake_aws.dynamodb.puts if p["TableName"] == TABLE]
+    return list(WRITES)
 
 
 def test_the_first_invocation_writes(reporter: HealthReporter, fake_aws: FakeAws) -> None:
@@ -92,14 +110,14 @@ def test_without_a_table_nothing_is_written(monkeypatch: pytest.MonkeyPatch, fak
     quiet = HealthReporter(table=None, function="fn", interval=0)
     quiet.invocation(ok=True)
     quiet.invocation(ok=False, error=ValueError())
-    assert fake_aws.dynamodb.puts == []
+    assert writes(fake_aws) == []
     assert (quiet.invocations, quiet.errors) == (2, 1)
 
 
 def test_a_failed_write_never_breaks_the_function(
     reporter: HealthReporter, fake_aws: FakeAws, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    fake_aws.dynamodb.fail_with = client_error("AccessDeniedException", "PutItem")
+    fake_aws.dynamodb.fail_with = client_error("AccessDeniedException", "UpdateItem")
     reporter.invocation(ok=True)  # must not raise
     # the failure is logged through the standard logger (importing telemetry here would be a cycle)
     assert [(r.name, r.getMessage()) for r in caplog.records] == [("commerce_ai.health", "heartbeat write failed")]
@@ -109,7 +127,8 @@ def test_a_failed_write_never_breaks_the_function(
     assert writes(fake_aws) == []  # the failed write still counts as the last write for throttling
     clock.advance(INTERVAL)
     reporter.invocation(ok=True)
-    assert len(writes(fake_aws)) == 1
+    (item,) = writes(fake_aws)
+    assert item["invocations"] == {"N": "3"}  # the counts of the failed write are added later, not lost
 
 
 def test_the_module_reporter_is_configured_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -194,3 +213,39 @@ def test_health_imports_without_telemetry() -> None:
     probe = "import sys, commerce_ai.health; print('commerce_ai.telemetry' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_two_warm_containers_of_one_function_add_up(
+    monkeypatch: pytest.MonkeyPatch, fake_aws: FakeAws, clock: FakeClock
+) -> None:
+    monkeypatch.setattr(health, "time", SimpleNamespace(monotonic=clock))
+    first = HealthReporter(table=TABLE, function="fn-a", interval=INTERVAL)
+    second = HealthReporter(table=TABLE, function="fn-a", interval=INTERVAL)
+    for _ in range(3):
+        first.invocation(ok=True)
+    for _ in range(5):
+        second.invocation(ok=False, error=ValueError())
+    clock.advance(INTERVAL)
+    first.invocation(ok=True)
+    second.invocation(ok=True)
+    (entry,) = read_all(TABLE)
+    assert (entry["invocations"], entry["errors"]) == (3 + 1 + 5 + 1, 5)
+    assert entry["status"] == "ok"  # the last outcome written, whichever container wrote it
+
+
+# ----------------------------------------------------------------------------------- start-up
+
+
+def test_no_startup_item_means_no_startup_in_progress(fake_aws: FakeAws) -> None:
+    assert health.startup_waiting_for(TABLE) is None
+
+
+def test_a_startup_says_what_it_waits_for_until_it_ends(fake_aws: FakeAws, reporter: HealthReporter) -> None:
+    health.set_startup(TABLE, ["model pricing-demand", "seeding"])
+    assert health.startup_waiting_for(TABLE) == ["model pricing-demand", "seeding"]
+    reporter.invocation(ok=True)
+    assert [f["function"] for f in read_all(TABLE)] == ["fn-a"]  # the start-up item is not a function
+    health.set_startup(TABLE, ["seeding"])
+    assert health.startup_waiting_for(TABLE) == ["seeding"]
+    health.set_startup(TABLE, [])
+    assert health.startup_waiting_for(TABLE) is None

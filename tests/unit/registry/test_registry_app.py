@@ -18,7 +18,7 @@ from chalice.test import Client
 from hypothesis import given
 from hypothesis import strategies as st
 
-from commerce_ai import http
+from commerce_ai import health, http
 from commerce_ai.artifacts import validation
 from commerce_ai.artifacts.registry import ModelRegistry
 from commerce_ai.artifacts.store import ArtifactStore
@@ -328,15 +328,29 @@ def test_health_reports_every_function(api: Api) -> None:
     assert body["functions"][0]["status"] == "ok"
 
 
+def test_health_answers_503_while_a_startup_is_in_progress(api: Api) -> None:
+    # Given `commerce-ai up` still waiting for a model and for seeding,
+    health.set_startup("health-table", ["model pricing-demand", "seeding"])
+    # /health says so with a 503 that a waiting script can poll,
+    response = api.call("GET", "/health")
+    assert response.status_code == 503 and response.headers["Content-Type"] == "application/json"
+    assert response.headers["Retry-After"] == "2"  # a planned answer: the function is not marked failing
+    assert json.loads(response.body) == {"status": "starting", "waiting_for": ["model pricing-demand", "seeding"]}
+    # and once the start-up has ended (its item gone), the usual report.
+    health.set_startup("health-table", [])
+    response = api.call("GET", "/health")
+    assert response.status_code == 200 and json.loads(response.body)["status"] == "ok"
+
+
 def test_an_unexpected_error_is_a_bare_500_and_marks_the_function_failing(api: Api) -> None:
     api.call("GET", "/models")
     api.registry_ddb.fail_with = client_error("InternalServerError", "Query", "secret table detail")
     response = api.call("GET", "/models")
     body = assert_json_error(response, 500, "InternalServerError", content_type=False)
     assert "secret" not in response.body.decode() and "Traceback" not in body["Message"]
-    health = json.loads(api.call("GET", "/health").body)
-    assert health["status"] == "degraded"
-    (function,) = health["functions"]
+    report = json.loads(api.call("GET", "/health").body)
+    assert report["status"] == "degraded"
+    (function,) = report["functions"]
     assert (function["status"], function["errors"], function["last_error_type"]) == ("failing", 1, "RuntimeError")
 
 

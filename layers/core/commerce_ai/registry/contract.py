@@ -53,6 +53,15 @@ class HealthReport(BaseModel):
     functions: list[FunctionHealth]
 
 
+class StartingReport(BaseModel):
+    """A local start-up (`commerce-ai up`) is still building models or seeding: come back later."""
+
+    model_config = _OUT
+
+    status: Literal["starting"] = "starting"
+    waiting_for: list[str]
+
+
 class ModelSummary(BaseModel):
     """A registered model: its active version and how many versions it has."""
 
