@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Local state: admin key, logs, model cache. Overridable so tests never touch a developer's own.
 STATE_DIR = Path(os.environ.get("COMMERCE_AI_STATE_DIR") or ROOT / ".commerce-ai").resolve()
 ADMIN_KEY_FILE = STATE_DIR / "admin-key"
+INGEST_KEY_FILE = STATE_DIR / "ingest-key"
 
 
 def _stack(endpoint: str) -> Any:
@@ -37,14 +38,22 @@ def _use_endpoint(environ: dict[str, str]) -> None:
 
 def _admin_key(reuse: bool = False) -> str:
     """ADMIN_API_KEY if set; else a new random key (or, with `reuse`, the one a running stack uses)."""
-    key = os.environ.get("ADMIN_API_KEY")
-    if not key and reuse and ADMIN_KEY_FILE.is_file():
-        key = ADMIN_KEY_FILE.read_text().strip()
+    return _api_key(os.environ.get("ADMIN_API_KEY"), ADMIN_KEY_FILE, reuse)
+
+
+def _ingest_key(reuse: bool = False) -> str:
+    """The behaviour-event producers' key (POST /events): INGEST_API_KEY, else as for the admin key."""
+    return _api_key(os.environ.get("INGEST_API_KEY"), INGEST_KEY_FILE, reuse)
+
+
+def _api_key(key: str | None, path: Path, reuse: bool) -> str:
+    if not key and reuse and path.is_file():
+        key = path.read_text().strip()
     key = key or secrets.token_urlsafe(32)
     STATE_DIR.mkdir(parents=True, exist_ok=True)
-    ADMIN_KEY_FILE.touch(mode=0o600, exist_ok=True)
-    os.chmod(ADMIN_KEY_FILE, 0o600)  # touch keeps an existing file's mode
-    ADMIN_KEY_FILE.write_text(key + "\n")
+    path.touch(mode=0o600, exist_ok=True)
+    os.chmod(path, 0o600)  # touch keeps an existing file's mode
+    path.write_text(key + "\n")
     return key
 
 
@@ -76,7 +85,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         _use_endpoint(aws_env.environ())
         stack = _stack(aws_env.endpoint)
         key = _admin_key()
-        report = bootstrap(stack, admin_key=key)
+        report = bootstrap(stack, admin_key=key, ingest_key=_ingest_key())
         runner = LocalRunner(stack, aws_env.environ(), STATE_DIR / "logs", clock_speed=args.clock_speed)
         runner.start(host=args.host, http_port=args.http_port)
         if not args.no_build:
@@ -168,6 +177,7 @@ def _print_banner(aws_env: Any, stack: Any, runner: Any, report: Any, key: str, 
     print(f"local AWS   {aws_env.endpoint}  [{where}]")
     print(f"bootstrap   {len(report.created)} created, {len(report.existing)} already there")
     print(f"admin key   {key}  (also in {ADMIN_KEY_FILE}; header x-api-key)")
+    print(f"ingest key  {INGEST_KEY_FILE.read_text().strip()}  (also in {INGEST_KEY_FILE}; POST /events, x-api-key)")
     print(f"logs        {STATE_DIR / 'logs'}/<Function>.log")
     print("functions:")
     for trigger in runner.triggers:
@@ -182,7 +192,7 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
     from infra.bootstrap import bootstrap
 
     _, stack = _running_stack(args.aws_port)
-    report = bootstrap(stack, admin_key=_admin_key(reuse=True))
+    report = bootstrap(stack, admin_key=_admin_key(reuse=True), ingest_key=_ingest_key(reuse=True))
     for line in report.created:
         print(f"created   {line}")
     for line in report.existing:

@@ -81,6 +81,8 @@ def needs_of(aws: FakeAws, ssm: FakeSSMProvider) -> set[Need]:
     for sent in aws.sqs.sent:
         queue = sent["QueueUrl"].rstrip("/").rsplit("/", 1)[-1]
         needs.add(Need("sqs:SendMessage", f"arn:{env.partition}:sqs:{env.region}:{env.account}:{queue}"))
+    for call in aws.sns.calls:
+        needs.add(Need("sns:Publish", call["TopicArn"]))  # PublishBatch is authorised as sns:Publish
     for name, _, _ in ssm.calls:
         needs.add(Need("ssm:GetParameter", f"arn:{env.partition}:ssm:{env.region}:{env.account}:parameter{name}"))
     return needs
@@ -168,6 +170,7 @@ class World:
         self.aws.dynamodb.log.clear()
         self.aws.s3.log.clear()
         self.aws.sqs.sent.clear()
+        self.aws.sns.calls.clear()
         self.ssm.calls.clear()
 
     def serve_risk(self) -> None:
@@ -443,7 +446,49 @@ def run_risk_challenger(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path:
     assert summary["outcome"] in ("candidate", "activated"), summary  # trained, published, registered
 
 
+def _stream_sample(name: str) -> dict[str, Any]:
+    return json.loads((Path(__file__).resolve().parents[2] / "events/stream" / name).read_text())
+
+
+def run_behaviour_events_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    handler, _ = configure(monkeypatch, "BehaviourEventsApiFunction", tmp_path)
+    env = STACK.function("BehaviourEventsApiFunction").environment
+    world.ssm.values[env["INGEST_API_KEY_PARAMETER"]] = "ingest"
+    world.ssm.values[env["ADMIN_API_KEY_PARAMETER"]] = "admin"
+    world.forget_setup()
+    body = _stream_sample("api_post_events.json")["body"].encode()
+    with Client(handler) as client:
+        for key in ("ingest", "admin"):  # the admin key is read only when the ingest key does not match
+            response = client.http.post(
+                "/events", headers={"Content-Type": "application/json", "x-api-key": key}, body=body
+            )
+            assert response.status_code == 202, response.body
+    assert len(world.aws.sns.calls) == 2
+
+
+def run_behaviour_events_queue(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    handler, context = configure(monkeypatch, "BehaviourEventsQueueFunction", tmp_path)
+    world.forget_setup()
+    sample = _stream_sample("sqs_behaviour_event.json")
+    sample["Records"].append({**sample["Records"][0], "messageId": "poison", "body": "{not json"})
+    result = handler(sample, context)
+    assert result == {"batchItemFailures": [{"itemIdentifier": "poison"}]}
+    assert len(world.aws.sns.calls) == 2
+
+
+def run_behaviour_archive(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    handler, context = configure(monkeypatch, "BehaviourArchiveFunction", tmp_path)
+    world.forget_setup()
+    result = handler(_stream_sample("sqs_archive_events.json"), context)
+    assert result == {"batchItemFailures": []}
+    bucket = STACK.physical_name("BehaviourEventsBucket")
+    assert [k for b, k in world.aws.s3.objects if b == bucket and k.startswith("events/dt=2026-12-05/")]
+
+
 SCENARIOS = {
+    "BehaviourEventsApiFunction": run_behaviour_events_api,
+    "BehaviourEventsQueueFunction": run_behaviour_events_queue,
+    "BehaviourArchiveFunction": run_behaviour_archive,
     "RiskApiFunction": run_risk_api,
     "RiskChallengerFunction": run_risk_challenger,
     "RiskWeeklyFunction": run_risk_weekly,

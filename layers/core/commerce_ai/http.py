@@ -131,8 +131,8 @@ def parse_body(request: Request, model: type[M]) -> M:
 _ssm_provider: Any = None
 
 
-def admin_key() -> str:
-    """The admin API key from SSM Parameter Store (SecureString), cached for a minute per container."""
+def secure_parameter(name: str) -> str:
+    """A SecureString from SSM Parameter Store (an API key), cached for a minute per container."""
     global _ssm_provider
     if _ssm_provider is None:
         from aws_lambda_powertools.utilities import parameters
@@ -140,7 +140,12 @@ def admin_key() -> str:
         from commerce_ai import aws
 
         _ssm_provider = parameters.SSMProvider(boto3_client=aws.client("ssm"))
-    return str(_ssm_provider.get(settings().need("admin_key_parameter"), decrypt=True, max_age=60))
+    return str(_ssm_provider.get(name, decrypt=True, max_age=60))
+
+
+def admin_key() -> str:
+    """The admin API key from SSM Parameter Store (SecureString), cached for a minute per container."""
+    return secure_parameter(settings().need("admin_key_parameter"))
 
 
 def require_admin(request: Request, key_source: Callable[[], str] = admin_key) -> None:
@@ -150,3 +155,13 @@ def require_admin(request: Request, key_source: Callable[[], str] = admin_key) -
         raise Unauthorized("admin route: send the admin API key in the x-api-key header")
     if not hmac.compare_digest(supplied.encode(), key_source().encode()):
         raise Forbidden("admin API key is not valid")
+
+
+def require_any_key(request: Request, key_sources: tuple[Callable[[], str], ...], what: str) -> None:
+    """Like `require_admin`, for a route that takes any of several keys (`what` names them in the 401).
+    The sources are read in order, and only until one matches."""
+    supplied = request.headers.get("x-api-key") if request.headers else None
+    if not supplied:
+        raise Unauthorized(f"send the {what} in the x-api-key header")
+    if not any(hmac.compare_digest(supplied.encode(), source().encode()) for source in key_sources):
+        raise Forbidden("API key is not valid")
