@@ -19,7 +19,7 @@ from commerce_ai.stream.consumer import parse_event
 from commerce_ai.stream.ingest import Publisher
 from commerce_ai.telemetry import instrumented
 
-processor = BatchProcessor(event_type=EventType.SQS)
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 publisher = Publisher()
 
 

@@ -98,7 +98,9 @@ class EventConsumer:
     name: str
     apply: Callable[[BehaviourEvent], Any]
     ledger: Callable[[], EventLedger] | None = default_ledger
-    processor: BatchProcessor = field(default_factory=lambda: BatchProcessor(event_type=EventType.SQS))
+    processor: BatchProcessor = field(
+        default_factory=lambda: BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    )
 
     def record_handler(self, record: SQSRecord) -> str:
         event = parse_event(record.body)

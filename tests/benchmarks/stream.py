@@ -1,0 +1,185 @@
+"""Behaviour-event stream benchmark: events per second end to end, as a ratio to bare SendMessageBatch.
+
+End to end: `POST /events` through the real Chalice handler with API Gateway proxy events (100 events a
+request, the ingest key checked), which validates and publishes them to `BehaviourEventsTopic`
+(PublishBatch, 10 a call); the emulator fans them out to the subscription queues; the runner's SQS
+source drains `BehaviourArchiveQueue` through `BehaviourArchiveFunction` into the archive bucket, in a
+second thread while the posting goes on (as Lambda would consume while producers post). The clock stops
+when every event is archived and the experiments queue holds every event its filter takes.
+
+Baseline, same run, same emulator: the same events sent with bare boto3 `SendMessageBatch`, 10 a call,
+to a scratch queue: the cheapest way to put them anywhere on the emulator.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from commerce_ai import aws
+from commerce_ai.stream.archive import EventArchive
+from infra.runner.sqs_poller import QueueSource
+from tests.benchmarks._report import Report, fmt_seconds, heading, percentile, ratio
+from tests.benchmarks._stack import INGEST_KEY, LocalStack, patched_environ
+from tests.benchmarks.risk import _environment, _load, _quiet_stdout
+from tests.support.invoke import in_process
+
+API_FUNCTION = "BehaviourEventsApiFunction"
+ARCHIVE_FUNCTION = "BehaviourArchiveFunction"
+PER_REQUEST = 100
+EXPERIMENT_TYPES = ("impression", "click", "add_to_cart", "purchase")  # ExperimentEventsSubscription's filter
+DAY = date(2026, 12, 5)
+
+
+def make_events(count: int, seed: int = 11) -> list[dict[str, Any]]:
+    """A plausible mix: mostly views and impressions, some searches, clicks, carts and purchases."""
+    rng = random.Random(seed)
+    kinds = ["view"] * 40 + ["impression"] * 25 + ["search"] * 10 + ["click"] * 15 + ["add_to_cart"] * 6
+    kinds += ["purchase"] * 3 + ["rating"]
+    start = datetime(DAY.year, DAY.month, DAY.day, tzinfo=UTC)
+    events = []
+    for n in range(count):
+        kind = rng.choice(kinds)
+        event: dict[str, Any] = {
+            "event_id": f"bench-{n:07d}",
+            "user_id": f"u-{rng.randrange(5000)}",
+            "session_id": f"s-{rng.randrange(20000)}",
+            "event_type": kind,
+            "timestamp": (start + timedelta(seconds=n * 86_000 / max(count, 1))).isoformat().replace("+00:00", "Z"),
+        }
+        if kind == "search":
+            event["query"] = rng.choice(["orange juice", "tropicana", "pulp free", "family size"])
+        else:
+            event["item_id"] = f"oj-{rng.randrange(1, 84)}-{rng.randrange(1, 12)}"
+        if kind == "impression":
+            event["item_ids"] = [f"oj-{rng.randrange(1, 84)}-{b}" for b in range(1, 6)]
+        if kind in ("add_to_cart", "purchase"):
+            event["price"] = round(rng.uniform(1.5, 3.5), 2)
+            event["quantity"] = rng.randrange(1, 4)
+        if kind == "rating":
+            event["value"] = float(rng.randrange(1, 6))
+        events.append(event)
+    return events
+
+
+def bare_send(events: list[dict[str, Any]]) -> float:
+    sqs = aws.client("sqs")
+    url = sqs.create_queue(QueueName=f"bench-stream-baseline-{time.monotonic_ns()}")["QueueUrl"]
+    try:
+        bodies = [json.dumps(e, separators=(",", ":")) for e in events]
+        started = time.perf_counter()
+        for start in range(0, len(bodies), 10):
+            sqs.send_message_batch(
+                QueueUrl=url,
+                Entries=[{"Id": str(i), "MessageBody": b} for i, b in enumerate(bodies[start : start + 10])],
+            )
+        return time.perf_counter() - started
+    finally:
+        sqs.delete_queue(QueueUrl=url)
+
+
+def queue_depth(url: str) -> int:
+    attributes = aws.client("sqs").get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+
+def end_to_end(local: LocalStack, events: list[dict[str, Any]]) -> dict[str, Any]:
+    stack = local.stack
+    sqs = aws.client("sqs")
+    archive_url = sqs.get_queue_url(QueueName=stack.physical_name("BehaviourArchiveQueue"))["QueueUrl"]
+    experiment_url = sqs.get_queue_url(QueueName=stack.physical_name("ExperimentEventsQueue"))["QueueUrl"]
+    experiment_expected = sum(1 for e in events if e["event_type"] in EXPERIMENT_TYPES)
+    source = QueueSource(
+        ARCHIVE_FUNCTION, archive_url, stack.arn("BehaviourArchiveQueue"), batch_size=1000, window_seconds=2,
+        report_failures=True,
+    )  # fmt: skip
+    stop = threading.Event()
+    posted = threading.Event()
+    archived = {"events": 0}
+
+    def consume() -> None:
+        with patched_environ(_environment(local, ARCHIVE_FUNCTION)):
+            invoke = in_process(stack)
+            while not stop.is_set():
+                batch = source.receive_batch(stop, wait_seconds=1)
+                if batch:
+                    archived["events"] += len(batch) - len(source.process(batch, invoke))
+                elif posted.is_set() and archived["events"] >= len(events):
+                    return
+
+    latencies: list[float] = []
+    with _quiet_stdout():
+        consumer = threading.Thread(target=consume, name="archive-consumer", daemon=True)
+        with patched_environ(_environment(local, API_FUNCTION)):
+            app, context = _load(local, API_FUNCTION)
+            started = time.perf_counter()
+            consumer.start()
+            for start in range(0, len(events), PER_REQUEST):
+                body = json.dumps({"events": events[start : start + PER_REQUEST]}).encode()
+                api_event = local.api_event("POST", "/events", body, {"x-api-key": INGEST_KEY})
+                call_started = time.perf_counter()
+                response = app(api_event, context)
+                latencies.append(time.perf_counter() - call_started)
+                answer = json.loads(response["body"])
+                if response["statusCode"] != 202 or answer["accepted"] != len(events[start : start + PER_REQUEST]):
+                    raise RuntimeError(f"POST /events answered {response['statusCode']}: {response['body'][:300]}")
+            posting = time.perf_counter() - started
+            posted.set()
+        deadline = time.monotonic() + 1800
+        while archived["events"] < len(events) and time.monotonic() < deadline and consumer.is_alive():
+            time.sleep(0.2)
+        archived_at = time.perf_counter() - started
+        while queue_depth(experiment_url) < experiment_expected and time.monotonic() < deadline:
+            time.sleep(0.2)
+        total = time.perf_counter() - started
+        stop.set()
+        consumer.join(timeout=10)
+    objects = list(EventArchive(stack.physical_name("BehaviourEventsBucket")).keys(DAY, DAY + timedelta(days=1)))
+    return {
+        "total": total,
+        "posting": posting,
+        "archived_at": archived_at,
+        "archived": archived["events"],
+        "fanned_out": queue_depth(experiment_url),
+        "experiment_expected": experiment_expected,
+        "objects": len(objects),
+        "p50": percentile(latencies, 50),
+        "p99": percentile(latencies, 99),
+        "batches": source.stats["batches"],
+    }
+
+
+def run(local: LocalStack, report: Report, events: int = 100_000) -> None:
+    heading(f"STREAM: {events:,} BEHAVIOUR EVENTS END TO END (POST /events -> topic -> queues -> archive)")
+    try:
+        with patched_environ(local.env):
+            generated = make_events(events)
+            baseline = bare_send(generated)
+            measured = end_to_end(local, generated)
+    except Exception as exc:
+        report.error("stream", exc)
+        return
+    rate, bare_rate = events / measured["total"], events / baseline
+    print(
+        f"\n  end to end: {events:,} events in {measured['total']:.1f} s = {rate:,.0f}/s "
+        f"(posted in {measured['posting']:.1f} s, {events // PER_REQUEST:,} requests of {PER_REQUEST}: "
+        f"p50 {fmt_seconds(measured['p50'])}, p99 {fmt_seconds(measured['p99'])} each; last event archived at "
+        f"{measured['archived_at']:.1f} s in {measured['objects']:,} objects from {measured['batches']:,} batches; "
+        f"experiments queue {measured['fanned_out']:,}/{measured['experiment_expected']:,})"
+        f"\n  bare SendMessageBatch of the same events: {baseline:.1f} s = {bare_rate:,.0f}/s",
+        flush=True,
+    )
+    report.add(
+        "stream",
+        "events/s end to end (accepted, fanned out, archived) vs bare SendMessageBatch",
+        f"{rate:,.0f}/s",
+        f"{bare_rate:,.0f}/s",
+        ratio(rate, bare_rate),
+        f"{measured['archived']:,}/{events:,} archived; POST p50 {fmt_seconds(measured['p50'])} per 100 events",
+    )
