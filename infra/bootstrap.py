@@ -105,8 +105,8 @@ def _queue_policies(stack: Stack, report: BootstrapReport) -> None:
 
 
 def _topics(stack: Stack, report: BootstrapReport) -> None:
-    """SNS topics, then their SQS subscriptions (the queues exist by now). CreateTopic is idempotent;
-    a subscription that already exists (same topic, protocol and endpoint) is left as it is."""
+    """SNS topics, then their SQS subscriptions (the queues exist by now). CreateTopic is idempotent; a
+    subscription that already exists (same topic, protocol and endpoint) gets the template's attributes."""
     sns = aws.client("sns")
     for logical_id in stack.of_type("AWS::SNS::Topic"):
         props = stack.resolve(stack.resources[logical_id].get("Properties") or {})
@@ -121,15 +121,20 @@ def _topics(stack: Stack, report: BootstrapReport) -> None:
         if props.get("Protocol") != "sqs":
             raise TemplateError(f"{logical_id}: only sqs subscriptions are supported locally")
         topic, endpoint = str(props["TopicArn"]), str(props["Endpoint"])
-        pages = sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic)
-        if any(s["Protocol"] == "sqs" and s["Endpoint"] == endpoint for p in pages for s in p["Subscriptions"]):
-            report.note(False, f"subscription {logical_id}")
-            continue
         attributes = {"RawMessageDelivery": "true" if props.get("RawMessageDelivery") else "false"}
         if "FilterPolicy" in props:
             attributes["FilterPolicy"] = json.dumps(props["FilterPolicy"])
         if "RedrivePolicy" in props:
             attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
+        pages = sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic)
+        found = [s for p in pages for s in p["Subscriptions"] if s["Protocol"] == "sqs" and s["Endpoint"] == endpoint]
+        if found:
+            for name, value in attributes.items():
+                sns.set_subscription_attributes(
+                    SubscriptionArn=found[0]["SubscriptionArn"], AttributeName=name, AttributeValue=value
+                )
+            report.note(False, f"subscription {logical_id}")
+            continue
         sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=endpoint, Attributes=attributes)
         report.note(True, f"subscription {logical_id}")
 
