@@ -9,6 +9,7 @@ import pytest
 
 from commerce_ai import health
 from commerce_ai.config import ENV_NAMES, ConfigError, Settings, settings
+from commerce_ai.stream import settings as stream_settings
 from commerce_ai.telemetry import correlation_id_of, instrumented
 from infra.runner.context import LambdaContext
 from infra.template import Stack
@@ -74,11 +75,15 @@ def test_every_setting_has_an_environment_name() -> None:
 
 
 def test_every_variable_the_template_sets_is_one_the_code_reads(stack: Stack) -> None:
-    known = set(ENV_NAMES.values()) | {
-        "POWERTOOLS_SERVICE_NAME",
-        "POWERTOOLS_METRICS_NAMESPACE",
-        "POWERTOOLS_LOG_LEVEL",
-    }
+    known = (
+        set(ENV_NAMES.values())
+        | set(stream_settings.VARIABLES)
+        | {
+            "POWERTOOLS_SERVICE_NAME",
+            "POWERTOOLS_METRICS_NAMESPACE",
+            "POWERTOOLS_LOG_LEVEL",
+        }
+    )
     for fn in stack.functions():
         assert set(fn.environment) <= known, (fn.logical_id, set(fn.environment) - known)
 
