@@ -22,6 +22,7 @@ from infra.runner.context import LambdaContext
 from infra.runner.http_gateway import Gateway
 from infra.runner.sqs_poller import QueueSource
 from infra.template import Stack
+from model_build.behaviour_events import events_frame
 from tests.conftest import INGEST_KEY
 from tests.integration.conftest import empty_queue
 from tests.integration.test_registry_flow import call, gateway_for
@@ -133,7 +134,7 @@ def test_posted_events_fan_out_to_each_consumer_queue_and_land_in_the_archive(
     # The archive consumer writes them all; pandas reads the objects as they are.
     drain(source(stack, "BehaviourArchiveQueue", "BehaviourArchiveFunction", queues), in_process(stack))
     bucket = stack.physical_name("BehaviourEventsBucket")
-    frame = read_events(bucket, date(2026, 12, 5), date(2026, 12, 5))
+    frame = events_frame(read_events(bucket, date(2026, 12, 5), date(2026, 12, 5)))
     assert {e["event_id"] for e in good} <= set(frame["event_id"])
     archive = EventArchive(bucket)
     key = next(k for k in archive.keys(date(2026, 12, 5), date(2026, 12, 5)))
@@ -158,7 +159,9 @@ def test_a_duplicate_event_id_is_archived_once_and_applied_once(stack: Stack, qu
     assert applied.count(twice["event_id"]) == 1 and len(applied) == 2
 
     drain(source(stack, "BehaviourArchiveQueue", "BehaviourArchiveFunction", queues), in_process(stack))
-    frame = read_events(stack.physical_name("BehaviourEventsBucket"), date(2026, 12, 4), date(2026, 12, 4))
+    frame = events_frame(
+        read_events(stack.physical_name("BehaviourEventsBucket"), date(2026, 12, 4), date(2026, 12, 4))
+    )
     assert list(frame["event_id"]).count(twice["event_id"]) == 1
     copies = sum(
         1
@@ -194,7 +197,9 @@ def test_queued_events_are_published_and_poison_reaches_the_dlqs(stack: Stack, q
     assert [m["Body"] for m in dead["BehaviourArchiveDLQ"]] == ["{not an event"]
     assert max_receives == 3
 
-    frame = read_events(stack.physical_name("BehaviourEventsBucket"), date(2026, 12, 3), date(2026, 12, 3))
+    frame = events_frame(
+        read_events(stack.physical_name("BehaviourEventsBucket"), date(2026, 12, 3), date(2026, 12, 3))
+    )
     assert queued["event_id"] in set(frame["event_id"])
     assert frame["timestamp"].iloc[0] == pandas.Timestamp(datetime(2026, 12, 3, 10, tzinfo=UTC))
 

@@ -13,6 +13,7 @@ import pandas
 
 from commerce_ai.stream.archive import EventArchive, encode, object_key, read_events
 from commerce_ai.stream.schema import BehaviourEvent
+from model_build.behaviour_events import events_frame
 from tests.unit.fakes import FakeS3
 
 BUCKET = "events"
@@ -59,14 +60,14 @@ def test_the_reader_keeps_each_event_id_once_in_date_order() -> None:
     archive.write([ev(9, day=8)])  # outside the range read
     ids = [r["event_id"] for r in archive.iter_events(date(2026, 12, 4), date(2026, 12, 6))]
     assert sorted(ids) == ["e-001", "e-002", "e-003"]
-    frame = read_events(BUCKET, date(2026, 12, 4), date(2026, 12, 6), s3=s3)
+    frame = events_frame(read_events(BUCKET, date(2026, 12, 4), date(2026, 12, 6), s3=s3))
     assert list(frame["event_id"]) == ["e-001", "e-002", "e-003"]
     assert str(frame["timestamp"].dt.tz) == "UTC"
     assert list(frame.columns)[:4] == ["event_id", "user_id", "session_id", "event_type"]
 
 
 def test_an_empty_range_is_an_empty_frame_with_the_schema_columns() -> None:
-    frame = read_events(BUCKET, date(2026, 1, 1), date(2026, 1, 2), s3=FakeS3())
+    frame = events_frame(read_events(BUCKET, date(2026, 1, 1), date(2026, 1, 2), s3=FakeS3()))
     assert frame.empty and "event_id" in frame.columns
 
 

@@ -8,8 +8,8 @@ line) per archive batch and event date (UTC). Hive-style `dt=` partitions let At
 Exactly once in effect, without a ledger: an object's name is a hash of the event ids it holds, and its
 bytes depend only on the events (gzip without a timestamp), so a redelivered batch overwrites its own
 object with the same bytes. A re-posted event that arrives in another batch lands in a second object;
-the reader (`iter_events`, `read_events`) keeps the first occurrence of each `event_id`, so a training
-set never counts an event twice.
+the reader (`read_events`, `EventArchive.iter_events`) keeps the first occurrence of each `event_id`, so
+a training set never counts an event twice.
 """
 
 from __future__ import annotations
@@ -20,13 +20,10 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from commerce_ai import aws
 from commerce_ai.stream.schema import BehaviourEvent
-
-if TYPE_CHECKING:
-    import pandas
 
 PREFIX = "events/"
 RETENTION_DAYS = 365  # keep in step with the events bucket's lifecycle rule in template.yaml
@@ -110,13 +107,7 @@ class EventArchive:
                     yield record
 
 
-def read_events(bucket: str, start_date: date, end_date: date, s3: Any = None) -> pandas.DataFrame:
-    """The archived events of those days as a DataFrame (one row per `event_id`, sorted by timestamp),
-    with `timestamp` as UTC datetimes. Needs pandas (the `train` extra), as training does."""
-    import pandas
-
-    columns = list(BehaviourEvent.model_fields)
-    frame = pandas.DataFrame.from_records(list(EventArchive(bucket, s3).iter_events(start_date, end_date)))
-    frame = frame.reindex(columns=columns)
-    frame["timestamp"] = pandas.to_datetime(frame["timestamp"], utc=True, format="ISO8601")
-    return frame.sort_values(["timestamp", "event_id"], kind="stable").reset_index(drop=True)
+def read_events(bucket: str, start_date: date, end_date: date, s3: Any = None) -> Iterator[dict[str, Any]]:
+    """The archived events of those days, each `event_id` once, as records (JSON types). Training turns
+    them into a DataFrame with `model_build.behaviour_events` (pandas is not in the Lambda layers)."""
+    return EventArchive(bucket, s3).iter_events(start_date, end_date)
