@@ -1,7 +1,8 @@
 """Create every resource template.yaml declares in the (local) AWS endpoint, idempotently.
 
-There is no second list of resources: buckets, tables, queues with their DLQs and redrive policies,
-queue policies and bucket notifications all come from the template.
+There is no second list of resources: buckets (with notifications and lifecycle rules), tables, queues
+with their DLQs and redrive policies, queue policies, SNS topics and their SQS subscriptions all come
+from the template.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from commerce_ai import aws
-from infra.template import Function, FunctionEvent, Stack
+from infra.template import Function, FunctionEvent, Stack, TemplateError
 
-# Keep in step with the SSM parameter the template's functions read (ADMIN_API_KEY_PARAMETER).
+# Keep in step with the SSM parameters the template's functions read (ADMIN_API_KEY_PARAMETER,
+# INGEST_API_KEY_PARAMETER).
 ADMIN_KEY_TEMPLATE_PARAMETER = "AdminApiKeyParameterName"
+INGEST_KEY_TEMPLATE_PARAMETER = "IngestApiKeyParameterName"
 
 
 @dataclass
@@ -35,6 +38,10 @@ def s3_delivery_queue(stack: Stack, fn: Function, event: FunctionEvent) -> str:
 
 def admin_key_parameter(stack: Stack) -> str:
     return "/" + stack.parameters[ADMIN_KEY_TEMPLATE_PARAMETER].lstrip("/")
+
+
+def ingest_key_parameter(stack: Stack) -> str:
+    return "/" + stack.parameters[INGEST_KEY_TEMPLATE_PARAMETER].lstrip("/")
 
 
 def _queue_attributes(stack: Stack, props: dict[str, Any]) -> dict[str, str]:
@@ -85,6 +92,9 @@ def _queues(stack: Stack, report: BootstrapReport) -> None:
     for logical_id in ordered:
         props = queues[logical_id].get("Properties") or {}
         _create_queue(stack.physical_name(logical_id), _queue_attributes(stack, props), report)
+
+
+def _queue_policies(stack: Stack, report: BootstrapReport) -> None:
     for logical_id, resource in stack.of_type("AWS::SQS::QueuePolicy").items():
         props = stack.resolve(resource["Properties"])
         for url in props["Queues"]:
@@ -92,6 +102,45 @@ def _queues(stack: Stack, report: BootstrapReport) -> None:
                 QueueUrl=url, Attributes={"Policy": json.dumps(props["PolicyDocument"])}
             )
         report.note(True, f"queue policy {logical_id}")
+
+
+def _topics(stack: Stack, report: BootstrapReport) -> None:
+    """SNS topics, then their SQS subscriptions (the queues exist by now). CreateTopic is idempotent; a
+    subscription that already exists (same topic, protocol and endpoint) gets the template's attributes."""
+    sns = aws.client("sns")
+    for logical_id in stack.of_type("AWS::SNS::Topic"):
+        props = stack.resolve(stack.resources[logical_id].get("Properties") or {})
+        if props.get("Subscription"):
+            raise TemplateError(f"{logical_id}: declare subscriptions as AWS::SNS::Subscription resources")
+        name = stack.physical_name(logical_id)
+        existed = any(t["TopicArn"] == stack.arn(logical_id) for t in _all_topics(sns))
+        sns.create_topic(Name=name)
+        report.note(not existed, f"topic {name}")
+    for logical_id, resource in stack.of_type("AWS::SNS::Subscription").items():
+        props = stack.resolve(resource.get("Properties") or {})
+        if props.get("Protocol") != "sqs":
+            raise TemplateError(f"{logical_id}: only sqs subscriptions are supported locally")
+        topic, endpoint = str(props["TopicArn"]), str(props["Endpoint"])
+        attributes = {"RawMessageDelivery": "true" if props.get("RawMessageDelivery") else "false"}
+        if "FilterPolicy" in props:
+            attributes["FilterPolicy"] = json.dumps(props["FilterPolicy"])
+        if "RedrivePolicy" in props:
+            attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
+        pages = sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic)
+        found = [s for p in pages for s in p["Subscriptions"] if s["Protocol"] == "sqs" and s["Endpoint"] == endpoint]
+        if found:
+            for name, value in attributes.items():
+                sns.set_subscription_attributes(
+                    SubscriptionArn=found[0]["SubscriptionArn"], AttributeName=name, AttributeValue=value
+                )
+            report.note(False, f"subscription {logical_id}")
+            continue
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=endpoint, Attributes=attributes)
+        report.note(True, f"subscription {logical_id}")
+
+
+def _all_topics(sns: Any) -> list[dict[str, str]]:
+    return [t for page in sns.get_paginator("list_topics").paginate() for t in page["Topics"]]
 
 
 def _tables(stack: Stack, report: BootstrapReport) -> None:
@@ -137,6 +186,35 @@ def _notification_filter(spec: dict[str, Any]) -> dict[str, Any]:
     return {"Filter": {"Key": {"FilterRules": [{"Name": r["Name"], "Value": r["Value"]} for r in rules]}}}
 
 
+def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """A CloudFormation lifecycle rule in the S3 API's shape (the subset the template uses)."""
+    known = {
+        "Id",
+        "Status",
+        "Prefix",
+        "ExpirationInDays",
+        "NoncurrentVersionExpiration",
+        "AbortIncompleteMultipartUpload",
+    }
+    unknown = set(rule) - known
+    if unknown:
+        raise TemplateError(f"lifecycle rule {rule.get('Id')}: {', '.join(sorted(unknown))} not supported locally")
+    converted: dict[str, Any] = {
+        "ID": rule["Id"],
+        "Status": rule["Status"],
+        "Filter": {"Prefix": rule.get("Prefix", "")},
+    }
+    if "ExpirationInDays" in rule:
+        converted["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
+    if "NoncurrentVersionExpiration" in rule:
+        days = rule["NoncurrentVersionExpiration"]["NoncurrentDays"]
+        converted["NoncurrentVersionExpiration"] = {"NoncurrentDays": int(days)}
+    if "AbortIncompleteMultipartUpload" in rule:
+        days = rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"]
+        converted["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": int(days)}
+    return converted
+
+
 def _buckets(stack: Stack, report: BootstrapReport) -> None:
     s3 = aws.client("s3")
     notifications: dict[str, list[dict[str, Any]]] = {}
@@ -153,6 +231,11 @@ def _buckets(stack: Stack, report: BootstrapReport) -> None:
             report.note(True, f"bucket {name}")
         if (props.get("VersioningConfiguration") or {}).get("Status") == "Enabled":
             s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        lifecycle = stack.resolve(props.get("LifecycleConfiguration") or {})
+        if lifecycle.get("Rules"):
+            s3.put_bucket_lifecycle_configuration(
+                Bucket=name, LifecycleConfiguration={"Rules": [_lifecycle_rule(r) for r in lifecycle["Rules"]]}
+            )
         configured = stack.resolve((props.get("NotificationConfiguration") or {}).get("QueueConfigurations") or [])
         notifications[name] = [
             {"QueueArn": spec["Queue"], "Events": [spec["Event"]], **_notification_filter(spec)} for spec in configured
@@ -194,11 +277,21 @@ def put_admin_key(stack: Stack, key: str) -> str:
     return name
 
 
-def bootstrap(stack: Stack, admin_key: str | None = None) -> BootstrapReport:
+def put_ingest_key(stack: Stack, key: str) -> str:
+    name = ingest_key_parameter(stack)
+    aws.client("ssm").put_parameter(Name=name, Value=key, Type="SecureString", Overwrite=True)
+    return name
+
+
+def bootstrap(stack: Stack, admin_key: str | None = None, ingest_key: str | None = None) -> BootstrapReport:
     report = BootstrapReport()
     _queues(stack, report)
+    _topics(stack, report)
+    _queue_policies(stack, report)
     _tables(stack, report)
     _buckets(stack, report)
     if admin_key is not None:
         report.note(True, f"ssm parameter {put_admin_key(stack, admin_key)}")
+    if ingest_key is not None:
+        report.note(True, f"ssm parameter {put_ingest_key(stack, ingest_key)}")
     return report

@@ -21,6 +21,7 @@ ADMIN_KEY_FILE = STATE_DIR / "admin-key"
 # Models `up` and `train` built, by fingerprint (model_build.cache); shareable, since entries verify.
 BUILD_CACHE_DIR = Path(os.environ.get("COMMERCE_AI_BUILD_CACHE") or STATE_DIR / "build-cache").resolve()
 STARTUP_FILE = STATE_DIR / "startup.json"
+INGEST_KEY_FILE = STATE_DIR / "ingest-key"
 
 
 def _stack(endpoint: str) -> Any:
@@ -41,14 +42,22 @@ def _use_endpoint(environ: dict[str, str]) -> None:
 
 def _admin_key(reuse: bool = False) -> str:
     """ADMIN_API_KEY if set; else a new random key (or, with `reuse`, the one a running stack uses)."""
-    key = os.environ.get("ADMIN_API_KEY")
-    if not key and reuse and ADMIN_KEY_FILE.is_file():
-        key = ADMIN_KEY_FILE.read_text().strip()
+    return _api_key(os.environ.get("ADMIN_API_KEY"), ADMIN_KEY_FILE, reuse)
+
+
+def _ingest_key(reuse: bool = False) -> str:
+    """The behaviour-event producers' key (POST /events): INGEST_API_KEY, else as for the admin key."""
+    return _api_key(os.environ.get("INGEST_API_KEY"), INGEST_KEY_FILE, reuse)
+
+
+def _api_key(key: str | None, path: Path, reuse: bool) -> str:
+    if not key and reuse and path.is_file():
+        key = path.read_text().strip()
     key = key or secrets.token_urlsafe(32)
     STATE_DIR.mkdir(parents=True, exist_ok=True)
-    ADMIN_KEY_FILE.touch(mode=0o600, exist_ok=True)
-    os.chmod(ADMIN_KEY_FILE, 0o600)  # touch keeps an existing file's mode
-    ADMIN_KEY_FILE.write_text(key + "\n")
+    path.touch(mode=0o600, exist_ok=True)
+    os.chmod(path, 0o600)  # touch keeps an existing file's mode
+    path.write_text(key + "\n")
     return key
 
 
@@ -88,7 +97,7 @@ def cmd_up(args: argparse.Namespace) -> int:
             only = startup.parse_only(args.only, stack)
             key = _admin_key()
             with stages.stage("up", "bootstrap"):
-                report = bootstrap(stack, admin_key=key)
+                report = bootstrap(stack, admin_key=key, ingest_key=_ingest_key())
             boot = startup.Startup(stack, stages, BuildCache(BUILD_CACHE_DIR), startup.selected_builds(only))
             missing = boot.begin(build=not args.no_build)  # /health answers 503 "starting" from here
             with stages.stage("up", "serve functions"):
@@ -140,6 +149,7 @@ def _print_banner(
     print(f"local AWS   {aws_env.endpoint}  [{where}]")
     print(f"bootstrap   {len(report.created)} created, {len(report.existing)} already there")
     print(f"admin key   {key}  (also in {ADMIN_KEY_FILE}; header x-api-key)")
+    print(f"ingest key  {INGEST_KEY_FILE.read_text().strip()}  (also in {INGEST_KEY_FILE}; POST /events, x-api-key)")
     print(f"logs        {STATE_DIR / 'logs'}/<Function>.log")
     sources = {"cached": f"from the build cache ({BUILD_CACHE_DIR})", "built": "built now, cached"}
     for model, origin in sorted(origins.items()):
@@ -159,7 +169,7 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
     from infra.bootstrap import bootstrap
 
     _, stack = _running_stack(args.aws_port)
-    report = bootstrap(stack, admin_key=_admin_key(reuse=True))
+    report = bootstrap(stack, admin_key=_admin_key(reuse=True), ingest_key=_ingest_key(reuse=True))
     for line in report.created:
         print(f"created   {line}")
     for line in report.existing:

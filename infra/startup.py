@@ -18,12 +18,14 @@ from commerce_ai import health
 from commerce_ai.artifacts.registry import ModelRegistry
 from commerce_ai.artifacts.store import ArtifactStore
 from commerce_ai.stream.schema import format_timestamp
-from infra.template import Function, Stack
+from infra.template import ROOT, Function, Stack
 from model_build.cache import BuildCache, fingerprint
 from model_build.progress import Stages
 
 # The platform's own functions run whatever subset is asked for.
-ALWAYS = "registry"
+# The platform's folders: served whatever `--only` names (the registry, the behaviour-event stream and the
+# experiments every capability builds on).
+ALWAYS = frozenset({"registry", "stream", "experiments"})
 SEEDING = "seeding"
 
 
@@ -31,8 +33,12 @@ SEEDING = "seeding"
 
 
 def function_folder(fn: Function) -> str:
-    """The folder under functions/ that holds a function's code (an image function: its Dockerfile's)."""
-    return fn.code_uri.name
+    """The folder directly under functions/ that holds a function's code (an image function: its
+    Dockerfile's); `functions/registry/docs/` is the registry's."""
+    try:
+        return fn.code_uri.resolve().relative_to(ROOT / "functions").parts[0]
+    except ValueError:  # code outside functions/ (a test template's)
+        return fn.code_uri.name
 
 
 def belongs_to(fn: Function, capability: str) -> bool:
@@ -44,7 +50,7 @@ def belongs_to(fn: Function, capability: str) -> bool:
 
 def known_capabilities(stack: Stack) -> set[str]:
     """Capabilities with a model build or with functions (a function's folder, without a `_part`)."""
-    names = set(model_build.CAPABILITIES) | {ALWAYS}
+    names = set(model_build.CAPABILITIES) | ALWAYS
     for fn in stack.functions():
         folder = function_folder(fn)
         if not any(folder == n or folder.startswith(n + "_") for n in names):
@@ -62,7 +68,7 @@ def parse_only(text: str | None, stack: Stack) -> set[str] | None:
     if unknown or not names:
         given = ", ".join(unknown) or "(none given)"
         raise ValueError(f"--only: unknown capability {given} (known: {', '.join(sorted(known))})")
-    return names | {ALWAYS}
+    return names | ALWAYS
 
 
 def selected_functions(stack: Stack, only: set[str] | None) -> set[str] | None:

@@ -23,6 +23,8 @@ SUPPORTED_RESOURCES = {
     "AWS::DynamoDB::Table",
     "AWS::SQS::Queue",
     "AWS::SQS::QueuePolicy",
+    "AWS::SNS::Topic",
+    "AWS::SNS::Subscription",
 }
 
 
@@ -145,6 +147,8 @@ class Stack:
             return str(self.resolve(props["TableName"]))
         if kind == "AWS::SQS::Queue" and "QueueName" in props:
             return str(self.resolve(props["QueueName"]))
+        if kind == "AWS::SNS::Topic" and "TopicName" in props:
+            return str(self.resolve(props["TopicName"]))
         name = f"{self.env.stack}-{logical_id}"
         return name.lower() if kind == "AWS::S3::Bucket" else name
 
@@ -159,6 +163,8 @@ class Stack:
             return f"arn:{e.partition}:s3:::{name}"
         if kind == "AWS::SQS::Queue":
             return f"arn:{e.partition}:sqs:{e.region}:{e.account}:{name}"
+        if kind == "AWS::SNS::Topic":
+            return f"arn:{e.partition}:sns:{e.region}:{e.account}:{name}"
         if kind == "AWS::DynamoDB::Table":
             return f"arn:{e.partition}:dynamodb:{e.region}:{e.account}:table/{name}"
         if kind == "AWS::Serverless::Function":
@@ -195,6 +201,8 @@ class Stack:
             kind = self.resources[name]["Type"]
             if kind == "AWS::SQS::Queue":
                 return self.queue_url(name)
+            if kind == "AWS::SNS::Topic":  # CloudFormation's Ref of a topic is its ARN
+                return self.arn(name)
             if kind == "AWS::Serverless::LayerVersion":
                 return name
             return self.physical_name(name)
@@ -209,6 +217,10 @@ class Stack:
             return self.physical_name(logical_id)
         if attribute == "QueueUrl":
             return self.queue_url(logical_id)
+        if attribute == "TopicArn":
+            return self.arn(logical_id)
+        if attribute == "TopicName":
+            return self.physical_name(logical_id)
         raise TemplateError(f"!GetAtt {logical_id}.{attribute} is not supported locally")
 
     def _sub(self, text: str, variables: dict[str, Any]) -> str:

@@ -13,6 +13,7 @@ from infra.template import Env, Stack
 from tests.support.local_aws import function_environment, patched_environ
 
 ADMIN_KEY = "test-admin-key-0123456789"
+INGEST_KEY = "test-ingest-key-0123456789"
 
 
 @pytest.fixture(scope="session")
@@ -30,6 +31,6 @@ def local_aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[emu.Emulator
 def stack(local_aws: emu.Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The real template, bootstrapped in the test emulator, with its function environment applied."""
     stack = Stack(env=Env(queue_endpoint=local_aws.endpoint))
-    bootstrap(stack, admin_key=ADMIN_KEY)
+    bootstrap(stack, admin_key=ADMIN_KEY, ingest_key=INGEST_KEY)
     with patched_environ(function_environment(stack, tmp_path_factory.mktemp("model-cache"), "0")):
         yield stack

@@ -115,6 +115,7 @@ class LocalRunner:
                     self.triggers.append(Trigger(fn.logical_id, "S3", f"s3://{bucket} {event.properties['Events']}"))
                 elif event.type != "Api":
                     raise ValueError(f"{fn.logical_id}: event type {event.type} is not supported locally")
+        self.triggers.extend(topic_subscriptions(self.stack))
 
     def _spawn(self, target: Callable[..., None], *args: Any) -> None:
         thread = threading.Thread(target=target, args=args, daemon=True, name=f"{target.__name__}:{args[0]}")
@@ -140,6 +141,20 @@ def api_routes(stack: Stack) -> list[Route]:
         for e in fn.events
         if e.type == "Api"
     ]
+
+
+def topic_subscriptions(stack: Stack) -> list[Trigger]:
+    """The template's SNS -> SQS subscriptions, for the banner. The emulator delivers them itself (moto
+    server sends a topic's messages to its subscribed queues in-process, as SNS does), so there is
+    nothing to poll: the queues' own consumers are wired like any other SQS event."""
+    triggers = []
+    for resource in stack.of_type("AWS::SNS::Subscription").values():
+        props = stack.resolve(resource["Properties"])
+        topic = str(props["TopicArn"]).rsplit(":", 1)[-1]
+        queue = str(props["Endpoint"]).rsplit(":", 1)[-1]
+        raw = ", raw" if props.get("RawMessageDelivery") else ""
+        triggers.append(Trigger(stack.logical_id_for_arn(str(props["TopicArn"])), "SNS", f"{topic} -> {queue}{raw}"))
+    return triggers
 
 
 def rule_arn(stack: Stack, fn: Function) -> str:

@@ -1,9 +1,9 @@
 """`make bench`: deployment sizes, cold starts, warm overhead, risk, pricing and start-up, each as a ratio to a
 same-run baseline.
 
-    .venv/bin/python -m tests.benchmarks [--only sizes,gateway,cold,warm,risk,pricing,startup]
+    .venv/bin/python -m tests.benchmarks [--only sizes,gateway,cold,warm,risk,stream,pricing,startup]
         [--cold-runs 7] [--gateway-calls 2000] [--warm-calls 500] [--hot-calls 20000] [--risk-calls 1000]
-        [--risk-bulk 1000] [--pricing-skus 100000] [--quote-calls 1000] [--no-fresh-clone]
+        [--risk-bulk 1000] [--stream-events 100000] [--pricing-skus 100000] [--quote-calls 1000] [--no-fresh-clone]
 
 `--only pricing --pricing-skus 5000` is a quick look at the repricing section (the full 100k-SKU run takes
 several minutes, most of it the emulator's).
@@ -20,11 +20,11 @@ import sys
 import time
 from types import FrameType
 
-from tests.benchmarks import cold_start, gateway, pricing, risk, sizes, startup, warm_overhead
+from tests.benchmarks import cold_start, gateway, pricing, risk, sizes, startup, stream, warm_overhead
 from tests.benchmarks._report import Report
 from tests.benchmarks._stack import BENCH_DIR, local_stack
 
-SECTIONS = ("sizes", "gateway", "cold", "warm", "risk", "pricing", "startup")
+SECTIONS = ("sizes", "gateway", "cold", "warm", "risk", "stream", "pricing", "startup")
 
 
 def _terminate(signum: int, _frame: FrameType | None) -> None:
@@ -55,13 +55,16 @@ def main(argv: list[str] | None = None) -> int:
         default=True,
         help="startup: also time install + a first up on a fresh clone (several minutes: it trains every model)",
     )
+    parser.add_argument(
+        "--stream-events", type=int, default=100_000, help="behaviour events posted end to end (5000: a quick run)"
+    )
     args = parser.parse_args(argv)
     chosen = {s.strip() for s in args.only.split(",") if s.strip()}
     unknown = chosen - set(SECTIONS)
     if unknown:
         parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
-    if min(args.pricing_skus, args.quote_calls, args.risk_calls, args.risk_bulk) < 1:
-        parser.error("--pricing-skus, --quote-calls, --risk-calls and --risk-bulk must be at least 1")
+    if min(args.pricing_skus, args.quote_calls, args.risk_calls, args.risk_bulk, args.stream_events) < 1:
+        parser.error("--pricing-skus, --quote-calls, --risk-calls, --risk-bulk and --stream-events must be at least 1")
 
     signal.signal(signal.SIGTERM, _terminate)
     started = time.perf_counter()
@@ -81,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             gateway.run(report, calls=args.gateway_calls)
         except Exception as exc:
             report.error("gateway", exc)
-    if chosen & {"cold", "warm", "risk", "pricing"}:
+    if chosen & {"cold", "warm", "risk", "stream", "pricing"}:
         try:
             with local_stack(BENCH_DIR) as local:
                 print(
@@ -95,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
                     warm_overhead.run(local, report, calls=args.warm_calls, hot_calls=args.hot_calls)
                 if "risk" in chosen:
                     risk.run(local, report, calls=args.risk_calls, bulk=args.risk_bulk)
+                if "stream" in chosen:
+                    stream.run(local, report, events=args.stream_events)
                 if "pricing" in chosen:  # last: it leaves the emulator holding the whole catalog
                     pricing.run(local, report, skus=args.pricing_skus, quote_calls=args.quote_calls)
         except Exception as exc:

@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BUILD_DIR = ROOT / "build"
 BENCH_DIR = BUILD_DIR / "bench"
 ADMIN_KEY = "bench-admin-key-0123456789"
+INGEST_KEY = "bench-ingest-key-0123456789"
 MODEL_NAME = "bench-scorer"
 API_FUNCTION = "RegistryApiFunction"
 # Heartbeats are throttled to one DynamoDB write per HEARTBEAT_SECONDS (60 in the template). In-process
@@ -76,9 +77,11 @@ class LocalStack:
         base = {k: os.environ[k] for k in _PASSTHROUGH if k in os.environ}
         return {**base, **environment, "PYTHONUNBUFFERED": "1"}
 
-    def api_event(self, method: str, path: str, body: bytes = b"") -> dict[str, object]:
-        """A real API Gateway (REST, proxy) event for `method path` (with a JSON `body`, if given), routed by
-        the template's Api events."""
+    def api_event(
+        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> dict[str, object]:
+        """A real API Gateway (REST, proxy) event for `method path` (with a JSON `body` and extra `headers`,
+        if given), routed by the template's Api events."""
         routes = [
             Route.make(str(e.properties["Method"]), str(e.properties["Path"]), fn.logical_id)
             for fn in self.stack.functions()
@@ -89,14 +92,15 @@ class LocalStack:
         route, params, _known = gateway.match(method, path)
         if route is None:
             raise LookupError(f"template.yaml has no Api route for {method} {path}")
-        headers = {
+        request_headers = {
             "Host": "bench.execute-api.us-east-1.amazonaws.com",
             "User-Agent": "commerce-ai-bench",
             "Accept": "application/json",
         }
         if body:
-            headers["Content-Type"] = "application/json"
-        return gateway.proxy_event(route, method, path, "", headers, body, params, "203.0.113.10")
+            request_headers["Content-Type"] = "application/json"
+        request_headers.update(headers or {})
+        return gateway.proxy_event(route, method, path, "", request_headers, body, params, "203.0.113.10")
 
 
 def python() -> str:
@@ -113,7 +117,7 @@ def local_stack(workdir: Path | None = None) -> Iterator[LocalStack]:
     try:
         with patched_environ(server.environ()):
             stack = Stack(env=Env(queue_endpoint=server.endpoint))
-            bootstrap(stack, admin_key=ADMIN_KEY)
+            bootstrap(stack, admin_key=ADMIN_KEY, ingest_key=INGEST_KEY)
             env = function_environment(stack, workdir / "model-cache", WARM_HEARTBEAT_SECONDS)
             with patched_environ(env):
                 store = ArtifactStore(stack.physical_name("ArtifactBucket"))

@@ -741,6 +741,36 @@ def sqs_message(message_id: str, body: str = "{}") -> dict[str, Any]:
     }
 
 
+# ----------------------------------------------------------------------------------------------- SNS
+
+
+@dataclass
+class FakeSNS:
+    """Records PublishBatch calls; `fail_ids` lists, per call in order, the entry ids SNS fails on its side."""
+
+    published: list[dict[str, Any]] = field(default_factory=list)  # each entry taken, with its TopicArn
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    fail_ids: list[set[str]] = field(default_factory=list)
+    sender_fault: bool = False
+
+    def publish_batch(self, TopicArn: str, PublishBatchRequestEntries: list[dict[str, Any]]) -> dict[str, Any]:
+        entries = PublishBatchRequestEntries
+        assert 1 <= len(entries) <= 10, "SNS accepts 1..10 entries per PublishBatch"
+        assert len({e["Id"] for e in entries}) == len(entries), "PublishBatch entry ids must be unique"
+        self.calls.append({"TopicArn": TopicArn, "Entries": entries})
+        failing = self.fail_ids.pop(0) if self.fail_ids else set()
+        taken = [e for e in entries if e["Id"] not in failing]
+        self.published.extend({"TopicArn": TopicArn, **e} for e in taken)
+        return {
+            "Successful": [{"Id": e["Id"], "MessageId": f"msg-{len(self.published)}"} for e in taken],
+            "Failed": [
+                {"Id": e["Id"], "Code": "InternalError", "SenderFault": self.sender_fault}
+                for e in entries
+                if e["Id"] in failing
+            ],
+        }
+
+
 # ----------------------------------------------------------------------------------------------- SSM
 
 
@@ -761,6 +791,7 @@ class FakeAws:
     dynamodb: FakeDynamoDB = field(default_factory=FakeDynamoDB)
     s3: FakeS3 = field(default_factory=FakeS3)
     sqs: FakeSQS = field(default_factory=FakeSQS)
+    sns: FakeSNS = field(default_factory=FakeSNS)
 
     def client(self, service: str, bulk: bool = False) -> Any:
         """The fake for `service`; bulk and interactive clients share it, as they share the real service."""

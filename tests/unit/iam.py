@@ -63,6 +63,8 @@ def needs_of(aws: FakeAws, ssm: FakeSSMProvider) -> set[Need]:
     for sent in aws.sqs.sent:
         queue = sent["QueueUrl"].rstrip("/").rsplit("/", 1)[-1]
         needs.add(Need("sqs:SendMessage", f"arn:{env.partition}:sqs:{env.region}:{env.account}:{queue}"))
+    for call in aws.sns.calls:
+        needs.add(Need("sns:Publish", call["TopicArn"]))  # PublishBatch is authorised as sns:Publish
     for name, _, _ in ssm.calls:
         needs.add(Need("ssm:GetParameter", f"arn:{env.partition}:ssm:{env.region}:{env.account}:parameter{name}"))
     return needs
@@ -152,6 +154,7 @@ class World:
         self.aws.dynamodb.log.clear()
         self.aws.s3.log.clear()
         self.aws.sqs.sent.clear()
+        self.aws.sns.calls.clear()
         self.ssm.calls.clear()
 
     def built(self, key: str, build: Callable[[Path], list[Built]]) -> list[Built]:

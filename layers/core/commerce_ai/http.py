@@ -81,6 +81,8 @@ class RouteSpec:
     admin: bool
     errors: tuple[int, ...]
     produces: tuple[str, ...] = (JSON,)
+    # A caller check other than the admin key's (e.g. the ingest key of POST /events), run first.
+    caller: Callable[[Request], None] | None = None
 
 
 def render(model: type[BaseModel], value: Any) -> Any:
@@ -138,6 +140,8 @@ def _declared(app: JsonApi, spec: RouteSpec, view: View) -> View:
         request = app.request()
         if spec.admin:
             require_admin(request)
+        if spec.caller is not None:
+            spec.caller(request)
         if spec.path_params is not None:
             spec.path_params.model_validate(kwargs)
         if spec.query is not None:
@@ -153,13 +157,14 @@ def _declared(app: JsonApi, spec: RouteSpec, view: View) -> View:
 class JsonApi(Chalice):
     """A Chalice app whose routes declare their bodies as pydantic models (see module docstring).
 
-    `route(path, methods=[...], request=Model, query=Model, path_params=Model, response=Model)` records
-    a `RouteSpec` in `route_specs`. The view gets the validated body as `body=` and the query as `query=`
-    (path parameters are checked against `path_params` and passed as Chalice passes them), and what it
-    returns (a model or a dict, or a `Response` for another status) is rendered through its response
-    model. `admin=True` checks the admin key first (`require_admin`); `responses={202: Model}` declares
-    other success statuses; `errors=(404, 409)` the error statuses worth naming in the document;
-    `produces="text/html"` (or a tuple of media types) a route that answers with its own `Response`.
+        `route(path, methods=[...], request=Model, query=Model, path_params=Model, response=Model)` records
+        a `RouteSpec` in `route_specs`. The view gets the validated body as `body=` and the query as `query=`
+        (path parameters are checked against `path_params` and passed as Chalice passes them), and what it
+        returns (a model or a dict, or a `Response` for another status) is rendered through its response
+        model. `admin=True` checks the admin key first (`require_admin`), `caller=check` another key check
+    (`check(request)` raises Unauthorized or Forbidden); `responses={202: Model}` declares
+        other success statuses; `errors=(404, 409)` the error statuses worth naming in the document;
+        `produces="text/html"` (or a tuple of media types) a route that answers with its own `Response`.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -183,6 +188,7 @@ class JsonApi(Chalice):
         response: type[BaseModel] | None = None,
         responses: dict[int, type[BaseModel]] | None = None,
         admin: bool = False,
+        caller: Callable[[Request], None] | None = None,
         errors: tuple[int, ...] = (),
         produces: str | tuple[str, ...] = JSON,
         **kwargs: Any,
@@ -214,6 +220,7 @@ class JsonApi(Chalice):
                     admin=admin,
                     errors=errors,
                     produces=media_types,
+                    caller=caller,
                 )
                 self.route_specs.append(spec)
             register(_declared(self, spec, view))
@@ -275,8 +282,8 @@ def parse_body(request: Request, model: type[M]) -> M:
 _ssm_provider: Any = None
 
 
-def admin_key() -> str:
-    """The admin API key from SSM Parameter Store (SecureString), cached for a minute per container."""
+def secure_parameter(name: str) -> str:
+    """A SecureString from SSM Parameter Store (an API key), cached for a minute per container."""
     global _ssm_provider
     if _ssm_provider is None:
         from aws_lambda_powertools.utilities import parameters
@@ -284,7 +291,12 @@ def admin_key() -> str:
         from commerce_ai import aws
 
         _ssm_provider = parameters.SSMProvider(boto3_client=aws.client("ssm"))
-    return str(_ssm_provider.get(settings().need("admin_key_parameter"), decrypt=True, max_age=60))
+    return str(_ssm_provider.get(name, decrypt=True, max_age=60))
+
+
+def admin_key() -> str:
+    """The admin API key from SSM Parameter Store (SecureString), cached for a minute per container."""
+    return secure_parameter(settings().need("admin_key_parameter"))
 
 
 def require_admin(request: Request, key_source: Callable[[], str] = admin_key) -> None:
@@ -294,3 +306,13 @@ def require_admin(request: Request, key_source: Callable[[], str] = admin_key) -
         raise Unauthorized("admin route: send the admin API key in the x-api-key header")
     if not hmac.compare_digest(supplied.encode(), key_source().encode()):
         raise Forbidden("admin API key is not valid")
+
+
+def require_any_key(request: Request, key_sources: tuple[Callable[[], str], ...], what: str) -> None:
+    """Like `require_admin`, for a route that takes any of several keys (`what` names them in the 401).
+    The sources are read in order, and only until one matches."""
+    supplied = request.headers.get("x-api-key") if request.headers else None
+    if not supplied:
+        raise Unauthorized(f"send the {what} in the x-api-key header")
+    if not any(hmac.compare_digest(supplied.encode(), source().encode()) for source in key_sources):
+        raise Forbidden("API key is not valid")

@@ -21,15 +21,15 @@ REF_TEMPLATE = "#/components/schemas/{model}"
 ADMIN_SCHEME = "adminApiKey"
 ERROR_TEXT = {
     400: "The request is invalid: a body, query or path parameter, with `Details` per field.",
-    401: "An admin route was called without `x-api-key`.",
-    403: "The admin key is wrong.",
+    401: "A route that needs a key (the admin key; for `POST /events` the ingest key) was called without one.",
+    403: "The key is wrong.",
     404: "Not found.",
     405: "The path exists but not with this method.",
     409: "A conflicting state or a concurrent change.",
     413: "The body is too large.",
     415: "The body is not `application/json`.",
     500: "An unexpected bug (no stack trace is returned).",
-    503: "No good model version is active.",
+    503: "Unavailable for now: no good model version is active, or the event stream cannot take events.",
 }
 COMMON_ERRORS = (413, 500)
 
@@ -112,7 +112,7 @@ def build_document(specs: Iterable[RouteSpec], title: str, version: str, descrip
             errors.add(400)
         if spec.request is not None:
             errors.add(415)
-        if spec.admin:
+        if spec.admin or spec.caller is not None:  # the admin key, or another key in the same header
             errors |= {401, 403}
             operation["security"] = [{ADMIN_SCHEME: []}]
         for status in sorted(errors):

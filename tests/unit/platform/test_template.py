@@ -138,8 +138,8 @@ def test_a_template_without_resources_is_rejected(tmp_path: Path, text: str) -> 
 
 
 def test_an_unsupported_resource_type_is_rejected_up_front(tmp_path: Path) -> None:
-    path = write(tmp_path, "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n")
-    with pytest.raises(TemplateError, match="Topic: resource type AWS::SNS::Topic is not supported"):
+    path = write(tmp_path, "Resources:\n  Stream:\n    Type: AWS::Kinesis::Stream\n")
+    with pytest.raises(TemplateError, match="Stream: resource type AWS::Kinesis::Stream is not supported"):
         Stack(path)
 
 
@@ -274,12 +274,45 @@ def test_logical_id_for_arn_round_trips_every_resource_with_an_arn(small: Stack,
         with_arns = [
             r
             for r in each.resources
-            if each.resources[r]["Type"] != "AWS::Serverless::LayerVersion"
-            and each.resources[r]["Type"] != "AWS::SQS::QueuePolicy"
+            if each.resources[r]["Type"]
+            not in ("AWS::Serverless::LayerVersion", "AWS::SQS::QueuePolicy", "AWS::SNS::Subscription")
         ]
         assert with_arns
         for logical_id in with_arns:
             assert each.logical_id_for_arn(each.arn(logical_id)) == logical_id
+
+
+TOPIC_TEMPLATE = """
+Resources:
+  Topic:
+    Type: AWS::SNS::Topic
+  NamedTopic:
+    Type: AWS::SNS::Topic
+    Properties:
+      TopicName: !Sub "${AWS::StackName}-orders"
+  Queue:
+    Type: AWS::SQS::Queue
+  Subscription:
+    Type: AWS::SNS::Subscription
+    Properties:
+      TopicArn: !Ref Topic
+      Protocol: sqs
+      Endpoint: !GetAtt Queue.Arn
+      RawMessageDelivery: true
+"""
+
+
+def test_sns_topics_resolve_as_cloudformation_resolves_them(tmp_path: Path) -> None:
+    stack = Stack(write(tmp_path, TOPIC_TEMPLATE), env=Env(stack="shop", account="111122223333", region="eu-west-1"))
+    arn = "arn:aws:sns:eu-west-1:111122223333:shop-Topic"
+    assert stack.resolve({"Ref": "Topic"}) == arn  # a topic's Ref is its ARN
+    assert stack.resolve({"Fn::GetAtt": ["Topic", "TopicArn"]}) == arn
+    assert stack.resolve({"Fn::GetAtt": ["Topic", "TopicName"]}) == "shop-Topic"
+    assert stack.physical_name("NamedTopic") == "shop-orders"
+    assert stack.logical_id_for_arn("arn:aws:sns:eu-west-1:111122223333:shop-orders") == "NamedTopic"
+    subscription = stack.resolve(stack.resources["Subscription"]["Properties"])
+    assert subscription["TopicArn"] == arn
+    assert subscription["Endpoint"] == "arn:aws:sqs:eu-west-1:111122223333:shop-Queue"
 
 
 def test_logical_id_for_an_unknown_arn_is_an_error(small: Stack) -> None:

@@ -197,7 +197,44 @@ def api_path_rule(stack: Stack) -> list[str]:
     ]
 
 
+def topic_subscription_rule(stack: Stack) -> list[str]:
+    """Each SNS subscription delivers raw messages to a queue of this template that has a DLQ (so one
+    consumer's failures stay in its own queue) and that a queue policy lets exactly that topic send to."""
+    problems = []
+    policies = [stack.resolve(r["Properties"]) for r in stack.of_type("AWS::SQS::QueuePolicy").values()]
+    for logical_id, resource in stack.of_type("AWS::SNS::Subscription").items():
+        props = resource.get("Properties") or {}
+        if props.get("Protocol") != "sqs":
+            problems.append(f"{logical_id}: Protocol {props.get('Protocol')!r}, not sqs")
+            continue
+        if props.get("RawMessageDelivery") is not True:
+            problems.append(f"{logical_id}: RawMessageDelivery is not true (consumers read the event as the body)")
+        endpoint, topic = str(stack.resolve(props.get("Endpoint"))), str(stack.resolve(props.get("TopicArn")))
+        try:
+            queue = stack.logical_id_for_arn(endpoint)
+        except TemplateError:
+            problems.append(f"{logical_id}: Endpoint {endpoint} is not a queue of this template")
+            continue
+        if "RedrivePolicy" not in (stack.resources[queue].get("Properties") or {}):
+            problems.append(f"{logical_id}: queue {queue} has no RedrivePolicy")
+        allowed = any(
+            stack.queue_url(queue) in policy["Queues"]
+            and any(
+                statement.get("Principal") == {"Service": "sns.amazonaws.com"}
+                and "sqs:SendMessage" in _as_list(statement.get("Action"))
+                and endpoint in _as_list(statement.get("Resource"))
+                and (statement.get("Condition") or {}).get("ArnEquals", {}).get("aws:SourceArn") == topic
+                for statement in _as_list(policy["PolicyDocument"].get("Statement"))
+            )
+            for policy in policies
+        )
+        if not allowed:
+            problems.append(f"{logical_id}: no queue policy lets {topic} send to {queue}")
+    return problems
+
+
 RULES: list[Rule] = [
+    topic_subscription_rule,
     schedule_rule,
     sqs_event_rule,
     queue_redrive_rule,
@@ -223,6 +260,7 @@ def test_the_template_exercises_every_rule(stack: Stack) -> None:
     assert list(_events(stack, "SQS"))
     assert list(_events(stack, "Api"))
     assert stack.of_type("AWS::SQS::Queue")
+    assert stack.of_type("AWS::SNS::Subscription")
     assert all(fn.layers for fn in stack.functions() if not fn.image)
 
 
@@ -425,3 +463,27 @@ def test_visibility_rule_names_an_unknown_queue(broken: Stack) -> None:
     _first_event(broken, "SQS")["Queue"] = "arn:aws:sqs:us-east-1:123456789012:not-in-template"
     with pytest.raises(TemplateError, match="no resource has ARN"):
         visibility_timeout_rule(broken)
+
+
+@pytest.mark.parametrize(
+    ("change", "reported"),
+    [
+        (lambda props: props.update(RawMessageDelivery=False), "RawMessageDelivery"),
+        (lambda props: props.update(Protocol="https"), "not sqs"),
+        (lambda props: props.update(Endpoint="arn:aws:sqs:us-east-1:123456789012:elsewhere"), "not a queue"),
+    ],
+)
+def test_subscription_rule_reports_a_subscription_that_is_not_raw_sqs_to_our_queue(
+    broken: Stack, change: Callable[[dict[str, Any]], None], reported: str
+) -> None:
+    change(_props(broken, "BehaviourArchiveSubscription"))
+    assert any(reported in p for p in topic_subscription_rule(broken))
+
+
+def test_subscription_rule_reports_a_queue_without_dlq_or_without_the_topics_permission(broken: Stack) -> None:
+    del _props(broken, "BehaviourArchiveQueue")["RedrivePolicy"]
+    policy = _props(broken, "BehaviourSubscriptionsQueuePolicy")
+    policy["PolicyDocument"]["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"] = "arn:aws:sns:x:1:other"
+    problems = topic_subscription_rule(broken)
+    assert any("BehaviourArchiveQueue has no RedrivePolicy" in p for p in problems)
+    assert any("no queue policy lets" in p and "BehaviourArchiveQueue" in p for p in problems)

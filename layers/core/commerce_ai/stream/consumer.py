@@ -1,0 +1,121 @@
+"""The shared consumer of a behaviour-event subscription queue: exactly once in effect.
+
+Every consumer of the stream has its own SQS queue subscribed to the topic (raw message delivery, so a
+record's body is one event's JSON). SNS and SQS deliver at least once, and producers re-post events, so
+a consumer sees some events twice. `EventConsumer` makes the second time change nothing:
+
+1. each record is parsed into a `BehaviourEvent`; an invalid one is logged with its error type and the
+   names of the fields at fault (never values) and reported as a partial batch failure, so it reaches
+   the queue's DLQ after `maxReceiveCount` receives and never blocks the rest of its batch;
+2. an event id this consumer has already applied (its ledger entry exists) is skipped;
+3. otherwise the consumer's `apply(event)` runs, and then the ledger records `(consumer, event_id)`
+   with a conditional put, kept for `LEDGER_DAYS`. The entry is written after the effect succeeds: an
+   `apply` that fails leaves no entry, the record is retried, and the effect is tried again.
+
+A crash between the effect and its ledger entry would apply the event again on redelivery, so an
+`apply` should itself be safe to repeat where it can be (an upsert, a conditional write); the ledger
+removes the common case (a redelivered or re-posted event) at the cost of one GetItem and one PutItem
+per event. A consumer whose effect is idempotent already (the archive: deterministic object names, and
+a reader that deduplicates) can pass `ledger=None`.
+
+Usage, in a function whose queue is subscribed to `BehaviourEventsTopic`:
+
+    consumer = EventConsumer("experiments", apply=record_exposure_or_outcome)
+
+    @instrumented
+    def handler(event, context):
+        return consumer.handle(event, context)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from commerce_ai import aws
+from commerce_ai.errors import InvalidInput
+from commerce_ai.messages import parse_json
+from commerce_ai.stream import settings
+from commerce_ai.stream.schema import BehaviourEvent
+from commerce_ai.telemetry import logger
+
+# Longer than any redelivery can come: SQS keeps a message at most 14 days (the DLQs' retention), so an
+# event redriven from a DLQ on its last day is still recognised.
+LEDGER_DAYS = 15
+
+
+class EventLedger:
+    """Which events a consumer has applied: one DynamoDB item per (consumer, event_id), with a TTL."""
+
+    ddb = aws.ClientAttribute("dynamodb")
+
+    def __init__(self, table: str, ddb: Any = None, clock: Callable[[], float] = time.time) -> None:
+        self.table = table
+        self._ddb = ddb
+        self._clock = clock
+
+    def applied(self, consumer: str, event_id: str) -> bool:
+        key = {"consumer": {"S": consumer}, "event_id": {"S": event_id}}
+        return "Item" in self.ddb.get_item(TableName=self.table, Key=key, ConsistentRead=True)
+
+    def record(self, consumer: str, event_id: str) -> bool:
+        """Note the event as applied; False if an entry was already there (another delivery got there first)."""
+        expires = int(self._clock()) + LEDGER_DAYS * 86_400
+        return aws.put_if(
+            self.ddb,
+            TableName=self.table,
+            Item={"consumer": {"S": consumer}, "event_id": {"S": event_id}, "expires_at": {"N": str(expires)}},
+            ConditionExpression="attribute_not_exists(event_id)",
+        )
+
+
+def default_ledger() -> EventLedger:
+    return EventLedger(settings.ledger_table())
+
+
+def parse_event(body: str) -> BehaviourEvent:
+    """One queue record's body as an event; InvalidInput, logged without values, when it is not one."""
+    try:
+        return parse_json(body, BehaviourEvent, "behaviour event")
+    except InvalidInput as exc:
+        details = exc.details if isinstance(exc.details, list) else []
+        fields = sorted({".".join(str(p) for p in d.get("loc", ())) or "(event)" for d in details})
+        kinds = sorted({str(d.get("type")) for d in details}) or ["json_invalid"]
+        logger.warning("invalid behaviour event", extra={"error_types": kinds, "fields": fields})
+        raise
+
+
+@dataclass
+class EventConsumer:
+    """A subscription queue's handler body: parse, skip what was applied, apply, record (module docstring)."""
+
+    name: str
+    apply: Callable[[BehaviourEvent], Any]
+    ledger: Callable[[], EventLedger] | None = default_ledger
+    processor: BatchProcessor = field(
+        default_factory=lambda: BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    )
+
+    def record_handler(self, record: SQSRecord) -> str:
+        event = parse_event(record.body)
+        ledger = self.ledger() if self.ledger is not None else None
+        if ledger is not None and ledger.applied(self.name, event.event_id):
+            logger.info(
+                "behaviour event already applied", extra={"consumer": self.name, "event_type": event.event_type}
+            )
+            return "skipped"
+        self.apply(event)
+        if ledger is not None:
+            ledger.record(self.name, event.event_id)
+        return "applied"
+
+    def handle(self, event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
+        return process_partial_response(
+            event=event, record_handler=self.record_handler, processor=self.processor, context=context
+        )

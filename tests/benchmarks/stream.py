@@ -1,0 +1,221 @@
+"""Behaviour-event stream benchmark: events per second end to end, as a ratio to bare SendMessageBatch.
+
+End to end: `POST /events` through the real Chalice handler with API Gateway proxy events (100 events a
+request, the ingest key checked), which validates and publishes them to `BehaviourEventsTopic`
+(PublishBatch, 10 a call); the emulator fans them out to the subscription queues; the runner's SQS
+source drains `BehaviourArchiveQueue` through `BehaviourArchiveFunction` into the archive bucket, in a
+few threads while the posting goes on (as Lambda's pollers would consume while producers post). The clock
+stops when every event is archived and the experiments queue has delivered every event its filter takes.
+
+Baseline, same run, same emulator: the same events sent with bare boto3 `SendMessageBatch`, 10 a call,
+to a scratch queue, the cheapest way to put them anywhere on the emulator; half of them before the
+end-to-end run and half after it.
+
+Queues are kept short on both sides, because moto's SendMessage costs grow with the queue's length (moto
+5.2 recomputes the queue's attributes, counting every message it holds, for each message sent): the
+baseline starts a fresh scratch queue every `SCRATCH_QUEUE_EVENTS` events, and the end-to-end run drains
+the experiments queue as it goes, as its consumer would (only the count is kept).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from commerce_ai import aws
+from commerce_ai.stream.archive import EventArchive
+from infra.runner.sqs_poller import QueueSource
+from tests.benchmarks._report import Report, fmt_seconds, heading, percentile, ratio
+from tests.benchmarks._stack import INGEST_KEY, LocalStack, patched_environ
+from tests.benchmarks.risk import _environment, _load, _quiet_stdout
+from tests.support.invoke import in_process
+
+API_FUNCTION = "BehaviourEventsApiFunction"
+ARCHIVE_FUNCTION = "BehaviourArchiveFunction"
+PER_REQUEST = 100
+EXPERIMENT_TYPES = ("impression", "click", "add_to_cart", "purchase")  # ExperimentEventsSubscription's filter
+DAY = date(2026, 12, 5)
+SCRATCH_QUEUE_EVENTS = 1000
+# Lambda polls an SQS event source with several pollers at once (five to start with); one local poller
+# receiving ten messages a call could not keep up with the topic.
+ARCHIVE_POLLERS = 4
+
+
+def make_events(count: int, seed: int = 11) -> list[dict[str, Any]]:
+    """A plausible mix: mostly views and impressions, some searches, clicks, carts and purchases."""
+    rng = random.Random(seed)
+    kinds = ["view"] * 40 + ["impression"] * 25 + ["search"] * 10 + ["click"] * 15 + ["add_to_cart"] * 6
+    kinds += ["purchase"] * 3 + ["rating"]
+    start = datetime(DAY.year, DAY.month, DAY.day, tzinfo=UTC)
+    events = []
+    for n in range(count):
+        kind = rng.choice(kinds)
+        event: dict[str, Any] = {
+            "event_id": f"bench-{n:07d}",
+            "user_id": f"u-{rng.randrange(5000)}",
+            "session_id": f"s-{rng.randrange(20000)}",
+            "event_type": kind,
+            "timestamp": (start + timedelta(seconds=n * 86_000 / max(count, 1))).isoformat().replace("+00:00", "Z"),
+        }
+        if kind == "search":
+            event["query"] = rng.choice(["orange juice", "tropicana", "pulp free", "family size"])
+        else:
+            event["item_id"] = f"oj-{rng.randrange(1, 84)}-{rng.randrange(1, 12)}"
+        if kind == "impression":
+            event["item_ids"] = [f"oj-{rng.randrange(1, 84)}-{b}" for b in range(1, 6)]
+        if kind in ("add_to_cart", "purchase"):
+            event["price"] = round(rng.uniform(1.5, 3.5), 2)
+            event["quantity"] = rng.randrange(1, 4)
+        if kind == "rating":
+            event["value"] = float(rng.randrange(1, 6))
+        events.append(event)
+    return events
+
+
+def bare_send(events: list[dict[str, Any]]) -> float:
+    """Seconds to send every event with SendMessageBatch (creating the scratch queues included)."""
+    sqs = aws.client("sqs")
+    bodies = [json.dumps(e, separators=(",", ":")) for e in events]
+    urls = []
+    try:
+        started = time.perf_counter()
+        for chunk in range(0, len(bodies), SCRATCH_QUEUE_EVENTS):
+            urls.append(sqs.create_queue(QueueName=f"bench-stream-baseline-{time.monotonic_ns()}")["QueueUrl"])
+            for start in range(chunk, min(chunk + SCRATCH_QUEUE_EVENTS, len(bodies)), 10):
+                sqs.send_message_batch(
+                    QueueUrl=urls[-1],
+                    Entries=[{"Id": str(i), "MessageBody": b} for i, b in enumerate(bodies[start : start + 10])],
+                )
+        return time.perf_counter() - started
+    finally:
+        for url in urls:
+            sqs.delete_queue(QueueUrl=url)
+
+
+def drain_count(url: str, stop: threading.Event, counted: dict[str, int]) -> None:
+    """Receive and delete what reaches `url` until stopped, counting it (a consumer that does nothing)."""
+    sqs = aws.client("sqs")
+    while not stop.is_set():
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        if messages:
+            entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
+            sqs.delete_message_batch(QueueUrl=url, Entries=entries)
+            counted["messages"] += len(messages)
+
+
+def end_to_end(local: LocalStack, events: list[dict[str, Any]]) -> dict[str, Any]:
+    stack = local.stack
+    sqs = aws.client("sqs")
+    archive_url = sqs.get_queue_url(QueueName=stack.physical_name("BehaviourArchiveQueue"))["QueueUrl"]
+    experiment_url = sqs.get_queue_url(QueueName=stack.physical_name("ExperimentEventsQueue"))["QueueUrl"]
+    experiment_expected = sum(1 for e in events if e["event_type"] in EXPERIMENT_TYPES)
+    sources = [
+        QueueSource(
+            ARCHIVE_FUNCTION,
+            archive_url,
+            stack.arn("BehaviourArchiveQueue"),
+            batch_size=1000,
+            window_seconds=2,
+            report_failures=True,
+        )
+        for _ in range(ARCHIVE_POLLERS)
+    ]
+    stop = threading.Event()
+    lock = threading.Lock()
+    archived = {"events": 0}
+    fanned_out = {"messages": 0}
+    invoke = in_process(stack)
+
+    def consume(source: QueueSource) -> None:
+        while not stop.is_set():
+            batch = source.receive_batch(stop, wait_seconds=1)
+            if batch:
+                done = len(batch) - len(source.process(batch, invoke))
+                with lock:
+                    archived["events"] += done
+
+    latencies: list[float] = []
+    # One environment for the API function and the archive consumers (they differ only in their service
+    # name), set once: the threads share the process's environment.
+    environment = {**_environment(local, ARCHIVE_FUNCTION), **_environment(local, API_FUNCTION)}
+    with _quiet_stdout(), patched_environ(environment):
+        app, context = _load(local, API_FUNCTION)
+        _load(local, ARCHIVE_FUNCTION)  # imported once here: the pollers must not import it side by side
+        threads = [threading.Thread(target=consume, args=(s,), daemon=True) for s in sources]
+        threads.append(threading.Thread(target=drain_count, args=(experiment_url, stop, fanned_out), daemon=True))
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for start in range(0, len(events), PER_REQUEST):
+            body = json.dumps({"events": events[start : start + PER_REQUEST]}).encode()
+            api_event = local.api_event("POST", "/events", body, {"x-api-key": INGEST_KEY})
+            call_started = time.perf_counter()
+            response = app(api_event, context)
+            latencies.append(time.perf_counter() - call_started)
+            answer = json.loads(response["body"])
+            if response["statusCode"] != 202 or answer["accepted"] != len(events[start : start + PER_REQUEST]):
+                raise RuntimeError(f"POST /events answered {response['statusCode']}: {response['body'][:300]}")
+        posting = time.perf_counter() - started
+        deadline = time.monotonic() + 3600
+        while archived["events"] < len(events) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        archived_at = time.perf_counter() - started
+        while fanned_out["messages"] < experiment_expected and time.monotonic() < deadline:
+            time.sleep(0.2)
+        total = time.perf_counter() - started
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=10)
+    objects = list(EventArchive(stack.physical_name("BehaviourEventsBucket")).keys(DAY, DAY + timedelta(days=1)))
+    return {
+        "total": total,
+        "posting": posting,
+        "archived_at": archived_at,
+        "archived": archived["events"],
+        "fanned_out": fanned_out["messages"],
+        "experiment_expected": experiment_expected,
+        "objects": len(objects),
+        "p50": percentile(latencies, 50),
+        "p99": percentile(latencies, 99),
+        "batches": sum(s.stats["batches"] for s in sources),
+    }
+
+
+def run(local: LocalStack, report: Report, events: int = 100_000) -> None:
+    heading(f"STREAM: {events:,} BEHAVIOUR EVENTS END TO END (POST /events -> topic -> queues -> archive)")
+    try:
+        with patched_environ(local.env):
+            generated = make_events(events)
+            # Half the baseline before the end-to-end run and half after, so a change in the shared
+            # machine's load during the run weighs on both sides.
+            half = len(generated) // 2
+            baseline = bare_send(generated[:half])
+            measured = end_to_end(local, generated)
+            baseline += bare_send(generated[half:])
+    except Exception as exc:
+        report.error("stream", exc)
+        return
+    rate, bare_rate = events / measured["total"], events / baseline
+    print(
+        f"\n  end to end: {events:,} events in {measured['total']:.1f} s = {rate:,.0f}/s "
+        f"(posted in {measured['posting']:.1f} s, {events // PER_REQUEST:,} requests of {PER_REQUEST}: "
+        f"p50 {fmt_seconds(measured['p50'])}, p99 {fmt_seconds(measured['p99'])} each; last event archived at "
+        f"{measured['archived_at']:.1f} s in {measured['objects']:,} objects from {measured['batches']:,} batches; "
+        f"experiments queue {measured['fanned_out']:,}/{measured['experiment_expected']:,})"
+        f"\n  bare SendMessageBatch of the same events (half before, half after): "
+        f"{baseline:.1f} s = {bare_rate:,.0f}/s",
+        flush=True,
+    )
+    report.add(
+        "stream",
+        "events/s end to end (accepted, fanned out, archived) vs bare SendMessageBatch",
+        f"{rate:,.0f}/s",
+        f"{bare_rate:,.0f}/s",
+        ratio(rate, bare_rate),
+        f"{measured['archived']:,} archived (redeliveries included) of {events:,}; "
+        f"POST p50 {fmt_seconds(measured['p50'])} per 100 events",
+    )
