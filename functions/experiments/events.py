@@ -1,8 +1,9 @@
 """SQS handler: behaviour events -> experiment exposures and outcomes (see commerce_ai.experiments.counting).
 
-Each record's body is one BehaviourEvent as JSON (raw SNS delivery). An invalid record fails alone
-(partial batch response) and reaches the DLQ after the queue's maxReceiveCount; a redelivered event
-counts once (the store's conditional transactions).
+`ExperimentEventsQueue` is subscribed to the behaviour-event topic (raw delivery: each record's body is one
+BehaviourEvent as JSON). It is consumed through the stream's shared `EventConsumer`, without its ledger:
+counting is exactly once already, each count written in one conditional transaction with the fact it
+counts, so a redelivered event counts once. An invalid record fails alone and reaches the DLQ.
 """
 
 from __future__ import annotations
@@ -10,24 +11,22 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from commerce_ai.experiments import service
-from commerce_ai.messages import QueueProcessor, parse_json
+from commerce_ai.stream.consumer import EventConsumer
 from commerce_ai.stream.schema import BehaviourEvent
 from commerce_ai.telemetry import instrumented, logger
 
-processor = QueueProcessor()
 
-
-def record_handler(record: SQSRecord) -> None:
-    event = parse_json(record.body, BehaviourEvent, "behaviour event")
+def count(event: BehaviourEvent) -> None:
     applied = service.count([event], datetime.now(UTC))
     logger.info("behaviour event counted", extra={"event_type": event.event_type, **vars(applied)})
 
 
+consumer = EventConsumer("experiments", apply=count, ledger=None)
+
+
 @instrumented
 def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    return consumer.handle(event, context)

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from commerce_ai.messages import QueueProcessor
 from commerce_ai.stream import settings
 from commerce_ai.stream.archive import EventArchive
 from commerce_ai.stream.consumer import parse_event
 from commerce_ai.stream.schema import BehaviourEvent
 from commerce_ai.telemetry import instrumented, logger
 
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+processor = QueueProcessor()
 
 
 def record_handler(record: SQSRecord) -> BehaviourEvent:

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from commerce_ai.messages import QueueProcessor
 from commerce_ai.stream.consumer import parse_event
 from commerce_ai.stream.ingest import Publisher
 from commerce_ai.telemetry import instrumented
 
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+processor = QueueProcessor()
 publisher = Publisher()
 
 

@@ -34,7 +34,13 @@ def parse_json(body: str, model: type[M], what: str) -> M:
 def refused_fields(error: InvalidInput) -> list[str]:
     """The fields a refused message got wrong (pydantic error locations), never their values."""
     details = error.details if isinstance(error.details, list) else []
-    return [".".join(str(p) for p in d.get("loc", ())) or "(body)" for d in details if isinstance(d, dict)]
+    return sorted({".".join(str(p) for p in d.get("loc", ())) or "(body)" for d in details if isinstance(d, dict)})
+
+
+def refused_problem_types(error: InvalidInput) -> list[str]:
+    """What kind of problem each refused field has (pydantic's error types: missing, float_type...)."""
+    details = error.details if isinstance(error.details, list) else []
+    return sorted({str(d.get("type")) for d in details if isinstance(d, dict)}) or ["invalid_json"]
 
 
 class QueueProcessor(BatchProcessor):
@@ -60,6 +66,7 @@ class QueueProcessor(BatchProcessor):
                 "queue record refused",
                 extra={
                     "error_type": type(error).__name__,
+                    "problems": refused_problem_types(error),
                     "fields": refused_fields(error),
                     "message_id": record.message_id,
                     "receive_count": record.attributes.approximate_receive_count,

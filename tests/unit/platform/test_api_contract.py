@@ -27,6 +27,7 @@ TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"
 # Lists in a response that are not paged, each bounded by something other than traffic.
 BOUNDED_LISTS = {
     "HealthReport.functions": "one per function in template.yaml",
+    "StartingReport.waiting_for": "the models a start-up still builds, and seeding",
     "ModelDetail.versions": "a model's versions; the registry keeps them all (paging them is still to do)",
     "SkuView.recent_prices": "the last 8 prices",
     "PriceView.recent_prices": "the last 8 prices",
@@ -39,6 +40,8 @@ BOUNDED_LISTS = {
     "RepriceReport.decisions": "at most 1000",
     "ModelVersion.feature_names": "the model's inputs",
     "CompetitorPrices.competitors": "at most the 50 most recently seen competitors",
+    "EventsAccepted.rejected": "at most the 100 events of the batch",
+    "RejectedEvent.errors": "the fields of one event that are wrong",
     "ActiveVersion.worse_than_previous": "the holdout metrics a forced activation is worse at: at most the model's",
     "ExperimentView.arms": "an experiment's arms, 2-10",
     "ExperimentDetail.arms": "an experiment's arms, 2-10",

@@ -96,7 +96,7 @@ def test_a_poison_record_fails_alone_and_is_logged_without_values(
     failures = run(c, sqs_message("m1", body(1)), *poison)
     assert failures == ["p1", "p2"]
     assert effects.applied == ["e-1"]
-    assert warnings[0][1] == {"error_types": ["json_invalid"], "fields": []}
+    assert (warnings[0][1]["problems"], warnings[0][1]["fields"]) == (["invalid_json"], [])
     assert warnings[1][1]["fields"] == ["price", "user_id"]
     assert "private person" not in json.dumps(warnings)
 

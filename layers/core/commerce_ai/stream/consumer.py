@@ -34,13 +34,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from commerce_ai import aws
-from commerce_ai.errors import InvalidInput
-from commerce_ai.messages import parse_json
+from commerce_ai.messages import QueueProcessor, parse_json
 from commerce_ai.stream import settings
 from commerce_ai.stream.schema import BehaviourEvent
 from commerce_ai.telemetry import logger
@@ -80,15 +79,9 @@ def default_ledger() -> EventLedger:
 
 
 def parse_event(body: str) -> BehaviourEvent:
-    """One queue record's body as an event; InvalidInput, logged without values, when it is not one."""
-    try:
-        return parse_json(body, BehaviourEvent, "behaviour event")
-    except InvalidInput as exc:
-        details = exc.details if isinstance(exc.details, list) else []
-        fields = sorted({".".join(str(p) for p in d.get("loc", ())) or "(event)" for d in details})
-        kinds = sorted({str(d.get("type")) for d in details}) or ["json_invalid"]
-        logger.warning("invalid behaviour event", extra={"error_types": kinds, "fields": fields})
-        raise
+    """One queue record's body as an event; InvalidInput when it is not one (QueueProcessor logs its fields,
+    never values)."""
+    return parse_json(body, BehaviourEvent, "behaviour event")
 
 
 @dataclass
@@ -98,9 +91,7 @@ class EventConsumer:
     name: str
     apply: Callable[[BehaviourEvent], Any]
     ledger: Callable[[], EventLedger] | None = default_ledger
-    processor: BatchProcessor = field(
-        default_factory=lambda: BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    )
+    processor: QueueProcessor = field(default_factory=QueueProcessor)
 
     def record_handler(self, record: SQSRecord) -> str:
         event = parse_event(record.body)

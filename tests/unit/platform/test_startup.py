@@ -22,17 +22,23 @@ def test_every_function_belongs_to_the_capability_of_its_code_folder(stack: Stac
         served = startup.selected_functions(stack, {name})
         assert served is not None
         by_capability[name] = served
-    assert by_capability["registry"] == {"RegistryApiFunction", "ArtifactEventsFunction", "ArtifactReconcileFunction"}
+    assert by_capability["registry"] == {
+        "RegistryApiFunction",
+        "ApiDocsFunction",  # functions/registry/docs/
+        "ArtifactEventsFunction",
+        "ArtifactReconcileFunction",
+    }
     assert "RiskChallengerFunction" in by_capability["risk"]  # functions/risk_challenger/: risk's image function
     assert "RepricingFunction" in by_capability["pricing"] and "RiskApiFunction" not in by_capability["pricing"]
     every = {fn.logical_id for fn in stack.functions()}
     assert set().union(*by_capability.values()) == every  # no function is left without a capability
 
 
-def test_only_adds_the_registry_and_refuses_unknown_names(stack: Stack) -> None:
+def test_only_adds_the_platform_and_refuses_unknown_names(stack: Stack) -> None:
+    platform = {"registry", "stream", "experiments"}  # what every capability builds on is always served
     assert startup.parse_only(None, stack) is None
-    assert startup.parse_only("pricing", stack) == {"pricing", "registry"}
-    assert startup.parse_only(" pricing , risk ", stack) == {"pricing", "risk", "registry"}
+    assert startup.parse_only("pricing", stack) == {"pricing"} | platform
+    assert startup.parse_only(" pricing , risk ", stack) == {"pricing", "risk"} | platform
     served = startup.selected_functions(stack, startup.parse_only("pricing", stack))
     assert served is not None and "RegistryApiFunction" in served and "RiskApiFunction" not in served
     assert startup.selected_builds({"pricing", "registry"}) == ["pricing"]
