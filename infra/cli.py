@@ -285,12 +285,13 @@ def cmd_status(args: argparse.Namespace) -> int:
                 QueueUrl=url,
                 AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
             )["Attributes"]
+            # the queue's real name, which boto3's get_queue_url takes (the logical id is the template's)
             print(
-                f"queue       {logical_id:<24} visible={attrs['ApproximateNumberOfMessages']} "
+                f"queue       {name:<44} visible={attrs['ApproximateNumberOfMessages']} "
                 f"in-flight={attrs['ApproximateNumberOfMessagesNotVisible']}"
             )
         except Exception:
-            print(f"queue       {logical_id:<24} missing (run `commerce-ai bootstrap`)")
+            print(f"queue       {name:<44} missing (run `commerce-ai bootstrap`)")
     try:
         for model in service.list_models(ModelRegistry(stack.physical_name("ModelRegistryTable"))):
             print(f"model       {model['name']:<24} active={model['active_version']} versions={model['versions']}")
