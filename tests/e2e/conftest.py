@@ -27,12 +27,14 @@ LAST = "test_ctrl_c_stops_everything"
 # Fuzzing every route with the admin key changes state at random (it deletes SKUs, blocks devices...), so
 # it runs after every test that reads that state, just before Ctrl-C.
 FUZZING = "test_every_route_holds_to_the_published_contract_under_fuzzing"
+# The README's examples reprice the whole catalog and change a SKU's settings: after the tests that read them.
+README_EXAMPLES = "test_every_readme_example_runs_as_written"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Ctrl-C stops the stack every e2e test shares: it runs after all of them, whatever their folder, and
     the contract's fuzzing just before it."""
-    items.sort(key=lambda item: (item.name == LAST, item.name == FUZZING))
+    items.sort(key=lambda item: (item.name == LAST, item.name == FUZZING, item.name == README_EXAMPLES))
 
 
 @dataclass
