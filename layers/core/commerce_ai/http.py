@@ -299,20 +299,26 @@ def admin_key() -> str:
     return secure_parameter(settings().need("admin_key_parameter"))
 
 
-def require_admin(request: Request, key_source: Callable[[], str] = admin_key) -> None:
-    """401 without an `x-api-key` header, 403 with a wrong one. Call first in every admin route."""
+def _require_key(request: Request, key_sources: tuple[Callable[[], str], ...], missing: str, invalid: str) -> None:
+    """401 (`missing`) without an `x-api-key` header, 403 (`invalid`) unless it matches one of the keys, which
+    are read in order and only until one matches."""
     supplied = request.headers.get("x-api-key") if request.headers else None
     if not supplied:
-        raise Unauthorized("admin route: send the admin API key in the x-api-key header")
-    if not hmac.compare_digest(supplied.encode(), key_source().encode()):
-        raise Forbidden("admin API key is not valid")
+        raise Unauthorized(missing)
+    if not any(hmac.compare_digest(supplied.encode(), source().encode()) for source in key_sources):
+        raise Forbidden(invalid)
+
+
+def require_admin(request: Request, key_source: Callable[[], str] = admin_key) -> None:
+    """401 without an `x-api-key` header, 403 with a wrong one. Call first in every admin route."""
+    _require_key(
+        request,
+        (key_source,),
+        "admin route: send the admin API key in the x-api-key header",
+        "admin API key is not valid",
+    )
 
 
 def require_any_key(request: Request, key_sources: tuple[Callable[[], str], ...], what: str) -> None:
-    """Like `require_admin`, for a route that takes any of several keys (`what` names them in the 401).
-    The sources are read in order, and only until one matches."""
-    supplied = request.headers.get("x-api-key") if request.headers else None
-    if not supplied:
-        raise Unauthorized(f"send the {what} in the x-api-key header")
-    if not any(hmac.compare_digest(supplied.encode(), source().encode()) for source in key_sources):
-        raise Forbidden("API key is not valid")
+    """Like `require_admin`, for a route that takes any of several keys (`what` names them in the 401)."""
+    _require_key(request, key_sources, f"send the {what} in the x-api-key header", "API key is not valid")
