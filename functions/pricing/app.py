@@ -95,7 +95,7 @@ def post_quote(body: QuoteRequest) -> QuoteResponse:
 )
 def put_sku(sku: str, body: SkuSettings) -> SkuView:
     """Set a SKU's price, cost, stage and bounds; creates the SKU when price and cost are given."""
-    return SkuView.model_validate(service.catalog().configure(_sku(sku), body).public())
+    return SkuView.model_validate(service.configure_sku(_sku(sku), body, datetime.now(UTC)).public())
 
 
 @app.route("/pricing/skus/{sku}", path_params=SkuPath, methods=["GET"], response=SkuView, admin=True, errors=(404,))

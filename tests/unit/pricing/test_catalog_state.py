@@ -166,6 +166,7 @@ def test_public_shows_unset_fields_as_null() -> None:
         "stage": "mature",
         "updated_at": "",
         "recent_prices": [],
+        "pinned": False,
     }
     assert {"floor", "ceiling", "competitor_index", "last_tick", "clearance_end"} <= {
         k for k, v in shown.items() if v is None

@@ -389,3 +389,45 @@ def test_a_proposal_the_quoted_model_expects_to_lose_profit_is_kept_and_says_so(
     correction = replace(cut, rules=["margin_correction"])
     [moved] = checked_with_model([correction], [entry], demand_model.model, NOW)
     assert moved.applied == 1.8 and "must move back inside its bounds (margin_correction)" in moved.reason
+
+
+# ------------------------------------------------------------------------------- an admin's price
+
+
+def test_an_admins_price_is_audited_counted_and_pinned_against_ticks(
+    tables: PricingTables, demand_model: Model, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from commerce_ai.pricing import service
+    from commerce_ai.pricing.catalog import SkuSettings
+
+    monkeypatch.setattr(service, "catalog", lambda: tables.catalog)
+    monkeypatch.setattr(service, "decision_log", lambda: tables.log)
+    stock(tables)
+    # Given an admin sets "cut" (3.00, which a tick would cut to 2.70) to 3.10 with a note
+    at = NOW - timedelta(hours=1)
+    state = service.configure_sku("cut", SkuSettings(price=3.1, note="supplier shortage"), at)
+    # then the change is in the decision history, the recent prices and the day's changes
+    [record] = audit(tables, "cut")
+    assert (record.outcome, record.old_price, record.applied) == ("applied", 3.0, 3.1)
+    assert sorted(record.rules) == ["admin_pin", "admin_price"]
+    assert "set by an admin: supplier shortage" in record.reason
+    assert state.history[-1] == 3.1 and state.changes[-1] == at and state.pinned
+    # and the next tick keeps it, saying why
+    kept = by_sku(tick(tables, demand_model))["cut"]
+    assert (kept.outcome, kept.rules) == ("kept", ["admin_pin"])
+    assert kept.reason == "kept: pinned by an admin until an admin unpins it"
+    assert tables.catalog.get("cut").price == 3.1
+
+
+def test_a_pin_lapses_and_an_unpinned_price_is_repriced(tables: PricingTables, demand_model: Model) -> None:
+    from commerce_ai.pricing.catalog import SkuSettings
+
+    stock(tables)
+    until = NOW - timedelta(minutes=1)
+    tables.catalog.configure("cut", SkuSettings.model_validate({"price": 3.1, "pinned_until": "2026-11-28T11:59:00Z"}))
+    assert tables.catalog.get("cut").pinned_until == until
+    tables.catalog.configure("raise", SkuSettings(price=2.15, pinned=False))
+    decided = by_sku(tick(tables, demand_model))
+    assert decided["cut"].outcome == "applied" and "admin_pin" not in decided["cut"].rules  # the pin lapsed
+    assert decided["raise"].outcome == "applied"  # never pinned
+    assert not tables.catalog.configure("cut", SkuSettings.model_validate({"pinned": None})).pinned

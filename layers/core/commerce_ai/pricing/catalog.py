@@ -31,7 +31,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, field_serializer, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 from commerce_ai import aws
 from commerce_ai.api_fields import RequestTime
@@ -70,9 +79,20 @@ class SkuSettings(BaseModel):
     salvage_price: StrictFloat | None = Field(default=None, gt=0, le=1_000_000, allow_inf_nan=False)
     inventory: StrictFloat | None = Field(default=None, ge=0, allow_inf_nan=False)
     launch_price: StrictFloat | None = Field(default=None, gt=0, le=1_000_000, allow_inf_nan=False)
+    # An admin's price is a decision: audited, and pinned (ticks keep it) unless `pinned` is false.
+    pinned: StrictBool | None = Field(default=None, description="Ticks keep the price while pinned.")
+    pinned_until: RequestTime | None = Field(default=None, description="When the pin lapses; null: until unpinned.")
+    note: str | None = Field(default=None, min_length=1, max_length=200, description="Why (kept in the audit).")
 
     @model_validator(mode="after")
     def _aware(self) -> SkuSettings:
+        if self.pinned_until is not None and self.pinned_until.tzinfo is None:
+            raise ValueError("pinned_until needs a timezone")
+        if self.pinned_until is not None:
+            try:
+                self.pinned_until = self.pinned_until.astimezone(UTC)
+            except OverflowError as exc:
+                raise ValueError("pinned_until is out of range") from exc
         if self.clearance_end is not None and self.clearance_end.tzinfo is None:
             raise ValueError("clearance_end needs a timezone")
         if self.clearance_end is not None:
@@ -132,6 +152,9 @@ class SkuState(BaseModel):
     last_tick: str | None = None
     competitor_index: float | None = None
     competitor_index_at: datetime | None = None
+    # Set by an admin's price: ticks keep the price while pinned (until `pinned_until`, if set).
+    pinned: bool | None = None  # stored only once an admin set it: most SKUs never are
+    pinned_until: datetime | None = None
     updated_at: str = ""
 
     @field_validator("history", mode="before")
@@ -158,7 +181,11 @@ class SkuState(BaseModel):
         # Every field, unset ones as null: clients get one shape whatever the SKU has set.
         shown = self.model_dump(mode="json", exclude={"history", "changes"})
         shown["recent_prices"] = self.history[-8:]
+        shown["pinned"] = bool(self.pinned)
         return shown
+
+    def pin_holds(self, now: datetime) -> bool:
+        return bool(self.pinned) and (self.pinned_until is None or now < self.pinned_until)
 
     def after_change(self, price: float, at: datetime, tick: str) -> SkuState:
         """This state once the tick applied `price` at `at`."""
@@ -382,14 +409,34 @@ class CatalogStore:
 
     def configure(self, sku: str, settings: SkuSettings) -> SkuState:
         """Apply admin settings; a SKU that does not exist yet is created when a price and cost are given."""
-        changes = settings.model_dump(exclude_unset=True)
+        return self.configure_with_change(sku, settings)[0]
+
+    def configure_with_change(
+        self, sku: str, settings: SkuSettings, now: datetime | None = None
+    ) -> tuple[SkuState, float | None]:
+        """`configure`, returning also, when the admin changed an existing SKU's price, the price before: that change
+        is recorded like a tick's (recent prices, the day's changes) and pins the price unless `pinned` is
+        false, so the next tick keeps it instead of quietly reverting it."""
+        now = now or datetime.now(UTC)
+        changes = settings.model_dump(exclude_unset=True, exclude={"note"})
+        if changes.get("pinned") is False:  # unpinned is the default: stored as absent
+            changes["pinned"] = None
+        old_price: list[float] = []
         required = [name for name in REQUIRED_SETTINGS if name in changes and changes[name] is None]
         if required:
             raise InvalidInput(f"{', '.join(required)} cannot be removed, only changed")
 
         def configured(entries: Entries) -> SkuState:
             if sku in entries:
-                merged = {**_state(sku, entries[sku]).model_dump(), **changes}
+                before = _state(sku, entries[sku])
+                merged = {**before.model_dump(), **changes}
+                if settings.price is not None and settings.price != before.price:
+                    old_price.append(before.price)
+                    day_ago = now - timedelta(days=1)
+                    merged["history"] = [*before.history, settings.price][-HISTORY_LENGTH:]
+                    merged["changes"] = [t for t in before.changes if t > day_ago] + [now]
+                    if "pinned" not in changes:
+                        merged["pinned"] = True
             elif settings.price is None or settings.cost is None:
                 raise NotFound(f"SKU {sku!r} is not in the pricing catalog; send price and cost to create it")
             else:
@@ -406,7 +453,8 @@ class CatalogStore:
             entries[sku] = _entry(state)
             return state
 
-        return self._mutate(shard_of(sku), configured)
+        state = self._mutate(shard_of(sku), configured)
+        return state, (old_price[-1] if old_price else None)
 
     def remove(self, sku: str) -> SkuState:
         """Take the SKU out of the catalog (ticks stop pricing it); its decision history stays until it

@@ -73,8 +73,10 @@ class SkuView(BaseModel):
     last_tick: str | None
     competitor_index: Money | None
     competitor_index_at: Timestamp | None
+    pinned: bool = Field(description="An admin's price that ticks keep (while `pinned_until` has not passed).")
+    pinned_until: Timestamp | None
     updated_at: Timestamp | None
-    recent_prices: list[Money] = Field(description="The last 8 applied prices, oldest first.")
+    recent_prices: list[Money] = Field(description="The last 8 applied prices (ticks' and admins'), oldest first.")
 
     @field_validator("updated_at", mode="before")
     @classmethod

@@ -172,6 +172,15 @@ def decide(sku: SkuPricing, proposed: float, now: datetime, config: GuardRailCon
         target = min(max(current, lowest), highest)
     # On the cent grid, rounded towards the current price, so that rounding never takes a step past it.
     step_low, step_high = _round_up(current * (1 - config.max_step)), _round_down(current * (1 + config.max_step))
+    if step_low > step_high and not correcting:  # a price of a few cents: no whole cent lies within the step
+        return Decision(
+            sku.sku,
+            current,
+            proposed,
+            None,
+            [*rules, "max_step"],
+            reason=_reason(f"kept: no whole-cent price lies within ±{config.max_step:.0%} of {current:.4f}", notes),
+        )
     if not step_low <= target <= step_high:
         target = min(max(target, step_low), step_high)
         rules.append("max_step")

@@ -10,9 +10,9 @@ from commerce_ai import aws
 from commerce_ai.artifacts.loader import LoadedModel, ModelLoader
 from commerce_ai.errors import Conflict
 from commerce_ai.messages import parse_json
-from commerce_ai.pricing.catalog import CatalogStore
+from commerce_ai.pricing.catalog import CatalogStore, SkuSettings, SkuState
 from commerce_ai.pricing.competitors import competitor_index, tracked
-from commerce_ai.pricing.decisions import DecisionLog
+from commerce_ai.pricing.decisions import DecisionLog, DecisionRecord
 from commerce_ai.pricing.demand import MODEL_NAME, DemandModel, open_demand_model
 from commerce_ai.pricing.features import FEATURE_NAMES
 from commerce_ai.pricing.observations import CompetitorPrice, CompetitorPriceStore, Outcome
@@ -39,6 +39,28 @@ def demand_loader() -> ModelLoader[DemandModel]:
 def demand_model() -> LoadedModel[DemandModel]:
     """The active demand model; ModelUnavailable (503) while none can be served."""
     return demand_loader().get()
+
+
+def configure_sku(sku: str, settings_given: SkuSettings, now: datetime) -> SkuState:
+    """An admin's `PUT /pricing/skus/{sku}`. A new price for an existing SKU is a decision like a tick's:
+    it goes into the SKU's decision history (old and new price, by an admin, the note as the reason, at
+    `now`) and is pinned unless `pinned` is false (ticks keep a pinned price until `pinned_until`)."""
+    state, old_price = catalog().configure_with_change(sku, settings_given, now)
+    if old_price is not None:
+        until = f"until {state.pinned_until:%Y-%m-%dT%H:%M:%SZ}" if state.pinned_until else "until unpinned"
+        pin = f"; pinned {until}" if state.pinned else "; not pinned: the next tick may change it"
+        record = DecisionRecord(
+            sku=sku,
+            tick=tick_stamp(now),
+            outcome="applied",
+            old_price=old_price,
+            proposed=state.price,
+            applied=state.price,
+            rules=["admin_price", *(["admin_pin"] if state.pinned else [])],
+            reason=f"set by an admin: {settings_given.note or 'no note given'}{pin}",
+        )
+        decision_log().write([record], now)
+    return state
 
 
 def tick_log() -> TickLog:

@@ -128,6 +128,19 @@ def catalog_entries(
     return entries
 
 
+def pinned_record(state: SkuState, tick: str) -> DecisionRecord:
+    """A pinned SKU's decision: its price stays, and the reason says whose pin and until when."""
+    until = f"until {state.pinned_until:%Y-%m-%dT%H:%M:%SZ}" if state.pinned_until else "until an admin unpins it"
+    return DecisionRecord(
+        sku=state.sku,
+        tick=tick,
+        outcome="kept",
+        old_price=state.price,
+        rules=["admin_pin"],
+        reason=f"kept: pinned by an admin {until}",
+    )
+
+
 def checked_with_model(
     decisions: list[Decision],
     entries: list[CatalogEntry],
@@ -235,6 +248,8 @@ def run_tick(
             report.records.append(DecisionRecord.failure(state, tick, "its catalog entry is not readable"))
         elif state.last_tick is not None and state.last_tick >= tick:
             report.already_done += 1
+        elif state.pin_holds(now):
+            report.records.append(pinned_record(state, tick))
         else:
             states[state.sku] = state
 
