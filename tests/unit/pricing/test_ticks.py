@@ -431,3 +431,39 @@ def test_a_pin_lapses_and_an_unpinned_price_is_repriced(tables: PricingTables, d
     assert decided["cut"].outcome == "applied" and "admin_pin" not in decided["cut"].rules  # the pin lapsed
     assert decided["raise"].outcome == "applied"  # never pinned
     assert not tables.catalog.configure("cut", SkuSettings.model_validate({"pinned": None})).pinned
+
+
+# -------------------------------------------------------------------------- competitor positioning
+
+
+def test_a_competitor_undercutting_by_20_percent_moves_a_positioned_sku_or_is_named(
+    tables: PricingTables, demand_model: Model
+) -> None:
+    from commerce_ai.pricing.catalog import SkuSettings
+
+    # Given "keep" (2.00, already at the policy's optimum) and a competitor index 20% below it
+    stock(tables, {"keep": (2.0, 1.2), "keep-positioned": (2.0, 1.2)}, competitor_index=1.6, competitor_index_at=NOW)
+    tables.catalog.configure("keep-positioned", SkuSettings(position="at_most_above", position_percent=5.0))
+    decided = by_sku(tick(tables, demand_model))
+    # then the SKU positioned at most 5% above the competitors moves down (the step limit paces it) and
+    # says why, although the demand model alone would keep it
+    moved = decided["keep-positioned"]
+    assert moved.outcome == "applied" and moved.applied == 1.8 and "competitor_position" in moved.rules
+    assert "no more than 5% above the competitor index 1.60" in moved.reason
+    assert "the admin's competitor positioning sets it" in moved.reason
+    # and the SKU with no positioning keeps its price, naming the competitor as what it did not act on
+    kept = decided["keep"]
+    assert kept.outcome == "kept" and "competitor index 1.60 is -20%: no positioning set" in kept.reason
+
+
+def test_positioning_never_goes_below_the_margin_floor(tables: PricingTables, demand_model: Model) -> None:
+    from commerce_ai.pricing.catalog import SkuSettings
+
+    stock(tables, {"thin": (2.0, 1.75)}, competitor_index=1.5, competitor_index_at=NOW)  # floor 1.95
+    tables.catalog.configure("thin", SkuSettings(position="match"))
+    record = by_sku(tick(tables, demand_model))["thin"]
+    # the policy's 2.92 would be 1.94x the index (a competitor outlier); positioned, it is brought down
+    # instead, the margin floor stops it at 1.95, and that -2.5% is inside the dead band: kept, saying so
+    assert (record.outcome, record.applied) == ("kept", None)
+    assert {"competitor_position", "margin_floor", "dead_band"} <= set(record.rules)
+    assert "match the competitor index 1.50" in record.reason

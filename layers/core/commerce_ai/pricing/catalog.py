@@ -29,7 +29,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -48,7 +48,7 @@ from commerce_ai.clock import utc_now
 from commerce_ai.dynamodb_batches import batch_get
 from commerce_ai.errors import InvalidInput, NotFound
 from commerce_ai.paging import decode_cursor, encode_cursor
-from commerce_ai.pricing.guardrails import GuardRailConfig, SkuPricing, margin_floor
+from commerce_ai.pricing.guardrails import GuardRailConfig, Positioning, SkuPricing, margin_floor
 from commerce_ai.pricing.lifecycle import Stage
 from commerce_ai.pricing.observations import SKU_ID
 from commerce_ai.telemetry import logger
@@ -79,6 +79,12 @@ class SkuSettings(BaseModel):
     salvage_price: StrictFloat | None = Field(default=None, gt=0, le=1_000_000, allow_inf_nan=False)
     inventory: StrictFloat | None = Field(default=None, ge=0, allow_inf_nan=False)
     launch_price: StrictFloat | None = Field(default=None, gt=0, le=1_000_000, allow_inf_nan=False)
+    # Where the price sits against the competitor index (commerce_ai.pricing.guardrails.Positioning).
+    position: Literal["at_most_above", "match", "beat"] | None = Field(
+        default=None,
+        description="Against the competitor index: at most `position_percent` above, match, or beat by it.",
+    )
+    position_percent: StrictFloat | None = Field(default=None, ge=0, le=50, allow_inf_nan=False)
     # An admin's price is a decision: audited, and pinned (ticks keep it) unless `pinned` is false.
     pinned: StrictBool | None = Field(default=None, description="Ticks keep the price while pinned.")
     pinned_until: RequestTime | None = Field(default=None, description="When the pin lapses; null: until unpinned.")
@@ -152,6 +158,8 @@ class SkuState(BaseModel):
     last_tick: str | None = None
     competitor_index: float | None = None
     competitor_index_at: datetime | None = None
+    position: str | None = None
+    position_percent: float | None = None
     # Set by an admin's price: ticks keep the price while pinned (until `pinned_until`, if set).
     pinned: bool | None = None  # stored only once an admin set it: most SKUs never are
     pinned_until: datetime | None = None
@@ -183,6 +191,9 @@ class SkuState(BaseModel):
         shown["recent_prices"] = self.history[-8:]
         shown["pinned"] = bool(self.pinned)
         return shown
+
+    def positioning(self) -> Positioning | None:
+        return Positioning(self.position, self.position_percent or 0.0) if self.position else None
 
     def pin_holds(self, now: datetime) -> bool:
         return bool(self.pinned) and (self.pinned_until is None or now < self.pinned_until)

@@ -73,6 +73,8 @@ class SkuView(BaseModel):
     last_tick: str | None
     competitor_index: Money | None
     competitor_index_at: Timestamp | None
+    position: Literal["at_most_above", "match", "beat"] | None
+    position_percent: float | None
     pinned: bool = Field(description="An admin's price that ticks keep (while `pinned_until` has not passed).")
     pinned_until: Timestamp | None
     updated_at: Timestamp | None

@@ -47,6 +47,30 @@ class GuardRailConfig:
 
 
 @dataclass(frozen=True)
+class Positioning:
+    """Where an admin wants a SKU's price against the competitor index: `at_most_above` (no more than
+    `percent` above it), `match` (at it) or `beat` (`percent` below it). Applied with the guard rails:
+    the margin floor and admin bounds still win over it, and the step limit paces the move."""
+
+    mode: str  # "at_most_above" | "match" | "beat"
+    percent: float = 0.0
+
+    def target(self, proposed: float, index: float) -> float:
+        if self.mode == "match":
+            return index
+        if self.mode == "beat":
+            return min(proposed, index * (1 - self.percent / 100))
+        return min(proposed, index * (1 + self.percent / 100))
+
+    def describe(self, index: float) -> str:
+        if self.mode == "match":
+            return f"match the competitor index {index:.2f}"
+        if self.mode == "beat":
+            return f"beat the competitor index {index:.2f} by {self.percent:g}%"
+        return f"no more than {self.percent:g}% above the competitor index {index:.2f}"
+
+
+@dataclass(frozen=True)
 class SkuPricing:
     """What the guard rails need to know about one SKU at decision time."""
 
@@ -60,6 +84,7 @@ class SkuPricing:
     price_history: Sequence[float] = ()
     recent_changes: Sequence[datetime] = ()
     competitor_index: float | None = None
+    position: Positioning | None = None
 
 
 @dataclass(frozen=True)
@@ -124,7 +149,7 @@ def anomaly(sku: SkuPricing, proposed: float, config: GuardRailConfig) -> tuple[
                 f"proposed {proposed:.2f} is {z:.1f} robust SDs from this SKU's price history "
                 f"(median {math.exp(centre):.2f})",
             )
-    if sku.competitor_index:
+    if sku.competitor_index and sku.position is None:  # a positioned SKU is brought to the index instead
         ratio = proposed / sku.competitor_index
         if ratio > config.competitor_ratio_limit or ratio < 1 / config.competitor_ratio_limit:
             return (
@@ -170,6 +195,16 @@ def decide(sku: SkuPricing, proposed: float, now: datetime, config: GuardRailCon
         rules.append(rule)
         notes.append(f"proposal blocked: {why}")
         target = min(max(current, lowest), highest)
+    if sku.competitor_index and flagged is None:
+        index = sku.competitor_index
+        if sku.position is not None:
+            positioned = sku.position.target(target, index)
+            if not math.isclose(positioned, target):
+                rules.append("competitor_position")
+            notes.append(f"positioned to {sku.position.describe(index)}")
+            target = positioned
+        elif index < current * 0.97:  # a competitor well below us that nothing here acts on: say so
+            notes.append(f"competitor index {index:.2f} is {index / current - 1:+.0%}: no positioning set for this SKU")
     # On the cent grid, rounded towards the current price, so that rounding never takes a step past it.
     step_low, step_high = _round_up(current * (1 - config.max_step)), _round_down(current * (1 + config.max_step))
     if step_low > step_high and not correcting:  # a price of a few cents: no whole cent lies within the step

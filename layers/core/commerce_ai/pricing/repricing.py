@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from commerce_ai.pricing.guardrails import Decision, GuardRailConfig, SkuPricing, decide
+from commerce_ai.pricing.guardrails import Decision, GuardRailConfig, Positioning, SkuPricing, decide
 from commerce_ai.pricing.lifecycle import Clearance, Stage, clearance_target, new_product_target
 
 INELASTIC_STEP = 0.05  # with |e| <= 1 the optimum is unbounded above: move up gently, rails pace it
@@ -32,6 +32,7 @@ class CatalogEntry:
     price_history: tuple[float, ...] = ()
     recent_changes: tuple[datetime, ...] = ()
     competitor_index: float | None = None
+    position: Positioning | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ def sku_pricing(entry: CatalogEntry) -> SkuPricing:
         price_history=entry.price_history,
         recent_changes=entry.recent_changes,
         competitor_index=entry.competitor_index,
+        position=entry.position,
     )
 
 

@@ -31,8 +31,12 @@ from commerce_ai.pricing.lifecycle import Clearance, Stage
 from commerce_ai.pricing.repricing import CatalogEntry, TickResult, reprice
 
 TICK_MINUTES = 15
-# Guard rails that move a price whatever the model says: the price is outside its own bounds.
-FORCING_RULES = frozenset({"margin_correction", "ceiling_correction"})
+# Rules that move a price whatever the demand model says, and why.
+FORCING_RULES = {
+    "margin_correction": "the price must move back inside its bounds (margin_correction)",
+    "ceiling_correction": "the price must move back inside its bounds (ceiling_correction)",
+    "competitor_position": "the admin's competitor positioning sets it (competitor_position)",
+}
 MODEL_CHECK_RULE = "model_profit"
 
 
@@ -97,6 +101,7 @@ def catalog_entry(state: SkuState, elasticity: float, weekly_units: float, index
         price_history=tuple(state.history),
         recent_changes=tuple(state.changes),
         competitor_index=index,
+        position=state.positioning(),
     )
 
 
@@ -171,9 +176,9 @@ def checked_with_model(
         before = (entry.current_price - entry.cost) * entry.weekly_units
         after = (applied - entry.cost) * float(new_units)
         expected = f"expected weekly profit {before:.2f} -> {after:.2f}"
-        forced = sorted(FORCING_RULES.intersection(decision.rules))
+        forced = [FORCING_RULES[rule] for rule in decision.rules if rule in FORCING_RULES]
         if forced:
-            note = f"{expected}; the price must move back inside its bounds ({', '.join(forced)})"
+            note = f"{expected}; {'; '.join(forced)}"
         elif entry.stage is not Stage.MATURE:
             note = f"{expected}; set by the {entry.stage.value} stage's plan, not by the demand model"
         elif not math.isfinite(after) or after < before:
