@@ -64,10 +64,21 @@ def policy_study(
     summary = summarize(pd.concat(tables), baselines=tuple(BASELINES))
     shipped = choose_shipped(summary)
 
-    example = test[0]
-    paths: dict[str, list[dict[str, Any]]] = {}
     policies = {**BASELINES, "dqn": as_policy(networks[seeds[0]])}
+    example = example_market(test, policies[shipped], seeds[0])
+    paths: dict[str, list[dict[str, Any]]] = {}
     for name, policy in policies.items():
         paths[name] = []
         run_episode(Market(example, np.random.default_rng([seeds[0], 0])), policy, 26, paths[name])
     return PolicyStudy(summary, shipped, len(train), len(test), seeds, paths, example.sku, networks)
+
+
+def example_market(test: list[Any], shipped: Any, seed: int, moves: int = 3, tries: int = 30) -> Any:
+    """The first test SKU whose price the shipped policy moves at least `moves` times in 26 weeks: an
+    example whose price never moves shows the guard rails doing nothing (issue 19)."""
+    for market in test[:tries]:
+        steps: list[dict[str, Any]] = []
+        run_episode(Market(market, np.random.default_rng([seed, 0])), shipped, 26, steps)
+        if len({round(s["price"], 2) for s in steps}) > moves:
+            return market
+    return test[0]
