@@ -39,7 +39,8 @@ def support_stack(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Sta
         drain(stack, registry, built.name, versions=len(registry.versions(built.name)) + 1)
         registry.activate(built.name, manifest.version)
     assert "8 demo order(s)" in seed(stack, Path("."))
-    assert "0 demo order(s)" in seed(stack, Path("."))  # idempotent: nothing is added twice
+    again = seed(stack, Path("."))  # idempotent: nothing is added twice
+    assert "0 demo order(s)" in again and "0 demo catalogue item(s)" in again
     return stack
 
 
@@ -136,3 +137,14 @@ def test_bad_input_is_a_clear_4xx(support_stack: Stack) -> None:
         "POST", "/support/messages", headers, b'{"user_id": "u-1", "text": "\xff\xfe"}', "127.0.0.1"
     )
     assert status == 400, payload
+
+
+def test_the_knowledge_graph_answers_over_the_shared_catalogue(support_stack: Stack) -> None:
+    gateway = gateway_for(support_stack)
+    status, item = call(gateway, "GET", "/catalog/items/kg-case-x200")
+    assert status == 200 and item["category"] == "phone_cases"
+    fits = say(gateway, "u-dana", "does this case fit the X200?")
+    assert fits["intent"] == "product_question"
+    assert "kg-case-x200 -accessory_of-> kg-phone-x200" in fits["reply"] and "Slim case for X200" in fits["reply"]
+    size = say(gateway, "u-dana", "雨衣我体重65公斤穿什么码？")
+    assert size["intent"] == "size_guide" and "M" in size["reply"] and "kg-chart-tops" in size["reply"]

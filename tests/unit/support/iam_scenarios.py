@@ -10,7 +10,7 @@ import pytest
 from chalice.test import Client
 
 from commerce_ai.support import service as support_service
-from model_build.support.seeding import demo_orders, faq_entries
+from model_build.support.seeding import demo_orders, faq_entries, seed_graph
 from tests.support.events import sample
 from tests.support.support import built_support
 from tests.unit.iam import STACK, Scenario, World, configure
@@ -24,12 +24,15 @@ def run_support_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     world.ssm.values[env["ADMIN_API_KEY_PARAMETER"]] = "k"
     world.ssm.values[env["INGEST_API_KEY_PARAMETER"]] = "front"
     world.serve(world.built("support", built_support))
-    from commerce_ai.support.store import DynamoOrders, FaqStore
+    from commerce_ai.catalog.store import Catalog
+    from commerce_ai.support.store import DynamoGraph, DynamoOrders, FaqStore
 
     for order in demo_orders():
         DynamoOrders(env["SUPPORT_ORDERS_TABLE"], dynamodb=world.aws.dynamodb).put(order)
     for entry in faq_entries():
         FaqStore(env["SUPPORT_FAQ_TABLE"], dynamodb=world.aws.dynamodb).put(entry)
+    catalog = Catalog(env["CATALOG_TABLE"], dynamodb=world.aws.dynamodb)
+    seed_graph(DynamoGraph(env["SUPPORT_GRAPH_TABLE"], catalog, dynamodb=world.aws.dynamodb))
     support_service.faq_cache.index = None
     world.forget_setup()
     front = {"Content-Type": "application/json", "x-api-key": "front"}
@@ -46,6 +49,8 @@ def run_support_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
         first = say("cancel order A1002 please")
         conversation_id = str(first["conversation_id"])
         say("bob@example.com", conversation_id)  # the rules allow it: the order is cancelled
+        fits = say("does this case fit the X200?", conversation_id)
+        assert "accessory_of" in str(fits["reply"]), fits
         handed = say("转人工", conversation_id)
         assert handed["handoff"] is True
         assert client.http.get(f"/support/conversations/{conversation_id}", headers=admin).status_code == 200

@@ -15,10 +15,12 @@ from commerce_ai.support.contract import MAX_TEXT, MessageIn
 from commerce_ai.support.conversation import ConversationState
 from commerce_ai.support.dialogue import Bot, Turn
 from commerce_ai.support.faq import FaqIndex
+from commerce_ai.support.graph import Edge, answer_product, mentioned, path_between, size_from_chart
 from commerce_ai.support.intents import IntentModel
 from commerce_ai.support.orders import may_cancel, may_change_address
 from commerce_ai.support.slots import address_in, contact_in, contact_matches, order_id_in
 from commerce_ai.support.text import language_of
+from model_build.support.seeding import demo_catalogue
 from tests.support.support import MemoryOrders
 
 NOW = datetime(2026, 12, 5, 18, 0, tzinfo=UTC)
@@ -163,3 +165,55 @@ def test_an_address_change_after_dispatch_is_refused_before_asking_for_the_addre
     refused = chat.say("bob@example.com")
     assert refused.notes == ["rule:address_only_before_dispatch"] and "before dispatch" in refused.reply
     assert chat.state.form is None and "new_address" not in chat.state.slots
+
+
+class MemoryGraph:
+    """`ProductGraph` over the demo catalogue and relations, in memory."""
+
+    def __init__(self) -> None:
+        items, edges = demo_catalogue()
+        self.items = {i.item_id: i for i in items}
+        self.adjacent: dict[str, list[Edge]] = {}
+        for e in edges:
+            self.adjacent.setdefault(e.source, []).append(e)
+            self.adjacent.setdefault(e.target, []).append(Edge(e.target, f"~{e.relation}", e.source))
+
+    def edges(self, item_id: str) -> list[Edge]:
+        return self.adjacent.get(item_id, [])
+
+    def aliases(self) -> dict[str, str]:
+        return {
+            alias: i.item_id
+            for i in self.items.values()
+            for alias in str(i.attributes.get("aliases", "")).split("|")
+            if alias
+        }
+
+    def titles(self, item_ids: list[str]) -> dict[str, str]:
+        return {i: self.items[i].title for i in item_ids if i in self.items}
+
+    def attributes(self, item_id: str) -> dict[str, str | float | bool]:
+        return dict(self.items[item_id].attributes)
+
+
+def test_product_questions_are_answered_with_the_relation_path() -> None:
+    graph = MemoryGraph()
+    assert mentioned("does this phone case fit the X200?", graph.aliases()) == ["kg-case-x200", "kg-phone-x200"]
+    fits = answer_product(graph, "does this case fit the X200?", "en")
+    assert fits is not None and fits.startswith("Yes") and "kg-case-x200 -accessory_of-> kg-phone-x200" in fits
+    related = answer_product(graph, "这个充电器能给X300用吗", "zh")
+    assert (
+        related is not None
+        and "kg-charger-30w -compatible_with-> kg-phone-x200 -~substitute_for-> kg-phone-x300" in related
+    )
+    assert answer_product(graph, "case for the X100?", "en") is not None  # two hops: case, X200, X100
+    assert path_between(graph, "kg-case-x200", "kg-jacket-rain") is None
+    size = size_from_chart(graph, "what size rain jacket for 170 cm / 65 kg?", "en")
+    assert size is not None and "size M" in size and "kg-jacket-rain -size_chart-> kg-chart-tops" in size
+
+
+def test_the_bot_answers_product_questions_from_the_graph(intent_model: IntentModel, faq_index: FaqIndex) -> None:
+    chat = Chat(intent_model, faq_index)
+    chat.bot.graph = MemoryGraph()
+    turn = chat.say("does this case fit the X200?")
+    assert turn.intent == "product_question" and "accessory_of" in turn.reply

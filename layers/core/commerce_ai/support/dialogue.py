@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from commerce_ai.support import emotion as emotion_scorer
 from commerce_ai.support.conversation import ConversationState, Message
 from commerce_ai.support.faq import FaqIndex
+from commerce_ai.support.graph import ProductGraph, answer_product, size_from_chart
 from commerce_ai.support.intents import OUT_OF_SCOPE, IntentModel, IntentPrediction
 from commerce_ai.support.orders import Order, OrdersBackend, may_cancel, may_change_address, status_words
 from commerce_ai.support.slots import FORMS, Problem, address_in, contact_in, contact_matches, order_id_in
@@ -92,11 +93,14 @@ def _say(language: str, en: str, zh: str) -> str:
 
 
 class Bot:
-    def __init__(self, model: IntentModel, faq: FaqIndex, orders: OrdersBackend, embed: Embed) -> None:
+    def __init__(
+        self, model: IntentModel, faq: FaqIndex, orders: OrdersBackend, embed: Embed, graph: ProductGraph | None = None
+    ) -> None:
         self.model = model
         self.faq = faq
         self.orders = orders
         self.embed = embed
+        self.graph = graph
 
     # -- the turn ----------------------------------------------------------------------------------------
 
@@ -316,6 +320,12 @@ class Bot:
                     f"Order {order.order_id} is {status_words(order, language)} and expected on {order.eta}.",
                     f"订单 {order.order_id} 已{status_words(order, language)}，预计 {order.eta} 送达。",
                 )
+        if self.graph is not None and intent in ("product_question", "size_guide"):
+            from_graph = (answer_product if intent == "product_question" else size_from_chart)(
+                self.graph, text, language
+            )
+            if from_graph is not None:
+                return from_graph
         if intent == "size_guide" and (size := _size_for(text)):
             return _say(
                 language,

@@ -18,7 +18,7 @@ from commerce_ai.support.conversation import IDLE_TTL_SECONDS, ConversationState
 from commerce_ai.support.dialogue import Bot
 from commerce_ai.support.faq import FaqEntry, FaqIndex
 from commerce_ai.support.intents import MODEL_NAME, IntentModel
-from commerce_ai.support.store import Conversations, DynamoOrders, FaqStore, HandoffQueue, Tickets
+from commerce_ai.support.store import Conversations, DynamoGraph, DynamoOrders, FaqStore, HandoffQueue, Tickets
 
 FAQ_REFRESH_SECONDS = 60.0
 UNKNOWN_CONVERSATION = "unknown or expired conversation id: a new conversation was started"
@@ -63,6 +63,7 @@ def bot() -> Bot:
         faq_cache.get(),
         DynamoOrders.from_settings(),
         lambda text: encoder.embed([text])[0],
+        DynamoGraph.from_settings(),
     )
 
 

@@ -14,6 +14,7 @@ class SupportSettings(EnvSettings):
     faq_table: str | None = env_setting("SUPPORT_FAQ_TABLE")
     tickets_table: str | None = env_setting("SUPPORT_TICKETS_TABLE")
     handoff_queue_url: str | None = env_setting("SUPPORT_HANDOFF_QUEUE_URL")
+    graph_table: str | None = env_setting("SUPPORT_GRAPH_TABLE")
 
 
 settings = settings_reader(SupportSettings)

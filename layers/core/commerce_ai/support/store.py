@@ -10,11 +10,13 @@ from datetime import datetime
 from typing import Any
 
 from commerce_ai import aws
+from commerce_ai.catalog.store import Catalog
 from commerce_ai.errors import Conflict
 from commerce_ai.paging import decode_cursor, encode_cursor
 from commerce_ai.support.conversation import ConversationState
 from commerce_ai.support.dialogue import Ticket
 from commerce_ai.support.faq import FaqEntry
+from commerce_ai.support.graph import ALIAS_PARTITION, Edge
 from commerce_ai.support.orders import Order
 from commerce_ai.support.settings import settings
 
@@ -241,3 +243,62 @@ class Tickets:
         response = self.ddb.scan(**request)
         found = [(json.loads(i["doc"]["S"]), i["status"]["S"]) for i in response.get("Items", [])]
         return found, encode_cursor(response.get("LastEvaluatedKey"))
+
+
+class DynamoGraph:
+    """The product knowledge graph (`graph.ProductGraph`) over SupportGraphTable and the shop's catalogue."""
+
+    ddb = aws.ClientAttribute("dynamodb")
+
+    def __init__(self, table: str, catalog: Catalog, dynamodb: Any = None) -> None:
+        self.table = table
+        self.catalog = catalog
+        self._ddb = dynamodb
+        self._aliases: dict[str, str] | None = None
+
+    @classmethod
+    def from_settings(cls) -> DynamoGraph:
+        return cls(settings().need("graph_table"), Catalog.from_settings())
+
+    def _partition(self, item_id: str) -> list[str]:
+        keys: list[str] = []
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "item_id = :item",
+            "ExpressionAttributeValues": {":item": {"S": item_id}},
+        }
+        while True:
+            response = self.ddb.query(**request)
+            keys.extend(item["edge"]["S"] for item in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return keys
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def edges(self, item_id: str) -> list[Edge]:
+        return [Edge(item_id, *key.split("#", 1)) for key in self._partition(item_id)]
+
+    def aliases(self) -> dict[str, str]:
+        if self._aliases is None:
+            pairs = [key.split("#", 1) for key in self._partition(ALIAS_PARTITION)]
+            self._aliases = {alias: item_id for alias, item_id in pairs}
+        return self._aliases
+
+    def titles(self, item_ids: list[str]) -> dict[str, str]:
+        return {item_id: item.title for item_id, item in self.catalog.get_many(item_ids).items()}
+
+    def attributes(self, item_id: str) -> dict[str, str | float | bool]:
+        item = self.catalog.get(item_id)
+        return dict(item.attributes) if item else {}
+
+    def put_edge(self, edge: Edge) -> None:
+        """Store the edge from both ends (the reverse one as `~relation`)."""
+        for item_id, key in (
+            (edge.source, f"{edge.relation}#{edge.target}"),
+            (edge.target, f"~{edge.relation}#{edge.source}"),
+        ):
+            self.ddb.put_item(TableName=self.table, Item={"item_id": {"S": item_id}, "edge": {"S": key}})
+
+    def put_alias(self, alias: str, item_id: str) -> None:
+        self.ddb.put_item(
+            TableName=self.table, Item={"item_id": {"S": ALIAS_PARTITION}, "edge": {"S": f"{alias.lower()}#{item_id}"}}
+        )
