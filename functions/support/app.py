@@ -1,0 +1,139 @@
+"""Customer service over HTTP (API Gateway -> Chalice): the bot's messages, the agents' tickets, the FAQ.
+
+Glue only: `commerce_ai.support.service` does the work. Who may call what:
+- `POST /support/messages` is for the shop's chat front ends (app, H5 page, mini program back end), which
+  sign their customers in and send the shop's front-end key (the ingest key of `POST /events`) or the
+  admin key. A conversation id answers only for the `user_id` that started it: anyone else's (or an
+  unknown or expired id) starts a new conversation and says so, so no caller can read another
+  customer's transcript. Order details further need the email or phone on the order.
+- Transcripts, tickets and FAQ edits are for the shop's agents: admin key. The FAQ itself is public.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from chalice.app import Request
+
+from commerce_ai.errors import NotFound
+from commerce_ai.http import admin_key, json_api, require_any_key, secure_parameter
+from commerce_ai.paging import Page
+from commerce_ai.stream import settings as stream_settings
+from commerce_ai.support import service
+from commerce_ai.support.contract import (
+    AgentReplied,
+    AgentReply,
+    ConversationErased,
+    ConversationPath,
+    ConversationView,
+    FaqFields,
+    FaqPath,
+    FaqQuery,
+    MessageIn,
+    MessageOut,
+    TicketPath,
+    TicketsQuery,
+    TicketView,
+)
+from commerce_ai.support.faq import FaqEntry
+from commerce_ai.support.store import Conversations, FaqStore
+
+app = json_api("support")
+
+
+def front_end_key() -> str:
+    return secure_parameter(stream_settings.ingest_key_parameter())
+
+
+def chat_front_end(request: Request) -> None:
+    """Messages change conversations and orders: the shop's front ends send their key (or the admin key)."""
+    require_any_key(request, (front_end_key, admin_key), "shop's front-end key (the ingest key)")
+
+
+@app.route(
+    "/support/messages",
+    methods=["POST"],
+    request=MessageIn,
+    response=MessageOut,
+    caller=chat_front_end,
+    errors=(409, 503),
+)
+def post_message(body: MessageIn) -> MessageOut:
+    """One customer message: the bot's reply, intent, confidence, language, emotion, hand-off and slots."""
+    return service.handle_message(body, datetime.now(UTC))
+
+
+@app.route(
+    "/support/conversations/{conversation_id}",
+    path_params=ConversationPath,
+    methods=["GET"],
+    response=ConversationView,
+    admin=True,
+    errors=(404,),
+)
+def get_conversation(conversation_id: str) -> ConversationView:
+    """A conversation's state and transcript (admin: it is a customer's personal data)."""
+    return service.conversation(conversation_id, datetime.now(UTC))
+
+
+@app.route(
+    "/support/conversations/{conversation_id}",
+    path_params=ConversationPath,
+    methods=["DELETE"],
+    response=ConversationErased,
+    admin=True,
+    errors=(404,),
+)
+def erase_conversation(conversation_id: str) -> ConversationErased:
+    """Erase a conversation's state and transcript now (admin; they also expire a week after the last message)."""
+    if not Conversations.from_settings().delete(conversation_id):
+        raise NotFound(f"no conversation {conversation_id}")
+    return ConversationErased(conversation_id=conversation_id, erased=True)
+
+
+@app.route("/support/tickets", methods=["GET"], query=TicketsQuery, response=Page[TicketView], admin=True)
+def list_tickets(query: TicketsQuery) -> Page[TicketView]:
+    """Hand-off tickets in a status (default open), paged in the table's order (admin)."""
+    items, cursor = service.tickets_page(query.status, query.limit, query.cursor)
+    return Page[TicketView](items=items, next_cursor=cursor)
+
+
+@app.route(
+    "/support/tickets/{ticket_id}/reply",
+    path_params=TicketPath,
+    methods=["POST"],
+    request=AgentReply,
+    response=AgentReplied,
+    admin=True,
+    errors=(404, 409),
+)
+def reply_to_ticket(ticket_id: str, body: AgentReply) -> AgentReplied:
+    """An agent's reply into the conversation; `close` hands it back to the bot (admin)."""
+    return service.reply_to_ticket(ticket_id, body, datetime.now(UTC))
+
+
+@app.route("/support/faq", methods=["GET"], query=FaqQuery, response=Page[FaqEntry])
+def list_faq(query: FaqQuery) -> Page[FaqEntry]:
+    """The FAQ's entries (the shop's public policies), paged in the table's order."""
+    items, cursor = FaqStore.from_settings().page(query.limit, query.cursor)
+    return Page[FaqEntry](items=items, next_cursor=cursor)
+
+
+@app.route(
+    "/support/faq/{faq_id}", path_params=FaqPath, methods=["PUT"], request=FaqFields, response=FaqEntry, admin=True
+)
+def put_faq(faq_id: str, body: FaqFields) -> FaqEntry:
+    """Create or replace an FAQ entry (admin); the bot answers from it within a minute."""
+    return service.put_faq(FaqEntry(faq_id=faq_id, **body.model_dump()))
+
+
+@app.route(
+    "/support/faq/{faq_id}", path_params=FaqPath, methods=["DELETE"], response=FaqEntry, admin=True, errors=(404,)
+)
+def delete_faq(faq_id: str) -> FaqEntry:
+    """Remove an FAQ entry (admin); returns what was removed."""
+    store = FaqStore.from_settings()
+    entry = store.get(faq_id)
+    if entry is None or not store.delete(faq_id):
+        raise NotFound(f"no FAQ entry {faq_id}")
+    return entry

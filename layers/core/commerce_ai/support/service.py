@@ -1,0 +1,169 @@
+"""What the support handlers call: one message through the bot with its state read and written, the
+agents' side of a hand-off, and the FAQ's admin edits."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from commerce_ai.artifacts.loader import ModelLoader
+from commerce_ai.errors import InvalidInput, NotFound
+from commerce_ai.support import encoder
+from commerce_ai.support.contract import AgentReplied, AgentReply, MessageIn, MessageOut, TicketView
+from commerce_ai.support.conversation import IDLE_TTL_SECONDS, ConversationState, Message
+from commerce_ai.support.dialogue import Bot
+from commerce_ai.support.faq import FaqEntry, FaqIndex
+from commerce_ai.support.intents import MODEL_NAME, IntentModel
+from commerce_ai.support.store import Conversations, DynamoGraph, DynamoOrders, FaqStore, HandoffQueue, Tickets
+
+FAQ_REFRESH_SECONDS = 60.0
+UNKNOWN_CONVERSATION = "unknown or expired conversation id: a new conversation was started"
+
+
+def open_intents(manifest: Any, directory: Any) -> IntentModel:
+    import json
+
+    with (directory / manifest.entrypoint).open(encoding="utf-8") as handle:
+        return IntentModel.from_document(json.load(handle))
+
+
+@cache
+def intent_loader() -> ModelLoader[IntentModel]:
+    return ModelLoader(MODEL_NAME, expected_features=[encoder.encoder_name()], opener=open_intents)
+
+
+class _FaqCache:
+    """The FAQ index, rebuilt when the table's entries change (checked at most once a minute)."""
+
+    def __init__(self) -> None:
+        self.index: FaqIndex | None = None
+        self.digest = ""
+        self.checked = float("-inf")
+
+    def get(self) -> FaqIndex:
+        if self.index is None or time.monotonic() - self.checked > FAQ_REFRESH_SECONDS:
+            entries = FaqStore.from_settings().all()
+            digest = hashlib.sha256("".join(e.model_dump_json() for e in entries).encode()).hexdigest()
+            if self.index is None or digest != self.digest:
+                self.index, self.digest = FaqIndex(entries), digest
+            self.checked = time.monotonic()
+        return self.index
+
+
+faq_cache = _FaqCache()
+
+
+def bot() -> Bot:
+    return Bot(
+        intent_loader().get().model,
+        faq_cache.get(),
+        DynamoOrders.from_settings(),
+        lambda text: encoder.embed([text])[0],
+        DynamoGraph.from_settings(),
+    )
+
+
+def new_state(body: MessageIn, now: datetime) -> ConversationState:
+    return ConversationState(
+        conversation_id=f"c-{uuid.uuid4().hex}",
+        user_id=body.user_id,
+        channel=body.channel,
+        created_at=now,
+        updated_at=now,
+        expires_at=int(now.timestamp()) + IDLE_TTL_SECONDS,
+    )
+
+
+def visible_slots(state: ConversationState) -> dict[str, str]:
+    return {k: ("verified" if k == "contact" else v) for k, v in state.slots.items()}
+
+
+def handle_message(body: MessageIn, now: datetime) -> MessageOut:
+    """A conversation id is honoured only for the user it was started by: another user's id, an unknown
+    or an expired one starts a new conversation (and says so), so no caller reads someone else's state."""
+    conversations = Conversations.from_settings()
+    found = conversations.get(body.conversation_id, int(now.timestamp())) if body.conversation_id else None
+    if found is not None and found[0].user_id == body.user_id:
+        state, revision, notice = found[0], found[1], None
+    else:
+        state, revision = new_state(body, now), None
+        notice = UNKNOWN_CONVERSATION if body.conversation_id else None
+    pending = [m for m in state.transcript if m.role == "agent" and not m.delivered]
+    for message in pending:
+        message.delivered = True
+    turn = bot().respond(state, body.text, now)
+    if turn.ticket is not None:
+        HandoffQueue.from_settings().send(turn.ticket)
+    state.updated_at = now
+    state.expires_at = int(now.timestamp()) + IDLE_TTL_SECONDS
+    conversations.put(state, revision)
+    return MessageOut(
+        conversation_id=state.conversation_id,
+        new_conversation=revision is None,
+        notice=notice,
+        reply=turn.reply,
+        intent=turn.intent,
+        confidence=round(turn.confidence, 4),
+        language=state.language,
+        emotion=turn.emotion,
+        handoff=turn.handoff,
+        slots=visible_slots(state),
+        agent_replies=[m.text for m in pending],
+    )
+
+
+def conversation(conversation_id: str, now: datetime) -> ConversationState:
+    found = Conversations.from_settings().get(conversation_id, int(now.timestamp()))
+    if found is None:
+        raise NotFound(f"no conversation {conversation_id} (or it expired)")
+    return found[0]
+
+
+def ticket_view(document: dict[str, Any], status: str) -> TicketView:
+    return TicketView.model_validate({**document, "status": status})
+
+
+def tickets_page(status: str, limit: int, cursor: str | None) -> tuple[list[TicketView], str | None]:
+    found, next_cursor = Tickets.from_settings().page(status, limit, cursor)
+    return [ticket_view(doc, s) for doc, s in found], next_cursor
+
+
+def reply_to_ticket(ticket_id: str, body: AgentReply, now: datetime) -> AgentReplied:
+    """An agent's reply goes into the conversation (delivered with the customer's next exchange on the
+    HTTP channel); `close` hands the conversation back to the bot."""
+    tickets = Tickets.from_settings()
+    found = tickets.get(ticket_id)
+    if found is None:
+        raise NotFound(f"no ticket {ticket_id}")
+    document, status = found
+    if status == "closed":
+        raise InvalidInput(f"ticket {ticket_id} is closed")
+    conversations = Conversations.from_settings()
+    stored = conversations.get(document["conversation_id"], int(now.timestamp()))
+    if stored is None:
+        raise NotFound(f"the conversation of ticket {ticket_id} has expired")
+    state, revision = stored
+    state.add(Message(role="agent", text=body.text, at=now, delivered=False))
+    if body.close:
+        state.owner, state.ticket_id = "bot", None
+    state.updated_at = now
+    state.expires_at = int(now.timestamp()) + IDLE_TTL_SECONDS
+    conversations.put(state, revision)
+    if body.close:
+        tickets.close(ticket_id)
+    return AgentReplied(
+        ticket_id=ticket_id,
+        conversation_id=state.conversation_id,
+        status="closed" if body.close else "open",
+        owner=state.owner,
+    )
+
+
+def put_faq(entry: FaqEntry) -> FaqEntry:
+    FaqStore.from_settings().put(entry)
+    faq_cache.checked = float("-inf")  # this container answers from the new entry at once
+    return entry

@@ -1,0 +1,150 @@
+"""Customer service on the emulator: a real `support-intents` artifact validated by the registry, the
+conversation state in DynamoDB across turns, the demo orders and the rules, a hand-off ticket through
+the agents' queue into the tickets table (once, even when redelivered), an agent's reply reaching the
+customer, the caller checks and bad input."""
+
+# ruff: noqa: RUF001  (Chinese messages)
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from commerce_ai import aws
+from commerce_ai.artifacts.registry import ModelRegistry
+from commerce_ai.artifacts.store import ArtifactStore
+from commerce_ai.support import service as support_service
+from commerce_ai.support.store import Conversations, DynamoOrders, Tickets
+from infra.runner.sqs_poller import QueueSource
+from infra.template import Stack
+from model_build import publish
+from model_build.support import seed
+from tests.conftest import ADMIN_KEY, INGEST_KEY
+from tests.integration.conftest import empty_queue
+from tests.integration.local_stack import call, drain, gateway_for
+from tests.support.invoke import in_process
+from tests.support.support import built_support
+
+
+@pytest.fixture(scope="module")
+def support_stack(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Stack:
+    store = ArtifactStore(stack.physical_name("ArtifactBucket"))
+    registry = ModelRegistry(stack.physical_name("ModelRegistryTable"))
+    for built in built_support(tmp_path_factory.mktemp("support")):
+        manifest = publish(store, built)
+        drain(stack, registry, built.name, versions=len(registry.versions(built.name)) + 1)
+        registry.activate(built.name, manifest.version)
+    assert "8 demo order(s)" in seed(stack, Path("."))
+    again = seed(stack, Path("."))  # idempotent: nothing is added twice
+    assert "0 demo order(s)" in again and "0 demo catalogue item(s)" in again
+    return stack
+
+
+def say(gateway: Any, user: str, text: str, conversation_id: str | None = None) -> dict[str, Any]:
+    body = {"user_id": user, "text": text, "channel": "web", "conversation_id": conversation_id}
+    status, answer = call(gateway, "POST", "/support/messages", body, INGEST_KEY)
+    assert status == 200, answer
+    result: dict[str, Any] = answer
+    return result
+
+
+def tickets_source(stack: Stack) -> QueueSource:
+    url = aws.client("sqs").get_queue_url(QueueName=stack.physical_name("SupportHandoffQueue"))["QueueUrl"]
+    return QueueSource(
+        "SupportTicketsFunction", url, stack.arn("SupportHandoffQueue"), batch_size=10, report_failures=True
+    )
+
+
+def test_a_chinese_order_conversation_keeps_its_state_and_the_rules_decide(support_stack: Stack) -> None:
+    gateway = gateway_for(support_stack)
+    first = say(gateway, "u-bob", "我的订单到哪了？")
+    assert (first["intent"], first["language"], first["new_conversation"]) == ("order_status", "zh", True)
+    conversation_id = first["conversation_id"]
+    assert "邮箱或手机号" in say(gateway, "u-bob", "A1007", conversation_id)["reply"]
+    status = say(gateway, "u-bob", "bob@example.com", conversation_id)
+    assert "SF2234567890" in status["reply"] and status["slots"] == {"order_id": "A1007", "contact": "verified"}
+    refused = say(gateway, "u-bob", "帮我改一下收货地址", conversation_id)
+    assert "只有发货前才能修改地址" in refused["reply"]  # A1007 is shipped: the rule says why
+    stored = Conversations(support_stack.physical_name("SupportConversationsTable")).get(conversation_id, 0)
+    assert stored is not None
+    state, revision = stored
+    assert revision == 4 and state.intents[-1] == "change_address" and len(state.transcript) == 8
+    assert state.expires_at > 0
+
+
+def test_a_conversation_id_answers_only_for_its_user(support_stack: Stack) -> None:
+    gateway = gateway_for(support_stack)
+    mine = say(gateway, "u-alice", "where is order A1001")
+    theirs = say(gateway, "u-mallory", "alice@example.com", mine["conversation_id"])
+    assert theirs["conversation_id"] != mine["conversation_id"] and theirs["new_conversation"] is True
+    assert theirs["notice"] == support_service.UNKNOWN_CONVERSATION
+    assert "A1001" not in theirs["reply"]
+    unknown = say(gateway, "u-alice", "hello", "c-00000000000000000000000000000000")
+    assert unknown["new_conversation"] is True and unknown["notice"] is not None
+
+
+def test_hand_off_ticket_reaches_the_table_once_and_the_agent_reply_the_customer(support_stack: Stack) -> None:
+    gateway = gateway_for(support_stack)
+    source = tickets_source(support_stack)
+    empty_queue(source.queue_url)
+    first = say(gateway, "u-chen", "cancel order A1005")
+    conversation_id = first["conversation_id"]
+    say(gateway, "u-chen", "chen@example.com", conversation_id)  # delivered: cannot be cancelled
+    angry = say(gateway, "u-chen", "This is unacceptable, I'm furious, you are useless!!", conversation_id)
+    assert angry["handoff"] is True and angry["emotion"] > 0.7
+    silent = say(gateway, "u-chen", "hello??", conversation_id)
+    assert silent["reply"] == "" and silent["handoff"] is True
+    messages = aws.client("sqs").receive_message(QueueUrl=source.queue_url, WaitTimeSeconds=2)["Messages"]
+    body = messages[0]["Body"]
+    aws.client("sqs").delete_message(QueueUrl=source.queue_url, ReceiptHandle=messages[0]["ReceiptHandle"])
+    ticket = json.loads(body)
+    assert (ticket["reason"], ticket["slots"]) == ("emotion", {"order_id": "A1005"})
+    for _ in range(2):  # delivered twice: recorded once
+        aws.client("sqs").send_message(QueueUrl=source.queue_url, MessageBody=body)
+    invoke = in_process(support_stack)
+    for _ in range(5):
+        source.poll_once(invoke, threading.Event(), wait_seconds=1)
+    tickets = Tickets(support_stack.physical_name("SupportTicketsTable"))
+    assert tickets.get(ticket["ticket_id"]) is not None
+    status, page = call(gateway, "GET", "/support/tickets?status=open&limit=200", None, ADMIN_KEY)
+    assert status == 200 and [t["ticket_id"] for t in page["items"]].count(ticket["ticket_id"]) == 1
+    assert call(gateway, "GET", "/support/tickets", None, INGEST_KEY)[0] == 403
+    reply = {"text": "Sorry Chen, a refund is on its way.", "close": True}
+    status, replied = call(gateway, "POST", f"/support/tickets/{ticket['ticket_id']}/reply", reply, ADMIN_KEY)
+    assert status == 200 and replied["owner"] == "bot" and replied["status"] == "closed"
+    back = say(gateway, "u-chen", "thanks", conversation_id)
+    assert back["agent_replies"] == [reply["text"]] and back["handoff"] is False and back["reply"]
+    status, view = call(gateway, "GET", f"/support/conversations/{conversation_id}", None, ADMIN_KEY)
+    assert status == 200 and [m["role"] for m in view["transcript"]].count("agent") == 1
+    assert call(gateway, "GET", f"/support/conversations/{conversation_id}", None, INGEST_KEY)[0] == 403
+    order = DynamoOrders(support_stack.physical_name("SupportOrdersTable")).get("A1005")
+    assert order is not None and order.status == "delivered"
+
+
+def test_bad_input_is_a_clear_4xx(support_stack: Stack) -> None:
+    gateway = gateway_for(support_stack)
+    for text in ["", "   ", "x" * 1001, "bad\u0000bytes"]:
+        status, answer = call(gateway, "POST", "/support/messages", {"user_id": "u-1", "text": text}, INGEST_KEY)
+        assert status == 400, (text[:10], answer)
+    status, _ = call(gateway, "POST", "/support/messages", {"user_id": "u-1", "text": "hi"})
+    assert status == 401
+    headers = {"Content-Type": "application/json", "x-api-key": INGEST_KEY}
+    status, _, payload = gateway.handle(
+        "POST", "/support/messages", headers, b'{"user_id": "u-1", "text": "\xff\xfe"}', "127.0.0.1"
+    )
+    assert status == 400, payload
+
+
+def test_the_knowledge_graph_answers_over_the_shared_catalogue(support_stack: Stack) -> None:
+    gateway = gateway_for(support_stack)
+    status, item = call(gateway, "GET", "/catalog/items/kg-case-x200")
+    assert status == 200 and item["category"] == "phone_cases"
+    fits = say(gateway, "u-dana", "does this case fit the X200?")
+    assert fits["intent"] == "product_question"
+    assert "kg-case-x200 -accessory_of-> kg-phone-x200" in fits["reply"] and "Slim case for X200" in fits["reply"]
+    size = say(gateway, "u-dana", "雨衣我体重65公斤穿什么码？")
+    assert size["intent"] == "size_guide" and "M" in size["reply"] and "kg-chart-tops" in size["reply"]

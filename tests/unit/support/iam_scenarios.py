@@ -1,0 +1,80 @@
+"""Customer service's functions in the IAM agreement check (tests/unit/platform/test_iam_agreement.py). The
+API scenario serves a small real `support-intents` artifact and the demo orders and FAQ."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from chalice.test import Client
+
+from commerce_ai.support import service as support_service
+from model_build.support.seeding import demo_orders, faq_entries, seed_graph
+from tests.support.events import sample
+from tests.support.support import built_support
+from tests.unit.iam import STACK, Scenario, World, configure
+
+CACHED = (support_service.intent_loader,)
+
+
+def run_support_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    handler, _ = configure(monkeypatch, "SupportApiFunction", tmp_path)
+    env = STACK.function("SupportApiFunction").environment
+    world.ssm.values[env["ADMIN_API_KEY_PARAMETER"]] = "k"
+    world.ssm.values[env["INGEST_API_KEY_PARAMETER"]] = "front"
+    world.serve(world.built("support", built_support))
+    from commerce_ai.catalog.store import Catalog
+    from commerce_ai.support.store import DynamoGraph, DynamoOrders, FaqStore
+
+    for order in demo_orders():
+        DynamoOrders(env["SUPPORT_ORDERS_TABLE"], dynamodb=world.aws.dynamodb).put(order)
+    for entry in faq_entries():
+        FaqStore(env["SUPPORT_FAQ_TABLE"], dynamodb=world.aws.dynamodb).put(entry)
+    catalog = Catalog(env["CATALOG_TABLE"], dynamodb=world.aws.dynamodb)
+    seed_graph(DynamoGraph(env["SUPPORT_GRAPH_TABLE"], catalog, dynamodb=world.aws.dynamodb))
+    support_service.faq_cache.index = None
+    world.forget_setup()
+    front = {"Content-Type": "application/json", "x-api-key": "front"}
+    admin = {"Content-Type": "application/json", "x-api-key": "k"}
+
+    def say(text: str, conversation_id: str | None = None) -> dict[str, object]:
+        body = {"user_id": "u-bob", "text": text, "channel": "web", "conversation_id": conversation_id}
+        answer = client.http.post("/support/messages", headers=front, body=json.dumps(body).encode())
+        assert answer.status_code == 200, answer.body
+        result: dict[str, object] = json.loads(answer.body)
+        return result
+
+    with Client(handler) as client:
+        first = say("cancel order A1002 please")
+        conversation_id = str(first["conversation_id"])
+        say("bob@example.com", conversation_id)  # the rules allow it: the order is cancelled
+        fits = say("does this case fit the X200?", conversation_id)
+        assert "accessory_of" in str(fits["reply"]), fits
+        handed = say("转人工", conversation_id)
+        assert handed["handoff"] is True
+        assert client.http.get(f"/support/conversations/{conversation_id}", headers=admin).status_code == 200
+        assert client.http.delete(f"/support/conversations/{conversation_id}", headers=admin).status_code == 200
+        assert client.http.get("/support/tickets?status=open", headers=admin).status_code == 200
+        assert [json.loads(m["MessageBody"])["reason"] for m in world.aws.sqs.sent] == ["request"]
+        assert client.http.get("/support/faq").status_code == 200
+        put = client.http.put("/support/faq/gift-wrap", headers=admin, body=sample_body("PutFaq"))
+        assert put.status_code == 200, put.body
+        assert client.http.delete("/support/faq/gift-wrap", headers=admin).status_code == 200
+
+
+def sample_body(event: str) -> bytes:
+    body = sample(f"support/SupportApiFunction-{event}.json")["body"]
+    return body.encode() if isinstance(body, str) else body
+
+
+def run_support_tickets(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    handler, context = configure(monkeypatch, "SupportTicketsFunction", tmp_path)
+    world.forget_setup()
+    assert handler(sample("support/SupportTicketsFunction-TicketQueued.json"), context) == {"batchItemFailures": []}
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "SupportApiFunction": run_support_api,
+    "SupportTicketsFunction": run_support_tickets,
+}
