@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from infra.template import Stack
     from model_build import Built
 
 MODELS: list[str] = ["recommendations-ranker"]
@@ -43,3 +44,12 @@ def build_inputs() -> dict[str, str]:
     from model_build.recommendations.data import MOVIELENS_FILES
 
     return {f"data:{name} sha256": digest for name, digest in sorted(MOVIELENS_FILES.items())}
+
+
+def seed(stack: Stack, cache_dir: Path) -> str:
+    """Add the MovieLens items to the shop's catalogue (items already there are left as they are)."""
+    from commerce_ai.catalog.store import Catalog
+    from model_build.recommendations.seeding import seed_catalogue
+
+    added = seed_catalogue(Catalog(stack.physical_name("CatalogTable")))
+    return f"catalogue: {added} MovieLens item(s) added"

@@ -29,7 +29,8 @@ MAX_FILTER_CHARS = 512
 _CLAUSE = re.compile(
     r"^(?P<field>[A-Za-z_][A-Za-z0-9_]*)\s*(?P<op>not\s+in\b|in\b|<=|>=|!=|=|<|>)\s*(?P<value>.*)$", re.I
 )
-_AND = re.compile(r"\s+and\s+", re.I)
+# `and` between clauses, outside double quotes (a quoted value may hold "Pride and Prejudice")
+_AND = re.compile(r'\s+and\b\s*(?=(?:[^"]*"[^"]*")*[^"]*$)', re.I)
 NUMERIC_OPS = ("<", "<=", ">", ">=")
 Scalar = str | float | bool
 

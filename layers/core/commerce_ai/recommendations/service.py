@@ -8,6 +8,9 @@ from functools import cache
 
 from commerce_ai import experiments
 from commerce_ai.artifacts.loader import LoadedModel, ModelLoader
+from commerce_ai.catalog.items import CatalogItem
+from commerce_ai.catalog.settings import settings as catalog_settings
+from commerce_ai.catalog.store import Catalog
 from commerce_ai.config import ConfigError
 from commerce_ai.errors import NotFound
 from commerce_ai.experiments.serving import Arm
@@ -51,9 +54,28 @@ def arm_field(arm: Arm | None) -> ExperimentArm | None:
     return None if arm is None else ExperimentArm(name=arm.experiment, arm=arm.name)
 
 
+@cache
+def catalogue() -> Catalog | None:
+    """The shop's catalogue (CATALOG_TABLE); None where the function has none configured."""
+    return Catalog.from_settings() if catalog_settings().catalog_table else None
+
+
+def facts_of(item: CatalogItem) -> ItemFacts:
+    """A catalogue item as the engine sees it. Its `category`, then any of the pipe-separated
+    `categories` attribute (MovieLens' genres after the seed), are the categories a filter matches."""
+    extra = item.attributes.get("categories")
+    more = [c for c in str(extra).split("|") if c] if isinstance(extra, str) else []
+    categories = tuple(dict.fromkeys([item.category, *more]))
+    return ItemFacts(item.item_id, item.title, categories, item.price, item.in_stock, item.brand, dict(item.attributes))
+
+
 def item_source(ids: list[str]) -> dict[str, ItemFacts]:
-    """Stock, price and categories of these items from the shared catalogue (none configured: the model's)."""
-    return {}
+    """Stock, price and categories of these items from the shared catalogue (one BatchGetItem per 100);
+    an item it does not hold is described from the model by the engine."""
+    shop = catalogue()
+    if shop is None:
+        return {}
+    return {item_id: facts_of(item) for item_id, item in shop.get_many(ids).items()}
 
 
 def now() -> float:
