@@ -53,3 +53,9 @@ def seed(stack: Stack, cache_dir: Path) -> str:
 
     added = seed_catalogue(Catalog(stack.physical_name("CatalogTable")))
     return f"catalogue: {added} MovieLens item(s) added"
+
+
+def evaluate(report_dir: Path) -> Path:
+    from model_build.recommendations.report import write_report
+
+    return write_report(report_dir)

@@ -163,6 +163,8 @@ def recommend(
     source: ItemSource,
     predicate: Predicate | None = None,
     context_item: str | None = None,
+    mmr_weight: float = rerank.MMR_LAMBDA,
+    exploration_share: float = rerank.EXPLORATION_SHARE,
 ) -> Outcome:
     import numpy as np
 
@@ -182,7 +184,7 @@ def recommend(
     order = pool[np.argsort(-adjusted, kind="stable")]
     score_of = dict(zip(pool.tolist(), adjusted.tolist(), strict=True))
 
-    explore = rerank.exploration_slots(n)
+    explore = rerank.exploration_slots(n, exploration_share)
     wanted = (n - explore) * 3  # MMR picks from three times what it needs
     passing: list[tuple[int, ItemFacts]] = []
     for index, facts in _facts_in_order(state, order, source):
@@ -194,6 +196,7 @@ def recommend(
         np.array([score_of[i] for i, _ in passing]),
         state.item_categories[[i for i, _ in passing]] if passing else np.zeros((0, 1)),
         n - explore,
+        mmr_weight,
     )
     chosen = [passing[p] for p in picked_positions]
     items = [

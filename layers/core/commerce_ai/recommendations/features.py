@@ -36,13 +36,15 @@ class History:
     weights: np.ndarray  # float32, the recency weight of each
 
     @classmethod
-    def of(cls, items: np.ndarray | list[int], extra_weights: np.ndarray | None = None) -> History:
+    def of(
+        cls, items: np.ndarray | list[int], extra_weights: np.ndarray | None = None, decay: float = POSITION_DECAY
+    ) -> History:
         """Position-decayed weights (the newest item 1, each older one POSITION_DECAY times the next),
         times `extra_weights` (serving's time decay of session items, 1 elsewhere)."""
         import numpy as np
 
         items = np.asarray(items, dtype=np.int64)
-        weights = POSITION_DECAY ** np.arange(len(items) - 1, -1, -1, dtype=np.float64)
+        weights = decay ** np.arange(len(items) - 1, -1, -1, dtype=np.float64)
         if extra_weights is not None:
             weights = weights * extra_weights
         return cls(items, weights.astype(np.float32))
