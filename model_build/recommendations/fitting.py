@@ -10,7 +10,7 @@ from commerce_ai.recommendations.state import RecommenderState
 from model_build.recommendations.data import Dataset
 
 NEIGHBOURS = 100
-EASE_LAMBDA = 500.0  # chosen on the validation items (300-500 were within 0.01 HR@10; evaluate() shows them)
+EASE_LAMBDA = 300.0  # the best of 100-1000 on the validation items (reports/recommendations.md, "Tuning")
 # EASE inverts an items x items matrix: above this many items only cosine neighbours are kept (EASE's
 # neighbours are then the cosine ones), which keeps a big user catalogue's build within memory.
 EASE_MAX_ITEMS = 8000

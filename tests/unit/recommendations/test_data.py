@@ -63,7 +63,8 @@ def test_cosine_and_ease_neighbours() -> None:
 
 def test_recency_weights_make_the_newest_item_count_most() -> None:
     history = History.of([0, 1, 2])
-    assert history.weights.tolist() == pytest.approx([0.64, 0.8, 1.0])
+    assert history.weights.tolist() == pytest.approx([0.81, 0.9, 1.0])
+    assert History.of([0, 1], decay=0.5).weights.tolist() == [0.5, 1.0]
     assert len(History.of([])) == 0
 
 
@@ -89,6 +90,6 @@ def test_candidate_scores_sum_the_histories_neighbours() -> None:
         attribute_values=[],
         user_attributes=np.zeros((1, 0), dtype=np.int32),
     )
-    scores = candidate_scores(state, History.of([0, 1]))  # weights 0.8 (a), 1.0 (b)
+    scores = candidate_scores(state, History.of([0, 1], decay=0.8))  # weights 0.8 (a), 1.0 (b)
     assert scores.ease_recent.tolist() == pytest.approx([0.0, 0.8, 2.0])
     assert scores.cosine_long.tolist() == pytest.approx([0.25, 0.25, 0.125])

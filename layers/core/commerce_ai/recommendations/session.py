@@ -8,10 +8,10 @@ What it holds, per user:
 
 How it changes recommendations:
 - **Blending.** The session's recent items are appended after the user's long-term history, so the
-  ranker's position decay (0.8 per newer item) weights them most: the session's share of the history's
-  weight is 1 - 0.8^s for s session items (20% with one, 49% with three, 89% with ten), shifting toward
-  the session as it grows. Each session item's weight also halves every `SESSION_HALF_LIFE` seconds, so an
-  old session fades back into the long-term profile.
+  ranker's position decay (0.9 per newer item) weights them most: the session's share of the history's
+  weight is 1 - 0.9^s for s session items (10% with one, 27% with three, 65% with ten, 88% with twenty),
+  shifting toward the session as it grows. Each session item's weight also halves every
+  `SESSION_HALF_LIFE` seconds, so an old session fades back into the long-term profile.
 - **Fatigue.** Each impression without a click since takes `FATIGUE_PER_IMPRESSION` off an item's score
   (at most `FATIGUE_MAX`); the penalty halves every `FATIGUE_HALF_LIFE` seconds after the last impression
   (it recovers), and a click or view clears it.

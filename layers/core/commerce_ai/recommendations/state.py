@@ -21,9 +21,9 @@ if TYPE_CHECKING:
 STATE_ARRAYS = "state.npz"
 STATE_META = "state.json"
 
-# How fast a history item's weight fades with each newer item (position decay); 0.8 was the best of
-# 0.6-0.95 on the validation items (model_build/recommendations, README "Recommendations").
-POSITION_DECAY = 0.8
+# How fast a history item's weight fades with each newer item (position decay): the best of 0.5-1.0 for
+# the candidate generator on the validation items (reports/recommendations.md, "Tuning").
+POSITION_DECAY = 0.9
 
 
 @dataclass
