@@ -4,6 +4,7 @@ diversity and coverage against HR@10, through the serving pipeline itself; with 
 
 from __future__ import annotations
 
+import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -97,7 +98,7 @@ def _methods_plot(results: dict[str, dict[str, protocol.Scores]], path: Path) ->
             ax.bar(x + (offset - 0.5) * 0.38, values, 0.38, yerr=errors, capsize=3, label=label)
         ax.axhline(0.15, color="C0", linestyle=":", linewidth=1, label="goal HR@10 0.15")
         ax.axhline(0.077, color="C1", linestyle=":", linewidth=1, label="goal NDCG@10 0.077")
-        ax.set_xticks(x, [n.replace(" ", "\n", 1) for n in names], fontsize=7)
+        ax.set_xticks(x, [textwrap.fill(n, 16) for n in names], fontsize=7)
         ax.set_title("Test items (943 users), 95% bootstrap intervals")
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3, axis="y")

@@ -34,8 +34,7 @@ from infra.runner.invoker import load_handler
 from infra.runner.sqs_poller import QueueSource
 from model_build import publish
 from tests.benchmarks._report import Report, heading, percentile, ratio
-from tests.benchmarks._stack import LocalStack, patched_environ
-from tests.conftest import INGEST_KEY
+from tests.benchmarks._stack import INGEST_KEY, LocalStack, patched_environ
 from tests.support.invoke import in_process
 
 API_FUNCTION = "RecommendationsApiFunction"
@@ -103,7 +102,7 @@ def latency_benchmark(local: LocalStack, report: Report, calls: int) -> None:
     handler_times, bare_times = [], []
     for n in range(calls):
         u = 1 + n % USERS
-        event = local.api_event("GET", f"/recommendations/{u}?n=10", headers=headers)
+        event = local.api_event("GET", f"/recommendations/{u}", headers=headers)
         started = time.perf_counter()
         answer = app(event, context)
         handler_times.append(time.perf_counter() - started)
@@ -130,6 +129,7 @@ def event_to_effect(local: LocalStack, report: Report, events: int) -> None:
     post_app = load_handler(api.code_uri, api.module, api.attribute)
     fn = local.function(API_FUNCTION)
     get_app = load_handler(fn.code_uri, fn.module, fn.attribute)
+    get_context = LambdaContext(fn.physical_name)
     url = aws.client("sqs").get_queue_url(QueueName=local.stack.physical_name("RecommendationEventsQueue"))["QueueUrl"]
     source = QueueSource(
         "RecommendationEventsFunction", url, local.stack.arn("RecommendationEventsQueue"), 10, report_failures=True
@@ -147,7 +147,7 @@ def event_to_effect(local: LocalStack, report: Report, events: int) -> None:
             batch = source.receive_batch(threading.Event(), wait_seconds=1)
             if batch:
                 source.process(batch, invoke)
-            answer = get_app(local.api_event("GET", f"/recommendations/{user}?n=5", headers=headers), None)
+            answer = get_app(local.api_event("GET", f"/recommendations/{user}", headers=headers), get_context)
             if json.loads(answer["body"])["session_items"] == 1:
                 break
         latencies.append(time.perf_counter() - started)
