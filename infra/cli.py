@@ -232,9 +232,17 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.data is not None and "data" not in inspect.signature(module.build).parameters:
         print(f"{args.capability} trains on its own data set only; --data is not supported", file=sys.stderr)
         return 2
+    options: dict[str, Path] = {}
+    if args.data is not None:
+        options["data"] = Path(args.data)
+    if args.items is not None:
+        if "items" not in inspect.signature(module.build).parameters:
+            print(f"{args.capability} takes no items file; --items is not supported", file=sys.stderr)
+            return 2
+        options["items"] = Path(args.items)
     with Stages() as stages, stages.stage(args.capability, "build"):
-        built = module.build(workdir) if args.data is None else module.build(workdir, data=Path(args.data))
-    if args.data is None:  # the default build is what `up` restores: a rebuild refreshes its cache entry
+        built = module.build(workdir, **options)
+    if not options:  # the default build is what `up` restores: a rebuild refreshes its cache entry
         BuildCache(BUILD_CACHE_DIR).store(fingerprint(args.capability, module), built)
     for item in built:
         print(f"built {item.name} in {item.directory} metrics={item.metrics}")
@@ -366,7 +374,12 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("capability")
     train.add_argument("--out", help="output directory (default build/models/<capability>)")
     train.add_argument("--publish", action="store_true", help="upload to the local artifact bucket")
-    train.add_argument("--data", help="train on this file instead (pricing: your own sales CSV; see README)")
+    train.add_argument(
+        "--data",
+        help="train on this file instead (pricing: your own sales CSV; recommendations: interactions CSV, "
+        "or `archive` for the behaviour-event archive; see README)",
+    )
+    train.add_argument("--items", help="recommendations: your items CSV beside --data (see README)")
     train.set_defaults(run=cmd_train)
 
     evaluate = sub.add_parser("eval", help="write evaluation reports under reports/")

@@ -65,6 +65,7 @@ def _scenario_plot(evaluation: Evaluation, path: Path) -> None:
                     [hi - r for r, (_, hi) in zip(table[name], bounds, strict=True)],
                 ]
             )
+            errors = np.clip(np.nan_to_num(errors), 0.0, None)  # rounding at a rate of 0 or 1
             ax.bar(x + (offset - 1) * width, table[name], width, label=name, yerr=errors, capsize=2)
         ax.set_xticks(x, [s.replace("_", "\n") for s in table.index], fontsize=8)
         ax.set_ylabel("recall (review or decline)")

@@ -1,7 +1,7 @@
 """`make bench`: deployment sizes, cold starts, warm overhead, risk, pricing and start-up, each as a ratio to a
 same-run baseline.
 
-    .venv/bin/python -m tests.benchmarks [--only sizes,gateway,cold,warm,risk,stream,pricing,startup]
+    .venv/bin/python -m tests.benchmarks [--only sizes,gateway,cold,warm,risk,stream,recommendations,pricing,startup]
         [--cold-runs 7] [--gateway-calls 2000] [--warm-calls 500] [--hot-calls 20000] [--risk-calls 1000]
         [--risk-bulk 1000] [--stream-events 100000] [--pricing-skus 100000] [--quote-calls 1000] [--no-fresh-clone]
 
@@ -20,11 +20,11 @@ import sys
 import time
 from types import FrameType
 
-from tests.benchmarks import cold_start, gateway, pricing, risk, sizes, startup, stream, warm_overhead
+from tests.benchmarks import cold_start, gateway, pricing, recommendations, risk, sizes, startup, stream, warm_overhead
 from tests.benchmarks._report import Report
 from tests.benchmarks._stack import BENCH_DIR, local_stack
 
-SECTIONS = ("sizes", "gateway", "cold", "warm", "risk", "stream", "pricing", "startup")
+SECTIONS = ("sizes", "gateway", "cold", "warm", "risk", "stream", "recommendations", "pricing", "startup")
 
 
 def _terminate(signum: int, _frame: FrameType | None) -> None:
@@ -48,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--risk-calls", type=int, default=1000, help="calls per side for the risk score latency")
     parser.add_argument("--risk-bulk", type=int, default=1000, help="transactions for the bulk queue throughput")
+    parser.add_argument("--rec-calls", type=int, default=500, help="calls per side for the recommendations GET")
+    parser.add_argument("--rec-events", type=int, default=50, help="events timed for recommendations' event to effect")
     parser.add_argument("--quote-calls", type=int, default=1000, help="calls per side for the quote latency figure")
     parser.add_argument(
         "--fresh-clone",
@@ -84,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
             gateway.run(report, calls=args.gateway_calls)
         except Exception as exc:
             report.error("gateway", exc)
-    if chosen & {"cold", "warm", "risk", "stream", "pricing"}:
+    if chosen & {"cold", "warm", "risk", "stream", "recommendations", "pricing"}:
         try:
             with local_stack(BENCH_DIR) as local:
                 print(
@@ -100,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
                     risk.run(local, report, calls=args.risk_calls, bulk=args.risk_bulk)
                 if "stream" in chosen:
                     stream.run(local, report, events=args.stream_events)
+                if "recommendations" in chosen:
+                    recommendations.run(local, report, calls=args.rec_calls, events=args.rec_events)
                 if "pricing" in chosen:  # last: it leaves the emulator holding the whole catalog
                     pricing.run(local, report, skus=args.pricing_skus, quote_calls=args.quote_calls)
         except Exception as exc:

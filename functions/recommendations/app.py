@@ -1,0 +1,112 @@
+"""Recommendations HTTP API (API Gateway -> Chalice): a user's recommendations, similar items, and the
+personalised ranking of a caller's list.
+
+Who may call: a user's recommendations and rankings reveal what they bought, rated and viewed, so those two
+routes take the ingest key (the shop's backend, which knows who is logged in; see POST /events) or the
+admin key. Similar items are about items only and are open, like the catalogue's reads.
+"""
+
+from __future__ import annotations
+
+from chalice.app import Request
+
+from commerce_ai.errors import NotFound
+from commerce_ai.http import admin_key, json_api, require_any_key, secure_parameter
+from commerce_ai.recommendations import engine, service
+from commerce_ai.recommendations.contract import (
+    ItemPath,
+    RankedItems,
+    RankRequest,
+    Recommendations,
+    RecommendationsQuery,
+    SimilarItems,
+    SimilarQuery,
+    UserPath,
+)
+from commerce_ai.recommendations.filters import parse_filter
+from commerce_ai.recommendations.store import sessions
+from commerce_ai.stream import settings as stream_settings
+
+app = json_api("recommendations")
+
+
+def ingest_key() -> str:
+    return secure_parameter(stream_settings.ingest_key_parameter())
+
+
+def shop_backend(request: Request) -> None:
+    """A user's recommendations reveal their history: the shop's backend (ingest key) or an admin."""
+    require_any_key(request, (ingest_key, admin_key), "ingest API key")
+
+
+@app.route(
+    "/recommendations/{user_id}",
+    methods=["GET"],
+    path_params=UserPath,
+    query=RecommendationsQuery,
+    response=Recommendations,
+    caller=shop_backend,
+    errors=(503,),
+)
+def get_recommendations(user_id: str, query: RecommendationsQuery) -> Recommendations:
+    """Items for a user, each with a score and a reason, blending their live session into the model.
+
+    An unknown user gets popular items (`cold_start: true`)."""
+    predicate = parse_filter(query.filter)
+    arm = service.arm_for(user_id)
+    loaded = service.served(arm)
+    session = sessions().get(user_id)
+    context_item = query.context.removeprefix("item:") if query.context else None
+    outcome = engine.recommend(
+        loaded.model, user_id, session, service.now(), query.n, service.item_source, predicate, context_item
+    )
+    return Recommendations(
+        user_id=user_id,
+        recommendations=[service.view(item) for item in outcome.items],
+        cold_start=outcome.cold_start,
+        session_items=outcome.session_items,
+        model_version=loaded.version,
+        experiment=service.arm_field(arm),
+    )
+
+
+@app.route(
+    "/recommendations/similar/{item_id}",
+    methods=["GET"],
+    path_params=ItemPath,
+    query=SimilarQuery,
+    response=SimilarItems,
+    errors=(404, 503),
+)
+def get_similar(item_id: str, query: SimilarQuery) -> SimilarItems:
+    """Items often liked by the same users as this one (item-item cosine), in stock."""
+    loaded = service.model_loader().get()
+    found = engine.similar(loaded.model, item_id, query.n, service.item_source)
+    if found is None:
+        raise NotFound(f"item {item_id!r} is not known to the recommender")
+    return SimilarItems(item_id=item_id, similar=[service.view(item) for item in found], model_version=loaded.version)
+
+
+@app.route(
+    "/recommendations/rank",
+    methods=["POST"],
+    request=RankRequest,
+    response=RankedItems,
+    caller=shop_backend,
+    errors=(503,),
+)
+def post_rank(body: RankRequest) -> RankedItems:
+    """The caller's items in this user's order (personalised ranking); items the model does not know are
+    listed apart."""
+    arm = service.arm_for(body.user_id)
+    loaded = service.served(arm)
+    session = sessions().get(body.user_id)
+    ranked, unknown, cold_start = engine.rank_items(loaded.model, body.user_id, session, service.now(), body.item_ids)
+    return RankedItems(
+        user_id=body.user_id,
+        ranked=[service.view(item) for item in ranked],
+        unknown_item_ids=unknown,
+        cold_start=cold_start,
+        model_version=loaded.version,
+        experiment=service.arm_field(arm),
+    )

@@ -1,0 +1,167 @@
+"""The one feature code path: what training (model_build/recommendations) and serving (`service`) both call
+to turn a user's history into candidates and the ranker's inputs.
+
+A history is the items a user touched, oldest first, each with a weight. The weights fade with position
+(`POSITION_DECAY` per newer item), so the newest items dominate; serving appends the session's items after
+the long-term ones (see `session.blend`). Candidate scores are sums over the history of each item's
+precomputed neighbours (EASE and cosine), weighted by recency ("recent") or evenly ("long").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from commerce_ai.recommendations.state import POSITION_DECAY, RecommenderState
+
+if TYPE_CHECKING:
+    import numpy as np
+
+DENSE_FEATURES: list[str] = [
+    "ease_recent",
+    "ease_long",
+    "cosine_recent",
+    "cosine_long",
+    "log_popularity",
+    "log_candidate_rank",
+    "category_affinity",
+    "log_history_length",
+]
+RANKER_INPUTS: list[str] = ["user_index", "item_index", "dense", "segments", "categories"]
+
+
+@dataclass(frozen=True)
+class History:
+    items: np.ndarray  # int, indices into the state's items, oldest first
+    weights: np.ndarray  # float32, the recency weight of each
+
+    @classmethod
+    def of(
+        cls, items: np.ndarray | list[int], extra_weights: np.ndarray | None = None, decay: float = POSITION_DECAY
+    ) -> History:
+        """Position-decayed weights (the newest item 1, each older one POSITION_DECAY times the next),
+        times `extra_weights` (serving's time decay of session items, 1 elsewhere)."""
+        import numpy as np
+
+        items = np.asarray(items, dtype=np.int64)
+        weights = decay ** np.arange(len(items) - 1, -1, -1, dtype=np.float64)
+        if extra_weights is not None:
+            weights = weights * extra_weights
+        return cls(items, weights.astype(np.float32))
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+@dataclass(frozen=True)
+class CandidateScores:
+    ease_recent: np.ndarray  # float32 [I]
+    ease_long: np.ndarray
+    cosine_recent: np.ndarray
+    cosine_long: np.ndarray
+
+
+def neighbour_scores(
+    neighbours: np.ndarray, weights: np.ndarray, history: History, n_items: int, even: bool = False
+) -> np.ndarray:
+    """sum over history items h of (h's weight) x (weight of each neighbour of h), as a dense vector."""
+    import numpy as np
+
+    scores = np.zeros(n_items, dtype=np.float32)
+    if len(history) == 0:
+        return scores
+    rows = neighbours[history.items]
+    contribution = weights[history.items] * (np.float32(1.0 / len(history)) if even else history.weights[:, None])
+    valid = rows >= 0
+    np.add.at(scores, rows[valid], contribution[valid])
+    return scores
+
+
+def candidate_scores(state: RecommenderState, history: History) -> CandidateScores:
+    n = state.n_items
+    return CandidateScores(
+        ease_recent=neighbour_scores(state.ease_items, state.ease_weights, history, n),
+        ease_long=neighbour_scores(state.ease_items, state.ease_weights, history, n, even=True),
+        cosine_recent=neighbour_scores(state.similar_items, state.similar_weights, history, n),
+        cosine_long=neighbour_scores(state.similar_items, state.similar_weights, history, n, even=True),
+    )
+
+
+def generation_score(state: RecommenderState, scores: CandidateScores) -> np.ndarray:
+    """The candidate generator's own score: recency-weighted EASE, popularity breaking ties (and ranking
+    alone for a user without history)."""
+    import numpy as np
+
+    popularity = np.log1p(state.item_popularity) / max(1.0, float(np.log1p(state.item_popularity.max())))
+    return scores.ease_recent + 1e-4 * popularity
+
+
+def generate_candidates(state: RecommenderState, scores: CandidateScores, excluded: np.ndarray, n: int) -> np.ndarray:
+    """The `n` best items by `generation_score`, without the `excluded` ones (a boolean mask)."""
+    import numpy as np
+
+    ranked = np.where(excluded, -np.inf, generation_score(state, scores))
+    n = min(n, int((~excluded).sum()))
+    if n <= 0:
+        return np.zeros(0, dtype=np.int64)
+    top = np.argpartition(-ranked, n - 1)[:n]
+    return top[np.argsort(-ranked[top], kind="stable")].astype(np.int64)
+
+
+def category_profile(state: RecommenderState, history: History) -> np.ndarray:
+    """The user's recency-weighted share of each category (sums to 1; zeros without history)."""
+    import numpy as np
+
+    if len(history) == 0:
+        return np.zeros(len(state.category_names), dtype=np.float32)
+    profile = (state.item_categories[history.items] * history.weights[:, None]).sum(axis=0)
+    total = float(profile.sum())
+    return (profile / total).astype(np.float32) if total > 0 else profile.astype(np.float32)
+
+
+def ranker_inputs(
+    state: RecommenderState,
+    user: int | None,
+    history: History,
+    scores: CandidateScores,
+    candidates: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """The ranker's four inputs for one user's candidates (in candidate order; `user` None: unknown)."""
+    import numpy as np
+
+    count = len(candidates)
+    profile = category_profile(state, history)
+    item_categories = state.item_categories[candidates]
+    per_item = np.maximum(item_categories.sum(axis=1), 1.0)
+    dense = np.column_stack(
+        [
+            scores.ease_recent[candidates],
+            scores.ease_long[candidates],
+            scores.cosine_recent[candidates],
+            scores.cosine_long[candidates],
+            np.log1p(state.item_popularity[candidates]),
+            np.log1p(np.arange(count, dtype=np.float32)),
+            (item_categories @ profile) / per_item,
+            np.full(count, np.log1p(len(history)), dtype=np.float32),
+        ]
+    ).astype(np.float32)
+    return {
+        "user_index": np.full(count, 0 if user is None else user + 1, dtype=np.int64),
+        "item_index": (candidates + 1).astype(np.int64),
+        "dense": dense,
+        "segments": np.tile(segment_indices(state, user, profile), (count, 1)),
+        "categories": item_categories.astype(np.float32),
+    }
+
+
+def segment_indices(state: RecommenderState, user: int | None, profile: np.ndarray) -> np.ndarray:
+    """The user's side of the wide part's crosses: each user attribute's value, then the user's top
+    category, as 1-based indices (0: unknown). The ranker crosses each with the item's categories (one
+    learnt weight per (value, category) pair: occupation x genre, top genre x genre...)."""
+    import numpy as np
+
+    values = [
+        int(state.user_attributes[user, a]) + 1 if user is not None else 0 for a in range(len(state.attribute_names))
+    ]
+    values.append(int(profile.argmax()) + 1 if profile.sum() > 0 else 0)
+    return np.asarray(values, dtype=np.int64)

@@ -1,0 +1,233 @@
+"""`reports/recommendations.md`: every method on the fixed protocol (MovieLens-100k), with intervals; the
+validation-only tuning (EASE's lambda, the history's position decay); how MMR and exploration trade
+diversity and coverage against HR@10, through the serving pipeline itself; with plots."""
+
+from __future__ import annotations
+
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from commerce_ai.recommendations import engine
+from commerce_ai.recommendations.features import History, candidate_scores, generate_candidates
+from commerce_ai.recommendations.model import ServedModel
+from commerce_ai.recommendations.session import SessionState
+from commerce_ai.recommendations.state import POSITION_DECAY, RecommenderState
+from model_build.plots import figure
+from model_build.recommendations import protocol, ranker
+from model_build.recommendations.data import read_movielens
+from model_build.recommendations.export import generator_ranker, model_ranker
+from model_build.recommendations.fitting import EASE_LAMBDA, fit_state
+
+MMR_SETTINGS = [(1.0, 0.0), (1.0, 0.1), (0.9, 0.1), (0.8, 0.0), (0.8, 0.1), (0.6, 0.1), (0.4, 0.1), (0.8, 0.2)]
+DECAYS = [1.0, 0.95, 0.9, 0.8, 0.7, 0.5]
+EASE_LAMBDAS = [100.0, 300.0, 500.0, 1000.0]
+
+
+def popularity(state: RecommenderState, user: int, history: History, seen: np.ndarray) -> np.ndarray:
+    return protocol.top_k(state.item_popularity.astype(np.float64), seen)
+
+
+def item_knn(state: RecommenderState, user: int, history: History, seen: np.ndarray) -> np.ndarray:
+    return protocol.top_k(candidate_scores(state, history).cosine_long, seen)
+
+
+def ease(state: RecommenderState, user: int, history: History, seen: np.ndarray) -> np.ndarray:
+    return protocol.top_k(candidate_scores(state, history).ease_long, seen)
+
+
+def generator_with_decay(decay: float) -> protocol.Ranker:
+    def rank(state: RecommenderState, user: int, history: History, seen: np.ndarray) -> np.ndarray:
+        reweighted = History.of(history.items, decay=decay)
+        return generate_candidates(state, candidate_scores(state, reweighted), seen, protocol.TOP_K)
+
+    return rank
+
+
+def served_pipeline(session: Any, mmr_weight: float, exploration: float) -> protocol.Ranker:
+    """The serving engine (ONNX ranker, MMR, exploration slots), as GET /recommendations answers."""
+
+    def rank(state: RecommenderState, user: int, history: History, seen: np.ndarray) -> np.ndarray:
+        model = ServedModel("eval", session, state)
+        outcome = engine.recommend(
+            model,
+            str(state.user_ids[user]),
+            SessionState(),
+            state.trained_until,
+            protocol.TOP_K,
+            lambda ids: {},
+            mmr_weight=mmr_weight,
+            exploration_share=exploration,
+        )
+        return np.array([state.item_index(item.item_id) for item in outcome.items], dtype=np.int64)
+
+    return rank
+
+
+def _pair(scores: protocol.Scores) -> str:
+    return f"{scores.hr:.3f} / {scores.ndcg:.3f}"
+
+
+def _row(name: str, scores: dict[str, protocol.Scores]) -> str:
+    cells = []
+    for stage in ("validation", "test"):
+        s = scores.get(stage)
+        if s is None:
+            cells.append("")
+            continue
+        cells.append(
+            f"{s.hr:.3f} [{s.hr_ci[0]:.3f}, {s.hr_ci[1]:.3f}] / {s.ndcg:.3f} [{s.ndcg_ci[0]:.3f}, {s.ndcg_ci[1]:.3f}]"
+        )
+    test = scores.get("test") or scores["validation"]
+    return f"| {name} | {cells[0]} | {cells[1]} | {test.coverage:.3f} | {test.diversity:.3f} |"
+
+
+def _methods_plot(results: dict[str, dict[str, protocol.Scores]], path: Path) -> None:
+    names = list(results)
+    with figure(path, (8.0, 4.2)) as ax:
+        x = np.arange(len(names))
+        for offset, (metric, label) in enumerate([("hr", "HR@10"), ("ndcg", "NDCG@10")]):
+            values = [getattr(results[n]["test"], metric) for n in names]
+            lows = [getattr(results[n]["test"], f"{metric}_ci")[0] for n in names]
+            highs = [getattr(results[n]["test"], f"{metric}_ci")[1] for n in names]
+            errors = [np.subtract(values, lows), np.subtract(highs, values)]
+            ax.bar(x + (offset - 0.5) * 0.38, values, 0.38, yerr=errors, capsize=3, label=label)
+        ax.axhline(0.15, color="C0", linestyle=":", linewidth=1, label="goal HR@10 0.15")
+        ax.axhline(0.077, color="C1", linestyle=":", linewidth=1, label="goal NDCG@10 0.077")
+        ax.set_xticks(x, [textwrap.fill(n, 16) for n in names], fontsize=7)
+        ax.set_title("Test items (943 users), 95% bootstrap intervals")
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3, axis="y")
+
+
+def _tradeoff_plot(tradeoff: list[tuple[str, protocol.Scores]], path: Path) -> None:
+    with figure(path, (7.0, 4.2)) as ax:
+        for label, s in tradeoff:
+            ax.scatter([s.diversity], [s.hr], s=20 + 400 * s.coverage, alpha=0.6)
+            ax.annotate(label, (s.diversity, s.hr), fontsize=7, xytext=(4, 4), textcoords="offset points")
+        ax.set_xlabel("intra-list diversity of the top 10 (1 - genre cosine)")
+        ax.set_ylabel("HR@10 (test)")
+        ax.set_title("MMR lambda / exploration share; marker size = catalogue coverage")
+        ax.grid(alpha=0.3)
+
+
+def _decay_plot(decays: dict[float, dict[str, protocol.Scores]], path: Path) -> None:
+    with figure(path, (6.4, 4.0)) as ax:
+        for stage in ("validation", "test"):
+            ax.plot(list(decays), [decays[d][stage].hr for d in decays], marker="o", label=f"HR@10 {stage}")
+        ax.set_xlabel("position decay (weight of an item per newer item; 1 = no recency)")
+        ax.set_ylabel("HR@10 of the candidate generator")
+        ax.invert_xaxis()
+        ax.legend()
+        ax.grid(alpha=0.3)
+
+
+def write_report(report_dir: Path) -> Path:
+    started = time.monotonic()
+    report_dir.mkdir(parents=True, exist_ok=True)
+    dataset = read_movielens()
+    stages = protocol.stages(dataset)
+    from model_build.recommendations.data import leave_last_out
+
+    train, _, _ = leave_last_out(dataset.interactions)
+    lists = ranker.training_lists(dataset, train)
+    model = ranker.train_ranker(stages["validation"].state, lists)
+    onnx_path = ranker.export_onnx(model, stages["validation"].state, report_dir / "recommendations-ranker.onnx")
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    onnx_path.unlink()
+
+    methods: dict[str, Callable[..., np.ndarray]] = {
+        "popularity": popularity,
+        "item-kNN (cosine)": item_knn,
+        f"EASE (lambda {EASE_LAMBDA:.0f})": ease,
+        "candidate generator (recency-weighted EASE)": generator_ranker,
+        "Wide&Deep ranker": model_ranker(model),
+        "served pipeline (ranker + MMR 0.8 + 10% exploration)": served_pipeline(session, 0.8, 0.1),
+    }
+    results = {
+        name: {stage: protocol.evaluate_ranker(stages[stage], rank) for stage in ("validation", "test")}
+        for name, rank in methods.items()
+    }
+    decays = {
+        decay: {stage: protocol.evaluate_ranker(stages[stage], generator_with_decay(decay)) for stage in stages}
+        for decay in DECAYS
+    }
+    lambdas = {}
+    for regularisation in EASE_LAMBDAS:
+        state = fit_state(dataset, train, ease_lambda=regularisation)
+        stage = protocol.Stage("validation", state, stages["validation"].users, stages["validation"].targets)
+        lambdas[regularisation] = protocol.evaluate_ranker(stage, ease)
+    tradeoff = []
+    for weight, share in MMR_SETTINGS:
+        scores = protocol.evaluate_ranker(stages["test"], served_pipeline(session, weight, share))
+        tradeoff.append((f"MMR {weight}, explore {share:.0%}", scores))
+    _methods_plot(results, report_dir / "recommendations-methods.png")
+    _tradeoff_plot(tradeoff, report_dir / "recommendations-diversity.png")
+    _decay_plot(decays, report_dir / "recommendations-decay.png")
+
+    lines = [
+        "# Recommendations: MovieLens-100k on the fixed protocol",
+        "",
+        "Written by `make eval` (`model_build/recommendations/report.py`) in "
+        f"{time.monotonic() - started:.0f} s. Data: MovieLens-100k (GroupLens; F. Maxwell Harper and Joseph A. "
+        "Konstan, 2015, ACM TiiS), from the `recbole==1.2.1` wheel. Protocol: every rating is an implicit "
+        "interaction; per user, sorted by timestamp with ties in file order, the last interaction is the test "
+        "item, the one before it validation, the rest training. Every item the user has not interacted with is "
+        "ranked (at validation: fitted on training; at test: refitted on training + validation, the validation "
+        "item being the newest history item). HR@10 and NDCG@10 over all 943 users with 95% bootstrap "
+        "intervals (1,000 resamples of users); coverage = share of the 1,682 items in any top 10; diversity = "
+        "mean pairwise 1 - cosine of the genre vectors within a top 10. The position decay and EASE's lambda are "
+        "the best of the sweeps below on the validation items (they were first set by hand at 0.8 and 500; an "
+        "earlier run of this report showed those were not the validation's best, and they were changed to it; "
+        "that run's test figures were seen, and are in the README's history).",
+        "",
+        "## Methods",
+        "",
+        "| Method | validation HR@10 / NDCG@10 | test HR@10 / NDCG@10 | test coverage | test diversity |",
+        "|---|---|---|---|---|",
+        *[_row(name, scores) for name, scores in results.items()],
+        "",
+        f"Goal: HR@10 >= 0.15 and NDCG@10 >= 0.077. The ranker trained on {lists.n_lists} lists from the "
+        "training part (the candidate models refitted without each user's last 6 training interactions).",
+        "",
+        "![methods](recommendations-methods.png)",
+        "",
+        "## Tuning on the validation items",
+        "",
+        "Position decay of the history (the weight of an item per newer item; the session blend uses the same "
+        f"weighting, so this is also the session's weight; served: {POSITION_DECAY}), candidate generator alone:",
+        "",
+        "| decay | validation HR@10 / NDCG@10 | test HR@10 / NDCG@10 |",
+        "|---|---|---|",
+        *[f"| {d} | {_pair(v['validation'])} | {_pair(v['test'])} |" for d, v in decays.items()],
+        "",
+        "![decay](recommendations-decay.png)",
+        "",
+        "EASE's lambda (100 neighbours kept per item), uniform history weights, validation items only:",
+        "",
+        "| lambda | HR@10 | NDCG@10 |",
+        "|---|---|---|",
+        *[f"| {lam:.0f} | {s.hr:.3f} | {s.ndcg:.3f} |" for lam, s in lambdas.items()],
+        "",
+        "## Diversity and exploration against accuracy",
+        "",
+        "The serving pipeline (`commerce_ai.recommendations.engine.recommend`: ONNX ranker, MMR over the best "
+        "27 that pass, exploration slots filled with under-exposed items matching the user's genres) on the test "
+        "items, for several MMR lambdas (1 = the ranker's order) and exploration shares:",
+        "",
+        "| setting | HR@10 | NDCG@10 | coverage | diversity |",
+        "|---|---|---|---|---|",
+        *[f"| {label} | {s.hr:.3f} | {s.ndcg:.3f} | {s.coverage:.3f} | {s.diversity:.3f} |" for label, s in tradeoff],
+        "",
+        "![diversity](recommendations-diversity.png)",
+        "",
+    ]
+    path = report_dir / "recommendations.md"
+    path.write_text("\n".join(lines))
+    return path
