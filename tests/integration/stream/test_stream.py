@@ -104,7 +104,11 @@ def test_bootstrap_made_the_topic_its_raw_subscriptions_and_the_archive_lifecycl
     topic = stack.arn("BehaviourEventsTopic")
     subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
     endpoints = {s["Endpoint"] for s in subscriptions}
-    assert endpoints == {stack.arn("BehaviourArchiveQueue"), stack.arn("ExperimentEventsQueue")}
+    assert endpoints == {
+        stack.arn("BehaviourArchiveQueue"),
+        stack.arn("ExperimentEventsQueue"),
+        stack.arn("PropensityProfileEventsQueue"),
+    }
     for subscription in subscriptions:
         attributes = sns.get_subscription_attributes(SubscriptionArn=subscription["SubscriptionArn"])["Attributes"]
         assert attributes["RawMessageDelivery"] == "true"
