@@ -209,3 +209,50 @@ def test_an_experiment_serves_a_second_version_to_its_share_of_users(
     status, other = call(gateway, "GET", "/users/exp-1/propensity?horizon=7d")
     assert status == 200 and other["experiment"] is None
     call(gateway, "PUT", "/experiments/propensity-28d", {"status": "stopped"}, key=ADMIN_KEY)
+
+
+def test_batch_scoring_writes_the_segment_once_and_fails_only_the_poison(
+    stack: Stack, propensity_models: dict[str, str]
+) -> None:
+    user = f"it-batch-{uuid.uuid4().hex[:8]}"
+    empty_queue(queue(stack).queue_url)
+    publish_events(stack, user_events(user)[:20])
+    assert consume(stack, 20) == set()
+    sqs = aws.client("sqs")
+    url = sqs.get_queue_url(QueueName=stack.physical_name("PropensityBatchScoringQueue"))["QueueUrl"]
+    source = QueueSource(
+        "PropensityBatchScoringFunction",
+        url,
+        stack.arn("PropensityBatchScoringQueue"),
+        batch_size=1,
+        report_failures=True,
+    )
+    job = f"job-{uuid.uuid4().hex[:8]}"
+    request = json.dumps({"job_id": job, "horizon": "28d", "user_ids": [user, f"{user}-unknown"]})
+    # Given a segment request, a poison request and a job id reused for another segment,
+    bodies = [request, '{"job_id": "x", "user_ids": "not a list"}', request.replace(f'"{user}", ', "")]
+    failed: list[bool] = []
+    for body in bodies:
+        sqs.send_message(QueueUrl=url, MessageBody=body)
+        batch = source.receive_batch(threading.Event())
+        failed.append(bool(source.process(batch, in_process(stack))))
+    # then only the poison and the conflicting reuse fail,
+    assert failed == [False, True, True]
+    # the segment is in S3 with the known user scored and the unknown one at the prior,
+    bucket = stack.physical_name("PropensityExportsBucket")
+    rows = aws.client("s3").get_object(Bucket=bucket, Key=f"segments/{job}.csv")["Body"].read().decode().splitlines()
+    assert rows[0] == "user_id,probability,cold_start,model_version" and len(rows) == 3
+    assert rows[1].startswith(f"{user},") and rows[1].endswith(f",false,{propensity_models['propensity-28d']}")
+    assert ",true," in rows[2]
+    status = aws.client("dynamodb").get_item(
+        TableName=stack.physical_name("PropensityJobsTable"), Key={"job_id": {"S": job}}
+    )["Item"]
+    assert status["status"]["S"] == "done" and status["output"]["S"] == f"s3://{bucket}/segments/{job}.csv"
+    assert any(item["kind"]["S"] == "score#28d" for item in profile_items(stack, user))
+    # and a redelivery of the request changes nothing.
+    sqs.send_message(QueueUrl=url, MessageBody=request)
+    assert source.process(source.receive_batch(threading.Event()), in_process(stack)) == set()
+    again = aws.client("dynamodb").get_item(
+        TableName=stack.physical_name("PropensityJobsTable"), Key={"job_id": {"S": job}}
+    )["Item"]
+    assert again["finished_at"] == status["finished_at"]

@@ -23,6 +23,7 @@ CACHED = (
     propensity_service.store,
     propensity_service.erasure_log,
     propensity_service.model_loader,
+    propensity_service.jobs,
     catalogue._catalog,
 )
 
@@ -74,7 +75,20 @@ def run_user_erasure(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
         assert erased.status_code == 200, erased.body
 
 
+def run_batch_scoring(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    handler, context = configure(monkeypatch, "PropensityBatchScoringFunction", tmp_path)
+    world.serve(world.built("propensity", built_small))
+    known_profile()
+    world.forget_setup()
+    requested = sample("propensity/PropensityBatchScoringFunction-BatchRequested.json")
+    assert handler(requested, context) == {"batchItemFailures": []}
+    assert handler(requested, context) == {"batchItemFailures": []}  # redelivered: the job is done
+    daily = handler(sample("propensity/PropensityBatchScoringFunction-Daily.json"), context)
+    assert daily["status"] == "done" and daily["users"] == 1 and daily["high_intent"] == 1
+
+
 SCENARIOS: dict[str, Scenario] = {
+    "PropensityBatchScoringFunction": run_batch_scoring,
     "PropensityApiFunction": run_propensity_api,
     "PropensityProfileEventsFunction": run_profile_events,
     "UserErasureFunction": run_user_erasure,

@@ -16,10 +16,12 @@ from commerce_ai import experiments
 from commerce_ai.artifacts.loader import LoadedModel, ModelLoader
 from commerce_ai.erasure import ErasureLog
 from commerce_ai.errors import InvalidInput, NotFound
+from commerce_ai.propensity.batch import DAILY_ACTIVE_DAYS, BatchRequest, JobResult, JobStore, run_job
 from commerce_ai.propensity.catalogue import facts_for
 from commerce_ai.propensity.features import FEATURE_NAMES, feature_vector
 from commerce_ai.propensity.model import HORIZONS, PropensityModel, Reason, model_name, open_propensity_model
 from commerce_ai.propensity.profile import Profile
+from commerce_ai.propensity.settings import settings
 from commerce_ai.propensity.store import ProfileStore, StoredProfile
 from commerce_ai.stream.schema import IDENTIFIER, BehaviourEvent, format_timestamp
 from commerce_ai.telemetry import logger
@@ -144,3 +146,27 @@ def score(user_id: str, horizon: str, now: datetime) -> Scored:
         return Scored(user_id, horizon, model.policy.prior, loaded.manifest.name, loaded.version, True, [], [], arm)
     probability, up, down = model.score(feature_vector(stored.profile, now))
     return Scored(user_id, horizon, probability, loaded.manifest.name, loaded.version, False, up, down, arm)
+
+
+@cache
+def jobs() -> JobStore:
+    return JobStore(settings().need("propensity_jobs_table"))
+
+
+def run_batch(request: BatchRequest, now: datetime, daily: bool = False) -> JobResult:
+    """A batch-scoring job with the active model of its horizon (commerce_ai.propensity.batch)."""
+    loaded = model_loader(request.horizon).get()
+    return run_job(
+        request,
+        now,
+        store=store(),
+        jobs=jobs(),
+        bucket=settings().need("propensity_exports_bucket"),
+        model=loaded.model,
+        version=loaded.version,
+        daily=daily,
+    )
+
+
+def daily_request(now: datetime) -> BatchRequest:
+    return BatchRequest(job_id=f"daily-{now:%Y-%m-%d}", horizon="7d", active_days=DAILY_ACTIVE_DAYS)

@@ -29,6 +29,11 @@ class StoredProfile:
     updated_at: float
 
 
+def decode_state(item: dict[str, Any]) -> Profile:
+    """The profile in a stored item (its `state`: zlib-compressed JSON)."""
+    return Profile.from_dict(json.loads(zlib.decompress(item["state"]["B"])))
+
+
 class ProfileStore:
     ddb = aws.ClientAttribute("dynamodb")
 
@@ -46,8 +51,7 @@ class ProfileStore:
         ).get("Item")
         if found is None:
             return None
-        state = json.loads(zlib.decompress(found["state"]["B"]))
-        return StoredProfile(Profile.from_dict(state), int(found["revision"]["N"]), float(found["updated_at"]["N"]))
+        return StoredProfile(decode_state(found), int(found["revision"]["N"]), float(found["updated_at"]["N"]))
 
     def save(self, profile: Profile, previous_revision: int | None, now: float) -> bool:
         """Write `profile` if the stored revision is still `previous_revision` (None: no profile yet)."""
