@@ -143,14 +143,24 @@ def write_report(report_dir: Path) -> Path:
             "",
         ]
     m28 = scores.metrics[(SERVED, 28)]
+    best_gain = max(
+        100 * (scores.metrics[(SERVED, d)][k] / scores.metrics[(BASELINE, d)][k] - 1)
+        for d in HORIZONS
+        for k in ("roc_auc", "pr_auc")
+    )
+    roc_leaders = {
+        d: max((scores.metrics[(n, h)]["roc_auc"], n) for n, h in scores.metrics if h == d)[1] for d in HORIZONS
+    }
+    best_roc_note = "; ".join(f"the best ROC-AUC on {d} days is {roc_leaders[d]}'s" for d in HORIZONS)
     met = m28["roc_auc"] >= 0.80 and m28["pr_auc"] >= 0.32
     lines += [
         "## Verdict",
         "",
         f"The issue's goal on 28 days (ROC-AUC >= 0.80 and PR-AUC >= 0.32) is **{'met' if met else 'not met'}**: "
         f"ROC-AUC {m28['roc_auc']:.3f}, PR-AUC {m28['pr_auc']:.3f}. The design's claim of a model "
-        "'more than 30% better than traditional statistical models' does **not** hold on this data: the "
-        "relative gains over BG/NBD above are a few percent at most. CDNOW holds dates, CD counts and "
+        f"'more than 30% better than traditional statistical models' does **{'' if best_gain > 30 else 'not '}"
+        f"hold** on this data: the largest relative gain over BG/NBD above is {best_gain:+.1f}%, and "
+        f"{best_roc_note}. CDNOW holds dates, CD counts and "
         "amounts only, and BG/NBD models exactly that purchase process; a tree on the same history finds little "
         "more. Whether browsing signals (views, carts, searches) widen the gap cannot be measured on CDNOW; "
         "the clickstream simulator exercises that code but its figures would say nothing about real shoppers.",
