@@ -108,6 +108,7 @@ def test_bootstrap_made_the_topic_its_raw_subscriptions_and_the_archive_lifecycl
         stack.arn("BehaviourArchiveQueue"),
         stack.arn("ExperimentEventsQueue"),
         stack.arn("RecommendationEventsQueue"),
+        stack.arn("PropensityProfileEventsQueue"),
     }
     for subscription in subscriptions:
         attributes = sns.get_subscription_attributes(SubscriptionArn=subscription["SubscriptionArn"])["Attributes"]

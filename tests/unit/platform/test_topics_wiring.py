@@ -16,6 +16,7 @@ def test_the_banner_lists_every_subscription_of_the_template(stack: Stack) -> No
     assert sorted(t.description for t in triggers) == [
         "commerce-ai-BehaviourEventsTopic -> commerce-ai-BehaviourArchiveQueue, raw",
         "commerce-ai-BehaviourEventsTopic -> commerce-ai-ExperimentEventsQueue, raw",
+        "commerce-ai-BehaviourEventsTopic -> commerce-ai-PropensityProfileEventsQueue, raw",
         "commerce-ai-BehaviourEventsTopic -> commerce-ai-RecommendationEventsQueue, raw",
     ]
     assert all(t.kind == "SNS" for t in triggers)

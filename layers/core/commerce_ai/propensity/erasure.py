@@ -1,0 +1,9 @@
+"""Propensity's part of the shop-wide erasure (`commerce_ai.erasure`): the user's profile and scores."""
+
+from __future__ import annotations
+
+from commerce_ai.propensity.store import ProfileStore
+
+
+def erase_user(user_id: str) -> int:
+    return ProfileStore.from_settings().erase_user(user_id)

@@ -1,0 +1,93 @@
+"""Training and serving compute the same features: one simulated history through the archive path
+(records -> training frame -> examples at a cut-off) and through the live path (queue bodies -> the
+consumer's fold into the stored profile -> the profile read back) gives equal vectors."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import timedelta
+
+import pytest
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from commerce_ai.erasure import ErasureLog
+from commerce_ai.propensity import service
+from commerce_ai.propensity.features import feature_vector
+from commerce_ai.propensity.store import ProfileStore
+from commerce_ai.stream.consumer import EventConsumer, EventLedger
+from commerce_ai.stream.schema import BehaviourEvent
+from model_build.behaviour_events import events_frame
+from model_build.propensity.clickstream import ClickstreamConfig, simulate
+from model_build.propensity.dataset import examples
+from tests.unit.fakes import FakeDynamoDB
+
+CONFIG = ClickstreamConfig(users=4, days=40, sessions_per_day=0.8)
+
+
+@pytest.fixture()
+def live(monkeypatch: pytest.MonkeyPatch) -> ProfileStore:
+    ddb = FakeDynamoDB({"profiles": ("user_id", "kind"), "erasures": ("user_hash",)})
+    store = ProfileStore("profiles", ddb=ddb)
+    monkeypatch.setattr(service, "store", lambda: store)
+    monkeypatch.setattr(service, "erasure_log", lambda: ErasureLog("erasures", ddb=ddb))
+    monkeypatch.setattr(service, "facts_for", lambda event: None)
+    return store
+
+
+def history() -> tuple[str, list[BehaviourEvent]]:
+    events = simulate(CONFIG)
+    busiest = max({e.user_id for e in events}, key=lambda u: sum(e.user_id == u for e in events))
+    return busiest, [e for e in events if e.user_id == busiest]
+
+
+def archive_vector(events: list[BehaviourEvent], cutoff: float) -> list[float]:
+    from datetime import UTC, datetime
+
+    frame = events_frame(e.to_record() for e in events)
+    made = examples(frame, [datetime.fromtimestamp(cutoff, tz=UTC)])
+    assert len(made.users) == 1
+    return [float(v) for v in made.features[0]]
+
+
+def live_vector(store: ProfileStore, user: str, bodies: list[str], cutoff: float) -> list[float]:
+    """Each body through the stream's consumer (with its ledger) into the stored profile."""
+    ledger = EventLedger("ledger", ddb=FakeDynamoDB({"ledger": ("consumer", "event_id")}))
+    consumer = EventConsumer(service.CONSUMER, apply=lambda e: service.apply_event(e, cutoff), ledger=lambda: ledger)
+    for body in bodies:
+        consumer.record_handler(SQSRecord({"messageId": "m", "body": body}))
+    stored = store.get(user)
+    assert stored is not None
+    return [float(v) for v in feature_vector(stored.profile, cutoff)]
+
+
+def test_the_archive_and_the_live_profile_give_equal_vectors(live: ProfileStore) -> None:
+    user, events = history()
+    assert len({e.event_type for e in events}) >= 6 and len(events) > 100
+    cutoff = (events[-1].timestamp + timedelta(hours=1)).timestamp()
+    bodies = [json.dumps(e.to_record()) for e in events]  # what the subscription queue delivers
+    expected = archive_vector(events, cutoff)
+    # float32: the training matrix's type, which the ONNX model reads too
+    assert live_vector(live, user, bodies, cutoff) == pytest.approx(expected, rel=1e-6, abs=1e-6)
+
+
+def test_redelivered_and_reordered_events_change_nothing(live: ProfileStore) -> None:
+    user, events = history()
+    cutoff = (events[-1].timestamp + timedelta(hours=1)).timestamp()
+    bodies = [json.dumps(e.to_record()) for e in events]
+    delivered = bodies + random.Random(5).sample(bodies, 30)  # at least once: some come twice (the ledger)
+    random.Random(6).shuffle(delivered)  # and out of order
+    assert live_vector(live, user, delivered, cutoff) == pytest.approx(
+        archive_vector(events, cutoff), rel=1e-6, abs=1e-6
+    )
+
+
+def test_events_of_an_erased_user_are_skipped_until_the_erasure(live: ProfileStore) -> None:
+    user, events = history()
+    middle = events[len(events) // 2].timestamp
+    service.erasure_log().record(user, middle + timedelta(seconds=1))
+    outcomes = {service.apply_event(e, middle.timestamp()) for e in events}
+    assert outcomes == {"erased", "applied"}
+    stored = live.get(user)
+    assert stored is not None and stored.profile.first_seen is not None
+    assert stored.profile.first_seen > middle.timestamp()
