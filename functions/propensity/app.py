@@ -15,6 +15,7 @@ from commerce_ai.propensity.contract import (
     Reasons,
     UserPath,
 )
+from commerce_ai.stream.callers import shop_backend
 
 app = json_api("propensity")
 
@@ -25,6 +26,7 @@ app = json_api("propensity")
     path_params=UserPath,
     query=PropensityQuery,
     response=PropensityView,
+    caller=shop_backend,
     errors=(503,),
 )
 def get_propensity(user_id: str, query: PropensityQuery) -> PropensityView:

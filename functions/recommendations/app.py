@@ -8,10 +8,8 @@ admin key. Similar items are about items only and are open, like the catalogue's
 
 from __future__ import annotations
 
-from chalice.app import Request
-
 from commerce_ai.errors import NotFound
-from commerce_ai.http import admin_key, json_api, require_any_key, secure_parameter
+from commerce_ai.http import json_api
 from commerce_ai.recommendations import engine, service
 from commerce_ai.recommendations.contract import (
     ItemPath,
@@ -25,18 +23,9 @@ from commerce_ai.recommendations.contract import (
 )
 from commerce_ai.recommendations.filters import parse_filter
 from commerce_ai.recommendations.store import sessions
-from commerce_ai.stream import settings as stream_settings
+from commerce_ai.stream.callers import shop_backend
 
 app = json_api("recommendations")
-
-
-def ingest_key() -> str:
-    return secure_parameter(stream_settings.ingest_key_parameter())
-
-
-def shop_backend(request: Request) -> None:
-    """A user's recommendations reveal their history: the shop's backend (ingest key) or an admin."""
-    require_any_key(request, (ingest_key, admin_key), "ingest API key")
 
 
 @app.route(

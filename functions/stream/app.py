@@ -7,10 +7,8 @@ index, id and problems; a body that is not `{"events": [...]}` is a 400.
 
 from __future__ import annotations
 
-from chalice.app import Request
-
-from commerce_ai.http import admin_key, json_api, require_any_key, secure_parameter
-from commerce_ai.stream import settings
+from commerce_ai.http import json_api
+from commerce_ai.stream.callers import shop_backend
 from commerce_ai.stream.contract import EventsAccepted, RejectedEvent
 from commerce_ai.stream.ingest import EventsBatch, Publisher, validate
 
@@ -18,17 +16,13 @@ app = json_api("stream")
 publisher = Publisher()
 
 
-def ingest_key() -> str:
-    return secure_parameter(settings.ingest_key_parameter())
-
-
-def producer(request: Request) -> None:
-    """Events change what every consumer learns: producers send the ingest key (or the admin key)."""
-    require_any_key(request, (ingest_key, admin_key), "ingest API key")
-
-
 @app.route(
-    "/events", methods=["POST"], request=EventsBatch, responses={202: EventsAccepted}, caller=producer, errors=(503,)
+    "/events",
+    methods=["POST"],
+    request=EventsBatch,
+    responses={202: EventsAccepted},
+    caller=shop_backend,
+    errors=(503,),
 )
 def post_events(body: EventsBatch) -> EventsAccepted:
     """Take a batch of 1-100 behaviour events: each valid one is published to every consumer.

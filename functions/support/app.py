@@ -13,12 +13,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from chalice.app import Request
-
 from commerce_ai.errors import NotFound
-from commerce_ai.http import admin_key, json_api, require_any_key, secure_parameter
+from commerce_ai.http import json_api
 from commerce_ai.paging import Page
-from commerce_ai.stream import settings as stream_settings
+from commerce_ai.stream.callers import shop_backend
 from commerce_ai.support import service
 from commerce_ai.support.contract import (
     AgentReplied,
@@ -41,21 +39,12 @@ from commerce_ai.support.store import Conversations, FaqStore
 app = json_api("support")
 
 
-def front_end_key() -> str:
-    return secure_parameter(stream_settings.ingest_key_parameter())
-
-
-def chat_front_end(request: Request) -> None:
-    """Messages change conversations and orders: the shop's front ends send their key (or the admin key)."""
-    require_any_key(request, (front_end_key, admin_key), "shop's front-end key (the ingest key)")
-
-
 @app.route(
     "/support/messages",
     methods=["POST"],
     request=MessageIn,
     response=MessageOut,
-    caller=chat_front_end,
+    caller=shop_backend,
     errors=(409, 503),
 )
 def post_message(body: MessageIn) -> MessageOut:

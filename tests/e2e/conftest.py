@@ -60,6 +60,11 @@ class Running:
     def admin_key(self) -> str:
         return (self.state_dir / "admin-key").read_text().strip()
 
+    @property
+    def ingest_key(self) -> str:
+        """The shop backend's key: POST /events and the routes that act for one user."""
+        return (self.state_dir / "ingest-key").read_text().strip()
+
 
 def console_script() -> list[str]:
     script = Path(sys.executable).parent / "commerce-ai"

@@ -58,12 +58,15 @@ def test_posted_events_build_a_profile_that_is_scored_and_can_be_erased(running:
     print(f"profile visible {visible_after:.2f} s after POST /events")
     assert visible_after < 180
 
-    scored = requests.get(f"{running.http}/users/{user}/propensity", params={"horizon": "28d"}, timeout=10)
+    backend = {"x-api-key": running.ingest_key}
+    scored = requests.get(
+        f"{running.http}/users/{user}/propensity", params={"horizon": "28d"}, headers=backend, timeout=10
+    )
     assert scored.status_code == 200, scored.text
     assert scored.json()["cold_start"] is False and scored.json()["model"] == "propensity-28d"
 
     erased = requests.delete(f"{running.http}/users/{user}", headers=admin, timeout=10)
     assert erased.status_code == 200 and erased.json()["removed"]["propensity"] == 1
     assert requests.get(f"{running.http}/users/{user}/profile", headers=admin, timeout=10).status_code == 404
-    cold = requests.get(f"{running.http}/users/{user}/propensity", timeout=10).json()
+    cold = requests.get(f"{running.http}/users/{user}/propensity", headers=backend, timeout=10).json()
     assert cold["cold_start"] is True

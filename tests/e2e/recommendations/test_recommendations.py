@@ -20,7 +20,7 @@ EXPERIMENT = "recommendations-ranker"  # RECOMMENDATION_EXPERIMENT in template.y
 
 
 def ingest_key(running: Running) -> str:
-    return (running.state_dir / "ingest-key").read_text().strip()
+    return running.ingest_key
 
 
 def stamp(moment: datetime) -> str:

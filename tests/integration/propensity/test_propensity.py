@@ -21,7 +21,7 @@ from infra.runner.sqs_poller import QueueSource
 from infra.template import Stack
 from model_build import publish
 from model_build.propensity.clickstream import ClickstreamConfig, simulate
-from tests.conftest import ADMIN_KEY
+from tests.conftest import ADMIN_KEY, INGEST_KEY
 from tests.integration.conftest import empty_queue
 from tests.integration.local_stack import call, drain, gateway_for
 from tests.support.invoke import in_process
@@ -140,16 +140,17 @@ def test_events_build_the_profile_once_and_the_api_scores_and_erases(
     assert again["categories"] and len(again["features"]) >= 200
 
     # and the API scores the user from the live profile, with reasons, and an unknown user from the prior.
-    status, scored = call(gateway, "GET", f"/users/{user}/propensity?horizon=28d")
+    status, scored = call(gateway, "GET", f"/users/{user}/propensity?horizon=28d", key=INGEST_KEY)
     assert status == 200, scored
     assert scored["cold_start"] is False and 0 <= scored["probability"] <= 1
     assert scored["model_version"] == propensity_models["propensity-28d"]
     assert scored["reasons"]["up"] or scored["reasons"]["down"]
-    status, cold = call(gateway, "GET", f"/users/nobody-{user}/propensity?horizon=7d")
+    status, cold = call(gateway, "GET", f"/users/nobody-{user}/propensity?horizon=7d", key=INGEST_KEY)
     assert status == 200 and cold["cold_start"] is True and cold["reasons"] == {"up": [], "down": []}
 
     # Bad input is a JSON 4xx; the profile is personal data.
-    assert call(gateway, "GET", f"/users/{user}/propensity?horizon=3d")[0] == 400
+    assert call(gateway, "GET", f"/users/{user}/propensity?horizon=3d", key=INGEST_KEY)[0] == 400
+    assert call(gateway, "GET", f"/users/{user}/propensity?horizon=28d")[0] == 401  # never anonymous
     assert call(gateway, "GET", f"/users/{user}/profile")[0] == 401
     assert call(gateway, "GET", f"/users/nobody-{user}/profile", key=ADMIN_KEY)[0] == 404
 
@@ -159,7 +160,7 @@ def test_events_build_the_profile_once_and_the_api_scores_and_erases(
     assert status == 200 and erased["removed"] == {"propensity": 1}
     assert profile_items(stack, user) == []
     assert call(gateway, "GET", f"/users/{user}/profile", key=ADMIN_KEY)[0] == 404
-    status, after = call(gateway, "GET", f"/users/{user}/propensity?horizon=28d")
+    status, after = call(gateway, "GET", f"/users/{user}/propensity?horizon=28d", key=INGEST_KEY)
     assert status == 200 and after["cold_start"] is True
     publish_events(
         stack, [json.dumps({**json.loads(b), "event_id": json.loads(b)["event_id"] + "-late"}) for b in bodies[:5]]
@@ -201,12 +202,12 @@ def test_an_experiment_serves_a_second_version_to_its_share_of_users(
     # when users are scored, each is served their arm's version and told which arm,
     served: dict[str, set[str]] = {"control": set(), "challenger": set()}
     for i in range(30):
-        status, scored = call(gateway, "GET", f"/users/exp-{i}/propensity?horizon=28d")
+        status, scored = call(gateway, "GET", f"/users/exp-{i}/propensity?horizon=28d", key=INGEST_KEY)
         assert status == 200, scored
         served[scored["experiment"]["arm"]].add(scored["model_version"])
     # then both arms serve, each its own version; the 7-day model has no experiment.
     assert served == {"control": {control}, "challenger": {challenger}}
-    status, other = call(gateway, "GET", "/users/exp-1/propensity?horizon=7d")
+    status, other = call(gateway, "GET", "/users/exp-1/propensity?horizon=7d", key=INGEST_KEY)
     assert status == 200 and other["experiment"] is None
     call(gateway, "PUT", "/experiments/propensity-28d", {"status": "stopped"}, key=ADMIN_KEY)
 

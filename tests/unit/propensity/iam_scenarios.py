@@ -44,13 +44,15 @@ def known_profile() -> None:
 
 def run_propensity_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     handler, _ = configure(monkeypatch, "PropensityApiFunction", tmp_path)
-    world.ssm.values[STACK.function("PropensityApiFunction").environment["ADMIN_API_KEY_PARAMETER"]] = "k"
+    env = STACK.function("PropensityApiFunction").environment
+    world.ssm.values[env["ADMIN_API_KEY_PARAMETER"]] = "k"
+    world.ssm.values[env["INGEST_API_KEY_PARAMETER"]] = "i"
     world.serve(world.built("propensity", built_small))
     known_profile()
     world.forget_setup()
     with Client(handler) as client:
         for user in ("u-1001", "u-unknown"):
-            scored = client.http.get(f"/users/{user}/propensity?horizon=28d")
+            scored = client.http.get(f"/users/{user}/propensity?horizon=28d", headers={"x-api-key": "i"})
             assert scored.status_code == 200, scored.body
         profile = client.http.get("/users/u-1001/profile", headers={"x-api-key": "k"})
         assert profile.status_code == 200, profile.body
