@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 
 import pandas as pd
@@ -119,11 +118,9 @@ def test_scenario_counts_follow_the_config_and_the_fraud_rate_is_in_range(world:
     assert summary["payments"].sum() == len(payments)
 
 
-def test_the_default_world_is_sized_for_training_and_fast_to_build() -> None:
-    started = time.perf_counter()
+def test_the_default_world_is_sized_for_training() -> None:
+    # Its build time is measured by `make bench --only startup`, not asserted here: the machine is shared.
     default = simulate()
-    elapsed = time.perf_counter() - started
-    assert elapsed < 15
     assert 100_000 <= len(default.payments) <= 300_000
     assert 0.005 <= default.payments["is_fraud"].mean() <= 0.02
     assert len(default.customers[default.customers["role"] == "customer"]) == 5000
