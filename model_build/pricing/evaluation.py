@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,7 +82,7 @@ def example_market(test: list[Any], shipped: Any, seed: int, tries: int = 30) ->
     for market in test[:tries]:
         steps: list[dict[str, Any]] = []
         run_episode(Market(market, np.random.default_rng([seed, 0])), shipped, 26, steps)
-        changes = sum(1 for a, b in zip(steps, steps[1:], strict=False) if round(a["price"], 2) != round(b["price"], 2))
+        changes = sum(1 for a, b in itertools.pairwise(steps) if round(a["price"], 2) != round(b["price"], 2))
         if changes > most:
             best, most = market, changes
     return best
