@@ -22,10 +22,9 @@ from infra.template import ROOT, Function, Stack
 from model_build.cache import BuildCache, fingerprint
 from model_build.progress import Stages
 
-# The platform's own functions run whatever subset is asked for.
-# The platform's folders: served whatever `--only` names (the registry, the behaviour-event stream and the
-# experiments every capability builds on).
-ALWAYS = frozenset({"registry", "stream", "experiments"})
+# The platform's folders: served whatever `--only` names (the registry, the behaviour-event stream, the
+# experiments and the shop's catalogue, which every capability builds on).
+ALWAYS = frozenset({"registry", "stream", "experiments", "catalog"})
 SEEDING = "seeding"
 
 

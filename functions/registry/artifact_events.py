@@ -20,6 +20,7 @@ from commerce_ai.artifacts.store import ArtifactStore
 from commerce_ai.config import settings
 from commerce_ai.messages import QueueProcessor
 from commerce_ai.registry import service
+from commerce_ai.s3_notifications import parse_s3_notification
 from commerce_ai.telemetry import instrumented, logger
 
 # A manifest waiting for its files is retried like bad input is refused: every such record back to the
@@ -33,7 +34,7 @@ def record_handler(record: SQSRecord) -> list[dict[str, Any]]:
     registry = ModelRegistry(settings().need("registry_table"))
     results = []
     attempt = int(record.attributes.approximate_receive_count)
-    for created in service.parse_s3_notification(record.body):
+    for created in parse_s3_notification(record.body):
         result = service.handle_object_created(store, registry, created, attempt)
         if result is not None:
             logger.info(

@@ -27,7 +27,7 @@ from commerce_ai.artifacts.manifest import TrainingData
 from commerce_ai.artifacts.registry import ModelRegistry
 from commerce_ai.artifacts.store import ArtifactStore
 from commerce_ai.artifacts.validation import validate_version
-from commerce_ai.risk.features import FEATURE_NAMES
+from commerce_ai.risk.features import FEATURE_NAMES, RULE_SIGNALS
 from commerce_ai.risk.model import MODEL_NAME, POLICY_FILE, DecisionPolicy, open_risk_model
 from commerce_ai.risk.store import RiskStore, iso
 from model_build import publish
@@ -69,12 +69,15 @@ def labelled_rows(results: RiskStore, since: datetime, until: datetime) -> Datas
             continue  # scored by a model with other features, or too recent for its label to be in
         if "label_is_fraud" not in item and item.get("decision") != "approve":
             continue
+        signals = str(item.get("rule_signals", "")).split()
         rows.append(
             (
                 str(item["timestamp"]),
                 [float(v) for v in values],
                 bool(item.get("label_is_fraud", False)),
                 float(item.get("amount", 0.0)),
+                # scored before rule signals were stored: none (their rules cannot be replayed exactly)
+                [float(v) for v in signals] if len(signals) == len(RULE_SIGNALS) else [0.0] * len(RULE_SIGNALS),
             )
         )
     rows.sort(key=lambda r: r[0])
@@ -85,6 +88,7 @@ def labelled_rows(results: RiskStore, since: datetime, until: datetime) -> Datas
         scenario=np.array(["unknown"] * len(rows), dtype=object),
         time=np.array([pd.Timestamp(r[0]).timestamp() for r in rows], dtype=np.float64),
         payments=payments,
+        rule_signals=np.array([r[4] for r in rows], dtype=np.float32).reshape(len(rows), len(RULE_SIGNALS)),
     )
 
 

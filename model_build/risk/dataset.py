@@ -18,7 +18,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from commerce_ai.risk.decisions import RuleConfig, rules_decline
-from commerce_ai.risk.features import FEATURE_NAMES, payment_features
+from commerce_ai.risk.features import FEATURE_NAMES, RULE_SIGNALS, payment_features, rule_inputs
 from commerce_ai.risk.graph import Edge, GraphSnapshot, build_snapshot
 from commerce_ai.risk.velocity import Item, apply, login_updates, payment_updates
 from commerce_ai.risk.weekly import GRAPH_WINDOW
@@ -31,13 +31,15 @@ RULES = RuleConfig()  # the rules that ship by default (no block lists in the si
 
 @dataclass(frozen=True)
 class Dataset:
-    """One row per payment: features (FEATURE_NAMES), label, scenario, time (epoch s) and ids."""
+    """One row per payment: features (FEATURE_NAMES), label, scenario, time (epoch s), ids, and what the
+    rules read besides the features (RULE_SIGNALS), as serving computed them before the payment."""
 
     features: np.ndarray
     is_fraud: np.ndarray
     scenario: np.ndarray
     time: np.ndarray
     payments: pd.DataFrame  # the simulator's payment rows, aligned with `features`
+    rule_signals: np.ndarray  # [n, len(RULE_SIGNALS)]
 
     def rows(self, mask: np.ndarray) -> Dataset:
         return Dataset(
@@ -46,7 +48,13 @@ class Dataset:
             self.scenario[mask],
             self.time[mask],
             self.payments[mask].reset_index(drop=True),
+            self.rule_signals[mask],
         )
+
+    def rule_inputs(self, row: int) -> dict[str, float]:
+        """What the rules decide on for payment `row`: its features and rule signals by name."""
+        named = dict(zip(FEATURE_NAMES, (float(v) for v in self.features[row]), strict=True))
+        return {**named, **dict(zip(RULE_SIGNALS, (float(v) for v in self.rule_signals[row]), strict=True))}
 
 
 def snapshot_at(payments: pd.DataFrame, times: np.ndarray, cutoff: float, label_delay: float) -> GraphSnapshot:
@@ -78,6 +86,7 @@ def replay(simulation: Simulation, label_delay: timedelta = LABEL_DELAY, progres
 
     store: dict[str, Item] = {}
     rows: dict[str, list[float]] = {}
+    signals: dict[str, list[float]] = {}
     graph = GraphSnapshot(built_at="empty", payments=0)
     week = 0
     columns = (
@@ -102,7 +111,9 @@ def replay(simulation: Simulation, label_delay: timedelta = LABEL_DELAY, progres
         if kind == "payment":
             row = payment_features(user, device, ip, merchant, amount, now, lat, lon, store, graph)
             rows[txn] = row
-            declined = rules_decline(amount, {}, dict(zip(FEATURE_NAMES, row, strict=True)), RULES)
+            inputs = rule_inputs(row, device, now, store)
+            signals[txn] = [inputs[name] for name in RULE_SIGNALS]
+            declined = rules_decline(amount, {}, inputs, RULES)
             updates = payment_updates(user, device, ip, merchant, amount, now, lat, lon, store, trusted=not declined)
         else:
             updates = login_updates(user, device, ip, bool(success), now, lat, lon, store)
@@ -117,4 +128,5 @@ def replay(simulation: Simulation, label_delay: timedelta = LABEL_DELAY, progres
         scenario=payments["scenario"].to_numpy(dtype=object),
         time=payment_times,
         payments=payments,
+        rule_signals=np.array([signals[t] for t in payments["transaction_id"]], dtype=np.float32),
     )

@@ -144,9 +144,8 @@ def rule_severity(data: Dataset, config: RuleConfig) -> np.ndarray:
     (no block lists in the simulator)."""
     amounts = data.payments["amount"].to_numpy(dtype=float)
     severity = np.zeros(len(amounts), dtype=int)
-    for i, (amount, row) in enumerate(zip(amounts, data.features, strict=True)):
-        named = dict(zip(FEATURE_NAMES, (float(v) for v in row), strict=True))
-        hits = pre_model_rules(amount, {}, config) + post_model_rules(amount, named, config)
+    for i, amount in enumerate(amounts):
+        hits = pre_model_rules(amount, {}, config) + post_model_rules(amount, data.rule_inputs(i), config)
         severity[i] = SEVERITY[combine("approve", hits)]
     return severity
 

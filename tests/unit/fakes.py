@@ -425,11 +425,11 @@ class FakeDynamoDB:
             self.tables[TableName][key] = updated
             return {}
 
-    def delete_item(self, TableName: str, Key: dict[str, Any]) -> dict[str, Any]:
+    def delete_item(self, TableName: str, Key: dict[str, Any], ReturnValues: str = "NONE") -> dict[str, Any]:
         with self._lock:
             self._call("DeleteItem", TableName)
-            self.tables[TableName].pop(self._key_only(TableName, Key), None)
-            return {}
+            old = self.tables[TableName].pop(self._key_only(TableName, Key), None)
+            return {"Attributes": old} if ReturnValues == "ALL_OLD" and old is not None else {}
 
     def get_item(self, TableName: str, Key: dict[str, Any], ConsistentRead: bool = False) -> dict[str, Any]:
         with self._lock:

@@ -19,6 +19,9 @@ from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, Wi
 from commerce_ai.stream.schema import format_timestamp
 
 MONEY_DECIMALS = 4  # prices move in whole cents; costs and per-unit figures keep a little more
+# Every Money field is in this one currency (pricing's catalog, risk's totals); other currencies are
+# converted before they are added up, or refused.
+SHOP_CURRENCY = "USD"
 SCORE_DECIMALS = 6  # probabilities and model scores
 QUANTITY_DECIMALS = 2  # expected units, inventory
 

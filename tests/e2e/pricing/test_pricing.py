@@ -84,6 +84,7 @@ def test_the_catalog_is_seeded_and_a_fired_tick_prices_it(running: Running) -> N
     low, high, absurd = quoted.json()["quotes"]
     assert low["units"] >= high["units"] > 0  # the model is monotone in own price
     assert absurd["extrapolated"] is True and isinstance(low["extrapolated"], bool), "OJ never sold at 1,000"
+    assert absurd["units"] is None and absurd["note"].startswith("no estimate")
 
     dry = requests.post(
         f"{running.http}/pricing/reprice",

@@ -35,7 +35,7 @@ def test_every_function_belongs_to_the_capability_of_its_code_folder(stack: Stac
 
 
 def test_only_adds_the_platform_and_refuses_unknown_names(stack: Stack) -> None:
-    platform = {"registry", "stream", "experiments"}  # what every capability builds on is always served
+    platform = {"registry", "stream", "experiments", "catalog"}  # what every capability builds on is always served
     assert startup.parse_only(None, stack) is None
     assert startup.parse_only("pricing", stack) == {"pricing"} | platform
     assert startup.parse_only(" pricing , risk ", stack) == {"pricing", "risk"} | platform

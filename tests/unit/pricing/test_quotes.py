@@ -152,8 +152,20 @@ def test_a_quote_outside_the_skus_training_prices_or_for_an_unknown_sku_is_marke
     known = KEEP.model_copy(update={"sku": "oj-known"})
     low, high = table.profile("oj-known").price_range or (math.nan, math.nan)
     assert low < high, "training records each SKU's price range"
-    inside, below, above = quote(known, demand_model.model, [(low + high) / 2, low * 0.5, high * 2], NOW)
+    inside, below, above = quote(known, demand_model.model, [(low + high) / 2, low * 0.95, high * 1.1], NOW)
     assert (inside["extrapolated"], below["extrapolated"], above["extrapolated"]) == (False, True, True)
+    assert inside["note"] is None and "rough estimate" in above["note"] and above["units"] is not None
     stranger = KEEP.model_copy(update={"sku": "never-trained"})
     assert not table.knows("never-trained")
     assert [q["extrapolated"] for q in quote(stranger, demand_model.model, [(low + high) / 2], NOW)] == [True]
+
+
+def test_a_quote_far_outside_the_skus_training_prices_gives_no_numbers_and_says_why(demand_model: Model) -> None:
+    # Issue 19: 25.00 for a juice that sells around 2.50 must not come back as 99.97 units a week.
+    known = KEEP.model_copy(update={"sku": "oj-known"})
+    low, high = demand_model.model.table.profile("oj-known").price_range or (math.nan, math.nan)
+    far_above, far_below = quote(known, demand_model.model, [high * 10, low * 0.5], NOW)
+    for far in (far_above, far_below):
+        assert (far["units"], far["revenue"], far["profit"]) == (None, None, None)
+        assert far["note"].startswith("no estimate") and f"{high:.2f}" in far["note"]
+        assert far["guard"]["verdict"] in ("blocked", "adjusted", "kept", "allowed")  # the guard rails still answer

@@ -335,3 +335,57 @@ def test_a_tick_over_given_skus_reads_their_market_members_prices_but_decides_on
     assert [r.sku for r in report.records] == ["cut"], "members are read, not decided"
     assert seen == {"cut": 3.0, "keep": 2.0, "raise": 2.0}
     assert tables.catalog.get("keep").last_tick is None
+
+
+# ------------------------------------------------------------------- decisions held to the quoted model
+
+
+def quoted_profit(model: Model, sku: str, price: float, cost: float) -> float:
+    """Weekly profit at `price` as `POST /pricing/quote` computes it (the served model)."""
+    units = float(model.model.weekly_units([sku], [price], [None], NOW)[0])
+    return (price - cost) * units
+
+
+def test_no_applied_change_lowers_the_quoted_profit_unless_forced_and_then_it_says_why(
+    tables: PricingTables, demand_model: Model
+) -> None:
+    # Given a whole catalog of SKUs at prices all over the place, some in their lifecycle's plans and
+    # some outside admin bounds
+    rng = __import__("random").Random(19)
+    skus = {f"sku-{n}": (round(rng.uniform(1.0, 5.0), 2), round(rng.uniform(0.5, 2.5), 2)) for n in range(60)}
+    stock(tables, skus)
+    for n in range(0, 60, 10):
+        state = tables.catalog.get(f"sku-{n}")
+        tables.catalog.put(state.model_copy(update={"ceiling": round(state.price * 0.9, 2)}))
+    # when a tick runs
+    report = tick(tables, demand_model)
+    applied = [r for r in report.records if r.outcome == "applied"]
+    assert len(applied) >= 20
+    for record in applied:
+        price, cost = tables.catalog.get(record.sku).price, skus[record.sku][1]
+        before = quoted_profit(demand_model, record.sku, record.old_price, cost)
+        after = quoted_profit(demand_model, record.sku, price, cost)
+        forced = {"margin_correction", "ceiling_correction"} & set(record.rules)
+        # then no change lowers the model's expected profit, unless a bound forced it and the record says so
+        assert after >= before - 1e-6 or (forced and "must move back inside its bounds" in record.reason), record
+        assert "expected weekly profit" in record.reason
+
+
+def test_a_proposal_the_quoted_model_expects_to_lose_profit_is_kept_and_says_so(demand_model: Model) -> None:
+    from commerce_ai.pricing.guardrails import Decision
+    from commerce_ai.pricing.repricing import CatalogEntry
+    from commerce_ai.pricing.ticks import checked_with_model
+
+    # The policy believed in an elasticity the served model does not: it would cut a price whose cut
+    # the model expects to lose money on (the market's elasticity is -2.5, the optimum cost x 5/3).
+    entry = CatalogEntry("sku-x", current_price=2.0, cost=1.2, elasticity=-9.0, weekly_units=100.0)
+    current_units = float(demand_model.model.weekly_units(["sku-x"], [2.0], [None], NOW)[0])
+    entry = replace(entry, weekly_units=current_units)
+    cut = Decision("sku-x", 2.0, 1.35, 1.8, [], reason="changed 2.00 -> 1.80 (-10.0%)")
+    [kept] = checked_with_model([cut], [entry], demand_model.model, NOW)
+    assert kept.applied is None and "model_profit" in kept.rules
+    assert kept.reason.startswith("kept: the demand model expects weekly profit")
+    # and a bounds correction still moves, naming why
+    correction = replace(cut, rules=["margin_correction"])
+    [moved] = checked_with_model([correction], [entry], demand_model.model, NOW)
+    assert moved.applied == 1.8 and "must move back inside its bounds (margin_correction)" in moved.reason

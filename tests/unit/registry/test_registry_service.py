@@ -19,7 +19,7 @@ from commerce_ai.artifacts.store import ArtifactStore
 from commerce_ai.artifacts.validation import ValidationResult
 from commerce_ai.errors import InvalidInput, NotFound
 from commerce_ai.registry import service
-from commerce_ai.registry.service import ObjectCreated, parse_s3_notification
+from commerce_ai.s3_notifications import ObjectCreated, parse_s3_notification
 from model_build import publish
 from tests.support.models import built_linear
 from tests.unit.fakes import FakeDynamoDB, FakeS3, client_error

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from commerce_ai.risk.features import FEATURE_NAMES, payment_features
+from commerce_ai.risk.features import FEATURE_NAMES, payment_features, rule_signals
 from commerce_ai.risk.graph import GraphSnapshot
 from commerce_ai.risk.store import RiskStore, update_request
 from commerce_ai.risk.velocity import Item, Update, apply, entity_key, login_updates, payment_updates
@@ -58,8 +58,9 @@ class MemoryWorld:
         place: tuple[float, float] = MADRID,
         graph: GraphSnapshot = NO_GRAPH,
     ) -> dict[str, float]:
-        """The features of a payment, without recording it."""
-        return named(payment_features(user, device, ip, merchant, amount, t, *place, self.items, graph))
+        """The features of a payment and the rules' signals, without recording it."""
+        features = named(payment_features(user, device, ip, merchant, amount, t, *place, self.items, graph))
+        return {**features, **rule_signals(device, t, self.items)}
 
     def pay(
         self,
@@ -121,6 +122,7 @@ class DynamoWorld:
         keys = [entity_key("user", user), entity_key("device", device), entity_key("ip", ip)]
         states = self.read([*keys, entity_key("merchant", merchant)])
         before = named(payment_features(user, device, ip, merchant, amount, t, *place, states, NO_GRAPH))
+        before.update(rule_signals(device, t, states))
         self._write(payment_updates(user, device, ip, merchant, amount, t, *place, states), states)
         return before
 

@@ -22,6 +22,7 @@ from commerce_ai.risk.decisions import (
 RULES = RuleConfig()
 QUIET = {
     "device_payments_1h": 0.0,
+    "device_small_payments_1h": 0.0,
     "session_speed_kmh": 0.0,
     "session_new_device": 0.0,
     "user_account_changes_24h": 0.0,
@@ -73,21 +74,30 @@ def test_quiet_features_fire_no_post_model_rule() -> None:
 
 
 @pytest.mark.parametrize(
-    ("device_payments_1h", "amount", "fires"),
+    ("small_payments_1h", "amount", "fires"),
     [
-        (6.0, 1.0, False),  # this payment makes 7 in the hour: not yet a burst
+        (6.0, 1.0, False),  # this payment makes 7 small ones in the hour: not yet a burst
         (7.0, 1.0, True),  # 8 with this one
         (7.0, 5.0, True),  # at the per-payment ceiling
-        (7.0, 5.01, False),  # above it
+        (7.0, 5.01, False),  # above it: this payment is not card testing
         (30.0, 0.5, True),
     ],
 )
-def test_card_testing_burst(device_payments_1h: float, amount: float, fires: bool) -> None:
-    hits = post_model_rules(amount, {**QUIET, "device_payments_1h": device_payments_1h}, RULES)
+def test_card_testing_burst(small_payments_1h: float, amount: float, fires: bool) -> None:
+    """README: "8 or more payments of at most 5.00 from one device within an hour: decline"."""
+    hits = post_model_rules(amount, {**QUIET, "device_small_payments_1h": small_payments_1h}, RULES)
     assert names(hits) == (["card_testing_burst"] if fires else [])
     if fires:
         assert hits[0].outcome == "decline"
-        assert hits[0].detail.startswith(f"{int(device_payments_1h) + 1} payments")
+        assert hits[0].detail == (
+            f"{int(small_payments_1h) + 1} payments of 5 or less from this device within an hour, this one included"
+        )
+
+
+def test_large_payments_from_the_device_do_not_count_towards_a_burst() -> None:
+    # Many payments from the device, but only three small ones: the rule's sentence would be false.
+    features = {**QUIET, "device_payments_1h": 30.0, "device_small_payments_1h": 3.0}
+    assert post_model_rules(0.001, features, RULES) == []
 
 
 @pytest.mark.parametrize(
@@ -111,6 +121,7 @@ def test_impossible_travel_on_a_new_device(speed: float, new_device: float, fire
 def test_every_post_model_rule_can_fire_together() -> None:
     features = {
         "device_payments_1h": 9.0,
+        "device_small_payments_1h": 9.0,
         "session_speed_kmh": 3_000.0,
         "session_new_device": 1.0,
         "user_account_changes_24h": 1.0,

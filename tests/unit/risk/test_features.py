@@ -8,7 +8,13 @@ import math
 import pytest
 
 from commerce_ai.risk.decisions import RuleConfig, post_model_rules
-from commerce_ai.risk.features import FEATURE_NAMES, MAX_KNOWN_HOURS, SESSION_SECONDS, VELOCITY_FEATURES
+from commerce_ai.risk.features import (
+    FEATURE_NAMES,
+    MAX_KNOWN_HOURS,
+    RULE_SIGNALS,
+    SESSION_SECONDS,
+    VELOCITY_FEATURES,
+)
 from commerce_ai.risk.graph import GRAPH_FEATURES, Edge, build_snapshot
 from commerce_ai.risk.velocity import haversine_km
 from tests.unit.risk.builders import DAY, HOUR, MADRID, MINUTE, MOSCOW, T0, TOLEDO, MemoryWorld
@@ -20,7 +26,7 @@ def test_feature_names_are_the_velocity_then_the_graph_features_once_each() -> N
     # count and amount per user, device, IP and merchant over 1 h, 24 h and 7 d: all 24 of them
     windows = [n for n in FEATURE_NAMES if "_payments_" in n or ("_amount_" in n and n.endswith("_log"))]
     assert len(windows) == 24 and all(any(w in n for w in ("_1h", "_24h", "_7d")) for n in windows)
-    assert len(MemoryWorld().features(T0)) == len(FEATURE_NAMES)
+    assert len(MemoryWorld().features(T0)) == len(FEATURE_NAMES) + len(RULE_SIGNALS)  # the rules read both
 
 
 def test_a_first_payment_sees_a_stranger() -> None:

@@ -5,6 +5,7 @@ path computes the very features the training replay computes."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,7 +14,7 @@ import numpy as np
 import pytest
 
 from commerce_ai.artifacts.loader import LoadedModel
-from commerce_ai.errors import InvalidInput
+from commerce_ai.errors import InvalidInput, NotFound
 from commerce_ai.risk.features import FEATURE_NAMES, VELOCITY_FEATURES
 from commerce_ai.risk.graph import GraphSnapshot
 from commerce_ai.risk.model import GRAPH_NAME, MODEL_NAME, RiskModel, open_graph, open_risk_model
@@ -76,7 +77,7 @@ def txn(
             "ip": ip,
             "merchant_id": merchant,
             "amount": amount,
-            "currency": "EUR",
+            "currency": "USD",
             "timestamp": at,
             "location": {"lat": place[0], "lon": place[1]},
         }
@@ -227,6 +228,23 @@ def test_a_card_testing_burst_is_declined(store: RiskStore, models: Models) -> N
     assert scored.decision == "decline"
     assert "card_testing_burst" in [r["name"] for r in scored.reasons if r["type"] == "rule"]
     assert stored_features(store, "t8")["device_payments_1h"] == 7
+
+
+def test_a_tiny_payment_after_large_ones_is_not_called_card_testing(store: RiskStore, models: Models) -> None:
+    # Issue 19: after four payments of 12.50 and four tiny ones from a device, a payment of 0.001 made 9
+    # payments in the hour, but only 5 of at most 5.00: the burst rule must not fire.
+    for i in range(8):
+        at = NOW + timedelta(minutes=i)
+        score(txn(f"t{i}", amount=12.5 if i < 4 else 1.0, at=at), store, models, now=at)
+    at = NOW + timedelta(minutes=9)
+    scored = score(txn("t9", amount=0.001, at=at), store, models, now=at)
+    assert "card_testing_burst" not in [r["name"] for r in scored.reasons if r["type"] == "rule"]
+    # and three more tiny ones make eight small payments: now it fires, and says so truly
+    for i in range(10, 13):
+        at = NOW + timedelta(minutes=i)
+        scored = score(txn(f"t{i}", amount=0.5, at=at), store, models, now=at)
+    burst = [r for r in scored.reasons if r["type"] == "rule" and r["name"] == "card_testing_burst"]
+    assert burst and burst[0]["detail"].startswith("8 payments of 5 or less")
 
 
 def test_impossible_travel_on_a_new_device_is_at_least_reviewed(store: RiskStore, models: Models) -> None:
@@ -521,3 +539,26 @@ def test_a_logout_changes_nothing_and_a_login_must_say_whether_it_worked(store: 
     assert states == {}
     with pytest.raises(ValueError, match="success"):
         account_event("login")
+
+
+# ------------------------------------------------------------------------------------------ currencies
+
+
+def test_a_payment_in_another_currency_is_refused_without_a_rate(store: RiskStore, models: Models) -> None:
+    euros = txn().model_copy(update={"currency": "EUR"})
+    with pytest.raises(InvalidInput, match="currency EUR is not handled here: payments in USD only"):
+        score(euros, store, models)
+    with pytest.raises(NotFound):  # nothing recorded, nothing counted
+        store.result("t1")
+    assert user_state(store) == {}
+
+
+def test_a_payment_in_another_currency_counts_converted(store: RiskStore, models: Models) -> None:
+    euros = txn(amount=100.0).model_copy(update={"currency": "EUR"})
+    score_transaction(euros, store, models[0], models[1], NOW, "api", {"EUR": 1.08})
+    later = NOW + timedelta(minutes=1)
+    score(txn("t2", at=later), store, models, now=later)
+    # the user's hour holds 108 USD from the euro payment, never 100 "dollars"
+    assert stored_features(store, "t2")["user_amount_1h_log"] == pytest.approx(math.log1p(108.0), rel=1e-5)
+    first = store.result("t1")
+    assert (float(first["amount"]), float(first["amount_as_sent"]), first["currency"]) == (108.0, 100.0, "EUR")

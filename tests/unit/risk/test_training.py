@@ -10,7 +10,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from commerce_ai.risk.decisions import RuleConfig
-from commerce_ai.risk.features import FEATURE_NAMES
+from commerce_ai.risk.features import FEATURE_NAMES, RULE_SIGNALS
 from model_build.risk.dataset import Dataset, snapshot_at
 from model_build.risk.train import MAX_FPR, choose_thresholds, split, threshold_at_fpr
 from tests.unit.risk.builders import DAY, T0
@@ -114,6 +114,7 @@ def validation_set(n_genuine: int, big_genuine: int, seed: int = 0) -> tuple[np.
         scenario=np.where(is_fraud, "amount_outlier", "legit").astype(object),
         time=T0 + np.arange(n, dtype=np.float64),
         payments=pd.DataFrame({"amount": amounts}),
+        rule_signals=np.zeros((n, len(RULE_SIGNALS)), dtype=np.float32),
     )
     return scores, data
 
@@ -152,6 +153,7 @@ def test_split_is_in_time_order_and_the_warmup_trains() -> None:
         scenario=np.array(["legit"] * n, dtype=object),
         time=times,
         payments=pd.DataFrame({"transaction_id": [f"t{i}" for i in range(n)]}),
+        rule_signals=np.zeros((n, len(RULE_SIGNALS)), dtype=np.float32),
     )
     parts = split(data, T0, days=20, warmup_days=4)
     # then the 384 hours after the warm-up are split 60/15/25 in time order (hours 0-230.4, 230.4-288 and

@@ -129,10 +129,11 @@ class PriceQuote(BaseModel):
     model_config = _OUT
 
     price: Money
-    units: Quantity
-    revenue: Money
-    profit: Money
+    units: Quantity | None = Field(description="null: no estimate (see `note`).")
+    revenue: Money | None
+    profit: Money | None
     extrapolated: bool | None
+    note: str | None = Field(description="Why the estimate is rough or missing; null when the model knows the price.")
     guard: GuardVerdict
 
 

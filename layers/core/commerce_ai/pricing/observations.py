@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from commerce_ai import aws
+from commerce_ai.api_fields import SHOP_CURRENCY
 from commerce_ai.errors import InvalidInput
 from commerce_ai.messages import parse_json
 from commerce_ai.pricing.competitors import Observation
@@ -23,7 +24,7 @@ IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"
 SKU_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 # Catalog prices, costs and competitor prices are in one currency; an observation in another is refused
 # rather than mixed into the competitor index (convert before sending).
-CATALOG_CURRENCY = "USD"
+CATALOG_CURRENCY = SHOP_CURRENCY
 CLOCK_SKEW = timedelta(minutes=5)
 Outcome = Literal["latest", "older"]
 

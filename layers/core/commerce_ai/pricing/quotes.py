@@ -17,6 +17,10 @@ from commerce_ai.pricing.repricing import sku_pricing
 from commerce_ai.pricing.ticks import catalog_entry, fresh_competitor_index, usable
 
 MAX_CANDIDATES = 50
+# How far beyond the prices the model saw a SKU at it still gives a (labelled) estimate. Trees are flat
+# beyond their data, so further out the units would be the edge's units at any price: a confident, absurd
+# number (issue 19: 25.00 for juice that sells around 2.50 "sold" 99.97 units a week). Past it: no estimate.
+EXTRAPOLATION_LIMIT = 0.2
 
 
 class QuoteRequest(BaseModel):
@@ -68,16 +72,41 @@ def quote(
     units = predicted[len(current) :]
     pricing = sku_pricing(catalog_entry(state, profile.elasticity, weekly, index))
     known = model.table.knows(state.sku)
-    return [
-        {
-            "price": price,
-            "units": round(float(u), 3),
-            "revenue": round(price * float(u), 2),
-            "profit": round((price - state.cost) * float(u), 2),
-            # The units are the model's guess beyond what it learned: a SKU it never saw, or a price
-            # outside this SKU's training prices (None: the model did not record them).
-            "extrapolated": True if not known else profile.extrapolates(price),
-            "guard": verdict(decide(pricing, price, now, config), price),
-        }
-        for price, u in zip(prices, units, strict=True)
-    ]
+    quotes = []
+    for price, u in zip(prices, units, strict=True):
+        # The units are the model's guess beyond what it learned: a SKU it never saw, or a price outside
+        # this SKU's training prices (None: the model did not record them).
+        extrapolated = True if not known else profile.extrapolates(price)
+        note = estimate_note(state.sku, price, profile.price_range if known else None, known)
+        estimate = note is None or not note.startswith("no estimate")
+        quotes.append(
+            {
+                "price": price,
+                "units": round(float(u), 3) if estimate else None,
+                "revenue": round(price * float(u), 2) if estimate else None,
+                "profit": round((price - state.cost) * float(u), 2) if estimate else None,
+                "extrapolated": extrapolated,
+                "note": note,
+                "guard": verdict(decide(pricing, price, now, config), price),
+            }
+        )
+    return quotes
+
+
+def estimate_note(sku: str, price: float, seen: tuple[float, float] | None, known: bool) -> str | None:
+    """Why a quote's units are less than the model's word, or why there are none; None when the price is
+    one the model saw this SKU at."""
+    if not known:
+        return f"the model never saw {sku}: the units are a pooled guess from similar SKUs"
+    if seen is None:
+        return None
+    low, high = seen
+    if low <= price <= high:
+        return None
+    span = f"{low:.2f}-{high:.2f}"
+    if low * (1 - EXTRAPOLATION_LIMIT) <= price <= high * (1 + EXTRAPOLATION_LIMIT):
+        return f"outside the prices the model saw {sku} at ({span}): a rough estimate"
+    return (
+        f"no estimate: {price:.2f} is more than {EXTRAPOLATION_LIMIT:.0%} outside the prices the model saw "
+        f"{sku} at ({span}); the model cannot say what demand would be there"
+    )

@@ -26,11 +26,14 @@ from commerce_ai.pricing.catalog import CatalogStore, SkuState
 from commerce_ai.pricing.competitors import STALE_AFTER
 from commerce_ai.pricing.decisions import DecisionLog, DecisionRecord
 from commerce_ai.pricing.demand import POLICY, DemandModel
-from commerce_ai.pricing.guardrails import GuardRailConfig
+from commerce_ai.pricing.guardrails import Decision, GuardRailConfig
 from commerce_ai.pricing.lifecycle import Clearance, Stage
-from commerce_ai.pricing.repricing import CatalogEntry, reprice
+from commerce_ai.pricing.repricing import CatalogEntry, TickResult, reprice
 
 TICK_MINUTES = 15
+# Guard rails that move a price whatever the model says: the price is outside its own bounds.
+FORCING_RULES = frozenset({"margin_correction", "ceiling_correction"})
+MODEL_CHECK_RULE = "model_profit"
 
 
 def tick_stamp(moment: datetime) -> str:
@@ -125,6 +128,70 @@ def catalog_entries(
     return entries
 
 
+def checked_with_model(
+    decisions: list[Decision],
+    entries: list[CatalogEntry],
+    model: DemandModel,
+    now: datetime,
+    catalog_prices: dict[str, float] | None = None,
+) -> list[Decision]:
+    """The tick's changes held to the model that `POST /pricing/quote` answers with: a change the served
+    demand model expects to earn less weekly profit than the current price is kept instead (rule
+    `model_profit`), unless the price must move (a bounds correction) or the lifecycle sets it (a new
+    product's ramp, a clearance plan), which the reason then says. Every applied change's reason gives the
+    model's expected weekly profit before and after. One batched inference for all of the tick's changes."""
+    by_sku = {e.sku: e for e in entries}
+    changes = [d for d in decisions if d.applied is not None]
+    if not changes:
+        return decisions
+    units = model.weekly_units(
+        [d.sku for d in changes],
+        [float(d.applied or 0.0) for d in changes],
+        [by_sku[d.sku].competitor_index for d in changes],
+        now,
+        catalog_prices,
+    )
+    checked: dict[str, Decision] = {}
+    for decision, new_units in zip(changes, units, strict=True):
+        entry = by_sku[decision.sku]
+        applied = float(decision.applied or 0.0)
+        before = (entry.current_price - entry.cost) * entry.weekly_units
+        after = (applied - entry.cost) * float(new_units)
+        expected = f"expected weekly profit {before:.2f} -> {after:.2f}"
+        forced = sorted(FORCING_RULES.intersection(decision.rules))
+        if forced:
+            note = f"{expected}; the price must move back inside its bounds ({', '.join(forced)})"
+        elif entry.stage is not Stage.MATURE:
+            note = f"{expected}; set by the {entry.stage.value} stage's plan, not by the demand model"
+        elif not math.isfinite(after) or after < before:
+            checked[decision.sku] = Decision(
+                decision.sku,
+                decision.old_price,
+                decision.proposed,
+                None,
+                [*decision.rules, MODEL_CHECK_RULE],
+                reason=f"kept: the demand model expects weekly profit {after:.2f} at {applied:.2f}, below "
+                f"{before:.2f} at {entry.current_price:.2f} now (the policy proposed {decision.proposed:.2f})",
+                model_version=decision.model_version,
+                policy_version=decision.policy_version,
+            )
+            continue
+        else:
+            note = expected
+        checked[decision.sku] = Decision(
+            decision.sku,
+            decision.old_price,
+            decision.proposed,
+            decision.applied,
+            decision.rules,
+            decision.blocked,
+            f"{decision.reason}; {note}",
+            decision.model_version,
+            decision.policy_version,
+        )
+    return [checked.get(d.sku, d) for d in decisions]
+
+
 @contextlib.contextmanager
 def _without_gc_passes() -> Iterator[None]:
     """The tick's compute allocates a few objects per SKU and keeps them all (no reference cycles), so
@@ -175,6 +242,9 @@ def run_tick(
     with _without_gc_passes():
         entries = catalog_entries(list(states.values()), model.model, now, catalog_prices)
         result = reprice(entries, now, int(now.timestamp() // (TICK_MINUTES * 60)), config, model.version, POLICY)
+        result = TickResult(
+            checked_with_model(result.decisions, entries, model.model, now, catalog_prices), result.failures
+        )
         units = {e.sku: round(e.weekly_units, 3) if math.isfinite(e.weekly_units) else None for e in entries}
         records = {d.sku: DecisionRecord.of(d, tick, units[d.sku]) for d in result.decisions}
     records.update({sku: DecisionRecord.failure(sku, tick, why) for sku, why in result.failures.items()})

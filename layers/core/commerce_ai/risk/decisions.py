@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from commerce_ai.risk.velocity import SMALL_PAYMENT
+
 Outcome = Literal["approve", "review", "decline"]
 SEVERITY: dict[Outcome, int] = {"approve": 0, "review": 1, "decline": 2}
 
@@ -24,8 +26,9 @@ class RuleConfig(BaseModel):
 
     decline_amount: float = Field(default=20_000.0, gt=0, description="Hard limit: a larger payment is declined.")
     review_amount: float = Field(default=5_000.0, gt=0, description="A payment this large is at least reviewed.")
-    card_testing_payments_1h: int = Field(default=8, ge=2, description="Device payments in 1 h that make a burst.")
-    card_testing_amount: float = Field(default=5.0, gt=0, description="At most this much per card-testing payment.")
+    card_testing_payments_1h: int = Field(
+        default=8, ge=2, description="Payments of at most SMALL_PAYMENT from one device in 1 h that make a burst."
+    )
     impossible_travel_kmh: float = Field(default=1_000.0, gt=0, description="Faster than an airliner.")
 
 
@@ -67,14 +70,16 @@ def pre_model_rules(amount: float, blocked: Mapping[str, str], config: RuleConfi
 
 
 def post_model_rules(amount: float, features: Mapping[str, float], config: RuleConfig) -> list[RuleHit]:
+    """`features`: the model's features by name and the rule signals (`commerce_ai.risk.features.rule_inputs`)."""
     hits = []
-    if features["device_payments_1h"] + 1 >= config.card_testing_payments_1h and amount <= config.card_testing_amount:
+    # Counted from the device's small-payment series, so the detail is true of every payment it counts.
+    small = int(features["device_small_payments_1h"]) + 1  # this one included
+    if amount <= SMALL_PAYMENT and small >= config.card_testing_payments_1h:
         hits.append(
             RuleHit(
                 "card_testing_burst",
                 "decline",
-                f"{int(features['device_payments_1h']) + 1} payments from this device within an hour, "
-                f"each {config.card_testing_amount:g} or less",
+                f"{small} payments of {SMALL_PAYMENT:g} or less from this device within an hour, this one included",
             )
         )
     if features["session_speed_kmh"] >= config.impossible_travel_kmh and features["session_new_device"] >= 1:

@@ -47,6 +47,8 @@ VELOCITY_FEATURES = (
     "minutes_since_login",
 )
 FEATURE_NAMES = VELOCITY_FEATURES + GRAPH_FEATURES
+# What the rules read besides the model's features (not model inputs, so adding one needs no retraining).
+RULE_SIGNALS = ("device_small_payments_1h",)
 
 
 def velocity_features(
@@ -105,6 +107,19 @@ def velocity_features(
         float(user.get("sn", 0.0)) if in_session else 0.0,
         min((now - float(user["st"])) / 60, 120.0) if in_session else 120.0,
     ]
+
+
+def rule_signals(device_id: str, now: float, items: Mapping[str, Item | None]) -> dict[str, float]:
+    """RULE_SIGNALS for a payment given its entities' state before it."""
+    device = items.get(entity_key("device", device_id))
+    return {"device_small_payments_1h": window_total(device, "s", "1h", now)}
+
+
+def rule_inputs(
+    features: list[float], device_id: str, now: float, items: Mapping[str, Item | None]
+) -> dict[str, float]:
+    """What the rules decide on: the model's features by name and the rule signals."""
+    return {**dict(zip(FEATURE_NAMES, features, strict=True)), **rule_signals(device_id, now, items)}
 
 
 def payment_features(

@@ -6,14 +6,16 @@ Plain functions over the store and the loaded models, shared by the HTTP and que
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from commerce_ai.artifacts.loader import LoadedModel
 from commerce_ai.errors import InvalidInput
+from commerce_ai.risk.currency import in_shop_currency
 from commerce_ai.risk.decisions import Outcome, combine, post_model_rules, pre_model_rules, reasons
-from commerce_ai.risk.features import FEATURE_NAMES, payment_features
+from commerce_ai.risk.features import RULE_SIGNALS, payment_features, rule_inputs
 from commerce_ai.risk.graph import GraphSnapshot
 from commerce_ai.risk.model import RiskModel
 from commerce_ai.risk.schemas import AccountEvent, Transaction
@@ -76,8 +78,10 @@ def score_transaction(
     graph: LoadedModel[GraphSnapshot] | None,
     now: datetime,
     channel: str,
+    exchange_rates: Mapping[str, float] | None = None,
 ) -> Scored:
-    """Score a payment once: a retried transaction_id gets its first answer back and counts once."""
+    """Score a payment once: a retried transaction_id gets its first answer back and counts once. Its amount
+    counts in the shop's currency (converted at `exchange_rates`, or refused: commerce_ai.risk.currency)."""
     keys = {
         kind: entity_key(kind, identifier)  # type: ignore[arg-type]
         for kind, identifier in (
@@ -91,16 +95,18 @@ def score_transaction(
     if stored is not None and "score" in stored:
         return Scored.from_item(stored)  # a retry gets its first answer, however old the transaction is
     t = _check_time(transaction.timestamp, now)
+    amount = in_shop_currency(transaction.amount, transaction.currency, exchange_rates or {})
 
     ids = (transaction.user_id, transaction.device_id, transaction.ip, transaction.merchant_id)
     lat, lon = transaction.location.lat, transaction.location.lon
     snapshot = graph.model if graph is not None else NO_GRAPH
-    features = payment_features(*ids, transaction.amount, t, lat, lon, states, snapshot)
+    features = payment_features(*ids, amount, t, lat, lon, states, snapshot)
     policy = model.model.policy
     blocked = {kind: str(states[key]["blocked"]) for kind, key in keys.items() if "blocked" in states.get(key, {})}
-    hits = pre_model_rules(transaction.amount, blocked, policy.rules)
+    hits = pre_model_rules(amount, blocked, policy.rules)
     score, top = model.model.score(features)
-    hits += post_model_rules(transaction.amount, dict(zip(FEATURE_NAMES, features, strict=True)), policy.rules)
+    inputs = rule_inputs(features, transaction.device_id, t, states)
+    hits += post_model_rules(amount, inputs, policy.rules)
     decision = combine(policy.thresholds.outcome(score), hits)
     scored = Scored(
         transaction.transaction_id,
@@ -123,12 +129,15 @@ def score_transaction(
         "device_id": transaction.device_id,
         "ip": transaction.ip,
         "merchant_id": transaction.merchant_id,
-        "amount": transaction.amount,
+        "amount": amount,  # in the shop's currency
+        "amount_as_sent": transaction.amount,
+        "currency": transaction.currency,
         "features": " ".join(f"{v:.6g}" for v in features),
+        "rule_signals": " ".join(f"{inputs[name]:.6g}" for name in RULE_SIGNALS),  # the challenger's rules read them
     }
     # Trust follows the rules' verdict alone, which the training replay reproduces (rules_decline).
     trusted = combine("approve", hits) != "decline"
-    updates = payment_updates(*ids, transaction.amount, t, lat, lon, states, trusted=trusted)
+    updates = payment_updates(*ids, amount, t, lat, lon, states, trusted=trusted)
     if not store.claim_and_apply(transaction.transaction_id, record, now, updates, states):
         return Scored.from_item(store.result(transaction.transaction_id))  # a concurrent duplicate won
     return scored

@@ -13,6 +13,7 @@ from commerce_ai import aws
 from commerce_ai.artifacts.loader import LoadedModel, ModelLoader
 from commerce_ai.errors import InvalidInput, ModelUnavailable
 from commerce_ai.risk.contract import BLOCKABLE, BlockKind
+from commerce_ai.risk.currency import parse_rates
 from commerce_ai.risk.features import FEATURE_NAMES
 from commerce_ai.risk.graph import GraphSnapshot
 from commerce_ai.risk.model import GRAPH_NAME, MODEL_NAME, RiskModel, open_graph, open_risk_model
@@ -50,7 +51,8 @@ def graph() -> LoadedModel[GraphSnapshot] | None:
 
 
 def score(transaction: Transaction, now: datetime, channel: str) -> Scored:
-    return score_transaction(transaction, store(), model_loader().get(), graph(), now, channel)
+    rates = parse_rates("RISK_EXCHANGE_RATES", settings().risk_exchange_rates or "")
+    return score_transaction(transaction, store(), model_loader().get(), graph(), now, channel, rates)
 
 
 def publish_outcome(scored: Scored) -> None:

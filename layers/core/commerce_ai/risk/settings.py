@@ -12,6 +12,8 @@ class RiskSettings(EnvSettings):
     risk_state_table: str | None = env_setting("RISK_STATE_TABLE")
     risk_results_table: str | None = env_setting("RISK_RESULTS_TABLE")
     risk_outcomes_queue_url: str | None = env_setting("RISK_OUTCOMES_QUEUE_URL")
+    # Other currencies a payment may be in, converted to the shop's (commerce_ai.risk.currency); none by default.
+    risk_exchange_rates: str | None = env_setting("RISK_EXCHANGE_RATES")  # `EUR=1.08,GBP=1.27`
 
 
 settings = settings_reader(RiskSettings)

@@ -11,8 +11,9 @@ a top-level attribute `<series>_<resolution><bucket index>` (e.g. `n_m5893120`),
 event with one UpdateItem of `ADD`s: increments commute, so concurrent requests on a hot merchant never
 conflict or lose counts. Stale buckets are removed by the same update.
 
-Series: `n` payment count, `v` payment value (every entity, 1 h / 24 h / 7 d), `f` failed logins and `c`
-account changes (password, email, phone, 2FA, address; users, 1 h / 24 h). An event older than the
+Series: `n` payment count, `v` payment value (every entity, 1 h / 24 h / 7 d), `s` small payments (at
+most SMALL_PAYMENT each: what card testing sends; devices, 1 h), `f` failed logins and `c` account changes
+(password, email, phone, 2FA, address; users, 1 h / 24 h). An event older than the
 entity's last one (a late queue delivery) counts in its own buckets but never moves "last seen" or the
 session back.
 User scalars: `first` (first seen, epoch s), the last successful event's place `lt`/`la`/`lo`, and the
@@ -37,10 +38,13 @@ WINDOWS = {"1h": ("m", 3600), "24h": ("h", 86400), "7d": ("d", 7 * 86400)}
 # Which series each kind keeps, and at which resolutions.
 SERIES: dict[Kind, dict[str, str]] = {
     "user": {"n": "mhd", "v": "mhd", "f": "mh", "c": "mh"},
-    "device": {"n": "mhd", "v": "mhd"},
+    "device": {"n": "mhd", "v": "mhd", "s": "m"},
     "ip": {"n": "mhd", "v": "mhd"},
     "merchant": {"n": "mhd", "v": "mhd"},
 }
+# A card tester checks stolen cards with tiny payments; a device's payments of at most this much (in the
+# shop's currency) are counted apart, for the card-testing rule (commerce_ai.risk.decisions).
+SMALL_PAYMENT = 5.0
 MAX_KNOWN = 32  # devices / IPs remembered per user
 MAX_USERS = 64  # users remembered per device / IP
 USER_MEMORY = 7 * 86400
@@ -211,6 +215,8 @@ def payment_updates(
         shared = updates[kind]
         _count(shared, item, kind, "n", now, 1.0)  # type: ignore[arg-type]
         _count(shared, item, kind, "v", now, amount)  # type: ignore[arg-type]
+        if kind == "device" and amount <= SMALL_PAYMENT:
+            _count(shared, item, "device", "s", now, 1.0)
         _forget_stale_users(shared, item, now)
         _remember(shared, item, "usr", user_id, now, MAX_USERS, keep_first=False)
 
