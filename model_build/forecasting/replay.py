@@ -79,9 +79,13 @@ def simulate(demand: np.ndarray, price: np.ndarray, targets: list[Policy]) -> Ou
     return out
 
 
-def dynamic_targets(weekly_quantiles: np.ndarray) -> list[Policy]:
-    """weekly_quantiles: (weeks, horizons, 3), the forecast made at the end of each week."""
-    return [policy_from_quantiles(q[:, 0], q[:, 1], q[:, 2], LEAD_TIME, REVIEW, SERVICE) for q in weekly_quantiles]
+def dynamic_targets(weekly_quantiles: list[np.ndarray]) -> list[Policy]:
+    """weekly_quantiles: per week, the (horizons, 3) forecast made at its end (fewer horizons near the end
+    of the data; the policy repeats the last one)."""
+    return [
+        policy_from_quantiles(q[:, 0].tolist(), q[:, 1].tolist(), q[:, 2].tolist(), LEAD_TIME, REVIEW, SERVICE)
+        for q in weekly_quantiles
+    ]
 
 
 def static_targets(history: np.ndarray, weeks: int) -> list[Policy]:

@@ -157,7 +157,7 @@ def _replay(everything: list[SkuSeries], lgbm: Any) -> dict[str, dict[str, float
         start = first - s.first_week + 1
         price = s.series.price[start : start + weeks]
         history = s.series.units[:start]
-        dynamic = replay.dynamic_targets(np.stack(weekly[s.sku]))
+        dynamic = replay.dynamic_targets(weekly[s.sku])
         static = replay.static_targets(history[~np.isnan(history)], weeks)
         totals["forecast policy (served model)"].add(replay.simulate(demand, price, dynamic))
         totals["static policy (historical sd)"].add(replay.simulate(demand, price, static))

@@ -13,8 +13,11 @@ Future prices and promotions are features: the forecast assumes they are known (
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
+
 
 LAGS = 8  # recent periods seen at the origin, and the window of the level
 FEATURE_NAMES: tuple[str, ...] = (
@@ -59,6 +62,8 @@ def season_of(freq: str) -> int:
 
 def _window(values: np.ndarray, origins: np.ndarray, width: int) -> np.ndarray:
     """values[t - width + 1 .. t] for each origin t (NaN before the start): shape (len(origins), width)."""
+    import numpy as np  # the ml layer; lazily, so core-only functions never load it
+
     idx = origins[:, None] - np.arange(width)[None, :]
     padded = np.where(idx >= 0, values[np.clip(idx, 0, None)], np.nan)
     return padded
@@ -69,6 +74,8 @@ def feature_rows(series: Series, origins: np.ndarray, horizons: np.ndarray, seas
 
     Needs: origin < series.observed and origin + horizon < len(series.dates) (its covariates are known).
     """
+    import numpy as np  # the ml layer; lazily, so core-only functions never load it
+
     origins = np.asarray(origins, dtype=np.int64)
     horizons = np.asarray(horizons, dtype=np.int64)
     target = origins + horizons
@@ -116,6 +123,8 @@ def feature_rows(series: Series, origins: np.ndarray, horizons: np.ndarray, seas
 
 def _level(z: np.ndarray, recent: np.ndarray, origins: np.ndarray) -> np.ndarray:
     """Mean log1p units over the last LAGS periods; when all of them are missing, over the whole past."""
+    import numpy as np  # the ml layer; lazily, so core-only functions never load it
+
     with np.errstate(invalid="ignore"):
         level = np.nanmean(recent, axis=1)
     if np.isnan(level).any():
@@ -128,6 +137,8 @@ def _level(z: np.ndarray, recent: np.ndarray, origins: np.ndarray) -> np.ndarray
 
 def level_of(series: Series, origins: np.ndarray) -> np.ndarray:
     """The level the model's target is relative to (add it back to a prediction, then expm1)."""
+    import numpy as np  # the ml layer; lazily, so core-only functions never load it
+
     z = np.log1p(np.asarray(series.units, dtype=float))
     origins = np.asarray(origins, dtype=np.int64)
     return _level(z, _window(z, origins, LAGS), origins)
@@ -135,5 +146,7 @@ def level_of(series: Series, origins: np.ndarray) -> np.ndarray:
 
 def to_units(relative: np.ndarray, level: np.ndarray) -> np.ndarray:
     """Model outputs (relative log1p units; rows x quantiles) to units >= 0, with quantiles in order."""
+    import numpy as np  # the ml layer; lazily, so core-only functions never load it
+
     units = np.expm1(np.asarray(relative, dtype=float) + np.asarray(level, dtype=float)[:, None])
     return np.sort(np.clip(units, 0.0, None), axis=1)

@@ -12,11 +12,12 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from commerce_ai.forecasting.features import QUANTILES, Series, feature_rows, level_of, to_units
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MODEL_NAME = "forecasting-demand"
 CALIBRATION = "calibration.json"
@@ -31,6 +32,8 @@ class Calibration:
     freq: str
 
     def offset(self, horizons: np.ndarray) -> np.ndarray:
+        import numpy as np  # the ml layer; lazily, so core-only functions never load it
+
         table = np.asarray(self.offsets, dtype=float)
         return table[np.clip(np.asarray(horizons, dtype=int) - 1, 0, len(table) - 1)] if len(table) else 0.0 * horizons
 
@@ -44,6 +47,8 @@ class Calibration:
 
 
 def calibrated(relative: np.ndarray, horizons: np.ndarray, calibration: Calibration) -> np.ndarray:
+    import numpy as np  # the ml layer; lazily, so core-only functions never load it
+
     out = np.array(relative, dtype=float, copy=True)
     offset = calibration.offset(horizons)
     out[:, 0] -= offset
@@ -61,6 +66,8 @@ class ForecastModel:
     def forecast(self, series: list[Series], horizons: int) -> np.ndarray:
         """(n_series, horizons, 3) units, ordered p10 <= p50 <= p90, for the periods after each series' last
         observed one (each series' covariates must reach that far)."""
+        import numpy as np  # the ml layer; lazily, so core-only functions never load it
+
         if not series:
             return np.zeros((0, horizons, len(QUANTILES)))
         steps = np.arange(1, horizons + 1)
@@ -74,6 +81,8 @@ class ForecastModel:
 
 
 def onnx_predictor(session: Any) -> Callable[[np.ndarray], np.ndarray]:
+    import numpy as np  # the ml layer; lazily, so core-only functions never load it
+
     name = session.get_inputs()[0].name
 
     def predict(x: np.ndarray) -> np.ndarray:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from commerce_ai.forecasting.features import Series
@@ -44,6 +43,8 @@ class SalesHistory(BaseModel):
     def series(self, periods: int, price: list[float] | None = None, promo: list[float] | None = None) -> Series:
         """The model's view, with covariates for `periods` future periods: the plan given, else the last
         price and no promotion."""
+        import numpy as np  # the ml layer; lazily, so core-only functions never load it
+
         future_price = price if price is not None else [self.price[-1]] * periods
         future_promo = promo if promo is not None else [0.0] * periods
         n = len(self.units)
