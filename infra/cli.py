@@ -273,6 +273,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_forecast(args: argparse.Namespace) -> int:
+    from model_build.forecasting.command import run
+
+    plot = Path(args.plot) if args.plot else None
+    return run(Path(args.file), args.periods, args.freq, Path(args.out), plot)
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from commerce_ai import aws, health
     from commerce_ai.artifacts.registry import ModelRegistry
@@ -385,6 +392,14 @@ def parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser("eval", help="write evaluation reports under reports/")
     evaluate.add_argument("capability", nargs="?")
     evaluate.set_defaults(run=cmd_eval)
+
+    forecast = sub.add_parser("forecast", help="forecast a sales CSV offline: date,p10,p50,p90 per future period")
+    forecast.add_argument("file", help="date,sales (one series) or date,sku,units[,price,promo]")
+    forecast.add_argument("--periods", type=int, default=30, help="future periods to forecast (default 30)")
+    forecast.add_argument("--freq", choices=["D", "W"], help="daily or weekly (default: inferred from the dates)")
+    forecast.add_argument("--out", default="forecast.csv", help="output CSV (default forecast.csv)")
+    forecast.add_argument("--plot", help="also write a PNG of history, p50 and the p10-p90 band")
+    forecast.set_defaults(run=cmd_forecast)
 
     schedule = sub.add_parser("schedule", help="scheduled functions")
     schedule_sub = schedule.add_subparsers(dest="schedule_command", required=True)

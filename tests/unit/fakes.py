@@ -715,6 +715,13 @@ class FakeSQS:
         self.sent.append({"QueueUrl": QueueUrl, "MessageBody": MessageBody})
         return {"MessageId": f"sent-{len(self.sent)}"}
 
+    def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, str]]) -> dict[str, Any]:
+        """Each entry is recorded as a send (IAM: SendMessageBatch is authorised by sqs:SendMessage)."""
+        assert 1 <= len(Entries) <= 10, "SQS accepts 1..10 entries per SendMessageBatch"
+        for entry in Entries:
+            self.send_message(QueueUrl, entry["MessageBody"])
+        return {"Successful": [{"Id": e["Id"]} for e in Entries], "Failed": []}
+
     def receive_message(self, **kwargs: Any) -> dict[str, Any]:
         self.receive_calls.append(kwargs)
         messages = self.responses.pop(0) if self.responses else []

@@ -1,0 +1,95 @@
+"""Forecasting HTTP API (API Gateway -> Chalice): a SKU's latest forecast, what-if forecasts under a price
+or promotion plan, and the inventory routes (admin settings, the policy with its inputs)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from commerce_ai.errors import NotFound
+from commerce_ai.forecasting import service
+from commerce_ai.forecasting.contract import (
+    ForecastView,
+    InventoryChange,
+    InventoryView,
+    JobPath,
+    JobView,
+    PolicyView,
+    SkuPath,
+    WhatIfRequest,
+    WhatIfView,
+)
+from commerce_ai.forecasting.records import InventorySettings
+from commerce_ai.http import json_api
+
+app = json_api("forecasting")
+
+
+@app.route("/forecasts/{sku}", path_params=SkuPath, methods=["GET"], response=ForecastView, errors=(404,))
+def get_forecast(sku: str) -> ForecastView:
+    """A SKU's latest forecast: p10/p50/p90 per future period, the model version and the run time."""
+    return ForecastView.model_validate(service.latest_forecast(sku).model_dump(exclude={"job"}))
+
+
+@app.route("/forecasts/jobs/{job}", path_params=JobPath, methods=["GET"], response=JobView, errors=(404,))
+def get_job(job: str) -> JobView:
+    """A forecast job's progress: its chunks, how many are done, and when it started."""
+    status = service.job_log().status(job)
+    if status is None:
+        raise NotFound(f"forecast job {job} does not exist")
+    state = "done" if status.done >= status.chunks else "running"
+    return JobView.model_validate({**status.model_dump(), "state": state})
+
+
+@app.route("/forecasts/what-if", methods=["POST"], request=WhatIfRequest, response=WhatIfView, errors=(404, 503))
+def what_if(body: WhatIfRequest) -> WhatIfView:
+    """The SKU's forecast under a price and promotion plan, beside its forecast at the last price."""
+    history = service.store().history(body.sku)
+    if history is None:
+        raise NotFound(f"SKU {body.sku} has no sales history")
+    loaded = service.forecast_model()
+    periods = body.periods
+    prices = [float(p) for p in (body.prices or [])]
+    prices += [prices[-1] if prices else history.price[-1]] * (periods - len(prices))
+    promotions = [float(p) for p in (body.promotions or [])]
+    promotions += [0.0] * (periods - len(promotions))
+    now = datetime.now(UTC)
+    baseline = service.forecast_histories([history], loaded, now, periods=periods)[0]
+    quantiles = loaded.model.forecast([history.series(periods, prices[:periods], promotions[:periods])], periods)[0]
+    dates = history.dates(periods)[-periods:]
+    return WhatIfView.model_validate(
+        {
+            "sku": body.sku,
+            "freq": history.freq,
+            "model_version": loaded.version,
+            "prices": prices[:periods],
+            "promotions": promotions[:periods],
+            "periods": [
+                {"date": d, "p10": float(a), "p50": float(b), "p90": float(c)}
+                for d, (a, b, c) in zip(dates, quantiles, strict=True)
+            ],
+            "baseline_p50_total": sum(p.p50 for p in baseline.periods),
+            "plan_p50_total": float(quantiles[:, 1].sum()),
+        }
+    )
+
+
+@app.route(
+    "/inventory/{sku}",
+    path_params=SkuPath,
+    methods=["PUT"],
+    admin=True,
+    request=InventoryChange,
+    response=InventoryView,
+)
+def put_inventory(sku: str, body: InventoryChange) -> InventoryView:
+    """Set a SKU's inventory: on hand, lead time and review period (forecast periods), service level, costs."""
+    stored = service.put_inventory(sku, InventorySettings.model_validate(body.model_dump()))
+    return InventoryView.model_validate({"sku": sku, **stored.model_dump()})
+
+
+@app.route(
+    "/inventory/{sku}/policy", path_params=SkuPath, methods=["GET"], admin=True, response=PolicyView, errors=(404,)
+)
+def get_policy(sku: str) -> PolicyView:
+    """Safety stock, reorder point and order-up-to from the latest forecast, with the inputs used."""
+    return service.policy(sku)

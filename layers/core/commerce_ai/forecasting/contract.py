@@ -1,0 +1,143 @@
+"""Forecasting's HTTP contract: bodies of the `/forecasts` and `/inventory` routes (README, "Demand
+forecasting and inventory")."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, model_validator
+
+from commerce_ai.api_fields import Money, Quantity, Score, Timestamp
+
+SKU_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+MAX_PLAN_PERIODS = 8  # the served model's horizons
+_OUT = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
+
+
+class SkuPath(BaseModel):
+    sku: str = Field(pattern=SKU_ID, description="Letters, digits and . _ : -, up to 128, no `/`.")
+
+
+class PeriodView(BaseModel):
+    model_config = _OUT
+
+    date: date
+    p10: Quantity
+    p50: Quantity
+    p90: Quantity
+
+
+class ForecastView(BaseModel):
+    """A SKU's latest forecast: p10/p50/p90 units per future period (weeks or days, as its history)."""
+
+    model_config = _OUT
+
+    sku: str
+    freq: str = Field(description="`W` weekly or `D` daily periods.")
+    model_version: str
+    run_at: Timestamp
+    periods: list[PeriodView] = Field(max_length=MAX_PLAN_PERIODS)
+
+
+class WhatIfRequest(BaseModel):
+    """A price and/or promotion plan for the SKU's next periods (missing periods: its last price, no
+    promotion). Prices and promotions of the forecast periods are taken as known in advance."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str = Field(pattern=SKU_ID)
+    prices: list[StrictFloat | StrictInt] | None = Field(
+        default=None, min_length=1, max_length=MAX_PLAN_PERIODS, description="Unit price per future period (> 0)."
+    )
+    promotions: list[StrictFloat | StrictInt] | None = Field(
+        default=None, min_length=1, max_length=MAX_PLAN_PERIODS, description="Promotion share per period, 0-1."
+    )
+    periods: StrictInt = Field(default=MAX_PLAN_PERIODS, ge=1, le=MAX_PLAN_PERIODS)
+
+    @model_validator(mode="after")
+    def _plan_in_range(self) -> WhatIfRequest:
+        if self.prices is not None and any(p <= 0 or p > 1e6 for p in self.prices):
+            raise ValueError("prices must be > 0 and at most 1,000,000")
+        if self.promotions is not None and any(not 0 <= p <= 1 for p in self.promotions):
+            raise ValueError("promotions must be between 0 and 1")
+        return self
+
+
+class WhatIfView(BaseModel):
+    model_config = _OUT
+
+    sku: str
+    freq: str
+    model_version: str
+    prices: list[Money] = Field(max_length=MAX_PLAN_PERIODS, description="The price path forecast under.")
+    promotions: list[Score] = Field(max_length=MAX_PLAN_PERIODS)
+    periods: list[PeriodView] = Field(max_length=MAX_PLAN_PERIODS)
+    baseline_p50_total: Quantity = Field(description="Sum of p50 at the last price and no promotion.")
+    plan_p50_total: Quantity
+
+
+class InventoryChange(BaseModel):
+    """An admin's inventory settings for a SKU; lead time and review period in its forecast periods."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    on_hand: StrictFloat | StrictInt = Field(ge=0, le=1e9)
+    lead_time_periods: StrictInt = Field(ge=0, le=52)
+    review_periods: StrictInt = Field(default=1, ge=1, le=52)
+    service_level: StrictFloat = Field(default=0.95, ge=0.5, le=0.999)
+    holding_cost: StrictFloat | StrictInt = Field(default=0.0, ge=0, le=1e6, description="Per unit and period.")
+    stockout_cost: StrictFloat | StrictInt = Field(default=0.0, ge=0, le=1e6, description="Per unit not sold.")
+
+
+class InventoryView(BaseModel):
+    model_config = _OUT
+
+    sku: str
+    on_hand: Quantity
+    lead_time_periods: int
+    review_periods: int
+    service_level: Score
+    holding_cost: Money
+    stockout_cost: Money
+    updated_at: Timestamp
+
+
+class PolicyInputs(BaseModel):
+    model_config = _OUT
+
+    inventory: InventoryView
+    forecast_model_version: str
+    forecast_run_at: Timestamp
+    periods: list[PeriodView] = Field(max_length=MAX_PLAN_PERIODS, description="The forecast periods used.")
+
+
+class PolicyView(BaseModel):
+    """Periodic review (R, S) from the forecast quantiles over lead time + review period."""
+
+    model_config = _OUT
+
+    sku: str
+    safety_stock: Quantity
+    reorder_point: Quantity
+    order_up_to: Quantity
+    order_quantity: Quantity = Field(description="max(0, order_up_to - on_hand): what to order at this review.")
+    expected_demand: Quantity = Field(description="p50 summed over lead time + review period.")
+    demand_sd: Quantity
+    inputs: PolicyInputs
+
+
+class JobPath(BaseModel):
+    job: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$", description="A job id, e.g. daily-20261205t040000z.")
+
+
+class JobView(BaseModel):
+    """A forecast job: how many of its chunks are done."""
+
+    model_config = _OUT
+
+    job: str
+    state: str = Field(description="`running` until every chunk is done, then `done`.")
+    chunks: int
+    done: int
+    skus: int
+    started_at: Timestamp

@@ -1,0 +1,314 @@
+"""`reports/forecasting.md`: every model on the rolling-origin protocol, and the inventory replay."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model_build.forecasting import protocol
+from model_build.forecasting.data import SkuSeries, cut, oj_frame, weekly_series
+
+PROPHET_SAMPLE = 150  # SKUs for Prophet and the hybrid (0.2-0.35 s per fit, 3 origins)
+SAMPLE_SEED = 14
+DESIGN_ERROR = 0.05
+STUDY_CACHE = Path(__file__).resolve().parents[2] / "data" / "cache" / "forecasting"
+
+
+def write_report(report_dir: Path) -> Path:
+    warnings.filterwarnings("ignore", category=RuntimeWarning)
+    images = report_dir / "forecasting"
+    images.mkdir(parents=True, exist_ok=True)
+    everything = weekly_series(oj_frame())
+    saved = STUDY_CACHE / "study.pickle"
+    if os.environ.get("FORECASTING_EVAL_REUSE") == "1" and saved.is_file():  # re-render without refitting
+        scored, sampled, lgbm, prophet, hybrid_seconds = pickle.loads(saved.read_bytes())
+    else:
+        scored, sampled, lgbm, prophet, hybrid_seconds = _study(everything)
+        STUDY_CACHE.mkdir(parents=True, exist_ok=True)
+        saved.write_bytes(pickle.dumps((scored, sampled, lgbm, prophet, hybrid_seconds)))
+
+    full_table = _table({k: protocol.summary(v) for k, v in scored.items()})
+    sample_table = _table({k: protocol.summary(v) for k, v in sampled.items()}, times=False)
+    served = scored["LightGBM + conformal (served)"]
+    horizon = protocol.by_horizon(served)
+    replay = _replay(everything, lgbm)
+
+    _horizon_plot(scored, images / "wape_by_horizon.png")
+    _coverage_plot(scored, images / "coverage_by_horizon.png")
+    _examples_plot(everything, served, images / "example_series.png")
+    _replay_plot(replay, images / "inventory_replay.png")
+
+    best = min(sampled, key=lambda k: protocol.summary(sampled[k])["wape"])
+    best_pinball = min(sampled, key=lambda k: protocol.summary(sampled[k])["scaled_pinball"])
+    s = protocol.summary(served)
+    text = TEMPLATE.format(
+        full_table=full_table,
+        sample_table=sample_table,
+        sample=PROPHET_SAMPLE,
+        prophet_fits=prophet.fit_count,
+        prophet_seconds=prophet.fit_seconds,
+        prophet_per_fit=prophet.fit_seconds / max(prophet.fit_count, 1),
+        hybrid_seconds=hybrid_seconds,
+        best=best,
+        best_pinball=best_pinball,
+        horizon=_horizon_table(horizon),
+        wape=s["wape"],
+        brand=s["brand_wape"],
+        chain=s["chain_wape"],
+        coverage=s["coverage_80"],
+        replay=_replay_table(replay),
+        skus=len(everything),
+    )
+    path = report_dir / "forecasting.md"
+    path.write_text(text)
+    return path
+
+
+def _study(everything: list[SkuSeries]) -> tuple[Any, Any, Any, Any, float]:
+    """Every model on the protocol (the slow part: about 20 minutes on a busy 2-core machine)."""
+    from model_build.forecasting.baselines import auto_ets, seasonal_naive
+    from model_build.forecasting.hybrid import ProphetStudy
+    from model_build.forecasting.lightgbm_forecaster import LightGbmStudy
+
+    lgbm = LightGbmStudy()
+    scored: dict[str, protocol.Scored] = {}
+    scored["LightGBM + conformal (served)"] = protocol.run("LightGBM + conformal (served)", lgbm.conformal, everything)
+    scored["LightGBM quantile objectives"] = protocol.run(
+        "LightGBM quantile objectives", lgbm.quantile_only, everything
+    )
+    scored["seasonal naive"] = protocol.run("seasonal naive", seasonal_naive, everything)
+    scored["AutoETS"] = protocol.run("AutoETS", auto_ets, everything)
+
+    rng = np.random.default_rng(SAMPLE_SEED)
+    chosen = set(rng.choice([s.sku for s in everything], size=PROPHET_SAMPLE, replace=False).tolist())
+    sample = [s for s in everything if s.sku in chosen]
+    prophet = ProphetStudy()
+    sampled: dict[str, protocol.Scored] = {
+        name: protocol.Scored(name, s.cells[s.cells["sku"].isin(chosen)], s.seconds) for name, s in scored.items()
+    }
+    sampled["Prophet"] = protocol.run("Prophet", prophet.prophet, sample)
+    started = time.perf_counter()
+    sampled["Prophet + LightGBM hybrid"] = protocol.run("Prophet + LightGBM hybrid", prophet.hybrid, sample)
+    hybrid_seconds = time.perf_counter() - started
+    return scored, sampled, lgbm, prophet, hybrid_seconds
+
+
+def _table(rows: dict[str, dict[str, float]], times: bool = True) -> str:
+    head = (
+        "| model | WAPE | MASE | pinball p10 | pinball p50 | pinball p90 | scaled pinball | p10-p90 coverage "
+        "| brand WAPE | chain WAPE |"
+    )
+    head += " seconds |" if times else ""
+    lines = [head, "|---" * (head.count("|") - 1) + "|"]
+    for name, m in sorted(rows.items(), key=lambda kv: kv[1]["wape"]):
+        cells = [
+            f"{m['wape']:.3f}",
+            f"{m['mase']:.3f}",
+            f"{m['pinball_p10']:.2f}",
+            f"{m['pinball_p50']:.2f}",
+            f"{m['pinball_p90']:.2f}",
+            f"{m['scaled_pinball']:.3f}",
+            f"{m['coverage_80']:.1%}",
+            f"{m['brand_wape']:.3f}",
+            f"{m['chain_wape']:.3f}",
+        ]
+        if times:
+            cells.append(f"{m['seconds']:.0f}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _horizon_table(frame: pd.DataFrame) -> str:
+    lines = ["| horizon (weeks) | WAPE | MASE | scaled pinball | coverage |", "|---|---|---|---|---|"]
+    for h, m in frame.iterrows():
+        lines.append(
+            f"| {int(h)} | {m['wape']:.3f} | {m['mase']:.3f} | {m['scaled_pinball']:.3f} | {m['coverage_80']:.1%} |"
+        )
+    return "\n".join(lines)
+
+
+def _replay(everything: list[SkuSeries], lgbm: Any) -> dict[str, dict[str, float]]:
+    from model_build.forecasting import replay
+
+    first, last = protocol.ORIGINS[0], protocol.LAST_WEEK
+    weeks = last - first
+    full = [s for s in everything if s.first_week <= first - 20]
+    holdout = {s.sku: s.series.units[first - s.first_week + 1 : last - s.first_week + 1] for s in full}
+    full = [s for s in full if not np.isnan(holdout[s.sku]).any()]
+    # the forecast made at the end of each week, by the model fitted at that week's window origin
+    weekly: dict[str, list[np.ndarray]] = {s.sku: [] for s in full}
+    for week in range(first, last):
+        window = max(o for o in protocol.ORIGINS if o <= week)
+        ahead = min(protocol.HORIZONS, last - week)  # the data ends at week 160: no covariates past it
+        seen = [cut(s, week, ahead) for s in full]
+        forecasts = lgbm.models[window].forecast([c.series for c in seen if c is not None], ahead)
+        for s, q in zip(full, forecasts, strict=True):
+            weekly[s.sku].append(q)
+    totals = {"forecast policy (served model)": replay.Outcome(), "static policy (historical sd)": replay.Outcome()}
+    for s in full:
+        demand = holdout[s.sku]
+        start = first - s.first_week + 1
+        price = s.series.price[start : start + weeks]
+        history = s.series.units[:start]
+        dynamic = replay.dynamic_targets(weekly[s.sku])
+        static = replay.static_targets(history[~np.isnan(history)], weeks)
+        totals["forecast policy (served model)"].add(replay.simulate(demand, price, dynamic))
+        totals["static policy (historical sd)"].add(replay.simulate(demand, price, static))
+    out = {k: v.summary() for k, v in totals.items()}
+    for v in out.values():
+        v["skus"] = float(len(full))
+    return out
+
+
+def _replay_table(rows: dict[str, dict[str, float]]) -> str:
+    lines = [
+        "| policy | SKUs | turnover / year | stockout weeks | fill rate | holding cost | lost-sale cost | total cost |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, m in rows.items():
+        lines.append(
+            f"| {name} | {m['skus']:.0f} | {m['turnover_per_year']:.1f} | {m['stockout_rate']:.1%} "
+            f"| {m['fill_rate']:.1%} "
+            f"| {m['holding_cost']:,.0f} | {m['lost_sale_cost']:,.0f} | {m['total_cost']:,.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def _horizon_plot(scored: dict[str, protocol.Scored], path: Path) -> None:
+    from model_build.plots import figure
+
+    with figure(path, (7, 4)) as ax:
+        for name, s in scored.items():
+            frame = protocol.by_horizon(s)
+            ax.plot(frame.index, frame["wape"], marker="o", label=name)
+        ax.set_xlabel("horizon (weeks)")
+        ax.set_ylabel("WAPE of the median")
+        ax.legend(fontsize=8)
+
+
+def _coverage_plot(scored: dict[str, protocol.Scored], path: Path) -> None:
+    from model_build.plots import figure
+
+    with figure(path, (7, 4)) as ax:
+        for name, s in scored.items():
+            frame = protocol.by_horizon(s)
+            ax.plot(frame.index, frame["coverage_80"], marker="o", label=name)
+        ax.axhline(0.8, color="black", linestyle=":")
+        ax.set_xlabel("horizon (weeks)")
+        ax.set_ylabel("p10-p90 coverage")
+        ax.legend(fontsize=8)
+
+
+def _examples_plot(everything: list[SkuSeries], served: protocol.Scored, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    skus = ["oj-2-1", "oj-5-7", "oj-100-11"]
+    fig, axes = plt.subplots(len(skus), 1, figsize=(8, 8), sharex=True)
+    by_sku = {s.sku: s for s in everything}
+    for ax, sku in zip(axes, skus, strict=True):
+        if sku not in by_sku:
+            continue
+        s = by_sku[sku]
+        weeks = np.arange(s.first_week, s.first_week + s.series.observed)
+        ax.plot(weeks, s.series.units, color="black", linewidth=0.8, label="units")
+        cells = served.cells[served.cells["sku"] == sku]
+        for _, group in cells.groupby("origin"):
+            target = group["origin"] + group["horizon"]
+            ax.fill_between(target, group["p10"], group["p90"], alpha=0.3, color="tab:blue")
+            ax.plot(target, group["p50"], color="tab:blue")
+        ax.set_title(sku, fontsize=9)
+        ax.set_xlim(100, protocol.LAST_WEEK + 1)
+    axes[-1].set_xlabel("week")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _replay_plot(rows: dict[str, dict[str, float]], path: Path) -> None:
+    from model_build.plots import figure
+
+    with figure(path, (7, 3.5)) as ax:
+        names = list(rows)
+        x = np.arange(len(names))
+        ax.bar(x - 0.2, [rows[n]["holding_cost"] for n in names], width=0.4, label="holding")
+        ax.bar(x + 0.2, [rows[n]["lost_sale_cost"] for n in names], width=0.4, label="lost sales")
+        ax.set_xticks(x, names, fontsize=8)
+        ax.set_ylabel("cost over the holdout ($)")
+        ax.legend()
+
+
+TEMPLATE = """# Demand forecasting: Dominick's orange juice, rolling origin
+
+Written by `make eval` (`model_build/forecasting/report.py`). Data: pricing's Dominick's OJ loader,
+{skus} store x brand weekly series (weeks 40-160). Protocol (`model_build/forecasting/protocol.py`): origins
+at weeks 136, 144 and 152, each model refitted on everything up to the origin and forecasting weeks 1-8
+ahead, so the three windows tile the last 24 weeks. **Prices, deals and feature ads of the forecast weeks
+count as known in advance (planned promotions)**; every model that takes regressors gets them. Cells are
+(SKU, origin, horizon) with a recorded sale. WAPE and MASE are of the median (MASE scaled by the SKU's
+in-sample mean absolute week-to-week change); pinball loss per cell in units (scaled pinball: the mean of
+the three divided by mean demand); coverage is the share of cells inside p10-p90 (target 80%). Brand and
+chain WAPE sum the medians over stores (and brands) per week: quantiles do not add up, so bands are judged
+per series only.
+
+## All {skus} SKUs
+
+{full_table}
+
+The served model is the first row: a global LightGBM per quantile (p10, p50, p90) over every SKU's
+(origin, horizon) rows with lags, level, calendar, price relative to recent price, deal and feature flags,
+fitted on all but the last 8 weeks before the origin, with conformal offsets per horizon from those 8 weeks
+(conformalized quantile regression). "LightGBM quantile objectives" is the same boosters without the
+offsets. AutoETS is statsforecast's, per series on log units (gaps interpolated, non-seasonal: 121 weeks is
+too short for a 52-week seasonal state). Seconds are for all three origins on this shared 2-core machine.
+
+## Prophet and the hybrid ({sample} SKUs, seeded sample)
+
+Prophet fits per series ({prophet_fits} fits, {prophet_seconds:.0f} s, {prophet_per_fit:.2f} s a fit) would
+take about {skus} x 3 x that for the whole protocol, so Prophet and the Prophet + LightGBM hybrid run on a
+seeded sample of {sample} SKUs and every model is scored on the same sample's cells below (the fast models
+were fitted on all SKUs, which a global model is allowed to use; the hybrid's LightGBM sees only the sample's
+residuals). The hybrid's residual model took {hybrid_seconds:.0f} s with its Prophet fits cached.
+
+{sample_table}
+
+Lowest WAPE on the sample: **{best}**; lowest scaled pinball loss: **{best_pinball}**.
+
+## The served model by horizon (all SKUs)
+
+{horizon}
+
+![WAPE by horizon](forecasting/wape_by_horizon.png)
+![coverage by horizon](forecasting/coverage_by_horizon.png)
+![example series with their p10-p90 bands](forecasting/example_series.png)
+
+**Against the design's "error within 5%".** The served model's WAPE is {wape:.1%} per SKU-week,
+{brand:.1%} per brand-week (summed over stores) and {chain:.1%} for the whole chain per week: 5% is not
+reached at any of these levels on OJ, whose weekly sales swing several-fold with deals and feature ads.
+Band coverage of the served model: {coverage:.1%} (target 80%).
+
+## Inventory: replay of the holdout weeks
+
+`model_build/forecasting/replay.py`: each SKU with a sale in every holdout week (weeks 137-160) is replayed
+with weekly review, a 1-week lead time and a 95% service-level target, lost sales. The forecast policy
+orders up to S from that week's p10/p50/p90 over the next 2 weeks (`commerce_ai.forecasting.inventory`);
+the static policy from the mean and standard deviation of the SKU's weekly demand before week 137. Costs are
+assumed (OJ has none): holding 0.5% of the unit price per unit-week, a lost sale costs its price.
+
+{replay}
+
+![inventory replay costs](forecasting/inventory_replay.png)
+
+The design claims turnover from 4.2 to 6.8 a year and 40% fewer stockouts with its RL policy; the figures
+above are what the forecast-driven order-up-to policy does against the static one on real OJ demand. The
+allocation study with reinforcement learning has not been built (see the README's status).
+"""

@@ -1,0 +1,53 @@
+"""Forecasting from outside: the seeded OJ SKU's forecast, a what-if plan and its inventory policy over HTTP
+against `commerce-ai up`, and the offline CLI on the seed's `date,sales` example."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.e2e.conftest import Running, console_script
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
+
+
+def test_the_seeded_sku_has_a_forecast_a_what_if_and_a_policy(running: Running) -> None:
+    forecast = requests.get(f"{running.http}/forecasts/oj-2-1", timeout=30)
+    assert forecast.status_code == 200, forecast.text
+    periods = forecast.json()["periods"]
+    assert len(periods) == 8 and all(p["p10"] <= p["p50"] <= p["p90"] for p in periods)
+
+    plan = {"sku": "oj-2-1", "prices": [1.49, 1.49], "promotions": [1, 1]}
+    what_if = requests.post(f"{running.http}/forecasts/what-if", json=plan, timeout=30)
+    assert what_if.status_code == 200, what_if.text
+
+    policy = requests.get(
+        f"{running.http}/inventory/oj-2-1/policy", headers={"x-api-key": running.admin_key}, timeout=30
+    )
+    assert policy.status_code == 200, policy.text
+    assert policy.json()["order_up_to"] >= policy.json()["expected_demand"]
+    assert requests.get(f"{running.http}/inventory/oj-2-1/policy", timeout=30).status_code == 401
+
+
+def test_the_cli_forecasts_the_seeds_sales_file_offline(tmp_path: Path) -> None:
+    sales = tmp_path / "sales_data.csv"
+    start = date(2025, 1, 1)
+    rows = [f"{start + timedelta(days=i)},{100 + 30 * math.sin(2 * math.pi * i / 7) + 0.1 * i:.1f}" for i in range(200)]
+    sales.write_text("date,sales\n" + "\n".join(rows) + "\n")
+    out, plot = tmp_path / "forecast.csv", tmp_path / "forecast.png"
+    done = subprocess.run(
+        [*console_script(), "forecast", str(sales), "--periods", "30", "--out", str(out), "--plot", str(plot)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = out.read_text().splitlines()
+    assert lines[0] == "date,p10,p50,p90" and len(lines) == 31
+    assert lines[1].startswith(str(start + timedelta(days=200)))
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,0 +1,98 @@
+"""The forecasting API over the local gateway, against a real `forecasting-demand` artifact in the
+emulator's bucket and registry and the forecasting table in its DynamoDB."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from commerce_ai.artifacts.loader import ModelLoader
+from commerce_ai.artifacts.registry import ModelRegistry
+from commerce_ai.artifacts.store import ArtifactStore
+from commerce_ai.forecasting.features import FEATURE_NAMES
+from commerce_ai.forecasting.model import MODEL_NAME, open_forecast_model
+from commerce_ai.forecasting.service import forecast_histories
+from commerce_ai.forecasting.store import FORECAST, HISTORY, ForecastingStore
+from infra.template import Stack
+from model_build import publish
+from tests.conftest import ADMIN_KEY
+from tests.integration.local_stack import call, drain, gateway_for
+from tests.support.forecasting import built_forecasting_demand, sales_history
+
+
+@pytest.fixture(scope="module")
+def forecasting_model(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> str:
+    store = ArtifactStore(stack.physical_name("ArtifactBucket"))
+    registry = ModelRegistry(stack.physical_name("ModelRegistryTable"))
+    manifest = publish(store, built_forecasting_demand(tmp_path_factory.mktemp("forecasting-demand")))
+    drain(stack, registry, MODEL_NAME, versions=len(registry.versions(MODEL_NAME)) + 1)
+    registry.activate(MODEL_NAME, manifest.version)
+    return manifest.version
+
+
+@pytest.fixture(scope="module")
+def seeded(stack: Stack, forecasting_model: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """`fc-1` as the seed leaves a SKU: a history and its forecast from the active model."""
+    loader = ModelLoader(
+        MODEL_NAME,
+        expected_features=FEATURE_NAMES,
+        opener=open_forecast_model,
+        registry=ModelRegistry(stack.physical_name("ModelRegistryTable")),
+        store=ArtifactStore(stack.physical_name("ArtifactBucket")),
+        cache_dir=Path(tmp_path_factory.mktemp("cache")),
+    )
+    history = sales_history("fc-1")
+    forecast = forecast_histories([history], loader.get(), datetime.now(UTC), job="test")[0]
+    ForecastingStore(stack.physical_name("ForecastingTable")).put_many(
+        [("fc-1", HISTORY, history), ("fc-1", FORECAST, forecast)]
+    )
+    return "fc-1"
+
+
+def test_a_forecast_a_what_if_and_an_inventory_policy(stack: Stack, forecasting_model: str, seeded: str) -> None:
+    gateway = gateway_for(stack)
+    status, forecast = call(gateway, "GET", f"/forecasts/{seeded}")
+    assert status == 200, forecast
+    assert forecast["model_version"] == forecasting_model and len(forecast["periods"]) == 8
+    assert all(p["p10"] <= p["p50"] <= p["p90"] for p in forecast["periods"])
+
+    # A price cut with a promotion sells more than the last price (the synthetic market has elasticity -3).
+    status, plan = call(
+        gateway, "POST", "/forecasts/what-if", {"sku": seeded, "prices": [1.99] * 4, "promotions": [1, 1, 1, 1]}
+    )
+    assert status == 200, plan
+    assert plan["prices"] == [1.99] * 8 and plan["promotions"][4:] == [0.0] * 4
+    assert plan["plan_p50_total"] > plan["baseline_p50_total"]
+
+    settings = {"on_hand": 50, "lead_time_periods": 2, "review_periods": 1, "service_level": 0.9}
+    status, stored = call(gateway, "PUT", f"/inventory/{seeded}", settings, ADMIN_KEY)
+    assert status == 200 and stored["on_hand"] == 50 and stored["updated_at"].endswith("Z")
+    status, policy = call(gateway, "GET", f"/inventory/{seeded}/policy", None, ADMIN_KEY)
+    assert status == 200, policy
+    used = policy["inputs"]["periods"]
+    assert len(used) == 3 and policy["expected_demand"] == pytest.approx(sum(p["p50"] for p in used), abs=0.05)
+    assert policy["order_up_to"] == pytest.approx(policy["expected_demand"] + policy["safety_stock"], abs=0.02)
+    assert policy["order_quantity"] == pytest.approx(max(0.0, policy["order_up_to"] - 50), abs=0.02)
+
+
+def test_bad_requests_get_a_json_4xx(stack: Stack, seeded: str) -> None:
+    gateway = gateway_for(stack)
+    cases = [
+        ("GET", "/forecasts/never-seen", None, None, 404),
+        ("POST", "/forecasts/what-if", {"sku": "never-seen"}, None, 404),
+        ("POST", "/forecasts/what-if", {"sku": seeded, "prices": [-1]}, None, 400),
+        ("POST", "/forecasts/what-if", {"sku": seeded, "prices": ["2.49"]}, None, 400),
+        ("POST", "/forecasts/what-if", {"sku": seeded, "promotions": [2]}, None, 400),
+        ("POST", "/forecasts/what-if", {"sku": seeded, "prices": [2.0] * 9}, None, 400),
+        ("PUT", f"/inventory/{seeded}", {"on_hand": 5, "lead_time_periods": 1}, None, 401),
+        ("PUT", f"/inventory/{seeded}", {"on_hand": -5, "lead_time_periods": 1}, ADMIN_KEY, 400),
+        ("PUT", f"/inventory/{seeded}", {"on_hand": 5, "lead_time_periods": 1, "service_level": 1.0}, ADMIN_KEY, 400),
+        ("GET", "/inventory/never-seen/policy", None, ADMIN_KEY, 404),
+        ("GET", f"/inventory/{seeded}/policy", None, None, 401),
+    ]
+    for method, path, body, key, expected in cases:
+        status, answer = call(gateway, method, path, body, key)
+        assert status == expected, (method, path, body, answer)
+        assert answer["Code"] and answer["Message"]

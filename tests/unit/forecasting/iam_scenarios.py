@@ -1,0 +1,98 @@
+"""Forecasting's functions in the IAM agreement check (tests/unit/platform/test_iam_agreement.py)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from chalice.test import Client
+
+from commerce_ai.forecasting import service
+from commerce_ai.forecasting.jobs import JobLog
+from commerce_ai.forecasting.store import FORECAST, HISTORY, ForecastingStore
+from infra.runner.scheduler import scheduled_event
+from infra.runner.sqs_poller import sqs_event
+from tests.support.forecasting import built_forecasting_demand, sales_history
+from tests.unit.fakes import sqs_message
+from tests.unit.iam import STACK, Scenario, World, configure
+
+CACHED = (service.forecast_loader,)
+
+
+def serve_forecasting_demand(world: World) -> None:
+    world.serve(world.built("forecasting-demand", lambda d: [built_forecasting_demand(d)]))
+
+
+def seed_sku(world: World, sku: str = "oj-2-1") -> None:
+    """A SKU with a history and a forecast, as the seed leaves it."""
+    store = ForecastingStore(STACK.physical_name("ForecastingTable"), world.aws.dynamodb)
+    history = sales_history(sku)
+    loaded = service.forecast_loader().get()
+    forecast = service.forecast_histories([history], loaded, datetime.now(UTC))[0]
+    store.put_many([(sku, HISTORY, history), (sku, FORECAST, forecast)])
+
+
+def run_forecasting_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    handler, _ = configure(monkeypatch, "ForecastingApiFunction", tmp_path)
+    world.ssm.values[STACK.function("ForecastingApiFunction").environment["ADMIN_API_KEY_PARAMETER"]] = "k"
+    serve_forecasting_demand(world)
+    seed_sku(world)
+    world.forget_setup()
+    admin = {"Content-Type": "application/json", "x-api-key": "k"}
+    with Client(handler) as client:
+        forecast = client.http.get("/forecasts/oj-2-1")
+        assert forecast.status_code == 200, forecast.body
+        assert len(json.loads(forecast.body)["periods"]) == 8
+        plan = b'{"sku": "oj-2-1", "prices": [1.99, 1.99], "promotions": [1, 1]}'
+        what_if = client.http.post("/forecasts/what-if", headers={"Content-Type": "application/json"}, body=plan)
+        assert what_if.status_code == 200, what_if.body
+        body = b'{"on_hand": 120, "lead_time_periods": 1, "review_periods": 1, "service_level": 0.95}'
+        assert client.http.put("/inventory/oj-2-1", headers=admin, body=body).status_code == 200
+        policy = client.http.get("/inventory/oj-2-1/policy", headers=admin)
+        assert policy.status_code == 200, policy.body
+        assert client.http.get("/forecasts/jobs/daily-19900101t000000z").status_code == 404
+
+
+def put_histories(world: World, count: int = 3) -> ForecastingStore:
+    store = ForecastingStore(STACK.physical_name("ForecastingTable"), world.aws.dynamodb)
+    store.put_many([(f"oj-{i}", HISTORY, sales_history(f"oj-{i}", seed=i)) for i in range(count)])
+    return store
+
+
+def run_daily(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The schedule records a job and queues its chunks; a retried event is the same job."""
+    daily, context = configure(monkeypatch, "ForecastDailyFunction", tmp_path)
+    put_histories(world)
+    world.forget_setup()
+    event = scheduled_event("arn:aws:events:us-east-1:123456789012:rule/r")
+    summary = daily(event, context)
+    assert (summary["skus"], summary["chunks"], summary["new"]) == (3, 1, 1)
+    assert daily(event, context)["new"] == 0
+    assert len(world.aws.sqs.sent) == 2  # the chunk again: counted once by the chunk function
+
+
+def run_chunks(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A chunk is forecast, a redelivery counts once, and a poison message fails alone."""
+    chunks, context = configure(monkeypatch, "ForecastChunkFunction", tmp_path)
+    put_histories(world)
+    serve_forecasting_demand(world)
+    job = "daily-20261205t040000z"
+    JobLog(STACK.physical_name("ForecastingTable"), world.aws.dynamodb).start(job, 1, 3, datetime.now(UTC))
+    world.forget_setup()
+    body = json.dumps({"job": job, "chunk": 0, "skus": ["oj-0", "oj-1", "oj-2"]})
+    messages = [sqs_message("m1", body), sqs_message("m2", body), sqs_message("m3", '{"job": 1}')]
+    result = chunks(sqs_event(messages, STACK.arn("ForecastChunksQueue"), STACK.env.region), context)
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m3"}]}
+    # Read as stored, without a logged call (the function's calls are what is checked).
+    items = world.aws.dynamodb.tables[STACK.physical_name("ForecastingTable")]
+    assert (items[("#jobs", f"job#{job}")]["done"]["N"]) == "1"  # counted once for two deliveries
+    assert ("oj-1", FORECAST) in items
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "ForecastingApiFunction": run_forecasting_api,
+    "ForecastDailyFunction": run_daily,
+    "ForecastChunkFunction": run_chunks,
+}
