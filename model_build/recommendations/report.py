@@ -167,9 +167,11 @@ def write_report(report_dir: Path) -> Path:
     for weight, share in MMR_SETTINGS:
         scores = protocol.evaluate_ranker(stages["test"], served_pipeline(session, weight, share))
         tradeoff.append((f"MMR {weight}, explore {share:.0%}", scores))
-    _methods_plot(results, report_dir / "recommendations-methods.png")
-    _tradeoff_plot(tradeoff, report_dir / "recommendations-diversity.png")
-    _decay_plot(decays, report_dir / "recommendations-decay.png")
+    images = report_dir / "recommendations"
+    images.mkdir(parents=True, exist_ok=True)
+    _methods_plot(results, images / "methods.png")
+    _tradeoff_plot(tradeoff, images / "diversity.png")
+    _decay_plot(decays, images / "decay.png")
 
     lines = [
         "# Recommendations: MovieLens-100k on the fixed protocol",
@@ -196,7 +198,7 @@ def write_report(report_dir: Path) -> Path:
         f"Goal: HR@10 >= 0.15 and NDCG@10 >= 0.077. The ranker trained on {lists.n_lists} lists from the "
         "training part (the candidate models refitted without each user's last 6 training interactions).",
         "",
-        "![methods](recommendations-methods.png)",
+        "![methods](recommendations/methods.png)",
         "",
         "## Tuning on the validation items",
         "",
@@ -207,7 +209,7 @@ def write_report(report_dir: Path) -> Path:
         "|---|---|---|",
         *[f"| {d} | {_pair(v['validation'])} | {_pair(v['test'])} |" for d, v in decays.items()],
         "",
-        "![decay](recommendations-decay.png)",
+        "![decay](recommendations/decay.png)",
         "",
         "EASE's lambda (100 neighbours kept per item), uniform history weights, validation items only:",
         "",
@@ -225,7 +227,7 @@ def write_report(report_dir: Path) -> Path:
         "|---|---|---|---|---|",
         *[f"| {label} | {s.hr:.3f} | {s.ndcg:.3f} | {s.coverage:.3f} | {s.diversity:.3f} |" for label, s in tradeoff],
         "",
-        "![diversity](recommendations-diversity.png)",
+        "![diversity](recommendations/diversity.png)",
         "",
     ]
     path = report_dir / "recommendations.md"
