@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
@@ -16,6 +17,8 @@ from infra.runner.invoker import FunctionWorker, worker_spec
 from infra.runner.scheduler import rate_seconds, run_schedule, scheduled_event
 from infra.runner.sqs_poller import QueueSource, run_forever, s3_event_from_messages
 from infra.template import Function, Stack
+
+STOP_SECONDS = 10.0  # the longest stop() waits for the pollers and schedules once the workers are stopped
 
 
 @dataclass
@@ -123,14 +126,18 @@ class LocalRunner:
         self._threads.append(thread)
 
     def stop(self) -> None:
+        """Stop within a bounded time however busy the stack is: the workers are stopped first, so a poller
+        in the middle of an invocation gets its error at once instead of each join waiting it out in turn
+        (with seven capabilities' queues busy, joins of 5 s each added up past half a minute)."""
         self._stop.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
-        for thread in self._threads:
-            thread.join(timeout=5)
         for worker in self.workers.values():
             worker.stop()
+        deadline = time.monotonic() + STOP_SECONDS
+        for thread in self._threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
 
 def api_routes(stack: Stack) -> list[Route]:

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import signal
 
 import pytest
 import requests
 
+import model_build
 from infra.emulator import answers
 from tests.e2e.conftest import STACK, Running
 
 # The first test also waits for `up`, which on a new machine fetches data and trains every capability.
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
+# Every model some capability builds: what `up` waits for and reports (found from the folders, as `up` does).
+MODELS = {
+    model
+    for name in model_build.CAPABILITIES
+    for model in importlib.import_module(model_build.CAPABILITIES[name]).MODELS
+}
 
 
 def test_banner_says_what_runs_where(running: Running) -> None:
@@ -32,17 +40,17 @@ def test_health_says_starting_until_every_model_is_active_and_seeding_is_done(ru
     assert all(code == 503 for code, _ in statuses[:first_ready]) and statuses[0] == (503, "starting")
     assert all(code == 200 for code, _ in statuses[first_ready:])  # ready stays ready
     waiting = {w for code, body in running.health_during_startup if code == 503 for w in body["waiting_for"]}
-    assert waiting <= {"model pricing-demand", "model risk-model", "model risk-graph", "seeding"} and waiting
+    assert waiting <= {f"model {m}" for m in MODELS} | {"seeding"} and waiting
     report = requests.get(f"{running.http}/health", timeout=10)
     assert report.status_code == 200 and report.json()["status"] == "ok"
 
 
 def test_up_says_where_each_model_came_from_and_records_its_stages(running: Running) -> None:
     banner = "".join(running.output)
-    for model in ("pricing-demand", "risk-model", "risk-graph"):
+    for model in sorted(MODELS):
         assert any(line.startswith(f"model       {model}") for line in running.output), banner
     startup = json.loads((running.state_dir / "startup.json").read_text())
-    assert set(startup["models"]) == {"pricing-demand", "risk-model", "risk-graph"}
+    assert set(startup["models"]) == MODELS
     assert set(startup["models"].values()) <= {"cached", "built"}
     stages = {(s["scope"], s["stage"]) for s in startup["stages"]}
     assert {("up", "local AWS"), ("up", "bootstrap"), ("up", "seeding")} <= stages
