@@ -66,6 +66,10 @@ class Running:
         return (self.state_dir / "ingest-key").read_text().strip()
 
 
+def _interrupt_by_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def console_script() -> list[str]:
     script = Path(sys.executable).parent / "commerce-ai"
     return [str(script)] if script.exists() else [sys.executable, "-m", "infra.cli"]
@@ -90,6 +94,9 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        # Ctrl-C as from a terminal: a test run started in the background (nohup, `cmd &` in a script)
+        # passes SIGINT on ignored, and Python keeps it ignored, so `up` would never see the Ctrl-C.
+        preexec_fn=_interrupt_by_default,
     )
     up = Running(process, f"http://127.0.0.1:{http_port}", f"http://127.0.0.1:{aws_port}", state_dir)
     ready = threading.Event()
