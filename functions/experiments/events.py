@@ -24,7 +24,9 @@ def count(event: BehaviourEvent) -> None:
     logger.info("behaviour event counted", extra={"event_type": event.event_type, **vars(applied)})
 
 
-consumer = EventConsumer("experiments", apply=count, ledger=None)
+# erasures=None: experiments keep only aggregates and, per experiment, a pseudonymous user state (a hash of
+# experiment and user id) that expires; skipping an erased user's in-flight events would bias the counts.
+consumer = EventConsumer("experiments", apply=count, ledger=None, erasures=None)
 
 
 @instrumented

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(autouse=True)
 def fresh_container() -> None:
-    for cached in (service.store, service.erasure_log, service.model_loader, catalogue._catalog):
+    for cached in (service.store, service.model_loader, catalogue._catalog):
         cached.cache_clear()
 
 

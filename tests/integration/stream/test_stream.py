@@ -14,6 +14,7 @@ import pandas
 import pytest
 
 from commerce_ai import aws
+from commerce_ai.erasure import ErasureLog
 from commerce_ai.stream.archive import EventArchive, read_events
 from commerce_ai.stream.consumer import EventConsumer, EventLedger
 from commerce_ai.stream.schema import BehaviourEvent
@@ -155,7 +156,13 @@ def test_a_duplicate_event_id_is_archived_once_and_applied_once(stack: Stack, qu
 
     applied: list[str] = []
     ledger = EventLedger(stack.physical_name("StreamLedgerTable"))
-    consumer = EventConsumer(f"it-{time.monotonic_ns()}", lambda e: applied.append(e.event_id), ledger=lambda: ledger)
+    erasures = ErasureLog(stack.physical_name("UserErasuresTable"))
+    consumer = EventConsumer(
+        f"it-{time.monotonic_ns()}",
+        lambda e: applied.append(e.event_id),
+        ledger=lambda: ledger,
+        erasures=lambda: erasures,
+    )
 
     def invoke_consumer(function: str, lambda_event: dict[str, Any]) -> Any:
         return consumer.handle(lambda_event, LambdaContext("ExperimentEventsFunction"))

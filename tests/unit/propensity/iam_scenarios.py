@@ -21,7 +21,6 @@ from tests.unit.iam import STACK, Scenario, World, configure
 
 CACHED = (
     propensity_service.store,
-    propensity_service.erasure_log,
     propensity_service.model_loader,
     propensity_service.jobs,
     catalogue._catalog,

@@ -9,7 +9,6 @@ import random
 from datetime import timedelta
 
 import pytest
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from commerce_ai.erasure import ErasureLog
 from commerce_ai.propensity import service
@@ -17,11 +16,14 @@ from commerce_ai.propensity.features import feature_vector
 from commerce_ai.propensity.store import ProfileStore
 from commerce_ai.stream.consumer import EventConsumer, EventLedger
 from commerce_ai.stream.schema import BehaviourEvent
+from infra.runner.context import LambdaContext
+from infra.runner.sqs_poller import sqs_event
 from model_build.behaviour_events import events_frame
 from model_build.propensity.clickstream import ClickstreamConfig, simulate
 from model_build.propensity.dataset import examples
-from tests.unit.fakes import FakeDynamoDB
+from tests.unit.fakes import FakeDynamoDB, sqs_message
 
+ARN = "arn:aws:sqs:us-east-1:123456789012:commerce-ai-PropensityProfileEventsQueue"
 CONFIG = ClickstreamConfig(users=4, days=40, sessions_per_day=0.8)
 
 
@@ -30,9 +32,12 @@ def live(monkeypatch: pytest.MonkeyPatch) -> ProfileStore:
     ddb = FakeDynamoDB({"profiles": ("user_id", "kind"), "erasures": ("user_hash",)})
     store = ProfileStore("profiles", ddb=ddb)
     monkeypatch.setattr(service, "store", lambda: store)
-    monkeypatch.setattr(service, "erasure_log", lambda: ErasureLog("erasures", ddb=ddb))
     monkeypatch.setattr(service, "facts_for", lambda event: None)
     return store
+
+
+def erasures(store: ProfileStore) -> ErasureLog:
+    return ErasureLog("erasures", ddb=store.ddb)
 
 
 def history() -> tuple[str, list[BehaviourEvent]]:
@@ -51,11 +56,17 @@ def archive_vector(events: list[BehaviourEvent], cutoff: float) -> list[float]:
 
 
 def live_vector(store: ProfileStore, user: str, bodies: list[str], cutoff: float) -> list[float]:
-    """Each body through the stream's consumer (with its ledger) into the stored profile."""
+    """Each body through the stream's consumer (with its ledger and the erasure check) into the stored profile."""
     ledger = EventLedger("ledger", ddb=FakeDynamoDB({"ledger": ("consumer", "event_id")}))
-    consumer = EventConsumer(service.CONSUMER, apply=lambda e: service.apply_event(e, cutoff), ledger=lambda: ledger)
-    for body in bodies:
-        consumer.record_handler(SQSRecord({"messageId": "m", "body": body}))
+    consumer = EventConsumer(
+        service.CONSUMER,
+        apply=lambda e: service.apply_event(e, cutoff),
+        ledger=lambda: ledger,
+        erasures=lambda: erasures(store),
+    )
+    for start in range(0, len(bodies), 10):  # in queue batches of ten
+        records = [sqs_message(f"m{start + i}", body) for i, body in enumerate(bodies[start : start + 10])]
+        assert consumer.handle(sqs_event(records, ARN, "us-east-1"), LambdaContext("fn"))["batchItemFailures"] == []
     stored = store.get(user)
     assert stored is not None
     return [float(v) for v in feature_vector(stored.profile, cutoff)]
@@ -85,9 +96,8 @@ def test_redelivered_and_reordered_events_change_nothing(live: ProfileStore) -> 
 def test_events_of_an_erased_user_are_skipped_until_the_erasure(live: ProfileStore) -> None:
     user, events = history()
     middle = events[len(events) // 2].timestamp
-    service.erasure_log().record(user, middle + timedelta(seconds=1))
-    outcomes = {service.apply_event(e, middle.timestamp()) for e in events}
-    assert outcomes == {"erased", "applied"}
+    erasures(live).record(user, middle + timedelta(seconds=1))
+    live_vector(live, user, [json.dumps(e.to_record()) for e in events], middle.timestamp())
     stored = live.get(user)
     assert stored is not None and stored.profile.first_seen is not None
     assert stored.profile.first_seen > middle.timestamp()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from commerce_ai.erasure import ErasureLog
 from commerce_ai.stream import consumer as consumer_module
 from commerce_ai.stream.consumer import LEDGER_DAYS, EventConsumer, EventLedger
 from commerce_ai.stream.schema import BehaviourEvent
@@ -15,6 +17,7 @@ from infra.runner.sqs_poller import sqs_event
 from tests.unit.fakes import FakeDynamoDB, sqs_message
 
 TABLE = "ledger"
+ERASURES = "erasures"
 ARN = "arn:aws:sqs:us-east-1:123456789012:commerce-ai-ExperimentEventsQueue"
 
 
@@ -45,12 +48,13 @@ class Effects:
 
 @pytest.fixture
 def ddb() -> FakeDynamoDB:
-    return FakeDynamoDB(key_schemas={TABLE: ("consumer", "event_id")})
+    return FakeDynamoDB(key_schemas={TABLE: ("consumer", "event_id"), ERASURES: ("user_hash",)})
 
 
 def consumer(name: str, effects: Effects, ddb: FakeDynamoDB) -> EventConsumer:
     ledger = EventLedger(TABLE, ddb, clock=lambda: 1_000_000.0)
-    return EventConsumer(name, effects, ledger=lambda: ledger)
+    erasures = ErasureLog(ERASURES, ddb=ddb)
+    return EventConsumer(name, effects, ledger=lambda: ledger, erasures=lambda: erasures)
 
 
 def run(c: EventConsumer, *messages: dict[str, Any]) -> list[str]:
@@ -103,7 +107,29 @@ def test_a_poison_record_fails_alone_and_is_logged_without_values(
 
 def test_without_a_ledger_the_effect_must_be_idempotent_itself(ddb: FakeDynamoDB) -> None:
     effects = Effects()
-    c = EventConsumer("archive-like", effects, ledger=None)
+    c = EventConsumer("archive-like", effects, ledger=None, erasures=None)
     run(c, sqs_message("m1", body(1)), sqs_message("m2", body(1)))
     assert effects.applied == ["e-1", "e-1"]
     assert ddb.log == []
+
+
+def test_events_of_an_erased_user_up_to_the_erasure_are_skipped_with_one_read_per_batch(ddb: FakeDynamoDB) -> None:
+    effects = Effects()
+    c = consumer("profiles", effects, ddb)
+    ErasureLog(ERASURES, ddb=ddb).record("u-gone", datetime(2026, 12, 5, 10, 0, tzinfo=UTC))
+    ddb.log.clear()
+    before = sqs_message("m1", body(1, user_id="u-gone", timestamp="2026-12-05T09:59:59.000Z"))
+    at = sqs_message("m2", body(2, user_id="u-gone"))  # stamped at the erasure itself: in flight then
+    after = sqs_message("m3", body(3, user_id="u-gone", timestamp="2026-12-05T10:00:01.000Z"))  # new activity
+    other = sqs_message("m4", body(4, user_id="u-2"))
+    assert run(c, before, at, after, other) == []
+    assert effects.applied == ["e-3", "e-4"]
+    assert [op for op, params in ddb.log if params["TableName"] == ERASURES] == ["BatchGetItem"]
+
+
+def test_a_consumer_without_the_erasure_check_applies_every_event(ddb: FakeDynamoDB) -> None:
+    effects = Effects()
+    ErasureLog(ERASURES, ddb=ddb).record("u-gone", datetime(2026, 12, 5, 11, 0, tzinfo=UTC))
+    c = EventConsumer("counts", effects, ledger=None, erasures=None)
+    assert run(c, sqs_message("m1", body(1, user_id="u-gone"))) == []
+    assert effects.applied == ["e-1"]

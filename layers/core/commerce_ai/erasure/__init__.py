@@ -10,8 +10,9 @@ per-user data has a module `commerce_ai/<capability>/erasure.py` with
 found by name, as settings modules are (nothing central lists them). A capability that adds one also
 gives `UserErasureFunction` its table's variable and delete grants in template.yaml. After the erasure:
 
-- stream consumers skip the user's events stamped at or before the erasure (`erased_at`), so an event
-  still in flight does not bring the data back; later activity is new data;
+- stream consumers skip the user's events stamped at or before the erasure (`EventConsumer`, one
+  `erased_at_many` per batch), so an event still in flight does not bring the data back; later activity
+  is new data;
 - training from the event archive skips every archived event of an erased user (`erased_hashes`), until
   the archive's lifecycle rule deletes those events (365 days).
 """
@@ -28,9 +29,11 @@ from typing import Any
 
 import commerce_ai
 from commerce_ai import aws
+from commerce_ai.dynamodb_batches import batch_get
 from commerce_ai.erasure.settings import settings
 
 PART_MODULE = "erasure"
+BATCH_GET_KEYS = 100  # BatchGetItem's limit per request
 Part = Callable[[str], int]
 
 
@@ -73,9 +76,19 @@ class ErasureLog:
             item["removed"] = {"M": {k: {"N": str(v)} for k, v in sorted(removed.items())}}
         self.ddb.put_item(TableName=self.table, Item=item)
 
-    def erased_at(self, user_id: str) -> datetime | None:
-        found = self.ddb.get_item(TableName=self.table, Key={"user_hash": {"S": user_hash(user_id)}}).get("Item")
-        return None if found is None else datetime.fromtimestamp(int(found["erased_at"]["N"]) / 1000, tz=UTC)
+    def erased_at_many(self, user_ids: set[str]) -> dict[str, datetime]:
+        """user id -> erasure time, for those of `user_ids` that were erased (one BatchGetItem per 100 ids:
+        what a queue consumer asks once per batch instead of once per event)."""
+        by_hash = {user_hash(user_id): user_id for user_id in user_ids}
+        hashes = sorted(by_hash)
+        erased: dict[str, datetime] = {}
+        for start in range(0, len(hashes), BATCH_GET_KEYS):
+            keys = [{"user_hash": {"S": h}} for h in hashes[start : start + BATCH_GET_KEYS]]
+            for responses in batch_get(self.ddb, {self.table: {"Keys": keys}}):
+                for item in responses.get(self.table, []):
+                    at = datetime.fromtimestamp(int(item["erased_at"]["N"]) / 1000, tz=UTC)
+                    erased[by_hash[item["user_hash"]["S"]]] = at
+        return erased
 
     def erased_hashes(self) -> frozenset[str]:
         hashes: set[str] = set()

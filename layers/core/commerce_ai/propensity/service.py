@@ -14,7 +14,6 @@ from typing import Any
 
 from commerce_ai import experiments
 from commerce_ai.artifacts.loader import LoadedModel, ModelLoader
-from commerce_ai.erasure import ErasureLog
 from commerce_ai.errors import InvalidInput, NotFound
 from commerce_ai.propensity.batch import DAILY_ACTIVE_DAYS, BatchRequest, JobResult, JobStore, run_job
 from commerce_ai.propensity.catalogue import facts_for
@@ -36,11 +35,6 @@ def store() -> ProfileStore:
 
 
 @cache
-def erasure_log() -> ErasureLog:
-    return ErasureLog.from_settings()
-
-
-@cache
 def model_loader(horizon: str) -> ModelLoader[PropensityModel]:
     return ModelLoader(model_name(horizon), expected_features=FEATURE_NAMES, opener=open_propensity_model)
 
@@ -50,11 +44,8 @@ class ProfileConflict(RuntimeError):
 
 
 def apply_event(event: BehaviourEvent, now: float) -> str:
-    """Fold one live event into its user's stored profile: `applied`, `duplicate` (the profile had it),
-    or `erased` (stamped at or before the user's erasure: in flight when the user was erased)."""
-    erased_at = erasure_log().erased_at(event.user_id)
-    if erased_at is not None and event.timestamp <= erased_at:
-        return "erased"
+    """Fold one live event into its user's stored profile: `applied` or `duplicate` (the profile had it).
+    Events of erased users never get here: the stream's `EventConsumer` skips them."""
     facts = facts_for(event)
     for _ in range(WRITE_ATTEMPTS):
         stored = store().get(event.user_id, consistent=True)

@@ -7,8 +7,11 @@ a consumer sees some events twice. `EventConsumer` makes the second time change 
 1. each record is parsed into a `BehaviourEvent`; an invalid one is logged with its error type and the
    names of the fields at fault (never values) and reported as a partial batch failure, so it reaches
    the queue's DLQ after `maxReceiveCount` receives and never blocks the rest of its batch;
-2. an event id this consumer has already applied (its ledger entry exists) is skipped;
-3. otherwise the consumer's `apply(event)` runs, and then the ledger records `(consumer, event_id)`
+2. an event of a user erased at or after the event's time (the shop-wide erasure log, `commerce_ai.erasure`)
+   is skipped, so an event still in flight when the user was erased does not bring their data back; the
+   log is read once per batch for the batch's users (one BatchGetItem), not once per event;
+3. an event id this consumer has already applied (its ledger entry exists) is skipped;
+4. otherwise the consumer's `apply(event)` runs, and then the ledger records `(consumer, event_id)`
    with a conditional put, kept for `LEDGER_DAYS`. The entry is written after the effect succeeds: an
    `apply` that fails leaves no entry, the record is retried, and the effect is tried again.
 
@@ -16,7 +19,9 @@ A crash between the effect and its ledger entry would apply the event again on r
 `apply` should itself be safe to repeat where it can be (an upsert, a conditional write); the ledger
 removes the common case (a redelivered or re-posted event) at the cost of one GetItem and one PutItem
 per event. A consumer whose effect is idempotent already (the archive: deterministic object names, and
-a reader that deduplicates) can pass `ledger=None`.
+a reader that deduplicates) can pass `ledger=None`. A consumer that keeps nothing about a user (only
+aggregates, or pseudonymous state that expires) can pass `erasures=None`; one that keeps the check needs
+`USER_ERASURES_TABLE` and `dynamodb:BatchGetItem` on `UserErasuresTable`.
 
 Usage, in a function whose queue is subscribed to `BehaviourEventsTopic`:
 
@@ -29,9 +34,12 @@ Usage, in a function whose queue is subscribed to `BehaviourEventsTopic`:
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import process_partial_response
@@ -39,6 +47,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from commerce_ai import aws
+from commerce_ai.erasure import ErasureLog
 from commerce_ai.messages import QueueProcessor, parse_json
 from commerce_ai.stream import settings
 from commerce_ai.stream.schema import BehaviourEvent
@@ -78,6 +87,24 @@ def default_ledger() -> EventLedger:
     return EventLedger(settings.ledger_table())
 
 
+def default_erasures() -> ErasureLog:
+    return ErasureLog.from_settings()
+
+
+def batch_users(event: dict[str, Any]) -> set[str]:
+    """The user ids a queue batch's records name, read leniently (a record that is not an event is refused
+    later, by `parse_event`, with its fields named)."""
+    users: set[str] = set()
+    for record in event.get("Records") or []:
+        try:
+            user_id = json.loads(record.get("body") or "").get("user_id")
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(user_id, str):
+            users.add(user_id)
+    return users
+
+
 def parse_event(body: str) -> BehaviourEvent:
     """One queue record's body as an event; InvalidInput when it is not one (QueueProcessor logs its fields,
     never values)."""
@@ -91,10 +118,17 @@ class EventConsumer:
     name: str
     apply: Callable[[BehaviourEvent], Any]
     ledger: Callable[[], EventLedger] | None = default_ledger
+    erasures: Callable[[], ErasureLog] | None = default_erasures
     processor: QueueProcessor = field(default_factory=QueueProcessor)
 
-    def record_handler(self, record: SQSRecord) -> str:
+    def record_handler(self, record: SQSRecord, erased: dict[str, datetime] | None = None) -> str:
+        """One record: `erased`, `skipped` (applied before) or `applied`. `erased` maps the batch's erased
+        users to their erasure time (`handle` reads it once per batch)."""
         event = parse_event(record.body)
+        erased_at = (erased or {}).get(event.user_id)
+        if erased_at is not None and event.timestamp <= erased_at:
+            logger.info("behaviour event of an erased user", extra={"consumer": self.name})
+            return "erased"
         ledger = self.ledger() if self.ledger is not None else None
         if ledger is not None and ledger.applied(self.name, event.event_id):
             logger.info(
@@ -107,6 +141,11 @@ class EventConsumer:
         return "applied"
 
     def handle(self, event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
+        # Per call, not on the instance: the local runner may run one handler in several threads.
+        erased = self.erasures().erased_at_many(batch_users(event)) if self.erasures is not None else {}
         return process_partial_response(
-            event=event, record_handler=self.record_handler, processor=self.processor, context=context
+            event=event,
+            record_handler=partial(self.record_handler, erased=erased),
+            processor=self.processor,
+            context=context,
         )
