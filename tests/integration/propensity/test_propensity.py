@@ -16,6 +16,8 @@ import pytest
 from commerce_ai import aws
 from commerce_ai.artifacts.registry import ModelRegistry
 from commerce_ai.artifacts.store import ArtifactStore
+from commerce_ai.catalog.items import CatalogItem
+from commerce_ai.catalog.store import Catalog
 from commerce_ai.propensity import catalogue, service
 from infra.runner.sqs_poller import QueueSource
 from infra.template import Stack
@@ -119,7 +121,11 @@ def test_events_build_the_profile_once_and_the_api_scores_and_erases(
     gateway = gateway_for(stack)
     url = queue(stack).queue_url
     empty_queue(url)  # the session's other tests publish to the same topic
-    # Given a user's events published to the stream, with a poison record sent to the queue itself,
+    # Given a user's events published to the stream, one of whose items the shop's catalogue knows (its
+    # category there wins over the event's properties), with a poison record sent to the queue itself,
+    known = next(json.loads(b)["item_id"] for b in bodies if json.loads(b).get("item_id"))
+    catalog = Catalog(stack.physical_name("CatalogTable"))
+    catalog.put(CatalogItem(item_id=known, title="Known item", category="it-catalogued", updated_at=datetime.now(UTC)))
     publish_events(stack, bodies)
     aws.client("sqs").send_message(QueueUrl=url, MessageBody='{"event_type": "view"}')
     # when the profiles function consumes them, and then all of them again (at least once),
@@ -137,7 +143,7 @@ def test_events_build_the_profile_once_and_the_api_scores_and_erases(
         for kind in ("add_to_cart", "remove_from_cart", "purchase", "rating", "not_interested")
     )
     assert counted == len(bodies)
-    assert again["categories"] and len(again["features"]) >= 200
+    assert "it-catalogued" in {c["name"] for c in again["categories"]} and len(again["features"]) >= 200
 
     # and the API scores the user from the live profile, with reasons, and an unknown user from the prior.
     status, scored = call(gateway, "GET", f"/users/{user}/propensity?horizon=28d", key=INGEST_KEY)

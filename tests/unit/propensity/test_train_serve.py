@@ -32,7 +32,6 @@ def live(monkeypatch: pytest.MonkeyPatch) -> ProfileStore:
     ddb = FakeDynamoDB({"profiles": ("user_id", "kind"), "erasures": ("user_hash",)})
     store = ProfileStore("profiles", ddb=ddb)
     monkeypatch.setattr(service, "store", lambda: store)
-    monkeypatch.setattr(service, "facts_for", lambda event: None)
     return store
 
 

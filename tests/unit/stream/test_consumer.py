@@ -133,3 +133,16 @@ def test_a_consumer_without_the_erasure_check_applies_every_event(ddb: FakeDynam
     c = EventConsumer("counts", effects, ledger=None, erasures=None)
     assert run(c, sqs_message("m1", body(1, user_id="u-gone"))) == []
     assert effects.applied == ["e-1"]
+
+
+def test_batch_values_reads_identifiers_leniently() -> None:
+    records = [
+        sqs_message("m1", body(1, user_id="u-1", item_id="sku-1")),
+        sqs_message("m2", body(2, user_id="u-2", item_id="sku-1")),
+        sqs_message("m3", "not json"),
+        sqs_message("m4", json.dumps(["a list"])),
+        sqs_message("m5", body(5, user_id=7, item_id="has space")),
+    ]
+    event = sqs_event(records, ARN, "us-east-1")
+    assert consumer_module.batch_values(event, "user_id") == {"u-1", "u-2"}
+    assert consumer_module.batch_values(event, "item_id") == {"sku-1"}

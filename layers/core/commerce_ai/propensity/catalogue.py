@@ -12,7 +12,6 @@ from functools import cache
 from commerce_ai.catalog.settings import settings as catalog_settings
 from commerce_ai.catalog.store import Catalog
 from commerce_ai.propensity.profile import ItemFacts
-from commerce_ai.stream.schema import BehaviourEvent
 
 
 @cache
@@ -21,13 +20,15 @@ def _catalog() -> Catalog | None:
     return Catalog(table) if table else None
 
 
-def facts_for(event: BehaviourEvent) -> ItemFacts | None:
-    """The catalogue's facts about the event's item, or None (the profile then reads `properties`)."""
+def facts_for_items(item_ids: set[str]) -> dict[str, ItemFacts]:
+    """The catalogue's facts about the items among `item_ids` it knows (one BatchGetItem per 100 ids: the
+    profile consumer asks once per queue batch); an item left out is folded from its event's `properties`."""
     catalog = _catalog()
-    if catalog is None or event.item_id is None:
-        return None
-    item = catalog.get(event.item_id)
-    if item is None:
-        return None
-    price = float(item.price) if item.price else None
-    return ItemFacts(category=item.category, brand=item.brand, list_price=price)
+    if catalog is None or not item_ids:
+        return {}
+    return {
+        item_id: ItemFacts(
+            category=item.category, brand=item.brand, list_price=float(item.price) if item.price else None
+        )
+        for item_id, item in catalog.get_many(sorted(item_ids)).items()
+    }

@@ -16,10 +16,9 @@ from commerce_ai import experiments
 from commerce_ai.artifacts.loader import LoadedModel, ModelLoader
 from commerce_ai.errors import InvalidInput, NotFound
 from commerce_ai.propensity.batch import DAILY_ACTIVE_DAYS, BatchRequest, JobResult, JobStore, run_job
-from commerce_ai.propensity.catalogue import facts_for
 from commerce_ai.propensity.features import FEATURE_NAMES, feature_vector
 from commerce_ai.propensity.model import HORIZONS, PropensityModel, Reason, model_name, open_propensity_model
-from commerce_ai.propensity.profile import Profile
+from commerce_ai.propensity.profile import ItemFacts, Profile
 from commerce_ai.propensity.settings import settings
 from commerce_ai.propensity.store import ProfileStore, StoredProfile
 from commerce_ai.stream.schema import IDENTIFIER, BehaviourEvent, format_timestamp
@@ -43,10 +42,10 @@ class ProfileConflict(RuntimeError):
     """Another writer kept winning the same user's profile; the record is retried by the queue."""
 
 
-def apply_event(event: BehaviourEvent, now: float) -> str:
+def apply_event(event: BehaviourEvent, now: float, facts: ItemFacts | None = None) -> str:
     """Fold one live event into its user's stored profile: `applied` or `duplicate` (the profile had it).
-    Events of erased users never get here: the stream's `EventConsumer` skips them."""
-    facts = facts_for(event)
+    `facts` are the catalogue's about the event's item (None: the event's `properties` are read). Events of
+    erased users never get here: the stream's `EventConsumer` skips them."""
     for _ in range(WRITE_ATTEMPTS):
         stored = store().get(event.user_id, consistent=True)
         profile = stored.profile if stored else Profile(event.user_id)

@@ -35,6 +35,7 @@ Usage, in a function whose queue is subscribed to `BehaviourEventsTopic`:
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,7 +51,7 @@ from commerce_ai import aws
 from commerce_ai.erasure import ErasureLog
 from commerce_ai.messages import QueueProcessor, parse_json
 from commerce_ai.stream import settings
-from commerce_ai.stream.schema import BehaviourEvent
+from commerce_ai.stream.schema import IDENTIFIER, BehaviourEvent
 from commerce_ai.telemetry import logger
 
 # Longer than any redelivery can come: SQS keeps a message at most 14 days (the DLQs' retention), so an
@@ -91,18 +92,19 @@ def default_erasures() -> ErasureLog:
     return ErasureLog.from_settings()
 
 
-def batch_users(event: dict[str, Any]) -> set[str]:
-    """The user ids a queue batch's records name, read leniently (a record that is not an event is refused
-    later, by `parse_event`, with its fields named)."""
-    users: set[str] = set()
+def batch_values(event: dict[str, Any], name: str) -> set[str]:
+    """The identifiers a queue batch's records carry in field `name` (`user_id`, `item_id`), read leniently:
+    a record that is not an event, or a value that is not an identifier, is left out here and refused later
+    by `parse_event`, with its fields named. For reads done once per batch instead of once per event."""
+    values: set[str] = set()
     for record in event.get("Records") or []:
         try:
-            user_id = json.loads(record.get("body") or "").get("user_id")
+            value = json.loads(record.get("body") or "").get(name)
         except (ValueError, AttributeError):
             continue
-        if isinstance(user_id, str):
-            users.add(user_id)
-    return users
+        if isinstance(value, str) and re.fullmatch(IDENTIFIER, value):
+            values.add(value)
+    return values
 
 
 def parse_event(body: str) -> BehaviourEvent:
@@ -142,7 +144,7 @@ class EventConsumer:
 
     def handle(self, event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
         # Per call, not on the instance: the local runner may run one handler in several threads.
-        erased = self.erasures().erased_at_many(batch_users(event)) if self.erasures is not None else {}
+        erased = self.erasures().erased_at_many(batch_values(event, "user_id")) if self.erasures is not None else {}
         return process_partial_response(
             event=event,
             record_handler=partial(self.record_handler, erased=erased),
