@@ -146,3 +146,17 @@ def test_ranking_a_callers_list_puts_the_users_taste_first_and_lists_unknown_ite
     assert unknown == ["unknown"] and not cold_start
     assert {ranked[0].item_id, ranked[1].item_id} == {"i-1", "i-6"}
     assert sorted(item.item_id for item in ranked) == sorted(ids[:-1])
+
+
+def test_an_unfiltered_request_reads_about_what_it_needs_from_the_catalogue(model: ServedModel) -> None:
+    asked: list[int] = []
+
+    def counting(ids: list[str]) -> dict[str, ItemFacts]:
+        asked.append(len(ids))
+        return {}
+
+    outcome = engine.recommend(model, "u-1", SessionState(), NOW.timestamp(), 10, counting)
+    assert len(outcome.items) == 10
+    # MMR's 3x of the ranked slots, half again for what fails on the way, plus 2x the exploration slots:
+    # not BatchGetItem's whole 100 per walk.
+    assert sum(asked) <= 60, asked

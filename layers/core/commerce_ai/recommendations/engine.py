@@ -143,12 +143,17 @@ def reason_for(state: RecommenderState, history: History, index: int, cold_start
 
 
 def _facts_in_order(
-    state: RecommenderState, ordered: Iterable[int], source: ItemSource, chunk: int = 100
+    state: RecommenderState, ordered: Iterable[int], source: ItemSource, first: int, chunk: int = 100
 ) -> Iterable[tuple[int, ItemFacts]]:
-    """Each item's facts, catalogue first, fetched in chunks as the caller walks down the list."""
+    """Each item's facts, catalogue first, fetched as the caller walks down the list: `first` items, then
+    chunks of `chunk` (BatchGetItem's 100). A first read sized to what the caller needs keeps an unfiltered
+    request to about that many item reads (each one read unit, or half of one, on DynamoDB)."""
     pending = list(ordered)
-    for start in range(0, len(pending), chunk):
-        part = pending[start : start + chunk]
+    start = 0
+    while start < len(pending):
+        size = first if start == 0 else chunk
+        part = pending[start : start + size]
+        start += size
         found = source([str(state.item_ids[i]) for i in part])
         for i in part:
             yield i, found.get(str(state.item_ids[i])) or model_facts(state, i)
@@ -187,7 +192,8 @@ def recommend(
     explore = rerank.exploration_slots(n, exploration_share)
     wanted = (n - explore) * 3  # MMR picks from three times what it needs
     passing: list[tuple[int, ItemFacts]] = []
-    for index, facts in _facts_in_order(state, order, source):
+    # Half again what MMR needs, for the out-of-stock and filtered-out items met on the way.
+    for index, facts in _facts_in_order(state, order, source, first=min(100, wanted + wanted // 2)):
         if facts.in_stock and (predicate is None or predicate(facts)):
             passing.append((index, facts))
             if len(passing) >= wanted:
@@ -241,7 +247,7 @@ def explore_items(
     affinity = state.item_categories[indices] @ profile if len(indices) else np.zeros(0)
     order = indices[np.argsort(-(affinity + 0.1 * noise), kind="stable")]
     found: list[Recommended] = []
-    for index, facts in _facts_in_order(state, order[: max(4 * slots, 20)], source):
+    for index, facts in _facts_in_order(state, order[: max(4 * slots, 20)], source, first=2 * slots):
         if not facts.in_stock or (predicate is not None and not predicate(facts)):
             continue
         fresh = state.trained_until - state.item_first_seen[index] <= NEW_ITEM_DAYS * 86_400
@@ -267,7 +273,7 @@ def similar(model: ServedModel, item_id: str, n: int, source: ItemSource) -> lis
     title = state.item_titles[index]
     out: list[Recommended] = []
     for (_, facts), weight in zip(
-        _facts_in_order(state, neighbours[valid].tolist(), source), weights[valid], strict=True
+        _facts_in_order(state, neighbours[valid].tolist(), source, first=n + n // 2 + 1), weights[valid], strict=True
     ):
         if facts.in_stock:
             category = facts.categories[0] if facts.categories else None
