@@ -46,6 +46,8 @@ def run_forecasting_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path:
         forecast = client.http.get("/forecasts/oj-2-1")
         assert forecast.status_code == 200, forecast.body
         assert len(json.loads(forecast.body)["periods"]) == 8
+        plot = client.http.get("/forecasts/oj-2-1/plot")
+        assert plot.status_code == 200 and plot.body.startswith(b"<svg"), plot.body[:200]
         plan = b'{"sku": "oj-2-1", "prices": [1.99, 1.99], "promotions": [1, 1]}'
         what_if = client.http.post("/forecasts/what-if", headers={"Content-Type": "application/json"}, body=plan)
         assert what_if.status_code == 200, what_if.body
