@@ -83,3 +83,16 @@ def test_only_csv_uploads_under_the_prefix_are_forecast_not_our_own_results() ->
     assert not is_sales_upload("uploads/forecasts/a.csv.forecast.csv")
     assert not is_sales_upload("uploads/catalog/a.csv")
     assert not is_sales_upload("uploads/forecasts/a.csv.status.json")
+
+
+def test_an_error_that_is_not_the_files_is_recorded_failed_and_raised_for_the_queue_to_retry() -> None:
+    s3 = FakeS3()
+    s3.put_object(Bucket=BUCKET, Key=KEY, Body=daily_sales_csv(40).encode())
+
+    def broken(text: str, periods: int, freq: str | None) -> ForecastOutputs:
+        raise MemoryError("out of memory")
+
+    with pytest.raises(MemoryError):
+        forecast_upload(Uploads(BUCKET, s3=s3), KEY, broken, lambda: NOW)
+    status = json.loads(s3.objects[(BUCKET, KEY + ".status.json")])
+    assert status["status"] == "failed" and status["problem"].startswith("MemoryError: out of memory")

@@ -6,7 +6,8 @@
 them: `periods` (1-366, default 30) and `freq` (`D` or `W`, default inferred). Beside the upload land
 `<upload>.forecast.csv` (`date,p10,p50,p90`, with `sku` first for several series), `<upload>.plot.png`
 (history, p50 and the p10-p90 band of the first series) and `<upload>.status.json`, which says `running`
-while the model is fitted, then `forecast` or `rejected` with the problem (the line at fault). A rejected
+while the model is fitted, then `forecast`, or `rejected` with the problem (the line at fault), or `failed`
+when something else broke (the message is retried, and reaches the DLQ after 3 receives). A rejected
 file leaves no forecast or plot beside it (older ones are removed), so nothing is half-written. The same
 upload forecast twice (a redelivered notification) writes the same results.
 
@@ -52,7 +53,7 @@ class UploadRejected(ValueError):
 @dataclass
 class UploadStatus:
     upload: str
-    status: Literal["running", "forecast", "rejected"]
+    status: Literal["running", "forecast", "rejected", "failed"]
     updated_at: str
     periods: int | None = None
     freq: str | None = None
@@ -117,6 +118,11 @@ def forecast_upload(uploads: Uploads, key: str, forecaster: Forecaster, now: Cal
         for stale in (forecast_key(key), plot_key(key)):
             uploads.delete(stale)
         status = UploadStatus(key, "rejected", format_timestamp(now()), periods, freq, problem=str(exc))
+    except Exception as exc:  # not the file's fault: say so, and let the queue retry it (then the DLQ)
+        problem = f"{type(exc).__name__}: {str(exc)[:200]} (retried by the queue)"
+        failed = UploadStatus(key, "failed", format_timestamp(now()), periods, freq, problem=problem)
+        uploads.write_json(status_key(key), failed.as_json())
+        raise
     else:
         uploads.write(forecast_key(key), outputs.csv.encode(), "text/csv")
         uploads.write(plot_key(key), outputs.png, "image/png")
