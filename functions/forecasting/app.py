@@ -1,9 +1,11 @@
-"""Forecasting HTTP API (API Gateway -> Chalice): a SKU's latest forecast, what-if forecasts under a price
-or promotion plan, and the inventory routes (admin settings, the policy with its inputs)."""
+"""Forecasting HTTP API (API Gateway -> Chalice): a SKU's latest forecast and its chart, what-if forecasts
+under a price or promotion plan, and the inventory routes (admin settings, the policy with its inputs)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+
+from chalice import Response
 
 from commerce_ai.errors import NotFound
 from commerce_ai.forecasting import service
@@ -13,6 +15,7 @@ from commerce_ai.forecasting.contract import (
     InventoryView,
     JobPath,
     JobView,
+    PlotQuery,
     PolicyView,
     SkuPath,
     WhatIfRequest,
@@ -28,6 +31,22 @@ app = json_api("forecasting")
 def get_forecast(sku: str) -> ForecastView:
     """A SKU's latest forecast: p10/p50/p90 per future period, the model version and the run time."""
     return ForecastView.model_validate(service.latest_forecast(sku).model_dump(exclude={"job"}))
+
+
+@app.route(
+    "/forecasts/{sku}/plot",
+    path_params=SkuPath,
+    query=PlotQuery,
+    methods=["GET"],
+    produces="image/svg+xml",
+    errors=(404,),
+)
+def get_forecast_plot(sku: str, query: PlotQuery) -> Response:
+    """The SKU's latest forecast as an SVG chart: its recent history, p50 and the p10-p90 band.
+
+    SVG rather than PNG: text passes API Gateway without binary media types, and it scales."""
+    svg = service.plot_svg(sku, query.history)
+    return Response(body=svg, status_code=200, headers={"Content-Type": "image/svg+xml; charset=utf-8"})
 
 
 @app.route("/forecasts/jobs/{job}", path_params=JobPath, methods=["GET"], response=JobView, errors=(404,))

@@ -15,11 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from commerce_ai.forecasting.chart import forecast_png
-from commerce_ai.forecasting.sales_csv import SalesFileError, read_sales, write_forecast_csv
-from model_build.forecasting.own_sales import MIN_HISTORY, FileForecast, forecast_file
-
-MAX_PERIODS = 366
-PLOTTED_SERIES = 1
+from commerce_ai.forecasting.sales_csv import SalesFileError
+from model_build.forecasting.own_sales import MAX_PERIODS, FileForecast, forecast_csv, forecast_text, is_single
 
 
 def run(path: Path, periods: int, freq: str | None, out: Path, plot: Path | None) -> int:
@@ -32,22 +29,18 @@ def run(path: Path, periods: int, freq: str | None, out: Path, plot: Path | None
         print(f"commerce-ai forecast: cannot read {path}: {exc}", file=sys.stderr)
         return 2
     try:
-        sales = read_sales(text, freq=freq, min_history=max(MIN_HISTORY, periods + MIN_HISTORY // 2))
+        chosen_freq, forecasts = forecast_text(text, periods, freq)
     except SalesFileError as exc:
         print(f"commerce-ai forecast: {path.name}: {exc}", file=sys.stderr)
         return 2
-    forecasts = forecast_file(sales, periods)
-    single = len(forecasts) == 1 and forecasts[0].sku == "series"
-    csv_text = "sku,date,p10,p50,p90\n" if not single else ""
-    for f in forecasts:
-        csv_text += write_forecast_csv(f.dates, f.quantiles, sku=None if single else f.sku)
+    single = is_single(forecasts)
     png = _plot(forecasts[0]) if plot is not None else None
-    _write_atomically(out, csv_text.encode())
+    _write_atomically(out, forecast_csv(forecasts).encode())
     if plot is not None and png is not None:
         _write_atomically(plot, png)
     shown = "the first series" if not single else "the series"
     print(
-        f"forecast {len(forecasts)} series x {periods} periods ({sales.freq}) -> {out}"
+        f"forecast {len(forecasts)} series x {periods} periods ({chosen_freq}) -> {out}"
         + (f"; plot of {shown} -> {plot}" if plot is not None else "")
     )
     return 0

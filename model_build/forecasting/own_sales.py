@@ -1,5 +1,7 @@
-"""Forecast a user's own sales file (the CLI's `commerce-ai forecast`): the served recipe (global LightGBM
-per quantile, conformal band) fitted on the file itself, daily or weekly, one or many series."""
+"""Forecast a user's own sales file: the served recipe (global LightGBM per quantile, conformal band) fitted
+on the file itself, daily or weekly, one or many series. One code path for the CLI (`commerce-ai forecast`)
+and a file uploaded under `uploads/forecasts/` (ForecastUploadFunction): `forecast_text` checks the whole
+file (a `SalesFileError` names the line) and forecasts it, `forecast_csv` writes the result."""
 
 from __future__ import annotations
 
@@ -9,9 +11,11 @@ from datetime import date
 import numpy as np
 
 from commerce_ai.forecasting.features import LAGS, Series, season_of
-from commerce_ai.forecasting.sales_csv import SalesFile, future_dates
+from commerce_ai.forecasting.sales_csv import SINGLE_SKU, SalesFile, future_dates, read_sales, write_forecast_csv
+from commerce_ai.forecasting.sales_uploads import ForecastOutputs
 
 MIN_HISTORY = 3 * LAGS
+MAX_PERIODS = 366
 
 
 @dataclass(frozen=True)
@@ -79,3 +83,47 @@ def forecast_file(sales: SalesFile, periods: int) -> list[FileForecast]:
             )
         )
     return out
+
+
+def min_history(periods: int) -> int:
+    """Periods of history a series needs: enough lags, and half the horizon more for long horizons."""
+    return max(MIN_HISTORY, periods + MIN_HISTORY // 2)
+
+
+def forecast_text(text: str, periods: int, freq: str | None = None) -> tuple[str, list[FileForecast]]:
+    """(the frequency, each series' forecast) for a whole sales file; SalesFileError (line named) or
+    ValueError (periods, freq) before anything is fitted."""
+    if not 1 <= periods <= MAX_PERIODS:
+        raise ValueError(f"periods must be 1-{MAX_PERIODS}, not {periods}")
+    sales = read_sales(text, freq=freq, min_history=min_history(periods))
+    return sales.freq, forecast_file(sales, periods)
+
+
+def is_single(forecasts: list[FileForecast]) -> bool:
+    return len(forecasts) == 1 and forecasts[0].sku == SINGLE_SKU
+
+
+def forecast_csv(forecasts: list[FileForecast]) -> str:
+    """`date,p10,p50,p90` for one `date,sales` series, `sku,date,p10,p50,p90` for several."""
+    single = is_single(forecasts)
+    text = "" if single else "sku,date,p10,p50,p90\n"
+    for f in forecasts:
+        text += write_forecast_csv(f.dates, f.quantiles, sku=None if single else f.sku)
+    return text
+
+
+def upload_outputs(text: str, periods: int, freq: str | None) -> ForecastOutputs:
+    """What a file uploaded under `uploads/forecasts/` gets (`commerce_ai.forecasting.sales_uploads`): the
+    CLI's CSV, and the built-in PNG chart of its first series (the image has no matplotlib)."""
+    from commerce_ai.forecasting.chart import forecast_png
+
+    chosen, forecasts = forecast_text(text, periods, freq)
+    first = forecasts[0]
+    p10, p50, p90 = (list(v) for v in zip(*first.quantiles, strict=True))
+    return ForecastOutputs(
+        freq=chosen,
+        series=len(forecasts),
+        plotted=first.sku,
+        csv=forecast_csv(forecasts),
+        png=forecast_png(first.history, p10, p50, p90),
+    )

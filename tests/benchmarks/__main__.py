@@ -2,9 +2,10 @@
 same-run baseline.
 
     .venv/bin/python -m tests.benchmarks
-        [--only sizes,gateway,cold,warm,risk,stream,recommendations,propensity,pricing,startup]
+        [--only sizes,gateway,cold,warm,risk,stream,recommendations,propensity,forecasting,pricing,startup]
         [--cold-runs 7] [--gateway-calls 2000] [--warm-calls 500] [--hot-calls 20000] [--risk-calls 1000]
         [--risk-bulk 1000] [--stream-events 100000] [--pricing-skus 100000] [--quote-calls 1000] [--no-fresh-clone]
+        [--forecast-skus 10000] [--forecast-calls 500]
 
 `--only pricing --pricing-skus 5000` is a quick look at the repricing section (the full 100k-SKU run takes
 several minutes, most of it the emulator's).
@@ -23,6 +24,7 @@ from types import FrameType
 
 from tests.benchmarks import (
     cold_start,
+    forecasting,
     gateway,
     pricing,
     propensity,
@@ -45,6 +47,7 @@ SECTIONS = (
     "stream",
     "recommendations",
     "propensity",
+    "forecasting",
     "pricing",
     "startup",
 )
@@ -76,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--propensity-calls", type=int, default=500, help="calls per side for the propensity score")
     parser.add_argument("--propensity-events", type=int, default=50, help="events timed for the profile update")
     parser.add_argument("--quote-calls", type=int, default=1000, help="calls per side for the quote latency figure")
+    parser.add_argument("--forecast-skus", type=int, default=10_000, help="SKUs through the daily forecast fan-out")
+    parser.add_argument("--forecast-calls", type=int, default=500, help="calls per side for the forecasting API")
     parser.add_argument(
         "--fresh-clone",
         action=argparse.BooleanOptionalAction,
@@ -112,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as exc:
             report.error("gateway", exc)
     if chosen & {"cold", "warm", "risk", "stream", "recommendations", "propensity", "pricing"}:
+    if chosen & {"cold", "warm", "risk", "stream", "recommendations", "forecasting", "pricing"}:
         try:
             with local_stack(BENCH_DIR) as local:
                 print(
@@ -131,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
                     recommendations.run(local, report, calls=args.rec_calls, events=args.rec_events)
                 if "propensity" in chosen:
                     propensity.run(local, report, calls=args.propensity_calls, events=args.propensity_events)
+                if "forecasting" in chosen:
+                    forecasting.run(local, report, skus=args.forecast_skus, calls=args.forecast_calls)
                 if "pricing" in chosen:  # last: it leaves the emulator holding the whole catalog
                     pricing.run(local, report, skus=args.pricing_skus, quote_calls=args.quote_calls)
         except Exception as exc:

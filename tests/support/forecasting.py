@@ -50,3 +50,13 @@ def built_forecasting_demand(directory: Path) -> Built:
 
 def weekly_dates(n: int) -> list[date]:
     return [START + timedelta(weeks=i) for i in range(n)]
+
+
+def daily_sales_csv(days: int, start: date = date(2026, 1, 1), seed: int = 0) -> str:
+    """A `date,sales` file (the seed's `sales_data.csv`): a weekly pattern with noise."""
+    rng = np.random.default_rng(seed)
+    rows = [
+        f"{start + timedelta(days=i)},{round(20 + 8 * (i % 7 in (4, 5)) + float(rng.normal(0, 2)), 1)}"
+        for i in range(days)
+    ]
+    return "date,sales\n" + "\n".join(rows) + "\n"

@@ -640,6 +640,7 @@ class FakeDynamoDB:
 class FakeS3:
     def __init__(self) -> None:
         self.objects: dict[tuple[str, str], bytes] = {}
+        self.metadata: dict[tuple[str, str], dict[str, str]] = {}  # user metadata (x-amz-meta-*) per object
         self.fail_with: Exception | None = None  # every call fails with this
         self.fail_on: dict[str, Exception] = {}  # calls logged as this operation fail with that
         self.log: list[tuple[str, dict[str, Any]]] = []  # (operation, parameters) of every call
@@ -650,10 +651,20 @@ class FakeS3:
         if self.log and self.log[-1][0] in self.fail_on:
             raise self.fail_on[self.log[-1][0]]
 
-    def put_object(self, Bucket: str, Key: str, Body: bytes, **_: Any) -> dict[str, Any]:
+    def put_object(
+        self, Bucket: str, Key: str, Body: bytes, Metadata: dict[str, str] | None = None, **_: Any
+    ) -> dict[str, Any]:
         self.log.append(("PutObject", {"Bucket": Bucket, "Key": Key}))
         self._check()
         self.objects[(Bucket, Key)] = bytes(Body)
+        self.metadata[(Bucket, Key)] = dict(Metadata or {})
+        return {}
+
+    def delete_object(self, Bucket: str, Key: str) -> dict[str, Any]:
+        self.log.append(("DeleteObject", {"Bucket": Bucket, "Key": Key}))
+        self._check()
+        self.objects.pop((Bucket, Key), None)
+        self.metadata.pop((Bucket, Key), None)
         return {}
 
     def upload_file(self, Filename: str, Bucket: str, Key: str) -> None:
@@ -673,7 +684,8 @@ class FakeS3:
         self._check()
         if (Bucket, Key) not in self.objects:
             raise client_error("NoSuchKey", "GetObject")
-        return {"Body": io.BytesIO(self.objects[(Bucket, Key)])}
+        data = self.objects[(Bucket, Key)]
+        return {"Body": io.BytesIO(data), "ContentLength": len(data), "Metadata": self.metadata.get((Bucket, Key), {})}
 
     def download_file(self, Bucket: str, Key: str, Filename: str) -> None:
         self.log.append(("DownloadFile", {"Bucket": Bucket, "Key": Key, "missing": (Bucket, Key) not in self.objects}))

@@ -1,8 +1,10 @@
-"""Forecasting from outside: the seeded OJ SKU's forecast, a what-if plan and its inventory policy over HTTP
-against `commerce-ai up`, and the offline CLI on the seed's `date,sales` example."""
+"""Forecasting from outside: the seeded OJ SKU's forecast, its chart, a what-if plan and its inventory policy
+over HTTP against `commerce-ai up`, a sales file uploaded to the uploads bucket and forecast beside it, and
+the offline CLI on the seed's `date,sales` example."""
 
 from __future__ import annotations
 
+import json
 import math
 import subprocess
 from datetime import date, timedelta
@@ -11,7 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.conftest import Running, console_script
+from tests.e2e.conftest import Running, console_script, until
+from tests.support.forecasting import daily_sales_csv
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -32,6 +35,33 @@ def test_the_seeded_sku_has_a_forecast_a_what_if_and_a_policy(running: Running) 
     assert policy.status_code == 200, policy.text
     assert policy.json()["order_up_to"] >= policy.json()["expected_demand"]
     assert requests.get(f"{running.http}/inventory/oj-2-1/policy", timeout=30).status_code == 401
+
+
+def test_the_seeded_skus_forecast_is_drawn_as_svg(running: Running) -> None:
+    plot = requests.get(f"{running.http}/forecasts/oj-2-1/plot", timeout=30)
+    assert plot.status_code == 200 and plot.headers["Content-Type"].startswith("image/svg+xml")
+    assert plot.text.startswith("<svg") and plot.text.rstrip().endswith("</svg>")
+
+
+def test_an_uploaded_sales_file_is_forecast_beside_it(running: Running) -> None:
+    s3 = running.client("s3")
+    bucket = next(b["Name"] for b in s3.list_buckets()["Buckets"] if "-uploads-" in b["Name"])
+    key = "uploads/forecasts/e2e-sales.csv"
+    s3.put_object(Bucket=bucket, Key=key, Body=daily_sales_csv(120).encode(), Metadata={"periods": "14"})
+
+    def finished() -> dict[str, object] | None:
+        try:
+            body = s3.get_object(Bucket=bucket, Key=f"{key}.status.json")["Body"].read()
+        except s3.exceptions.NoSuchKey:
+            return None
+        status: dict[str, object] = json.loads(body)
+        return status if status["status"] != "running" else None
+
+    status = until(finished, timeout=300)
+    assert status["status"] == "forecast", status
+    forecast = s3.get_object(Bucket=bucket, Key=f"{key}.forecast.csv")["Body"].read().decode().splitlines()
+    assert forecast[0] == "date,p10,p50,p90" and len(forecast) == 15
+    assert s3.get_object(Bucket=bucket, Key=f"{key}.plot.png")["Body"].read()[:4] == b"\x89PNG"
 
 
 def test_the_cli_forecasts_the_seeds_sales_file_offline(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -96,3 +97,18 @@ def test_bad_requests_get_a_json_4xx(stack: Stack, seeded: str) -> None:
         status, answer = call(gateway, method, path, body, key)
         assert status == expected, (method, path, body, answer)
         assert answer["Code"] and answer["Message"]
+
+
+def test_the_forecast_plot_is_an_svg_through_the_gateway(stack: Stack, seeded: str) -> None:
+    gateway = gateway_for(stack)
+    status, headers, payload = gateway.handle("GET", f"/forecasts/{seeded}/plot?history=20", {}, b"", "127.0.0.1")
+    assert status == 200 and headers["Content-Type"].startswith("image/svg+xml")
+    svg = ElementTree.fromstring(payload)  # well-formed XML, as a browser needs
+    lines = svg.findall("{http://www.w3.org/2000/svg}polyline")
+    assert len(svg.findall("{http://www.w3.org/2000/svg}polygon")) == 1 and len(lines) == 2  # band; history, p50
+    assert len(lines[0].get("points", "").split()) == 20 and len(lines[1].get("points", "").split()) == 9
+    assert call(gateway, "GET", "/forecasts/fc-none/plot") == (
+        404,
+        {"Code": "NotFoundError", "Message": "SKU fc-none has no forecast yet"},
+    )
+    assert call(gateway, "GET", f"/forecasts/{seeded}/plot?history=999")[0] == 400

@@ -14,7 +14,8 @@ from commerce_ai.forecasting.jobs import JobLog
 from commerce_ai.forecasting.store import FORECAST, HISTORY, ForecastingStore
 from infra.runner.scheduler import scheduled_event
 from infra.runner.sqs_poller import sqs_event
-from tests.support.forecasting import built_forecasting_demand, sales_history
+from tests.support.events import sample
+from tests.support.forecasting import built_forecasting_demand, daily_sales_csv, sales_history
 from tests.unit.fakes import sqs_message
 from tests.unit.iam import STACK, Scenario, World, configure
 
@@ -45,6 +46,8 @@ def run_forecasting_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path:
         forecast = client.http.get("/forecasts/oj-2-1")
         assert forecast.status_code == 200, forecast.body
         assert len(json.loads(forecast.body)["periods"]) == 8
+        plot = client.http.get("/forecasts/oj-2-1/plot")
+        assert plot.status_code == 200 and plot.body.startswith(b"<svg"), plot.body[:200]
         plan = b'{"sku": "oj-2-1", "prices": [1.99, 1.99], "promotions": [1, 1]}'
         what_if = client.http.post("/forecasts/what-if", headers={"Content-Type": "application/json"}, body=plan)
         assert what_if.status_code == 200, what_if.body
@@ -91,8 +94,25 @@ def run_chunks(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
     assert ("oj-1", FORECAST) in items
 
 
+def run_sales_upload(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A good file gets its forecast, plot and status; a refused one its status, and no stale results."""
+    handler, context = configure(monkeypatch, "ForecastUploadFunction", tmp_path)
+    bucket = STACK.physical_name("UploadsBucket")
+    key = "uploads/forecasts/sales_data.csv"
+    world.aws.s3.put_object(Bucket=bucket, Key=key, Body=daily_sales_csv(60).encode(), Metadata={"periods": "7"})
+    world.forget_setup()
+    event = sample("forecasting/ForecastUploadFunction-SalesUpload.json")
+    assert handler(event, context) == {"batchItemFailures": []}
+    assert (bucket, key + ".forecast.csv") in world.aws.s3.objects
+    world.aws.s3.objects[(bucket, key)] = b"date,sales\n2026-01-01,x\n"  # replaced unlogged: not the function's call
+    assert handler(event, context) == {"batchItemFailures": []}
+    assert (bucket, key + ".forecast.csv") not in world.aws.s3.objects
+    assert b'"rejected"' in world.aws.s3.objects[(bucket, key + ".status.json")]
+
+
 SCENARIOS: dict[str, Scenario] = {
     "ForecastingApiFunction": run_forecasting_api,
     "ForecastDailyFunction": run_daily,
     "ForecastChunkFunction": run_chunks,
+    "ForecastUploadFunction": run_sales_upload,
 }

@@ -11,6 +11,7 @@ from commerce_ai.api_fields import Money, Quantity, Score, Timestamp
 
 SKU_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 MAX_PLAN_PERIODS = 8  # the served model's horizons
+MAX_HISTORY_SHOWN = 156  # what the table keeps (records.MAX_HISTORY)
 _OUT = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
 
 
@@ -124,6 +125,12 @@ class PolicyView(BaseModel):
     expected_demand: Quantity = Field(description="p50 summed over lead time + review period.")
     demand_sd: Quantity
     inputs: PolicyInputs
+
+
+class PlotQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    history: int = Field(default=52, ge=0, le=MAX_HISTORY_SHOWN, description="Periods of history drawn (0-156).")
 
 
 class JobPath(BaseModel):

@@ -10,6 +10,7 @@ from commerce_ai.artifacts.loader import LoadedModel, ModelLoader
 from commerce_ai.errors import NotFound
 from commerce_ai.forecasting.contract import MAX_PLAN_PERIODS, PolicyInputs, PolicyView
 from commerce_ai.forecasting.features import FEATURE_NAMES
+from commerce_ai.forecasting.forecast_svg import forecast_svg
 from commerce_ai.forecasting.inventory import policy_from_quantiles
 from commerce_ai.forecasting.jobs import Chunk, JobLog, chunks_of, job_id, send_chunks
 from commerce_ai.forecasting.model import MODEL_NAME, ForecastModel, open_forecast_model
@@ -96,6 +97,27 @@ def latest_forecast(sku: str) -> StoredForecast:
     if found is None:
         raise NotFound(f"SKU {sku} has no forecast yet")
     return found
+
+
+def plot_svg(sku: str, history_periods: int) -> str:
+    """The SKU's latest forecast drawn after its last `history_periods` periods (404 without a forecast)."""
+    found = store()
+    forecast = latest_forecast(sku)
+    history = found.history(sku)
+    shown = history_periods if history is not None else 0
+    past_dates = history.dates()[len(history.units) - shown :] if history is not None and shown else []
+    past = history.units[len(history.units) - shown :] if history is not None and shown else []
+    unit = "week" if forecast.freq == "W" else "day"
+    periods = forecast.periods
+    return forecast_svg(
+        f"{sku}: units per {unit}, p10-p90 band; {forecast.model_version}, run {forecast.run_at:%Y-%m-%d %H:%M}Z",
+        past_dates,
+        past,
+        [p.date for p in periods],
+        [p.p10 for p in periods],
+        [p.p50 for p in periods],
+        [p.p90 for p in periods],
+    )
 
 
 def put_inventory(sku: str, settings_: InventorySettings) -> InventorySettings:
