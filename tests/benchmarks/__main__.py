@@ -116,8 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             gateway.run(report, calls=args.gateway_calls)
         except Exception as exc:
             report.error("gateway", exc)
-    if chosen & {"cold", "warm", "risk", "stream", "recommendations", "propensity", "pricing"}:
-    if chosen & {"cold", "warm", "risk", "stream", "recommendations", "forecasting", "pricing"}:
+    if chosen & {"cold", "warm", "risk", "stream", "recommendations", "propensity", "forecasting", "pricing"}:
         try:
             with local_stack(BENCH_DIR) as local:
                 print(
