@@ -57,6 +57,7 @@ from infra.runner.invoker import load_handler
 from infra.runner.local import rule_arn
 from infra.runner.scheduler import scheduled_event
 from model_build import publish
+from tests.benchmarks._cost import CallLog, bill, counting_calls, resolve_updates
 from tests.benchmarks._report import (
     Report,
     fmt_ratio,
@@ -455,6 +456,7 @@ class TickFigures:
     shards_written: int
     rss_before_mb: float | None
     peak_rss_mb: float | None  # during the tick
+    calls: CallLog | None = None  # every AWS call the tick made (tests/benchmarks/_cost.py)
 
 
 def _status_mb(name: str) -> float | None:
@@ -505,10 +507,11 @@ def measure_tick(
     gc.collect()
     rss_before_mb = _status_mb("VmRSS")
     peak_known = _reset_peak_rss()
-    with instrumented(probe), _quiet_stdout():
+    with instrumented(probe), _quiet_stdout(), counting_calls() as calls:
         started = time.perf_counter()
         summary = handler(event, context)
         seconds = time.perf_counter() - started
+    resolve_updates(calls, aws.client("dynamodb"))  # UpdateItems billed by their items' sizes, read uncounted
     peak_rss_mb = _status_mb("VmHWM") if peak_known else None
     if not isinstance(summary, dict) or summary.get("skus", 0) <= 0:
         raise RuntimeError(f"the tick did not price the catalog: {summary!r}"[:2000])
@@ -575,6 +578,7 @@ def measure_tick(
         shards_written=shards_written,
         rss_before_mb=rss_before_mb,
         peak_rss_mb=peak_rss_mb,
+        calls=calls,
     )
 
 
@@ -715,6 +719,38 @@ def print_tick(figures: TickFigures, report: Report) -> None:
     )
 
 
+def print_cost(figures: TickFigures, report: Report) -> None:
+    """What DynamoDB (and the tick's other services) would bill for the calls the tick actually made."""
+    if figures.calls is None:
+        return
+    billed = bill(figures.calls, lambda_invocations=1)
+    requests = figures.calls.dynamodb_requests()
+    changed = int(figures.summary.get("applied", 0))
+    per_change = billed["dynamodb_wru"] / changed if changed else None
+    others = {
+        f"{service} {op}": n for (service, op), n in sorted(figures.calls.calls.items()) if service != "dynamodb"
+    }
+    print(
+        f"\n  {figures.label}: AWS cost model of the calls the tick made (tests/benchmarks/_cost.py; reads billed by "
+        "4 KB from the items returned, writes by 1 KB from the items written):\n"
+        f"    DynamoDB {billed['dynamodb_wru']:,.0f} write units, {billed['dynamodb_rru']:,.0f} read units; "
+        f"{sum(requests.values()):,} requests ({', '.join(f'{op} {n:,}' for op, n in sorted(requests.items()))}); "
+        f"{changed:,} SKUs changed"
+        + (f" = {per_change:.2f} write units per changed SKU" if per_change is not None else "")
+        + (f"; other calls: {', '.join(f'{k} {n:,}' for k, n in others.items())}" if others else "")
+        + f"; ${billed['dollars']:.4f} a tick (duration not modelled)"
+    )
+    report.add(
+        "pricing",
+        f"{figures.label} ({figures.skus:,} SKUs): DynamoDB write units vs SKUs changed",
+        f"{billed['dynamodb_wru']:,.0f} WRU",
+        f"{changed:,} changed",
+        per_change,
+        f"{billed['dynamodb_rru']:,.0f} RRU; {sum(requests.values()):,} DynamoDB requests; "
+        f"${billed['dollars']:.4f} a tick",
+    )
+
+
 def tick_benchmark(local: LocalStack, report: Report, fixture: Fixture) -> None:
     slowest: list[float] = []
     try:
@@ -760,10 +796,12 @@ def _ticks(local: LocalStack, report: Report, fixture: Fixture, slowest: list[fl
         fresh = measure_tick(handler, context, rule, first, "tick 1, fresh catalog", fixture)
         slowest.append(fresh.slowest_page)
         print_tick(fresh, report)
+        print_cost(fresh, report)
         del fresh
         following = measure_tick(handler, context, rule, first + step, "tick 2, 15 min later", fixture)
         slowest.append(following.slowest_page)
         print_tick(following, report)
+        print_cost(following, report)
         del following
 
         started = time.perf_counter()
@@ -779,6 +817,7 @@ def _ticks(local: LocalStack, report: Report, fixture: Fixture, slowest: list[fl
         steady = measure_tick(handler, context, rule, first + 2 * step, "tick 3, settled catalog", fixture)
         slowest.append(steady.slowest_page)
         print_tick(steady, report)
+        print_cost(steady, report)
 
 
 # ----------------------------------------------------------------------------------------- quote
