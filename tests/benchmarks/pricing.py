@@ -781,7 +781,8 @@ def _ticks(local: LocalStack, report: Report, fixture: Fixture, slowest: list[fl
             load = _timed_call(service.demand_model)  # a cold container's model load, outside the tick
             loaded = service.demand_model()
             # Warm the rest of the path (imports, ORT, first requests) on one SKU, writing nothing.
-            service.reprice_now(datetime.now(UTC), "warm-up", skus=[fixture.states[0].sku], dry_run=True)
+            warm_up = datetime.now(UTC)
+            service.reprice_now(warm_up, ticks.tick_stamp(warm_up), skus=[fixture.states[0].sku], dry_run=True)
         print(
             f"\n  Served model: {MODEL_NAME} {loaded.version}; first load (download, verify, open ONNX, parse the "
             f"{len(fixture.table.skus):,}-SKU serving table) {fmt_seconds(load)}, outside the tick figures "
