@@ -70,11 +70,14 @@ def get_price(sku: str) -> PriceView:
     errors=(404,),
 )
 def price_history(sku: str, query: HistoryQuery) -> DecisionHistory:
-    """A SKU's decisions, newest first, paged (a page can be short and still have a next_cursor)."""
+    """A SKU's changes, blocks and failures, newest first, paged; and where the full decision log is."""
     service.catalog().get(_sku(sku))  # 404 for an unknown SKU rather than an empty history
     records, cursor = service.decision_log().history(sku, query.limit, query.cursor)
     return DecisionHistory(
-        sku=sku, items=[Decision.model_validate(r.model_dump()) for r in records], next_cursor=cursor
+        sku=sku,
+        items=[Decision.model_validate(r.model_dump()) for r in records],
+        next_cursor=cursor,
+        full_log=service.decision_archive().location(),
     )
 
 

@@ -12,7 +12,11 @@ Billing rules used (from the services' pricing pages):
 - SQS: every API request is billed per 64 KB chunk of its payload (a batch of 10 small messages is one).
 - S3: PUT/COPY/POST/LIST per 1,000 requests; GET per 1,000 requests.
 - DynamoDB on demand: a write request unit per 1 KB written per item, a read request unit per 4 KB read
-  (strongly consistent; half for eventually consistent).
+  (strongly consistent; half for eventually consistent). Sizes are DynamoDB's item sizes (attribute names
+  plus values, `item_bytes`): reads are billed from the items the responses carry (GetItem and
+  BatchGetItem per item, Query and Scan per request over the items' total), writes from the items the
+  requests carry. An UpdateItem is billed by the item's size after the write, which the request does not
+  carry: one unit unless the caller resolves it (`CallLog.updates`, `resolve_updates`).
 - API Gateway (REST): per request. Lambda: per invocation (duration is not modelled here).
 """
 
@@ -56,19 +60,68 @@ def _payload_bytes(operation: str, params: dict[str, Any]) -> int:
     return 0
 
 
-def _item_units(params: dict[str, Any], operation: str) -> float:
-    """DynamoDB request units of a write or read call, from the sizes of the items it carries."""
+def _value_bytes(value: dict[str, Any]) -> int:
+    """A DynamoDB attribute value's size as DynamoDB counts it (numbers: about one byte per two digits)."""
+    (kind, inner), *_ = value.items()
+    if kind == "S":
+        return len(inner.encode())
+    if kind == "N":
+        return len(inner.lstrip("-").replace(".", "").lstrip("0")) // 2 + 2
+    if kind == "B":
+        return len(inner)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "SS":
+        return sum(len(v.encode()) for v in inner)
+    if kind == "NS":
+        return sum(_value_bytes({"N": v}) for v in inner)
+    if kind == "BS":
+        return sum(len(v) for v in inner)
+    if kind == "L":
+        return 3 + sum(1 + _value_bytes(v) for v in inner)
+    if kind == "M":
+        return 3 + item_bytes(inner) + len(inner)
+    return len(json.dumps(inner, default=str).encode())
+
+
+def item_bytes(item: dict[str, Any]) -> int:
+    """A DynamoDB item's size: its attribute names and values (low-level boto3 form)."""
+    return sum(len(name.encode()) + _value_bytes(value) for name, value in item.items())
+
+
+def _write_units(item: dict[str, Any]) -> int:
+    return max(1, math.ceil(item_bytes(item) / 1024))
+
+
+def _read_units(total_bytes: int, consistent: bool) -> float:
+    return max(1, math.ceil(total_bytes / 4096)) * (1.0 if consistent else 0.5)
+
+
+def _item_units(params: dict[str, Any], operation: str, response: dict[str, Any] | None = None) -> float:
+    """DynamoDB request units of a write or read call, from the sizes of the items it carries (a read's
+    from its response; without one, a read is counted as one small item per key)."""
+    response = response or {}
     if operation == "PutItem":
-        return max(1, math.ceil(len(json.dumps(params.get("Item", {})).encode()) / 1024))
+        return _write_units(params.get("Item", {}))
     if operation in ("UpdateItem", "DeleteItem"):
-        return 1  # the item's size after the write decides; these are small ledger/marker items
+        return 1  # the item's size decides; `resolve_updates` can measure it afterwards
     if operation == "BatchWriteItem":
-        items = [r for rs in params.get("RequestItems", {}).values() for r in rs]
-        return sum(max(1, math.ceil(len(json.dumps(r).encode()) / 1024)) for r in items)
+        requests = [r for rs in params.get("RequestItems", {}).values() for r in rs]
+        return sum(_write_units(r["PutRequest"]["Item"]) if "PutRequest" in r else 1 for r in requests)
     if operation == "GetItem":
-        return 1 if params.get("ConsistentRead") else 0.5
+        return _read_units(item_bytes(response.get("Item", {})), bool(params.get("ConsistentRead")))
     if operation == "BatchGetItem":
-        return sum(len(t.get("Keys", [])) * 0.5 for t in params.get("RequestItems", {}).values())
+        consistent = {t: bool(r.get("ConsistentRead")) for t, r in params.get("RequestItems", {}).items()}
+        if "Responses" not in response:
+            return sum(len(t.get("Keys", [])) * 0.5 for t in params.get("RequestItems", {}).values())
+        return sum(
+            _read_units(item_bytes(item), consistent.get(table, False))
+            for table, items in response["Responses"].items()
+            for item in items
+        )
+    if operation in ("Query", "Scan"):
+        total = sum(item_bytes(item) for item in response.get("Items", []))
+        return _read_units(total, bool(params.get("ConsistentRead")))
     if operation == "TransactWriteItems":
         return 2 * len(params.get("TransactItems", []))
     return 0
@@ -80,18 +133,53 @@ class CallLog:
     chunks: Counter[tuple[str, str]] = field(default_factory=Counter)
     dynamodb_write_units: float = 0.0
     dynamodb_read_units: float = 0.0
+    # (table, key) of every UpdateItem: billed one unit each until `resolve_updates` measures the items.
+    updates: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def record(self, service: str, operation: str, params: dict[str, Any]) -> None:
+    def record(
+        self, service: str, operation: str, params: dict[str, Any], response: dict[str, Any] | None = None
+    ) -> None:
         with self._lock:
             self.calls[(service, operation)] += 1
             self.chunks[(service, operation)] += max(1, math.ceil(_payload_bytes(operation, params) / CHUNK))
             if service == "dynamodb":
-                units = _item_units(params, operation)
+                units = _item_units(params, operation, response)
                 if operation in ("GetItem", "BatchGetItem", "Query", "Scan"):
                     self.dynamodb_read_units += units
                 else:
                     self.dynamodb_write_units += units
+                if operation == "UpdateItem":
+                    self.updates.append((params["TableName"], params["Key"]))
+
+    def dynamodb_requests(self) -> Counter[str]:
+        return Counter({op: n for (service, op), n in self.calls.items() if service == "dynamodb"})
+
+
+def resolve_updates(log: CallLog, client: Any) -> None:
+    """Bill each recorded UpdateItem by its item's size now (after the writes; DynamoDB bills the larger of
+    before and after, which for the tick's small updates is the same number of 1 KB units). Reads the items
+    with `client` outside any counting."""
+    keys: dict[str, dict[str, dict[str, Any]]] = {}
+    for table, key in log.updates:
+        keys.setdefault(table, {})[json.dumps(key, sort_keys=True)] = key
+    units = 0.0
+    for table, by_text in keys.items():
+        sizes: dict[str, int] = {}
+        wanted = list(by_text.values())
+        key_names = list(wanted[0]) if wanted else []
+        for start in range(0, len(wanted), 100):
+            request: dict[str, Any] = {table: {"Keys": wanted[start : start + 100]}}
+            while request:
+                response = client.batch_get_item(RequestItems=request)
+                for item in response["Responses"].get(table, []):
+                    sizes[json.dumps({k: item[k] for k in key_names}, sort_keys=True)] = item_bytes(item)
+                request = response.get("UnprocessedKeys") or {}
+        for table_name, key in log.updates:
+            if table_name == table:
+                units += max(1, math.ceil(sizes.get(json.dumps(key, sort_keys=True), 0) / 1024))
+    with log._lock:
+        log.dynamodb_write_units += units - len(log.updates)
 
 
 @contextmanager
@@ -101,8 +189,13 @@ def counting_calls() -> Iterator[CallLog]:
     original = BaseClient._make_api_call
 
     def counted(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
-        log.record(self.meta.service_model.service_name, operation_name, api_params)
-        return original(self, operation_name, api_params)
+        try:
+            response = original(self, operation_name, api_params)
+        except Exception:  # a refused conditional write is billed too
+            log.record(self.meta.service_model.service_name, operation_name, api_params)
+            raise
+        log.record(self.meta.service_model.service_name, operation_name, api_params, response)
+        return response
 
     BaseClient._make_api_call = counted
     try:

@@ -57,6 +57,7 @@ from infra.runner.invoker import load_handler
 from infra.runner.local import rule_arn
 from infra.runner.scheduler import scheduled_event
 from model_build import publish
+from tests.benchmarks._cost import CallLog, bill, counting_calls, resolve_updates
 from tests.benchmarks._report import (
     Report,
     fmt_ratio,
@@ -150,21 +151,18 @@ def _batch_write(
 
 
 def _catalog_items(states: list[SkuState], revision: int) -> list[dict[str, Any]]:
-    """The catalog's shard items holding exactly `states`, as CatalogStore writes them."""
+    """The catalog's items holding exactly `states`, one per SKU, as CatalogStore writes them."""
     stamp = utc_now()
-    shards: dict[str, catalog_module.Entries] = defaultdict(dict)
-    for state in states:
-        shards[catalog_module.shard_of(state.sku)][state.sku] = catalog_module._entry(
-            state.model_copy(update={"updated_at": stamp})
-        )
-    return [catalog_module._item(key, revision, entries) for key, entries in sorted(shards.items())]
+    return [
+        catalog_module.to_item(state.model_copy(update={"updated_at": stamp, "revision": revision})) for state in states
+    ]
 
 
 def _fill_catalog(table: str, states: list[SkuState], what: str, revision: int = 1) -> float:
-    """Write the whole catalog as `states` (overwriting its shards), setup for the ticks."""
+    """Write the whole catalog as `states` (overwriting its items), setup for the ticks."""
     started = time.perf_counter()
     items = _catalog_items(states, revision)
-    with tqdm(total=len(items), desc=f"  {what}", unit=" shard", file=sys.stderr, leave=False) as bar:
+    with tqdm(total=len(items), desc=f"  {what}", unit=" SKU", file=sys.stderr, leave=False) as bar:
         _batch_write(table, items, threads=8, progress=bar)
     return time.perf_counter() - started
 
@@ -248,7 +246,7 @@ class Probe:
     demand_inputs: DemandInputs | None = None
     records: list[DecisionRecord] = field(default_factory=list)
     record_time: datetime | None = None
-    audit_items: int = 0  # DynamoDB items the records went into (kept ones grouped by shard)
+    audit_items: int = 0  # DynamoDB items the records went into (kept ones: none)
     changes: list[tuple[SkuState, float]] = field(default_factory=list)
     applied_at: datetime | None = None
     pool_full: int = 0
@@ -267,7 +265,7 @@ class _PoolFull(logging.Handler):
 @contextlib.contextmanager
 def instrumented(probe: Probe) -> Iterator[None]:
     """Time run_tick's phases by wrapping what it calls (module attributes, restored on exit). The wrappers
-    cost two clock reads per call; the per-SKU one (_parsed) about 0.1 µs per SKU."""
+    cost two clock reads per call; the per-SKU one (from_item) about 0.1 µs per SKU."""
     seconds = probe.seconds
 
     def timed(name: str, fn: Callable[..., Any], before: Callable[..., None] | None = None) -> Callable[..., Any]:
@@ -300,7 +298,7 @@ def instrumented(probe: Probe) -> Iterator[None]:
     def audit(_log: Any, records: list[DecisionRecord], now: datetime) -> None:
         probe.records.extend(records)
         probe.record_time = now
-        probe.audit_items += len(decisions_module.audit_items(records, now))
+        probe.audit_items += len(decisions_module.audit_items(records))
 
     def changes(_store: Any, applied: list[tuple[SkuState, float]], at: datetime, _tick: str, *_: Any) -> None:
         probe.changes.extend(applied)
@@ -317,7 +315,7 @@ def instrumented(probe: Probe) -> Iterator[None]:
 
     patches: list[tuple[Any, str, Any]] = [
         (CatalogStore, "read", kept_read),
-        (catalog_module, "_parsed", timed("parse", catalog_module._parsed)),
+        (catalog_module, "from_item", timed("parse", catalog_module.from_item)),
         (ticks, "catalog_entries", timed("entries", ticks.catalog_entries)),
         (DemandModel, "weekly_units", timed("weekly_units", DemandModel.weekly_units, demand_inputs)),
         (DemandModel, "predict_units", timed("onnx", DemandModel.predict_units)),
@@ -405,32 +403,24 @@ def bare_scan(table: str, segments: int = SCAN_SEGMENTS) -> tuple[int, int, floa
     return sum(r[0] for r in results), sum(r[1] for r in results), max(r[2] for r in results)
 
 
-def bare_shard_writes(table: str, skus: list[str]) -> tuple[float, int]:
-    """The tick's shard writes sent again with bare boto3: the changed shards' items as the tick left them
-    (read first, not timed), each put back conditioned on its own revision, in the tick's thread count.
-    Returns seconds and shards written."""
+def bare_updates(table: str, skus: list[str]) -> tuple[float, int]:
+    """The tick's per-SKU writes sent again with bare boto3: one conditional UpdateItem per changed SKU
+    (its price set to itself, conditioned on the SKU existing), in the tick's thread count. Returns
+    seconds and updates made."""
     client = aws.client("dynamodb", bulk=True)
-    keys = sorted({catalog_module.shard_of(sku) for sku in skus})
-    items: list[dict[str, Any]] = []
-    for start in range(0, len(keys), 100):
-        request = {table: {"Keys": [{"shard": {"S": k}} for k in keys[start : start + 100]], "ConsistentRead": True}}
-        while request:
-            response = client.batch_get_item(RequestItems=request)
-            items.extend(response["Responses"].get(table, []))
-            request = response.get("UnprocessedKeys") or {}
     requests = [
         {
             "TableName": table,
-            "Item": item,
-            "ConditionExpression": "#revision = :read",
-            "ExpressionAttributeNames": {"#revision": "revision"},
-            "ExpressionAttributeValues": {":read": item["revision"]},
+            "Key": {"sku": {"S": sku}},
+            "UpdateExpression": "SET #price = #price",
+            "ConditionExpression": "attribute_exists(#sku)",
+            "ExpressionAttributeNames": {"#price": "price", "#sku": "sku"},
         }
-        for item in items
+        for sku in skus
     ]
     started = time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(min(APPLY_THREADS, max(1, len(requests)))) as pool:
-        list(pool.map(lambda request: client.put_item(**request), requests))
+        list(pool.map(lambda request: client.update_item(**request), requests))
     return time.perf_counter() - started, len(requests)
 
 
@@ -452,9 +442,10 @@ class TickFigures:
     slowest_page: float
     floor_audit: float | None
     floor_apply: float | None
-    shards_written: int
+    updates_written: int
     rss_before_mb: float | None
     peak_rss_mb: float | None  # during the tick
+    calls: CallLog | None = None  # every AWS call the tick made (tests/benchmarks/_cost.py)
 
 
 def _status_mb(name: str) -> float | None:
@@ -505,10 +496,11 @@ def measure_tick(
     gc.collect()
     rss_before_mb = _status_mb("VmRSS")
     peak_known = _reset_peak_rss()
-    with instrumented(probe), _quiet_stdout():
+    with instrumented(probe), _quiet_stdout(), counting_calls() as calls:
         started = time.perf_counter()
         summary = handler(event, context)
         seconds = time.perf_counter() - started
+    resolve_updates(calls, aws.client("dynamodb"))  # UpdateItems billed by their items' sizes, read uncounted
     peak_rss_mb = _status_mb("VmHWM") if peak_known else None
     if not isinstance(summary, dict) or summary.get("skus", 0) <= 0:
         raise RuntimeError(f"the tick did not price the catalog: {summary!r}"[:2000])
@@ -516,16 +508,15 @@ def measure_tick(
 
     floor_audit = None
     if probe.records and probe.record_time is not None:
-        when = probe.record_time
-        items = decisions_module.audit_items(probe.records, when)
+        items = decisions_module.audit_items(probe.records)
         print(f"    bare BatchWriteItem of the same {len(items):,} audit items (idempotent overwrite)...", flush=True)
         floor_audit = _timed_call(
             lambda: _batch_write(fixture.decisions_table, items, AUDIT_THREADS, None, AUDIT_BATCH)
         )
-    floor_apply, shards_written = None, 0
+    floor_apply, updates_written = None, 0
     if probe.changes:
-        print("    bare conditional PutItem of the shards the tick wrote (idempotent re-put)...", flush=True)
-        floor_apply, shards_written = bare_shard_writes(fixture.catalog_table, [s.sku for s, _ in probe.changes])
+        print("    bare conditional UpdateItem of the SKUs the tick changed (price set to itself)...", flush=True)
+        floor_apply, updates_written = bare_updates(fixture.catalog_table, [s.sku for s, _ in probe.changes])
 
     print(f"    bare batched ORT x{BARE_REPS} interleaved with the compute-only tick x{COMPUTE_REPS}...", flush=True)
     loaded = service.demand_model()
@@ -572,9 +563,10 @@ def measure_tick(
         slowest_page=slowest_page,
         floor_audit=floor_audit,
         floor_apply=floor_apply,
-        shards_written=shards_written,
+        updates_written=updates_written,
         rss_before_mb=rss_before_mb,
         peak_rss_mb=peak_rss_mb,
+        calls=calls,
     )
 
 
@@ -601,7 +593,7 @@ def print_tick(figures: TickFigures, report: Report) -> None:
     floor_apply = f"bare {fmt_seconds(figures.floor_apply)}" if figures.floor_apply is not None else "-"
     rows = [
         [
-            f"read: {SCAN_SEGMENTS}-segment parallel Scan of the shards + decompress",
+            f"read: {SCAN_SEGMENTS}-segment parallel Scan of the SKU items",
             fmt_seconds(s["scan"]),
             _share(s["scan"], total),
             f"bare Scan {fmt_seconds(figures.floor_scan)} ({figures.scan_pages} pages, slowest "
@@ -619,7 +611,7 @@ def print_tick(figures: TickFigures, report: Report) -> None:
             f"bare {fmt_seconds(figures.floor_audit)}" if figures.floor_audit is not None else "-",
         ],
         [
-            f"apply: {changes:,} changes, conditional PutItem of {figures.shards_written:,} shards",
+            f"apply: {changes:,} changes, conditional UpdateItem of {figures.updates_written:,} SKUs",
             fmt_seconds(s["apply"]),
             _share(s["apply"], total),
             floor_apply,
@@ -715,6 +707,45 @@ def print_tick(figures: TickFigures, report: Report) -> None:
     )
 
 
+def print_cost(figures: TickFigures, report: Report) -> None:
+    """What DynamoDB (and the tick's other services) would bill for the calls the tick actually made."""
+    if figures.calls is None:
+        return
+    billed = bill(figures.calls, lambda_invocations=1)
+    requests = figures.calls.dynamodb_requests()
+    changed = int(figures.summary.get("applied", 0))
+    per_change = billed["dynamodb_wru"] / changed if changed else None
+    others = {f"{service} {op}": n for (service, op), n in sorted(figures.calls.calls.items()) if service != "dynamodb"}
+    print(
+        f"\n  {figures.label}: AWS cost model of the calls the tick made (tests/benchmarks/_cost.py; reads billed by "
+        "4 KB from the items returned, writes by 1 KB from the items written):\n"
+        f"    DynamoDB {billed['dynamodb_wru']:,.0f} write units, {billed['dynamodb_rru']:,.0f} read units; "
+        f"{sum(requests.values()):,} requests ({', '.join(f'{op} {n:,}' for op, n in sorted(requests.items()))}); "
+        f"{changed:,} SKUs changed"
+        + (f" = {per_change:.2f} write units per changed SKU" if per_change is not None else "")
+        + (f"; other calls: {', '.join(f'{k} {n:,}' for k, n in others.items())}" if others else "")
+        + f"; ${billed['dollars']:.4f} a tick (duration not modelled)"
+    )
+    per_sku_items = requests.get("UpdateItem", 0) + figures.probe.audit_items
+    per_tick_items = requests.get("PutItem", 0)  # the tick's status (running, done) and its events marker
+    target = 1.2 * (changed + per_tick_items)
+    print(
+        f"    per-SKU items written: {per_sku_items:,} ({requests.get('UpdateItem', 0):,} catalog updates, "
+        f"{figures.probe.audit_items:,} audit items); per-tick items: {per_tick_items}; write units "
+        f"{billed['dynamodb_wru']:,.0f} against the target 1.2 x (changed + per-tick items) = {target:,.0f}: "
+        + ("met" if billed["dynamodb_wru"] <= target else "NOT met")
+    )
+    report.add(
+        "pricing",
+        f"{figures.label} ({figures.skus:,} SKUs): DynamoDB write units vs SKUs changed",
+        f"{billed['dynamodb_wru']:,.0f} WRU",
+        f"{changed:,} changed",
+        per_change,
+        f"{billed['dynamodb_rru']:,.0f} RRU; {sum(requests.values()):,} DynamoDB requests; "
+        f"${billed['dollars']:.4f} a tick",
+    )
+
+
 def tick_benchmark(local: LocalStack, report: Report, fixture: Fixture) -> None:
     slowest: list[float] = []
     try:
@@ -745,7 +776,8 @@ def _ticks(local: LocalStack, report: Report, fixture: Fixture, slowest: list[fl
             load = _timed_call(service.demand_model)  # a cold container's model load, outside the tick
             loaded = service.demand_model()
             # Warm the rest of the path (imports, ORT, first requests) on one SKU, writing nothing.
-            service.reprice_now(datetime.now(UTC), "warm-up", skus=[fixture.states[0].sku], dry_run=True)
+            warm_up = datetime.now(UTC)
+            service.reprice_now(warm_up, ticks.tick_stamp(warm_up), skus=[fixture.states[0].sku], dry_run=True)
         print(
             f"\n  Served model: {MODEL_NAME} {loaded.version}; first load (download, verify, open ONNX, parse the "
             f"{len(fixture.table.skus):,}-SKU serving table) {fmt_seconds(load)}, outside the tick figures "
@@ -760,10 +792,12 @@ def _ticks(local: LocalStack, report: Report, fixture: Fixture, slowest: list[fl
         fresh = measure_tick(handler, context, rule, first, "tick 1, fresh catalog", fixture)
         slowest.append(fresh.slowest_page)
         print_tick(fresh, report)
+        print_cost(fresh, report)
         del fresh
         following = measure_tick(handler, context, rule, first + step, "tick 2, 15 min later", fixture)
         slowest.append(following.slowest_page)
         print_tick(following, report)
+        print_cost(following, report)
         del following
 
         started = time.perf_counter()
@@ -779,6 +813,7 @@ def _ticks(local: LocalStack, report: Report, fixture: Fixture, slowest: list[fl
         steady = measure_tick(handler, context, rule, first + 2 * step, "tick 3, settled catalog", fixture)
         slowest.append(steady.slowest_page)
         print_tick(steady, report)
+        print_cost(steady, report)
 
 
 # ----------------------------------------------------------------------------------------- quote
@@ -848,11 +883,11 @@ def quote_benchmark(local: LocalStack, report: Report, fixture: Fixture, calls: 
         def bare(sku: str) -> None:
             bare_rows[sku]()
 
-        # The emulator's floor for the read: the same shards in one bare BatchGetItem, nothing decoded.
-        shard_keys = {sku: sorted({catalog_module.shard_of(s) for s in [sku, *members[sku]]}) for sku in picked}
+        # The emulator's floor for the read: the same SKU items in one bare BatchGetItem, nothing parsed.
+        item_keys = {sku: sorted({sku, *members[sku]}) for sku in picked}
 
         def bare_read(sku: str) -> None:
-            keys = [{"shard": {"S": key}} for key in shard_keys[sku]]
+            keys = [{"sku": {"S": key}} for key in item_keys[sku]]
             catalog.ddb.batch_get_item(RequestItems={catalog.table: {"Keys": keys, "ConsistentRead": True}})
 
         sides: list[tuple[str, Callable[[str], None]]] = [
@@ -860,7 +895,7 @@ def quote_benchmark(local: LocalStack, report: Report, fixture: Fixture, calls: 
             ("direct   CatalogStore.get_with_market + quotes.quote", domain),
             ("direct   quotes.quote on an in-memory SkuState", in_memory),
             (f"bare     demand_features + session.run, {1 + len(QUOTE_CANDIDATES)} rows", bare),
-            ("bare     BatchGetItem of the same shards (the emulator's floor)", bare_read),
+            ("bare     BatchGetItem of the same SKU items (the emulator's floor)", bare_read),
         ]
         samples: dict[str, list[float]] = {name: [] for name, _ in sides}
         clock = time.perf_counter
@@ -921,7 +956,8 @@ def quote_benchmark(local: LocalStack, report: Report, fixture: Fixture, calls: 
         fmt_seconds(h50),
         fmt_seconds(floor50),
         ratio(h50, floor50),
-        f"bare BatchGetItem of the market's {np.mean([len(k) for k in shard_keys.values()]):.1f} shards on average",
+        f"bare BatchGetItem of the SKU's and its market's items, {np.mean([len(k) for k in item_keys.values()]):.1f} "
+        "on average",
     )
 
 

@@ -9,17 +9,20 @@ from typing import Any
 import numpy as np
 
 from commerce_ai.artifacts.manifest import TrainingData
-from commerce_ai.pricing.catalog import CatalogStore, Entries, shard_of
+from commerce_ai.pricing.catalog import KEY, CatalogStore
 from model_build import Built
 
 
+def _value(value: Any) -> dict[str, Any]:
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    return {"N": repr(value)} if isinstance(value, int | float) else {"S": str(value)}
+
+
 def store_raw(catalog: CatalogStore, sku: str, entry: dict[str, Any]) -> None:
-    """Put an entry into a SKU's shard as it is, valid or not (as another tool or an old version might)."""
-
-    def put(entries: Entries) -> None:
-        entries[sku] = entry
-
-    catalog._mutate(shard_of(sku), put)
+    """Put a SKU's item as given, valid or not (as an operator's console edit or another tool might)."""
+    item = {KEY: {"S": sku}, **{name: _value(value) for name, value in entry.items()}}
+    catalog.ddb.put_item(TableName=catalog.table, Item=item)
 
 
 # ------------------------------------------------------------------------------- pricing-demand

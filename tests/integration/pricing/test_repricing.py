@@ -17,6 +17,7 @@ from commerce_ai import aws
 from commerce_ai.artifacts.registry import ModelRegistry
 from commerce_ai.artifacts.store import ArtifactStore
 from commerce_ai.pricing.catalog import CatalogStore, SkuState
+from commerce_ai.pricing.decision_archive import DecisionArchive
 from commerce_ai.pricing.decisions import DecisionLog
 from commerce_ai.pricing.demand import MODEL_NAME
 from infra.runner.local import rule_arn
@@ -87,10 +88,15 @@ def test_a_tick_prices_the_catalog_records_every_decision_and_a_retry_applies_no
     assert cut is not None and cut.outcome == "applied" and cut.old_price == 3.0 and cut.applied == 2.7
     assert "max_step" in cut.rules and cut.model_version == demand_model and cut.policy_version
     assert cut.expected_weekly_units and cut.expected_weekly_units > 0
-    kept = log.latest(priced.sku("keep"))
-    assert kept is not None and kept.outcome == "kept" and kept.applied is None and kept.reason
+    assert log.latest(priced.sku("keep")) is None, "a kept decision is not stored per SKU in DynamoDB..."
     broken = log.latest(priced.sku("broken"))
     assert broken is not None and broken.outcome == "failed"
+    # ...but in the tick's whole log in S3: exactly one record per catalog SKU, kept ones included.
+    lines = DecisionArchive(stack.physical_name("PricingDecisionLogBucket")).records("2026-11-28T10:00:00.000Z")
+    catalog_skus = {s if isinstance(s, str) else s.sku for s in priced.catalog.read().states()}
+    assert sorted(line["sku"] for line in lines) == sorted(catalog_skus)
+    kept = next(line for line in lines if line["sku"] == priced.sku("keep"))
+    assert kept["outcome"] == "kept" and "applied" not in kept and kept["reason"]
 
     # The same scheduled event again (Lambda's async retry): nothing is applied a second time.
     again = tick(stack, "2026-11-28T10:00:00Z")
@@ -121,7 +127,8 @@ def test_price_history_quote_and_admin_reprice_over_http(stack: Stack, priced: P
     assert price["last_decision"]["outcome"] == "applied"
     assert "changed 3.00 -> 2.70" in price["last_decision"]["reason"]
     status, history = call(gateway, "GET", f"/pricing/prices/{keep}/history?limit=1")
-    assert status == 200 and [d["outcome"] for d in history["items"]] == ["kept"]
+    assert status == 200 and history["items"] == [], "kept decisions are in the S3 log only"
+    assert history["full_log"].startswith(f"s3://{stack.physical_name('PricingDecisionLogBucket')}/decisions/dt=")
 
     status, quoted = call(gateway, "POST", "/pricing/quote", {"sku": keep, "prices": [1.0, 2.1, 2.5]})
     assert status == 200
@@ -216,3 +223,45 @@ def test_a_competitor_price_updates_the_skus_competitor_index(stack: Stack, pric
         if priced.catalog.get(priced.sku("keep")).competitor_index == 2.3:
             break
     assert priced.catalog.get(priced.sku("keep")).competitor_index == 2.3  # the median, not dragged by one outlier
+
+
+def subscribed_queue(stack: Stack, name: str) -> str:
+    sqs, sns = aws.client("sqs"), aws.client("sns")
+    url: str = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(
+        TopicArn=stack.arn("PriceChangesTopic"),
+        Protocol="sqs",
+        Endpoint=arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    return url
+
+
+def received(url: str) -> list[dict[str, Any]]:
+    sqs = aws.client("sqs")
+    found: list[dict[str, Any]] = []
+    while True:
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        if not messages:
+            return found
+        found.extend(json.loads(m["Body"]) for m in messages)
+        sqs.delete_message_batch(
+            QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
+        )
+
+
+def test_a_ticks_changes_are_published_once_and_its_retry_publishes_none(stack: Stack, priced: Priced) -> None:
+    url = subscribed_queue(stack, "price-changes-listener")
+    ours = {priced.sku(name) for name in SKUS}
+    tick(stack, "2026-11-29T08:00:00Z")
+    events = sorted((e for e in received(url) if e["sku"] in ours), key=lambda e: e["sku"])
+    assert [(e["sku"], e["old_price"], e["new_price"]) for e in events] == [
+        (priced.sku("cut"), 3.0, 2.7),
+        (priced.sku("raise"), 2.0, 2.2),
+    ]
+    assert events[0]["event_id"] == f"2026-11-29T08:00:00.000Z#{priced.sku('cut')}"
+    assert all(e["type"] == "price_changed" and e["reason"] for e in events)
+
+    tick(stack, "2026-11-29T08:00:00Z")  # the same event again (Lambda's retry)
+    assert [e for e in received(url) if e["sku"] in ours] == [], "applied nothing twice, published nothing twice"

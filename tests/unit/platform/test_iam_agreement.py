@@ -125,7 +125,7 @@ def test_the_repricing_scenario_needs_the_batch_and_conditional_calls_its_policy
     catalog, audit = STACK.arn("PricingCatalogTable"), STACK.arn("PricingTable")
     wanted = {
         Need("dynamodb:Scan", catalog),
-        Need("dynamodb:PutItem", catalog),
+        Need("dynamodb:UpdateItem", catalog),  # one conditional update per changed SKU
         Need("dynamodb:BatchWriteItem", audit),
     }
     assert wanted <= needs

@@ -51,5 +51,5 @@ class PricingTables:
 @pytest.fixture
 def tables() -> PricingTables:
     """The catalog and the pricing table (decision audit) as the template keys them, in memory."""
-    ddb = FakeDynamoDB(key_schemas={CATALOG_TABLE: ("shard",), PRICING_TABLE: ("sku", "item")})
+    ddb = FakeDynamoDB(key_schemas={CATALOG_TABLE: ("sku",), PRICING_TABLE: ("sku", "item")})
     return PricingTables(ddb, CatalogStore(CATALOG_TABLE, ddb), DecisionLog(PRICING_TABLE, ddb))

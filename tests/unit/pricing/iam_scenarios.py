@@ -11,7 +11,7 @@ import pytest
 from chalice.test import Client
 
 from commerce_ai.pricing import service
-from commerce_ai.pricing.catalog import CatalogStore, SkuState, _decoded, _state, shard_of
+from commerce_ai.pricing.catalog import CatalogStore, SkuState, from_item
 from infra.runner.scheduler import scheduled_event
 from infra.runner.sqs_poller import sqs_event
 from tests.support.events import sample_body
@@ -37,8 +37,9 @@ def put_skus(world: World, skus: dict[str, tuple[float, float]]) -> None:
 
 def sku_state(world: World, sku: str) -> SkuState:
     """A SKU as stored, read without a logged call (the function's calls are what is checked)."""
-    item = world.aws.dynamodb.tables[STACK.physical_name("PricingCatalogTable")][(shard_of(sku),)]
-    return _state(sku, _decoded(item, shard_of(sku)).entries[sku])
+    state = from_item(world.aws.dynamodb.tables[STACK.physical_name("PricingCatalogTable")][(sku,)])
+    assert isinstance(state, SkuState)
+    return state
 
 
 def run_competitor_prices(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -54,7 +55,7 @@ def run_competitor_prices(world: World, monkeypatch: pytest.MonkeyPatch, tmp_pat
     ]
     result = handler(sqs_event(messages, STACK.arn("CompetitorPricesQueue"), STACK.env.region), context)
     assert result == {"batchItemFailures": [{"itemIdentifier": "m3"}]}
-    assert sku_state(world, "oj-2-1").competitor_index == sample["price"]  # the shard write was made, and held
+    assert sku_state(world, "oj-2-1").competitor_index == sample["price"]  # the update was made, and held
 
 
 def run_pricing_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -101,7 +102,7 @@ def run_repricing(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     event = scheduled_event("arn:aws:events:us-east-1:123456789012:rule/r")
     summary = handler(event, context)
     assert (summary["applied"], summary["kept"], summary["failed"]) == (2, 1, 0)
-    assert sku_state(world, "cut").price == 2.7  # the conditional shard write was made, and held
+    assert sku_state(world, "cut").price == 2.7  # the conditional update was made, and held
     # Lambda retries the same event: the tick is the same, nothing is applied twice.
     again = handler(event, context)
     assert (again["already_done"], again["applied"]) == (2, 0)

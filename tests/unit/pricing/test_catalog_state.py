@@ -1,12 +1,10 @@
-"""A SKU's catalog state: its entry in a compressed catalog shard, what a tick's change does to it, what the API
-shows of it, and the cursors the catalog and history routes hand out."""
+"""A SKU's catalog state: its item in the catalog table, what a tick's change does to it, what the API shows
+of it, and the cursors the catalog and history routes hand out."""
 
 from __future__ import annotations
 
 import base64
 import json
-import zlib
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,23 +15,17 @@ from pydantic import ValidationError
 from commerce_ai.errors import InvalidInput
 from commerce_ai.pricing.catalog import (
     HISTORY_LENGTH,
-    SHARDS,
-    BrokenShard,
-    Shard,
     SkuSettings,
     SkuState,
-    _decoded,
-    _entry,
-    _item,
-    _state,
     decode_cursor,
     encode_cursor,
-    shard_of,
+    from_item,
+    to_item,
 )
 from commerce_ai.pricing.lifecycle import Stage
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-CATALOG = {"shard", "after"}  # what a catalog cursor holds
+CATALOG = {"sku"}  # what a catalog cursor holds
 
 
 def full_state() -> SkuState:
@@ -53,62 +45,44 @@ def full_state() -> SkuState:
         last_tick="2026-11-28T11:00:00Z",
         competitor_index=2.55,
         competitor_index_at=NOW - timedelta(days=2),
+        pinned=True,
         updated_at="2026-11-28T11:00:01Z",
+        revision=7,
     )
 
 
 def round_trip(state: SkuState) -> SkuState:
-    """A state as a shard item stores it and reads it back."""
-    item = _item(shard_of(state.sku), 1, {state.sku: _entry(state)})
-    return _state(state.sku, _decoded(item, shard_of(state.sku)).entries[state.sku])
+    """A state as its item stores it and reads it back."""
+    back = from_item(to_item(state))
+    assert isinstance(back, SkuState)
+    return back
 
 
-def test_a_shard_item_holds_its_skus_compressed_under_a_revision() -> None:
-    state = full_state()
-    item = _item("0007", 3, {"oj-2-1": _entry(state), "oj-2-2": _entry(SkuState(sku="oj-2-2", price=2.0, cost=1.0))})
-    assert set(item) == {"shard", "revision", "skus", "sku_count"}
-    assert (item["shard"], item["revision"], item["sku_count"]) == ({"S": "0007"}, {"N": "3"}, {"N": "2"})
-    shard = _decoded(item, "0007")
-    assert (shard.key, shard.revision, sorted(shard.entries)) == ("0007", 3, ["oj-2-1", "oj-2-2"])
-    assert len(item["skus"]["B"]) < len(json.dumps(shard.entries)), "stored compressed"
-    entry = shard.entries["oj-2-1"]
-    assert "sku" not in entry, "the name is the entry's key"
-    assert entry["history"] == "2.29 2.39 0.30000000000000004 2.49", "prices as compact text"
+def test_a_sku_item_holds_its_settings_as_plain_attributes_an_operator_can_read() -> None:
+    item = to_item(full_state())
+    assert item["sku"] == {"S": "oj-2-1"} and item["revision"] == {"N": "7"}
+    assert (item["price"], item["stage"], item["pinned"]) == ({"N": "2.49"}, {"S": "clearance"}, {"BOOL": True})
+    assert item["clearance_end"] == {"S": "2026-12-08T12:00:00Z"}
+    assert item["history"] == {"S": "2.29 2.39 0.30000000000000004 2.49"}, "prices as compact text"
     changes = f"{int((NOW - timedelta(hours=20)).timestamp())} {int(NOW.timestamp()) - 3600}"
-    assert entry["changes"] == changes, "change times as epoch seconds"
+    assert item["changes"] == {"S": changes}, "change times as epoch seconds"
 
 
-def test_a_state_round_trips_through_its_shard() -> None:
+def test_a_state_round_trips_through_its_item() -> None:
     state = full_state()
     assert round_trip(state) == state
 
 
-def test_an_entry_leaves_out_what_is_unset() -> None:
+def test_an_item_leaves_out_what_is_unset() -> None:
     state = SkuState(sku="s-1", price=2.0, cost=1.0)
-    assert set(_entry(state)) == {"price", "cost", "stage", "history", "changes", "updated_at"}
+    assert set(to_item(state)) == {"sku", "price", "cost", "stage", "revision"}
     assert round_trip(state) == state
 
 
-def test_a_missing_shard_is_empty_and_a_garbled_one_is_refused() -> None:
-    assert _decoded(None, "0001") == Shard("0001", 0, {})
-    garbled = [
-        {"shard": {"S": "0001"}, "revision": {"N": "1"}, "skus": {"B": b"not zlib"}},
-        {"shard": {"S": "0001"}, "revision": {"N": "1"}, "skus": {"B": zlib.compress(b"[1, 2]")}},
-        {"shard": {"S": "0001"}, "revision": {"N": "1"}, "skus": {"B": zlib.compress(b'{"a": 1}')}},
-        {"shard": {"S": "0001"}, "skus": {"B": zlib.compress(b"{}")}},
-    ]
-    for item in garbled:
-        with pytest.raises(BrokenShard, match="shard 0001"):
-            _decoded(item, "0001")
-
-
-def test_skus_hash_to_a_fixed_shard_spread_over_all_of_them() -> None:
-    names = [f"store-{store}-brand-{brand}" for store in range(1000) for brand in range(11)]
-    shards = [shard_of(name) for name in names]
-    assert shard_of("oj-2-1") == shard_of("oj-2-1") == f"{zlib.crc32(b'oj-2-1') % SHARDS:04d}"
-    assert all(len(key) == 4 and 0 <= int(key) < SHARDS for key in shards)
-    counts = sorted(Counter(shards).values())
-    assert len(counts) == SHARDS and counts[-1] < 3 * len(names) / SHARDS, "no shard holds a crowd"
+def test_an_item_that_does_not_parse_gives_its_sku_name() -> None:
+    assert from_item({"sku": {"S": "s-1"}, "price": {"S": "n/a"}, "cost": {"N": "1"}}) == "s-1"
+    assert from_item({"sku": {"S": "s-2"}}) == "s-2"
+    assert from_item({"price": {"N": "1"}}) == "#unnamed"
 
 
 @given(
@@ -181,7 +155,7 @@ def cursor_of(value: object) -> str:
 
 
 def test_a_cursor_this_api_returned_decodes_to_its_key() -> None:
-    key = {"shard": {"S": "0042"}, "after": {"S": "oj-2-1"}}
+    key = {"sku": {"S": "oj-2-1"}}
     assert decode_cursor(encode_cursor(key), CATALOG) == key
     history_key = {"sku": {"S": "oj-2-1"}, "item": {"S": "decision#2026-11-28T12:00:00Z"}}
     assert decode_cursor(encode_cursor(history_key), {"sku", "item"}) == history_key

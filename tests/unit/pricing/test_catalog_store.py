@@ -12,7 +12,7 @@ import pytest
 from commerce_ai import dynamodb_batches
 from commerce_ai.errors import InvalidInput, NotFound
 from commerce_ai.pricing import catalog, decisions
-from commerce_ai.pricing.catalog import SkuSettings, SkuState, shard_of
+from commerce_ai.pricing.catalog import SkuSettings, SkuState
 from commerce_ai.pricing.decisions import DecisionRecord
 from commerce_ai.pricing.lifecycle import Stage
 from tests.support.pricing import store_raw
@@ -65,9 +65,11 @@ def test_apply_refuses_when_an_admin_changed_the_price_meanwhile(tables: Pricing
     assert tables.catalog.get("oj-2-1").price == 2.99
 
 
-def test_a_change_is_applied_over_what_another_writer_put_in_its_shard(tables: PricingTables) -> None:
-    state = tables.catalog.put(sku())
-    read = tables.catalog.read()  # the tick's read; then a competitor index lands on the same shard
+def test_a_competitor_index_landing_after_the_ticks_read_neither_blocks_nor_is_lost(tables: PricingTables) -> None:
+    tables.catalog.put(sku())
+    read = tables.catalog.read()  # the tick's read; then a competitor index lands on the same SKU
+    (state,) = read.states()
+    assert isinstance(state, SkuState)
     assert tables.catalog.set_competitor_index("oj-2-1", 2.61, NOW)
     tables.ddb.log.clear()
 
@@ -75,16 +77,29 @@ def test_a_change_is_applied_over_what_another_writer_put_in_its_shard(tables: P
 
     stored = tables.catalog.get("oj-2-1")
     assert (stored.price, stored.competitor_index) == (2.75, 2.61), "neither write lost the other's"
-    # the write from the tick's read was refused, the shard read again and the change written over it
-    assert tables.operations(CATALOG_TABLE) == ["PutItem", "GetItem", "PutItem", "GetItem"]
+    # the index leaves the revision alone and the tick updates only its own attributes: one write
+    assert tables.operations(CATALOG_TABLE) == ["UpdateItem", "GetItem"]
 
 
-def test_an_undisturbed_shard_costs_one_write_from_the_ticks_read(tables: PricingTables) -> None:
+def test_a_ticks_change_is_one_update_of_the_attributes_the_tick_owns(tables: PricingTables) -> None:
     state = tables.catalog.put(sku())
-    read = tables.catalog.read()
     tables.ddb.log.clear()
-    assert tables.catalog.apply_all([(state, 2.75)], NOW, TICK, read).applied == {"oj-2-1": True}
-    assert tables.operations(CATALOG_TABLE) == ["PutItem"]
+    update_item = tables.ddb.update_item
+    requests: list[dict[str, Any]] = []
+
+    def seen(**request: Any) -> Any:
+        requests.append(request)
+        return update_item(**request)
+
+    tables.ddb.update_item = seen  # type: ignore[method-assign]
+    assert tables.catalog.apply_all([(state, 2.75)], NOW, TICK, None, {"oj-2-1": "dead_band"}).applied == {
+        "oj-2-1": True
+    }
+    assert tables.operations(CATALOG_TABLE) == ["UpdateItem"]
+    (request,) = requests
+    written = set(request["ExpressionAttributeNames"].values()) - {"sku", "revision"}
+    assert written == set(catalog.TICK_OWNED)
+    assert tables.catalog.get("oj-2-1").last_rules == "dead_band"
 
 
 def test_a_change_from_a_read_older_than_an_admins_price_is_refused(tables: PricingTables) -> None:
@@ -95,38 +110,60 @@ def test_a_change_from_a_read_older_than_an_admins_price_is_refused(tables: Pric
     assert tables.catalog.get("oj-2-1").price == 2.99
 
 
-def test_a_shard_that_keeps_changing_is_given_up_on(tables: PricingTables, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(catalog.time, "sleep", lambda _: None)
+def test_an_admin_change_is_decided_again_when_a_tick_got_there_first(
+    tables: PricingTables, monkeypatch: pytest.MonkeyPatch
+) -> None:
     state = tables.catalog.put(sku())
-    put_item = tables.ddb.put_item
+    get_item = tables.ddb.get_item
+    raced = []
 
-    def someone_else_first(**request: Any) -> Any:
-        stored = tables.ddb.tables[CATALOG_TABLE][(shard_of("oj-2-1"),)]
+    def tick_between_read_and_write(**request: Any) -> Any:
+        read = get_item(**request)
+        if not raced:  # the tick's change lands after the admin's read
+            raced.append(tables.catalog.apply(state, 2.75, NOW, TICK))
+        return read
+
+    monkeypatch.setattr(tables.ddb, "get_item", tick_between_read_and_write)
+    configured, old_price = tables.catalog.configure_with_change("oj-2-1", SkuSettings(price=2.99), NOW)
+    assert raced == [True]
+    assert (configured.price, old_price) == (2.99, 2.75), "decided again from the tick's price"
+    monkeypatch.setattr(tables.ddb, "get_item", get_item)
+    stored = tables.catalog.get("oj-2-1")
+    assert (stored.price, stored.history, stored.last_tick) == (2.99, [2.5, 2.75, 2.99], TICK)
+
+
+def test_an_admin_change_under_ticks_that_keep_changing_the_sku_is_given_up_on(
+    tables: PricingTables, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tables.catalog.put(sku())
+    get_item = tables.ddb.get_item
+
+    def bumped_after_read(**request: Any) -> Any:
+        read = get_item(**request)
+        stored = tables.ddb.tables[CATALOG_TABLE][("oj-2-1",)]
         stored["revision"] = {"N": str(int(stored["revision"]["N"]) + 1)}  # another writer got there first
-        return put_item(**request)
+        return read
 
-    monkeypatch.setattr(tables.ddb, "put_item", someone_else_first)
+    monkeypatch.setattr(tables.ddb, "get_item", bumped_after_read)
     with pytest.raises(RuntimeError, match="kept changing"):
-        tables.catalog.apply(state, 2.75, NOW, TICK)
-    monkeypatch.setattr(tables.ddb, "put_item", put_item)
+        tables.catalog.configure("oj-2-1", SkuSettings(price=2.99))
+    monkeypatch.setattr(tables.ddb, "get_item", get_item)
     assert tables.catalog.get("oj-2-1").price == 2.5
 
 
-def test_a_shard_that_cannot_be_written_does_not_stop_the_others(
+def test_a_sku_that_cannot_be_written_does_not_stop_the_others(
     tables: PricingTables, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(catalog.time, "sleep", lambda _: None)
     blocked, other = sku("oj-2-1"), sku("oj-5-1")
-    assert shard_of(blocked.sku) != shard_of(other.sku)
     states = [tables.catalog.put(blocked), tables.catalog.put(other)]
-    put_item = tables.ddb.put_item
+    update_item = tables.ddb.update_item
 
-    def blocked_shard_too_big(**request: Any) -> Any:
-        if request["Item"]["shard"]["S"] == shard_of(blocked.sku):
-            raise RuntimeError("catalog shard would exceed its size")
-        return put_item(**request)
+    def blocked_update(**request: Any) -> Any:
+        if request["Key"]["sku"]["S"] == blocked.sku:
+            raise client_error("ProvisionedThroughputExceededException", "UpdateItem")
+        return update_item(**request)
 
-    monkeypatch.setattr(tables.ddb, "put_item", blocked_shard_too_big)
+    monkeypatch.setattr(tables.ddb, "update_item", blocked_update)
     result = tables.catalog.apply_all([(state, 2.75) for state in states], NOW, TICK)
     assert result.applied == {other.sku: True} and list(result.unwritten) == [blocked.sku]
     assert tables.catalog.get(other.sku).price == 2.75 and tables.catalog.get(blocked.sku).price == 2.5
@@ -170,9 +207,6 @@ def test_reading_everything_follows_every_segment_and_page_and_reports_broken_en
     names = [f"s-{i:03d}" for i in range(40)]
     tables.catalog.seed([sku(name) for name in names])
     store_raw(tables.catalog, "broken", {"price": "n/a"})
-    tables.ddb.put_item(
-        TableName=CATALOG_TABLE, Item={"shard": {"S": "9999"}, "revision": {"N": "1"}, "skus": {"B": b"garbled"}}
-    )
     tables.ddb.log.clear()
 
     read = tables.catalog.read(segments=4)
@@ -180,13 +214,12 @@ def test_reading_everything_follows_every_segment_and_page_and_reports_broken_en
 
     states = [s for s in found if isinstance(s, SkuState)]
     assert sorted(s.sku for s in states) == names
-    assert sorted(s for s in found if isinstance(s, str)) == ["#shard-9999", "broken"]
+    assert sorted(s for s in found if isinstance(s, str)) == ["broken"]
     assert tables.operations(CATALOG_TABLE).count("Scan") >= 4, "each segment was read"
 
 
-def test_reading_given_skus_gets_their_shards_in_batches_of_100_and_skips_unknown(tables: PricingTables) -> None:
+def test_reading_given_skus_gets_their_items_in_batches_of_100_and_skips_unknown(tables: PricingTables) -> None:
     names = [f"s-{i:03d}" for i in range(150)]
-    assert len({shard_of(name) for name in names}) > 100, "two batches of shards"
     tables.catalog.seed([sku(name) for name in names])
     tables.ddb.throttle_batches = 2  # DynamoDB leaves part of a batch unprocessed under load
     tables.ddb.log.clear()
@@ -233,7 +266,7 @@ def test_get_raises_not_found(tables: PricingTables) -> None:
 # ---------------------------------------------------------------------------------- decision log
 
 
-def record(sku: str, tick: str, outcome: str = "kept", **extra: object) -> DecisionRecord:
+def record(sku: str, tick: str, outcome: str = "blocked", **extra: object) -> DecisionRecord:
     return DecisionRecord.model_validate({"sku": sku, "tick": tick, "outcome": outcome, "reason": outcome, **extra})
 
 
@@ -272,6 +305,12 @@ def test_history_refuses_bad_limits_and_cursors(tables: PricingTables) -> None:
     for limit in (0, decisions.MAX_HISTORY_PAGE + 1):
         with pytest.raises(InvalidInput, match="limit"):
             tables.log.history("a", limit, None)
+
+
+def test_kept_decisions_are_not_stored_per_sku(tables: PricingTables) -> None:
+    tables.log.write([record("a", TICK, "kept"), record("b", TICK, "applied", applied=2.2)], NOW)
+    assert [key[0] for key in tables.ddb.tables[PRICING_TABLE]] == ["b"]
+    assert tables.log.latest("a") is None
 
 
 def test_writing_again_overwrites_a_ticks_record(tables: PricingTables) -> None:
@@ -338,7 +377,7 @@ def test_the_fake_refuses_what_dynamodb_refuses(tables: PricingTables) -> None:
         ),
         lambda: ddb.batch_get_item(RequestItems={PRICING_TABLE: {"Keys": [key, key]}}),  # duplicate keys
         lambda: ddb.batch_get_item(
-            RequestItems={CATALOG_TABLE: {"Keys": [{"shard": {"S": str(i)}} for i in range(101)]}}
+            RequestItems={CATALOG_TABLE: {"Keys": [{"sku": {"S": str(i)}} for i in range(101)]}}
         ),
         lambda: ddb.batch_write_item(
             RequestItems={
@@ -390,20 +429,20 @@ def test_the_fake_evaluates_conditions(tables: PricingTables, condition: str, ho
 
 
 def test_a_write_whose_response_was_lost_counts_as_applied(tables: PricingTables) -> None:
-    """The SDK resends a put whose response timed out; the resend fails the revision condition because the
-    first one landed. Re-reading finds this tick's own change: applied, not superseded."""
+    """The SDK resends an update whose response timed out; the resend fails the revision condition because
+    the first one landed. Re-reading finds this tick's own change: applied, not superseded."""
     state = tables.catalog.put(sku())
     read = tables.catalog.read()
-    put_item = tables.ddb.put_item
+    update_item = tables.ddb.update_item
     calls: list[int] = []
 
     def lands_then_resent(**request: Any) -> Any:
         calls.append(1)
         if len(calls) == 1:
-            put_item(**request)  # lands...
-        return put_item(**request)  # ...and the resend is refused by its condition
+            update_item(**request)  # lands...
+        return update_item(**request)  # ...and the resend is refused by its condition
 
-    tables.ddb.put_item = lands_then_resent  # type: ignore[method-assign]
+    tables.ddb.update_item = lands_then_resent  # type: ignore[method-assign]
     assert tables.catalog.apply_all([(state, 2.75)], NOW, TICK, read).applied == {"oj-2-1": True}
     stored = tables.catalog.get("oj-2-1")
     assert (stored.price, stored.history) == (2.75, [2.5, 2.75]), "applied once"
@@ -417,13 +456,23 @@ def test_an_admin_setting_changed_while_the_tick_ran_supersedes_its_change(table
     assert tables.catalog.get("oj-2-1").price == 2.5
 
 
-def test_a_broken_shard_is_left_out_of_pages(tables: PricingTables) -> None:
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        {"shard": {"S": "0001"}, "after": {"S": "a"}},
+        {"sku": {"S": "a"}, "item": {"S": "decision#t"}},
+        {"sku": {"N": "1"}},
+    ],
+)
+def test_a_cursor_of_another_list_or_form_is_invalid_input(tables: PricingTables, cursor: dict[str, Any]) -> None:
+    with pytest.raises(InvalidInput, match="cursor"):
+        tables.catalog.page(5, catalog.encode_cursor(cursor))
+
+
+def test_an_item_an_operator_garbled_fails_alone_and_is_left_out_of_pages(tables: PricingTables) -> None:
     names = sorted(f"s-{i:03d}" for i in range(30))
     tables.catalog.seed([sku(name) for name in names])
-    broken_key = shard_of(names[0])
-    stored = tables.ddb.tables[CATALOG_TABLE][(broken_key,)]
-    stored["skus"] = {"B": b"garbled"}
-    lost = {n for n in names if shard_of(n) == broken_key}
+    tables.ddb.tables[CATALOG_TABLE][(names[0],)]["price"] = {"S": "two"}
     seen: list[str] = []
     cursor = None
     while True:
@@ -431,20 +480,17 @@ def test_a_broken_shard_is_left_out_of_pages(tables: PricingTables) -> None:
         seen.extend(s.sku for s in page)
         if cursor is None:
             break
-    assert sorted(seen) == sorted(set(names) - lost)
+    assert sorted(seen) == names[1:]
+    with pytest.raises(InvalidInput, match="does not parse"):
+        tables.catalog.get(names[0])
 
 
-@pytest.mark.parametrize("shard", ["", "x" * 3000, "99999", "1024", "abcd", "\u0660\u0660\u0661\u0662"])
-def test_a_cursor_naming_no_shard_is_invalid_input(tables: PricingTables, shard: str) -> None:
-    cursor = catalog.encode_cursor({"shard": {"S": shard}, "after": {"S": "a"}})
-    with pytest.raises(InvalidInput, match="cursor"):
-        tables.catalog.page(5, cursor)
-
-
-def test_a_shard_that_would_outgrow_an_item_is_refused(tables: PricingTables, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(catalog, "MAX_SHARD_BYTES", 50)
-    with pytest.raises(RuntimeError, match="raise SHARDS"):
-        tables.catalog.put(sku())
+def test_removing_a_sku_deletes_its_item(tables: PricingTables) -> None:
+    tables.catalog.put(sku())
+    removed = tables.catalog.remove("oj-2-1")
+    assert isinstance(removed, SkuState) and removed.price == 2.5
+    with pytest.raises(NotFound):
+        tables.catalog.remove("oj-2-1")
 
 
 def test_settings_no_price_could_satisfy_are_refused_and_nothing_is_written(tables: PricingTables) -> None:

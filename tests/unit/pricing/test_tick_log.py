@@ -84,6 +84,8 @@ def configured(fake_aws: FakeAws, monkeypatch: pytest.MonkeyPatch) -> FakeAws:
     fake_aws.dynamodb = FakeDynamoDB(key_schemas={PRICING_TABLE: ("sku", "item")})
     monkeypatch.setenv("PRICING_TABLE", PRICING_TABLE)
     monkeypatch.setenv("REPRICE_REQUESTS_QUEUE_URL", QUEUE)
+    monkeypatch.setenv("PRICING_DECISION_LOG_BUCKET", "decision-log")
+    monkeypatch.setenv("PRICE_CHANGES_TOPIC_ARN", "arn:aws:sns:us-east-1:000000000000:price-changes")
     return fake_aws
 
 

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from commerce_ai.artifacts.loader import LoadedModel
-from commerce_ai.pricing.catalog import HISTORY_LENGTH, CatalogStore, SkuState, _entry, _state
+from commerce_ai.pricing.catalog import HISTORY_LENGTH, CatalogStore, SkuState, from_item, to_item
 from commerce_ai.pricing.decisions import DecisionLog
 from commerce_ai.pricing.demand import POLICY, DemandModel
 from commerce_ai.pricing.guardrails import GuardRailConfig
@@ -37,7 +37,9 @@ Model = LoadedModel[DemandModel]
 
 def stored(state: SkuState) -> SkuState:
     """The state as the catalog stores and reads it back (its JSON entry)."""
-    return _state(state.sku, json.loads(json.dumps(_entry(state))))
+    back = from_item(json.loads(json.dumps(to_item(state))))
+    assert isinstance(back, SkuState)
+    return back
 
 
 def money(low: float, high: float) -> st.SearchStrategy[float]:
@@ -148,7 +150,7 @@ def test_ticks_never_apply_a_price_that_breaks_a_guard_rail(catalog: list[SkuSta
 @settings(max_examples=40, deadline=None)
 @given(catalog=catalogs())
 def test_run_tick_stores_only_changes_that_keep_the_guard_rails(catalog: list[SkuState], demand_model: Model) -> None:
-    ddb = FakeDynamoDB(key_schemas={"catalog": ("shard",), "pricing": ("sku", "item")})
+    ddb = FakeDynamoDB(key_schemas={"catalog": ("sku",), "pricing": ("sku", "item")})
     store, log = CatalogStore("catalog", ddb), DecisionLog("pricing", ddb)
     for state in catalog:
         store.put(state)

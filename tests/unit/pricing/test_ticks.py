@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from commerce_ai.artifacts.loader import LoadedModel
-from commerce_ai.pricing.catalog import SkuState, _decoded, _entry, shard_of
+from commerce_ai.pricing.catalog import SkuState
 from commerce_ai.pricing.competitors import STALE_AFTER
 from commerce_ai.pricing.decisions import DecisionRecord
 from commerce_ai.pricing.demand import POLICY, DemandModel
@@ -87,7 +87,8 @@ def test_a_tick_decides_every_sku_audits_each_decision_and_applies_the_changes(
     assert (cut.price, cut.history, cut.changes, cut.last_tick) == (2.7, [3.0, 2.7], [NOW], TICK)
     assert tables.catalog.get("keep").price == 2.0 and tables.catalog.get("keep").last_tick is None
     for sku, record in records.items():
-        assert audit(tables, sku) == [record], "the stored audit is what the report says"
+        stored = [] if record.outcome == "kept" else [record]  # kept ones go to the S3 log only
+        assert audit(tables, sku) == stored, "the stored audit is what the report says"
 
 
 def test_the_audit_is_written_before_any_price_is_applied(
@@ -96,22 +97,21 @@ def test_the_audit_is_written_before_any_price_is_applied(
     stock(tables)
     tables.ddb.log.clear()
     audited_when_applied: dict[str, bool] = {}
-    put_item = tables.ddb.put_item
+    update_item = tables.ddb.update_item
 
-    def checking_put(**request: Any) -> Any:
-        if request["TableName"] == CATALOG_TABLE:  # a shard written: which SKUs does this tick change in it?
-            shard = _decoded(request["Item"], request["Item"]["shard"]["S"])
-            for sku in (sku for sku, entry in shard.entries.items() if entry.get("last_tick") == TICK):
-                audited_when_applied[sku] = (sku, f"decision#{TICK}") in tables.ddb.tables[PRICING_TABLE]
-        return put_item(**request)
+    def checking_update(**request: Any) -> Any:
+        if request["TableName"] == CATALOG_TABLE:  # a SKU's change written: was its record there first?
+            sku = request["Key"]["sku"]["S"]
+            audited_when_applied[sku] = (sku, f"decision#{TICK}") in tables.ddb.tables[PRICING_TABLE]
+        return update_item(**request)
 
-    monkeypatch.setattr(tables.ddb, "put_item", checking_put)
+    monkeypatch.setattr(tables.ddb, "update_item", checking_update)
     tick(tables, demand_model)
 
     assert audited_when_applied == {"cut": True, "raise": True}
     operations = [(op, params["TableName"]) for op, params in tables.ddb.log]
     last_audit = max(i for i, op in enumerate(operations) if op == ("BatchWriteItem", PRICING_TABLE))
-    assert last_audit < operations.index(("PutItem", CATALOG_TABLE))
+    assert last_audit < operations.index(("UpdateItem", CATALOG_TABLE))
 
 
 def test_a_retry_of_the_same_tick_applies_nothing_twice(tables: PricingTables, demand_model: Model) -> None:
@@ -124,7 +124,7 @@ def test_a_retry_of_the_same_tick_applies_nothing_twice(tables: PricingTables, d
     assert {r.sku for r in again.records} == {"keep"}, "changed SKUs are skipped, not decided again"
     assert tables.catalog.get("cut").price == 2.7 and tables.catalog.get("cut").history == [3.0, 2.7]
     assert audit(tables, "cut") == [by_sku(first)["cut"]], "the applied record is kept as it was"
-    assert len(audit(tables, "keep")) == 1, "a kept SKU's record is overwritten, not duplicated"
+    assert audit(tables, "keep") == [], "a kept SKU's record is not stored per SKU (the S3 log has it)"
 
 
 @pytest.mark.parametrize("last_tick", [TICK, tick_stamp(NOW + timedelta(minutes=15))])
@@ -190,30 +190,29 @@ def test_a_change_refused_by_the_conditional_write_is_superseded(
     assert tables.catalog.get("raise").price == 2.2
 
 
-def test_a_shard_that_cannot_be_written_fails_its_skus_and_the_rest_still_apply(
+def test_a_sku_that_cannot_be_written_fails_alone_and_the_rest_still_apply(
     tables: PricingTables, demand_model: Model, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     stock(tables)
-    assert shard_of("cut") != shard_of("raise")
-    put_item = tables.ddb.put_item
+    update_item = tables.ddb.update_item
 
-    def cut_shard_throttled(**request: Any) -> Any:
-        if request["Item"]["shard"]["S"] == shard_of("cut"):
-            raise client_error("ProvisionedThroughputExceededException", "PutItem")
-        return put_item(**request)
+    def cut_throttled(**request: Any) -> Any:
+        if request["Key"]["sku"]["S"] == "cut":
+            raise client_error("ProvisionedThroughputExceededException", "UpdateItem")
+        return update_item(**request)
 
-    monkeypatch.setattr(tables.ddb, "put_item", cut_shard_throttled)
+    monkeypatch.setattr(tables.ddb, "update_item", cut_throttled)
     report = tick(tables, demand_model)
 
     cut = by_sku(report)["cut"]
     assert (cut.outcome, cut.applied, cut.old_price) == ("failed", None, 3.0)
-    assert "failed" in cut.rules and "catalog shard could not be written" in cut.reason
+    assert "failed" in cut.rules and "catalog update could not be written" in cut.reason
     assert "changed 3.00 -> 2.70" in cut.reason, "the decision it could not apply is kept in the reason"
     assert (report.summary()["failed"], report.summary()["applied"]) == (1, 1)
     assert audit(tables, "cut") == [cut], "the stored audit says failed, not applied"
     assert tables.catalog.get("cut").price == 3.0 and tables.catalog.get("raise").price == 2.2
 
-    monkeypatch.setattr(tables.ddb, "put_item", put_item)
+    monkeypatch.setattr(tables.ddb, "update_item", update_item)
     retry = by_sku(tick(tables, demand_model))
     assert retry["cut"].outcome == "applied" and tables.catalog.get("cut").price == 2.7, "a retry applies it"
     assert "raise" not in retry, "and skips what the first attempt applied"
@@ -301,7 +300,7 @@ def test_tick_names_are_utc_to_the_second_and_order_as_times_do() -> None:
 
 def test_an_item_with_an_impossible_change_time_fails_alone(tables: PricingTables, demand_model: Model) -> None:
     stock(tables)
-    store_raw(tables.catalog, "odd", {**_entry(SkuState(sku="odd", price=2.0, cost=1.0)), "changes": "9" * 20})
+    store_raw(tables.catalog, "odd", {"price": 2.0, "cost": 1.0, "stage": "mature", "changes": "9" * 20})
     records = by_sku(tick(tables, demand_model))
     assert records["odd"].outcome == "failed" and records["cut"].outcome == "applied"
 

@@ -1,36 +1,31 @@
 """The pricing catalog: every SKU's current price, cost, lifecycle stage and the bounds an admin sets, what
-the repricing tick keeps (recent prices, recent change times, the last tick that changed it) and the
-competitor index the competitor queue keeps.
+the repricing tick keeps (recent prices, recent change times, the last tick that changed it and why) and
+the competitor index the competitor queue keeps.
 
-SKUs are stored in shards: `SHARDS` items of `PRICING_CATALOG_TABLE` (key `shard`), a SKU in the shard its
-name hashes to (CRC-32). A shard item holds its SKUs as one zlib-compressed JSON object (`skus`) and a
-`revision` that every write bumps. Why not one item per SKU: the tick reads and prices the whole catalog
-every 15 minutes, and per-item costs dominate at 100k SKUs. A parallel Scan of 100k small items, and one
-conditional write per changed SKU, took minutes against the emulator (which serves a few hundred
-conditional writes a second) and cost 100k read and write requests a tick on DynamoDB. Shards make it about
-a thousand items read and at most a thousand written, each a few KB compressed.
+One item per SKU in `PRICING_CATALOG_TABLE` (key `sku`), its settings as plain attributes an operator can
+read and correct in the console or with PartiQL, and a `revision` that every change of the SKU's price or
+settings bumps. The secondary index `StageIndex` (key `stage`, then `sku`) answers "every SKU in
+clearance" with one query (`CatalogStore.in_stage`).
 
-Every write is a read-modify-write of one shard, conditioned on the revision it read: a concurrent writer
-(an admin, the competitor queue, another tick) makes it re-read the shard and decide again, so no write
-overwrites another's. The price of this: a write rewrites the whole shard (about 100 SKUs at 100k), so a
-competitor observation costs a few write units instead of one. With 1024 shards a shard stays far below
-DynamoDB's 400 KB item limit up to millions of SKUs.
+Who writes what, so that no write overwrites another's:
+- the repricing tick: one UpdateItem per changed SKU, of the attributes it owns (price, recent prices and
+  change times, last tick and the rules behind it), conditioned on the revision it read: an admin change in between
+  makes it refuse (the tick records the SKU `superseded`); it never writes settings or the competitor index;
+- an admin: a read, then an UpdateItem of the SKU's settings and price state, conditioned on the revision
+  read (read again and decided again when a tick got there first); never the competitor index;
+- the competitor queue: an UpdateItem of the competitor index and its time only, which leaves the
+  revision alone (a new index does not make a tick's decision wrong): one write unit.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
-import json
-import random
-import re
-import time
-import zlib
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
+from botocore.exceptions import ClientError
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -55,13 +50,10 @@ from commerce_ai.telemetry import logger
 
 MAX_PAGE = 200
 HISTORY_LENGTH = 26  # applied prices kept per SKU for the anomaly guard
-SHARDS = 1024
 SCAN_SEGMENTS = 8
-WRITE_THREADS = 16
-WRITE_ATTEMPTS = 25  # re-reads of a shard that other writers keep changing before giving up
-SHARD_SCAN_PAGE = 16  # shards a catalog page reads per Scan call
-MAX_SHARD_BYTES = 350_000  # below DynamoDB's 400 KB item limit, with room for the other attributes
-BROKEN_SHARD_LABEL = "#shard-"  # a broken shard's failures are audited under this + its key: never a SKU name
+WRITE_THREADS = 16  # the tick's conditional updates in flight (within aws.MAX_POOL_CONNECTIONS)
+ADMIN_ATTEMPTS = 5  # re-reads of a SKU that ticks keep changing under an admin's update before giving up
+STAGE_INDEX = "StageIndex"
 
 
 class SkuSettings(BaseModel):
@@ -163,7 +155,9 @@ class SkuState(BaseModel):
     # Set by an admin's price: ticks keep the price while pinned (until `pinned_until`, if set).
     pinned: bool | None = None  # stored only once an admin set it: most SKUs never are
     pinned_until: datetime | None = None
+    last_rules: str | None = None  # the guard rails behind the last tick's change (its record: the history)
     updated_at: str = ""
+    revision: int = 0  # bumped by every change of price or settings; 0: not stored yet
 
     @field_validator("history", mode="before")
     @classmethod
@@ -187,7 +181,7 @@ class SkuState(BaseModel):
 
     def public(self) -> dict[str, Any]:
         # Every field, unset ones as null: clients get one shape whatever the SKU has set.
-        shown = self.model_dump(mode="json", exclude={"history", "changes"})
+        shown = self.model_dump(mode="json", exclude={"history", "changes", "revision", "last_rules"})
         shown["recent_prices"] = self.history[-8:]
         shown["pinned"] = bool(self.pinned)
         return shown
@@ -198,7 +192,7 @@ class SkuState(BaseModel):
     def pin_holds(self, now: datetime) -> bool:
         return bool(self.pinned) and (self.pinned_until is None or now < self.pinned_until)
 
-    def after_change(self, price: float, at: datetime, tick: str) -> SkuState:
+    def after_change(self, price: float, at: datetime, tick: str, rules: str | None = None) -> SkuState:
         """This state once the tick applied `price` at `at`."""
         day_ago = at - timedelta(days=1)
         return self.model_copy(
@@ -207,33 +201,105 @@ class SkuState(BaseModel):
                 "history": [*self.history, price][-HISTORY_LENGTH:],
                 "changes": [t for t in self.changes if t > day_ago] + [at],
                 "last_tick": tick,
+                "last_rules": rules,
             }
         )
 
 
-# ------------------------------------------------------------------------------------------ shards
+# ------------------------------------------------------------------------------------------- items
 
-Entries = dict[str, dict[str, Any]]  # sku -> its state as JSON, without the sku
-T = TypeVar("T")
-
-
-def shard_of(sku: str) -> str:
-    return f"{zlib.crc32(sku.encode()) % SHARDS:04d}"
-
-
-def _entry(state: SkuState) -> dict[str, Any]:
-    return state.model_dump(mode="json", exclude_none=True, exclude={"sku"})
+KEY = "sku"
+TICK_OWNED = ("price", "history", "changes", "last_tick", "last_rules", "updated_at")
+INDEX_OWNED = ("competitor_index", "competitor_index_at")
+# What an admin's write stores: everything but the key, the revision (bumped) and the competitor index.
+ADMIN_OWNED = tuple(name for name in SkuState.model_fields if name not in (KEY, "revision", *INDEX_OWNED))
 
 
-def _state(sku: str, entry: dict[str, Any]) -> SkuState:
-    return SkuState.model_validate({**entry, "sku": sku})
+def _value(value: Any) -> dict[str, Any]:
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int | float):
+        return {"N": repr(value)}
+    return {"S": str(value)}
 
 
-@dataclass(frozen=True)
-class Shard:
-    key: str
-    revision: int  # 0: not stored yet
-    entries: Entries
+def _attributes(state: SkuState, names: Iterable[str]) -> dict[str, dict[str, Any] | None]:
+    """The given attributes of `state` as DynamoDB values; an unset one maps to None (to remove)."""
+    dumped = state.model_dump(mode="json", include=set(names))
+    return {name: None if value is None or value == "" else _value(value) for name, value in dumped.items()}
+
+
+def to_item(state: SkuState) -> dict[str, Any]:
+    """The SKU's item as stored: every set attribute, plain."""
+    fields = state.model_dump(mode="json", exclude_none=True)
+    return {name: _value(value) for name, value in fields.items() if value != ""}
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    plain: dict[str, Any] = {}
+    for name, value in item.items():
+        ((kind, inner),) = value.items()
+        plain[name] = float(inner) if kind == "N" else inner
+    if "revision" in plain:
+        plain["revision"] = int(plain["revision"])
+    return plain
+
+
+def from_item(item: dict[str, Any]) -> SkuState | str:
+    """The SKU an item holds, or its name when the item does not parse (that SKU then fails alone)."""
+    try:
+        return SkuState.model_validate(_plain(item))
+    except (ValueError, TypeError, OverflowError, KeyError):
+        name = item.get(KEY, {}).get("S")
+        return name if isinstance(name, str) else "#unnamed"
+
+
+def _update(
+    attributes: dict[str, dict[str, Any] | None], bump: bool
+) -> tuple[str, dict[str, str], dict[str, dict[str, Any]]]:
+    """An UpdateExpression setting the values given, removing those given as None, and (with `bump`)
+    adding one to `revision`; with its names and values."""
+    aliases: dict[str, str] = {}
+    values: dict[str, dict[str, Any]] = {}
+    sets, removes = [], []
+    for position, (name, value) in enumerate(sorted(attributes.items())):
+        aliases[f"#a{position}"] = name
+        if value is None:
+            removes.append(f"#a{position}")
+        else:
+            values[f":v{position}"] = value
+            sets.append(f"#a{position} = :v{position}")
+    clauses = []
+    if sets:
+        clauses.append("SET " + ", ".join(sets))
+    if bump:
+        aliases["#revision"] = "revision"
+        values[":one"] = {"N": "1"}
+        clauses.append("ADD #revision :one")
+    if removes:
+        clauses.append("REMOVE " + ", ".join(removes))
+    return " ".join(clauses), aliases, values
+
+
+def _revision_condition(revision: int, aliases: dict[str, str], values: dict[str, Any]) -> str:
+    """The condition that the stored SKU is still at `revision` (0: stored without one)."""
+    aliases["#sku"] = KEY
+    aliases["#revision"] = "revision"
+    if revision:
+        values[":read"] = {"N": str(revision)}
+        return "attribute_exists(#sku) AND #revision = :read"
+    return "attribute_exists(#sku) AND attribute_not_exists(#revision)"
+
+
+def _update_if(dynamodb: Any, **request: Any) -> bool:
+    """UpdateItem with a ConditionExpression: True if written, False if the condition refused it."""
+    try:
+        dynamodb.update_item(**request)
+        return True
+    except ClientError as exc:
+        if not aws.is_conditional_check_failure(exc):
+            raise
+        return False
 
 
 @dataclass
@@ -241,82 +307,27 @@ class Applied:
     """What `CatalogStore.apply_all` did with a tick's changes."""
 
     applied: dict[str, bool] = field(default_factory=dict)  # sku -> applied; False: it changed under the tick
-    unwritten: dict[str, Exception] = field(default_factory=dict)  # sku -> why its shard could not be written
-
-
-class BrokenShard(RuntimeError):
-    """A shard item whose SKUs cannot be decoded."""
-
-
-def _decoded(item: dict[str, Any] | None, key: str) -> Shard:
-    if not item:
-        return Shard(key, 0, {})
-    try:
-        entries = json.loads(zlib.decompress(item["skus"]["B"]))
-        if not isinstance(entries, dict) or not all(isinstance(v, dict) for v in entries.values()):
-            raise ValueError("not an object of SKU entries")
-        return Shard(key, int(item["revision"]["N"]), entries)
-    except (KeyError, ValueError, TypeError, zlib.error) as exc:
-        raise BrokenShard(f"catalog shard {key} is not readable") from exc
-
-
-def _item(key: str, revision: int, entries: Entries) -> dict[str, Any]:
-    packed = zlib.compress(json.dumps(entries, separators=(",", ":"), ensure_ascii=False).encode())
-    return {
-        "shard": {"S": key},
-        "revision": {"N": str(revision)},
-        "skus": {"B": packed},
-        "sku_count": {"N": str(len(entries))},  # for a person looking at the table
-    }
-
-
-def _listable(item: dict[str, Any] | None, key: str) -> Shard:
-    """A shard for listing: a broken one lists as empty (and is logged) rather than failing every page
-    that reaches it; the tick reports it."""
-    try:
-        return _decoded(item, key)
-    except BrokenShard:
-        logger.error("catalog shard is not readable", extra={"shard": key})
-        return Shard(key, 0, {})
+    unwritten: dict[str, Exception] = field(default_factory=dict)  # sku -> why its update could not be made
 
 
 @dataclass
 class CatalogRead:
-    """SKUs as read for a tick, with the shards they came from: the tick's writes start from these."""
+    """SKUs' items as read for a tick: each parsed state carries the revision its update is conditioned on."""
 
-    shards: dict[str, Shard]
-    broken: list[str]  # shard keys that did not decode
+    items: list[dict[str, Any]]
     wanted: list[str] | None = None  # None: every SKU
 
     def states(self) -> Iterator[SkuState | str]:
-        """Every (wanted) SKU; a SKU that does not parse yields its name instead, and a broken shard its
-        label, so one broken entry is reported as that SKU's failure rather than stopping the tick."""
+        """Every (wanted) SKU; a SKU whose item does not parse yields its name instead, so one broken item
+        is reported as that SKU's failure rather than stopping the tick."""
         if self.wanted is None:
-            yield from (f"{BROKEN_SHARD_LABEL}{key}" for key in self.broken)
-            for shard in self.shards.values():
-                for sku, entry in shard.entries.items():
-                    yield _parsed(sku, entry)
+            for item in self.items:
+                yield from_item(item)
             return
-        broken = set(self.broken)
+        by_name = {item[KEY]["S"]: item for item in self.items}
         for sku in dict.fromkeys(self.wanted):
-            key = shard_of(sku)
-            if key in broken:
-                yield sku
-            elif key in self.shards and sku in self.shards[key].entries:
-                yield _parsed(sku, self.shards[key].entries[sku])
-
-
-def _as_decided(state: SkuState) -> dict[str, Any]:
-    """What a tick's decision depends on: everything but the competitor index (which may move while the
-    tick runs without making its decision wrong) and the write time."""
-    return state.model_dump(exclude={"competitor_index", "competitor_index_at", "updated_at"})
-
-
-def _parsed(sku: str, entry: dict[str, Any]) -> SkuState | str:
-    try:
-        return _state(sku, entry)
-    except (ValueError, TypeError, OverflowError):
-        return sku
+            if sku in by_name:
+                yield from_item(by_name[sku])
 
 
 class CatalogStore:
@@ -327,96 +338,44 @@ class CatalogStore:
         self.table = table
         self._ddb = dynamodb
 
-    # -- one shard ------------------------------------------------------------------------------------
+    @staticmethod
+    def _key(sku: str) -> dict[str, Any]:
+        return {KEY: {"S": sku}}
 
-    def _read(self, key: str, client: Any | None = None) -> Shard:
-        request = {"TableName": self.table, "Key": {"shard": {"S": key}}, "ConsistentRead": True}
-        return _decoded((client or self.ddb).get_item(**request).get("Item"), key)
-
-    def _mutate(
-        self, key: str, change: Callable[[Entries], T], known: Shard | None = None, client: Any | None = None
-    ) -> T:
-        """Apply `change` to the shard's entries and write them, conditioned on the revision read; if
-        another writer got there first, read again and re-run `change` on what it wrote. `change` edits
-        the dict it is given (replacing entries, never editing one in place) and may raise to write
-        nothing; what it returns is returned."""
-        client = client or self.ddb
-        shard = known or self._read(key, client)
-        for attempt in range(WRITE_ATTEMPTS):
-            entries = dict(shard.entries)
-            outcome = change(entries)
-            if entries == shard.entries:
-                return outcome
-            condition = "attribute_not_exists(#shard)" if shard.revision == 0 else "#revision = :read"
-            names = {"#shard": "shard"} if shard.revision == 0 else {"#revision": "revision"}
-            item = _item(key, shard.revision + 1, entries)
-            if len(item["skus"]["B"]) > MAX_SHARD_BYTES:
-                raise RuntimeError(f"catalog shard {key} would exceed {MAX_SHARD_BYTES} bytes; raise SHARDS")
-            request: dict[str, Any] = {
-                "TableName": self.table,
-                "Item": item,
-                "ConditionExpression": condition,
-                "ExpressionAttributeNames": names,
-            }
-            if shard.revision:
-                request["ExpressionAttributeValues"] = {":read": {"N": str(shard.revision)}}
-            if aws.put_if(client, **request):
-                return outcome
-            time.sleep(random.uniform(0, min(0.01 * 2**attempt, 0.5)))  # others are writing it: spread out
-            shard = self._read(key, client)
-        raise RuntimeError(f"catalog shard {key} kept changing under {WRITE_ATTEMPTS} attempts; try again")
-
-    def _mutate_many(
-        self,
-        groups: dict[str, T],
-        change: Callable[[T, Entries], Any],
-        read: CatalogRead | None = None,
-        client: Any | None = None,
-        unwritten: dict[str, Exception] | None = None,
-    ) -> list[Any]:
-        """`_mutate` for several shards at once, each with its own group of work. With `unwritten`, a shard
-        that cannot be written (throttled past the SDK's retries, kept changing, too big) is put there with
-        its error, and the others are still written; without it, the first such error is raised."""
-        if not groups:
-            return []
-
-        def one(key: str) -> Any:
-            known = read.shards.get(key, Shard(key, 0, {})) if read is not None and key not in read.broken else None
-            try:
-                return self._mutate(key, lambda entries: change(groups[key], entries), known, client)
-            except Exception as exc:
-                if unwritten is None:
-                    raise
-                logger.error("catalog shard not written", extra={"shard": key, "error": type(exc).__name__})
-                unwritten[key] = exc
-                return None
-
-        with concurrent.futures.ThreadPoolExecutor(min(WRITE_THREADS, len(groups))) as pool:
-            return [outcome for outcome in pool.map(one, groups) if outcome is not None]
+    def _stored(self, sku: str, client: Any | None = None) -> dict[str, Any] | None:
+        request = {"TableName": self.table, "Key": self._key(sku), "ConsistentRead": True}
+        return (client or self.ddb).get_item(**request).get("Item") or None
 
     # -- single SKUs ----------------------------------------------------------------------------------
 
     def get(self, sku: str) -> SkuState:
-        entry = self._read(shard_of(sku)).entries.get(sku)
-        if entry is None:
+        item = self._stored(sku)
+        if item is None:
             raise NotFound(f"SKU {sku!r} is not in the pricing catalog")
-        return _state(sku, entry)
+        state = from_item(item)
+        if isinstance(state, str):
+            raise InvalidInput(f"SKU {sku!r} has a catalog item that does not parse; correct it or send it again")
+        return state
 
     def get_with_market(self, sku: str, members: list[str]) -> tuple[SkuState, dict[str, float]]:
         """The SKU and the current prices of its market members, in one read."""
         found = {s.sku: s for s in self.read([sku, *members]).states() if isinstance(s, SkuState)}
         if sku not in found:
-            return self.get(sku), {}  # NotFound, or the unreadable entry's own error
+            return self.get(sku), {}  # NotFound, or the unreadable item's own error
         return found[sku], {name: state.price for name, state in found.items()}
 
     def put(self, state: SkuState) -> SkuState:
+        """Store the SKU as given (setup and tools; admins go through `configure`), bumping its revision."""
         stamped = state.model_copy(update={"updated_at": utc_now()})
-
-        def store(entries: Entries) -> None:
-            entries[state.sku] = _entry(stamped)
-
-        self._mutate(shard_of(state.sku), store)
-        return stamped
+        expression, aliases, values = _update(_attributes(stamped, (*ADMIN_OWNED, *INDEX_OWNED)), bump=True)
+        self.ddb.update_item(
+            TableName=self.table,
+            Key=self._key(state.sku),
+            UpdateExpression=expression,
+            ExpressionAttributeNames=aliases,
+            ExpressionAttributeValues=values,
+        )
+        return stamped.model_copy(update={"revision": stamped.revision + 1})
 
     def configure(self, sku: str, settings: SkuSettings) -> SkuState:
         """Apply admin settings; a SKU that does not exist yet is created when a price and cost are given."""
@@ -427,22 +386,25 @@ class CatalogStore:
     ) -> tuple[SkuState, float | None]:
         """`configure`, returning also, when the admin changed an existing SKU's price, the price before: that change
         is recorded like a tick's (recent prices, the day's changes) and pins the price unless `pinned` is
-        false, so the next tick keeps it instead of quietly reverting it."""
+        false, so the next tick keeps it instead of quietly reverting it. The write is conditioned on the
+        revision read: a tick's change in between makes it read again and decide again."""
         now = now or datetime.now(UTC)
         changes = settings.model_dump(exclude_unset=True, exclude={"note"})
         if changes.get("pinned") is False:  # unpinned is the default: stored as absent
             changes["pinned"] = None
-        old_price: list[float] = []
         required = [name for name in REQUIRED_SETTINGS if name in changes and changes[name] is None]
         if required:
             raise InvalidInput(f"{', '.join(required)} cannot be removed, only changed")
-
-        def configured(entries: Entries) -> SkuState:
-            if sku in entries:
-                before = _state(sku, entries[sku])
+        for _ in range(ADMIN_ATTEMPTS):
+            item = self._stored(sku)
+            before = from_item(item) if item is not None else None
+            if isinstance(before, str) and (settings.price is None or settings.cost is None):
+                raise InvalidInput(f"SKU {sku!r} has a catalog item that does not parse; send price and cost")
+            old_price: float | None = None
+            if isinstance(before, SkuState):
                 merged = {**before.model_dump(), **changes}
                 if settings.price is not None and settings.price != before.price:
-                    old_price.append(before.price)
+                    old_price = before.price
                     day_ago = now - timedelta(days=1)
                     merged["history"] = [*before.history, settings.price][-HISTORY_LENGTH:]
                     merged["changes"] = [t for t in before.changes if t > day_ago] + [now]
@@ -461,86 +423,90 @@ class CatalogStore:
             if state.stage is Stage.NEW and state.launch_price is None:
                 state = state.model_copy(update={"launch_price": state.price})
             state = state.model_copy(update={"updated_at": utc_now()})
-            entries[sku] = _entry(state)
-            return state
+            if self._write_settings(state, item):
+                revision = state.revision + 1 if isinstance(before, SkuState) else 1
+                return state.model_copy(update={"revision": revision}), old_price
+        raise RuntimeError(f"SKU {sku!r} kept changing under {ADMIN_ATTEMPTS} attempts; try again")
 
-        state = self._mutate(shard_of(sku), configured)
-        return state, (old_price[-1] if old_price else None)
+    def _write_settings(self, state: SkuState, read: dict[str, Any] | None) -> bool:
+        """Write an admin's view of the SKU (settings and price state, never the competitor index); False
+        if the SKU changed since `read`, or was created meanwhile when `read` is None."""
+        attributes = _attributes(state, ADMIN_OWNED)
+        if read is None:
+            attributes = {name: value for name, value in attributes.items() if value is not None}
+        expression, aliases, values = _update(attributes, bump=True)
+        if read is None:
+            aliases["#sku"] = KEY
+            condition = "attribute_not_exists(#sku)"
+        else:
+            stored = read.get("revision", {}).get("N")
+            condition = _revision_condition(int(stored) if stored else 0, aliases, values)
+        return _update_if(
+            self.ddb,
+            TableName=self.table,
+            Key=self._key(state.sku),
+            UpdateExpression=expression,
+            ConditionExpression=condition,
+            ExpressionAttributeNames=aliases,
+            ExpressionAttributeValues=values,
+        )
 
-    def remove(self, sku: str) -> SkuState:
-        """Take the SKU out of the catalog (ticks stop pricing it); its decision history stays until it
-        expires. NotFound if it is not there."""
-
-        def removed(entries: Entries) -> SkuState:
-            if sku not in entries:
-                raise NotFound(f"SKU {sku!r} is not in the pricing catalog")
-            return _state(sku, entries.pop(sku))
-
-        return self._mutate(shard_of(sku), removed)
+    def remove(self, sku: str) -> SkuState | str:
+        """Take the SKU out of the catalog (ticks stop pricing it); its decision history stays. Returns what
+        it held (its name if the item did not parse); NotFound if it is not there."""
+        request = {"TableName": self.table, "Key": self._key(sku), "ReturnValues": "ALL_OLD"}
+        old = self.ddb.delete_item(**request).get("Attributes")
+        if not old:
+            raise NotFound(f"SKU {sku!r} is not in the pricing catalog")
+        return from_item(old)
 
     def page(self, limit: int, cursor: str | None) -> tuple[list[SkuState], str | None]:
-        """SKUs shard by shard (a shard's SKUs in name order); the cursor is the shard and SKU reached."""
+        """SKUs in the table's order, one Scan call a page; an item that does not parse is left out (ticks
+        report it failed), so a page can be short and still have a next cursor."""
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}")
-        start = decode_cursor(cursor, {"shard", "after"})
-        if start and not (re.fullmatch(r"[0-9]{4}", start["shard"]["S"]) and int(start["shard"]["S"]) < SHARDS):
-            raise InvalidInput("cursor is not one this API returned")
-        found: list[SkuState] = []
-        pending: list[Shard] = []
-        after: str | None = None
-        request: dict[str, Any] = {"TableName": self.table, "Limit": SHARD_SCAN_PAGE}
+        start = decode_cursor(cursor, {KEY})
+        request: dict[str, Any] = {"TableName": self.table, "Limit": limit}
         if start:
-            key = start["shard"]["S"]
-            item = self.ddb.get_item(TableName=self.table, Key={"shard": {"S": key}}, ConsistentRead=True).get("Item")
-            pending.append(_listable(item, key))
-            after = start["after"]["S"]
-            request["ExclusiveStartKey"] = {"shard": start["shard"]}
-        more_shards = True
-        while True:
-            for shard in pending:
-                names = sorted(s for s in shard.entries if after is None or s > after)
-                after = None
-                for position, sku in enumerate(names):
-                    state = _parsed(sku, shard.entries[sku])
-                    if isinstance(state, SkuState):  # an unreadable entry is left out; ticks report it failed
-                        found.append(state)
-                    if len(found) == limit:
-                        more = position + 1 < len(names) or shard is not pending[-1] or more_shards
-                        reached = {"shard": {"S": shard.key}, "after": {"S": sku}}
-                        return found, encode_cursor(reached) if more else None
-            if not more_shards:
-                return found, None
-            response = self.ddb.scan(**request)
-            pending = [_listable(item, item["shard"]["S"]) for item in response.get("Items", [])]
-            more_shards = "LastEvaluatedKey" in response
-            if more_shards:
-                request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+            request["ExclusiveStartKey"] = start
+        response = self.ddb.scan(**request)
+        found = [s for s in map(from_item, response.get("Items", [])) if isinstance(s, SkuState)]
+        return found, encode_cursor(response.get("LastEvaluatedKey"))
+
+    def in_stage(self, stage: Stage, limit: int, cursor: str | None) -> tuple[list[str], str | None]:
+        """Names of the SKUs in a lifecycle stage (the stage index), a page at a time."""
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}")
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": STAGE_INDEX,
+            "KeyConditionExpression": "#stage = :stage",
+            "ExpressionAttributeNames": {"#stage": "stage"},
+            "ExpressionAttributeValues": {":stage": {"S": stage.value}},
+            "Limit": limit,
+        }
+        start = decode_cursor(cursor, {KEY, "stage"})
+        if start:
+            request["ExclusiveStartKey"] = start
+        response = self.ddb.query(**request)
+        names = [item[KEY]["S"] for item in response.get("Items", [])]
+        return names, encode_cursor(response.get("LastEvaluatedKey"))
 
     # -- what the repricing tick and the competitor queue need ---------------------------------------
 
     def read(self, skus: list[str] | None = None, segments: int = SCAN_SEGMENTS) -> CatalogRead:
-        """The whole catalog (a parallel Scan of the shards) or the shards of the given SKUs (BatchGetItem);
-        a SKU that is not in the catalog is skipped."""
-        items = self._scan(segments) if skus is None else self._get_shards({shard_of(s) for s in skus})
-        shards: dict[str, Shard] = {}
-        broken: list[str] = []
-        for item in items:
-            key = item["shard"]["S"]
-            try:
-                shards[key] = _decoded(item, key)
-            except BrokenShard:
-                broken.append(key)
-        return CatalogRead(shards, sorted(broken), None if skus is None else list(skus))
+        """The whole catalog (a parallel Scan) or the given SKUs (BatchGetItem); a SKU that is not in the
+        catalog is skipped."""
+        items = self._scan(segments) if skus is None else list(self._get_items(set(skus)))
+        return CatalogRead(items, None if skus is None else list(skus))
 
     def _scan(self, segments: int) -> list[dict[str, Any]]:
+        """Eventually consistent (half the read units): a SKU read a moment stale has its update refused
+        by the revision condition (superseded, decided again next tick), so the tick stays correct."""
+
         def segment(number: int) -> list[dict[str, Any]]:
             items: list[dict[str, Any]] = []
-            request: dict[str, Any] = {
-                "TableName": self.table,
-                "Segment": number,
-                "TotalSegments": segments,
-                "ConsistentRead": True,
-            }
+            request: dict[str, Any] = {"TableName": self.table, "Segment": number, "TotalSegments": segments}
             while True:
                 response = self.bulk.scan(**request)
                 items.extend(response.get("Items", []))
@@ -551,86 +517,110 @@ class CatalogStore:
         with concurrent.futures.ThreadPoolExecutor(segments) as pool:
             return [item for items in pool.map(segment, range(segments)) for item in items]
 
-    def _get_shards(self, keys: Iterable[str]) -> Iterator[dict[str, Any]]:
-        """The given shards' items (BatchGetItem, 100 at a time; shards not stored yet are absent)."""
-        ordered = sorted(keys)
+    def _get_items(self, skus: Iterable[str]) -> Iterator[dict[str, Any]]:
+        """The given SKUs' items (BatchGetItem, 100 at a time; SKUs not stored are absent)."""
+        ordered = sorted(skus)
         for start in range(0, len(ordered), 100):
-            wanted: list[dict[str, Any]] = [{"shard": {"S": k}} for k in ordered[start : start + 100]]
+            wanted: list[dict[str, Any]] = [self._key(s) for s in ordered[start : start + 100]]
             request: dict[str, Any] = {self.table: {"Keys": wanted, "ConsistentRead": True}}
             for responses in batch_get(self.ddb, request):
                 yield from responses.get(self.table, [])
 
     def apply(self, state: SkuState, price: float, at: datetime, tick: str) -> bool:
-        """Apply one tick's price change (see `apply_all`); raises if its shard cannot be written."""
+        """Apply one tick's price change (see `apply_all`); raises if it could not be written."""
         result = self.apply_all([(state, price)], at, tick)
         if state.sku in result.unwritten:
             raise result.unwritten[state.sku]
         return result.applied[state.sku]
 
     def apply_all(
-        self, changes: list[tuple[SkuState, float]], at: datetime, tick: str, read: CatalogRead | None = None
+        self,
+        changes: list[tuple[SkuState, float]],
+        at: datetime,
+        tick: str,
+        read: CatalogRead | None = None,
+        rules: dict[str, str] | None = None,
     ) -> Applied:
-        """Apply a tick's price changes, each to the SKU as the tick read it. A change is not applied when
-        the SKU changed under the tick (an admin set a price, another tick changed it) or when this tick
-        already applied it on an earlier attempt. Shards are written from `read` when given (the tick's
-        own read), so an undisturbed shard costs one write and no extra read. A shard that cannot be
-        written leaves its SKUs unchanged and `unwritten`; the other shards are still written."""
+        """Apply a tick's price changes, each to the SKU as the tick read it: one UpdateItem per change, of
+        the attributes the tick owns, conditioned on the revision read. A change is not applied when the
+        SKU changed under the tick (an admin's price or setting, another tick) or when this tick applied
+        it already on an earlier attempt. A change that cannot be written (throttled past the SDK's
+        retries) leaves its SKU unchanged and `unwritten`; the others are still written. `read` is
+        accepted for the tick's call shape; the revisions travel with the states."""
         stamp = utc_now()
-        groups: dict[str, list[tuple[SkuState, float]]] = defaultdict(list)
-        for change in changes:
-            groups[shard_of(change[0].sku)].append(change)
-
-        def applied(group: list[tuple[SkuState, float]], entries: Entries) -> dict[str, bool]:
-            outcomes: dict[str, bool] = {}
-            for seen, price in group:
-                entry = entries.get(seen.sku)
-                current = _parsed(seen.sku, entry) if entry is not None else None
-                if not isinstance(current, SkuState):
-                    outcomes[seen.sku] = False
-                elif _as_decided(current) == _as_decided(seen) and (seen.last_tick is None or seen.last_tick < tick):
-                    changed = current.after_change(price, at, tick).model_copy(update={"updated_at": stamp})
-                    entries[seen.sku] = _entry(changed)
-                    outcomes[seen.sku] = True
-                else:
-                    # Our own write, when its response was lost and the SDK's resend found it done: applied.
-                    # Anything else changed the SKU while the tick ran: superseded.
-                    outcomes[seen.sku] = current.last_tick == tick and current.price == price
-            return outcomes
-
+        rules = rules or {}
         result = Applied()
-        failed_shards: dict[str, Exception] = {}
-        for shard_outcomes in self._mutate_many(dict(groups), applied, read, self.bulk, failed_shards):
-            result.applied.update(shard_outcomes)
-        for key, error in failed_shards.items():
-            result.unwritten.update((seen.sku, error) for seen, _ in groups[key])
+
+        def one(change: tuple[SkuState, float]) -> tuple[str, bool | Exception]:
+            seen, price = change
+            if seen.last_tick is not None and seen.last_tick >= tick:
+                return seen.sku, seen.last_tick == tick and seen.price == price
+            changed = seen.after_change(price, at, tick, rules.get(seen.sku))
+            changed = changed.model_copy(update={"updated_at": stamp})
+            expression, aliases, values = _update(_attributes(changed, TICK_OWNED), bump=True)
+            condition = _revision_condition(seen.revision, aliases, values)
+            try:
+                if _update_if(
+                    self.bulk,
+                    TableName=self.table,
+                    Key=self._key(seen.sku),
+                    UpdateExpression=expression,
+                    ConditionExpression=condition,
+                    ExpressionAttributeNames=aliases,
+                    ExpressionAttributeValues=values,
+                ):
+                    return seen.sku, True
+                # Refused. Our own write, when its response was lost and the SDK's resend found it done:
+                # applied. Anything else changed the SKU while the tick ran: superseded.
+                item = self._stored(seen.sku, self.bulk)
+                current = from_item(item) if item is not None else None
+                mine = isinstance(current, SkuState) and current.last_tick == tick and current.price == price
+                return seen.sku, mine
+            except Exception as exc:
+                logger.error("catalog update not written", extra={"sku": seen.sku, "error": type(exc).__name__})
+                return seen.sku, exc
+
+        if not changes:
+            return result
+        with concurrent.futures.ThreadPoolExecutor(min(WRITE_THREADS, len(changes))) as pool:
+            for sku, outcome in pool.map(one, changes):
+                if isinstance(outcome, Exception):
+                    result.unwritten[sku] = outcome
+                else:
+                    result.applied[sku] = outcome
         return result
 
     def set_competitor_index(self, sku: str, index: float, at: datetime) -> bool:
         """Keep a SKU's competitor index with its state, so the tick reads it with the catalog instead of
-        one query per SKU. False if the SKU is not in the catalog (competitors may watch any SKU)."""
-
-        def indexed(entries: Entries) -> bool:
-            if sku not in entries:
-                return False
-            at_text = at.astimezone(UTC).isoformat().replace("+00:00", "Z")
-            entries[sku] = {**entries[sku], "competitor_index": index, "competitor_index_at": at_text}
-            return True
-
-        return self._mutate(shard_of(sku), indexed)
+        one query per SKU: one UpdateItem of those two attributes, which leaves the revision alone. False
+        if the SKU is not in the catalog (competitors may watch any SKU)."""
+        at_text = at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return _update_if(
+            self.ddb,
+            TableName=self.table,
+            Key=self._key(sku),
+            UpdateExpression="SET #index = :index, #at = :at",
+            ConditionExpression="attribute_exists(#sku)",
+            ExpressionAttributeNames={"#index": "competitor_index", "#at": "competitor_index_at", "#sku": KEY},
+            ExpressionAttributeValues={":index": {"N": repr(float(index))}, ":at": {"S": at_text}},
+        )
 
     def seed(self, states: list[SkuState]) -> int:
-        """Add SKUs that are not in the catalog yet; existing ones (and an admin's changes) are left alone."""
+        """Add SKUs that are not in the catalog yet (a conditional put each); existing ones (and an admin's
+        changes) are left alone."""
         stamp = utc_now()
-        groups: dict[str, list[SkuState]] = defaultdict(list)
-        for state in states:
-            groups[shard_of(state.sku)].append(state)
 
-        def added(group: list[SkuState], entries: Entries) -> int:
-            count = 0
-            for state in group:
-                if state.sku not in entries:
-                    entries[state.sku] = _entry(state.model_copy(update={"updated_at": stamp}))
-                    count += 1
-            return count
+        def added(state: SkuState) -> int:
+            item = to_item(state.model_copy(update={"updated_at": stamp, "revision": 1}))
+            request = {
+                "TableName": self.table,
+                "Item": item,
+                "ConditionExpression": "attribute_not_exists(#sku)",
+                "ExpressionAttributeNames": {"#sku": KEY},
+            }
+            return int(aws.put_if(self.bulk, **request))
 
-        return sum(self._mutate_many(dict(groups), added, client=self.bulk))
+        if not states:
+            return 0
+        with concurrent.futures.ThreadPoolExecutor(min(WRITE_THREADS, len(states))) as pool:
+            return sum(pool.map(added, states))

@@ -111,9 +111,13 @@ class PriceView(SkuView):
 
 
 class DecisionHistory(Page[Decision]):
-    """A SKU's decisions, newest first."""
+    """A SKU's changes, blocks and failures, newest first."""
 
     sku: str
+    full_log: str = Field(
+        description="Where every tick's whole decision log is, kept decisions included: gzip JSON lines in S3, "
+        "one object per tick, partitioned by date (dt=YYYY-MM-DD), for Athena or pandas."
+    )
 
 
 class GuardVerdict(BaseModel):

@@ -8,7 +8,7 @@ the pooled elasticity, so an admin-created SKU is priced too.
 
 Cross prices are filled as the model learned them: slot b holds brand b's price in the SKU's market (for
 Dominick's OJ, the same store's other brands, read from the catalog), and the SKU's own brand slot its
-own price. A market member missing from the catalog (never seeded, say, or its shard unreadable) lends
+own price. A market member missing from the catalog (never seeded, say, or its item unreadable) lends
 its last price in training instead; a slot with no such SKU at all takes the competitor index, or else the
 own price.
 """

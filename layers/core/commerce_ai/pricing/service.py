@@ -12,10 +12,12 @@ from commerce_ai.errors import Conflict
 from commerce_ai.messages import parse_json
 from commerce_ai.pricing.catalog import CatalogStore, SkuSettings, SkuState
 from commerce_ai.pricing.competitors import competitor_index, tracked
+from commerce_ai.pricing.decision_archive import DecisionArchive
 from commerce_ai.pricing.decisions import DecisionLog, DecisionRecord
 from commerce_ai.pricing.demand import MODEL_NAME, DemandModel, open_demand_model
 from commerce_ai.pricing.features import FEATURE_NAMES
 from commerce_ai.pricing.observations import CompetitorPrice, CompetitorPriceStore, Outcome
+from commerce_ai.pricing.price_events import PriceEvents
 from commerce_ai.pricing.quotes import QuoteRequest, quote
 from commerce_ai.pricing.settings import settings
 from commerce_ai.pricing.tick_log import RepriceRequest, Source, TickLog, TickStatus
@@ -29,6 +31,14 @@ def catalog() -> CatalogStore:
 
 def decision_log() -> DecisionLog:
     return DecisionLog(settings().need("pricing_table"))
+
+
+def decision_archive() -> DecisionArchive:
+    return DecisionArchive(settings().need("decision_log_bucket"))
+
+
+def price_events() -> PriceEvents:
+    return PriceEvents(settings().need("price_changes_topic_arn"), settings().need("pricing_table"))
 
 
 @cache
@@ -120,7 +130,17 @@ def reprice_now(
     if not dry_run:
         tick_log().record(running)
     try:
-        report = run_tick(catalog(), decision_log(), demand_model(), now, tick, skus=skus, dry_run=dry_run)
+        report = run_tick(
+            catalog(),
+            decision_log(),
+            demand_model(),
+            now,
+            tick,
+            skus=skus,
+            dry_run=dry_run,
+            archive=None if dry_run else decision_archive(),
+            events=None if dry_run else price_events(),
+        )
     except Exception as exc:
         if not dry_run:
             error = f"{type(exc).__name__}: {exc}"[:500]

@@ -1,22 +1,20 @@
 """A repricing tick over the stored catalog: read every SKU, price it with the served demand model and the
-shipped policy behind the guard rails, write the decision audit, then apply the changes.
+shipped policy behind the guard rails, write the decision audit, apply the changes, then write the tick's
+whole decision log to S3.
 
 Idempotent per SKU per tick: a tick is named by its scheduled time; a SKU whose `last_tick` is already
-this tick was changed by an earlier attempt and is skipped, and the catalog's revision-conditioned shard
-writes refuse to apply a change twice or over a change made while the tick ran. Audit records are keyed
+this tick was changed by an earlier attempt and is skipped, and the catalog's revision-conditioned
+updates refuse to apply a change twice or over a change made while the tick ran. Audit records are keyed
 by tick, so writing them again overwrites instead of duplicating.
 The audit is written before the prices: a crash in between leaves a record whose change the retry then
-applies, never an applied change without its record. A catalog shard that cannot be written (throttled
-past the SDK's retries, say) turns its SKUs' records into failures, rewritten as such; the rest still apply.
+applies, never an applied change without its record. A SKU whose update cannot be written (throttled past
+the SDK's retries, say) has its record turned into a failure, rewritten as such; the rest still apply.
 """
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import math
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -24,10 +22,12 @@ from typing import Any
 from commerce_ai.artifacts.loader import LoadedModel
 from commerce_ai.pricing.catalog import CatalogStore, SkuState
 from commerce_ai.pricing.competitors import STALE_AFTER
+from commerce_ai.pricing.decision_archive import DecisionArchive
 from commerce_ai.pricing.decisions import DecisionLog, DecisionRecord
 from commerce_ai.pricing.demand import POLICY, DemandModel
 from commerce_ai.pricing.guardrails import Decision, GuardRailConfig
 from commerce_ai.pricing.lifecycle import Clearance, Stage
+from commerce_ai.pricing.price_events import PriceEvents
 from commerce_ai.pricing.repricing import CatalogEntry, TickResult, reprice
 
 TICK_MINUTES = 15
@@ -210,18 +210,18 @@ def checked_with_model(
     return [checked.get(d.sku, d) for d in decisions]
 
 
-@contextlib.contextmanager
-def _without_gc_passes() -> Iterator[None]:
-    """The tick's compute allocates a few objects per SKU and keeps them all (no reference cycles), so
-    the cyclic collector's full passes rescan an ever larger heap for nothing: about a third of the
-    compute at 100k SKUs. Paused for the block; anything collectable is collected at the next pass."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+def done_earlier(state: SkuState, tick: str) -> DecisionRecord:
+    """The log line of a SKU an earlier attempt of this tick changed (its full record is in its history)."""
+    old = state.history[-2] if len(state.history) >= 2 else None
+    return DecisionRecord(
+        sku=state.sku,
+        tick=tick,
+        outcome="applied",
+        old_price=old,
+        applied=state.price,
+        rules=(state.last_rules or "").split(),
+        reason="applied by an earlier attempt of this tick (its record is in the SKU's history)",
+    )
 
 
 def run_tick(
@@ -233,6 +233,8 @@ def run_tick(
     skus: list[str] | None = None,
     dry_run: bool = False,
     config: GuardRailConfig | None = None,
+    archive: DecisionArchive | None = None,
+    events: PriceEvents | None = None,
 ) -> TickReport:
     report = TickReport(tick, dry_run, model.version, POLICY)
     # Given SKUs are read with their market members, whose prices fill their cross-price slots.
@@ -241,6 +243,7 @@ def run_tick(
     read = catalog.read(None if skus is None else [*skus, *members])
     states: dict[str, SkuState] = {}
     catalog_prices: dict[str, float] = {}
+    earlier: list[DecisionRecord] = []  # SKUs an earlier attempt of this tick changed, for the S3 log
     found: set[str] = set()
     for state in read.states():
         name = state.sku if isinstance(state, SkuState) else state
@@ -253,20 +256,20 @@ def run_tick(
             report.records.append(DecisionRecord.failure(state, tick, "its catalog entry is not readable"))
         elif state.last_tick is not None and state.last_tick >= tick:
             report.already_done += 1
+            if state.last_tick == tick:
+                earlier.append(done_earlier(state, tick))
         elif state.pin_holds(now):
             report.records.append(pinned_record(state, tick))
         else:
             states[state.sku] = state
 
     report.unknown = sorted(wanted - found)
-    with _without_gc_passes():
-        entries = catalog_entries(list(states.values()), model.model, now, catalog_prices)
-        result = reprice(entries, now, int(now.timestamp() // (TICK_MINUTES * 60)), config, model.version, POLICY)
-        result = TickResult(
-            checked_with_model(result.decisions, entries, model.model, now, catalog_prices), result.failures
-        )
-        units = {e.sku: round(e.weekly_units, 3) if math.isfinite(e.weekly_units) else None for e in entries}
-        records = {d.sku: DecisionRecord.of(d, tick, units[d.sku]) for d in result.decisions}
+    entries = catalog_entries(list(states.values()), model.model, now, catalog_prices)
+    result = reprice(entries, now, int(now.timestamp() // (TICK_MINUTES * 60)), config, model.version, POLICY)
+    checked = checked_with_model(result.decisions, entries, model.model, now, catalog_prices)
+    result = TickResult(checked, result.failures)
+    units = {e.sku: round(e.weekly_units, 3) if math.isfinite(e.weekly_units) else None for e in entries}
+    records = {d.sku: DecisionRecord.of(d, tick, units[d.sku]) for d in result.decisions}
     records.update({sku: DecisionRecord.failure(sku, tick, why) for sku, why in result.failures.items()})
     report.records.extend(records.values())
     if dry_run:
@@ -274,7 +277,8 @@ def run_tick(
 
     log.write(report.records, now)
     changes = [(states[d.sku], d.applied) for d in result.decisions if d.applied is not None]
-    written = catalog.apply_all(changes, now, tick, read)
+    rules = {d.sku: " ".join(sorted(set(d.rules))) for d in result.decisions if d.applied is not None}
+    written = catalog.apply_all(changes, now, tick, read, rules)
     refused = [sku for sku, applied in written.applied.items() if not applied]
     for sku in refused:
         records[sku] = records[sku].model_copy(
@@ -291,7 +295,7 @@ def run_tick(
                 "outcome": "failed",
                 "applied": None,
                 "rules": sorted({*records[sku].rules, "failed"}),
-                "reason": f"failed: its catalog shard could not be written ({type(error).__name__}); the price "
+                "reason": f"failed: its catalog update could not be written ({type(error).__name__}); the price "
                 f"is unchanged and the next tick decides again. Decision was: {records[sku].reason}",
             }
         )
@@ -299,4 +303,8 @@ def run_tick(
     if refused:
         log.write([records[sku] for sku in refused], now)
         report.records = list(records.values()) + [r for r in report.records if r.sku not in records]
+    if events is not None:
+        events.publish_tick(tick, [r for r in records.values() if r.outcome == "applied"], earlier)
+    if archive is not None:
+        archive.write(tick, [*report.records, *earlier])
     return report

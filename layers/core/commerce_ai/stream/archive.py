@@ -29,8 +29,8 @@ PREFIX = "events/"
 RETENTION_DAYS = 365  # keep in step with the events bucket's lifecycle rule in template.yaml
 
 
-def partition_prefix(day: date) -> str:
-    return f"{PREFIX}dt={day.isoformat()}/"
+def partition_prefix(day: date, prefix: str = PREFIX) -> str:
+    return f"{prefix}dt={day.isoformat()}/"
 
 
 def object_key(day: date, event_ids: Iterable[str]) -> str:
@@ -39,13 +39,16 @@ def object_key(day: date, event_ids: Iterable[str]) -> str:
     return f"{partition_prefix(day)}{digest}.jsonl.gz"
 
 
+def gzip_json_lines(records: Iterable[dict[str, Any]]) -> bytes:
+    """Gzip JSON lines, one record a line, in the order given; mtime 0, so equal records give equal bytes.
+    Other archives (pricing's decision log) write their objects with it too."""
+    lines = "".join(json.dumps(r, separators=(",", ":"), ensure_ascii=False) + "\n" for r in records)
+    return gzip.compress(lines.encode("utf-8"), compresslevel=6, mtime=0)
+
+
 def encode(events: Sequence[BehaviourEvent]) -> bytes:
     """Gzip JSON lines, ordered by event id; mtime 0, so equal events give equal bytes."""
-    lines = "".join(
-        json.dumps(e.to_record(), separators=(",", ":"), ensure_ascii=False) + "\n"
-        for e in sorted(events, key=lambda e: e.event_id)
-    )
-    return gzip.compress(lines.encode("utf-8"), compresslevel=6, mtime=0)
+    return gzip_json_lines(e.to_record() for e in sorted(events, key=lambda e: e.event_id))
 
 
 def by_day(events: Iterable[BehaviourEvent]) -> dict[date, list[BehaviourEvent]]:
@@ -56,13 +59,15 @@ def by_day(events: Iterable[BehaviourEvent]) -> dict[date, list[BehaviourEvent]]
 
 
 class EventArchive:
-    """Writes archive objects and reads them back, deduplicated."""
+    """Writes archive objects and reads them back, deduplicated. `prefix` names another date-partitioned
+    archive of gzip JSON lines for `keys` and `records` (pricing's decision log reads its own so)."""
 
     s3 = aws.ClientAttribute("s3")
 
-    def __init__(self, bucket: str, s3: Any = None) -> None:
+    def __init__(self, bucket: str, s3: Any = None, prefix: str = PREFIX) -> None:
         self.bucket = bucket
         self._s3 = s3
+        self.prefix = prefix
 
     def write(self, events: Sequence[BehaviourEvent]) -> list[str]:
         """One object per event date; returns their keys. Writing the same events again changes nothing."""
@@ -85,7 +90,7 @@ class EventArchive:
         day = start
         paginator = self.s3.get_paginator("list_objects_v2")
         while day <= end:
-            for page in paginator.paginate(Bucket=self.bucket, Prefix=partition_prefix(day)):
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=partition_prefix(day, self.prefix)):
                 for item in page.get("Contents", []):
                     if item["Key"].endswith(".jsonl.gz"):
                         yield item["Key"]
