@@ -54,7 +54,7 @@ def modules(resolution: int = RESOLUTION) -> dict[str, Any]:
     nn = torch.nn
     functional = torch.nn.functional
 
-    class Pooled(nn.Module):
+    class Pooled(nn.Module):  # type: ignore[name-defined]
         """pixels [n, 1, 28, 28] in [0, 1] -> the trunk's pooled features [n, 1280]."""
 
         def __init__(self, trunk: Any) -> None:
@@ -67,7 +67,7 @@ def modules(resolution: int = RESOLUTION) -> dict[str, Any]:
             x = functional.interpolate(x, size=(resolution, resolution), mode="bilinear", align_corners=False)
             return self.trunk.extract_features(x).mean(dim=(2, 3))
 
-    class Head(nn.Module):
+    class Head(nn.Module):  # type: ignore[name-defined]
         def __init__(self, classes: int) -> None:
             super().__init__()
             self.project = nn.Sequential(
@@ -84,7 +84,7 @@ def modules(resolution: int = RESOLUTION) -> dict[str, Any]:
             logits = SCALE * embedding @ functional.normalize(self.classes, dim=1).t()
             return embedding, logits
 
-    class Embedder(nn.Module):
+    class Embedder(nn.Module):  # type: ignore[name-defined]
         def __init__(self, pooled: Any, head: Any) -> None:
             super().__init__()
             self.pooled, self.head = pooled, head
@@ -115,6 +115,7 @@ def run_batches(path: Path, pixels: np.ndarray, output: str, batch: int = 512) -
 
     options = ort.SessionOptions()
     options.log_severity_level = 3
+    options.intra_op_num_threads = 1  # steady on a shared machine; two threads gained little under load
     session = ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
     parts = [session.run([output], {PIXELS: pixels[i : i + batch]})[0] for i in range(0, len(pixels), batch)]
     return np.concatenate(parts).astype(np.float32)
@@ -129,6 +130,8 @@ class TrainedHead:
 def train_head(features: np.ndarray, labels: np.ndarray, classes: int, epochs: int = EPOCHS) -> TrainedHead:
     """The head on frozen trunk features: cross-entropy through the cosine classifier, Adam, cosine decay."""
     torch = _torch()
+    # One thread: on a shared 2-core machine two threads measured 17x slower per epoch (they spin-wait).
+    torch.set_num_threads(1)
     torch.manual_seed(SEED)
     head = modules()["Head"](classes)
     x = torch.from_numpy(features)

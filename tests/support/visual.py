@@ -28,15 +28,20 @@ def small_fashion() -> object:
     )
 
 
+_BUILT: list[Built] = []
+
+
 def built_visual(directory: Path) -> list[Built]:
-    """Real `visual-index` (600 items) and `visual-scene` artifacts, through the production export code."""
+    """Real `visual-index` (600 items) and `visual-scene` artifacts, through the production export code; built
+    once per test process (about a minute on a busy machine), later calls get the same files."""
     from model_build.visual.export import build_index, build_scene
 
-    data = small_fashion()
-    return [
-        build_index(directory, data, SMALL_INDEX, SMALL_QUERIES),  # type: ignore[arg-type]
-        build_scene(directory),
-    ]
+    if not _BUILT:
+        data = small_fashion()
+        _BUILT.extend(
+            [build_index(directory, data, SMALL_INDEX, SMALL_QUERIES), build_scene(directory)]  # type: ignore[arg-type]
+        )
+    return list(_BUILT)
 
 
 def encoded(pixels: np.ndarray, format: str = "PNG", **options: object) -> bytes:

@@ -149,11 +149,12 @@ def aspect_ratios(mask: np.ndarray) -> np.ndarray:
     """height / width of each mask's extent ([n, h, w] -> [n]); 1 for an empty mask."""
     import numpy as np
 
-    rows, cols = mask.any(axis=2), mask.any(axis=1)
+    rows: np.ndarray = np.any(mask, axis=2)
+    cols: np.ndarray = np.any(mask, axis=1)
     h, w = mask.shape[1:]
     height = h - np.argmax(rows[:, ::-1], axis=1) - np.argmax(rows, axis=1)
     width = w - np.argmax(cols[:, ::-1], axis=1) - np.argmax(cols, axis=1)
-    empty = ~rows.any(axis=1)
+    empty = ~np.any(rows, axis=1)
     return np.where(empty, 1.0, height / np.maximum(width, 1)).astype(np.float32)
 
 

@@ -67,7 +67,7 @@ def build_ivfpq(vectors: np.ndarray, settings: IndexSettings, seed: int = 7) -> 
 
     n, d = vectors.shape
     quantizer = faiss.IndexFlatIP(d)
-    index = faiss.IndexIVFPQ(quantizer, d, settings.nlist, settings.m, settings.nbits, faiss.METRIC_INNER_PRODUCT)
+    index: Any = faiss.IndexIVFPQ(quantizer, d, settings.nlist, settings.m, settings.nbits, faiss.METRIC_INNER_PRODUCT)
     index.cp.seed = seed
     index.pq.cp.seed = seed
     sample = np.random.default_rng(seed).permutation(n)[: min(n, 64 * max(settings.nlist, 2**settings.nbits))]
@@ -82,7 +82,7 @@ def refill(index: Any, vectors: np.ndarray) -> Any:
     import faiss
     import numpy as np
 
-    copy = faiss.clone_index(index)
+    copy: Any = faiss.clone_index(index)
     copy.reset()
     copy.add(np.ascontiguousarray(vectors, dtype=np.float32))
     copy.nprobe = index.nprobe
@@ -111,7 +111,8 @@ def save(
         "built_at": built_at,
     }
     (directory / ITEMS_FILE).write_text(json.dumps(body))
-    np.savez(directory / DESCRIPTORS_FILE, **{k: entries.codes[k].astype(np.int8) for k in DESCRIPTOR_CODES})
+    codes: dict[str, Any] = {k: entries.codes[k].astype(np.int8) for k in DESCRIPTOR_CODES}
+    np.savez(directory / DESCRIPTORS_FILE, **codes)
     (directory / EMBEDDER_FILE).write_bytes(embedder)
 
 
@@ -189,11 +190,13 @@ def open_faiss(manifest: Any, directory: Path) -> VisualIndex:
 
     from commerce_ai.artifacts.frameworks import SchemaMismatch, onnx_session
 
+    faiss: Any
     try:
         import faiss
     except ImportError:
         faiss = None
     path = directory / manifest.entrypoint
+    index: Any
     try:
         if faiss is not None:
             index = faiss.read_index(str(path))

@@ -105,7 +105,7 @@ def image_bytes(body: bytes, content_type: str | None) -> bytes:
     message = BytesParser(policy=HTTP).parsebytes(head + body)
     if not message.is_multipart():
         raise InvalidInput("the multipart body has no parts (is its boundary right?)")
-    parts = list(message.iter_parts())  # type: ignore[attr-defined]
+    parts = list(message.iter_parts())
     named = [p for p in parts if p.get_param("name", header="content-disposition") == "image"]
     files = named or [p for p in parts if p.get_filename() or p.get_content_maintype() == "image"]
     if not files:
