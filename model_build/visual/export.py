@@ -73,6 +73,7 @@ def embed(data: FashionMnist, work: Path, queries: int = HOLDOUT_QUERIES) -> Emb
     with stage(f"trunk features of {len(catalogue_pixels) + len(query_pixels)} images (ONNX Runtime)"):
         features = embedder.run_batches(work / "pooled.onnx", catalogue_pixels, "features")
         query_features = embedder.run_batches(work / "pooled.onnx", query_pixels, "features")
+    trunk_only = slice(0, embedder.TRUNK_FEATURES)  # the baseline: the frozen trunk's pooled features alone
     with stage("train the embedding head on frozen features"):
         trained = embedder.train_head(features, data.train.labels, len(CATEGORIES))
     with stage("export the embedder, check ONNX against torch"):
@@ -87,8 +88,8 @@ def embed(data: FashionMnist, work: Path, queries: int = HOLDOUT_QUERIES) -> Emb
     return Embedded(
         catalogue,
         queries_embedded,
-        features,
-        query_features,
+        np.ascontiguousarray(features[:, trunk_only]),
+        np.ascontiguousarray(query_features[:, trunk_only]),
         catalogue_pixels,
         query_pixels,
         (work / EMBEDDER_FILE).read_bytes(),

@@ -95,7 +95,7 @@ def write_report(report_dir: Path) -> Path:
             embedded.catalogue_pixels.reshape(len(catalogue_labels), -1),
         ),
         "frozen Lite0 trunk (1280, pooled)": (embedded.query_features, embedded.catalogue_features),
-        "served: trunk + trained head (64)": (embedded.queries, embedded.catalogue),
+        "served: head on trunk features and pixels (64)": (embedded.queries, embedded.catalogue),
     }
     per_method = {name: precision_at_k(q, labels, c, catalogue_labels)[1] for name, (q, c) in methods.items()}
 
@@ -195,7 +195,7 @@ def _write_markdown(
     for name, per_query in per_method.items():
         low, high = wilson(float(per_query.mean()), n * 10)
         lines.append(f"| {name} | **{per_query.mean():.4f}** | {low:.4f}-{high:.4f} |")
-    served = per_method["served: trunk + trained head (64)"].mean()
+    served = per_method["served: head on trunk features and pixels (64)"].mean()
     lines += [
         "",
         f"The goal is P@10 >= 0.88: the served embedding reaches {served:.4f}"

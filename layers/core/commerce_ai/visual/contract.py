@@ -73,7 +73,7 @@ class QueryImage(BaseModel):
     colour: Colour
     shape: Shape
     texture: Texture
-    categories: list[CategoryGuess] = Field(description="The embedder's three likeliest categories.")
+    categories: list[CategoryGuess] = Field(max_length=3, description="The embedder's three likeliest categories.")
 
 
 class SearchResults(BaseModel):
@@ -81,7 +81,7 @@ class SearchResults(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    results: list[VisualItem]
+    results: list[VisualItem] = Field(max_length=MAX_RESULTS)
     query: QueryImage
     filters: dict[str, str] = Field(description="The filters applied.")
     index_version: str
@@ -93,7 +93,7 @@ class SimilarItems(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     item_id: str
-    similar: list[VisualItem]
+    similar: list[VisualItem] = Field(max_length=MAX_RESULTS)
     index_version: str
 
 
@@ -109,8 +109,8 @@ class SuggestedCategory(BaseModel):
 
     category: str
     score: float = Field(description="The summed probability of the scene labels that suggest it.")
-    because: list[str]
-    items: list[VisualItem]
+    because: list[str] = Field(max_length=10, description="The scene labels that suggest it, with why.")
+    items: list[VisualItem] = Field(max_length=3)
 
 
 class SceneResult(BaseModel):
@@ -118,7 +118,7 @@ class SceneResult(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    labels: list[SceneLabelBody]
-    suggestions: list[SuggestedCategory]
+    labels: list[SceneLabelBody] = Field(max_length=5)
+    suggestions: list[SuggestedCategory] = Field(max_length=10, description="At most one per category.")
     scene_model_version: str
     index_version: str
