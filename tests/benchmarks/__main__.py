@@ -1,7 +1,8 @@
 """`make bench`: deployment sizes, cold starts, warm overhead, risk, pricing and start-up, each as a ratio to a
 same-run baseline.
 
-    .venv/bin/python -m tests.benchmarks [--only sizes,gateway,cold,warm,risk,stream,recommendations,pricing,startup]
+    .venv/bin/python -m tests.benchmarks
+        [--only sizes,gateway,cold,warm,risk,stream,recommendations,pricing,visual,startup]
         [--cold-runs 7] [--gateway-calls 2000] [--warm-calls 500] [--hot-calls 20000] [--risk-calls 1000]
         [--risk-bulk 1000] [--stream-events 100000] [--pricing-skus 100000] [--quote-calls 1000] [--no-fresh-clone]
 
@@ -20,11 +21,22 @@ import sys
 import time
 from types import FrameType
 
-from tests.benchmarks import cold_start, gateway, pricing, recommendations, risk, sizes, startup, stream, warm_overhead
+from tests.benchmarks import (
+    cold_start,
+    gateway,
+    pricing,
+    recommendations,
+    risk,
+    sizes,
+    startup,
+    stream,
+    visual,
+    warm_overhead,
+)
 from tests.benchmarks._report import Report
 from tests.benchmarks._stack import BENCH_DIR, local_stack
 
-SECTIONS = ("sizes", "gateway", "cold", "warm", "risk", "stream", "recommendations", "pricing", "startup")
+SECTIONS = ("sizes", "gateway", "cold", "warm", "risk", "stream", "recommendations", "pricing", "visual", "startup")
 
 
 def _terminate(signum: int, _frame: FrameType | None) -> None:
@@ -60,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--stream-events", type=int, default=100_000, help="behaviour events posted end to end (5000: a quick run)"
     )
+    parser.add_argument("--visual-calls", type=int, default=500, help="POST /visual/search calls at 100k items")
     args = parser.parse_args(argv)
     chosen = {s.strip() for s in args.only.split(",") if s.strip()}
     unknown = chosen - set(SECTIONS)
@@ -108,6 +121,11 @@ def main(argv: list[str] | None = None) -> int:
                     pricing.run(local, report, skus=args.pricing_skus, quote_calls=args.quote_calls)
         except Exception as exc:
             report.error("local stack", exc)
+    if "visual" in chosen:  # in process: the handler without the emulator (see tests/benchmarks/visual.py)
+        try:
+            visual.run(report, calls=args.visual_calls)
+        except Exception as exc:
+            report.error("visual", exc)
     if "startup" in chosen:  # its own `commerce-ai up` processes, each with its own emulator
         try:
             startup.run(report, fresh_clone=args.fresh_clone)

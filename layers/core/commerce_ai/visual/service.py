@@ -75,7 +75,7 @@ class _DeltaCache:
             now = time.monotonic()
             stale = self._read_at is None or now - self._read_at >= settings().visual_delta_refresh_seconds
             if self._deltas is None or stale or self._deltas.vectors.shape[1] != dimension:
-                if settings().visual_deltas_table is None and log is None:
+                if not settings().visual_deltas_table and log is None:
                     self._deltas = Deltas.of([], dimension)
                 else:
                     self._deltas = Deltas.of((log or DeltaLog.from_settings()).all(), dimension)
