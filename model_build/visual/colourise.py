@@ -39,11 +39,16 @@ def striped(index: int) -> bool:
 
 def colourise(grey_image: np.ndarray, index: int) -> np.ndarray:
     """uint8 [28, 28] greyscale item -> uint8 [28, 28, 3] coloured item (see the module docstring)."""
-    g = grey_image.astype(np.float32) / 255.0
-    _, rgb = tint_of(index)
+    return colourise_batch(grey_image[None], np.array([index]))[0]
+
+
+def colourise_batch(grey_images: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """`colourise` of every image (uint8 [n, h, w]) with its index, at once."""
+    g = grey_images.astype(np.float32) / 255.0
+    tints = np.array([rgb for _, rgb in TINTS], dtype=np.float32)[indices % len(TINTS)]  # [n, 3]
     shade = 0.4 + 0.6 * g
-    if striped(index):
-        rows = (np.arange(g.shape[0]) // 2) % 2 == 1
-        shade = np.where(rows[:, None], shade * STRIPE_SHADE, shade)
-    coloured = np.asarray(rgb, dtype=np.float32)[None, None, :] * shade[..., None]
+    rows = (np.arange(g.shape[1]) // 2) % 2 == 1
+    stripes = (indices % STRIPE_EVERY == 0)[:, None] & rows[None, :]  # [n, h]
+    shade = np.where(stripes[:, :, None], shade * STRIPE_SHADE, shade)
+    coloured = tints[:, None, None, :] * shade[..., None]
     return np.where((g > 0.05)[..., None], coloured, 0.0).round().astype(np.uint8)

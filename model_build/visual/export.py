@@ -32,12 +32,13 @@ from commerce_ai.visual.scene import LABELS_FILE, SCENE_FILE, SCENE_IMAGE, SCENE
 from model_build import Built
 from model_build.progress import stage
 from model_build.visual import embedder
-from model_build.visual.colourise import colourise
+from model_build.visual.colourise import colourise_batch
 from model_build.visual.data import FashionMnist, read_fashion_mnist
 from model_build.visual.metrics import nearest, normalised, precision_at_k
 
 HOLDOUT_QUERIES = 2000  # test images scored at build (the whole 10,000 in `make eval`)
 BASELINE_QUERIES = 500
+CHUNK = 5000
 SHIPPED = IndexSettings()
 
 
@@ -99,15 +100,20 @@ def embed(data: FashionMnist, work: Path, queries: int = HOLDOUT_QUERIES) -> Emb
 
 
 def colourised(images: np.ndarray) -> np.ndarray:
-    return np.stack([colourise(image, i) for i, image in enumerate(images)])
+    return colourise_batch(images, np.arange(len(images)))
 
 
 def catalogue_entries(data: FashionMnist) -> Entries:
-    descriptors = describe_batch(colourised(data.train.images))
+    # In chunks: the colourised catalogue is 141 MB of RGB, its float working copies four times that.
+    parts = [
+        describe_batch(colourise_batch(data.train.images[i : i + CHUNK], np.arange(i, min(i + CHUNK, len(data.train)))))
+        for i in range(0, len(data.train), CHUNK)
+    ]
+    codes = {k: np.concatenate([p.codes()[k] for p in parts]) for k in ("colour", "shape", "texture")}
     return Entries(
         [data.item_id(i) for i in range(len(data.train))],
         [CATEGORIES[label] for label in data.train.labels],
-        {k: v.astype(np.int8) for k, v in descriptors.codes().items()},
+        {k: v.astype(np.int8) for k, v in codes.items()},
     )
 
 

@@ -22,14 +22,14 @@ from model_build.visual.export import SHIPPED, colourised, embed
 from model_build.visual.metrics import nearest, normalised, precision_at_k
 
 REPLICATED = 100_000
-SWEEP_QUERIES = 1000
+SWEEP_QUERIES = 500
 SWEEP = [
     IndexSettings(nlist=nlist, m=m, nprobe=nprobe, rerank=rerank)
     for nlist in (256, 1024)
     for m in (8, 16, 32)
-    for nprobe in (4, 16)
-    for rerank in (10, 50, 100)
-] + [IndexSettings(nlist=256, m=16, nprobe=32, rerank=100), IndexSettings(nlist=256, m=16, nprobe=16, rerank=200)]
+    for nprobe in (8, 16, 32)
+    for rerank in (100, 300, 500, 1000)
+]
 
 
 def wilson(p: float, n: int, z: float = 1.96) -> tuple[float, float]:
