@@ -146,18 +146,16 @@ def guesses(embedded: Embedded) -> list[CategoryGuess]:
 
 
 def scene_pixels(decoded: Decoded) -> np.ndarray:
-    """The photo resized on its short side to SCENE_SIDE and centre-cropped square, uint8 [224, 224, 3]."""
+    """The photo's centre square resized to SCENE_SIDE, uint8 [224, 224, 3] (cropped first, so a very long
+    thin image never becomes a large one)."""
     import numpy as np
     from PIL import Image
 
     image = decoded.image
-    scale = SCENE_SIDE / min(image.size)
-    resized = image.resize(
-        (max(SCENE_SIDE, round(image.width * scale)), max(SCENE_SIDE, round(image.height * scale))),
-        Image.Resampling.BILINEAR,
-    )
-    left, top = (resized.width - SCENE_SIDE) // 2, (resized.height - SCENE_SIDE) // 2
-    return np.asarray(resized.crop((left, top, left + SCENE_SIDE, top + SCENE_SIDE)), dtype=np.uint8)
+    side = min(image.size)
+    left, top = (image.width - side) // 2, (image.height - side) // 2
+    square = image.crop((left, top, left + side, top + side))
+    return np.asarray(square.resize((SCENE_SIDE, SCENE_SIDE), Image.Resampling.BILINEAR), dtype=np.uint8)
 
 
 def view(hits: list[Hit]) -> list[VisualItem]:
