@@ -115,7 +115,8 @@ def run(report: Report, calls: int = 500) -> None:
     pixels = [catalogue_pixels(grey(decode_image(p).image))[None, None] for p in pngs]
     stack = Stack()
     fn = stack.function("VisualApiFunction")
-    environment = {**fn.environment, "CATALOG_TABLE": "", "VISUAL_DELTAS_TABLE": ""}
+    # No catalogue, add-log or heartbeat table: the handler's compute, not the emulator's calls.
+    environment = {**fn.environment, "CATALOG_TABLE": "", "VISUAL_DELTAS_TABLE": "", "HEALTH_TABLE": ""}
     handler_times, bare_times = [], []
     with patched_environ(environment):
         service.index_loader.cache_clear()
