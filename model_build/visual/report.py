@@ -201,8 +201,8 @@ def _write_markdown(
         f"The goal is P@10 >= 0.88: the served embedding reaches {served:.4f}"
         + (" (met)." if served >= 0.88 else " (not met)."),
         "The frozen ImageNet trunk alone is below raw pixels on these 28 px greyscale images, as measured before",
-        "(FIELD-NOTES); the head trained on its features (the train split only) is what lifts it. Fine-tuning the",
-        "trunk itself is not in this report yet.",
+        "(FIELD-NOTES); the head trained on its features with the pixels beside them (the train split only) lifts it",
+        "above both. Fine-tuning the trunk itself is not in this report yet.",
         "",
         "| category | " + " | ".join(per_method) + " |",
         "|---|" + "---|" * len(per_method),
