@@ -2,10 +2,10 @@
 same-run baseline.
 
     .venv/bin/python -m tests.benchmarks
-        [--only sizes,gateway,cold,warm,risk,stream,recommendations,propensity,forecasting,pricing,startup]
+        [--only sizes,gateway,cold,warm,risk,stream,recommendations,propensity,forecasting,pricing,visual,startup]
         [--cold-runs 7] [--gateway-calls 2000] [--warm-calls 500] [--hot-calls 20000] [--risk-calls 1000]
         [--risk-bulk 1000] [--stream-events 100000] [--pricing-skus 10000] [--quote-calls 1000] [--no-fresh-clone]
-        [--forecast-skus 10000] [--forecast-calls 500]
+        [--forecast-skus 10000] [--forecast-calls 500] [--propensity-calls 500] [--propensity-events 50] [--visual-calls 500]
 
 `--only pricing --pricing-skus 5000` is a quick look at the repricing section (the full 100k-SKU run takes
 several minutes, most of it the emulator's).
@@ -33,6 +33,7 @@ from tests.benchmarks import (
     sizes,
     startup,
     stream,
+    visual,
     warm_overhead,
 )
 from tests.benchmarks._report import Report
@@ -49,6 +50,7 @@ SECTIONS = (
     "propensity",
     "forecasting",
     "pricing",
+    "visual",
     "startup",
 )
 
@@ -95,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--stream-events", type=int, default=100_000, help="behaviour events posted end to end (5000: a quick run)"
     )
+    parser.add_argument("--visual-calls", type=int, default=500, help="POST /visual/search calls at 100k items")
     args = parser.parse_args(argv)
     chosen = {s.strip() for s in args.only.split(",") if s.strip()}
     unknown = chosen - set(SECTIONS)
@@ -147,6 +150,11 @@ def main(argv: list[str] | None = None) -> int:
                     pricing.run(local, report, skus=args.pricing_skus, quote_calls=args.quote_calls)
         except Exception as exc:
             report.error("local stack", exc)
+    if "visual" in chosen:  # in process: the handler without the emulator (see tests/benchmarks/visual.py)
+        try:
+            visual.run(report, calls=args.visual_calls)
+        except Exception as exc:
+            report.error("visual", exc)
     if "startup" in chosen:  # its own `commerce-ai up` processes, each with its own emulator
         try:
             startup.run(report, fresh_clone=args.fresh_clone)

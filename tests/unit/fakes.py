@@ -425,10 +425,24 @@ class FakeDynamoDB:
             self.tables[TableName][key] = updated
             return {}
 
-    def delete_item(self, TableName: str, Key: dict[str, Any], ReturnValues: str = "NONE") -> dict[str, Any]:
+    def delete_item(
+        self,
+        TableName: str,
+        Key: dict[str, Any],
+        ReturnValues: str = "NONE",
+        ConditionExpression: str | None = None,
+        ExpressionAttributeNames: dict[str, str] | None = None,
+        ExpressionAttributeValues: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         with self._lock:
             self._call("DeleteItem", TableName)
-            old = self.tables[TableName].pop(self._key_only(TableName, Key), None)
+            key = self._key_only(TableName, Key)
+            used: set[str] = set()
+            condition = self._condition(ConditionExpression, ExpressionAttributeNames, ExpressionAttributeValues, used)
+            self._all_used(ExpressionAttributeNames, ExpressionAttributeValues, used)
+            if condition is not None and not _holds(condition, self.tables[TableName].get(key) or {}):
+                raise client_error("ConditionalCheckFailedException", "DeleteItem")
+            old = self.tables[TableName].pop(key, None)
             return {"Attributes": old} if ReturnValues == "ALL_OLD" and old is not None else {}
 
     def get_item(self, TableName: str, Key: dict[str, Any], ConsistentRead: bool = False) -> dict[str, Any]:

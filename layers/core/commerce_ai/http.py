@@ -83,6 +83,8 @@ class RouteSpec:
     produces: tuple[str, ...] = (JSON,)
     # A caller check other than the admin key's (e.g. the ingest key of POST /events), run first.
     caller: Callable[[Request], None] | None = None
+    # Media types of a body that is not JSON (an image upload): the view reads `request().raw_body` itself.
+    consumes: tuple[str, ...] = ()
 
 
 def render(model: type[BaseModel], value: Any) -> Any:
@@ -164,7 +166,9 @@ class JsonApi(Chalice):
         model. `admin=True` checks the admin key first (`require_admin`), `caller=check` another key check
     (`check(request)` raises Unauthorized or Forbidden); `responses={202: Model}` declares
         other success statuses; `errors=(404, 409)` the error statuses worth naming in the document;
-        `produces="text/html"` (or a tuple of media types) a route that answers with its own `Response`.
+        `produces="text/html"` (or a tuple of media types) a route that answers with its own `Response`;
+        `consumes=("image/png", ...)` a route whose body is not JSON (Chalice answers 415 for other types;
+        the view reads `request().raw_body`, base64-decoded when API Gateway sent it so).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -191,9 +195,12 @@ class JsonApi(Chalice):
         caller: Callable[[Request], None] | None = None,
         errors: tuple[int, ...] = (),
         produces: str | tuple[str, ...] = JSON,
+        consumes: tuple[str, ...] = (),
         **kwargs: Any,
     ) -> Callable[[View], View]:
         methods = [str(m).upper() for m in kwargs.get("methods", ["GET"])]
+        if consumes:
+            kwargs["content_types"] = list(consumes)
         statuses = {**({200: response} if response is not None else {}), **(responses or {})}
         media_types = (produces,) if isinstance(produces, str) else produces
         register = super().route(path, **kwargs)
@@ -221,6 +228,7 @@ class JsonApi(Chalice):
                     errors=errors,
                     produces=media_types,
                     caller=caller,
+                    consumes=consumes,
                 )
                 self.route_specs.append(spec)
             register(_declared(self, spec, view))

@@ -27,7 +27,7 @@ ERROR_TEXT = {
     405: "The path exists but not with this method.",
     409: "A conflicting state or a concurrent change.",
     413: "The body is too large.",
-    415: "The body is not `application/json`.",
+    415: "The body is not of a media type the route takes (`application/json`, or an image for visual search).",
     500: "An unexpected bug (no stack trace is returned).",
     503: "Unavailable for now: no good model version is active, or the event stream cannot take events.",
 }
@@ -70,6 +70,14 @@ def _first_line(model: type[BaseModel]) -> str:
     return (model.__doc__ or "OK").strip().splitlines()[0]
 
 
+def _binary(media_type: str) -> dict[str, Any]:
+    """A file body: the bytes themselves, or a multipart form with the file in its `image` field."""
+    if media_type == "multipart/form-data":
+        image = {"type": "string", "format": "binary"}
+        return {"schema": {"type": "object", "properties": {"image": image}, "required": ["image"]}}
+    return {"schema": {"type": "string", "format": "binary"}}
+
+
 def _json(ref: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": ref}}}
 
@@ -100,6 +108,8 @@ def build_document(specs: Iterable[RouteSpec], title: str, version: str, descrip
                 "required": spec.request_required,
                 "content": {"application/json": {"schema": refs[(spec.request, "validation")]}},
             }
+        elif spec.consumes:
+            operation["requestBody"] = {"required": True, "content": {m: _binary(m) for m in spec.consumes}}
         responses: dict[str, Any] = {
             str(status): _json(refs[(model, "serialization")], _first_line(model))
             for status, model in sorted(spec.responses.items())
@@ -110,8 +120,8 @@ def build_document(specs: Iterable[RouteSpec], title: str, version: str, descrip
         errors = set(COMMON_ERRORS) | set(spec.errors)
         if spec.request is not None or spec.query is not None or "{" in spec.path:
             errors.add(400)
-        if spec.request is not None:
-            errors.add(415)
+        if spec.request is not None or spec.consumes:
+            errors |= {400, 415}
         if spec.admin or spec.caller is not None:  # the admin key, or another key in the same header
             errors |= {401, 403}
             operation["security"] = [{ADMIN_SCHEME: []}]

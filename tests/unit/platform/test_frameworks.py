@@ -131,11 +131,18 @@ def test_an_unreadable_model_fails_with_an_error_the_callers_refuse_on(linear: t
         open_onnx(_garbage_onnx(manifest, directory), directory)
 
 
-@pytest.mark.parametrize("framework", ["booster", "faiss"])
+@pytest.mark.parametrize("framework", ["booster"])
 def test_a_framework_without_an_opener_is_refused(linear: tuple[Manifest, Path], framework: str) -> None:
     manifest, directory = linear
     with pytest.raises(SchemaMismatch, match=f"no opener for framework '{framework}'"):
         open_artifact(changed(manifest, framework=framework), directory)
+
+
+def test_a_capabilitys_openers_module_is_discovered_for_its_framework() -> None:
+    from commerce_ai.artifacts import frameworks
+
+    assert "commerce_ai.visual.openers" in frameworks.discover_openers()
+    assert "faiss" in frameworks._OPENERS
 
 
 def test_json_artifacts_open_as_data(linear: tuple[Manifest, Path]) -> None:

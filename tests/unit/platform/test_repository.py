@@ -94,8 +94,16 @@ def test_the_core_layer_pins_what_the_project_installs() -> None:
     assert {name: project.get(name) for name in layer} == layer
 
 
-def test_the_ml_layer_mirrors_the_runtime_extra() -> None:
-    assert _requirements(ROOT / "layers/ml/requirements.txt") == _pinned(_project()["optional-dependencies"]["runtime"])
+INFERENCE_LAYERS = ("layers/ml/requirements.txt", "layers/visual/requirements.txt")
+
+
+def _inference_layers() -> dict[str, str]:
+    """What the inference layers install: the ml layer, and visual search's beside it."""
+    return {name: spec for path in INFERENCE_LAYERS for name, spec in _requirements(ROOT / path).items()}
+
+
+def test_the_inference_layers_mirror_the_runtime_extra() -> None:
+    assert _inference_layers() == _pinned(_project()["optional-dependencies"]["runtime"])
 
 
 def _import_names(requirements: dict[str, str]) -> set[str]:
@@ -161,8 +169,8 @@ def test_code_shipped_to_lambda_imports_only_what_its_layers_provide() -> None:
     own = {p.parent for p in functions if (p.parent / "requirements.txt").is_file()}
     shipped = sorted((ROOT / "layers/core/commerce_ai").rglob("*.py")) + [p for p in functions if p.parent not in own]
     eager, lazy = third_party_imports(shipped)
-    ml = _import_names(_requirements(ROOT / "layers/ml/requirements.txt"))
-    # Every zip function has the core layer; only some have the ml layer, so ml imports must be lazy.
+    ml = _import_names(_inference_layers())
+    # Every zip function has the core layer; only some have the inference layers, so their imports must be lazy.
     assert eager <= _core_layer_imports(), eager - _core_layer_imports()
     assert lazy <= _core_layer_imports() | ml, lazy - _core_layer_imports() - ml
     for directory in own:

@@ -2,12 +2,17 @@
 
 The same function serves two callers: the registry's validator (does this version load, does it match
 its schema?) and the serving loader (give me the model object). A framework without an opener here
-cannot be registered. Capabilities add theirs with `register_opener` (e.g. faiss for visual search).
+cannot be registered. Capabilities add theirs with `register_opener` in a module
+`commerce_ai/<capability>/openers.py`, found when a framework is first asked for (visual search's faiss), so
+the registry's validator opens them without naming any capability.
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import json
+import pkgutil
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -101,7 +106,25 @@ def register_opener(framework: str, opener: Opener) -> None:
     _OPENERS[framework] = opener
 
 
+OPENERS_MODULE = "openers"
+
+
+def discover_openers() -> list[str]:
+    """Import every `commerce_ai.<capability>.openers` module (each registers its openers); their names."""
+    import commerce_ai
+
+    found = []
+    for module in pkgutil.iter_modules(commerce_ai.__path__):
+        name = f"commerce_ai.{module.name}.{OPENERS_MODULE}"
+        if module.ispkg and importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)
+            found.append(name)
+    return found
+
+
 def open_artifact(manifest: Manifest, directory: Path) -> Any:
+    if manifest.framework not in _OPENERS:
+        discover_openers()
     opener = _OPENERS.get(manifest.framework)
     if opener is None:
         raise SchemaMismatch(f"no opener for framework {manifest.framework!r}")
