@@ -5,7 +5,8 @@ same-run baseline.
         [--only sizes,gateway,cold,warm,risk,stream,recommendations,propensity,forecasting,pricing,visual,startup]
         [--cold-runs 7] [--gateway-calls 2000] [--warm-calls 500] [--hot-calls 20000] [--risk-calls 1000]
         [--risk-bulk 1000] [--stream-events 100000] [--pricing-skus 10000] [--quote-calls 1000] [--no-fresh-clone]
-        [--forecast-skus 10000] [--forecast-calls 500] [--propensity-calls 500] [--propensity-events 50] [--visual-calls 500]
+        [--forecast-skus 10000] [--forecast-calls 500] [--propensity-calls 500] [--propensity-events 50]
+        [--visual-calls 500]
 
 `--only pricing --pricing-skus 5000` is a quick look at the repricing section (the full 100k-SKU run takes
 several minutes, most of it the emulator's).
