@@ -1,7 +1,9 @@
-"""`make bench`: deployment sizes, cold starts, warm overhead, risk, pricing and start-up, each as a ratio to a
-same-run baseline.
+"""`make bench`: deployment sizes, cold starts, warm overhead, risk, customer service, pricing and start-up, each as
+a ratio to a same-run baseline.
 
-    .venv/bin/python -m tests.benchmarks [--only sizes,gateway,cold,warm,risk,stream,recommendations,pricing,startup]
+    .venv/bin/python -m tests.benchmarks
+        [--only sizes,gateway,cold,warm,risk,stream,recommendations,support,pricing,startup]
+        [--support-calls 300]
         [--cold-runs 7] [--gateway-calls 2000] [--warm-calls 500] [--hot-calls 20000] [--risk-calls 1000]
         [--risk-bulk 1000] [--stream-events 100000] [--pricing-skus 100000] [--quote-calls 1000] [--no-fresh-clone]
 
@@ -20,11 +22,22 @@ import sys
 import time
 from types import FrameType
 
-from tests.benchmarks import cold_start, gateway, pricing, recommendations, risk, sizes, startup, stream, warm_overhead
+from tests.benchmarks import (
+    cold_start,
+    gateway,
+    pricing,
+    recommendations,
+    risk,
+    sizes,
+    startup,
+    stream,
+    support,
+    warm_overhead,
+)
 from tests.benchmarks._report import Report
 from tests.benchmarks._stack import BENCH_DIR, local_stack
 
-SECTIONS = ("sizes", "gateway", "cold", "warm", "risk", "stream", "recommendations", "pricing", "startup")
+SECTIONS = ("sizes", "gateway", "cold", "warm", "risk", "stream", "recommendations", "support", "pricing", "startup")
 
 
 def _terminate(signum: int, _frame: FrameType | None) -> None:
@@ -50,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--risk-bulk", type=int, default=1000, help="transactions for the bulk queue throughput")
     parser.add_argument("--rec-calls", type=int, default=500, help="calls per side for the recommendations GET")
     parser.add_argument("--rec-events", type=int, default=50, help="events timed for recommendations' event to effect")
+    parser.add_argument("--support-calls", type=int, default=300, help="messages per side for customer service")
     parser.add_argument("--quote-calls", type=int, default=1000, help="calls per side for the quote latency figure")
     parser.add_argument(
         "--fresh-clone",
@@ -86,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
             gateway.run(report, calls=args.gateway_calls)
         except Exception as exc:
             report.error("gateway", exc)
-    if chosen & {"cold", "warm", "risk", "stream", "recommendations", "pricing"}:
+    if chosen & {"cold", "warm", "risk", "stream", "recommendations", "support", "pricing"}:
         try:
             with local_stack(BENCH_DIR) as local:
                 print(
@@ -104,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
                     stream.run(local, report, events=args.stream_events)
                 if "recommendations" in chosen:
                     recommendations.run(local, report, calls=args.rec_calls, events=args.rec_events)
+                if "support" in chosen:
+                    support.run(local, report, calls=args.support_calls)
                 if "pricing" in chosen:  # last: it leaves the emulator holding the whole catalog
                     pricing.run(local, report, skus=args.pricing_skus, quote_calls=args.quote_calls)
         except Exception as exc:
