@@ -103,7 +103,13 @@ def cmd_up(args: argparse.Namespace) -> int:
             with stages.stage("up", "serve functions"):
                 functions = startup.selected_functions(stack, only)
                 runner = LocalRunner(
-                    stack, aws_env.environ(), STATE_DIR / "logs", clock_speed=args.clock_speed, functions=functions
+                    stack,
+                    aws_env.environ(),
+                    STATE_DIR / "logs",
+                    clock_speed=args.clock_speed,
+                    functions=functions,
+                    websocket_host=args.host,
+                    websocket_port=args.ws_port,
                 )
                 runner.start(host=args.host, http_port=args.http_port)
             boot.build_missing(missing, ROOT / "build" / "models")
@@ -348,6 +354,12 @@ def parser() -> argparse.ArgumentParser:
     )
     up.add_argument("--host", default="127.0.0.1")
     up.add_argument("--http-port", type=int, default=int(os.environ.get("COMMERCE_AI_HTTP_PORT", 3000)))
+    up.add_argument(
+        "--ws-port",
+        type=int,
+        default=int(os.environ.get("COMMERCE_AI_WS_PORT", 3001)),
+        help="port of the template's WebSocket APIs (customer service's chat: ws://HOST:PORT/live)",
+    )
     up.add_argument(
         "--clock-speed",
         type=float,

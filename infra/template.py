@@ -25,11 +25,24 @@ SUPPORTED_RESOURCES = {
     "AWS::SQS::QueuePolicy",
     "AWS::SNS::Topic",
     "AWS::SNS::Subscription",
+    # WebSocket APIs: served by the runner (infra/runner/websocket_gateway.py), nothing to bootstrap.
+    "AWS::ApiGatewayV2::Api",
+    "AWS::ApiGatewayV2::Integration",
+    "AWS::ApiGatewayV2::Route",
+    "AWS::ApiGatewayV2::Stage",
+    "AWS::Lambda::Permission",  # who may invoke a function: locally, only the runner does
 }
 
 
 class TemplateError(ValueError):
     pass
+
+
+# A WebSocket API's route reaches a function through an AWS_PROXY integration; the function's events then
+# include one of this type per route (named after the route key: `$connect` -> `Connect`).
+WEBSOCKET_EVENT = "WebSocket"
+_ROUTE_TARGET = re.compile(r"^integrations/\$\{(\w+)\}$")
+_FUNCTION_URI = re.compile(r"/functions/\$\{(\w+)\.Arn\}/invocations$")
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -102,6 +115,13 @@ class Function:
         return self.handler.rsplit(".", 1)[1]
 
 
+def _sub_text(value: Any, what: str) -> str:
+    text = value.get("Fn::Sub") if isinstance(value, dict) else value
+    if not isinstance(text, str):
+        raise TemplateError(f"{what}: write it as a !Sub string")
+    return text
+
+
 def _merge_globals(globals_: dict[str, Any], props: dict[str, Any]) -> dict[str, Any]:
     """SAM's Globals semantics: maps merge (function wins), lists concatenate, scalars are overridden."""
     merged = dict(globals_)
@@ -169,6 +189,8 @@ class Stack:
             return f"arn:{e.partition}:dynamodb:{e.region}:{e.account}:table/{name}"
         if kind == "AWS::Serverless::Function":
             return f"arn:{e.partition}:lambda:{e.region}:{e.account}:function:{name}"
+        if kind == "AWS::ApiGatewayV2::Api":  # what execute-api permissions name (no GetAtt Arn in CloudFormation)
+            return f"arn:{e.partition}:execute-api:{e.region}:{e.account}:{name}"
         raise TemplateError(f"no ARN for {logical_id} ({kind})")
 
     def logical_id_for_arn(self, arn: str) -> str:
@@ -205,6 +227,8 @@ class Stack:
                 return self.arn(name)
             if kind == "AWS::Serverless::LayerVersion":
                 return name
+            if kind == "AWS::ApiGatewayV2::Stage":  # CloudFormation's Ref of a stage is its name
+                return str(self.resolve((self.resources[name].get("Properties") or {})["StageName"]))
             return self.physical_name(name)
         raise TemplateError(f"!Ref {name}: no such parameter or resource")
 
@@ -269,6 +293,7 @@ class Stack:
 
     def functions(self) -> list[Function]:
         globals_ = ((self.raw.get("Globals") or {}).get("Function")) or {}
+        routes = self.websocket_routes()
         result = []
         for logical_id, resource in self.of_type("AWS::Serverless::Function").items():
             props = _merge_globals(globals_, resource.get("Properties") or {})
@@ -298,10 +323,36 @@ class Stack:
                     events=[
                         FunctionEvent(name, str(spec["Type"]), spec.get("Properties") or {})
                         for name, spec in (props.get("Events") or {}).items()
-                    ],
+                    ]
+                    + routes.get(logical_id, []),
                 )
             )
         return result
+
+    def websocket_routes(self) -> dict[str, list[FunctionEvent]]:
+        """Function logical id -> its WebSocket routes, as events with `ApiId` (the API's logical id) and
+        `RouteKey`. A route's Target is `!Sub "integrations/${Integration}"`, and the integration an
+        AWS_PROXY one whose IntegrationUri is `!Sub ".../functions/${Function.Arn}/invocations"`."""
+        found: dict[str, list[FunctionEvent]] = {}
+        for route_id, route in self.of_type("AWS::ApiGatewayV2::Route").items():
+            props = route.get("Properties") or {}
+            target = _ROUTE_TARGET.match(_sub_text(props.get("Target"), f"{route_id}.Target"))
+            if target is None or target.group(1) not in self.resources:
+                raise TemplateError(f'{route_id}: Target must be !Sub "integrations/${{<Integration>}}"')
+            integration = self.resources[target.group(1)].get("Properties") or {}
+            uri = _FUNCTION_URI.search(
+                _sub_text(integration.get("IntegrationUri"), f"{target.group(1)}.IntegrationUri")
+            )
+            if integration.get("IntegrationType") != "AWS_PROXY" or uri is None:
+                raise TemplateError(f"{target.group(1)}: only AWS_PROXY integrations of a function are supported")
+            key = str(props["RouteKey"])
+            api = props.get("ApiId")
+            if not (isinstance(api, dict) and "Ref" in api):
+                raise TemplateError(f"{route_id}: ApiId must be !Ref <Api>")
+            name = "".join(part.title() for part in re.split(r"[^A-Za-z0-9]+", key) if part)
+            event = FunctionEvent(name, WEBSOCKET_EVENT, {"ApiId": str(api["Ref"]), "RouteKey": key})
+            found.setdefault(uri.group(1), []).append(event)
+        return found
 
     def function(self, name: str) -> Function:
         """A function by logical id or local physical name."""

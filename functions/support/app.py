@@ -7,11 +7,18 @@ Glue only: `commerce_ai.support.service` does the work. Who may call what:
   unknown or expired id) starts a new conversation and says so, so no caller can read another
   customer's transcript. Order details further need the email or phone on the order.
 - Transcripts, tickets and FAQ edits are for the shop's agents: admin key. The FAQ itself is public.
+- The H5 chat page is public: it holds no data; the customer's front end gives it who is signed in and
+  the front-end key, which its WebSocket (or, failing that, `POST /support/messages`) needs.
 """
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+
+from chalice import Response
 
 from commerce_ai.errors import NotFound
 from commerce_ai.http import json_api
@@ -34,9 +41,18 @@ from commerce_ai.support.contract import (
     TicketView,
 )
 from commerce_ai.support.faq import FaqEntry
+from commerce_ai.support.settings import settings
 from commerce_ai.support.store import Conversations, FaqStore
 
 app = json_api("support")
+CHAT_PAGE = Path(__file__).with_name("chat") / "index.html"
+
+
+@cache
+def chat_page() -> str:
+    """The H5 page with the chat's WebSocket URL in it (none configured: the page talks over HTTP)."""
+    url = html.escape(settings().websocket_url or "", quote=True)
+    return CHAT_PAGE.read_text(encoding="utf-8").replace("{{websocket_url}}", url)
 
 
 @app.route(
@@ -126,3 +142,10 @@ def delete_faq(faq_id: str) -> FaqEntry:
     if entry is None or not store.delete(faq_id):
         raise NotFound(f"no FAQ entry {faq_id}")
     return entry
+
+
+@app.route("/support/chat", methods=["GET"], produces="text/html")
+def get_chat_page() -> Response:
+    """The H5 chat page: talks to the bot over the WebSocket API (over HTTP where a WebSocket cannot open)."""
+    headers: dict[str, str | list[str]] = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache"}
+    return Response(body=chat_page(), status_code=200, headers=headers)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,8 @@ from infra.runner.http_gateway import Gateway, Route, serve
 from infra.runner.invoker import FunctionWorker, worker_spec
 from infra.runner.scheduler import rate_seconds, run_schedule, scheduled_event
 from infra.runner.sqs_poller import QueueSource, run_forever, s3_event_from_messages
-from infra.template import Function, Stack
+from infra.runner.websocket_gateway import WebSocketGateway, websocket_apis
+from infra.template import WEBSOCKET_EVENT, Function, Stack
 
 STOP_SECONDS = 10.0  # the longest stop() waits for the pollers and schedules once the workers are stopped
 
@@ -35,19 +36,34 @@ class LocalRunner:
     log_dir: Path | None = None
     clock_speed: float = 1.0
     functions: set[str] | None = None  # logical ids to serve (`up --only`); None: every function
+    websocket_host: str = "127.0.0.1"
+    websocket_port: int | None = 3001  # the template's WebSocket APIs (None: not served)
     workers: dict[str, FunctionWorker] = field(default_factory=dict)
     triggers: list[Trigger] = field(default_factory=list)
     queue_sources: list[QueueSource] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
+    websockets: WebSocketGateway | None = None
 
     def __post_init__(self) -> None:
         if self.log_dir:
             self.log_dir.mkdir(parents=True, exist_ok=True)
+        served = {fn.logical_id for fn in self._served()}
+        apis = [api for api in websocket_apis(self.stack) if set(api.routes.values()) & served]
+        if apis and self.websocket_port is not None:
+            # Before the workers: their environment names its management endpoint instead of AWS's.
+            self.websockets = WebSocketGateway(apis, self.invoke, self.stack.env.region)
         for fn in self._served():
             spec = worker_spec(fn, self.stack.layer_dirs(fn), self.base_env, self.log_dir)
+            if self.websockets is not None:
+                local = self.websockets.local_environment(spec.environment, self.websocket_url)
+                spec = replace(spec, environment=local)
             self.workers[fn.logical_id] = FunctionWorker(spec)
+
+    @property
+    def websocket_url(self) -> str:
+        return f"ws://{self.websocket_host}:{self.websocket_port}"
 
     def _served(self) -> list[Function]:
         return [fn for fn in self.stack.functions() if self.functions is None or fn.logical_id in self.functions]
@@ -86,6 +102,11 @@ class LocalRunner:
                 self.triggers.append(
                     Trigger(route.function, "Api", f"{route.method} http://{host}:{http_port}{route.path}")
                 )
+        if self.websockets is not None and self.websocket_port is not None:
+            self.websockets.start(self.websocket_host, self.websocket_port)
+            for api in self.websockets.apis.values():
+                for key, function in sorted(api.routes.items()):
+                    self.triggers.append(Trigger(function, "WebSocket", f"{key} {self.websocket_url}/{api.stage}"))
         for fn in self._served():
             for event in fn.events:
                 if event.type == "SQS":
@@ -116,7 +137,7 @@ class LocalRunner:
                     self.queue_sources.append(source)
                     bucket = self.stack.physical_name(event.properties["Bucket"]["Ref"])
                     self.triggers.append(Trigger(fn.logical_id, "S3", f"s3://{bucket} {event.properties['Events']}"))
-                elif event.type != "Api":
+                elif event.type not in ("Api", WEBSOCKET_EVENT):  # served by the gateways above
                     raise ValueError(f"{fn.logical_id}: event type {event.type} is not supported locally")
         self.triggers.extend(topic_subscriptions(self.stack))
 
@@ -133,6 +154,8 @@ class LocalRunner:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+        if self.websockets is not None:
+            self.websockets.stop()
         for worker in self.workers.values():
             worker.stop()
         deadline = time.monotonic() + STOP_SECONDS

@@ -1,12 +1,13 @@
-"""`make bench`: deployment sizes, cold starts, warm overhead, risk, pricing and start-up, each as a ratio to a
-same-run baseline.
+"""`make bench`: deployment sizes, cold starts, warm overhead, and each capability and the start-up, each as a
+ratio to a same-run baseline.
 
     .venv/bin/python -m tests.benchmarks
-        [--only sizes,gateway,cold,warm,risk,stream,recommendations,propensity,forecasting,pricing,visual,startup]
+        [--only sizes,gateway,cold,warm,risk,stream,recommendations,support,propensity,forecasting,pricing,visual,
+                startup]
         [--cold-runs 7] [--gateway-calls 2000] [--warm-calls 500] [--hot-calls 20000] [--risk-calls 1000]
         [--risk-bulk 1000] [--stream-events 100000] [--pricing-skus 10000] [--quote-calls 1000] [--no-fresh-clone]
         [--forecast-skus 10000] [--forecast-calls 500] [--propensity-calls 500] [--propensity-events 50]
-        [--visual-calls 500]
+        [--visual-calls 500] [--support-calls 300]
 
 `--only pricing --pricing-skus 5000` is a quick look at the repricing section (the full 100k-SKU run takes
 several minutes, most of it the emulator's).
@@ -34,6 +35,7 @@ from tests.benchmarks import (
     sizes,
     startup,
     stream,
+    support,
     visual,
     warm_overhead,
 )
@@ -48,11 +50,17 @@ SECTIONS = (
     "risk",
     "stream",
     "recommendations",
+    "support",
     "propensity",
     "forecasting",
     "pricing",
     "visual",
     "startup",
+)
+
+# The sections that run against one shared local stack (the emulator, the template bootstrapped).
+IN_EMULATOR = frozenset(
+    {"cold", "warm", "risk", "stream", "recommendations", "support", "propensity", "forecasting", "pricing"}
 )
 
 
@@ -86,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rec-events", type=int, default=50, help="events timed for recommendations' event to effect")
     parser.add_argument("--propensity-calls", type=int, default=500, help="calls per side for the propensity score")
     parser.add_argument("--propensity-events", type=int, default=50, help="events timed for the profile update")
+    parser.add_argument("--support-calls", type=int, default=300, help="messages per side for customer service")
     parser.add_argument("--quote-calls", type=int, default=1000, help="calls per side for the quote latency figure")
     parser.add_argument("--forecast-skus", type=int, default=10_000, help="SKUs through the daily forecast fan-out")
     parser.add_argument("--forecast-calls", type=int, default=500, help="calls per side for the forecasting API")
@@ -125,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             gateway.run(report, calls=args.gateway_calls)
         except Exception as exc:
             report.error("gateway", exc)
-    if chosen & {"cold", "warm", "risk", "stream", "recommendations", "propensity", "forecasting", "pricing"}:
+    if chosen & IN_EMULATOR:
         try:
             with local_stack(BENCH_DIR) as local:
                 print(
@@ -143,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
                     stream.run(local, report, events=args.stream_events)
                 if "recommendations" in chosen:
                     recommendations.run(local, report, calls=args.rec_calls, events=args.rec_events)
+                if "support" in chosen:
+                    support.run(local, report, calls=args.support_calls)
                 if "propensity" in chosen:
                     propensity.run(local, report, calls=args.propensity_calls, events=args.propensity_events)
                 if "forecasting" in chosen:

@@ -136,10 +136,22 @@ class CallLog:
     # (table, key) of every UpdateItem: billed one unit each until `resolve_updates` measures the items.
     updates: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _paused: bool = False
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Calls made in the block are not recorded (a benchmark's baseline side, interleaved with its own)."""
+        self._paused = True
+        try:
+            yield
+        finally:
+            self._paused = False
 
     def record(
         self, service: str, operation: str, params: dict[str, Any], response: dict[str, Any] | None = None
     ) -> None:
+        if self._paused:
+            return
         with self._lock:
             self.calls[(service, operation)] += 1
             self.chunks[(service, operation)] += max(1, math.ceil(_payload_bytes(operation, params) / CHUNK))

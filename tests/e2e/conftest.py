@@ -44,6 +44,7 @@ class Running:
     aws: str
     state_dir: Path
     output: list[str] = field(default_factory=list)
+    ws: str = ""  # the WebSocket APIs' base URL (ws://127.0.0.1:PORT), stage paths below it
     # GET /health as polled while `up` started: (status code, body), until the banner.
     health_during_startup: list[tuple[int, Any]] = field(default_factory=list)
 
@@ -81,6 +82,9 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     http_port = free_port()
     while http_port == aws_port:
         http_port = free_port()
+    ws_port = free_port()
+    while ws_port in (aws_port, http_port):
+        ws_port = free_port()
     state_dir = tmp_path_factory.mktemp("state")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "ADMIN_API_KEY"}
     env["COMMERCE_AI_STATE_DIR"] = str(state_dir)
@@ -88,7 +92,16 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     # Its entries are keyed by what built them and verified before use, so sharing it is safe.
     env.setdefault("COMMERCE_AI_BUILD_CACHE", str(ROOT / ".commerce-ai" / "build-cache"))
     process = subprocess.Popen(
-        [*console_script(), "--aws-port", str(aws_port), "up", "--http-port", str(http_port)],
+        [
+            *console_script(),
+            "--aws-port",
+            str(aws_port),
+            "up",
+            "--http-port",
+            str(http_port),
+            "--ws-port",
+            str(ws_port),
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -98,7 +111,13 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         # passes SIGINT on ignored, and Python keeps it ignored, so `up` would never see the Ctrl-C.
         preexec_fn=_interrupt_by_default,
     )
-    up = Running(process, f"http://127.0.0.1:{http_port}", f"http://127.0.0.1:{aws_port}", state_dir)
+    up = Running(
+        process,
+        f"http://127.0.0.1:{http_port}",
+        f"http://127.0.0.1:{aws_port}",
+        state_dir,
+        ws=f"ws://127.0.0.1:{ws_port}",
+    )
     ready = threading.Event()
 
     def pump() -> None:

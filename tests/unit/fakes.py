@@ -9,7 +9,9 @@ from __future__ import annotations
 import copy
 import importlib.util
 import io
+import json
 import operator
+import os
 import re
 import threading
 import zlib
@@ -301,8 +303,14 @@ class FakeDynamoDB:
     before an empty last page; callers that loop until it is absent handle both).
     """
 
-    def __init__(self, key_schemas: dict[str, tuple[str, ...]] | None = None) -> None:
+    def __init__(
+        self,
+        key_schemas: dict[str, tuple[str, ...]] | None = None,
+        index_schemas: dict[tuple[str, str], tuple[str, ...]] | None = None,
+    ) -> None:
         self.key_schemas = dict(KEY_SCHEMAS if key_schemas is None else key_schemas)
+        # (table, index name) -> the index's key names: a Query with IndexName reads the items holding them
+        self.index_schemas = dict(index_schemas or {})
         self.tables: dict[str, dict[tuple[str, ...], dict[str, Any]]] = defaultdict(dict)
         self.puts: list[dict[str, Any]] = []  # every PutItem that was applied
         self.fail_with: Exception | None = None
@@ -312,8 +320,8 @@ class FakeDynamoDB:
 
     # -- helpers ------------------------------------------------------------------------------------
 
-    def _call(self, operation: str, table: str) -> None:
-        self.log.append((operation, {"TableName": table}))
+    def _call(self, operation: str, table: str, index: str | None = None) -> None:
+        self.log.append((operation, {"TableName": table, **({"IndexName": index} if index else {})}))
         if self.fail_with is not None:
             raise self.fail_with
         if table not in self.key_schemas:
@@ -517,8 +525,14 @@ class FakeDynamoDB:
         Limit: int | None = None,
         ExclusiveStartKey: dict[str, Any] | None = None,
         ConsistentRead: bool = False,
+        IndexName: str | None = None,
     ) -> dict[str, Any]:
-        """Items of one partition in range-key order (reversed with ScanIndexForward=False), paged."""
+        """Items of one partition in range-key order (reversed with ScanIndexForward=False), paged; with
+        IndexName, of a global secondary index (only items holding its keys; no consistent reads)."""
+        if IndexName is not None:
+            return self._query_index(
+                TableName, IndexName, KeyConditionExpression, ExpressionAttributeValues, ConsistentRead, Limit
+            )
         with self._lock:
             self._call("Query", TableName)
             used: set[str] = set()
@@ -532,6 +546,33 @@ class FakeDynamoDB:
             ordered = sorted(self.tables[TableName].items(), reverse=not ScanIndexForward)
             matching = [(k, i) for k, i in ordered if _holds(condition, i)]
             return self._page(TableName, matching, Limit, ExclusiveStartKey, forward=ScanIndexForward)
+
+    def _query_index(
+        self,
+        table: str,
+        index: str,
+        condition_text: str,
+        values: dict[str, Any] | None,
+        consistent: bool,
+        limit: int | None,
+    ) -> dict[str, Any]:
+        """A global secondary index's partition, all in one page (what the project's index queries read)."""
+        with self._lock:
+            self._call("Query", table, index)
+            if (table, index) not in self.index_schemas:
+                raise validation_error(f"The table does not have the specified index: {index}")
+            if consistent:
+                raise validation_error("Consistent reads are not supported on global secondary indexes")
+            schema = self.index_schemas[(table, index)]
+            used: set[str] = set()
+            condition = self._condition(condition_text, None, values, used)
+            assert condition is not None
+            self._all_used(None, values, used)
+            if not _key_condition(condition, schema):
+                raise validation_error(f"Query key condition not supported: {condition_text!r}")
+            holding = [i for _, i in sorted(self.tables[table].items()) if all(n in i for n in schema)]
+            items = [copy.deepcopy(i) for i in holding if _holds(condition, i)][: limit or None]
+            return {"Items": items, "Count": len(items)}
 
     def scan(
         self,
@@ -804,6 +845,26 @@ class FakeSNS:
         }
 
 
+@dataclass
+class FakeConnections:
+    """The API Gateway management API (`apigatewaymanagementapi`): PostToConnection recorded with the
+    endpoint it went to (AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI, as boto3 reads it); ids in `gone` answer
+    GoneException, as a closed connection does."""
+
+    posted: list[dict[str, Any]] = field(default_factory=list)
+    gone: set[str] = field(default_factory=set)
+
+    def post_to_connection(self, ConnectionId: str, Data: bytes) -> dict[str, Any]:
+        endpoint = os.environ.get("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI", "")
+        self.posted.append({"ConnectionId": ConnectionId, "Data": Data, "Endpoint": endpoint})
+        if ConnectionId in self.gone:
+            raise client_error("GoneException", "PostToConnection", f"connection {ConnectionId} is gone")
+        return {}
+
+    def frames(self, connection_id: str) -> list[dict[str, Any]]:
+        return [json.loads(p["Data"]) for p in self.posted if p["ConnectionId"] == connection_id]
+
+
 # ----------------------------------------------------------------------------------------------- SSM
 
 
@@ -825,6 +886,7 @@ class FakeAws:
     s3: FakeS3 = field(default_factory=FakeS3)
     sqs: FakeSQS = field(default_factory=FakeSQS)
     sns: FakeSNS = field(default_factory=FakeSNS)
+    apigatewaymanagementapi: FakeConnections = field(default_factory=FakeConnections)
 
     def client(self, service: str, bulk: bool = False) -> Any:
         """The fake for `service`; bulk and interactive clients share it, as they share the real service."""

@@ -47,6 +47,8 @@ def needs_of(aws: FakeAws, ssm: FakeSSMProvider) -> set[Need]:
     needs: set[Need] = set()
     for operation, params in aws.dynamodb.log:
         table = f"arn:{env.partition}:dynamodb:{env.region}:{env.account}:table/{params['TableName']}"
+        if "IndexName" in params:  # a Query of an index is authorised on the index's ARN
+            table = f"{table}/index/{params['IndexName']}"
         needs.add(Need(f"dynamodb:{operation}", table))
     for operation, params in aws.s3.log:
         bucket = f"arn:{env.partition}:s3:::{params['Bucket']}"
@@ -63,6 +65,17 @@ def needs_of(aws: FakeAws, ssm: FakeSSMProvider) -> set[Need]:
     for sent in aws.sqs.sent:
         queue = sent["QueueUrl"].rstrip("/").rsplit("/", 1)[-1]
         needs.add(Need("sqs:SendMessage", f"arn:{env.partition}:sqs:{env.region}:{env.account}:{queue}"))
+    for post in aws.apigatewaymanagementapi.posted:
+        # https://{api}.execute-api.{region}.amazonaws.com/{stage} -> the connection's execute-api ARN
+        api = post["Endpoint"].split("://", 1)[-1].split(".", 1)[0]
+        stage = post["Endpoint"].rstrip("/").rsplit("/", 1)[-1]
+        connection = f"{api}/{stage}/POST/@connections/{post['ConnectionId']}"
+        needs.add(
+            Need(
+                "execute-api:ManageConnections",
+                f"arn:{env.partition}:execute-api:{env.region}:{env.account}:{connection}",
+            )
+        )
     for call in aws.sns.calls:
         needs.add(Need("sns:Publish", call["TopicArn"]))  # PublishBatch is authorised as sns:Publish
     for name, _, _ in ssm.calls:
@@ -155,6 +168,7 @@ class World:
         self.aws.s3.log.clear()
         self.aws.sqs.sent.clear()
         self.aws.sns.calls.clear()
+        self.aws.apigatewaymanagementapi.posted.clear()
         self.ssm.calls.clear()
 
     def built(self, key: str, build: Callable[[Path], list[Built]]) -> list[Built]:

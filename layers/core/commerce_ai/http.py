@@ -311,6 +311,12 @@ def _require_key(request: Request, key_sources: tuple[Callable[[], str], ...], m
     """401 (`missing`) without an `x-api-key` header, 403 (`invalid`) unless it matches one of the keys, which
     are read in order and only until one matches."""
     supplied = request.headers.get("x-api-key") if request.headers else None
+    check_key(supplied, key_sources, missing, invalid)
+
+
+def check_key(supplied: str | None, key_sources: tuple[Callable[[], str], ...], missing: str, invalid: str) -> None:
+    """The key check itself, for callers that are not Chalice routes (a WebSocket $connect): Unauthorized
+    without a key, Forbidden unless it matches one of the keys (read in order, only until one matches)."""
     if not supplied:
         raise Unauthorized(missing)
     if not any(hmac.compare_digest(supplied.encode(), source().encode()) for source in key_sources):

@@ -9,17 +9,23 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect as ws_connect
 
 from commerce_ai import aws
 from commerce_ai.artifacts.registry import ModelRegistry
 from commerce_ai.artifacts.store import ArtifactStore
+from commerce_ai.config import clear_cached_settings
 from commerce_ai.support import service as support_service
 from commerce_ai.support.store import Conversations, DynamoOrders, Tickets
+from infra.emulator import free_port
 from infra.runner.sqs_poller import QueueSource
+from infra.runner.websocket_gateway import WebSocketGateway, websocket_apis
 from infra.template import Stack
 from model_build import publish
 from model_build.support import seed
@@ -148,3 +154,92 @@ def test_the_knowledge_graph_answers_over_the_shared_catalogue(support_stack: St
     assert "kg-case-x200 -accessory_of-> kg-phone-x200" in fits["reply"] and "Slim case for X200" in fits["reply"]
     size = say(gateway, "u-dana", "雨衣我体重65公斤穿什么码？")
     assert size["intent"] == "size_guide" and "M" in size["reply"] and "kg-chart-tops" in size["reply"]
+
+
+def test_the_shop_wide_erasure_removes_a_users_conversations_and_tickets(support_stack: Stack) -> None:
+    gateway = gateway_for(support_stack)
+    source = tickets_source(support_stack)
+    empty_queue(source.queue_url)
+    first = say(gateway, "u-erin", "where is my order A1003?")
+    second = say(gateway, "u-erin", "I want to talk to a human")  # a second conversation, handed off
+    other = say(gateway, "u-frank", "hello")
+    invoke = in_process(support_stack)
+    source.poll_once(invoke, threading.Event(), wait_seconds=2)
+    conversations = Conversations(support_stack.physical_name("SupportConversationsTable"))
+    tickets = Tickets(support_stack.physical_name("SupportTicketsTable"))
+    status, page = call(gateway, "GET", "/support/tickets?status=open&limit=200", None, ADMIN_KEY)
+    assert [t["conversation_id"] for t in page["items"]].count(second["conversation_id"]) == 1
+
+    status, erased = call(gateway, "DELETE", "/users/u-erin", None, ADMIN_KEY)
+
+    assert status == 200 and erased["removed"]["support"] == 3, erased  # two conversations, one ticket
+    assert conversations.get(first["conversation_id"], 0) is None
+    assert conversations.get(second["conversation_id"], 0) is None
+    assert conversations.get(other["conversation_id"], 0) is not None  # someone else's stays
+    status, page = call(gateway, "GET", "/support/tickets?status=open&limit=200", None, ADMIN_KEY)
+    assert second["conversation_id"] not in [t["conversation_id"] for t in page["items"]]
+    assert tickets.erase_user("u-erin") == 0
+
+
+def test_a_ticket_still_on_the_queue_when_its_user_is_erased_is_dropped(support_stack: Stack) -> None:
+    gateway = gateway_for(support_stack)
+    source = tickets_source(support_stack)
+    empty_queue(source.queue_url)
+    handed = say(gateway, "u-gina", "转人工")
+    assert handed["handoff"] is True
+    assert call(gateway, "DELETE", "/users/u-gina", None, ADMIN_KEY)[0] == 200  # before the ticket is recorded
+    source.poll_once(in_process(support_stack), threading.Event(), wait_seconds=2)
+    _, page = call(gateway, "GET", "/support/tickets?status=open&limit=200", None, ADMIN_KEY)
+    assert handed["conversation_id"] not in [t["conversation_id"] for t in page["items"]]
+
+
+@pytest.fixture
+def chat_socket(support_stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The template's WebSocket API on the local gateway, its functions in process, as `up` wires them."""
+    gateway = WebSocketGateway(websocket_apis(support_stack), in_process(support_stack), support_stack.env.region)
+    port = free_port()
+    gateway.start("127.0.0.1", port)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI", f"{gateway.management_url}/live")
+    clear_cached_settings()
+    aws.reset_clients()
+    yield f"ws://127.0.0.1:{port}/live"
+    gateway.stop()
+    aws.reset_clients()
+
+
+def test_a_customer_chats_over_the_websocket_and_the_agents_reply_is_pushed(
+    support_stack: Stack, chat_socket: str
+) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        ws_connect(f"{chat_socket}?user_id=u-wendy", open_timeout=10)
+    assert refused.value.response.status_code == 401
+    gateway = gateway_for(support_stack)
+    source = tickets_source(support_stack)
+    empty_queue(source.queue_url)
+    with ws_connect(f"{chat_socket}?user_id=u-wendy&channel=h5&api_key={INGEST_KEY}", open_timeout=10) as socket:
+
+        def ask(text: str, conversation_id: str | None = None) -> dict[str, Any]:
+            socket.send(json.dumps({"action": "message", "text": text, "conversation_id": conversation_id}))
+            frame: dict[str, Any] = json.loads(socket.recv(timeout=30))
+            return frame
+
+        first = ask("我的订单到哪了？")
+        assert (first["type"], first["intent"], first["language"]) == ("reply", "order_status", "zh")
+        conversation_id = first["conversation_id"]
+        assert "邮箱或手机号" in ask("A1007", conversation_id)["reply"]
+        assert "SF2234567890" in ask("bob@example.com", conversation_id)["reply"]
+        bad = ask("", conversation_id)
+        assert (bad["type"], bad["status"]) == ("error", 400)
+        handed = ask("太垃圾了！！气死我了，我要投诉！！", conversation_id)
+        assert handed["handoff"] is True, handed
+        source.poll_once(in_process(support_stack), threading.Event(), wait_seconds=2)
+        status, page = call(gateway, "GET", "/support/tickets?status=open&limit=200", None, ADMIN_KEY)
+        (ticket,) = [t for t in page["items"] if t["conversation_id"] == conversation_id]
+        reply = {"text": "您好，我是客服小王，马上为您处理。", "close": False}
+        status, _ = call(gateway, "POST", f"/support/tickets/{ticket['ticket_id']}/reply", reply, ADMIN_KEY)
+        assert status == 200
+        pushed = json.loads(socket.recv(timeout=30))
+        assert pushed == {"type": "agent_reply", "conversation_id": conversation_id, "text": reply["text"]}
+    conversations = Conversations(support_stack.physical_name("SupportConversationsTable"))
+    stored = conversations.get(conversation_id, 0)
+    assert stored is not None and stored[0].transcript[-1].delivered is True  # shown: not repeated over HTTP

@@ -48,7 +48,12 @@ def world(
         STACK.physical_name(logical_id): tuple(k["AttributeName"] for k in resource["Properties"]["KeySchema"])
         for logical_id, resource in STACK.of_type("AWS::DynamoDB::Table").items()
     }
-    fake_aws.dynamodb = FakeDynamoDB(key_schemas=tables)
+    indexes = {
+        (STACK.physical_name(logical_id), index["IndexName"]): tuple(k["AttributeName"] for k in index["KeySchema"])
+        for logical_id, resource in STACK.of_type("AWS::DynamoDB::Table").items()
+        for index in resource["Properties"].get("GlobalSecondaryIndexes", [])
+    }
+    fake_aws.dynamodb = FakeDynamoDB(key_schemas=tables, index_schemas=indexes)
     ssm = FakeSSMProvider({})
     monkeypatch.setattr(http, "_ssm_provider", ssm)
     for cached in CACHED:  # these live as long as a warm container: one per scenario

@@ -10,18 +10,30 @@ import base64
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
-from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventModel, EventBridgeModel, SqsModel
+from aws_lambda_powertools.utilities.parser.models import (
+    APIGatewayProxyEventModel,
+    APIGatewayWebSocketConnectEventModel,
+    APIGatewayWebSocketDisconnectEventModel,
+    APIGatewayWebSocketMessageEventModel,
+    EventBridgeModel,
+    SqsModel,
+)
 
 from infra.runner.http_gateway import Route
 from infra.sample_events import PLACEHOLDER, SAMPLE_NAME, fill_placeholders, load_event
-from infra.template import ROOT, FunctionEvent, Stack
+from infra.template import ROOT, WEBSOCKET_EVENT, FunctionEvent, Stack
 from tests.support.capabilities import capability_of
 
 STACK = Stack()
 FUNCTIONS = {fn.logical_id: fn for fn in STACK.functions()}
 SAMPLES = sorted((ROOT / "events").rglob("*.json"))
+WEBSOCKET_MODELS: dict[str, Any] = {
+    "$connect": APIGatewayWebSocketConnectEventModel,
+    "$disconnect": APIGatewayWebSocketDisconnectEventModel,
+}
 
 
 def _named(path: Path) -> tuple[str, FunctionEvent]:
@@ -75,6 +87,10 @@ def test_a_sample_parses_as_its_triggers_event(path: Path) -> None:
     elif trigger.type == "Schedule":
         scheduled = EventBridgeModel.model_validate(event)
         assert (scheduled.source, scheduled.detail_type) == ("aws.events", "Scheduled Event")
+    elif trigger.type == WEBSOCKET_EVENT:
+        model = WEBSOCKET_MODELS.get(str(trigger.properties["RouteKey"]), APIGatewayWebSocketMessageEventModel)
+        context = model.model_validate(event).request_context
+        assert context.route_key == trigger.properties["RouteKey"]
     else:
         raise AssertionError(f"no sample shape for {trigger.type} events: teach this test")
 

@@ -4,6 +4,7 @@ API scenario serves a small real `support-intents` artifact and the demo orders 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,9 +19,9 @@ from tests.unit.iam import STACK, Scenario, World, configure
 CACHED = (support_service.intent_loader,)
 
 
-def run_support_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    handler, _ = configure(monkeypatch, "SupportApiFunction", tmp_path)
-    env = STACK.function("SupportApiFunction").environment
+def seeded(world: World, function: str) -> dict[str, str]:
+    """The bot's world as `up` lays it out (model, orders, FAQ, graph); the function's environment."""
+    env = STACK.function(function).environment
     world.ssm.values[env["ADMIN_API_KEY_PARAMETER"]] = "k"
     world.ssm.values[env["INGEST_API_KEY_PARAMETER"]] = "front"
     world.serve(world.built("support", built_support))
@@ -34,6 +35,47 @@ def run_support_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     catalog = Catalog(env["CATALOG_TABLE"], dynamodb=world.aws.dynamodb)
     seed_graph(DynamoGraph(env["SUPPORT_GRAPH_TABLE"], catalog, dynamodb=world.aws.dynamodb))
     support_service.faq_cache.index = None
+    return env
+
+
+def ticket_on_a_websocket_conversation(world: World, env: dict[str, str]) -> str:
+    """A handed-off conversation whose customer is on a WebSocket connection, and its open ticket."""
+    from commerce_ai.support.conversation import ConversationState
+    from commerce_ai.support.store import Conversations, Tickets
+
+    now = datetime.now(UTC)
+    state = ConversationState(
+        conversation_id="c-ws",
+        user_id="u-ws",
+        channel="h5",
+        created_at=now,
+        updated_at=now,
+        expires_at=int(now.timestamp()) + 3600,
+        owner="agent",
+        ticket_id="t-ws",
+        connection_id="conn-1",
+    )
+    Conversations(env["SUPPORT_CONVERSATIONS_TABLE"], dynamodb=world.aws.dynamodb).put(state, None)
+    document = {
+        "ticket_id": "t-ws",
+        "conversation_id": "c-ws",
+        "user_id": "u-ws",
+        "reason": "request",
+        "intent": "human_agent",
+        "slots": {},
+        "emotion": 0.0,
+        "language": "en",
+        "created_at": now.isoformat().replace("+00:00", "Z"),
+        "transcript": [],
+    }
+    Tickets(env["SUPPORT_TICKETS_TABLE"], dynamodb=world.aws.dynamodb).open(document, now)
+    return "t-ws"
+
+
+def run_support_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    handler, _ = configure(monkeypatch, "SupportApiFunction", tmp_path)
+    env = seeded(world, "SupportApiFunction")
+    ticket_id = ticket_on_a_websocket_conversation(world, env)
     world.forget_setup()
     front = {"Content-Type": "application/json", "x-api-key": "front"}
     admin = {"Content-Type": "application/json", "x-api-key": "k"}
@@ -57,6 +99,10 @@ def run_support_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
         assert client.http.delete(f"/support/conversations/{conversation_id}", headers=admin).status_code == 200
         assert client.http.get("/support/tickets?status=open", headers=admin).status_code == 200
         assert [json.loads(m["MessageBody"])["reason"] for m in world.aws.sqs.sent] == ["request"]
+        pushed = {"text": "Hello, I am here to help.", "close": False}
+        reply = client.http.post(f"/support/tickets/{ticket_id}/reply", headers=admin, body=json.dumps(pushed).encode())
+        assert reply.status_code == 200, reply.body
+        assert world.aws.apigatewaymanagementapi.frames("conn-1")[-1]["type"] == "agent_reply"
         assert client.http.get("/support/faq").status_code == 200
         put = client.http.put("/support/faq/gift-wrap", headers=admin, body=sample_body("PutFaq"))
         assert put.status_code == 200, put.body
@@ -74,7 +120,22 @@ def run_support_tickets(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path:
     assert handler(sample("support/SupportTicketsFunction-TicketQueued.json"), context) == {"batchItemFailures": []}
 
 
+def run_support_websocket(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    handler, context = configure(monkeypatch, "SupportWebSocketFunction", tmp_path)
+    seeded(world, "SupportWebSocketFunction")
+    world.forget_setup()
+    connect = sample("support/SupportWebSocketFunction-Connect.json")
+    connect["headers"]["x-api-key"] = "front"
+    assert handler(connect, context) == {"statusCode": 200}
+    assert handler(sample("support/SupportWebSocketFunction-Message.json"), context) == {"statusCode": 200}
+    connection_id = connect["requestContext"]["connectionId"]
+    (frame,) = world.aws.apigatewaymanagementapi.frames(connection_id)
+    assert (frame["type"], frame["intent"]) == ("reply", "order_status"), frame
+    assert handler(sample("support/SupportWebSocketFunction-Disconnect.json"), context) == {"statusCode": 200}
+
+
 SCENARIOS: dict[str, Scenario] = {
     "SupportApiFunction": run_support_api,
+    "SupportWebSocketFunction": run_support_websocket,
     "SupportTicketsFunction": run_support_tickets,
 }

@@ -125,3 +125,24 @@ class FaqQuery(PageQuery):
 
 
 ConversationView = ConversationState
+
+
+class ConnectQuery(BaseModel):
+    """The WebSocket $connect's query string: the customer the front end signed in, and its channel. The key
+    comes in the `x-api-key` header or, from a browser (which cannot set headers on a WebSocket), `api_key`."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    user_id: str = Field(pattern=ID)
+    channel: Channel = "h5"
+
+
+class ChatFrame(BaseModel):
+    """A client's frame on the WebSocket: `{"action": "message", "text": ..., "conversation_id"?}`. The user
+    is the connection's (checked at $connect), never the frame's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["message"]
+    text: str
+    conversation_id: str | None = None

@@ -45,6 +45,9 @@ class ConversationState(BaseModel):
     fallbacks: int = 0  # in a row
     owner: Literal["bot", "agent"] = "bot"
     ticket_id: str | None = None
+    # The customer's open WebSocket connection, where an agent's reply is pushed (None: the HTTP channel,
+    # whose next exchange carries it in `agent_replies`).
+    connection_id: str | None = None
     transcript: list[Message] = Field(default_factory=list, max_length=MAX_TRANSCRIPT)
 
     def add(self, message: Message) -> None:
@@ -52,3 +55,16 @@ class ConversationState(BaseModel):
 
     def remember(self, intent: str) -> None:
         self.intents = [*self.intents, intent][-MAX_INTENT_HISTORY:]
+
+
+class Connection(BaseModel):
+    """An open WebSocket connection: who was checked in at $connect, on which channel. Kept in
+    SupportConversationsTable under `connection#<id>` until $disconnect, or API Gateway's two-hour limit
+    on a connection (TTL)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    connection_id: str
+    user_id: str
+    channel: Channel
+    connected_at: Timestamp

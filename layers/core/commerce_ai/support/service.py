@@ -18,7 +18,15 @@ from commerce_ai.support.conversation import IDLE_TTL_SECONDS, ConversationState
 from commerce_ai.support.dialogue import Bot
 from commerce_ai.support.faq import FaqEntry, FaqIndex
 from commerce_ai.support.intents import MODEL_NAME, IntentModel
-from commerce_ai.support.store import Conversations, DynamoGraph, DynamoOrders, FaqStore, HandoffQueue, Tickets
+from commerce_ai.support.store import (
+    ConnectionPusher,
+    Conversations,
+    DynamoGraph,
+    DynamoOrders,
+    FaqStore,
+    HandoffQueue,
+    Tickets,
+)
 
 FAQ_REFRESH_SECONDS = 60.0
 UNKNOWN_CONVERSATION = "unknown or expired conversation id: a new conversation was started"
@@ -82,9 +90,10 @@ def visible_slots(state: ConversationState) -> dict[str, str]:
     return {k: ("verified" if k == "contact" else v) for k, v in state.slots.items()}
 
 
-def handle_message(body: MessageIn, now: datetime) -> MessageOut:
+def handle_message(body: MessageIn, now: datetime, connection_id: str | None = None) -> MessageOut:
     """A conversation id is honoured only for the user it was started by: another user's id, an unknown
-    or an expired one starts a new conversation (and says so), so no caller reads someone else's state."""
+    or an expired one starts a new conversation (and says so), so no caller reads someone else's state.
+    A message on a WebSocket connection (`connection_id`) makes it where an agent's replies are pushed."""
     conversations = Conversations.from_settings()
     found = conversations.get(body.conversation_id, int(now.timestamp())) if body.conversation_id else None
     if found is not None and found[0].user_id == body.user_id:
@@ -95,6 +104,8 @@ def handle_message(body: MessageIn, now: datetime) -> MessageOut:
     pending = [m for m in state.transcript if m.role == "agent" and not m.delivered]
     for message in pending:
         message.delivered = True
+    if connection_id is not None:
+        state.connection_id = connection_id
     turn = bot().respond(state, body.text, now)
     if turn.ticket is not None:
         HandoffQueue.from_settings().send(turn.ticket)
@@ -133,8 +144,10 @@ def tickets_page(status: str, limit: int, cursor: str | None) -> tuple[list[Tick
 
 
 def reply_to_ticket(ticket_id: str, body: AgentReply, now: datetime) -> AgentReplied:
-    """An agent's reply goes into the conversation (delivered with the customer's next exchange on the
-    HTTP channel); `close` hands the conversation back to the bot."""
+    """An agent's reply goes into the conversation: pushed at once to the customer's WebSocket connection
+    if one is open, else delivered with their next exchange on the HTTP channel; `close` hands the
+    conversation back to the bot. The push comes before the write, so the transcript records whether
+    it reached the customer (a write that then conflicts is a 409 and the agent sends again)."""
     tickets = Tickets.from_settings()
     found = tickets.get(ticket_id)
     if found is None:
@@ -147,7 +160,13 @@ def reply_to_ticket(ticket_id: str, body: AgentReply, now: datetime) -> AgentRep
     if stored is None:
         raise NotFound(f"the conversation of ticket {ticket_id} has expired")
     state, revision = stored
-    state.add(Message(role="agent", text=body.text, at=now, delivered=False))
+    pushed = False
+    if state.connection_id is not None:
+        frame = {"type": "agent_reply", "conversation_id": state.conversation_id, "text": body.text}
+        pushed = ConnectionPusher().post(state.connection_id, frame)
+        if not pushed:
+            state.connection_id = None  # closed or expired: the next exchange carries the reply
+    state.add(Message(role="agent", text=body.text, at=now, delivered=pushed))
     if body.close:
         state.owner, state.ticket_id = "bot", None
     state.updated_at = now

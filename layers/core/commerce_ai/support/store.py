@@ -1,6 +1,8 @@
 """DynamoDB and SQS adapters for customer service. Each item keeps its document as one JSON attribute
 (`doc`) beside its key and, for personal data, `expires_at` (DynamoDB TTL): conversations expire after a
-week idle, tickets 90 days after they were opened.
+week idle, tickets 90 days after they were opened. Personal items also carry `user_hash` (the shop-wide
+erasure's hash of the user id, `commerce_ai.erasure.user_hash`), the key of a keys-only index `by_user`, so
+that `DELETE /users/{user_id}` finds a user's conversations and tickets without a scan.
 """
 
 from __future__ import annotations
@@ -9,11 +11,14 @@ import json
 from datetime import datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from commerce_ai import aws
 from commerce_ai.catalog.store import Catalog
+from commerce_ai.erasure import user_hash
 from commerce_ai.errors import Conflict
 from commerce_ai.paging import decode_cursor, encode_cursor
-from commerce_ai.support.conversation import ConversationState
+from commerce_ai.support.conversation import Connection, ConversationState
 from commerce_ai.support.dialogue import Ticket
 from commerce_ai.support.faq import FaqEntry
 from commerce_ai.support.graph import ALIAS_PARTITION, Edge
@@ -21,6 +26,29 @@ from commerce_ai.support.orders import Order
 from commerce_ai.support.settings import settings
 
 TICKET_TTL_SECONDS = 90 * 24 * 3600
+CONNECTION_PREFIX = "connection#"  # a conversation id never holds '#' (contract.ID), so keys cannot clash
+CONNECTION_TTL_SECONDS = 2 * 3600  # API Gateway closes a WebSocket connection after two hours
+BY_USER_INDEX = "by_user"  # keys-only GSI on `user_hash` of SupportConversationsTable and SupportTicketsTable
+
+
+def erase_by_user(ddb: Any, table: str, key: str, user_id: str) -> int:
+    """Delete every item of `table` whose `user_hash` is the user's (through the `by_user` index); the number
+    deleted. Safe to repeat: an item already gone is simply not found again."""
+    removed = 0
+    request: dict[str, Any] = {
+        "TableName": table,
+        "IndexName": BY_USER_INDEX,
+        "KeyConditionExpression": "user_hash = :user",
+        "ExpressionAttributeValues": {":user": {"S": user_hash(user_id)}},
+    }
+    while True:
+        response = ddb.query(**request)
+        for item in response.get("Items", []):
+            ddb.delete_item(TableName=table, Key={key: item[key]})
+            removed += 1
+        if "LastEvaluatedKey" not in response:
+            return removed
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
 class Conversations:
@@ -47,6 +75,7 @@ class Conversations:
         """Write the next revision; a conversation changed since `revision` was read is a 409."""
         item = {
             "conversation_id": {"S": state.conversation_id},
+            "user_hash": {"S": user_hash(state.user_id)},
             "doc": {"S": state.model_dump_json()},
             "expires_at": {"N": str(state.expires_at)},
             "revision": {"N": str((revision or 0) + 1)},
@@ -66,6 +95,74 @@ class Conversations:
             TableName=self.table, Key={"conversation_id": {"S": conversation_id}}, ReturnValues="ALL_OLD"
         )
         return bool(old.get("Attributes"))
+
+    def erase_user(self, user_id: str) -> int:
+        """Delete every conversation (and open WebSocket connection) of the user; the number deleted."""
+        return erase_by_user(self.ddb, self.table, "conversation_id", user_id)
+
+
+class Connections:
+    """Open WebSocket connections, as items of SupportConversationsTable (so the erasure's `by_user` index
+    finds them with the user's conversations)."""
+
+    ddb = aws.ClientAttribute("dynamodb")
+
+    def __init__(self, table: str, dynamodb: Any = None) -> None:
+        self.table = table
+        self._ddb = dynamodb
+
+    @classmethod
+    def from_settings(cls) -> Connections:
+        return cls(settings().need("conversations_table"))
+
+    def open(self, connection: Connection) -> None:
+        expires = int(connection.connected_at.timestamp()) + CONNECTION_TTL_SECONDS
+        self.ddb.put_item(
+            TableName=self.table,
+            Item={
+                "conversation_id": {"S": CONNECTION_PREFIX + connection.connection_id},
+                "user_hash": {"S": user_hash(connection.user_id)},
+                "doc": {"S": connection.model_dump_json()},
+                "expires_at": {"N": str(expires)},
+            },
+        )
+
+    def get(self, connection_id: str, now_epoch: int) -> Connection | None:
+        stored = self.ddb.get_item(
+            TableName=self.table, Key={"conversation_id": {"S": CONNECTION_PREFIX + connection_id}}
+        ).get("Item")
+        if not stored or int(stored["expires_at"]["N"]) <= now_epoch:
+            return None
+        return Connection.model_validate_json(stored["doc"]["S"])
+
+    def close(self, connection_id: str) -> None:
+        self.ddb.delete_item(TableName=self.table, Key={"conversation_id": {"S": CONNECTION_PREFIX + connection_id}})
+
+
+class ConnectionPusher:
+    """Frames to a client's WebSocket connection through API Gateway's management API (post-to-connection).
+    Its endpoint is the API's stage URL, from AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI (boto3 reads it): on
+    AWS `https://{api}.execute-api.{region}.amazonaws.com/{stage}`, locally the runner's stand-in."""
+
+    client = aws.ClientAttribute("apigatewaymanagementapi")
+
+    def __init__(self, client: Any = None) -> None:
+        self._client = client
+
+    def post(self, connection_id: str, frame: dict[str, Any]) -> bool:
+        """Send one JSON frame; False when the connection is gone (closed by the client or expired), or when
+        this function has no management endpoint configured (an HTTP-only deployment)."""
+        if self._client is None and not settings().connections_endpoint:
+            return False
+        try:
+            self.client.post_to_connection(
+                ConnectionId=connection_id, Data=json.dumps(frame, ensure_ascii=False).encode("utf-8")
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "GoneException":
+                return False
+            raise
+        return True
 
 
 class DynamoOrders:
@@ -207,6 +304,7 @@ class Tickets:
             TableName=self.table,
             Item={
                 "ticket_id": {"S": document["ticket_id"]},
+                "user_hash": {"S": user_hash(document["user_id"])},
                 "status": {"S": "open"},
                 "doc": {"S": json.dumps(document)},
                 "expires_at": {"N": str(int(created.timestamp()) + TICKET_TTL_SECONDS)},
@@ -226,6 +324,10 @@ class Tickets:
             ExpressionAttributeNames={"#s": "status"},
             ExpressionAttributeValues={":closed": {"S": "closed"}},
         )
+
+    def erase_user(self, user_id: str) -> int:
+        """Delete every ticket (with its copy of the transcript) of the user; the number deleted."""
+        return erase_by_user(self.ddb, self.table, "ticket_id", user_id)
 
     def page(self, status: str, limit: int, cursor: str | None) -> tuple[list[tuple[dict[str, Any], str]], str | None]:
         """Tickets in `status`, in the table's order: a Scan with a filter (a shop's open queue is small; an

@@ -1,0 +1,162 @@
+"""Customer service benchmarks: `POST /support/messages` on the handler path against its bare floors, and
+what AWS would bill for the conversation state.
+
+Sides are interleaved call by call, so the shared machine's noise hits them alike:
+- handler: the Chalice app with an API Gateway proxy event (front-end key), as the local gateway and Lambda
+  call it: caller check, conversation GetItem (consistent), encoder + intent head, FAQ, forms (an order
+  GetItem where a form asks), the state PutItem (revision-conditioned); conversations of six turns (an
+  order question, its id, its contact, a follow-up, an FAQ question, a goodbye), a new one after each;
+- bare inference: `encoder.embed` of the same message and the linear head (`IntentModel.predict_vector`),
+  no Python around them;
+- bare inference + state: the same plus one consistent GetItem and one PutItem of the same conversation's
+  state item with bare boto3, the DynamoDB calls the handler cannot avoid.
+
+The model is the served one (`model_build.support.build`, about 40 s here). The emulator's DynamoDB is far
+slower than AWS's, so the second ratio is the one that says what the handler adds; the third figure is
+the billed units of the handler's calls (tests/benchmarks/_cost.py), per 1,000 messages.
+"""
+
+# ruff: noqa: RUF001  (Chinese messages)
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from commerce_ai import aws
+from commerce_ai.artifacts import validation
+from commerce_ai.support import encoder, service
+from infra.runner.context import LambdaContext
+from infra.runner.invoker import load_handler
+from model_build import publish
+from tests.benchmarks._cost import bill, counting_calls
+from tests.benchmarks._report import Report, heading, percentile, ratio
+from tests.benchmarks._stack import INGEST_KEY, LocalStack, patched_environ
+
+API_FUNCTION = "SupportApiFunction"
+# One conversation: an order question, the id and contact the form asks for, a follow-up that uses the
+# context, an FAQ question, a goodbye (English and Chinese alternate by conversation).
+CONVERSATIONS = [
+    ["where is my order A1003?", "alice@example.com", "and when will it arrive?", "can I return shoes?", "bye"],
+    ["我的订单到哪了？", "A1007", "bob@example.com", "什么时候能到？", "优惠券能叠加吗？", "再见"],
+]
+
+
+def prepare(local: LocalStack) -> dict[str, float]:
+    from model_build.support import build, seed
+
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    (built,) = build(local.workdir / "support")
+    timings["build (support-intents)"] = time.perf_counter() - started
+    store, registry = local.store(), local.registry()
+    manifest = publish(store, built)
+    result = validation.validate_version(store, registry, manifest.name, manifest.version, scratch=local.workdir)
+    if result.outcome not in ("registered", "unchanged"):
+        raise RuntimeError(f"support-intents was not registered: {result}")
+    registry.activate(manifest.name, manifest.version)
+    started = time.perf_counter()
+    seed(local.stack, local.workdir)
+    timings["seed (orders, FAQ, graph)"] = time.perf_counter() - started
+    service.intent_loader.cache_clear()
+    service.faq_cache.index = None
+    return timings
+
+
+def latency_benchmark(local: LocalStack, report: Report, calls: int) -> None:
+    fn = local.function(API_FUNCTION)
+    app = load_handler(fn.code_uri, fn.module, fn.attribute)
+    context = LambdaContext(fn.physical_name)
+    headers = {"x-api-key": INGEST_KEY}
+    model = service.intent_loader().get().model
+    table = local.stack.physical_name("SupportConversationsTable")
+    ddb = aws.client("dynamodb")
+
+    def post(text: str, conversation_id: str | None) -> dict[str, Any]:
+        body = {"user_id": "u-bench", "text": text, "channel": "web", "conversation_id": conversation_id}
+        answer = app(local.api_event("POST", "/support/messages", json.dumps(body).encode(), headers), context)
+        assert answer["statusCode"] == 200, answer
+        result: dict[str, Any] = json.loads(answer["body"])
+        return result
+
+    post("hello", None)  # warm: model, encoder weights, FAQ index, SSM key
+    handler_times, bare_times, bare_state_times = [], [], []
+    messages = 0
+    with counting_calls() as calls_log:
+        while messages < calls:
+            for turns in CONVERSATIONS:
+                conversation_id = None
+                for text in turns:
+                    if messages >= calls:
+                        break
+                    started = time.perf_counter()
+                    answer = post(text, conversation_id)
+                    handler_times.append(time.perf_counter() - started)
+                    conversation_id = answer["conversation_id"]
+                    messages += 1
+                    with calls_log.paused():
+                        started = time.perf_counter()
+                        model.predict_vector(encoder.embed([text])[0])
+                        bare_times.append(time.perf_counter() - started)
+                        key = {"conversation_id": {"S": conversation_id}}
+                        started = time.perf_counter()
+                        item = ddb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
+                        model.predict_vector(encoder.embed([text])[0])
+                        ddb.put_item(TableName=table, Item=item)
+                        bare_state_times.append(time.perf_counter() - started)
+    for pct in (50, 99):
+        value = percentile(handler_times, pct)
+        bare, bare_state = percentile(bare_times, pct), percentile(bare_state_times, pct)
+        print(
+            f"  POST /support/messages p{pct}: handler {value * 1000:.1f} ms, bare encoder + head {bare * 1000:.1f} ms,"
+            f" bare + GetItem + PutItem {bare_state * 1000:.1f} ms"
+        )
+        report.add(
+            "support",
+            f"POST /support/messages p{pct} (handler vs bare encoder + intent head)",
+            f"{value * 1000:.1f} ms",
+            f"{bare * 1000:.1f} ms",
+            ratio(value, bare),
+            f"{messages} messages in 6-turn conversations (forms, context, FAQ); the emulator's DynamoDB included",
+        )
+        report.add(
+            "support",
+            f"POST /support/messages p{pct} (handler vs bare encoder + head + state GetItem + PutItem)",
+            f"{value * 1000:.1f} ms",
+            f"{bare_state * 1000:.1f} ms",
+            ratio(value, bare_state),
+            "the floor has the DynamoDB calls the handler cannot avoid",
+        )
+    billed = bill(calls_log, api_requests=messages, lambda_invocations=messages)
+    per_thousand = {k: v * 1000 / messages for k, v in billed.items()}
+    operations = ", ".join(f"{op} {n}" for (svc, op), n in sorted(calls_log.calls.items()) if svc == "dynamodb")
+    print(f"  DynamoDB calls over {messages} messages: {operations}")
+    print(
+        f"  per 1,000 messages: {per_thousand['dynamodb_rru']:.0f} RRU, {per_thousand['dynamodb_wru']:.0f} WRU,"
+        f" {per_thousand['sqs_request']:.0f} SQS requests, ${per_thousand['dollars']:.4f}"
+        " (API Gateway and Lambda requests included, Lambda duration not)"
+    )
+    report.add(
+        "support",
+        "what AWS would bill per 1,000 messages (state, orders, catalogue reads; API Gateway; Lambda requests)",
+        f"${per_thousand['dollars']:.4f}",
+        f"${(per_thousand['api_request'] * 3.5e-6 + per_thousand['lambda_invocation'] * 0.2e-6):.4f}",
+        ratio(
+            per_thousand["dollars"], per_thousand["api_request"] * 3.5e-6 + per_thousand["lambda_invocation"] * 0.2e-6
+        ),
+        f"baseline: API Gateway + Lambda requests alone; {per_thousand['dynamodb_rru']:.0f} RRU and"
+        f" {per_thousand['dynamodb_wru']:.0f} WRU per 1,000 (FAQ scans once a minute per container not counted)",
+    )
+
+
+def run(local: LocalStack, report: Report, calls: int = 300) -> None:
+    heading("CUSTOMER SERVICE: POST /support/messages ON THE HANDLER PATH (in process, against the emulator)")
+    try:
+        with patched_environ(local.env):
+            setup = prepare(local)
+            latency_benchmark(local, report, calls)
+    except Exception as exc:
+        report.error("support", exc)
+        return
+    print("\n  setup (not measured): " + ", ".join(f"{w} {s:.1f} s" for w, s in setup.items()), flush=True)
