@@ -76,6 +76,11 @@ class ErasureLog:
             item["removed"] = {"M": {k: {"N": str(v)} for k, v in sorted(removed.items())}}
         self.ddb.put_item(TableName=self.table, Item=item)
 
+    def erased_at(self, user_id: str) -> datetime | None:
+        """When `user_id` was erased, or None (one GetItem: for a single record; a batch asks `erased_at_many`)."""
+        found = self.ddb.get_item(TableName=self.table, Key={"user_hash": {"S": user_hash(user_id)}}).get("Item")
+        return None if found is None else datetime.fromtimestamp(int(found["erased_at"]["N"]) / 1000, tz=UTC)
+
     def erased_at_many(self, user_ids: set[str]) -> dict[str, datetime]:
         """user id -> erasure time, for those of `user_ids` that were erased (one BatchGetItem per 100 ids:
         what a queue consumer asks once per batch instead of once per event)."""
