@@ -68,7 +68,11 @@ def what_if(body: WhatIfRequest) -> WhatIfView:
     loaded = service.forecast_model()
     periods = body.periods
     prices = [float(p) for p in (body.prices or [])]
-    prices += [prices[-1] if prices else history.price[-1]] * (periods - len(prices))
+    source, fill = "request", prices[-1] if prices else None
+    if fill is None:
+        current = service.current_price(body.sku)
+        source, fill = ("pricing", current) if current is not None else ("history", float(history.price[-1]))
+    prices += [fill] * (periods - len(prices))
     promotions = [float(p) for p in (body.promotions or [])]
     promotions += [0.0] * (periods - len(promotions))
     now = datetime.now(UTC)
@@ -81,6 +85,7 @@ def what_if(body: WhatIfRequest) -> WhatIfView:
             "freq": history.freq,
             "model_version": loaded.version,
             "prices": prices[:periods],
+            "price_source": source,
             "promotions": promotions[:periods],
             "periods": [
                 {"date": d, "p10": float(a), "p50": float(b), "p90": float(c)}

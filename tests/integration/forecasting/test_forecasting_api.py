@@ -16,6 +16,7 @@ from commerce_ai.forecasting.features import FEATURE_NAMES
 from commerce_ai.forecasting.model import MODEL_NAME, open_forecast_model
 from commerce_ai.forecasting.service import forecast_histories
 from commerce_ai.forecasting.store import FORECAST, HISTORY, ForecastingStore
+from commerce_ai.pricing.catalog import CatalogStore, SkuState
 from infra.template import Stack
 from model_build import publish
 from tests.conftest import ADMIN_KEY
@@ -64,8 +65,15 @@ def test_a_forecast_a_what_if_and_an_inventory_policy(stack: Stack, forecasting_
         gateway, "POST", "/forecasts/what-if", {"sku": seeded, "prices": [1.99] * 4, "promotions": [1, 1, 1, 1]}
     )
     assert status == 200, plan
-    assert plan["prices"] == [1.99] * 8 and plan["promotions"][4:] == [0.0] * 4
+    assert plan["prices"] == [1.99] * 8 and plan["promotions"][4:] == [0.0] * 4 and plan["price_source"] == "request"
     assert plan["plan_p50_total"] > plan["baseline_p50_total"]
+
+    # With no prices, the plan is at the last sold price until pricing prices the SKU, then at pricing's price.
+    status, plan = call(gateway, "POST", "/forecasts/what-if", {"sku": seeded})
+    assert status == 200 and plan["price_source"] == "history", plan
+    CatalogStore(stack.physical_name("PricingCatalogTable")).put(SkuState(sku=seeded, price=2.37, cost=1.0))
+    status, plan = call(gateway, "POST", "/forecasts/what-if", {"sku": seeded, "periods": 3})
+    assert status == 200 and plan["price_source"] == "pricing" and plan["prices"] == [2.37] * 3, plan
 
     settings = {"on_hand": 50, "lead_time_periods": 2, "review_periods": 1, "service_level": 0.9}
     status, stored = call(gateway, "PUT", f"/inventory/{seeded}", settings, ADMIN_KEY)

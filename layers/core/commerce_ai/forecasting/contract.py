@@ -4,6 +4,7 @@ forecasting and inventory")."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, model_validator
 
@@ -41,7 +42,8 @@ class ForecastView(BaseModel):
 
 
 class WhatIfRequest(BaseModel):
-    """A price and/or promotion plan for the SKU's next periods (missing periods: its last price, no
+    """A price and/or promotion plan for the SKU's next periods (periods after the plan: its last price; no
+    prices at all: the pricing capability's current price of the SKU, else its last sold price; no
     promotion). Prices and promotions of the forecast periods are taken as known in advance."""
 
     model_config = ConfigDict(extra="forbid")
@@ -71,6 +73,10 @@ class WhatIfView(BaseModel):
     freq: str
     model_version: str
     prices: list[Money] = Field(max_length=MAX_PLAN_PERIODS, description="The price path forecast under.")
+    price_source: Literal["request", "pricing", "history"] = Field(
+        description="Where the prices after the request's own came from: its last price, pricing's current "
+        "price of the SKU, or the last price in the SKU's sales history."
+    )
     promotions: list[Score] = Field(max_length=MAX_PLAN_PERIODS)
     periods: list[PeriodView] = Field(max_length=MAX_PLAN_PERIODS)
     baseline_p50_total: Quantity = Field(description="Sum of p50 at the last price and no promotion.")

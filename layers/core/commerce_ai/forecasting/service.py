@@ -7,7 +7,7 @@ from functools import cache
 
 from commerce_ai import aws
 from commerce_ai.artifacts.loader import LoadedModel, ModelLoader
-from commerce_ai.errors import NotFound
+from commerce_ai.errors import InvalidInput, NotFound
 from commerce_ai.forecasting.contract import MAX_PLAN_PERIODS, PolicyInputs, PolicyView
 from commerce_ai.forecasting.features import FEATURE_NAMES
 from commerce_ai.forecasting.forecast_svg import forecast_svg
@@ -18,12 +18,26 @@ from commerce_ai.forecasting.records import ForecastPeriod, InventorySettings, S
 from commerce_ai.forecasting.settings import settings
 from commerce_ai.forecasting.store import FORECAST, HISTORY, ForecastingStore
 from commerce_ai.messages import parse_json
+from commerce_ai.pricing.catalog import CatalogStore
+from commerce_ai.pricing.settings import settings as pricing_settings
 
 HORIZON = MAX_PLAN_PERIODS
 
 
 def store() -> ForecastingStore:
     return ForecastingStore(settings().need("forecasting_table"))
+
+
+def current_price(sku: str) -> float | None:
+    """The pricing capability's current price of `sku` (the what-if's default future price), or None where
+    this function is not given pricing's catalog, or pricing does not price the SKU."""
+    table = pricing_settings().pricing_catalog_table
+    if not table:
+        return None
+    try:
+        return float(CatalogStore(table).get(sku).price)
+    except (NotFound, InvalidInput):  # not priced, or an item an operator must correct: the history's price
+        return None
 
 
 @cache
