@@ -207,3 +207,16 @@ def test_image_functions_install_what_their_code_imports() -> None:
 def test_the_import_scan_sees_lazy_imports() -> None:
     _, lazy = third_party_imports([ROOT / "layers/core/commerce_ai/artifacts/frameworks.py"])
     assert "onnxruntime" in lazy
+
+
+def test_no_handler_module_shadows_an_installed_module() -> None:
+    """The runner puts a function's folder on sys.path to load its handler (as Lambda does), so a handler
+    module named like an installed package (`websocket.py` beside selenium's `websocket-client`) hides
+    that package from everything imported later in the same process."""
+    from importlib.machinery import PathFinder
+
+    handlers = {path.stem for path in (ROOT / "functions").rglob("*.py")}
+    # The environment's import path without the repository's own folders (PathFinder ignores sys.modules).
+    outside = [p for p in sys.path if p not in (str(ROOT), "", ".") and not p.startswith(str(ROOT / "functions"))]
+    shadowing = sorted(name for name in handlers if PathFinder.find_spec(name, outside) is not None)
+    assert shadowing == [], f"handler modules named like installed modules: {shadowing}"

@@ -1,4 +1,4 @@
-"""The WebSocket channel's glue (`commerce_ai.support.websocket`, `functions/support/websocket.py`) over
+"""The WebSocket channel's glue (`commerce_ai.support.websocket`, `functions/support/chat_socket.py`) over
 in-memory AWS: the caller check at $connect, the connection's customer fixed for its messages, every bad
 frame answered with an error frame on the connection, and an agent's reply pushed where the customer is."""
 
@@ -144,7 +144,7 @@ def test_the_handler_refuses_the_handshake_with_the_checks_status(aws: FakeAws) 
     from infra.template import ROOT
     from tests.support.events import sample
 
-    handler = load_handler(ROOT / "functions" / "support", "websocket", "handler")
+    handler = load_handler(ROOT / "functions" / "support", "chat_socket", "handler")
     connect = sample("support/SupportWebSocketFunction-Connect.json")
     connect["headers"]["x-api-key"] = "wrong"
     assert handler(connect, LambdaContext("support-websocket"))["statusCode"] == 403
