@@ -20,15 +20,13 @@ Derivations for OJ, documented because they shape every model downstream:
 from __future__ import annotations
 
 import hashlib
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from commerce_ai.pricing.observations import SKU_ID
+from model_build.debian import PackageDataError, fetch_package_files, sha256
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / "data" / "cache" / "pricing"
@@ -45,34 +43,13 @@ class DataError(RuntimeError):
     pass
 
 
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def fetch_orange_juice(cache: Path = CACHE) -> Path:
-    """The verified `orangeJuice.rda`, fetched once with `apt-get download` + `dpkg -x` (no R needed)."""
-    target = cache / "orangeJuice.rda"
-    if target.is_file() and sha256(target) == OJ_SHA256:
-        return target
-    if shutil.which("apt-get") is None or shutil.which("dpkg") is None:
-        raise DataError(f"apt-get and dpkg are needed to fetch {OJ_PACKAGE} (Debian/Ubuntu)")
-    cache.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        download = subprocess.run(["apt-get", "download", OJ_PACKAGE], cwd=work, capture_output=True, text=True)
-        if download.returncode != 0:
-            # A new machine has no package lists yet; one update, then try once more.
-            subprocess.run(["apt-get", "update", "-qq"], capture_output=True, text=True, check=False)
-            download = subprocess.run(["apt-get", "download", OJ_PACKAGE], cwd=work, capture_output=True, text=True)
-        if download.returncode != 0:
-            raise DataError(f"apt-get download {OJ_PACKAGE} failed: {download.stderr.strip()[-400:]}")
-        (deb,) = work.glob(f"{OJ_PACKAGE}_*.deb")
-        subprocess.run(["dpkg", "-x", str(deb), str(work / "x")], check=True, capture_output=True)
-        extracted = work / "x" / OJ_MEMBER
-        if sha256(extracted) != OJ_SHA256:
-            raise DataError(f"{deb.name}: orangeJuice.rda checksum {sha256(extracted)} is not the verified one")
-        shutil.copyfile(extracted, target)
-    return target
+    """The verified `orangeJuice.rda`, fetched once from the Debian package (no R needed)."""
+    member_dir, name = OJ_MEMBER.rsplit("/", 1)
+    try:
+        return fetch_package_files(OJ_PACKAGE, member_dir, {name: OJ_SHA256}, cache) / name
+    except PackageDataError as error:
+        raise DataError(str(error)) from error
 
 
 def read_orange_juice(path: Path | None = None) -> pd.DataFrame:

@@ -11,16 +11,13 @@ file's sha256; nothing is downloaded at run time.
 from __future__ import annotations
 
 import gzip
-import hashlib
-import shutil
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from commerce_ai.visual.categories import CATEGORIES
+from model_build.debian import PackageDataError, cached, fetch_package_files
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / "data" / "cache" / "visual"
@@ -58,38 +55,12 @@ class FashionMnist:
         return f"{ITEM_PREFIX}{index}"
 
 
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _cached(cache: Path) -> bool:
-    return all((cache / name).is_file() and sha256(cache / name) == digest for name, digest in FILES.items())
-
-
 def fetch_fashion_mnist(cache: Path = CACHE) -> Path:
-    """The directory of the four verified idx files, fetched once with `apt-get download` + `dpkg -x`."""
-    if _cached(cache):
-        return cache
-    if shutil.which("apt-get") is None or shutil.which("dpkg") is None:
-        raise DataError(f"apt-get and dpkg are needed to fetch {PACKAGE} (Debian/Ubuntu)")
-    cache.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        download = subprocess.run(["apt-get", "download", PACKAGE], cwd=work, capture_output=True, text=True)
-        if download.returncode != 0:
-            # A new machine has no package lists yet; one update, then try once more.
-            subprocess.run(["apt-get", "update", "-qq"], capture_output=True, text=True, check=False)
-            download = subprocess.run(["apt-get", "download", PACKAGE], cwd=work, capture_output=True, text=True)
-        if download.returncode != 0:
-            raise DataError(f"apt-get download {PACKAGE} failed: {download.stderr.strip()[-400:]}")
-        (deb,) = work.glob(f"{PACKAGE}_*.deb")
-        subprocess.run(["dpkg", "-x", str(deb), str(work / "x")], check=True, capture_output=True)
-        for name, digest in FILES.items():
-            extracted = work / "x" / MEMBER_DIR / name
-            if sha256(extracted) != digest:
-                raise DataError(f"{deb.name}: {name} checksum {sha256(extracted)} is not the verified one")
-            shutil.copyfile(extracted, cache / name)
-    return cache
+    """The directory of the four verified idx files, fetched once from the Debian package."""
+    try:
+        return fetch_package_files(PACKAGE, MEMBER_DIR, FILES, cache)
+    except PackageDataError as error:
+        raise DataError(str(error)) from error
 
 
 def _idx(path: Path, expected_dims: int) -> np.ndarray:
@@ -104,7 +75,7 @@ def _idx(path: Path, expected_dims: int) -> np.ndarray:
 
 def read_fashion_mnist(directory: Path | None = None) -> FashionMnist:
     source = directory or fetch_fashion_mnist()
-    if not _cached(source):
+    if not cached(source, FILES):
         raise DataError(f"{source} does not hold the verified Fashion-MNIST files")
 
     def split(prefix: str) -> Split:
