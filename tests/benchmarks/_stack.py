@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from commerce_ai.artifacts import validation
+from commerce_ai.artifacts.manifest import Manifest
 from commerce_ai.artifacts.registry import ModelRegistry
 from commerce_ai.artifacts.store import ArtifactStore
 from infra import emulator as emu
@@ -23,7 +24,7 @@ from infra.bootstrap import bootstrap
 from infra.runner.http_gateway import Gateway, Route
 from infra.runner.invoker import WorkerSpec, worker_spec
 from infra.template import Env, Function, Stack
-from model_build import publish
+from model_build import Built, publish
 from tests.support.local_aws import function_environment, patched_environ
 from tests.support.models import FEATURES, built_linear
 
@@ -39,6 +40,17 @@ API_FUNCTION = "RegistryApiFunction"
 WARM_HEARTBEAT_SECONDS = "3600"
 # Variables a child process needs from the parent that are not the function's own (Lambda has a PATH too).
 _PASSTHROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SSL_CERT_FILE")
+
+
+def serve(store: ArtifactStore, registry: ModelRegistry, built: Built, scratch: Path) -> Manifest:
+    """Publish `built`, register it the way the platform does (the artifact-events validation: download,
+    verify, open) and make it the active version."""
+    manifest = publish(store, built)
+    result = validation.validate_version(store, registry, manifest.name, manifest.version, scratch=scratch)
+    if result.outcome not in ("registered", "unchanged"):
+        raise RuntimeError(f"{manifest.name} was not registered: {result}")
+    registry.activate(manifest.name, manifest.version)
+    return manifest
 
 
 @dataclass
@@ -63,6 +75,10 @@ class LocalStack:
 
     def store(self) -> ArtifactStore:
         return ArtifactStore(self.bucket)
+
+    def serve(self, built: Built) -> Manifest:
+        """`built` published, validated and active in this stack."""
+        return serve(self.store(), self.registry(), built, self.workdir)
 
     def function(self, logical_id: str = API_FUNCTION) -> Function:
         return self.stack.function(logical_id)
@@ -123,12 +139,7 @@ def local_stack(workdir: Path | None = None) -> Iterator[LocalStack]:
                 store = ArtifactStore(stack.physical_name("ArtifactBucket"))
                 registry = ModelRegistry(stack.physical_name("ModelRegistryTable"))
                 built = built_linear(workdir / "model-src", name=MODEL_NAME, weights=[0.5, -1.0, 2.0])
-                manifest = publish(store, built)
-                # Register the way the platform does: the artifact-events validation (download, verify, open).
-                result = validation.validate_version(store, registry, manifest.name, manifest.version, scratch=workdir)
-                if result.outcome not in ("registered", "unchanged"):
-                    raise RuntimeError(f"benchmark model was not registered: {result}")
-                registry.activate(manifest.name, manifest.version)
+                manifest = serve(store, registry, built, workdir)
                 yield LocalStack(
                     emulator=server,
                     stack=stack,

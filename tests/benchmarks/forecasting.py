@@ -37,11 +37,9 @@ from typing import Any
 import numpy as np
 
 from commerce_ai import aws
-from commerce_ai.artifacts import validation
 from commerce_ai.forecasting import service
 from commerce_ai.forecasting.features import feature_rows, season_of
 from commerce_ai.forecasting.jobs import CHUNK_SIZE, JobLog
-from commerce_ai.forecasting.model import MODEL_NAME
 from commerce_ai.forecasting.records import SalesHistory
 from commerce_ai.forecasting.store import FORECAST, HISTORY, ForecastingStore
 from infra.runner.context import LambdaContext
@@ -49,7 +47,6 @@ from infra.runner.invoker import load_handler
 from infra.runner.local import rule_arn
 from infra.runner.scheduler import scheduled_event
 from infra.runner.sqs_poller import QueueSource
-from model_build import publish
 from tests.benchmarks._cost import PRICES, bill, counting_calls
 from tests.benchmarks._report import Report, fmt_ratio, fmt_seconds, heading, percentile, ratio, table
 from tests.benchmarks._stack import WARM_HEARTBEAT_SECONDS, LocalStack, patched_environ
@@ -108,12 +105,7 @@ def prepare(local: LocalStack, report: Report, skus: int) -> Fixture:
         f"load average {load:.1f} on 2 cores",
     )
     started = time.perf_counter()
-    store, registry = local.store(), local.registry()
-    manifest = publish(store, built)
-    result = validation.validate_version(store, registry, MODEL_NAME, manifest.version, scratch=local.workdir)
-    if result.outcome not in ("registered", "unchanged"):
-        raise RuntimeError(f"forecasting-demand was not registered: {result}")
-    registry.activate(MODEL_NAME, manifest.version)
+    manifest = local.serve(built)
     setup["publish, validate, activate"] = time.perf_counter() - started
 
     started = time.perf_counter()

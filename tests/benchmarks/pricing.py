@@ -40,7 +40,6 @@ import numpy as np
 from tqdm import tqdm
 
 from commerce_ai import aws
-from commerce_ai.artifacts import validation
 from commerce_ai.clock import utc_now
 from commerce_ai.pricing import catalog as catalog_module
 from commerce_ai.pricing import decisions as decisions_module
@@ -56,7 +55,6 @@ from infra.runner.context import LambdaContext
 from infra.runner.invoker import load_handler
 from infra.runner.local import rule_arn
 from infra.runner.scheduler import scheduled_event
-from model_build import publish
 from tests.benchmarks._cost import CallLog, bill, counting_calls, resolve_updates
 from tests.benchmarks._report import (
     Report,
@@ -181,12 +179,7 @@ def prepare(local: LocalStack, skus: int) -> Fixture:
     base = ServingTable.model_validate_json((built.directory / SERVING_TABLE).read_bytes())
     table = _replicated(base, skus)
     (built.directory / SERVING_TABLE).write_text(table.model_dump_json())
-    store, registry = local.store(), local.registry()
-    manifest = publish(store, built)
-    result = validation.validate_version(store, registry, MODEL_NAME, manifest.version, scratch=local.workdir)
-    if result.outcome not in ("registered", "unchanged"):
-        raise RuntimeError(f"pricing-demand model was not registered: {result}")
-    registry.activate(MODEL_NAME, manifest.version)
+    manifest = local.serve(built)
     setup["replicate, publish, validate, activate"] = time.perf_counter() - started
     print(
         f"  setup: {len(base.skus)} OJ SKUs -> {len(table.skus):,} replicas; pricing-demand {manifest.version} "

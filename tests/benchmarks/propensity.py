@@ -25,14 +25,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from commerce_ai import aws
-from commerce_ai.artifacts import validation
 from commerce_ai.propensity import catalogue, service
 from commerce_ai.propensity.features import feature_vector
 from commerce_ai.propensity.model import HORIZONS
 from infra.runner.context import LambdaContext
 from infra.runner.invoker import load_handler
 from infra.runner.sqs_poller import QueueSource
-from model_build import publish
 from model_build.propensity.clickstream import ClickstreamConfig, simulate
 from tests.benchmarks._cost import bill, counting_calls
 from tests.benchmarks._report import Report, heading, percentile, ratio
@@ -57,13 +55,8 @@ def prepare(local: LocalStack) -> dict[str, float]:
     started = time.perf_counter()
     built = build(local.workdir / "propensity")
     timings["build (CDNOW)"] = time.perf_counter() - started
-    store, registry = local.store(), local.registry()
     for model in built:
-        manifest = publish(store, model)
-        result = validation.validate_version(store, registry, manifest.name, manifest.version, scratch=local.workdir)
-        if result.outcome not in ("registered", "unchanged"):
-            raise RuntimeError(f"{manifest.name} was not registered: {result}")
-        registry.activate(manifest.name, manifest.version)
+        local.serve(model)
     for cached in (service.store, service.model_loader, catalogue._catalog):
         cached.cache_clear()
     started = time.perf_counter()

@@ -24,7 +24,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from commerce_ai import aws
-from commerce_ai.artifacts import validation
 from commerce_ai.recommendations import engine, service
 from commerce_ai.recommendations import store as session_store
 from commerce_ai.recommendations.session import SessionState, apply_event
@@ -32,7 +31,6 @@ from commerce_ai.stream.schema import BehaviourEvent
 from infra.runner.context import LambdaContext
 from infra.runner.invoker import load_handler
 from infra.runner.sqs_poller import QueueSource
-from model_build import publish
 from tests.benchmarks._report import Report, heading, percentile, ratio
 from tests.benchmarks._stack import INGEST_KEY, LocalStack, patched_environ
 from tests.support.invoke import in_process
@@ -63,12 +61,7 @@ def prepare(local: LocalStack) -> dict[str, float]:
     started = time.perf_counter()
     (built,) = build(local.workdir / "recommendations")
     timings["build (MovieLens)"] = time.perf_counter() - started
-    store, registry = local.store(), local.registry()
-    manifest = publish(store, built)
-    result = validation.validate_version(store, registry, manifest.name, manifest.version, scratch=local.workdir)
-    if result.outcome not in ("registered", "unchanged"):
-        raise RuntimeError(f"recommendations-ranker was not registered: {result}")
-    registry.activate(manifest.name, manifest.version)
+    local.serve(built)
     started = time.perf_counter()
     sessions = session_store.SessionStore(local.stack.physical_name("RecommendationSessionsTable"))
     for u in range(1, USERS + 1):

@@ -29,7 +29,6 @@ from typing import Any
 import numpy as np
 
 from commerce_ai import aws
-from commerce_ai.artifacts import validation
 from commerce_ai.risk import service
 from commerce_ai.risk.decisions import post_model_rules, pre_model_rules
 from commerce_ai.risk.features import FEATURE_NAMES, payment_features
@@ -38,7 +37,6 @@ from commerce_ai.risk.velocity import entity_key, payment_updates
 from infra.runner.context import LambdaContext
 from infra.runner.invoker import load_handler
 from infra.runner.sqs_poller import QueueSource
-from model_build import publish
 from tests.benchmarks._report import Report, fmt_ratio, fmt_seconds, heading, percentile, ratio, table
 from tests.benchmarks._stack import WARM_HEARTBEAT_SECONDS, LocalStack, patched_environ
 from tests.support.invoke import in_process
@@ -98,13 +96,8 @@ def prepare(local: LocalStack) -> dict[str, float]:
     built = model_build.risk.build(local.workdir / "risk-src")
     setup["train"] = time.perf_counter() - started
     started = time.perf_counter()
-    store, registry = local.store(), local.registry()
     for artifact in built:
-        manifest = publish(store, artifact)
-        result = validation.validate_version(store, registry, artifact.name, manifest.version, scratch=local.workdir)
-        if result.outcome not in ("registered", "unchanged"):
-            raise RuntimeError(f"{artifact.name} was not registered: {result}")
-        registry.activate(artifact.name, manifest.version)
+        local.serve(artifact)
     setup["publish, validate, activate"] = time.perf_counter() - started
     return setup
 

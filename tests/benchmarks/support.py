@@ -25,11 +25,9 @@ import time
 from typing import Any
 
 from commerce_ai import aws
-from commerce_ai.artifacts import validation
 from commerce_ai.support import encoder, service
 from infra.runner.context import LambdaContext
 from infra.runner.invoker import load_handler
-from model_build import publish
 from tests.benchmarks._cost import bill, counting_calls
 from tests.benchmarks._report import Report, heading, percentile, ratio
 from tests.benchmarks._stack import INGEST_KEY, LocalStack, patched_environ
@@ -50,12 +48,7 @@ def prepare(local: LocalStack) -> dict[str, float]:
     started = time.perf_counter()
     (built,) = build(local.workdir / "support")
     timings["build (support-intents)"] = time.perf_counter() - started
-    store, registry = local.store(), local.registry()
-    manifest = publish(store, built)
-    result = validation.validate_version(store, registry, manifest.name, manifest.version, scratch=local.workdir)
-    if result.outcome not in ("registered", "unchanged"):
-        raise RuntimeError(f"support-intents was not registered: {result}")
-    registry.activate(manifest.name, manifest.version)
+    local.serve(built)
     started = time.perf_counter()
     seed(local.stack, local.workdir)
     timings["seed (orders, FAQ, graph)"] = time.perf_counter() - started
