@@ -26,13 +26,13 @@ from commerce_ai.risk.scoring import record_account_event
 app = json_api("risk")
 
 
-@app.route("/risk/score", methods=["POST"], request=Transaction, response=ScoreResponse, errors=(503,))
+@app.route("/risk/score", methods=["POST"], request=Transaction, response=ScoreResponse, errors=(409, 503))
 def post_score(body: Transaction) -> ScoreResponse:
     """Score a payment at checkout: approve, review or decline, with the reasons."""
     return ScoreResponse.model_validate(service.score(body, datetime.now(UTC), "api").response())
 
 
-@app.route("/risk/events", methods=["POST"], request=AccountEvent, response=EventApplied)
+@app.route("/risk/events", methods=["POST"], request=AccountEvent, response=EventApplied, errors=(409,))
 def post_event(body: AccountEvent) -> EventApplied:
     """Record a login, logout or account change for the velocity features."""
     applied = record_account_event(body, service.store(), datetime.now(UTC), body.event_id)

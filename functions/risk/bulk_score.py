@@ -3,7 +3,8 @@
 Results go to the results table; review and decline decisions also go to the outcomes queue. Each
 record fails alone (partial batch response; poison records reach the DLQ). Redelivery is idempotent by
 `transaction_id`: the first result is kept, velocity counts once, and an outcome already sent is not
-sent again.
+sent again. A different transaction under an id already scored fails its record (409, KeyReused), which
+reaches the DLQ: its id must change, so retrying cannot help.
 """
 
 from __future__ import annotations

@@ -459,7 +459,9 @@ class FakeDynamoDB:
             item = self.tables[TableName].get(self._key_only(TableName, Key))
             return {"Item": copy.deepcopy(item)} if item is not None else {}
 
-    def transact_write_items(self, TransactItems: list[dict[str, Any]]) -> dict[str, Any]:
+    def transact_write_items(
+        self, TransactItems: list[dict[str, Any]], ClientRequestToken: str | None = None
+    ) -> dict[str, Any]:
         """Put and Update actions, all or none: each is applied (and logged) as its own PutItem/UpdateItem,
         as IAM authorises them; if any condition fails, every table is restored and the call fails with
         TransactionCanceledException and one CancellationReason per action, as DynamoDB does."""

@@ -80,6 +80,16 @@ def is_conditional_check_failure(error: Exception) -> bool:
     )
 
 
+def cancellation_codes(error: Exception) -> list[str] | None:
+    """The per-action reasons of a cancelled DynamoDB transaction (`ConditionalCheckFailed`,
+    `TransactionConflict`, `None` for an action that was fine...), or None for any other error."""
+    if not isinstance(error, ClientError):
+        return None
+    if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        return None
+    return [reason.get("Code", "None") for reason in error.response.get("CancellationReasons") or []]
+
+
 def put_if(dynamodb: Any, **request: Any) -> bool:
     """PutItem with a ConditionExpression: True if written, False if the condition refused it."""
     try:

@@ -115,10 +115,22 @@ def test_scoring_updates_velocity_state_once_and_a_retry_gets_the_first_answer(
     assert window_total(user, "n", "1h", now.timestamp()) == 1
     assert window_total(state(stack, entity_key("merchant", ids["merchant_id"])), "v", "24h", now.timestamp()) == 12.5
 
+    # Another payment under the same id (reading its decision, or pre-claiming it) is a 409, counting nothing.
+    status, refused = call(gateway, "POST", "/risk/score", {**first, "amount": 1.0})
+    assert (status, refused["Code"]) == (409, "ConflictError") and scored["decision"] not in refused["Message"]
+    assert window_total(state(stack, entity_key("user", ids["user_id"])), "n", "1h", now.timestamp()) == 1
+
     # A second payment sees the first in its velocity.
     status, _ = call(gateway, "POST", "/risk/score", payment(ids, 2, now))
     assert status == 200
     assert window_total(state(stack, entity_key("user", ids["user_id"])), "n", "1h", now.timestamp()) == 2
+
+    # An account event's id works the same way, through one transaction on the real API.
+    event = {**login(ids, now - timedelta(minutes=1)), "event_id": f"{ids['user_id']}-login-1"}
+    assert call(gateway, "POST", "/risk/events", event) == (200, {"event_type": "login", "applied": True})
+    assert call(gateway, "POST", "/risk/events", event) == (200, {"event_type": "login", "applied": False})
+    status, refused = call(gateway, "POST", "/risk/events", {**event, "success": False})
+    assert (status, refused["Code"]) == (409, "ConflictError")
 
 
 def test_an_account_takeover_is_stopped_while_the_users_own_traffic_is_approved(

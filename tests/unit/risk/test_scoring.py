@@ -15,6 +15,7 @@ import pytest
 
 from commerce_ai.artifacts.loader import LoadedModel
 from commerce_ai.errors import InvalidInput, NotFound
+from commerce_ai.idempotency import KeyReused
 from commerce_ai.risk.features import FEATURE_NAMES, VELOCITY_FEATURES
 from commerce_ai.risk.graph import GraphSnapshot
 from commerce_ai.risk.model import GRAPH_NAME, MODEL_NAME, RiskModel, open_graph, open_risk_model
@@ -180,9 +181,12 @@ def test_a_concurrent_duplicate_gets_the_winners_answer_and_does_not_count(ddb: 
     try:
         first = score(txn("t1"), racing, models)
         # when a duplicate that did not see the stored answer loses the claim
-        duplicate = score(txn("t1", amount=99.0), racing, models)
+        duplicate = score(txn("t1"), racing, models)
         # then it returns the winner's answer, and the payment counted once
         assert duplicate.replayed and (duplicate.score, duplicate.decision) == (first.score, first.decision)
+        # and a different payment under the same id that loses the claim is refused, counting nothing
+        with pytest.raises(KeyReused):
+            score(txn("t1", amount=99.0), racing, models)
         assert window_total(user_state(racing), "n", "1h", NOW.timestamp()) == 1
         assert window_total(user_state(racing), "v", "1h", NOW.timestamp()) == 25.0
     finally:
@@ -305,6 +309,21 @@ def test_graph_features_come_from_the_served_snapshot(store: RiskStore, models: 
     assert [features[name] for name in FEATURE_NAMES[len(VELOCITY_FEATURES) :]] == pytest.approx(expected, rel=1e-5)
 
 
+def test_a_different_payment_under_a_scored_id_is_refused_and_reveals_nothing(store: RiskStore, models: Models) -> None:
+    # Given t1 was scored
+    first = score(txn("t1"), store, models)
+    # when someone sends another payment with t1's id (to read its decision, or to pre-claim it)
+    with pytest.raises(KeyReused) as refused:
+        score(txn("t1", amount=1.0), store, models)
+    # then the answer is a 409 that names the id and nothing of the first answer
+    assert refused.value.status_code == 409
+    assert first.decision not in str(refused.value) and str(first.score) not in str(refused.value)
+    # and the same request sent again still gets its first answer
+    again = score(txn("t1"), store, models)
+    assert again.replayed and (again.score, again.decision) == (first.score, first.decision)
+    assert window_total(user_state(store), "n", "1h", NOW.timestamp()) == 1
+
+
 # ---------------------------------------------------------------------------------------- timestamps
 
 
@@ -340,6 +359,28 @@ def test_a_redelivered_account_event_is_applied_once(store: RiskStore) -> None:
     assert record_account_event(event, store, NOW, "e2") is True
     # then the user has two failed logins, not three
     assert window_total(user_state(store), "f", "1h", NOW.timestamp()) == 2
+
+
+def test_a_different_account_event_under_a_used_id_is_refused_and_changes_nothing(store: RiskStore) -> None:
+    # Given a failed login applied as e1
+    assert record_account_event(login(success=False), store, NOW, "e1") is True
+    before = user_state(store)
+    # when a stranger sends a different event with the same id (to push the account into review, say)
+    with pytest.raises(KeyReused, match="event_id 'e1' was already used for a different request"):
+        record_account_event(login(success=False, device="d6", ip="10.6.6.6"), store, NOW, "e1")
+    # then nothing changed
+    assert user_state(store) == before
+
+
+def test_a_read_that_fails_before_the_event_is_applied_leaves_no_mark(store: RiskStore, ddb: FakeDynamoDB) -> None:
+    # Given the state read is throttled
+    ddb.fail_with = client_error("ProvisionedThroughputExceededException", "BatchGetItem")
+    with pytest.raises(Exception, match="ProvisionedThroughputExceeded"):
+        record_account_event(login(success=False), store, NOW, "e1")
+    # then the redelivery applies the event, once
+    ddb.fail_with = None
+    assert record_account_event(login(success=False), store, NOW, "e1") is True
+    assert window_total(user_state(store), "f", "1h", NOW.timestamp()) == 1
 
 
 def test_an_account_event_without_an_id_is_applied_every_time(store: RiskStore) -> None:

@@ -14,6 +14,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -336,12 +337,42 @@ def test_claim_stores_the_first_result_only(risk_store: RiskStore, ddb: FakeDyna
     assert stored["expires_at"] == int((NOW + RESULT_RETENTION).timestamp())
 
 
-def test_claim_event_marks_an_event_once_for_a_week(risk_store: RiskStore, ddb: FakeDynamoDB) -> None:
-    assert risk_store.claim_event("e1", NOW) is True
-    assert risk_store.claim_event("e1", NOW + timedelta(hours=1)) is False
+def test_an_event_is_marked_with_its_digest_for_a_week_in_the_same_transaction_as_its_changes(
+    risk_store: RiskStore, ddb: FakeDynamoDB
+) -> None:
+    changes = [Update(USER, add={"n_m1": 1})]
+    assert risk_store.apply_event_once("e1", "digest-1", NOW, changes, {}) is None
+    # a redelivery writes nothing and learns which request applied it
+    assert risk_store.apply_event_once("e1", "digest-1", NOW + timedelta(hours=1), changes, {}) == "digest-1"
+    assert state(ddb, USER) == {"entity": USER, "n_m1": 1.0}
     marker = {k: plain(v) for k, v in ddb.tables[RESULTS_TABLE][("event#e1",)].items()}
-    assert marker["kind"] == "event"
+    assert (marker["kind"], marker["request_digest"]) == ("event", "digest-1")
     assert marker["expires_at"] == int((NOW + EVENT_MARKER_RETENTION).timestamp())
+
+
+class ThrottledStateWrites(FakeDynamoDB):
+    """State writes are throttled while `throttled` is set."""
+
+    throttled = True
+
+    def update_item(self, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
+        if self.throttled and kwargs["TableName"] == STATE_TABLE:
+            raise client_error("ProvisionedThroughputExceededException", "UpdateItem")
+        return super().update_item(**kwargs)
+
+
+def test_an_event_whose_changes_fail_leaves_no_mark_so_its_retry_applies_it() -> None:
+    # Given the state write is throttled inside the transaction
+    ddb = ThrottledStateWrites(key_schemas={STATE_TABLE: ("entity",), RESULTS_TABLE: ("transaction_id",)})
+    store = RiskStore(STATE_TABLE, RESULTS_TABLE, dynamodb=ddb)
+    with pytest.raises(ClientError, match="ProvisionedThroughputExceeded"):
+        store.apply_event_once("e1", "digest-1", NOW, [Update(USER, add={"n_m1": 1})], {})
+    # then neither the mark nor the change landed
+    assert ("event#e1",) not in ddb.tables.get(RESULTS_TABLE, {}) and (USER,) not in ddb.tables.get(STATE_TABLE, {})
+    # and the retry applies it once
+    ddb.throttled = False
+    assert store.apply_event_once("e1", "digest-1", NOW, [Update(USER, add={"n_m1": 1})], {}) is None
+    assert state(ddb, USER) == {"entity": USER, "n_m1": 1.0}
 
 
 def test_other_claim_errors_propagate(risk_store: RiskStore, ddb: FakeDynamoDB) -> None:
@@ -358,7 +389,7 @@ def test_result_of_an_unscored_transaction_is_not_found(risk_store: RiskStore) -
 def test_a_label_needs_a_scored_transaction(risk_store: RiskStore) -> None:
     # Given t1 is scored and e1 is only an event marker in the same table
     risk_store.claim("t1", {"score": 0.7, "decision": "review"}, NOW)
-    risk_store.claim_event("e1", NOW)
+    risk_store.apply_event_once("e1", "digest", NOW, [], {})
     # then labelling an unknown transaction or an event marker is NotFound
     with pytest.raises(NotFound):
         risk_store.label("unknown", True, "chargeback", NOW)
@@ -399,7 +430,7 @@ def test_scored_pages_through_scored_transactions_since_a_time(risk_store: RiskS
     for i in range(10):
         risk_store.claim(f"t{i:02}", {"score": i / 10, "timestamp": iso(NOW + timedelta(hours=i))}, NOW)
     for i in range(4):
-        risk_store.claim_event(f"e{i}", NOW)
+        risk_store.apply_event_once(f"e{i}", "digest", NOW, [], {})
     # when the weekly job asks for those from the fourth hour on
     found = list(risk_store.scored(NOW + timedelta(hours=4)))
     # then every one of them comes back across the pages, and nothing else

@@ -68,13 +68,6 @@ def user_key(experiment: str, user_id: str) -> str:
     return hashlib.sha256(f"{experiment}\0{user_id}".encode()).hexdigest()[:32]
 
 
-def _cancellation_codes(error: ClientError) -> list[str] | None:
-    """The per-action reasons of a cancelled transaction, or None for any other error."""
-    if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-        return None
-    return [reason.get("Code", "None") for reason in error.response.get("CancellationReasons") or []]
-
-
 class ExperimentStore:
     ddb = aws.ClientAttribute("dynamodb")
 
@@ -251,7 +244,7 @@ class ExperimentStore:
                 self.ddb.transact_write_items(TransactItems=actions)
                 return None
             except ClientError as exc:
-                codes = _cancellation_codes(exc)
+                codes = aws.cancellation_codes(exc)
                 if codes is None:
                     raise
                 if CONDITION_FAILED in codes:

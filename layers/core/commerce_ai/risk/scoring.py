@@ -13,13 +13,14 @@ from typing import Any
 
 from commerce_ai.artifacts.loader import LoadedModel
 from commerce_ai.errors import InvalidInput
+from commerce_ai.idempotency import request_digest, same_request
 from commerce_ai.risk.currency import in_shop_currency
 from commerce_ai.risk.decisions import Outcome, combine, post_model_rules, pre_model_rules, reasons
 from commerce_ai.risk.features import RULE_SIGNALS, payment_features, rule_inputs
 from commerce_ai.risk.graph import GraphSnapshot
 from commerce_ai.risk.model import RiskModel
 from commerce_ai.risk.schemas import AccountEvent, Transaction
-from commerce_ai.risk.store import EVENT_PREFIX, RiskStore, iso
+from commerce_ai.risk.store import RiskStore, iso
 from commerce_ai.risk.velocity import account_change_updates, entity_key, login_updates, payment_updates
 
 MAX_AGE = timedelta(days=7)  # older events fall outside every velocity window
@@ -91,9 +92,12 @@ def score_transaction(
             ("merchant", transaction.merchant_id),
         )
     }
+    digest = request_digest(transaction)
     states, stored = store.read(keys.values(), transaction.transaction_id)
     if stored is not None and "score" in stored:
-        return Scored.from_item(stored)  # a retry gets its first answer, however old the transaction is
+        # A retry gets its first answer, however old the transaction is; another request with its id, a 409.
+        same_request("transaction_id", transaction.transaction_id, stored.get("request_digest"), digest)
+        return Scored.from_item(stored)
     t = _check_time(transaction.timestamp, now)
     amount = in_shop_currency(transaction.amount, transaction.currency, exchange_rates or {})
 
@@ -119,6 +123,7 @@ def score_transaction(
     record = {
         "score": score,
         "decision": decision,
+        "request_digest": digest,
         "reasons": json.dumps(scored.reasons, separators=(",", ":")),
         "model_version": model.version,
         "graph_version": scored.graph_version,
@@ -139,18 +144,22 @@ def score_transaction(
     trusted = combine("approve", hits) != "decline"
     updates = payment_updates(*ids, amount, t, lat, lon, states, trusted=trusted)
     if not store.claim_and_apply(transaction.transaction_id, record, now, updates, states):
-        return Scored.from_item(store.result(transaction.transaction_id))  # a concurrent duplicate won
+        first = store.result(transaction.transaction_id)  # a concurrent duplicate won the claim
+        same_request("transaction_id", transaction.transaction_id, first.get("request_digest"), digest)
+        return Scored.from_item(first)
     return scored
 
 
 def record_account_event(event: AccountEvent, store: RiskStore, now: datetime, event_id: str | None) -> bool:
     """Apply an account event to the velocity state: a login (failed ones count, a successful one opens a
     session) or an account change (counted for a day); a logout changes nothing. False if `event_id` was
-    applied before, or the event changes nothing."""
+    applied before, or the event changes nothing; a 409 if `event_id` was applied for a different event.
+
+    With an id, the mark that it was applied and the state changes are written in one transaction: a
+    throttle, a timeout or a crash between them can no longer leave the mark without the change, which
+    made the retry answer "already applied" and lost the event."""
     t = _check_time(event.timestamp, now)
     if event.event_type == "logout":
-        return False
-    if event_id is not None and not store.claim_event(event_id, now):
         return False
     keys = [entity_key("user", event.user_id), entity_key("device", event.device_id), entity_key("ip", event.ip)]
     states, _ = store.read(keys)
@@ -161,6 +170,10 @@ def record_account_event(event: AccountEvent, store: RiskStore, now: datetime, e
         updates = account_change_updates(event.user_id, t, states)
     if event_id is None:
         store.apply(updates, states)
-    else:
-        store.apply_claimed(EVENT_PREFIX + event_id, updates, states)
-    return True
+        return True
+    digest = request_digest(event)
+    claimed_by = store.apply_event_once(event_id, digest, now, updates, states)
+    if claimed_by is None:
+        return True
+    same_request("event_id", event_id, claimed_by, digest)
+    return False

@@ -174,9 +174,43 @@ class RiskStore:
         """Undo a claim whose state writes failed, so a retry scores and counts the transaction again."""
         self.ddb.delete_item(TableName=self.results_table, Key={"transaction_id": {"S": transaction_id}})
 
-    def claim_event(self, event_id: str, now: datetime) -> bool:
-        """Mark an account event as applied; False if it already was (a redelivery)."""
-        return self.claim(EVENT_PREFIX + event_id, {"kind": "event"}, now, EVENT_MARKER_RETENTION)
+    def apply_event_once(
+        self, event_id: str, digest: str, now: datetime, updates: list[Update], existing: Mapping[str, Item]
+    ) -> str | None:
+        """Mark an account event applied (for a week) and write its state changes in one transaction, so
+        both land or neither does. None if this call applied it; if it was applied before, the digest of
+        the request that did (empty for a mark written before digests were kept).
+
+        The client request token makes the SDK's own retry of a transaction that did land (a read timeout)
+        succeed without applying it twice, for ten minutes, as DynamoDB documents."""
+        marker = EVENT_PREFIX + event_id
+        mark = {
+            "transaction_id": {"S": marker},
+            "kind": {"S": "event"},
+            "request_digest": {"S": digest},
+            "expires_at": {"N": str(int((now + EVENT_MARKER_RETENTION).timestamp()))},
+        }
+        actions: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self.results_table,
+                    "Item": mark,
+                    "ConditionExpression": "attribute_not_exists(transaction_id)",
+                }
+            }
+        ]
+        changes = [u for u in updates if not u.empty()]
+        actions += [{"Update": update_request(self.state_table, u, existing.get(u.key))} for u in changes]
+        try:
+            self.ddb.transact_write_items(TransactItems=actions, ClientRequestToken=uuid.uuid4().hex)
+            return None
+        except ClientError as exc:
+            if (aws.cancellation_codes(exc) or ["None"])[0] != "ConditionalCheckFailed":
+                raise  # a conflict with a concurrent write, a throttle: nothing was written, the retry applies it
+        stored = self.ddb.get_item(
+            TableName=self.results_table, Key={"transaction_id": {"S": marker}}, ConsistentRead=True
+        ).get("Item", {})
+        return str(stored.get("request_digest", {}).get("S", ""))
 
     def mark_published(self, transaction_id: str) -> None:
         self.ddb.update_item(
@@ -208,14 +242,6 @@ class RiskStore:
         """Write state changes that no claim guards (an account event sent without an id)."""
         _, failure = self._write(updates, existing)
         if failure is not None:
-            raise failure
-
-    def apply_claimed(self, claimed: str, updates: list[Update], existing: Mapping[str, Item]) -> None:
-        """Write the state changes of something already claimed; if a write fails, take back the counters
-        that landed and give the claim back, so the retry counts it once."""
-        landed, failure = self._write(updates, existing)
-        if failure is not None:
-            self._give_back(landed, claimed)
             raise failure
 
     def _update(self, request: dict[str, Any]) -> None:
