@@ -12,12 +12,13 @@ Baseline, same run, same emulator: the same events sent with bare boto3 `SendMes
 to a scratch queue, the cheapest way to put them anywhere on the emulator; half of them before the
 end-to-end run and half after it.
 
-Queues are kept short on both sides, because moto's SendMessage costs grow with the queue's length (moto
-5.2 recomputes the queue's attributes, counting every message it holds, for each message sent): the
-baseline starts a fresh scratch queue every `SCRATCH_QUEUE_EVENTS` events, and the end-to-end run drains
-every other subscriber's queue (experiments, propensity, recommendations, whatever subscribes) as it goes,
-as their consumers would (only the count is kept); the clock stops when each has had every event its filter
-takes.
+Queues are kept short on both sides, because moto's ReceiveMessage walks every message a queue holds (and
+its SendMessage did too, until infra/moto_server.py): the baseline starts a fresh scratch queue every
+`SCRATCH_QUEUE_EVENTS` events, and the end-to-end run drains every other subscriber's queue (experiments,
+propensity, recommendations, whatever subscribes) as it goes, as their consumers would (only the count is
+kept), and holds its next request while any subscriber is `MAX_BACKLOG_EVENTS` behind (back-pressure, so the
+figure is the sustained rate of the slowest subscriber, not of a producer filling queues). The clock stops
+when each subscriber has had every event its filter takes.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ import threading
 import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from commerce_ai import aws
 from commerce_ai.stream.archive import EventArchive
@@ -47,6 +50,10 @@ SCRATCH_QUEUE_EVENTS = 1000
 # receiving ten messages a call could not keep up with the topic.
 ARCHIVE_POLLERS = 4
 RUN_VISIBILITY_SECONDS = 30
+# Events posted but not yet taken by a subscriber, beyond which the producer waits (back-pressure). A
+# producer that outran the consumers would only grow the queues, and moto's ReceiveMessage walks every
+# message a queue holds: past tens of thousands its answers outlast the client's read timeout.
+MAX_BACKLOG_EVENTS = 5_000
 
 
 def make_events(count: int, seed: int = 11) -> list[dict[str, Any]]:
@@ -101,14 +108,18 @@ def bare_send(events: list[dict[str, Any]]) -> float:
 
 
 def drain_count(url: str, stop: threading.Event, counted: dict[str, int]) -> None:
-    """Receive and delete what reaches `url` until stopped, counting it (a consumer that does nothing)."""
+    """Receive and delete what reaches `url` until stopped, counting it (a consumer that does nothing). A
+    call that fails (a read timeout on a loaded machine) is counted and retried, as Lambda's poller would."""
     sqs = aws.client("sqs")
     while not stop.is_set():
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
-        if messages:
-            entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
-            sqs.delete_message_batch(QueueUrl=url, Entries=entries)
-            counted["messages"] += len(messages)
+        try:
+            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+            if messages:
+                entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
+                sqs.delete_message_batch(QueueUrl=url, Entries=entries)
+                counted["messages"] += len(messages)
+        except (BotoCoreError, ClientError):
+            counted["failed_calls"] = counted.get("failed_calls", 0) + 1
 
 
 def subscriber_deliveries(topic_arn: str, events: list[dict[str, Any]]) -> dict[str, int]:
@@ -156,13 +167,29 @@ def end_to_end(local: LocalStack, events: list[dict[str, Any]]) -> dict[str, Any
     fanned_out = {arn: {"messages": 0} for arn in others}
     invoke = in_process(stack)
 
+    failed_receives = {"calls": 0}
+
     def consume(source: QueueSource) -> None:
         while not stop.is_set():
-            batch = source.receive_batch(stop, wait_seconds=1)
+            try:
+                batch = source.receive_batch(stop, wait_seconds=1)
+            except (BotoCoreError, ClientError):  # retried, as Lambda's poller would; unreceived, nothing is lost
+                with lock:
+                    failed_receives["calls"] += 1
+                continue
             if batch:
                 done = len(batch) - len(source.process(batch, invoke))
                 with lock:
                     archived["events"] += done
+
+    def wait_for_consumers(posted: int) -> None:
+        """Back-pressure: hold the next request while any subscriber is MAX_BACKLOG_EVENTS behind."""
+        share = posted / len(events)
+        while not stop.is_set() and (
+            posted - archived["events"] > MAX_BACKLOG_EVENTS
+            or any(expected[a] * share - fanned_out[a]["messages"] > MAX_BACKLOG_EVENTS for a in others)
+        ):
+            time.sleep(0.05)
 
     latencies: list[float] = []
     # One environment for the API function and the archive consumers (they differ only in their service
@@ -181,6 +208,7 @@ def end_to_end(local: LocalStack, events: list[dict[str, Any]]) -> dict[str, Any
             for thread in threads:
                 thread.start()
             for start in range(0, len(events), PER_REQUEST):
+                wait_for_consumers(start)
                 body = json.dumps({"events": events[start : start + PER_REQUEST]}).encode()
                 api_event = local.api_event("POST", "/events", body, {"x-api-key": INGEST_KEY})
                 call_started = time.perf_counter()
@@ -217,6 +245,7 @@ def end_to_end(local: LocalStack, events: list[dict[str, Any]]) -> dict[str, Any
         "batches": sum(s.stats["batches"] for s in sources),
         "calls": calls,
         "deliveries": sum(expected.values()),
+        "failed_calls": failed_receives["calls"] + sum(f.get("failed_calls", 0) for f in fanned_out.values()),
     }
 
 
@@ -267,7 +296,8 @@ def run(local: LocalStack, report: Report, events: int = 100_000) -> None:
         f"p50 {fmt_seconds(measured['p50'])}, p99 {fmt_seconds(measured['p99'])} each; last event archived at "
         f"{measured['archived_at']:.1f} s in {measured['objects']:,} objects from {measured['batches']:,} batches; "
         f"the other {measured['subscribers'] - 1} subscriber queues {measured['fanned_out']:,}/"
-        f"{measured['fanned_out_expected']:,} messages)"
+        f"{measured['fanned_out_expected']:,} messages; {measured['failed_calls']:,} consumer calls failed "
+        f"and were retried)"
         f"\n  bare SendMessageBatch of the same events (half before, half after): "
         f"{baseline:.1f} s = {bare_rate:,.0f}/s" + cost_lines(events, measured)[0],
         flush=True,
