@@ -1,15 +1,17 @@
 """`python -m infra.moto_server`: moto's server, with one fix of its speed (not of its behaviour).
 
-moto 5.2's SendMessage builds the queue's whole attribute map to read one flag (ContentBasedDeduplication),
-and that map counts the queue's messages three times (visible, delayed, in flight), each message asking the
-clock. So every message sent, directly or through an SNS subscription, costs time in proportion to the
-queue's length: measured here, a SendMessageBatch of ten took 76 ms of CPU into an empty queue and 384 ms
-into one holding 1,000 messages, which made the behaviour-event stream's 100,000-event benchmark a matter
-of hours, bounded by the emulator, not by the code under test.
+moto 5.2 builds a queue's whole attribute map to read one value: SendMessage reads ContentBasedDeduplication
+from it for every message sent (directly or through an SNS subscription), and ReceiveMessage reads
+MessageRetentionPeriod for every message it hands out. That map counts the queue's messages three times
+(visible, delayed, in flight), each message asking the clock, so every message sent or received cost time in
+proportion to the queue's length. Measured here: a SendMessageBatch of ten took 76 ms of CPU into an empty
+queue and 384 ms into one holding 1,000 messages; a ReceiveMessage of ten and its DeleteMessageBatch took
+2.9 s with 3,000 messages queued. That made the behaviour-event stream's 100,000-event benchmark a matter of
+hours, bounded by the emulator, not by the code under test.
 
-While a message is being sent, the three counts answer 0 instead: SendMessage reads no count, so nothing it
-does changes. Every other caller (GetQueueAttributes, the redrive, CloudWatch's metrics) still counts. If
-moto changes these names, the fix is skipped, with a warning, and moto runs as it is.
+While a message is being sent or received, the three counts answer 0 instead: neither call uses a count, so
+nothing they do changes. Every other caller (GetQueueAttributes, CloudWatch's metrics) still counts. If moto
+changes these names, the fix is skipped, with a warning, and moto runs as it is.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import threading
 import warnings
 from typing import Any
 
+UNCOUNTED_CALLS = ("send_message", "receive_message")  # SQSBackend methods that read no count
 COUNTS = (
     "approximate_number_of_messages",
     "approximate_number_of_messages_delayed",
@@ -27,7 +30,7 @@ COUNTS = (
 _sending = threading.local()
 
 
-def _while_not_sending(count: property) -> property:
+def _while_not_counting(count: property) -> property:
     def read(queue: Any) -> int:
         return 0 if getattr(_sending, "depth", 0) else int(count.fget(queue))  # type: ignore[misc]
 
@@ -39,27 +42,31 @@ def patch_send_message() -> bool:
     from moto.sqs import models
 
     queue_class, backend_class = getattr(models, "Queue", None), getattr(models, "SQSBackend", None)
-    send = getattr(backend_class, "send_message", None)
+    calls = [getattr(backend_class, name, None) for name in UNCOUNTED_CALLS]
     counts = [getattr(queue_class, name, None) for name in COUNTS]
-    if send is None or not all(isinstance(count, property) for count in counts):
-        warnings.warn("moto's SQS models changed: SendMessage keeps its cost per queued message", stacklevel=2)
+    if not all(callable(call) for call in calls) or not all(isinstance(count, property) for count in counts):
+        warnings.warn("moto's SQS models changed: each message sent keeps its cost per queued message", stacklevel=2)
         return False
-    if getattr(send, "_counts_skipped", False):
+    if all(getattr(call, "_counts_skipped", False) for call in calls):
         return True
+    for name, count in zip(COUNTS, counts, strict=True):
+        setattr(queue_class, name, _while_not_counting(count))  # type: ignore[arg-type]
+    for name, call in zip(UNCOUNTED_CALLS, calls, strict=True):
+        setattr(backend_class, name, _without_counts(call))
+    return True
 
-    @functools.wraps(send)
-    def send_message(self: Any, *args: Any, **kwargs: Any) -> Any:
+
+def _without_counts(call: Any) -> Any:
+    @functools.wraps(call)
+    def uncounted(self: Any, *args: Any, **kwargs: Any) -> Any:
         _sending.depth = getattr(_sending, "depth", 0) + 1
         try:
-            return send(self, *args, **kwargs)
+            return call(self, *args, **kwargs)
         finally:
             _sending.depth -= 1
 
-    send_message._counts_skipped = True  # type: ignore[attr-defined]
-    for name, count in zip(COUNTS, counts, strict=True):
-        setattr(queue_class, name, _while_not_sending(count))  # type: ignore[arg-type]
-    backend_class.send_message = send_message  # type: ignore[union-attr]
-    return True
+    uncounted._counts_skipped = True  # type: ignore[attr-defined]
+    return uncounted
 
 
 def main() -> None:
