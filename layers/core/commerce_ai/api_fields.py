@@ -7,10 +7,15 @@ model, so the conventions hold by construction rather than by each route remembe
   datetimes or ISO 8601 strings with a zone (stored items); naive ones are taken as UTC.
 - `Money`, `Score`, `Quantity`: floats rounded to a fixed number of decimals per kind, so a score is
   never `4e-05` from one route and `4.029273986816406e-05` from another.
+- `StorableFloat`: a float that DynamoDB's number type can hold, checked where the request is read, so a
+  value like `1e-200` is a 400 that names its field instead of a write that fails (a 500) after the request
+  was accepted. (Not folded into `Money` and `Quantity`: a validator inside an optional field's type stops
+  pydantic from writing its `ge`/`le` bounds into the OpenAPI document as `minimum`/`maximum`.)
 """
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -24,6 +29,8 @@ MONEY_DECIMALS = 4  # prices move in whole cents; costs and per-unit figures kee
 SHOP_CURRENCY = "USD"
 SCORE_DECIMALS = 6  # probabilities and model scores
 QUANTITY_DECIMALS = 2  # expected units, inventory
+# DynamoDB's number type: zero, or a magnitude from 1e-130 to 9.9999...e125 (38 significant digits).
+DYNAMODB_SMALLEST, DYNAMODB_LARGEST = 1e-130, 9.9999e125
 
 
 def _aware(moment: datetime) -> datetime:
@@ -38,6 +45,14 @@ def parse_rfc3339(value: Any) -> Any:
             return datetime.fromisoformat(value)
         except ValueError as exc:
             raise ValueError("must be an RFC 3339 time, e.g. 2026-12-05T10:00:00Z") from exc
+    return value
+
+
+def _storable(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    if value != 0 and not DYNAMODB_SMALLEST <= abs(value) <= DYNAMODB_LARGEST:
+        raise ValueError(f"must be 0 or of magnitude {DYNAMODB_SMALLEST:g} to {DYNAMODB_LARGEST:g}")
     return value
 
 
@@ -63,6 +78,7 @@ Timestamp = Annotated[
 ]
 # A time in a request body: RFC 3339 text; the model's own validators decide whether it needs a zone.
 RequestTime = Annotated[datetime, BeforeValidator(parse_rfc3339)]
+StorableFloat = Annotated[float, AfterValidator(_storable)]
 Money = Annotated[float, PlainSerializer(_rounder(MONEY_DECIMALS), return_type=float)]
 Score = Annotated[float, PlainSerializer(_rounder(SCORE_DECIMALS), return_type=float)]
 Quantity = Annotated[float, PlainSerializer(_rounder(QUANTITY_DECIMALS), return_type=float)]

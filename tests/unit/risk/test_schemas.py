@@ -85,3 +85,42 @@ def test_a_timestamp_out_of_range_is_a_validation_error_not_a_crash(stamp: str) 
                 "success": True,
             }
         )
+
+
+@pytest.mark.parametrize(
+    ("sent", "keyed"),
+    [
+        ("::ffff:203.0.113.7", "203.0.113.7"),  # IPv4-mapped IPv6 is the IPv4 address
+        ("::FFFF:CB00:7107", "203.0.113.7"),
+        ("fe80::1%eth0", "fe80::1"),  # a scope id names the sender's own interface: dropped
+        ("fe80::1%" + "x" * 80, "fe80::1"),
+        ("2001:DB8:0:0::1", "2001:db8::1"),
+        ("203.0.113.7", "203.0.113.7"),
+    ],
+)
+def test_every_spelling_of_an_address_is_one_key(sent: str, keyed: str) -> None:
+    transaction = Transaction.model_validate({**TRANSACTION, "ip": sent})
+    assert transaction.ip == keyed
+
+
+@pytest.mark.parametrize("sent", ["fe80::1%" + "x" * 200, "203.0.113.7%eth0", "203.0.113", ""])
+def test_what_is_not_one_address_is_refused_naming_the_field(sent: str) -> None:
+    with pytest.raises(ValidationError, match="ip"):
+        Transaction.model_validate({**TRANSACTION, "ip": sent})
+
+
+@pytest.mark.parametrize(
+    ("field", "change"),
+    [
+        ("amount", {"amount": 1e-200}),
+        ("location.lat", {"location": {"lat": 1e-300, "lon": 0}}),
+        ("location.lon", {"location": {"lat": 0, "lon": -5e-324}}),
+    ],
+)
+def test_a_number_dynamodb_cannot_hold_is_refused_naming_its_field(field: str, change: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError, match=rf"(?s){field}.*magnitude"):
+        Transaction.model_validate({**TRANSACTION, **change})
+
+
+def test_zero_and_ordinary_coordinates_are_kept() -> None:
+    assert Transaction.model_validate({**TRANSACTION, "location": {"lat": 0, "lon": 1e-7}}).location.lon == 1e-7

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from commerce_ai.api_fields import RequestTime
+from commerce_ai.api_fields import RequestTime, StorableFloat
 
 IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$"
 MAX_AMOUNT = 10_000_000.0
@@ -22,8 +22,8 @@ MAX_AMOUNT = 10_000_000.0
 class Location(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+    lat: StorableFloat = Field(ge=-90, le=90)
+    lon: StorableFloat = Field(ge=-180, le=180)
 
 
 def _utc(value: datetime) -> datetime:
@@ -35,11 +35,26 @@ def _utc(value: datetime) -> datetime:
         raise ValueError("timestamp is out of range") from exc
 
 
+MAX_IP_TEXT = 100  # the longest IPv6 text is 45 characters; the rest would be a scope id
+
+
 def normalise_ip(value: str) -> str:
+    """One text per address, since the text is the key of the block list and the velocity counters: an
+    IPv4-mapped IPv6 address (`::ffff:203.0.113.7`) is its IPv4 address, and a scope id (`fe80::1%eth0`),
+    which names an interface on the sender's own host and can be anything, is dropped. Without that, one
+    address had endless spellings that each slipped past a block and started its counts from zero."""
+    if len(value) > MAX_IP_TEXT:
+        raise ValueError(f"ip must be an IPv4 or IPv6 address (at most {MAX_IP_TEXT} characters)")
     try:
-        return str(ipaddress.ip_address(value))
+        address = ipaddress.ip_address(value)
     except ValueError as exc:
         raise ValueError("ip must be an IPv4 or IPv6 address") from exc
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        if address.scope_id is not None:
+            return str(ipaddress.IPv6Address(int(address)))
+    return str(address)
 
 
 class _Activity(BaseModel):
@@ -67,7 +82,7 @@ class _Activity(BaseModel):
 class Transaction(_Activity):
     transaction_id: str = Field(pattern=IDENTIFIER)
     merchant_id: str = Field(pattern=IDENTIFIER)
-    amount: float = Field(gt=0, le=MAX_AMOUNT)
+    amount: StorableFloat = Field(gt=0, le=MAX_AMOUNT)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     payment_method: str = Field(default="card", pattern=r"^[a-z_]{1,32}$")
     card_id: str | None = Field(default=None, pattern=IDENTIFIER)
