@@ -124,3 +124,9 @@ def test_a_number_dynamodb_cannot_hold_is_refused_naming_its_field(field: str, c
 
 def test_zero_and_ordinary_coordinates_are_kept() -> None:
     assert Transaction.model_validate({**TRANSACTION, "location": {"lat": 0, "lon": 1e-7}}).location.lon == 1e-7
+
+
+@pytest.mark.parametrize("field", ["transaction_id", "user_id", "device_id", "merchant_id"])
+def test_an_id_that_a_path_segment_cannot_carry_is_refused(field: str) -> None:
+    with pytest.raises(ValidationError, match=field):
+        Transaction.model_validate({**TRANSACTION, field: "a/b"})

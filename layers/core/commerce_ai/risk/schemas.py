@@ -15,7 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from commerce_ai.api_fields import RequestTime, StorableFloat
 
-IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$"
+# No `/`: ids are path segments (`GET /risk/transactions/{id}`, the block list's `/{kind}/{id}`), and an id
+# with a slash could be stored but never read back or unblocked.
+IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._:@+=-]{0,127}$"
 MAX_AMOUNT = 10_000_000.0
 
 
