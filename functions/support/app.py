@@ -6,7 +6,8 @@ Glue only: `commerce_ai.support.service` does the work. Who may call what:
   admin key. A conversation id answers only for the `user_id` that started it: anyone else's (or an
   unknown or expired id) starts a new conversation and says so, so no caller can read another
   customer's transcript. Order details further need the email or phone on the order.
-- Transcripts, tickets and FAQ edits are for the shop's agents: admin key. The FAQ itself is public.
+- Transcripts, tickets, FAQ and knowledge-graph edits are for the shop's agents: admin key. The FAQ and
+  the graph's relations between products are public.
 - The H5 chat page is public: it holds no data; the customer's front end gives it who is signed in and
   the front-end key, which its WebSocket (or, failing that, `POST /support/messages`) needs.
 """
@@ -34,8 +35,13 @@ from commerce_ai.support.contract import (
     FaqFields,
     FaqPath,
     FaqQuery,
+    GraphItemFields,
+    GraphItemPath,
+    GraphItemView,
     MessageIn,
     MessageOut,
+    RelationEdited,
+    RelationPath,
     TicketPath,
     TicketsQuery,
     TicketView,
@@ -142,6 +148,56 @@ def delete_faq(faq_id: str) -> FaqEntry:
     if entry is None or not store.delete(faq_id):
         raise NotFound(f"no FAQ entry {faq_id}")
     return entry
+
+
+@app.route(
+    "/support/graph/items/{item_id}", path_params=GraphItemPath, methods=["GET"], response=GraphItemView, errors=(404,)
+)
+def get_graph_item(item_id: str) -> GraphItemView:
+    """A catalogue item in the product knowledge graph: its aliases, its relations and those to it."""
+    return service.graph_item(item_id)
+
+
+@app.route(
+    "/support/graph/items/{item_id}",
+    path_params=GraphItemPath,
+    methods=["PUT"],
+    request=GraphItemFields,
+    response=GraphItemView,
+    admin=True,
+    errors=(404, 409),
+)
+def put_graph_item(item_id: str, body: GraphItemFields) -> GraphItemView:
+    """Replace an item's relations (those not listed are removed) and, if given, its aliases (admin)."""
+    return service.put_graph_item(item_id, body)
+
+
+@app.route(
+    "/support/graph/items/{item_id}/relations/{relation}/{target}",
+    path_params=RelationPath,
+    methods=["PUT"],
+    response=RelationEdited,
+    admin=True,
+    errors=(404,),
+)
+def put_relation(item_id: str, relation: str, target: str) -> RelationEdited:
+    """Add one relation between two catalogue items (admin); a new size chart replaces the old one."""
+    path = RelationPath.model_validate({"item_id": item_id, "relation": relation, "target": target})
+    return service.put_relation(path.item_id, path.relation, path.target)
+
+
+@app.route(
+    "/support/graph/items/{item_id}/relations/{relation}/{target}",
+    path_params=RelationPath,
+    methods=["DELETE"],
+    response=RelationEdited,
+    admin=True,
+    errors=(404,),
+)
+def delete_relation(item_id: str, relation: str, target: str) -> RelationEdited:
+    """Remove one relation, from both its ends (admin)."""
+    path = RelationPath.model_validate({"item_id": item_id, "relation": relation, "target": target})
+    return service.delete_relation(path.item_id, path.relation, path.target)
 
 
 @app.route("/support/chat", methods=["GET"], produces="text/html")

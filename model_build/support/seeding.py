@@ -1,5 +1,6 @@
 """Seed the demo orders and the FAQ (data/orders.json, data/faq.json) once the stack is up: only what is
-missing is added, so an admin's FAQ edit or a cancelled demo order is never undone."""
+missing is added, so an admin's FAQ edit or a cancelled demo order is never undone. Then the one-off
+`user_hash` backfill (model_build/support/backfill.py), which finds nothing to do once it has run."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from commerce_ai.support.faq import FaqEntry
 from commerce_ai.support.graph import Edge
 from commerce_ai.support.orders import Order
 from commerce_ai.support.store import DynamoGraph, DynamoOrders, FaqStore
+from model_build.support.backfill import backfill
 from model_build.support.data import DATA
 
 
@@ -48,18 +50,25 @@ def demo_catalogue() -> tuple[list[CatalogItem], list[Edge]]:
     return items, [Edge(*relation) for relation in document["relations"]]
 
 
+SEED_NAME = "product_graph.json"
+
+
 def seed_graph(graph: DynamoGraph) -> int:
-    """Add the demo items the catalogue lacks, then every relation and alias (puts are idempotent)."""
+    """Add the demo items the catalogue lacks, then, the first time only, every relation and alias: admins
+    edit the graph over HTTP, and a later `up` must not put back what they removed."""
     items, edges = demo_catalogue()
     present = graph.catalog.get_many([i.item_id for i in items])
     missing = [i for i in items if i.item_id not in present]
     graph.catalog.put_many(missing)
+    if graph.seeded(SEED_NAME):
+        return len(missing)
     for edge in edges:
         graph.put_edge(edge)
     for item in items:
         for alias in str(item.attributes.get("aliases", "")).split("|"):
             if alias:
                 graph.put_alias(alias, item.item_id)
+    graph.mark_seeded(SEED_NAME)  # last: a seed cut short is done again in full (every put is idempotent)
     return len(missing)
 
 
@@ -70,8 +79,15 @@ def seed_stack(stack: Any) -> str:
     added_faq = sum(faq.put(entry, only_if_absent=True) for entry in faq_entries())
     graph = DynamoGraph(stack.physical_name("SupportGraphTable"), Catalog(stack.physical_name("CatalogTable")))
     added_items = seed_graph(graph)
+    migrated = backfill(
+        stack.physical_name("SupportConversationsTable"),
+        stack.physical_name("SupportTicketsTable"),
+        stack.physical_name("UserErasuresTable"),
+    )
     return (
         f"support: {added_orders} demo order(s), {added_faq} FAQ entr(ies), {added_items} demo catalogue item(s) added"
+        f"; {migrated.hashed} item(s) from before the by_user index given a user hash, {migrated.deleted} of erased"
+        " users deleted"
     )
 
 

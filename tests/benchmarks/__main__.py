@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
                 if "recommendations" in chosen:
                     recommendations.run(local, report, calls=args.rec_calls, events=args.rec_events)
                 if "support" in chosen:
-                    support.run(local, report, calls=args.support_calls)
+                    support.run(local, report, calls=args.support_calls, cold_runs=args.cold_runs)
                 if "propensity" in chosen:
                     propensity.run(local, report, calls=args.propensity_calls, events=args.propensity_events)
                 if "forecasting" in chosen:

@@ -52,6 +52,7 @@ def api(spec_path: str, event_path: str, out: str) -> None:
             "import_s": imported - harness,
             "invoke_s": done - imported,
             "active_version": body.get("active_version"),
+            "intent": body.get("intent"),
         },
     )
 

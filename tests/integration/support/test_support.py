@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,9 @@ from commerce_ai import aws
 from commerce_ai.artifacts.registry import ModelRegistry
 from commerce_ai.artifacts.store import ArtifactStore
 from commerce_ai.config import clear_cached_settings
+from commerce_ai.erasure import ErasureLog
 from commerce_ai.support import service as support_service
+from commerce_ai.support.conversation import ConversationState
 from commerce_ai.support.store import Conversations, DynamoOrders, Tickets
 from infra.emulator import free_port
 from infra.runner.sqs_poller import QueueSource
@@ -154,6 +157,106 @@ def test_the_knowledge_graph_answers_over_the_shared_catalogue(support_stack: St
     assert "kg-case-x200 -accessory_of-> kg-phone-x200" in fits["reply"] and "Slim case for X200" in fits["reply"]
     size = say(gateway, "u-dana", "雨衣我体重65公斤穿什么码？")
     assert size["intent"] == "size_guide" and "M" in size["reply"] and "kg-chart-tops" in size["reply"]
+
+
+def test_an_admin_edits_the_graphs_relations_and_the_bot_answers_from_them(support_stack: Stack) -> None:
+    gateway = gateway_for(support_stack)
+    charger = "/support/graph/items/kg-charger-30w"
+    status, seeded = call(gateway, "GET", charger)
+    assert status == 200 and seeded["title"] == "30 W USB-C charger", seeded
+    assert [r["target"] for r in seeded["relations"]] == ["kg-phone-x100", "kg-phone-x200"]
+    original = {"relations": seeded["relations"], "aliases": seeded["aliases"]}
+    before = say(gateway, "u-hal", "does the 30w charger fit the X300?")
+    assert "kg-phone-x200 -same_series-> kg-phone-x300" in before["reply"], before  # two hops: only related
+    edit = {
+        "relations": [*seeded["relations"], {"relation": "compatible_with", "target": "kg-phone-x300"}],
+        "aliases": ["charger", "充电器", "30W Charger"],
+    }
+    assert call(gateway, "PUT", charger, edit)[0] == 401  # nobody changes the graph anonymously
+    assert call(gateway, "PUT", charger, edit, INGEST_KEY)[0] == 403
+
+    status, edited = call(gateway, "PUT", charger, edit, ADMIN_KEY)
+
+    assert status == 200 and len(edited["relations"]) == 3 and "30w charger" in edited["aliases"], edited
+    assert call(gateway, "GET", charger)[1] == edited  # read back
+    status, x300 = call(gateway, "GET", "/support/graph/items/kg-phone-x300")
+    assert {"relation": "compatible_with", "source": "kg-charger-30w"} in x300["related_from"]
+    after = say(gateway, "u-hal", "does the 30w charger fit the X300?")
+    assert "kg-charger-30w -compatible_with-> kg-phone-x300" in after["reply"], after
+    assert after["reply"].startswith("Yes")
+
+    # One relation at a time: added (safe to repeat), removed from both ends, then 404.
+    one = "/support/graph/items/kg-phone-x100/relations/substitute_for/kg-phone-x300"
+    assert call(gateway, "PUT", one, None, ADMIN_KEY)[1]["changed"] is True
+    assert call(gateway, "PUT", one, None, ADMIN_KEY)[1]["changed"] is False
+    assert call(gateway, "DELETE", one, None, ADMIN_KEY)[0] == 200
+    assert {"relation": "substitute_for", "source": "kg-phone-x100"} not in call(
+        gateway, "GET", "/support/graph/items/kg-phone-x300"
+    )[1]["related_from"]
+    status, gone = call(gateway, "DELETE", one, None, ADMIN_KEY)
+    assert status == 404 and "no substitute_for relation" in gone["Message"], gone
+
+    # Bad edits are refused, naming the problem, and change nothing.
+    def refused(method: str, path: str, body: object = None) -> tuple[int, str]:
+        status, answer = call(gateway, method, path, body, ADMIN_KEY)
+        return status, json.dumps(answer, ensure_ascii=False)
+
+    assert refused("PUT", "/support/graph/items/kg-phone-x100/relations/fits/kg-phone-x300")[0] == 400
+    status, problem = refused("PUT", charger, {"relations": [{"relation": "compatible_with", "target": "kg-nope"}]})
+    assert status == 400 and "not in the catalogue: kg-nope" in problem, problem
+    status, problem = refused("PUT", "/support/graph/items/kg-jacket-rain/relations/size_chart/kg-phone-x100")
+    assert status == 400 and "category size_chart: kg-phone-x100" in problem, problem
+    status, problem = refused("PUT", "/support/graph/items/kg-phone-x100/relations/same_series/kg-phone-x100")
+    assert status == 400 and "itself" in problem, problem
+    status, problem = refused("PUT", charger, {"relations": [], "aliases": ["x200"]})
+    assert status == 409 and "kg-phone-x200" in problem, problem
+    status, problem = refused("PUT", "/support/graph/items/kg-unknown", {"relations": []})
+    assert status == 404 and "kg-unknown" in problem, problem
+    assert call(gateway, "GET", charger)[1] == edited
+
+    # A relation an admin removed stays removed when `up` seeds again.
+    assert call(gateway, "DELETE", f"{charger}/relations/compatible_with/kg-phone-x100", None, ADMIN_KEY)[0] == 200
+    seed(support_stack, Path("."))
+    assert "kg-phone-x100" not in [r["target"] for r in call(gateway, "GET", charger)[1]["relations"]]
+
+    assert call(gateway, "PUT", charger, original, ADMIN_KEY)[0] == 200  # as seeded, for the other tests
+    assert call(gateway, "GET", charger)[1] == seeded
+
+
+def test_items_from_before_the_by_user_index_are_backfilled_once(support_stack: Stack) -> None:
+    ddb = aws.client("dynamodb")
+    table = support_stack.physical_name("SupportConversationsTable")
+    now = datetime.now(UTC)
+
+    def written_before_the_index(conversation_id: str, user_id: str, at: datetime) -> None:
+        state = ConversationState(
+            conversation_id=conversation_id,
+            user_id=user_id,
+            channel="web",
+            created_at=at,
+            updated_at=at,
+            expires_at=int(now.timestamp()) + 3600,
+        )
+        item = {
+            "conversation_id": {"S": conversation_id},
+            "doc": {"S": state.model_dump_json()},
+            "expires_at": {"N": str(state.expires_at)},
+            "revision": {"N": "1"},
+        }
+        ddb.put_item(TableName=table, Item=item)
+
+    written_before_the_index("c-old-ivy", "u-ivy", now - timedelta(hours=1))
+    written_before_the_index("c-old-jon", "u-jon", now - timedelta(hours=2))
+    ErasureLog(support_stack.physical_name("UserErasuresTable")).record("u-jon", now - timedelta(hours=1))
+    conversations = Conversations(table)
+    assert conversations.erase_user("u-ivy") == 0  # what the erasure found before: nothing
+
+    first = seed(support_stack, Path("."))
+
+    assert "1 item(s) from before the by_user index given a user hash, 1 of erased users deleted" in first, first
+    assert conversations.get("c-old-jon", 0) is None  # its user's erasure had missed it
+    assert conversations.erase_user("u-ivy") == 1  # the index finds it now
+    assert "0 item(s) from before the by_user index given a user hash, 0 of" in seed(support_stack, Path("."))
 
 
 def test_the_shop_wide_erasure_removes_a_users_conversations_and_tickets(support_stack: Stack) -> None:

@@ -107,6 +107,12 @@ def run_support_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
         put = client.http.put("/support/faq/gift-wrap", headers=admin, body=sample_body("PutFaq"))
         assert put.status_code == 200, put.body
         assert client.http.delete("/support/faq/gift-wrap", headers=admin).status_code == 200
+        assert client.http.get("/support/graph/items/kg-charger-30w").status_code == 200
+        edited = client.http.put("/support/graph/items/kg-charger-30w", headers=admin, body=sample_body("PutGraphItem"))
+        assert edited.status_code == 200 and len(json.loads(edited.body)["relations"]) == 3, edited.body
+        relation = "/support/graph/items/kg-phone-x100/relations/substitute_for/kg-phone-x300"
+        assert client.http.put(relation, headers=admin).status_code == 200
+        assert client.http.delete(relation, headers=admin).status_code == 200
 
 
 def sample_body(event: str) -> bytes:

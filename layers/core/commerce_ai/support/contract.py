@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from commerce_ai.catalog.items import ITEM_ID
 from commerce_ai.paging import PageQuery
 from commerce_ai.support.conversation import Channel, ConversationState
 from commerce_ai.support.faq import FAQ_ID, Localized, LocalizedQuestions, Topic
+from commerce_ai.support.graph import RelationName
 
 MAX_TEXT = 1000  # characters in one customer message (a chat line; longer is a 400)
 ID = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
@@ -125,6 +127,74 @@ class FaqQuery(PageQuery):
 
 
 ConversationView = ConversationState
+
+ALIAS = r"^[^#\x00-\x1f\x7f]{1,40}$"  # '#' separates an alias from its item in the table's sort key
+
+
+MAX_RELATED_FROM = 200  # relations to an item shown with it (the bot follows them all)
+
+
+class GraphItemPath(BaseModel):
+    item_id: str = Field(pattern=ITEM_ID)
+
+
+class RelationPath(BaseModel):
+    item_id: str = Field(pattern=ITEM_ID)
+    relation: RelationName
+    target: str = Field(pattern=ITEM_ID)
+
+
+class RelationTo(BaseModel):
+    """One of an item's outgoing relations: `<item> -relation-> <target>`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    relation: RelationName
+    target: str = Field(pattern=ITEM_ID, description="A catalogue item id.")
+
+
+class RelationFrom(BaseModel):
+    """A relation another item has to this one: `<source> -relation-> <item>` (edited at its source)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    relation: RelationName
+    source: str
+
+
+class GraphItemFields(BaseModel):
+    """An item's outgoing relations (all of them: what is not listed is removed) and, if given, its aliases."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    relations: list[RelationTo] = Field(max_length=50)
+    aliases: list[Annotated[str, Field(pattern=ALIAS)]] | None = Field(
+        default=None,
+        max_length=20,
+        description="What customers call the item, in any language (matched case-insensitively); omit to keep.",
+    )
+
+
+class GraphItemView(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    item_id: str
+    title: str
+    category: str
+    aliases: list[str] = Field(max_length=20)
+    relations: list[RelationTo] = Field(max_length=50)
+    related_from: list[RelationFrom] = Field(max_length=MAX_RELATED_FROM, description="In the table's order.")
+    related_from_truncated: bool = Field(description=f"More than {MAX_RELATED_FROM} items relate to this one.")
+
+
+class RelationEdited(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    item_id: str
+    relation: RelationName
+    target: str
+    changed: bool = Field(description="False when the graph already was so (an edit is safe to repeat).")
+    replaced: str | None = Field(default=None, description="The size chart this one replaced, if any.")
 
 
 class ConnectQuery(BaseModel):

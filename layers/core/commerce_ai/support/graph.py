@@ -16,9 +16,10 @@ from __future__ import annotations
 import re
 from collections import deque
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol, get_args
 
-RELATIONS = ("compatible_with", "accessory_of", "substitute_for", "same_series", "size_chart")
+RelationName = Literal["compatible_with", "accessory_of", "substitute_for", "same_series", "size_chart"]
+RELATIONS: tuple[str, ...] = get_args(RelationName)
 MAX_HOPS = 2
 ALIAS_PARTITION = "#alias"
 _WEIGHT = re.compile(r"(\d{2,3})\s*(?:kg|公斤|千克)|体重\s*(\d{2,3})", re.IGNORECASE)

@@ -1,5 +1,5 @@
 """What the support handlers call: one message through the bot with its state read and written, the
-agents' side of a hand-off, and the FAQ's admin edits."""
+agents' side of a hand-off, and the admin edits of the FAQ and the product knowledge graph."""
 
 from __future__ import annotations
 
@@ -13,10 +13,33 @@ from typing import Any
 from commerce_ai.artifacts.loader import ModelLoader
 from commerce_ai.errors import InvalidInput, NotFound
 from commerce_ai.support import encoder
-from commerce_ai.support.contract import AgentReplied, AgentReply, MessageIn, MessageOut, TicketView
+from commerce_ai.support.contract import (
+    MAX_RELATED_FROM,
+    AgentReplied,
+    AgentReply,
+    GraphItemFields,
+    GraphItemView,
+    MessageIn,
+    MessageOut,
+    RelationEdited,
+    RelationFrom,
+    RelationTo,
+    TicketView,
+)
 from commerce_ai.support.conversation import IDLE_TTL_SECONDS, ConversationState, Message
 from commerce_ai.support.dialogue import Bot
 from commerce_ai.support.faq import FaqEntry, FaqIndex
+from commerce_ai.support.graph import Edge, RelationName
+from commerce_ai.support.graph_edits import (
+    MAX_RELATIONS,
+    EdgeChanges,
+    changes,
+    check_aliases,
+    check_relations,
+    normalise_aliases,
+    outgoing,
+    with_relation,
+)
 from commerce_ai.support.intents import MODEL_NAME, IntentModel
 from commerce_ai.support.store import (
     ConnectionPusher,
@@ -186,3 +209,85 @@ def put_faq(entry: FaqEntry) -> FaqEntry:
     FaqStore.from_settings().put(entry)
     faq_cache.checked = float("-inf")  # this container answers from the new entry at once
     return entry
+
+
+def graph_item(item_id: str) -> GraphItemView:
+    """An item's place in the knowledge graph: its aliases, its relations and the relations to it."""
+    graph = DynamoGraph.from_settings()
+    item = graph.catalog.get(item_id)
+    if item is None:
+        raise NotFound(f"no catalogue item {item_id}")
+    edges = graph.edges(item_id)
+    incoming = [e for e in edges if e.relation.startswith("~")]
+    return GraphItemView(
+        item_id=item_id,
+        title=item.title,
+        category=item.category,
+        aliases=graph.aliases_of(item_id),
+        relations=[RelationTo.model_validate({"relation": e.relation, "target": e.target}) for e in outgoing(edges)],
+        related_from=[
+            RelationFrom.model_validate({"relation": e.relation[1:], "source": e.target})
+            for e in incoming[:MAX_RELATED_FROM]
+        ],
+        related_from_truncated=len(incoming) > MAX_RELATED_FROM,
+    )
+
+
+def _categories(graph: DynamoGraph, item_ids: list[str]) -> dict[str, str]:
+    return {item_id: item.category for item_id, item in graph.catalog.get_many(item_ids).items()}
+
+
+def _apply(graph: DynamoGraph, plan: EdgeChanges) -> None:
+    for edge in plan.remove:
+        graph.remove_edge(edge)
+    for edge in plan.add:
+        graph.put_edge(edge)
+
+
+def put_graph_item(item_id: str, body: GraphItemFields) -> GraphItemView:
+    """Replace an item's outgoing relations (and its aliases, if given) after checking every rule; the bot
+    answers from the new graph at its next message. Returns the item as read back from the table."""
+    graph = DynamoGraph.from_settings()
+    wanted = [Edge(item_id, r.relation, r.target) for r in body.relations]
+    categories = _categories(graph, [item_id, *(e.target for e in wanted)])
+    if item_id not in categories:
+        raise NotFound(f"no catalogue item {item_id}")
+    check_relations(item_id, wanted, categories)
+    aliases = None if body.aliases is None else normalise_aliases(body.aliases)
+    if aliases is not None:
+        check_aliases(item_id, aliases, graph.aliases())
+    _apply(graph, changes(graph.edges(item_id), wanted))
+    if aliases is not None:
+        old = graph.aliases_of(item_id)
+        for alias in old:
+            if alias not in aliases:
+                graph.remove_alias(alias, item_id)
+        for alias in aliases:
+            if alias not in old:
+                graph.put_alias(alias, item_id)
+    return graph_item(item_id)
+
+
+def put_relation(item_id: str, relation: RelationName, target: str) -> RelationEdited:
+    """Add one relation (safe to repeat); a new `size_chart` replaces the item's old one."""
+    graph = DynamoGraph.from_settings()
+    edge = Edge(item_id, relation, target)
+    categories = _categories(graph, [item_id, target])
+    if item_id not in categories:
+        raise NotFound(f"no catalogue item {item_id}")
+    check_relations(item_id, [edge], categories)
+    current = graph.edges(item_id)
+    wanted = with_relation(current, edge)
+    if len(wanted) > MAX_RELATIONS:
+        raise InvalidInput(f"{item_id} has {MAX_RELATIONS} relations already, the most an item may have")
+    plan = changes(current, wanted)
+    _apply(graph, plan)
+    replaced = next((e.target for e in plan.remove), None)
+    return RelationEdited(item_id=item_id, relation=relation, target=target, changed=bool(plan.add), replaced=replaced)
+
+
+def delete_relation(item_id: str, relation: RelationName, target: str) -> RelationEdited:
+    """Remove one relation from both its ends; 404 when the item has no such relation."""
+    if not DynamoGraph.from_settings().remove_edge(Edge(item_id, relation, target)):
+        raise NotFound(f"{item_id} has no {relation} relation to {target}")
+    return RelationEdited(item_id=item_id, relation=relation, target=target, changed=True)

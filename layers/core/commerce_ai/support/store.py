@@ -28,6 +28,7 @@ from commerce_ai.support.settings import settings
 TICKET_TTL_SECONDS = 90 * 24 * 3600
 CONNECTION_PREFIX = "connection#"  # a conversation id never holds '#' (contract.ID), so keys cannot clash
 CONNECTION_TTL_SECONDS = 2 * 3600  # API Gateway closes a WebSocket connection after two hours
+SEEDED_PARTITION = "#seeded"  # not an item id (contract.ITEM_ID starts with a letter or digit), as `#alias`
 BY_USER_INDEX = "by_user"  # keys-only GSI on `user_hash` of SupportConversationsTable and SupportTicketsTable
 
 
@@ -404,3 +405,34 @@ class DynamoGraph:
         self.ddb.put_item(
             TableName=self.table, Item={"item_id": {"S": ALIAS_PARTITION}, "edge": {"S": f"{alias.lower()}#{item_id}"}}
         )
+        self._aliases = None
+
+    def seeded(self, name: str) -> bool:
+        """Whether the demo relations `name` were seeded already (so `up` never puts back a relation an
+        admin has removed)."""
+        key = {"item_id": {"S": SEEDED_PARTITION}, "edge": {"S": name}}
+        return "Item" in self.ddb.get_item(TableName=self.table, Key=key)
+
+    def mark_seeded(self, name: str) -> None:
+        self.ddb.put_item(TableName=self.table, Item={"item_id": {"S": SEEDED_PARTITION}, "edge": {"S": name}})
+
+    def remove_edge(self, edge: Edge) -> bool:
+        """Delete the edge from both ends; whether it was there."""
+        old = self.ddb.delete_item(
+            TableName=self.table,
+            Key={"item_id": {"S": edge.source}, "edge": {"S": f"{edge.relation}#{edge.target}"}},
+            ReturnValues="ALL_OLD",
+        )
+        self.ddb.delete_item(
+            TableName=self.table, Key={"item_id": {"S": edge.target}, "edge": {"S": f"~{edge.relation}#{edge.source}"}}
+        )
+        return bool(old.get("Attributes"))
+
+    def aliases_of(self, item_id: str) -> list[str]:
+        return sorted(alias for alias, owner in self.aliases().items() if owner == item_id)
+
+    def remove_alias(self, alias: str, item_id: str) -> None:
+        self.ddb.delete_item(
+            TableName=self.table, Key={"item_id": {"S": ALIAS_PARTITION}, "edge": {"S": f"{alias}#{item_id}"}}
+        )
+        self._aliases = None
