@@ -16,11 +16,12 @@ from itertools import combinations
 
 import numpy as np
 
-from commerce_ai.recommendations.features import History, cold_start_scores
+from commerce_ai.recommendations.features import cold_start_scores
 from commerce_ai.recommendations.state import RecommenderState
 from model_build.recommendations import protocol
 
-SHRINKAGES = (0.0, 30.0, 100.0, 300.0, 1000.0)
+SHRINKAGES = (0.0, 30.0, 300.0, 1000.0)
+Configuration = tuple[tuple[str, ...], float]  # (attributes, shrinkage); no attributes: overall popularity
 
 
 @dataclass(frozen=True)
@@ -31,40 +32,66 @@ class ColdStartChoice:
     overall: protocol.Scores  # overall popularity on the same items
 
 
-def cold_ranker(attributes: tuple[str, ...], shrinkage: float) -> protocol.Ranker:
-    """Ranks for a user as if they had no history: the segment popularity of the others."""
+def evaluate(stage: protocol.Stage, config: Configuration, detailed: bool = True, chunk: int = 512) -> protocol.Scores:
+    """The configuration on the stage's targets, every user at once (in chunks) through the serving code's
+    `cold_start_scores`: users grouped by which of the attributes the model knows of them (serving drops
+    an attribute it does not know, so the group's segments are the known ones)."""
+    state, (attributes, shrinkage) = stage.state, config
+    columns = [state.attribute_names.index(name) for name in attributes]
+    offsets = [sum(len(v) for v in state.attribute_values[:a]) for a in columns]
+    tops = np.zeros((len(stage.users), protocol.TOP_K), dtype=np.int64)
+    for start in range(0, len(stage.users), chunk):
+        users = stage.users[start : start + chunk]
+        own = np.zeros((len(users), state.n_items), dtype=np.float32)  # counts are 0/1 per user and item
+        for k, user in enumerate(users):
+            own[k, state.history(int(user))[0]] = 1.0
+        values = state.user_attributes[users][:, columns] if columns else np.zeros((len(users), 0), dtype=np.int32)
+        known = values >= 0
+        scores = np.zeros(own.shape, dtype=np.float64)
+        for pattern in {tuple(row) for row in known.tolist()}:
+            group = np.flatnonzero((known == np.array(pattern, dtype=bool)).all(axis=1))
+            segments = [
+                state.segment_popularity[offsets[j] + values[group, j]] - own[group]
+                for j in range(len(columns))
+                if pattern[j] and state.segment_popularity is not None
+            ]
+            scores[group] = cold_start_scores(state.item_popularity[None, :] - own[group], segments, shrinkage)
+        top = np.argpartition(-scores, protocol.TOP_K - 1, axis=1)[:, : protocol.TOP_K]
+        order = np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1, kind="stable")
+        tops[start : start + len(users)] = np.take_along_axis(top, order, axis=1)
+    return protocol.scores_of(stage, tops, detailed)
 
-    def rank(state: RecommenderState, user: int, history: History, seen: np.ndarray) -> np.ndarray:
-        own = (np.bincount(history.items, minlength=state.n_items) > 0).astype(np.float32)  # counts are 0/1
-        segment = {name: value for name, value in state.user_segment(user).items() if name in attributes}
-        rows = [state.segment_row(name, value) for name, value in segment.items()]
-        counts = (
-            []
-            if state.segment_popularity is None
-            else [state.segment_popularity[r] - own for r in rows if r is not None]
-        )
-        scores = cold_start_scores(state.item_popularity - own, counts, shrinkage)
-        return protocol.top_k(scores, np.zeros(state.n_items, dtype=bool))
 
-    return rank
-
-
-def configurations(attribute_names: list[str]) -> list[tuple[tuple[str, ...], float]]:
+def configurations(attribute_names: list[str]) -> list[Configuration]:
     """Overall popularity, then every non-empty subset of the attributes at every shrinkage."""
     subsets = [c for size in range(1, len(attribute_names) + 1) for c in combinations(attribute_names, size)]
     return [((), 0.0)] + [(subset, shrinkage) for subset in subsets for shrinkage in SHRINKAGES]
 
 
+def sweep(stage: protocol.Stage) -> dict[Configuration, protocol.Scores]:
+    """Every configuration on the stage's targets (HR@10, NDCG@10 and coverage only: quick)."""
+    names = stage.state.attribute_names
+    return {config: evaluate(stage, config, detailed=False) for config in configurations(names)}
+
+
+def best_of(results: dict[Configuration, protocol.Scores]) -> Configuration:
+    """Highest HR@10, then NDCG@10, then the fewest attributes."""
+    return max(results, key=lambda c: (round(results[c].hr, 6), round(results[c].ndcg, 6), -len(c[0])))
+
+
 def choose(stage: protocol.Stage) -> ColdStartChoice:
-    """The best configuration by HR@10 on the stage's targets (NDCG@10 breaking ties); overall popularity
-    unless a segment beats it."""
-    results = {
-        config: protocol.evaluate_ranker(stage, cold_ranker(*config))
-        for config in configurations(stage.state.attribute_names)
-    }
-    overall = results[((), 0.0)]
-    best = max(results, key=lambda c: (round(results[c].hr, 6), round(results[c].ndcg, 6), -len(c[0])))
-    return ColdStartChoice(best[0], best[1], results[best], overall)
+    """The best configuration on the stage's targets (the validation items); overall popularity unless a
+    segment beats it."""
+    results = sweep(stage)
+    best = best_of(results)
+    overall: Configuration = ((), 0.0)
+    return ColdStartChoice(best[0], best[1], evaluate(stage, best), evaluate(stage, overall))
+
+
+def first_items(stage: protocol.Stage) -> protocol.Stage:
+    """The same users with their first interaction as the target: what a new user actually did first."""
+    firsts = np.array([int(stage.state.history(int(u))[0][0]) for u in stage.users], dtype=np.int64)
+    return protocol.Stage(f"{stage.name} (first items)", stage.state, stage.users, firsts)
 
 
 def apply(state: RecommenderState, choice: ColdStartChoice) -> None:

@@ -178,16 +178,17 @@ def cold_start_scores(overall: np.ndarray, segments: list[np.ndarray], shrinkage
     `overall` is each item's interaction count, `segments` the counts within each of the user's segments
     (one row per attribute value they have: age band, gender, occupation...). Each segment's share is
     shrunk toward the overall share, (count + shrinkage x overall share) / (segment total + shrinkage), so
-    a small segment leans on the whole shop; the segments' shares are averaged. No segment: overall share."""
+    a small segment leans on the whole shop; the segments' shares are averaged. No segment: overall share.
+    Items are the last axis: the build scores many users at once ([users, items] arrays)."""
     import numpy as np
 
-    share = overall / max(1.0, float(overall.sum()))
+    share = overall / np.maximum(1.0, overall.sum(axis=-1, keepdims=True))
     if not segments:
         return share.astype(np.float64)
-    mixed = np.zeros(len(overall), dtype=np.float64)
+    mixed = np.zeros(share.shape, dtype=np.float64)
     for counts in segments:
-        total = float(counts.sum()) + shrinkage
-        mixed += (counts + shrinkage * share) / total if total > 0 else share
+        total = counts.sum(axis=-1, keepdims=True) + shrinkage
+        mixed += np.where(total > 0, (counts + shrinkage * share) / np.maximum(total, 1e-12), share)
     return mixed / len(segments)
 
 
