@@ -32,34 +32,46 @@ class ColdStartChoice:
     overall: protocol.Scores  # overall popularity on the same items
 
 
-def evaluate(stage: protocol.Stage, config: Configuration, detailed: bool = True, chunk: int = 512) -> protocol.Scores:
-    """The configuration on the stage's targets, every user at once (in chunks) through the serving code's
-    `cold_start_scores`: users grouped by which of the attributes the model knows of them (serving drops
-    an attribute it does not know, so the group's segments are the known ones)."""
-    state, (attributes, shrinkage) = stage.state, config
-    columns = [state.attribute_names.index(name) for name in attributes]
-    offsets = [sum(len(v) for v in state.attribute_values[:a]) for a in columns]
-    tops = np.zeros((len(stage.users), protocol.TOP_K), dtype=np.int64)
+def _top_lists(
+    stage: protocol.Stage, configs: list[Configuration], chunk: int = 512
+) -> dict[Configuration, np.ndarray]:
+    """Each configuration's top K for every stage user, all users at once (in chunks) through the serving
+    code's `cold_start_scores`. Per chunk, each user's own interactions and each attribute's segment
+    counts are prepared once for every configuration; users are grouped by which of a configuration's
+    attributes the model knows of them (serving drops an attribute it does not know)."""
+    state = stage.state
+    tops = {config: np.zeros((len(stage.users), protocol.TOP_K), dtype=np.int64) for config in configs}
+    offsets = {name: sum(len(v) for v in state.attribute_values[:a]) for a, name in enumerate(state.attribute_names)}
     for start in range(0, len(stage.users), chunk):
         users = stage.users[start : start + chunk]
         own = np.zeros((len(users), state.n_items), dtype=np.float32)  # counts are 0/1 per user and item
         for k, user in enumerate(users):
             own[k, state.history(int(user))[0]] = 1.0
-        values = state.user_attributes[users][:, columns] if columns else np.zeros((len(users), 0), dtype=np.int32)
-        known = values >= 0
-        scores = np.zeros(own.shape, dtype=np.float64)
-        for pattern in {tuple(row) for row in known.tolist()}:
-            group = np.flatnonzero((known == np.array(pattern, dtype=bool)).all(axis=1))
-            segments = [
-                state.segment_popularity[offsets[j] + values[group, j]] - own[group]
-                for j in range(len(columns))
-                if pattern[j] and state.segment_popularity is not None
-            ]
-            scores[group] = cold_start_scores(state.item_popularity[None, :] - own[group], segments, shrinkage)
-        top = np.argpartition(-scores, protocol.TOP_K - 1, axis=1)[:, : protocol.TOP_K]
-        order = np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1, kind="stable")
-        tops[start : start + len(users)] = np.take_along_axis(top, order, axis=1)
-    return protocol.scores_of(stage, tops, detailed)
+        overall = state.item_popularity[None, :] - own
+        values = {name: state.user_attributes[users, a] for a, name in enumerate(state.attribute_names)}
+        counts = {
+            name: state.segment_popularity[offsets[name] + np.maximum(v, 0)] - own
+            for name, v in values.items()
+            if state.segment_popularity is not None
+        }
+        for config in configs:
+            attributes, shrinkage = config
+            known = np.column_stack([values[name] >= 0 for name in attributes]) if attributes else None
+            scores = np.zeros(own.shape, dtype=np.float32)
+            patterns = {()} if known is None else {tuple(row) for row in known.tolist()}
+            for pattern in patterns:
+                group = np.arange(len(users)) if known is None else np.flatnonzero((known == pattern).all(axis=1))
+                segments = [counts[name][group] for name, on in zip(attributes, pattern, strict=True) if on]
+                scores[group] = cold_start_scores(overall[group], segments, shrinkage)
+            top = np.argpartition(-scores, protocol.TOP_K - 1, axis=1)[:, : protocol.TOP_K]
+            order = np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1, kind="stable")
+            tops[config][start : start + len(users)] = np.take_along_axis(top, order, axis=1)
+    return tops
+
+
+def evaluate(stage: protocol.Stage, config: Configuration, detailed: bool = True) -> protocol.Scores:
+    """One configuration on the stage's targets, as if each user had no history."""
+    return protocol.scores_of(stage, _top_lists(stage, [config])[config], detailed)
 
 
 def configurations(attribute_names: list[str]) -> list[Configuration]:
@@ -70,8 +82,10 @@ def configurations(attribute_names: list[str]) -> list[Configuration]:
 
 def sweep(stage: protocol.Stage) -> dict[Configuration, protocol.Scores]:
     """Every configuration on the stage's targets (HR@10, NDCG@10 and coverage only: quick)."""
-    names = stage.state.attribute_names
-    return {config: evaluate(stage, config, detailed=False) for config in configurations(names)}
+    configs = configurations(stage.state.attribute_names)
+    return {
+        config: protocol.scores_of(stage, tops, detailed=False) for config, tops in _top_lists(stage, configs).items()
+    }
 
 
 def best_of(results: dict[Configuration, protocol.Scores]) -> Configuration:

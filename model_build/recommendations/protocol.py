@@ -108,7 +108,13 @@ def scores_of(stage: Stage, tops: list[np.ndarray] | np.ndarray, detailed: bool 
     gains = np.zeros(len(stage.users))
     shown: set[int] = set()
     diversity = np.zeros(len(stage.users))
-    for n, (top, target) in enumerate(zip(tops, stage.targets, strict=True)):
+    if isinstance(tops, np.ndarray) and not detailed:  # a sweep's many full lists: vectorised
+        found = tops == stage.targets[:, None]
+        hits = found.any(axis=1).astype(np.float64)
+        gains = np.where(found, 1.0 / np.log2(np.arange(tops.shape[1]) + 2.0), 0.0).sum(axis=1)
+        shown = set(np.unique(tops[tops >= 0]).tolist())
+        tops = []
+    for n, (top, target) in enumerate(zip(tops, stage.targets, strict=False)):
         shown.update(int(i) for i in top)
         if detailed:
             diversity[n] = intra_list_diversity(stage.state, top)

@@ -184,12 +184,14 @@ def cold_start_scores(overall: np.ndarray, segments: list[np.ndarray], shrinkage
 
     share = overall / np.maximum(1.0, overall.sum(axis=-1, keepdims=True))
     if not segments:
-        return share.astype(np.float64)
-    mixed = np.zeros(share.shape, dtype=np.float64)
+        return share
+    mixed = np.zeros_like(share)
     for counts in segments:
         total = counts.sum(axis=-1, keepdims=True) + shrinkage
-        mixed += np.where(total > 0, (counts + shrinkage * share) / np.maximum(total, 1e-12), share)
-    return mixed / len(segments)
+        part = (counts + shrinkage * share) / np.maximum(total, 1e-12)
+        mixed += np.where(total > 0, part, share)
+    mixed /= len(segments)
+    return mixed
 
 
 def cold_start_segment(state: RecommenderState, user: int | None, given: dict[str, str]) -> dict[str, str]:
