@@ -312,8 +312,8 @@ def write_report(report_dir: Path) -> Path:
         "## Diversity and exploration against accuracy",
         "",
         "The serving pipeline (`commerce_ai.recommendations.engine.recommend`: ONNX ranker, MMR over the best "
-        "27 that pass, exploration slots filled with under-exposed items closest in content to the user's history) on the test "
-        "items, for several MMR lambdas (1 = the ranker's order) and exploration shares:",
+        "27 that pass, exploration slots filled with under-exposed items closest in content to the user's "
+        "history) on the test items, for several MMR lambdas (1 = the ranker's order) and exploration shares:",
         "",
         "| setting | HR@10 | NDCG@10 | coverage | diversity |",
         "|---|---|---|---|---|",
