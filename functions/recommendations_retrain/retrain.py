@@ -19,6 +19,7 @@ from commerce_ai.telemetry import instrumented, logger
 
 @instrumented
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from commerce_ai.erasure import ErasureLog
     from commerce_ai.recommendations import service
     from commerce_ai.stream.settings import archive_bucket
     from model_build.recommendations.retrain import run_retrain  # the training stack: imported only when it runs
@@ -29,6 +30,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         ArtifactStore(settings().need("artifact_bucket")),
         ModelRegistry(settings().need("registry_table")),
         datetime.now(UTC),
+        ErasureLog.from_settings().erased_hashes(),  # erased users' archived events are left out
     )
     logger.info("recommendations retrain", extra=result.summary())
     return result.summary()

@@ -33,6 +33,7 @@ from commerce_ai.artifacts.registry import ModelRegistry
 from commerce_ai.artifacts.store import ArtifactStore
 from commerce_ai.artifacts.validation import validate_version
 from commerce_ai.catalog.store import Catalog
+from commerce_ai.erasure import user_hash
 from commerce_ai.recommendations.features import History, candidate_scores, generate_candidates, ranker_inputs
 from commerce_ai.recommendations.model import EXPECTED_FEATURES, MODEL_NAME, ServedModel, open_recommender
 from commerce_ai.recommendations.service import facts_of
@@ -115,6 +116,11 @@ def archive_dataset(records: Iterable[dict[str, Any]], items: pd.DataFrame) -> D
     return Dataset(dataset.interactions, items, dataset.users, f"{dataset.source} and the shop's catalogue")
 
 
+def without_erased(records: Iterable[dict[str, Any]], erased: frozenset[str]) -> Iterable[dict[str, Any]]:
+    """The records of users not in the erasure log (`erased`: user hashes, as the log keeps them)."""
+    return (record for record in records if user_hash(str(record["user_id"])) not in erased)
+
+
 def champion_ranker(champion: ServedModel) -> protocol.Ranker:
     """The served model ranking for a user of another state (the challenger's validation stage): the
     history and exclusions are mapped by item id, the top 10 mapped back (items the stage does not know
@@ -151,15 +157,18 @@ def run_retrain(
     artifacts: ArtifactStore,
     registry: ModelRegistry,
     now: datetime,
+    erased: frozenset[str] = frozenset(),
     days: int = WINDOW_DAYS,
     scratch: Path | None = None,
 ) -> RetrainResult:
+    """`erased`: the erasure log's user hashes (`ErasureLog.erased_hashes`); every archived event of those
+    users is left out, whenever it was stamped."""
     first, last = (now - timedelta(days=days - 1)).date(), now.date()
     items = (
         catalogue_items(catalog) if catalog is not None else pd.DataFrame(columns=["item_id", "title", "categories"])
     )
     try:
-        dataset = archive_dataset(read_events(archive_bucket, first, last), items)
+        dataset = archive_dataset(without_erased(read_events(archive_bucket, first, last), erased), items)
     except DataProblem as exc:
         return RetrainResult("skipped", str(exc))
     _, validation, _ = leave_last_out(dataset.interactions)

@@ -3,8 +3,9 @@ same validation items (HR@10, then NDCG@10), or if there is no champion to beat.
 
 from __future__ import annotations
 
+from commerce_ai.erasure import user_hash
 from model_build.recommendations.protocol import Scores
-from model_build.recommendations.retrain import decide
+from model_build.recommendations.retrain import decide, without_erased
 
 
 def scores(hr: float, ndcg: float) -> Scores:
@@ -31,3 +32,13 @@ def test_a_challenger_that_is_not_better_stays_a_candidate() -> None:
 def test_an_equal_hit_rate_is_decided_by_ndcg() -> None:
     assert decide(scores(0.171, 0.090), scores(0.171, 0.088)).activate
     assert not decide(scores(0.171, 0.087), scores(0.171, 0.088)).activate
+
+
+def test_an_erased_users_archived_events_are_left_out() -> None:
+    records = [
+        {"user_id": "u-1", "item_id": "a"},
+        {"user_id": "u-2", "item_id": "b"},
+        {"user_id": "u-1", "item_id": "c"},
+    ]
+    kept = list(without_erased(records, frozenset({user_hash("u-1")})))
+    assert kept == [{"user_id": "u-2", "item_id": "b"}]
