@@ -75,9 +75,10 @@ sam-validate:
 	test -x .venv-sam/bin/sam || ($(PYTHON) -m venv .venv-sam && .venv-sam/bin/pip install --quiet 'aws-sam-cli>=1.120,<2')
 	SAM_CLI_TELEMETRY=0 .venv-sam/bin/sam validate --lint --region us-east-1
 	@test -n "$(PY312)" || (echo "sam build needs python3.12 on PATH (the Lambda runtime)"; exit 1)
-	# An image function (RiskChallengerFunction) builds with Docker; without a running engine it is left out.
+	# Image functions (RiskChallengerFunction, RecommendationsRetrainFunction) build with Docker; without a
+	# running engine they are left out.
 	PATH="$(dir $(PY312)):$$PATH" SAM_CLI_TELEMETRY=0 .venv-sam/bin/sam build --region us-east-1 \
-		$$(docker info >/dev/null 2>&1 || echo --exclude RiskChallengerFunction)
+		$$(docker info >/dev/null 2>&1 || echo --exclude RiskChallengerFunction --exclude RecommendationsRetrainFunction)
 
 clean:
 	rm -rf $(VENV) .venv-sam build .aws-sam .pytest_cache .mypy_cache .ruff_cache

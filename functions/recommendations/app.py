@@ -40,19 +40,30 @@ app = json_api("recommendations")
 def get_recommendations(user_id: str, query: RecommendationsQuery) -> Recommendations:
     """Items for a user, each with a score and a reason, blending their live session into the model.
 
-    An unknown user gets popular items (`cold_start: true`)."""
+    A user without history gets the popular items of their segment (`segment`, or what the model knows of
+    them), else of the whole shop (`cold_start: true`)."""
     predicate = parse_filter(query.filter)
     arm = service.arm_for(user_id)
     loaded = service.served(arm)
+    segment = engine.parse_segment(query.segment, loaded.model.state)
     session = sessions().get(user_id)
     context_item = query.context.removeprefix("item:") if query.context else None
     outcome = engine.recommend(
-        loaded.model, user_id, session, service.now(), query.n, service.item_source, predicate, context_item
+        loaded.model,
+        user_id,
+        session,
+        service.now(),
+        query.n,
+        service.item_source,
+        predicate,
+        context_item,
+        segment=segment,
     )
     return Recommendations(
         user_id=user_id,
         recommendations=[service.view(item) for item in outcome.items],
         cold_start=outcome.cold_start,
+        segment=outcome.segment,
         session_items=outcome.session_items,
         model_version=loaded.version,
         experiment=service.arm_field(arm),
@@ -68,11 +79,12 @@ def get_recommendations(user_id: str, query: RecommendationsQuery) -> Recommenda
     errors=(404, 503),
 )
 def get_similar(item_id: str, query: SimilarQuery) -> SimilarItems:
-    """Items often liked by the same users as this one (item-item cosine), in stock."""
+    """Items often liked by the same users as this one (item-item cosine), then items like it in categories
+    and title (content neighbours: all of them for a new item nobody has touched yet), in stock."""
     loaded = service.model_loader().get()
     found = engine.similar(loaded.model, item_id, query.n, service.item_source)
     if found is None:
-        raise NotFound(f"item {item_id!r} is not known to the recommender")
+        raise NotFound(f"item {item_id!r} is neither known to the recommender nor in the catalogue")
     return SimilarItems(item_id=item_id, similar=[service.view(item) for item in found], model_version=loaded.version)
 
 

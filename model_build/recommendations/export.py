@@ -23,7 +23,7 @@ from commerce_ai.recommendations.model import MODEL_FILE, MODEL_NAME
 from commerce_ai.recommendations.state import RecommenderState
 from model_build import Built
 from model_build.progress import stage
-from model_build.recommendations import protocol, ranker
+from model_build.recommendations import cold_start, protocol, ranker
 from model_build.recommendations.data import DataProblem, Dataset, leave_last_out
 from model_build.recommendations.fitting import fit_state
 
@@ -33,6 +33,8 @@ class Trained:
     model: Any  # the torch module
     validation: dict[str, protocol.Scores]  # method -> scores on the validation items
     lists: int
+    cold_start: cold_start.ColdStartChoice  # popularity for users without history, chosen on validation
+    stage: protocol.Stage  # the validation stage the comparisons were made on (the retrain's champion too)
 
 
 def generator_ranker(state: RecommenderState, user: int, history: History, seen: np.ndarray) -> np.ndarray:
@@ -73,13 +75,16 @@ def train_and_compare(dataset: Dataset) -> Trained:
             "candidate_generator": protocol.evaluate_ranker(validation, generator_ranker),
             "wide_and_deep": protocol.evaluate_ranker(validation, model_ranker(model)),
         }
-    return Trained(model, scores, lists.n_lists)
+    with stage("choose cold-start popularity (overall or per segment) on the validation items"):
+        cold = cold_start.choose(validation)
+    return Trained(model, scores, lists.n_lists, cold, validation)
 
 
 def export(dataset: Dataset, trained: Trained, workdir: Path) -> Built:
     directory = workdir / MODEL_NAME
     with stage("fit candidate models on every interaction, export to ONNX"):
         state = fit_state(dataset, dataset.interactions)
+        cold_start.apply(state, trained.cold_start)
         state.save(directory)
         ranker.export_onnx(trained.model, state, directory / MODEL_FILE)
         difference = check_onnx(trained.model, state, directory / MODEL_FILE)
@@ -94,6 +99,10 @@ def export(dataset: Dataset, trained: Trained, workdir: Path) -> Built:
         "validation_diversity": round(wide_and_deep.diversity, 6),
         "generator_validation_hr_at_10": round(generator.hr, 6),
         "generator_validation_ndcg_at_10": round(generator.ndcg, 6),
+        "cold_validation_hr_at_10": round(trained.cold_start.segment.hr, 6),
+        "cold_validation_ndcg_at_10": round(trained.cold_start.segment.ndcg, 6),
+        "cold_overall_validation_hr_at_10": round(trained.cold_start.overall.hr, 6),
+        "cold_overall_validation_ndcg_at_10": round(trained.cold_start.overall.ndcg, 6),
         "training_lists": float(trained.lists),
         "users": float(state.n_users),
         "items": float(state.n_items),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from commerce_ai.recommendations.content import content_vectors, title_vocabulary, top_similar
 from commerce_ai.recommendations.state import RecommenderState
 from model_build.recommendations.data import Dataset
 
@@ -14,6 +15,9 @@ EASE_LAMBDA = 300.0  # the best of 100-1000 on the validation items (reports/rec
 # EASE inverts an items x items matrix: above this many items only cosine neighbours are kept (EASE's
 # neighbours are then the cosine ones), which keeps a big user catalogue's build within memory.
 EASE_MAX_ITEMS = 8000
+# Cold start's shrinkage of a segment's popularity toward the whole shop's, until the build chooses on the
+# validation items (`cold_start.choose`).
+COLD_START_SHRINKAGE = 100.0
 
 
 def interaction_matrix(
@@ -107,9 +111,20 @@ def fit_state(
         lookup = {v: j for j, v in enumerate(vocabulary)}
         user_attributes[:, a] = [lookup.get(v, -1) for v in users[name].fillna("")]
 
+    segment_popularity = np.zeros((sum(len(v) for v in vocabularies), len(item_ids)), dtype=np.float32)
+    row = 0
+    for a, vocabulary in enumerate(vocabularies):
+        for j in range(len(vocabulary)):
+            segment_popularity[row] = matrix[user_attributes[:, a] == j].sum(axis=0)
+            row += 1
+
+    item_titles = [titles.get(i, i) for i in item_ids]
+    vocabulary, idf = title_vocabulary(item_titles)
+    content_items, content_weights = top_similar(content_vectors(item_categories, item_titles, vocabulary, idf))
+
     return RecommenderState(
         item_ids=np.array(item_ids, dtype=str),
-        item_titles=np.array([titles.get(i, i) for i in item_ids], dtype=str),
+        item_titles=np.array(item_titles, dtype=str),
         category_names=np.array(categories, dtype=str),
         item_categories=item_categories,
         item_popularity=matrix.sum(axis=0).astype(np.float32),
@@ -127,4 +142,11 @@ def fit_state(
         user_attributes=user_attributes,
         trained_until=trained_until,
         source=dataset.source,
+        segment_popularity=segment_popularity,
+        cold_start_attributes=list(attributes),
+        cold_start_shrinkage=COLD_START_SHRINKAGE,
+        content_items=content_items,
+        content_weights=content_weights,
+        title_vocabulary=vocabulary,
+        title_idf=idf,
     )

@@ -94,24 +94,40 @@ def bootstrap_ci(values: np.ndarray, rounds: int = 1000, seed: int = 0) -> tuple
 
 
 def evaluate_ranker(stage: Stage, rank: Ranker) -> Scores:
+    tops = []
+    for user in stage.users:
+        history, seen = user_history(stage.state, int(user))
+        tops.append(np.asarray(rank(stage.state, int(user), history, seen))[:TOP_K])
+    return scores_of(stage, tops)
+
+
+def scores_of(stage: Stage, tops: list[np.ndarray] | np.ndarray, detailed: bool = True) -> Scores:
+    """The metrics of each user's top K (one list per stage user, in order). Not `detailed`: HR@10,
+    NDCG@10 and coverage only (a sweep's quick look; intervals collapse to the value, diversity 0)."""
     hits = np.zeros(len(stage.users))
     gains = np.zeros(len(stage.users))
     shown: set[int] = set()
     diversity = np.zeros(len(stage.users))
-    for n, (user, target) in enumerate(zip(stage.users, stage.targets, strict=True)):
-        history, seen = user_history(stage.state, int(user))
-        top = np.asarray(rank(stage.state, int(user), history, seen))[:TOP_K]
+    if isinstance(tops, np.ndarray) and not detailed:  # a sweep's many full lists: vectorised
+        found = tops == stage.targets[:, None]
+        hits = found.any(axis=1).astype(np.float64)
+        gains = np.where(found, 1.0 / np.log2(np.arange(tops.shape[1]) + 2.0), 0.0).sum(axis=1)
+        shown = set(np.unique(tops[tops >= 0]).tolist())
+        tops = []
+    for n, (top, target) in enumerate(zip(tops, stage.targets, strict=False)):
         shown.update(int(i) for i in top)
-        diversity[n] = intra_list_diversity(stage.state, top)
+        if detailed:
+            diversity[n] = intra_list_diversity(stage.state, top)
         where = np.flatnonzero(top == target)
         if len(where):
             hits[n] = 1.0
             gains[n] = 1.0 / np.log2(where[0] + 2)
+    hr, ndcg = float(hits.mean()), float(gains.mean())
     return Scores(
-        hr=float(hits.mean()),
-        ndcg=float(gains.mean()),
-        hr_ci=bootstrap_ci(hits),
-        ndcg_ci=bootstrap_ci(gains),
+        hr=hr,
+        ndcg=ndcg,
+        hr_ci=bootstrap_ci(hits) if detailed else (hr, hr),
+        ndcg_ci=bootstrap_ci(gains) if detailed else (ndcg, ndcg),
         coverage=len(shown) / stage.state.n_items,
         diversity=float(diversity.mean()),
         users=len(stage.users),

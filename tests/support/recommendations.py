@@ -5,10 +5,13 @@ with a taste for one category, items in categories) written as the user files `b
 from __future__ import annotations
 
 import csv
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 
+from commerce_ai.catalog.items import CatalogItem
+from commerce_ai.stream.schema import BehaviourEvent
 from model_build import Built
 
 CATEGORIES = ["books", "games", "music", "garden", "kitchen"]
@@ -52,3 +55,40 @@ def built_recommendations(directory: Path) -> list[Built]:
 
     interactions, items = write_small_shop(directory / "data")
     return build(directory / "out", data=interactions, items=items)
+
+
+def small_shop_events(directory: Path, now: datetime) -> list[BehaviourEvent]:
+    """The small shop's interactions as behaviour events of the last days before `now` (what the daily
+    retrain reads from the archive), in the same order and spacing."""
+    interactions, _ = write_small_shop(directory)
+    with interactions.open() as rows:
+        records = list(csv.DictReader(rows))
+    first = min(int(r["timestamp"]) for r in records)
+    start = now - timedelta(days=12)
+    return [
+        BehaviourEvent.model_validate(
+            {
+                "event_id": f"shop-{n}",
+                "user_id": r["user_id"],
+                "session_id": f"s-{r['user_id']}",
+                "event_type": r["event_type"],
+                "timestamp": start + timedelta(seconds=int(r["timestamp"]) - first),
+                "item_id": r["item_id"],
+            }
+        )
+        for n, r in enumerate(records)
+    ]
+
+
+def small_shop_items(directory: Path, now: datetime) -> list[CatalogItem]:
+    """The small shop's items as catalogue items, plus one new item nobody has touched (`i-new`)."""
+    _, items = write_small_shop(directory)
+    with items.open() as rows:
+        listed = [
+            CatalogItem(
+                item_id=r["item_id"], title=r["title"], category=r["category"], price=float(r["price"]), updated_at=now
+            )
+            for r in csv.DictReader(rows)
+        ]
+    new = CatalogItem(item_id="i-new", title="Item new", category="books", price=9.99, updated_at=now)
+    return [*listed, new]

@@ -587,9 +587,11 @@ class FakeDynamoDB:
         FilterExpression: str | None = None,
         ExpressionAttributeNames: dict[str, str] | None = None,
         ExpressionAttributeValues: dict[str, Any] | None = None,
+        ProjectionExpression: str | None = None,
     ) -> dict[str, Any]:
         """One page in key order (of one segment, for a parallel scan), as DynamoDB pages a Scan; a
-        FilterExpression drops items from the page after it is read, so a page may come back short."""
+        FilterExpression drops items from the page after it is read, so a page may come back short. A
+        ProjectionExpression of plain attribute names keeps only those."""
         with self._lock:
             self._call("Scan", TableName)
             used: set[str] = set()
@@ -606,6 +608,9 @@ class FakeDynamoDB:
             if condition is not None:
                 response["Items"] = [i for i in response["Items"] if _holds(condition, i)]
                 response["Count"] = len(response["Items"])
+            if ProjectionExpression is not None:
+                kept = [name.strip() for name in ProjectionExpression.split(",")]
+                response["Items"] = [{k: v for k, v in i.items() if k in kept} for i in response["Items"]]
             return response
 
     @staticmethod

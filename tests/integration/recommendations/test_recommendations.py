@@ -7,9 +7,11 @@ a redelivered event applied once; erasure."""
 from __future__ import annotations
 
 import json
+import tempfile
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -111,6 +113,9 @@ def test_the_routes_their_callers_and_bad_input(stack: Stack, ranker: str) -> No
     assert call(gateway, "GET", "/recommendations/u-1", key="wrong")[0] == 403
     cold = recommend(stack, f"new-{uuid.uuid4().hex[:6]}", "n=3")
     assert cold["cold_start"] and all(r["reason"].startswith("popular") for r in cold["recommendations"])
+    assert cold["segment"] == {}  # the shop's own files name no user attributes: overall popularity
+    status, refused = call(gateway, "GET", "/recommendations/new-1?segment=age_band:25-34", key=INGEST_KEY)
+    assert status == 400 and "unknown attribute 'age_band'" in refused["Message"]
 
     status, refused = call(gateway, "GET", "/recommendations/u-1?filter=price%20%3C%3D%20cheap", key=INGEST_KEY)
     assert status == 400 and "clause 1" in refused["Message"] and "not a number" in refused["Message"]
@@ -172,3 +177,39 @@ def test_events_change_the_next_recommendations_once_each_and_erasure_forgets(st
     SessionStore(table).erase(user)
     assert recommend(stack, user)["cold_start"]
     assert json.loads(stored["state"]["S"])["recent"]
+
+
+def test_the_daily_retrain_reads_the_archive_and_activates_only_a_better_model(stack: Stack, ranker: str) -> None:
+    """The schedule's handler path: archived events and the catalogue in, a candidate published and
+    registered, activated only if it beat the champion on the same validation items."""
+    from commerce_ai.recommendations.model import MODEL_NAME
+    from commerce_ai.stream.archive import EventArchive
+    from infra.runner.local import rule_arn
+    from infra.runner.scheduler import scheduled_event
+    from tests.support.recommendations import small_shop_events, small_shop_items
+
+    registry = ModelRegistry(stack.physical_name("ModelRegistryTable"))
+    champion = registry.active_version(MODEL_NAME)
+    now = datetime.now(UTC)
+    scratch = Path(tempfile.mkdtemp(prefix="retrain-test-"))
+    EventArchive(stack.physical_name("BehaviourEventsBucket")).write(small_shop_events(scratch, now))
+    Catalog(stack.physical_name("CatalogTable")).put_many(small_shop_items(scratch, now))
+
+    function = stack.function("RecommendationsRetrainFunction")
+    summary = in_process(stack)("RecommendationsRetrainFunction", scheduled_event(rule_arn(stack, function)))
+
+    assert summary["outcome"] in ("activated", "candidate"), summary
+    assert summary["champion_version"] == champion and summary["items"] >= 161  # the new item i-new too
+    beat = (summary["challenger_hr_at_10"], summary["challenger_ndcg_at_10"]) > (
+        summary["champion_hr_at_10"],
+        summary["champion_ndcg_at_10"],
+    )
+    assert summary["outcome"] == ("activated" if beat else "candidate")
+    assert registry.get_version(MODEL_NAME, summary["version"]).state in ("candidate", "active")
+    assert registry.active_version(MODEL_NAME) == (summary["version"] if beat else champion)
+    # the new item nobody has touched is listed by its content neighbours (from the catalogue or the model)
+    service.model_loader.cache_clear()
+    status, similar = call(gateway_for(stack), "GET", "/recommendations/similar/i-new?n=3")
+    assert status == 200 and len(similar["similar"]) == 3
+    assert all(s["reason"] == "similar to Item new" and s["category"] == "books" for s in similar["similar"])
+    registry.activate(MODEL_NAME, champion)  # the module's other tests expect the champion

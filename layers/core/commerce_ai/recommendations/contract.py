@@ -40,6 +40,12 @@ class RecommendationsQuery(BaseModel):
         pattern=r"^item:[A-Za-z0-9][A-Za-z0-9._:@+=-]{0,127}$",
         description="`item:<item_id>`: the page's item, treated as just viewed.",
     )
+    segment: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_]{1,40}:[^,:]{1,60}(,[A-Za-z0-9_]{1,40}:[^,:]{1,60}){0,9}$",
+        description="`attribute:value,...` (e.g. `age_band:25-34,gender:F`): what the shop knows of a visitor "
+        "without history, whose cold start is then the popularity within that segment.",
+    )
 
 
 class SimilarQuery(BaseModel):
@@ -80,6 +86,10 @@ class Recommendations(BaseModel):
     user_id: str
     recommendations: list[RecommendedItem] = Field(max_length=MAX_RESULTS, description="Best first; not a page.")
     cold_start: bool = Field(description="True: the user has no history; these are popular items.")
+    segment: dict[str, str] | None = Field(
+        default=None,
+        description="Cold start: the segment whose popularity was served (empty: the whole shop's); else null.",
+    )
     session_items: Count = Field(description="Items from the user's live session blended in.")
     model_version: str
     experiment: ExperimentArm | None

@@ -13,14 +13,20 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from commerce_ai.errors import InvalidInput
 from commerce_ai.recommendations import rerank
+from commerce_ai.recommendations.content import nearest_to, vector_for
 from commerce_ai.recommendations.features import (
     History,
+    best_items,
     candidate_scores,
     category_profile,
+    cold_start_segment,
     generate_candidates,
     generation_score,
+    neighbour_scores,
     ranker_inputs,
+    segment_scores,
 )
 from commerce_ai.recommendations.filters import ItemFacts, Predicate
 from commerce_ai.recommendations.model import ServedModel
@@ -51,6 +57,28 @@ class Outcome:
     items: list[Recommended]
     cold_start: bool
     session_items: int
+    segment: dict[str, str] | None = None  # cold start: the segment whose popularity was served
+
+
+def parse_segment(text: str | None, state: RecommenderState) -> dict[str, str]:
+    """`attribute:value,attribute:value` (e.g. `age_band:25-34,gender:F`) as a dict; an attribute the
+    model does not know is a 400 naming it (an unseen value of a known one just falls back)."""
+    if not text:
+        return {}
+    segment: dict[str, str] = {}
+    for part in text.split(","):
+        name, _, value = part.strip().partition(":")
+        if not name or not value:
+            raise InvalidInput(f"segment: {part.strip()!r} is not attribute:value")
+        if name not in state.attribute_names:
+            known = ", ".join(state.attribute_names) or "none: the model was trained without user attributes"
+            raise InvalidInput(f"segment: unknown attribute {name!r} (known: {known})")
+        segment[name] = value
+    return segment
+
+
+def segment_reason(segment: dict[str, str]) -> str:
+    return "popular with " + ", ".join(f"{name} {value}" for name, value in segment.items())
 
 
 def model_facts(state: RecommenderState, index: int) -> ItemFacts:
@@ -170,6 +198,7 @@ def recommend(
     context_item: str | None = None,
     mmr_weight: float = rerank.MMR_LAMBDA,
     exploration_share: float = rerank.EXPLORATION_SHARE,
+    segment: dict[str, str] | None = None,
 ) -> Outcome:
     import numpy as np
 
@@ -178,12 +207,18 @@ def recommend(
     cold_start = len(history) == 0
     excluded = excluded_mask(state, user_id, history, session)
     scores = candidate_scores(state, history)
-    pool = generate_candidates(state, scores, excluded, FILTERED_CANDIDATES if predicate else CANDIDATES)
+    size = FILTERED_CANDIDATES if predicate else CANDIDATES
+    user = state.user_index(user_id)
+    chosen_segment: dict[str, str] | None = None
     if cold_start:
-        # Popularity, overall: nothing personal to rank with (the response says cold_start).
-        shares = state.item_popularity[pool] / max(1.0, float(state.item_popularity[pool].sum()))
+        # Nothing personal to rank with (the response says cold_start): the popularity of the user's
+        # segment (the request's or the user's known attributes), else of the whole shop.
+        chosen_segment = cold_start_segment(state, user, segment or {})
+        popular = segment_scores(state, chosen_segment)
+        pool = best_items(popular, excluded, size)
+        shares = popular[pool] / max(1e-12, float(popular[pool].sum()))
     else:
-        user = state.user_index(user_id)
+        pool = generate_candidates(state, scores, excluded, size)
         shares = relevance(model.score(ranker_inputs(state, user, history, scores, pool)))
     adjusted = shares * feedback_factors(state, session, pool, now)
     order = pool[np.argsort(-adjusted, kind="stable")]
@@ -211,13 +246,13 @@ def recommend(
             facts.title,
             facts.categories[0] if facts.categories else None,
             score_of[index],
-            reason_for(state, history, index, cold_start),
+            segment_reason(chosen_segment) if chosen_segment else reason_for(state, history, index, cold_start),
         )
         for index, facts in chosen
     ]
     taken = {index for index, _ in chosen} | set(np.flatnonzero(excluded).tolist())
     items += explore_items(state, user_id, history, taken, n - len(items), source, predicate, now)
-    return Outcome(items, cold_start, session_items)
+    return Outcome(items, cold_start, session_items, chosen_segment)
 
 
 def explore_items(
@@ -230,8 +265,10 @@ def explore_items(
     predicate: Predicate | None,
     now: float,
 ) -> list[Recommended]:
-    """Fill `slots` with under-exposed items matching the user's categories (content neighbours: nobody's
-    behaviour says anything of them yet), ties broken by a hash of user and day (a different pick each day)."""
+    """Fill `slots` with under-exposed items (new ones nobody has touched among them) closest in content to
+    the user's history: the recency-weighted content neighbours of the history items plus the match with
+    the user's categories, since nobody's behaviour says anything of them yet; ties broken by a hash of
+    user and day (a different pick each day)."""
     import numpy as np
 
     if slots <= 0:
@@ -245,6 +282,9 @@ def explore_items(
         [int.from_bytes(hashlib.sha256(f"{user_id}:{day}:{i}".encode()).digest()[:4], "big") / 2**32 for i in indices]
     )
     affinity = state.item_categories[indices] @ profile if len(indices) else np.zeros(0)
+    if state.content_items is not None and state.content_weights is not None and len(history):
+        content = neighbour_scores(state.content_items, state.content_weights, history, state.n_items)[indices]
+        affinity = affinity + content / max(1e-9, float(content.max(initial=0.0)))
     order = indices[np.argsort(-(affinity + 0.1 * noise), kind="stable")]
     found: list[Recommended] = []
     for index, facts in _facts_in_order(state, order[: max(4 * slots, 20)], source, first=2 * slots):
@@ -262,25 +302,54 @@ def explore_items(
 
 
 def similar(model: ServedModel, item_id: str, n: int, source: ItemSource) -> list[Recommended] | None:
-    """The item's cosine neighbours in stock (None: the model does not know the item)."""
+    """The item's cosine neighbours in stock, then its content neighbours (categories and title words) for
+    what the cosine ones leave: all of the list for an item nobody has touched yet, or for a catalogue
+    item added after the model was built (described from the catalogue). None: neither knows the item."""
+    import numpy as np
+
     state = model.state
     index = state.item_index(item_id)
     if index is None:
-        return None
-    neighbours = state.similar_items[index]
-    weights = state.similar_weights[index]
-    valid = neighbours >= 0
-    title = state.item_titles[index]
+        facts = source([item_id]).get(item_id)
+        if facts is None:
+            return None
+        title = facts.title
+        names = [str(c) for c in state.category_names]
+        vector = vector_for(facts.categories, title, names, state.title_vocabulary, _idf(state))
+        content, content_weights = nearest_to(vector, state.content_matrix(), 3 * n + 10)
+        cosine, cosine_weights = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    else:
+        title = str(state.item_titles[index])
+        valid = state.similar_items[index] >= 0
+        cosine, cosine_weights = state.similar_items[index][valid], state.similar_weights[index][valid]
+        if state.content_items is not None and state.content_weights is not None:
+            has = state.content_items[index] >= 0
+            content, content_weights = state.content_items[index][has], state.content_weights[index][has]
+        else:
+            content, content_weights = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    listed = [(int(i), float(w), f"often liked with {title}") for i, w in zip(cosine, cosine_weights, strict=True)]
+    seen = {i for i, _, _ in listed}
+    listed += [
+        (int(i), float(w), f"similar to {title}")
+        for i, w in zip(content, content_weights, strict=True)
+        if int(i) not in seen and int(i) != index
+    ]
+    reasons = {i: (w, why) for i, w, why in listed}
     out: list[Recommended] = []
-    for (_, facts), weight in zip(
-        _facts_in_order(state, neighbours[valid].tolist(), source, first=n + n // 2 + 1), weights[valid], strict=True
-    ):
+    for neighbour, facts in _facts_in_order(state, [i for i, _, _ in listed], source, first=n + n // 2 + 1):
         if facts.in_stock:
+            weight, why = reasons[neighbour]
             category = facts.categories[0] if facts.categories else None
-            out.append(Recommended(facts.item_id, facts.title, category, float(weight), f"often liked with {title}"))
+            out.append(Recommended(facts.item_id, facts.title, category, weight, why))
             if len(out) >= n:
                 break
     return out
+
+
+def _idf(state: RecommenderState) -> np.ndarray:
+    import numpy as np
+
+    return state.title_idf if state.title_idf is not None else np.zeros(0, dtype=np.float32)
 
 
 def rank_items(
@@ -301,9 +370,13 @@ def rank_items(
     # In the generator's order, as the ranker saw candidates in training (their rank is a feature).
     indices = indices[np.argsort(-generation_score(state, scores)[indices], kind="stable")]
     user = state.user_index(user_id)
-    shares = relevance(model.score(ranker_inputs(state, user, history, scores, indices)))
-    adjusted = shares * feedback_factors(state, session, indices, now)
     cold_start = len(history) == 0
+    if cold_start:  # as GET /recommendations: the popularity of the user's segment, or the shop's
+        popular = segment_scores(state, cold_start_segment(state, user, {}))[indices]
+        shares = popular / max(1e-12, float(popular.sum()))
+    else:
+        shares = relevance(model.score(ranker_inputs(state, user, history, scores, indices)))
+    adjusted = shares * feedback_factors(state, session, indices, now)
     ranked = []
     for position in np.argsort(-adjusted, kind="stable"):
         index = int(indices[position])

@@ -98,9 +98,14 @@ def generation_score(state: RecommenderState, scores: CandidateScores) -> np.nda
 
 def generate_candidates(state: RecommenderState, scores: CandidateScores, excluded: np.ndarray, n: int) -> np.ndarray:
     """The `n` best items by `generation_score`, without the `excluded` ones (a boolean mask)."""
+    return best_items(generation_score(state, scores), excluded, n)
+
+
+def best_items(score: np.ndarray, excluded: np.ndarray, n: int) -> np.ndarray:
+    """The `n` items of highest `score`, best first, without the `excluded` ones (a boolean mask)."""
     import numpy as np
 
-    ranked = np.where(excluded, -np.inf, generation_score(state, scores))
+    ranked = np.where(excluded, -np.inf, score)
     n = min(n, int((~excluded).sum()))
     if n <= 0:
         return np.zeros(0, dtype=np.int64)
@@ -165,3 +170,44 @@ def segment_indices(state: RecommenderState, user: int | None, profile: np.ndarr
     ]
     values.append(int(profile.argmax()) + 1 if profile.sum() > 0 else 0)
     return np.asarray(values, dtype=np.int64)
+
+
+def cold_start_scores(overall: np.ndarray, segments: list[np.ndarray], shrinkage: float) -> np.ndarray:
+    """Popularity for a user with no history, one code path for the build's choice and for serving.
+
+    `overall` is each item's interaction count, `segments` the counts within each of the user's segments
+    (one row per attribute value they have: age band, gender, occupation...). Each segment's share is
+    shrunk toward the overall share, (count + shrinkage x overall share) / (segment total + shrinkage), so
+    a small segment leans on the whole shop; the segments' shares are averaged. No segment: overall share.
+    Items are the last axis: the build scores many users at once ([users, items] arrays)."""
+    import numpy as np
+
+    share = overall / np.maximum(1.0, overall.sum(axis=-1, keepdims=True))
+    if not segments:
+        return share
+    mixed = np.zeros_like(share)
+    for counts in segments:
+        total = counts.sum(axis=-1, keepdims=True) + shrinkage
+        part = (counts + shrinkage * share) / np.maximum(total, 1e-12)
+        mixed += np.where(total > 0, part, share)
+    mixed /= len(segments)
+    return mixed
+
+
+def cold_start_segment(state: RecommenderState, user: int | None, given: dict[str, str]) -> dict[str, str]:
+    """The segment a user with no history is served by: the attribute values the request gives, else those
+    the model knows of the user, kept to the attributes the build chose (`state.cold_start_attributes`)
+    and to values the model has seen (an unseen value falls back to the others, or to overall popularity)."""
+    known = {**state.user_segment(user), **given}
+    return {
+        name: value
+        for name, value in known.items()
+        if name in state.cold_start_attributes and state.segment_row(name, value) is not None
+    }
+
+
+def segment_scores(state: RecommenderState, segment: dict[str, str]) -> np.ndarray:
+    """`cold_start_scores` of one segment from the state's counts."""
+    rows = [state.segment_row(name, value) for name, value in segment.items()]
+    counts = [] if state.segment_popularity is None else [state.segment_popularity[r] for r in rows if r is not None]
+    return cold_start_scores(state.item_popularity, counts, state.cold_start_shrinkage)

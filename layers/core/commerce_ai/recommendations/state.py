@@ -47,8 +47,21 @@ class RecommenderState:
     user_attributes: np.ndarray  # int32 [U, A], index into each vocabulary, -1 unknown
     trained_until: float = 0.0  # unix time of the newest training interaction
     source: str = ""
+    # Cold start (users with no history): interactions per (attribute value, item), one row per value of
+    # each attribute in order (`segment_row`), and which attributes and how much shrinkage toward overall
+    # popularity the build chose on the validation items (`features.cold_start_scores`).
+    segment_popularity: np.ndarray | None = None  # float32 [sum of vocabulary sizes, I]
+    cold_start_attributes: list[str] = field(default_factory=list)
+    cold_start_shrinkage: float = 0.0
+    # Content neighbours (`content`): each item's nearest items by categories and title words, and the
+    # title vocabulary an item the model has never seen is described with.
+    content_items: np.ndarray | None = None  # int32 [I, K] (-1: none)
+    content_weights: np.ndarray | None = None  # float32 [I, K]
+    title_vocabulary: list[str] = field(default_factory=list)
+    title_idf: np.ndarray | None = None  # float32 [V]
     _item_index: dict[str, int] = field(default_factory=dict, repr=False)
     _user_index: dict[str, int] = field(default_factory=dict, repr=False)
+    _content: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self._item_index = {str(item): i for i, item in enumerate(self.item_ids)}
@@ -80,6 +93,39 @@ class RecommenderState:
         has = self.item_categories.sum(axis=1) > 0
         return np.where(has, self.item_categories.argmax(axis=1), -1)
 
+    def segment_row(self, attribute: str, value: str) -> int | None:
+        """The row of `segment_popularity` for one attribute value (None: unknown attribute or value)."""
+        if attribute not in self.attribute_names:
+            return None
+        a = self.attribute_names.index(attribute)
+        values = self.attribute_values[a]
+        if value not in values:
+            return None
+        return sum(len(v) for v in self.attribute_values[:a]) + values.index(value)
+
+    def user_segment(self, user: int | None) -> dict[str, str]:
+        """The attribute values the model knows of a user (empty for an unknown user)."""
+        if user is None:
+            return {}
+        return {
+            name: self.attribute_values[a][int(self.user_attributes[user, a])]
+            for a, name in enumerate(self.attribute_names)
+            if int(self.user_attributes[user, a]) >= 0
+        }
+
+    def content_matrix(self) -> np.ndarray:
+        """Every item's content vector (computed on first use, for items the model has never seen)."""
+        import numpy as np
+
+        from commerce_ai.recommendations.content import content_vectors
+
+        if self._content is None:
+            idf = self.title_idf if self.title_idf is not None else np.zeros(0, dtype=np.float32)
+            self._content = content_vectors(
+                self.item_categories, [str(t) for t in self.item_titles], self.title_vocabulary, idf
+            )
+        return self._content
+
     def segment_sizes(self) -> list[int]:
         """Vocabulary sizes of the wide part's user side (1-based, 0 unknown): each attribute, then the
         user's top category."""
@@ -107,7 +153,12 @@ class RecommenderState:
                 "history_items",
                 "history_times",
                 "user_attributes",
+                "segment_popularity",
+                "content_items",
+                "content_weights",
+                "title_idf",
             )
+            if getattr(self, name) is not None
         }
         arrays_path = directory / STATE_ARRAYS
         with arrays_path.open("wb") as out:
@@ -117,6 +168,9 @@ class RecommenderState:
             "attribute_values": self.attribute_values,
             "trained_until": self.trained_until,
             "source": self.source,
+            "cold_start_attributes": self.cold_start_attributes,
+            "cold_start_shrinkage": self.cold_start_shrinkage,
+            "title_vocabulary": self.title_vocabulary,
         }
         meta_path = directory / STATE_META
         meta_path.write_text(json.dumps(meta, sort_keys=True))
