@@ -145,7 +145,7 @@ def post_reprice(body: RepriceNowRequest) -> RepriceReport | Response:
     if skus is None and not body.dry_run:
         queued = service.request_reprice(now)
         status_url = f"/pricing/ticks/{queued.tick}"
-        return json_response(202, {**queued.model_dump(), "status_url": status_url})
+        return json_response(202, {**queued.view(), "status_url": status_url})
     report = service.reprice_now(now, tick_stamp(now), skus=skus, dry_run=body.dry_run)
     decisions = [r.model_dump() for r in report.records[:MAX_RETURNED_DECISIONS]]
     return RepriceReport.model_validate(
@@ -163,7 +163,7 @@ def list_ticks(query: TicksQuery) -> Page[TickView]:
     """Tick statuses, newest first, paged."""
     statuses, cursor = service.tick_log().recent(query.limit, query.cursor)
     now = datetime.now(UTC)
-    items = [TickView.model_validate(s.as_of(now).model_dump()) for s in statuses]
+    items = [TickView.model_validate(s.as_of(now).view()) for s in statuses]
     return Page[TickView](items=items, next_cursor=cursor)
 
 
@@ -172,4 +172,4 @@ def get_tick(tick: str) -> TickView:
     """One tick's status."""
     if not is_tick_name(tick):
         raise InvalidInput("a tick is named by its UTC time to the millisecond, like 2026-11-28T12:15:00.000Z")
-    return TickView.model_validate(service.tick_log().get(tick).as_of(datetime.now(UTC)).model_dump())
+    return TickView.model_validate(service.tick_log().get(tick).as_of(datetime.now(UTC)).view())

@@ -197,6 +197,9 @@ class TickView(BaseModel):
     attempt: int | None = None
     summary: TickSummary | None = None
     error: str | None = None
+    chunks: int | None = Field(default=None, description="A whole-catalog tick's chunks, once planned.")
+    chunks_done: int | None = Field(default=None, description="Its chunks decided and written so far.")
+    chunks_failed: int | None = Field(default=None, description="Its chunks that failed every attempt (in the DLQ).")
 
 
 class QueuedReprice(TickView):

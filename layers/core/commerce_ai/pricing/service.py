@@ -20,6 +20,7 @@ from commerce_ai.pricing.observations import CompetitorPrice, CompetitorPriceSto
 from commerce_ai.pricing.price_events import PriceEvents
 from commerce_ai.pricing.quotes import QuoteRequest, quote
 from commerce_ai.pricing.settings import settings
+from commerce_ai.pricing.tick_chunks import CHUNK_ATTEMPTS, TickChunk, plan_chunks, send_chunks
 from commerce_ai.pricing.tick_log import RepriceRequest, Source, TickLog, TickStatus
 from commerce_ai.pricing.ticks import TickReport, run_tick, tick_stamp
 from commerce_ai.telemetry import logger
@@ -188,16 +189,67 @@ def request_reprice(now: datetime) -> TickStatus:
     return status
 
 
+def plan_tick(now: datetime, tick: str, source: Source = "schedule", attempt: int | None = None) -> dict[str, Any]:
+    """Plan a whole-catalog tick and queue its chunks for the chunk workers (`tick_chunks`): the status is
+    recorded running, then, once every chunk is queued, with the number of chunks, which the workers count
+    off. A retried plan sends every chunk again (a chunk already counted is skipped) and resets no count."""
+    running = TickStatus(tick=tick, state="running", source=source, updated_at=now, attempt=attempt)
+    log = tick_log()
+    log.record(running)
+    try:
+        model = demand_model()
+        chunks = plan_chunks(tick, catalog().names(), model.model.table)
+        send_chunks(aws.client("sqs"), settings().need("reprice_chunks_queue_url"), chunks)
+    except Exception as exc:
+        log.record(running.model_copy(update={"state": "failed", "error": f"{type(exc).__name__}: {exc}"[:500]}))
+        raise
+    planned = running.model_copy(update={"chunks": len(chunks), "model_version": model.version})
+    log.record(planned)
+    skus = sum(len(c.skus) for c in chunks)
+    return {"tick": tick, "chunks": len(chunks), "skus": skus, "model_version": model.version, "source": source}
+
+
 def run_requested(body: str, now: datetime, attempt: int = 1) -> dict[str, Any] | None:
-    """Run a queued whole-catalog tick under the name it was given when asked for, and return its summary.
-    A redelivered request of a tick already done runs nothing and returns None (the rerun would apply
-    nothing anyway, its status would overwrite the real outcome, and its counts would be counted twice)."""
+    """Plan a queued whole-catalog tick under the name it was given when asked for. A redelivered request
+    of a tick already planned (or done) plans nothing and returns None: its chunks are on their way."""
     request = parse_json(body, RepriceRequest, "reprice request")
-    done = tick_log().find(request.tick)
-    if done is not None and done.state == "done":
-        logger.info("reprice request already done: not run again", extra={"tick": request.tick})
+    found = tick_log().find(request.tick)
+    if found is not None and (found.chunks is not None or found.state == "done"):
+        logger.info("reprice request already planned: not planned again", extra={"tick": request.tick})
         return None
-    return reprice_now(now, request.tick, source="admin", attempt=attempt).summary()
+    return plan_tick(now, request.tick, source="admin", attempt=attempt)
+
+
+def run_chunk(body: str, now: datetime, attempt: int = 1) -> dict[str, Any] | None:
+    """Decide and write one chunk of a scaled-out tick, and count it on the tick's status once. A chunk
+    already counted done runs nothing (None). A chunk that fails its last attempt is counted failed before
+    its message goes to the DLQ; redriven and done, it is counted done instead. A message that does not
+    parse is refused (InvalidInput) and reaches the DLQ without counting anything."""
+    chunk = parse_json(body, TickChunk, "reprice chunk")
+    log = tick_log()
+    state = log.chunk_state(chunk.tick, chunk.chunk)
+    if state == "done":
+        logger.info("reprice chunk already done", extra={"tick": chunk.tick, "chunk": chunk.chunk})
+        return None
+    try:
+        report = run_tick(
+            catalog(),
+            decision_log(),
+            demand_model(),
+            now,
+            chunk.tick,
+            skus=chunk.skus,
+            archive=decision_archive(),
+            events=price_events(),
+            chunk=chunk.chunk,
+        )
+    except Exception:
+        if attempt >= CHUNK_ATTEMPTS:
+            log.fail_chunk(chunk.tick, chunk.chunk, now)
+        raise
+    summary = {**report.summary(), "chunk": chunk.chunk}
+    log.finish_chunk(chunk.tick, chunk.chunk, summary, state == "failed", now)
+    return summary
 
 
 def record_competitor_price(observation: CompetitorPrice, now: datetime) -> Outcome:

@@ -9,6 +9,7 @@ by tick, so writing them again overwrites instead of duplicating.
 The audit is written before the prices: a crash in between leaves a record whose change the retry then
 applies, never an applied change without its record. A SKU whose update cannot be written (throttled past
 the SDK's retries, say) has its record turned into a failure, rewritten as such; the rest still apply.
+A whole-catalog tick runs this a chunk at a time on the chunk workers (`commerce_ai.pricing.tick_chunks`).
 """
 
 from __future__ import annotations
@@ -235,7 +236,10 @@ def run_tick(
     config: GuardRailConfig | None = None,
     archive: DecisionArchive | None = None,
     events: PriceEvents | None = None,
+    chunk: int | None = None,
 ) -> TickReport:
+    """Decide and write a tick over the catalog, or over the given SKUs (with `chunk`: that chunk of a
+    scaled-out tick, whose events marker and S3 log object are the chunk's own)."""
     report = TickReport(tick, dry_run, model.version, POLICY)
     # Given SKUs are read with their market members, whose prices fill their cross-price slots.
     wanted = set(skus) if skus is not None else set()
@@ -304,7 +308,7 @@ def run_tick(
         log.write([records[sku] for sku in refused], now)
         report.records = list(records.values()) + [r for r in report.records if r.sku not in records]
     if events is not None:
-        events.publish_tick(tick, [r for r in records.values() if r.outcome == "applied"], earlier)
+        events.publish_tick(tick, [r for r in records.values() if r.outcome == "applied"], earlier, chunk)
     if archive is not None:
-        archive.write(tick, [*report.records, *earlier])
+        archive.write(tick, [*report.records, *earlier], chunk)
     return report
