@@ -29,10 +29,13 @@ from commerce_ai.pricing.contract import (
     SkusQuery,
     SkuSummary,
     SkuView,
+    StageMember,
+    StagePath,
     TickPath,
     TicksQuery,
     TickView,
 )
+from commerce_ai.pricing.lifecycle import Stage
 from commerce_ai.pricing.observations import SKU_ID
 from commerce_ai.pricing.quotes import QuoteRequest
 from commerce_ai.pricing.tick_log import is_tick_name
@@ -53,6 +56,24 @@ def list_skus(query: SkusQuery) -> Page[SkuSummary]:
     states, cursor = service.catalog().page(query.limit, query.cursor)
     items = [SkuSummary(sku=s.sku, price=s.price, stage=s.stage) for s in states]
     return Page[SkuSummary](items=items, next_cursor=cursor)
+
+
+@app.route(
+    "/pricing/stages/{stage}/skus",
+    path_params=StagePath,
+    methods=["GET"],
+    query=SkusQuery,
+    response=Page[StageMember],
+    admin=True,
+)
+def skus_in_stage(stage: str, query: SkusQuery) -> Page[StageMember]:
+    """The SKUs in a lifecycle stage (e.g. every clearance SKU), paged: one query of the stage index (admin)."""
+    try:
+        wanted = Stage(stage)
+    except ValueError:
+        raise InvalidInput(f"stage {stage[:40]!r} is not one of {', '.join(s.value for s in Stage)}") from None
+    names, cursor = service.catalog().in_stage(wanted, query.limit, query.cursor)
+    return Page[StageMember](items=[StageMember(sku=name) for name in names], next_cursor=cursor)
 
 
 @app.route("/pricing/prices/{sku}", path_params=SkuPath, methods=["GET"], response=PriceView, errors=(404,))

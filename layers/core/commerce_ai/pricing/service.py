@@ -17,7 +17,7 @@ from commerce_ai.pricing.decisions import DecisionLog, DecisionRecord
 from commerce_ai.pricing.demand import MODEL_NAME, DemandModel, open_demand_model
 from commerce_ai.pricing.features import FEATURE_NAMES
 from commerce_ai.pricing.observations import CompetitorPrice, CompetitorPriceStore, Outcome
-from commerce_ai.pricing.price_events import PriceEvents
+from commerce_ai.pricing.price_events import PriceChange, PriceEvents
 from commerce_ai.pricing.quotes import QuoteRequest, quote
 from commerce_ai.pricing.settings import settings
 from commerce_ai.pricing.tick_chunks import CHUNK_ATTEMPTS, TickChunk, plan_chunks, send_chunks
@@ -55,7 +55,8 @@ def demand_model() -> LoadedModel[DemandModel]:
 def configure_sku(sku: str, settings_given: SkuSettings, now: datetime) -> SkuState:
     """An admin's `PUT /pricing/skus/{sku}`. A new price for an existing SKU is a decision like a tick's:
     it goes into the SKU's decision history (old and new price, by an admin, the note as the reason, at
-    `now`) and is pinned unless `pinned` is false (ticks keep a pinned price until `pinned_until`)."""
+    `now`) and is pinned unless `pinned` is false (ticks keep a pinned price until `pinned_until`); and it is
+    published on PriceChangesTopic as a tick's change is (rules `admin_price`)."""
     state, old_price = catalog().configure_with_change(sku, settings_given, now)
     if old_price is not None:
         until = f"until {state.pinned_until:%Y-%m-%dT%H:%M:%SZ}" if state.pinned_until else "until unpinned"
@@ -71,6 +72,8 @@ def configure_sku(sku: str, settings_given: SkuSettings, now: datetime) -> SkuSt
             reason=f"set by an admin: {settings_given.note or 'no note given'}{pin}",
         )
         decision_log().write([record], now)
+        # Published like a tick's change, on the same topic, under the admin's "tick" (the moment it was set).
+        price_events().publish([PriceChange.of(record)])
     return state
 
 
