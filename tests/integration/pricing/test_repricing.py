@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -267,3 +268,36 @@ def test_a_ticks_changes_are_published_once_and_its_retry_publishes_none(stack: 
 
     tick(stack, "2026-11-29T08:00:00Z")  # the same event again (Lambda's retry)
     assert [e for e in received(url) if e["sku"] in ours] == [], "applied nothing twice, published nothing twice"
+
+
+def test_an_admin_price_is_published_and_the_stage_index_answers_over_http(stack: Stack, priced: Priced) -> None:
+    url = subscribed_queue(stack, "admin-price-changes-listener")
+    gateway = gateway_for(stack)
+    keep = priced.sku("keep")
+    status, _ = call(gateway, "PUT", f"/pricing/skus/{keep}", {"price": 2.1, "note": "promo week"}, ADMIN_KEY)
+    assert status == 200
+    (event,) = [e for e in received(url) if e["sku"] == keep]
+    assert (event["old_price"], event["new_price"], event["type"]) == (2.0, 2.1, "price_changed")
+    assert "admin_price" in event["rules"] and "promo week" in event["reason"] and event["event_id"].endswith(keep)
+    status, _ = call(gateway, "PUT", f"/pricing/skus/{keep}", {"price": 2.1}, ADMIN_KEY)  # the same price again
+    assert status == 200 and [e for e in received(url) if e["sku"] == keep] == [], "no change, no event"
+
+    status, _ = call(
+        gateway,
+        "PUT",
+        f"/pricing/skus/{priced.sku('cut')}",
+        {"stage": "clearance", "clearance_end": "2027-01-31T00:00:00Z", "salvage_price": 1.2, "inventory": 40.0},
+        ADMIN_KEY,
+    )
+    assert status == 200
+    names, cursor = [], None
+    while True:
+        query = "limit=2" + (f"&cursor={quote(cursor)}" if cursor else "")
+        status, page = call(gateway, "GET", f"/pricing/stages/clearance/skus?{query}", None, ADMIN_KEY)
+        assert status == 200
+        names += [item["sku"] for item in page["items"]]
+        if not (cursor := page["next_cursor"]):
+            break
+    assert priced.sku("cut") in names and keep not in names
+    assert call(gateway, "GET", "/pricing/stages/retired/skus", None, ADMIN_KEY)[0] == 400
+    assert call(gateway, "GET", "/pricing/stages/clearance/skus")[0] == 401

@@ -9,6 +9,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -16,6 +17,8 @@ import pytest
 from commerce_ai import aws
 from commerce_ai.artifacts.registry import ModelRegistry
 from commerce_ai.artifacts.store import ArtifactStore
+from commerce_ai.catalog.items import CatalogItem
+from commerce_ai.catalog.store import Catalog
 from commerce_ai.pricing import service
 from commerce_ai.pricing.catalog import CatalogStore, SkuState
 from commerce_ai.pricing.decision_archive import DecisionArchive
@@ -23,6 +26,7 @@ from commerce_ai.pricing.demand import MODEL_NAME
 from commerce_ai.pricing.tick_log import TickLog
 from infra.runner.local import rule_arn
 from infra.runner.scheduler import scheduled_event
+from infra.runner.sqs_poller import QueueSource
 from infra.template import Stack
 from model_build import publish
 from tests.integration.local_stack import drain
@@ -99,6 +103,10 @@ def test_a_chunk_redelivered_after_a_partial_failure_applies_nothing_twice_and_p
     for name, (price, cost) in SKUS.items():
         catalog.put(SkuState(sku=f"scaled-{name}", price=price, cost=cost, history=[price]))
     events = listener(stack, "scaled-tick-price-changes")
+    shop = Catalog(stack.physical_name("CatalogTable"))  # the shop catalogue lists one of them
+    shop.put(
+        CatalogItem(item_id="scaled-cut", title="Juice", category="juice", price=3.0, updated_at=datetime.now(UTC))
+    )
     moment = "2026-11-30T09:00:00.000Z"
     planned = plan(stack, moment)
     assert planned["tick"] == moment and planned["chunks"] >= 1 and planned["skus"] == len(catalog_skus(catalog))
@@ -140,6 +148,17 @@ def test_a_chunk_redelivered_after_a_partial_failure_applies_nothing_twice_and_p
     plan(stack, moment)
     run_chunks(stack)
     assert log.get(moment).summary == done.summary and log.get(moment).chunks_done == planned["chunks"]
+
+    # The shop catalogue's price follows, through its own subscription to PriceChangesTopic.
+    sqs = aws.client("sqs")
+    url = sqs.get_queue_url(QueueName=stack.physical_name("CataloguePriceChangesQueue"))["QueueUrl"]
+    source = QueueSource(
+        "CataloguePricesFunction", url, stack.arn("CataloguePriceChangesQueue"), batch_size=10, report_failures=True
+    )
+    while source.poll_once(in_process(stack), wait_seconds=1):
+        pass
+    item = shop.get("scaled-cut")
+    assert item is not None and item.price == 2.7 and item.title == "Juice"
 
 
 def test_a_chunk_failing_every_attempt_reaches_the_dlq_counted_failed_and_redriven_is_done(

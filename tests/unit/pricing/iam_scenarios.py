@@ -128,7 +128,31 @@ def run_reprice_chunks(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert sku_state(world, "cut").price == 2.7
 
 
+def run_catalogue_prices(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    handler, context = configure(monkeypatch, "CataloguePricesFunction", tmp_path)
+    table = STACK.physical_name("CatalogTable")
+    world.aws.dynamodb.put_item(
+        TableName=table,
+        Item={
+            "item_id": {"S": "oj-2-1"},
+            "title": {"S": "Orange juice"},
+            "category": {"S": "juice"},
+            "price": {"N": "2.49"},
+            "in_stock": {"BOOL": True},
+            "updated_at": {"S": "2026-11-28T00:00:00.000Z"},
+        },
+    )
+    world.forget_setup()
+    change = sample_body("pricing/CataloguePricesFunction-PriceChanged.json")
+    elsewhere = {**change, "sku": "oj-2-1", "old_price": 9.0, "new_price": 9.5}  # another price: refused
+    messages = [sqs_message("m1", json.dumps(change)), sqs_message("m2", json.dumps(elsewhere))]
+    result = handler(sqs_event(messages, STACK.arn("CataloguePriceChangesQueue"), STACK.env.region), context)
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m2"}]}
+    assert world.aws.dynamodb.tables[table][("oj-2-1",)]["price"] == {"N": "2.29"}
+
+
 SCENARIOS: dict[str, Scenario] = {
+    "CataloguePricesFunction": run_catalogue_prices,
     "RepricingFunction": run_repricing,
     "RepriceChunkFunction": run_reprice_chunks,
     "PricingApiFunction": run_pricing_api,
