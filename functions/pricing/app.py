@@ -29,10 +29,13 @@ from commerce_ai.pricing.contract import (
     SkusQuery,
     SkuSummary,
     SkuView,
+    StageMember,
+    StagePath,
     TickPath,
     TicksQuery,
     TickView,
 )
+from commerce_ai.pricing.lifecycle import Stage
 from commerce_ai.pricing.observations import SKU_ID
 from commerce_ai.pricing.quotes import QuoteRequest
 from commerce_ai.pricing.tick_log import is_tick_name
@@ -53,6 +56,24 @@ def list_skus(query: SkusQuery) -> Page[SkuSummary]:
     states, cursor = service.catalog().page(query.limit, query.cursor)
     items = [SkuSummary(sku=s.sku, price=s.price, stage=s.stage) for s in states]
     return Page[SkuSummary](items=items, next_cursor=cursor)
+
+
+@app.route(
+    "/pricing/stages/{stage}/skus",
+    path_params=StagePath,
+    methods=["GET"],
+    query=SkusQuery,
+    response=Page[StageMember],
+    admin=True,
+)
+def skus_in_stage(stage: str, query: SkusQuery) -> Page[StageMember]:
+    """The SKUs in a lifecycle stage (e.g. every clearance SKU), paged: one query of the stage index (admin)."""
+    try:
+        wanted = Stage(stage)
+    except ValueError:
+        raise InvalidInput(f"stage {stage[:40]!r} is not one of {', '.join(s.value for s in Stage)}") from None
+    names, cursor = service.catalog().in_stage(wanted, query.limit, query.cursor)
+    return Page[StageMember](items=[StageMember(sku=name) for name in names], next_cursor=cursor)
 
 
 @app.route("/pricing/prices/{sku}", path_params=SkuPath, methods=["GET"], response=PriceView, errors=(404,))
@@ -145,7 +166,7 @@ def post_reprice(body: RepriceNowRequest) -> RepriceReport | Response:
     if skus is None and not body.dry_run:
         queued = service.request_reprice(now)
         status_url = f"/pricing/ticks/{queued.tick}"
-        return json_response(202, {**queued.model_dump(), "status_url": status_url})
+        return json_response(202, {**queued.view(), "status_url": status_url})
     report = service.reprice_now(now, tick_stamp(now), skus=skus, dry_run=body.dry_run)
     decisions = [r.model_dump() for r in report.records[:MAX_RETURNED_DECISIONS]]
     return RepriceReport.model_validate(
@@ -163,7 +184,7 @@ def list_ticks(query: TicksQuery) -> Page[TickView]:
     """Tick statuses, newest first, paged."""
     statuses, cursor = service.tick_log().recent(query.limit, query.cursor)
     now = datetime.now(UTC)
-    items = [TickView.model_validate(s.as_of(now).model_dump()) for s in statuses]
+    items = [TickView.model_validate(s.as_of(now).view()) for s in statuses]
     return Page[TickView](items=items, next_cursor=cursor)
 
 
@@ -172,4 +193,4 @@ def get_tick(tick: str) -> TickView:
     """One tick's status."""
     if not is_tick_name(tick):
         raise InvalidInput("a tick is named by its UTC time to the millisecond, like 2026-11-28T12:15:00.000Z")
-    return TickView.model_validate(service.tick_log().get(tick).as_of(datetime.now(UTC)).model_dump())
+    return TickView.model_validate(service.tick_log().get(tick).as_of(datetime.now(UTC)).view())

@@ -1,10 +1,11 @@
-"""Repricing handler (see `commerce_ai.pricing.ticks`), on two triggers:
+"""Repricing planner (see `commerce_ai.pricing.tick_chunks`): it plans a whole-catalog tick and queues
+its chunks on RepriceChunksQueue, which RepriceChunkFunction decides and writes. Two triggers:
 
 - the 15-minute schedule: the tick is named by the event's scheduled `time`, so a retried invocation of
   the same event is the same tick and applies nothing twice;
 - the reprice queue: a whole-catalog reprice an admin asked for (`POST /pricing/reprice` without `skus`),
   named when it was asked for, so a redelivered request applies nothing twice either. A request that
-  does not parse, or a tick that fails, fails its record (retried, then the DLQ).
+  does not parse, or a plan that fails, fails its record (retried, then the DLQ).
 """
 
 from __future__ import annotations
@@ -39,17 +40,16 @@ def scheduled_time(event: dict[str, Any]) -> datetime:
         return datetime.now(UTC)  # invoked by hand without a schedule event: a tick named "now"
 
 
-def reported(summary: dict[str, Any]) -> dict[str, Any]:
-    for outcome in ("applied", "kept", "blocked", "failed", "superseded"):
-        metrics.add_metric(name=f"Repricing{outcome.capitalize()}", unit=MetricUnit.Count, value=summary[outcome])
-    logger.info("repricing tick finished", extra=summary)
-    return summary
+def reported(plan: dict[str, Any]) -> dict[str, Any]:
+    metrics.add_metric(name="RepricingChunksQueued", unit=MetricUnit.Count, value=plan["chunks"])
+    logger.info("repricing tick planned", extra=plan)
+    return plan
 
 
 def requested_tick(record: SQSRecord) -> dict[str, Any] | None:
     attempt = int(record.attributes.approximate_receive_count or 1)
-    summary = service.run_requested(record.body, datetime.now(UTC), attempt)
-    return reported(summary) if summary is not None else None  # already done: counted when it ran
+    plan = service.run_requested(record.body, datetime.now(UTC), attempt)
+    return reported(plan) if plan is not None else None  # already planned: its chunks are on their way
 
 
 @instrumented
@@ -59,4 +59,4 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             process_partial_response(event=event, record_handler=requested_tick, processor=processor, context=context)
         )
     moment = scheduled_time(event)
-    return reported(service.reprice_now(datetime.now(UTC), tick_stamp(moment), source="schedule").summary())
+    return reported(service.plan_tick(datetime.now(UTC), tick_stamp(moment), source="schedule"))

@@ -1,15 +1,19 @@
 """Repricing at catalog scale and quote latency, in process, against the emulator.
 
 1. Repricing tick: the schedule handler (functions/pricing/reprice.py, RepricingFunction) invoked in this
-   process with a scheduled event, over a synthetic catalog of N SKUs (Dominick's OJ SKUs replicated with
-   a few percent of noise on price, cost and demand level) priced by the real OJ demand model (the
-   400-tree LightGBM as ONNX) whose serving table covers every replica. Three ticks, each measured alone:
+   process with a scheduled event, which plans the tick and queues its chunks on RepriceChunksQueue, then
+   the chunk worker (functions/pricing/reprice_chunks.py, RepriceChunkFunction) run in this process on
+   every chunk, one after another, as the local runner's queue worker runs them, over a synthetic catalog
+   of N SKUs (Dominick's OJ SKUs replicated with a few percent of noise on price, cost and demand level)
+   priced by the real OJ demand model (the 400-tree LightGBM as ONNX) whose serving table covers every
+   replica. Three ticks, each measured alone:
    the first over the fresh catalog (most SKUs change), the next one 15 minutes later, and one over a
    settled catalog (prices already at the policy's targets after days of ticks: the steady state).
-   Headline: SKUs/s of the whole invocation, as a ratio to bare batched ONNX Runtime inference of exactly
+   Headline: SKUs/s of the whole tick (plan and chunks), as a ratio to bare batched ONNX Runtime inference of exactly
    the rows the tick priced (demand_features + one session.run on the served session), measured in the
    same run. Then where the tick's time goes, phase by phase, and for each I/O phase its floor: the same
-   requests sent with bare boto3 (emulator + SDK, none of our code). And the tick's compute alone:
+   requests sent with bare boto3 (emulator + SDK, none of our code): the plan's key Scan and the chunks'
+   BatchGetItems, the audit items, the catalog updates. And the tick's compute alone:
    run_tick over the same states held in memory (no I/O) against the same bare inference.
 2. POST /pricing/quote on the PricingApiFunction handler (Chalice, API Gateway proxy event) with 5
    candidate prices, p50/p99, against quotes.quote on an in-memory SkuState and against bare ORT of the
@@ -51,10 +55,12 @@ from commerce_ai.pricing.features import demand_features
 from commerce_ai.pricing.quotes import quote
 from commerce_ai.pricing.repricing import reprice
 from commerce_ai.pricing.seeding import seed_states
+from commerce_ai.pricing.tick_log import TickLog
 from infra.runner.context import LambdaContext
 from infra.runner.invoker import load_handler
 from infra.runner.local import rule_arn
 from infra.runner.scheduler import scheduled_event
+from infra.runner.sqs_poller import QueueSource
 from tests.benchmarks._cost import CallLog, bill, counting_calls, resolve_updates
 from tests.benchmarks._report import (
     Report,
@@ -70,6 +76,7 @@ from tests.benchmarks._stack import WARM_HEARTBEAT_SECONDS, LocalStack, patched_
 from tests.benchmarks.warm_overhead import _quiet_stdout
 
 TICK_FUNCTION = "RepricingFunction"
+CHUNK_FUNCTION = "RepriceChunkFunction"
 API_FUNCTION = "PricingApiFunction"
 NOISE = 0.05  # replicas' price and cost: uniform within ±5% of the OJ SKU's
 LEVEL_NOISE = 0.05  # replicas' demand level: + N(0, 0.05) in log units
@@ -232,10 +239,12 @@ DemandInputs = tuple[list[str], list[float], list[float | None], datetime, dict[
 
 @dataclass
 class Probe:
-    """Phase times of one run_tick (accumulated seconds) and what the phases were given, for baselines."""
+    """Phase times of the run_ticks of a tick's chunks (accumulated seconds) and what the phases were given,
+    for baselines."""
 
     seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     read: catalog_module.CatalogRead | None = None
+    reads: list[catalog_module.CatalogRead] = field(default_factory=list)
     demand_inputs: DemandInputs | None = None
     records: list[DecisionRecord] = field(default_factory=list)
     record_time: datetime | None = None
@@ -279,6 +288,7 @@ def instrumented(probe: Probe) -> Iterator[None]:
     def kept_read(self: CatalogStore, *args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
         probe.read = read(self, *args, **kwargs)
+        probe.reads.append(probe.read)
         seconds["scan"] += time.perf_counter() - started
         return probe.read
 
@@ -288,7 +298,7 @@ def instrumented(probe: Probe) -> Iterator[None]:
         if probe.demand_inputs is None or len(skus) > len(probe.demand_inputs[0]):
             probe.demand_inputs = (list(skus), list(prices), list(index), now, catalog_prices)
 
-    def audit(_log: Any, records: list[DecisionRecord], now: datetime) -> None:
+    def audit(_log: Any, records: list[DecisionRecord], now: datetime | None = None) -> None:
         probe.records.extend(records)
         probe.record_time = now
         probe.audit_items += len(decisions_module.audit_items(records))
@@ -396,6 +406,38 @@ def bare_scan(table: str, segments: int = SCAN_SEGMENTS) -> tuple[int, int, floa
     return sum(r[0] for r in results), sum(r[1] for r in results), max(r[2] for r in results)
 
 
+def bare_reads(table: str, chunks: list[list[str]]) -> tuple[int, int, float]:
+    """The tick's reads with bare boto3: the plan's key Scan (pages of the `sku` attribute), then each
+    chunk's items with BatchGetItem, 100 keys a call, one chunk after another. Returns the SKUs read, the
+    requests and the slowest Scan page's seconds."""
+    client = aws.client("dynamodb", bulk=True)
+    requests, slowest, found = 0, 0.0, 0
+    request: dict[str, Any] = {
+        "TableName": table,
+        "ProjectionExpression": "#sku",
+        "ExpressionAttributeNames": {"#sku": "sku"},
+    }
+    while True:
+        started = time.perf_counter()
+        response = client.scan(**request)
+        slowest = max(slowest, time.perf_counter() - started)
+        requests += 1
+        if "LastEvaluatedKey" not in response:
+            break
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    for chunk in chunks:
+        ordered = sorted(chunk)
+        for start in range(0, len(ordered), 100):
+            keys = [{"sku": {"S": sku}} for sku in ordered[start : start + 100]]
+            pending: dict[str, Any] = {table: {"Keys": keys, "ConsistentRead": True}}
+            while pending:
+                response = client.batch_get_item(RequestItems=pending)
+                requests += 1
+                found += len(response.get("Responses", {}).get(table, []))
+                pending = response.get("UnprocessedKeys") or {}
+    return found, requests, slowest
+
+
 def bare_updates(table: str, skus: list[str]) -> tuple[float, int]:
     """The tick's per-SKU writes sent again with bare boto3: one conditional UpdateItem per changed SKU
     (its price set to itself, conditioned on the SKU existing), in the tick's thread count. Returns
@@ -468,37 +510,61 @@ def _timed_call(fn: Callable[[], Any]) -> float:
     return time.perf_counter() - started
 
 
-def measure_tick(
-    handler: Callable[..., Any],
-    context: LambdaContext,
-    rule: str,
-    tick_time: datetime,
-    label: str,
-    fixture: Fixture,
-) -> TickFigures:
+@dataclass
+class TickRunner:
+    """The tick's two functions as the local runner runs them, in this process: the planner's handler and
+    the chunk worker's, fed by RepriceChunksQueue one chunk an invocation."""
+
+    planner: Callable[..., Any]
+    planner_context: LambdaContext
+    worker: Callable[..., Any]
+    worker_context: LambdaContext
+    rule: str
+    chunks: QueueSource
+    status: TickLog
+
+    def run(self, stamp: str) -> tuple[dict[str, Any], list[list[str]]]:
+        """Plan the tick, run every chunk; returns its counted summary and the chunks' SKUs."""
+        plan = self.planner({**scheduled_event(self.rule), "time": stamp}, self.planner_context)
+        chunks: list[list[str]] = []
+
+        def invoke(_function: str, event: dict[str, Any]) -> Any:
+            chunks.extend(json.loads(r["body"])["skus"] for r in event["Records"])
+            return self.worker(event, self.worker_context)
+
+        while self.chunks.poll_once(invoke, wait_seconds=1):
+            pass
+        status = self.status.get(stamp)
+        if status.summary is None or status.state != "done":
+            raise RuntimeError(f"the tick's chunks did not all finish: {status!r} (plan {plan!r})"[:2000])
+        return {**status.summary, "chunks": plan["chunks"]}, chunks
+
+
+def measure_tick(runner: TickRunner, tick_time: datetime, label: str, fixture: Fixture) -> TickFigures:
     stamp = ticks.tick_stamp(tick_time)
     print(f"\n  {label}: tick {stamp}", flush=True)
-    print("    bare parallel Scan of the catalog (the emulator floor of the tick's scan)...", flush=True)
-    scanned: list[tuple[int, int, float]] = []
-    floor_scan = _timed_call(lambda: scanned.append(bare_scan(fixture.catalog_table)))
-    (_, scan_pages, slowest_page) = scanned[0]
 
-    print("    the tick: RepricingFunction handler, scheduled event, in process...", flush=True)
-    event = {**scheduled_event(rule), "time": stamp}
+    print("    the tick: RepricingFunction plans it, RepriceChunkFunction runs each chunk, in process...", flush=True)
     probe = Probe()
     gc.collect()
     rss_before_mb = _status_mb("VmRSS")
     peak_known = _reset_peak_rss()
     with instrumented(probe), _quiet_stdout(), counting_calls() as calls:
         started = time.perf_counter()
-        summary = handler(event, context)
+        summary, chunks = runner.run(stamp)
         seconds = time.perf_counter() - started
     resolve_updates(calls, aws.client("dynamodb"))  # UpdateItems billed by their items' sizes, read uncounted
     peak_rss_mb = _status_mb("VmHWM") if peak_known else None
-    if not isinstance(summary, dict) or summary.get("skus", 0) <= 0:
+    if summary.get("skus", 0) <= 0:
         raise RuntimeError(f"the tick did not price the catalog: {summary!r}"[:2000])
-    print(f"    done in {seconds:.1f} s: {json.dumps({k: summary[k] for k in _OUTCOMES})}", flush=True)
+    print(f"    done in {seconds:.1f} s: {json.dumps({k: summary[k] for k in (*_OUTCOMES, 'chunks')})}", flush=True)
 
+    print(
+        "    bare key Scan + BatchGetItem of each chunk's SKUs (the emulator floor of the tick's reads)...", flush=True
+    )
+    scanned: list[tuple[int, int, float]] = []
+    floor_scan = _timed_call(lambda: scanned.append(bare_reads(fixture.catalog_table, chunks)))
+    (_, scan_pages, slowest_page) = scanned[0]
     floor_audit = None
     if probe.records and probe.record_time is not None:
         items = decisions_module.audit_items(probe.records)
@@ -511,22 +577,17 @@ def measure_tick(
         print("    bare conditional UpdateItem of the SKUs the tick changed (price set to itself)...", flush=True)
         floor_apply, updates_written = bare_updates(fixture.catalog_table, [s.sku for s, _ in probe.changes])
 
-    print(f"    bare batched ORT x{BARE_REPS} interleaved with the compute-only tick x{COMPUTE_REPS}...", flush=True)
+    print(f"    compute-only tick x{COMPUTE_REPS} interleaved with bare batched ORT x{BARE_REPS}...", flush=True)
     loaded = service.demand_model()
-    if probe.demand_inputs is None:
-        raise RuntimeError("the tick made no demand inference")
-    bare_run = bare_inference(loaded.model, probe.demand_inputs)
-    bare_run()  # warm
-    if probe.read is None:
+    if not probe.reads:
         raise RuntimeError("the tick did not read the catalog")
-    memory_states = list(probe.read.states())
-    now = probe.demand_inputs[3]
+    memory_states = [state for read in probe.reads for state in read.states()]
+    now = probe.demand_inputs[3] if probe.demand_inputs is not None else datetime.now(UTC)  # the tick's
     compute_probe = Probe()
     bare: list[float] = []
     compute: list[float] = []
+    bare_run: Callable[[], Any] | None = None
     for rep in range(max(BARE_REPS, COMPUTE_REPS)):
-        if rep < BARE_REPS:
-            bare.append(_timed_call(bare_run))
         if rep < COMPUTE_REPS:
             run_probe = Probe() if rep else compute_probe
             with instrumented(run_probe):
@@ -542,6 +603,13 @@ def measure_tick(
                     )
                 )
             run_probe.seconds["total"] = compute[-1]
+        if bare_run is None:  # the rows the whole catalog's tick priced, in one batch (the first compute run's)
+            if compute_probe.demand_inputs is None:
+                raise RuntimeError("the compute-only tick made no demand inference")
+            bare_run = bare_inference(loaded.model, compute_probe.demand_inputs)
+            bare_run()  # warm
+        if rep < BARE_REPS:
+            bare.append(_timed_call(bare_run))
     return TickFigures(
         label=label,
         skus=int(summary["skus"]),
@@ -586,11 +654,11 @@ def print_tick(figures: TickFigures, report: Report) -> None:
     floor_apply = f"bare {fmt_seconds(figures.floor_apply)}" if figures.floor_apply is not None else "-"
     rows = [
         [
-            f"read: {SCAN_SEGMENTS}-segment parallel Scan of the SKU items",
+            f"read: each chunk's BatchGetItem ({len(figures.probe.reads):,} chunks; the plan's key Scan is in 'other')",
             fmt_seconds(s["scan"]),
             _share(s["scan"], total),
-            f"bare Scan {fmt_seconds(figures.floor_scan)} ({figures.scan_pages} pages, slowest "
-            f"{fmt_seconds(figures.slowest_page)})",
+            f"bare key Scan + BatchGetItems {fmt_seconds(figures.floor_scan)} ({figures.scan_pages} requests, "
+            f"slowest Scan page {fmt_seconds(figures.slowest_page)})",
         ],
         ["parsing entries into SkuState", fmt_seconds(s["parse"]), _share(s["parse"], total), ""],
         ["catalog entries (per-SKU Python)", fmt_seconds(entries_py), _share(entries_py, total), ""],
@@ -610,7 +678,7 @@ def print_tick(figures: TickFigures, report: Report) -> None:
             floor_apply,
         ],
         [
-            "other (records, filtering, handler, metrics)",
+            "other (plan: key Scan, chunk messages; queue polls, markers, S3 log, events, handlers)",
             fmt_seconds(total - accounted),
             _share(total - accounted, total),
             "",
@@ -641,11 +709,11 @@ def print_tick(figures: TickFigures, report: Report) -> None:
             f"    memory: this process's RSS went from {figures.rss_before_mb:,.0f} MB before the tick to a peak of "
             f"{figures.peak_rss_mb:,.0f} MB during it (+{figures.peak_rss_mb - figures.rss_before_mb:,.0f} MB for "
             "the tick's own data; the 'before' includes the benchmark's copy of the catalog; "
-            "RepricingFunction has 2048 MB)"
+            "RepriceChunkFunction has 1024 MB, for a chunk at a time on AWS)"
         )
     rows = [
         [
-            "full tick (handler, against the emulator)",
+            "full tick (plan + every chunk, handlers, against the emulator)",
             fmt_seconds(total),
             _rate(figures.skus, total),
             fmt_ratio(full_ratio),
@@ -704,7 +772,7 @@ def print_cost(figures: TickFigures, report: Report) -> None:
     """What DynamoDB (and the tick's other services) would bill for the calls the tick actually made."""
     if figures.calls is None:
         return
-    billed = bill(figures.calls, lambda_invocations=1)
+    billed = bill(figures.calls, lambda_invocations=1 + int(figures.summary.get("chunks", 0)))
     requests = figures.calls.dynamodb_requests()
     changed = int(figures.summary.get("applied", 0))
     per_change = billed["dynamodb_wru"] / changed if changed else None
@@ -719,13 +787,20 @@ def print_cost(figures: TickFigures, report: Report) -> None:
         + (f"; other calls: {', '.join(f'{k} {n:,}' for k, n in others.items())}" if others else "")
         + f"; ${billed['dollars']:.4f} a tick (duration not modelled)"
     )
-    per_sku_items = requests.get("UpdateItem", 0) + figures.probe.audit_items
-    per_tick_items = requests.get("PutItem", 0)  # the tick's status (running, done) and its events marker
-    target = 1.2 * (changed + per_tick_items)
+    catalog_updates = len(figures.probe.changes)
+    per_sku_items = catalog_updates + figures.probe.audit_items
+    chunks = int(figures.summary.get("chunks", 0))
+    # Per tick: its status (recorded running, then with its chunks). Per chunk: its marker and the status's
+    # counts (one transaction of two items), and its events marker when it published any.
+    per_tick_items = 2
+    per_chunk_items = requests.get("PutItem", 0) + 2 * requests.get("TransactWriteItems", 0)
+    target = 1.2 * (changed + per_tick_items + per_chunk_items)
     print(
-        f"    per-SKU items written: {per_sku_items:,} ({requests.get('UpdateItem', 0):,} catalog updates, "
-        f"{figures.probe.audit_items:,} audit items); per-tick items: {per_tick_items}; write units "
-        f"{billed['dynamodb_wru']:,.0f} against the target 1.2 x (changed + per-tick items) = {target:,.0f}: "
+        f"    per-SKU items written: {per_sku_items:,} ({catalog_updates:,} catalog updates, "
+        f"{figures.probe.audit_items:,} audit items); per-tick items: {per_tick_items}; per-chunk items: "
+        f"{per_chunk_items:,} ({chunks:,} chunks: marker + status counts in one transaction, billed twice; an "
+        f"events marker each that published); write units {billed['dynamodb_wru']:,.0f} against the target "
+        f"1.2 x (changed + per-tick + per-chunk items) = {target:,.0f}: "
         + ("met" if billed["dynamodb_wru"] <= target else "NOT met")
     )
     report.add(
@@ -753,16 +828,32 @@ def tick_benchmark(local: LocalStack, report: Report, fixture: Fixture) -> None:
 
 
 def _ticks(local: LocalStack, report: Report, fixture: Fixture, slowest: list[float]) -> None:
-    spec = local.worker(TICK_FUNCTION)
-    environment = {**spec.environment, "MODEL_CACHE_DIR": str(local.workdir / "model-cache")}
+    spec, chunk_spec = local.worker(TICK_FUNCTION), local.worker(CHUNK_FUNCTION)
+    environment = {
+        **chunk_spec.environment,
+        **spec.environment,
+        "MODEL_CACHE_DIR": str(local.workdir / "model-cache"),
+    }
     with patched_environ(environment):
-        for path in reversed(spec.extra_paths):
+        for path in reversed([*spec.extra_paths, *chunk_spec.extra_paths]):
             if path not in sys.path:
                 sys.path.insert(0, path)
-        fn = local.function(TICK_FUNCTION)
-        handler = load_handler(fn.code_uri, spec.module, spec.attribute)
-        context = LambdaContext(spec.function, memory_limit_in_mb=spec.memory, timeout_seconds=spec.timeout)
-        rule = rule_arn(local.stack, fn)
+        fn, chunk_fn = local.function(TICK_FUNCTION), local.function(CHUNK_FUNCTION)
+        queue = local.stack.physical_name("RepriceChunksQueue")
+        chunks_url = aws.client("sqs").get_queue_url(QueueName=queue)["QueueUrl"]
+        runner = TickRunner(
+            planner=load_handler(fn.code_uri, spec.module, spec.attribute),
+            planner_context=LambdaContext(spec.function, memory_limit_in_mb=spec.memory, timeout_seconds=spec.timeout),
+            worker=load_handler(chunk_fn.code_uri, chunk_spec.module, chunk_spec.attribute),
+            worker_context=LambdaContext(
+                chunk_spec.function, memory_limit_in_mb=chunk_spec.memory, timeout_seconds=chunk_spec.timeout
+            ),
+            rule=rule_arn(local.stack, fn),
+            chunks=QueueSource(
+                CHUNK_FUNCTION, chunks_url, local.stack.arn("RepriceChunksQueue"), batch_size=1, report_failures=True
+            ),
+            status=TickLog(local.stack.physical_name("PricingTable")),
+        )
 
         service.demand_loader.cache_clear()
         with _quiet_stdout():
@@ -782,12 +873,12 @@ def _ticks(local: LocalStack, report: Report, fixture: Fixture, slowest: list[fl
         now = datetime.now(UTC)
         first = now.replace(minute=now.minute - now.minute % ticks.TICK_MINUTES, second=0, microsecond=0)
         step = timedelta(minutes=ticks.TICK_MINUTES)
-        fresh = measure_tick(handler, context, rule, first, "tick 1, fresh catalog", fixture)
+        fresh = measure_tick(runner, first, "tick 1, fresh catalog", fixture)
         slowest.append(fresh.slowest_page)
         print_tick(fresh, report)
         print_cost(fresh, report)
         del fresh
-        following = measure_tick(handler, context, rule, first + step, "tick 2, 15 min later", fixture)
+        following = measure_tick(runner, first + step, "tick 2, 15 min later", fixture)
         slowest.append(following.slowest_page)
         print_tick(following, report)
         print_cost(following, report)
@@ -803,7 +894,7 @@ def _ticks(local: LocalStack, report: Report, fixture: Fixture, slowest: list[fl
         )
         wrote = _fill_catalog(fixture.catalog_table, settled, "writing the settled catalog")
         print(f"  setup: settled catalog written in {wrote:.1f} s", flush=True)
-        steady = measure_tick(handler, context, rule, first + 2 * step, "tick 3, settled catalog", fixture)
+        steady = measure_tick(runner, first + 2 * step, "tick 3, settled catalog", fixture)
         slowest.append(steady.slowest_page)
         print_tick(steady, report)
         print_cost(steady, report)

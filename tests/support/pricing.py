@@ -87,3 +87,41 @@ def built_pricing_demand(directory: Path, skus: dict[str, tuple[float, float]]) 
     return demand_built(
         directory, TrainingData(fingerprint="0" * 64, source="tests/support/pricing.py (synthetic market)"), {}
     )
+
+
+# ------------------------------------------------------------------------------- a scaled-out tick
+
+
+def chunk_source(stack: Any) -> Any:
+    """RepriceChunksQueue's event source as the template wires it (one chunk an invocation)."""
+    from commerce_ai import aws
+    from infra.runner.sqs_poller import QueueSource
+
+    url = aws.client("sqs").get_queue_url(QueueName=stack.physical_name("RepriceChunksQueue"))["QueueUrl"]
+    return QueueSource("RepriceChunkFunction", url, stack.arn("RepriceChunksQueue"), batch_size=1, report_failures=True)
+
+
+def drain_chunks(stack: Any) -> int:
+    """Run the chunk worker in this process until RepriceChunksQueue is empty; the chunks run."""
+    from tests.support.invoke import in_process
+
+    source, invoke, ran = chunk_source(stack), in_process(stack), 0
+    while source.poll_once(invoke, wait_seconds=1):
+        ran += 1
+    return ran
+
+
+def scheduled_tick(stack: Any, time: str) -> dict[str, Any]:
+    """The schedule's tick at `time` end to end: RepricingFunction plans it and queues its chunks, the chunk
+    worker runs them; returns the tick's summary as its status counts it."""
+    from commerce_ai.pricing.tick_log import TickLog
+    from infra.runner.local import rule_arn
+    from infra.runner.scheduler import scheduled_event
+    from tests.support.invoke import in_process
+
+    event = {**scheduled_event(rule_arn(stack, stack.function("RepricingFunction"))), "time": time}
+    plan = in_process(stack)("RepricingFunction", event)
+    drain_chunks(stack)
+    status = TickLog(stack.physical_name("PricingTable")).get(plan["tick"])
+    assert status.state == "done" and status.summary is not None, status
+    return {**status.summary, "chunks": status.chunks}

@@ -590,11 +590,19 @@ class FakeDynamoDB:
         ProjectionExpression: str | None = None,
     ) -> dict[str, Any]:
         """One page in key order (of one segment, for a parallel scan), as DynamoDB pages a Scan; a
-        FilterExpression drops items from the page after it is read, so a page may come back short. A
-        ProjectionExpression of plain attribute names keeps only those."""
+        FilterExpression drops items from the page after it is read, so a page may come back short; a
+        ProjectionExpression (top-level names) keeps only those attributes."""
         with self._lock:
             self._call("Scan", TableName)
             used: set[str] = set()
+            projected: list[str] = []
+            for name in (ProjectionExpression or "").split(","):
+                name = name.strip()
+                if name.startswith("#"):
+                    used.add(name)
+                    name = (ExpressionAttributeNames or {})[name]
+                if name:
+                    projected.append(name)
             condition = self._condition(FilterExpression, ExpressionAttributeNames, ExpressionAttributeValues, used)
             self._all_used(ExpressionAttributeNames, ExpressionAttributeValues, used)
             ordered = sorted(self.tables[TableName].items())
@@ -608,9 +616,8 @@ class FakeDynamoDB:
             if condition is not None:
                 response["Items"] = [i for i in response["Items"] if _holds(condition, i)]
                 response["Count"] = len(response["Items"])
-            if ProjectionExpression is not None:
-                kept = [name.strip() for name in ProjectionExpression.split(",")]
-                response["Items"] = [{k: v for k, v in i.items() if k in kept} for i in response["Items"]]
+            if projected:
+                response["Items"] = [{k: v for k, v in i.items() if k in projected} for i in response["Items"]]
             return response
 
     @staticmethod

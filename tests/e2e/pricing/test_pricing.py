@@ -64,7 +64,16 @@ def test_the_catalog_is_seeded_and_a_fired_tick_prices_it(running: Running) -> N
         timeout=300,
     )
     assert fired.returncode == 0, fired.stderr[-2000:]
-    summary = json.loads(fired.stdout)
+    plan = json.loads(fired.stdout)
+    assert plan["skus"] >= 913 and plan["chunks"] >= 2, "planned, its chunks queued for RepriceChunkFunction"
+
+    def counted() -> dict[str, Any] | None:  # the runner's queue worker runs the chunks
+        status = requests.get(f"{running.http}/pricing/ticks/{plan['tick']}", timeout=10).json()
+        return status if status["state"] != "running" else None
+
+    tick_status = until(counted, timeout=300)
+    assert tick_status["state"] == "done" and tick_status["chunks_done"] == plan["chunks"], tick_status
+    summary = tick_status["summary"]
     assert summary["skus"] >= 913 and summary["failed"] == 0
     assert summary["applied"] + summary["kept"] + summary["blocked"] == summary["skus"]
 

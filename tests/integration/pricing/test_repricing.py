@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -20,8 +21,6 @@ from commerce_ai.pricing.catalog import CatalogStore, SkuState
 from commerce_ai.pricing.decision_archive import DecisionArchive
 from commerce_ai.pricing.decisions import DecisionLog
 from commerce_ai.pricing.demand import MODEL_NAME
-from infra.runner.local import rule_arn
-from infra.runner.scheduler import scheduled_event
 from infra.runner.sqs_poller import QueueSource
 from infra.template import Stack
 from model_build import publish
@@ -29,7 +28,7 @@ from tests.conftest import ADMIN_KEY
 from tests.integration.local_stack import call, drain, gateway_for
 from tests.support.events import sample_body
 from tests.support.invoke import in_process
-from tests.support.pricing import built_pricing_demand, store_raw
+from tests.support.pricing import built_pricing_demand, drain_chunks, scheduled_tick, store_raw
 
 # sku -> (price, cost). Myopic targets: keep 2.00 (2.00), cut 3.00 toward 1.67, raise 2.00 toward 3.17.
 SKUS = {"keep": (2.0, 1.2), "cut": (3.0, 1.0), "raise": (2.0, 1.9)}
@@ -66,9 +65,8 @@ def priced(stack: Stack, demand_model: str, request: pytest.FixtureRequest) -> P
 
 
 def tick(stack: Stack, time: str) -> dict[str, Any]:
-    event = {**scheduled_event(rule_arn(stack, stack.function("RepricingFunction"))), "time": time}
-    result: dict[str, Any] = in_process(stack)("RepricingFunction", event)
-    return result
+    """The scheduled tick, planned and queued in chunks, each run by the chunk worker."""
+    return scheduled_tick(stack, time)
 
 
 def test_a_tick_prices_the_catalog_records_every_decision_and_a_retry_applies_nothing_twice(
@@ -98,9 +96,10 @@ def test_a_tick_prices_the_catalog_records_every_decision_and_a_retry_applies_no
     kept = next(line for line in lines if line["sku"] == priced.sku("keep"))
     assert kept["outcome"] == "kept" and "applied" not in kept and kept["reason"]
 
-    # The same scheduled event again (Lambda's async retry): nothing is applied a second time.
+    # The same scheduled event again (Lambda's async retry): planned again, its chunks are done already:
+    # nothing is applied a second time, and nothing is counted twice.
     again = tick(stack, "2026-11-28T10:00:00Z")
-    assert again["already_done"] >= 2
+    assert again == summary
     assert priced.catalog.get(priced.sku("cut")).price == 2.7 and priced.catalog.get(priced.sku("raise")).price == 2.2
     assert len(log.history(priced.sku("cut"), 10, None)[0]) == 1
 
@@ -158,9 +157,13 @@ def test_a_whole_catalog_reprice_is_queued_run_by_the_repricing_function_and_its
         source.poll_once(in_process(stack), wait_seconds=1)
         if call(gateway, "GET", queued["status_url"])[1]["state"] != "queued":
             break
+    planned = call(gateway, "GET", queued["status_url"])[1]
+    assert planned["state"] == "running" and planned["chunks"] >= 1 and planned["chunks_done"] == 0
+    drain_chunks(stack)  # the chunk workers
 
     status, done = call(gateway, "GET", queued["status_url"])
     assert status == 200 and done["state"] == "done" and done["source"] == "admin" and done["attempt"] == 1
+    assert done["chunks_done"] == done["chunks"] == planned["chunks"] and done["chunks_failed"] == 0
     assert done["summary"]["tick"] == queued["tick"] and done["summary"]["applied"] >= 2
     assert priced.catalog.get(priced.sku("cut")).price == 2.7
     status, recent = call(gateway, "GET", "/pricing/ticks?limit=100")
@@ -265,3 +268,36 @@ def test_a_ticks_changes_are_published_once_and_its_retry_publishes_none(stack: 
 
     tick(stack, "2026-11-29T08:00:00Z")  # the same event again (Lambda's retry)
     assert [e for e in received(url) if e["sku"] in ours] == [], "applied nothing twice, published nothing twice"
+
+
+def test_an_admin_price_is_published_and_the_stage_index_answers_over_http(stack: Stack, priced: Priced) -> None:
+    url = subscribed_queue(stack, "admin-price-changes-listener")
+    gateway = gateway_for(stack)
+    keep = priced.sku("keep")
+    status, _ = call(gateway, "PUT", f"/pricing/skus/{keep}", {"price": 2.1, "note": "promo week"}, ADMIN_KEY)
+    assert status == 200
+    (event,) = [e for e in received(url) if e["sku"] == keep]
+    assert (event["old_price"], event["new_price"], event["type"]) == (2.0, 2.1, "price_changed")
+    assert "admin_price" in event["rules"] and "promo week" in event["reason"] and event["event_id"].endswith(keep)
+    status, _ = call(gateway, "PUT", f"/pricing/skus/{keep}", {"price": 2.1}, ADMIN_KEY)  # the same price again
+    assert status == 200 and [e for e in received(url) if e["sku"] == keep] == [], "no change, no event"
+
+    status, _ = call(
+        gateway,
+        "PUT",
+        f"/pricing/skus/{priced.sku('cut')}",
+        {"stage": "clearance", "clearance_end": "2027-01-31T00:00:00Z", "salvage_price": 1.2, "inventory": 40.0},
+        ADMIN_KEY,
+    )
+    assert status == 200
+    names, cursor = [], None
+    while True:
+        query = "limit=2" + (f"&cursor={quote(cursor)}" if cursor else "")
+        status, page = call(gateway, "GET", f"/pricing/stages/clearance/skus?{query}", None, ADMIN_KEY)
+        assert status == 200
+        names += [item["sku"] for item in page["items"]]
+        if not (cursor := page["next_cursor"]):
+            break
+    assert priced.sku("cut") in names and keep not in names
+    assert call(gateway, "GET", "/pricing/stages/retired/skus", None, ADMIN_KEY)[0] == 400
+    assert call(gateway, "GET", "/pricing/stages/clearance/skus")[0] == 401

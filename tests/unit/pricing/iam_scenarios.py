@@ -100,12 +100,9 @@ def run_repricing(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     put_skus(world, {"cut": (3.0, 1.0), "keep": (2.0, 1.2), "raise": (2.0, 1.9)})
     world.forget_setup()
     event = scheduled_event("arn:aws:events:us-east-1:123456789012:rule/r")
-    summary = handler(event, context)
-    assert (summary["applied"], summary["kept"], summary["failed"]) == (2, 1, 0)
-    assert sku_state(world, "cut").price == 2.7  # the conditional update was made, and held
-    # Lambda retries the same event: the tick is the same, nothing is applied twice.
-    again = handler(event, context)
-    assert (again["already_done"], again["applied"]) == (2, 0)
+    plan = handler(event, context)
+    assert (plan["chunks"], plan["skus"]) == (1, 3)
+    assert len(world.aws.sqs.sent) == 1  # the tick's one chunk, queued for RepriceChunkFunction
     # A whole-catalog reprice an admin queued, and a poison request beside it.
     sample = json.dumps(sample_body("pricing/RepricingFunction-RepriceRequested.json"))
     messages = [sqs_message("m1", sample), sqs_message("m2", '{"tick": "yesterday"}')]
@@ -113,8 +110,51 @@ def run_repricing(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     assert result == {"batchItemFailures": [{"itemIdentifier": "m2"}]}
 
 
+def run_reprice_chunks(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    handler, context = configure(monkeypatch, "RepriceChunkFunction", tmp_path)
+    serve_pricing_demand(world)
+    put_skus(world, {"cut": (3.0, 1.0), "keep": (2.0, 1.2), "raise": (2.0, 1.9)})
+    world.forget_setup()
+    tick = "2026-11-28T12:00:00.000Z"
+    chunk = json.dumps({"tick": tick, "chunk": 0, "skus": ["cut", "keep", "raise"]})
+    messages = [sqs_message("m1", chunk), sqs_message("m2", '{"tick": "yesterday"}')]
+    event = sqs_event(messages, STACK.arn("RepriceChunksQueue"), STACK.env.region)
+    assert handler(event, context) == {"batchItemFailures": [{"itemIdentifier": "m2"}]}
+    assert sku_state(world, "cut").price == 2.7  # the conditional update was made, and held
+    # The chunk delivered again: counted once, nothing applied twice.
+    assert handler(sqs_event(messages[:1], STACK.arn("RepriceChunksQueue"), STACK.env.region), context) == {
+        "batchItemFailures": []
+    }
+    assert sku_state(world, "cut").price == 2.7
+
+
+def run_catalogue_prices(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    handler, context = configure(monkeypatch, "CataloguePricesFunction", tmp_path)
+    table = STACK.physical_name("CatalogTable")
+    world.aws.dynamodb.put_item(
+        TableName=table,
+        Item={
+            "item_id": {"S": "oj-2-1"},
+            "title": {"S": "Orange juice"},
+            "category": {"S": "juice"},
+            "price": {"N": "2.49"},
+            "in_stock": {"BOOL": True},
+            "updated_at": {"S": "2026-11-28T00:00:00.000Z"},
+        },
+    )
+    world.forget_setup()
+    change = sample_body("pricing/CataloguePricesFunction-PriceChanged.json")
+    elsewhere = {**change, "sku": "oj-2-1", "old_price": 9.0, "new_price": 9.5}  # another price: refused
+    messages = [sqs_message("m1", json.dumps(change)), sqs_message("m2", json.dumps(elsewhere))]
+    result = handler(sqs_event(messages, STACK.arn("CataloguePriceChangesQueue"), STACK.env.region), context)
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m2"}]}
+    assert world.aws.dynamodb.tables[table][("oj-2-1",)]["price"] == {"N": "2.29"}
+
+
 SCENARIOS: dict[str, Scenario] = {
+    "CataloguePricesFunction": run_catalogue_prices,
     "RepricingFunction": run_repricing,
+    "RepriceChunkFunction": run_reprice_chunks,
     "PricingApiFunction": run_pricing_api,
     "CompetitorPricesFunction": run_competitor_prices,
 }

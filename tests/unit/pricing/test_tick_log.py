@@ -19,6 +19,7 @@ from tests.unit.pricing.conftest import PRICING_TABLE
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 QUEUE = "https://sqs.us-east-1.amazonaws.com/123456789012/reprice-requests"
+CHUNKS = "https://sqs.us-east-1.amazonaws.com/123456789012/reprice-chunks"
 
 
 def status(tick: datetime, state: str = "done", **extra: Any) -> TickStatus:
@@ -163,25 +164,70 @@ def test_a_redelivered_request_of_a_done_tick_runs_nothing(
     def must_not_run(*_: Any, **__: Any) -> Any:
         raise AssertionError("the tick ran again")
 
-    monkeypatch.setattr(service, "reprice_now", must_not_run)
+    monkeypatch.setattr(service, "plan_tick", must_not_run)
     assert service.run_requested(json.dumps({"tick": tick}), NOW + timedelta(hours=1)) is None
     assert service.tick_log().get(tick).summary == {"tick": tick, "applied": 7}, "its status is left alone"
 
 
-def test_a_writing_tick_is_recorded_running_while_it_runs(configured: FakeAws, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(service, "demand_model", lambda: None)
-    monkeypatch.setattr(service, "catalog", lambda: None)
+def test_a_queued_request_is_planned_recorded_running_then_with_its_chunks(
+    configured: FakeAws, monkeypatch: pytest.MonkeyPatch, demand_model: Any
+) -> None:
+    monkeypatch.setenv("REPRICE_CHUNKS_QUEUE_URL", CHUNKS)
+    monkeypatch.setattr(service, "demand_model", lambda: demand_model)
+    monkeypatch.setattr(service, "catalog", lambda: NamedCatalog([f"sku-{i}" for i in range(1200)]))
     tick = tick_stamp(NOW)
     seen: list[TickStatus] = []
+    send = service.send_chunks
 
-    def run_tick(*_: Any, **options: Any) -> TickReport:
+    def sending(sqs: Any, url: str, chunks: list[Any]) -> int:
         seen.append(service.tick_log().get(tick))
-        return TickReport(tick, options["dry_run"], "v1", "p1")
+        return send(sqs, url, chunks)
 
-    monkeypatch.setattr(service, "run_tick", run_tick)
-    service.run_requested(json.dumps({"tick": tick}), NOW, attempt=2)
-    assert [(s.state, s.source, s.attempt) for s in seen] == [("running", "admin", 2)]
-    assert (service.tick_log().get(tick).state, service.tick_log().get(tick).attempt) == ("done", 2)
+    monkeypatch.setattr(service, "send_chunks", sending)
+    plan = service.run_requested(json.dumps({"tick": tick}), NOW, attempt=2)
+    assert plan is not None and (plan["chunks"], plan["skus"]) == (3, 1200)
+    assert [(s.state, s.source, s.attempt, s.chunks) for s in seen] == [("running", "admin", 2, None)]
+    planned = service.tick_log().get(tick)
+    assert (planned.state, planned.chunks, planned.chunks_done, planned.attempt) == ("running", 3, 0, 2)
+    bodies = [json.loads(m["MessageBody"]) for m in configured.sqs.sent if m["QueueUrl"] == CHUNKS]
+    assert [b["chunk"] for b in bodies] == [0, 1, 2]
+    assert sorted(s for b in bodies for s in b["skus"]) == sorted(f"sku-{i}" for i in range(1200))
+    assert service.run_requested(json.dumps({"tick": tick}), NOW, attempt=3) is None, "planned: not again"
+
+
+def test_a_chunked_tick_counts_each_chunk_once_and_is_done_when_all_are_counted(log: TickLog) -> None:
+    tick = tick_stamp(NOW)
+    log.record(status(NOW, "running", chunks=3, model_version="v1"))
+    counts = {"skus": 10, "applied": 4, "kept": 6}
+    assert log.finish_chunk(tick, 0, counts, False, NOW) is True
+    assert log.finish_chunk(tick, 0, counts, False, NOW) is False, "a redelivered chunk is counted once"
+    assert log.fail_chunk(tick, 0, NOW) is False, "a chunk done is never counted failed"
+    assert log.fail_chunk(tick, 1, NOW) is True
+    middle = log.get(tick)
+    assert (middle.state, middle.chunks_done, middle.chunks_failed, middle.summary) == ("running", 1, 1, None)
+    assert log.chunk_state(tick, 1) == "failed" and log.chunk_state(tick, 2) is None
+    assert log.finish_chunk(tick, 2, counts, False, NOW) is True
+    failed = log.get(tick)
+    assert (failed.state, failed.chunks_done, failed.chunks_failed) == ("failed", 2, 1)
+    assert failed.error and "RepriceChunksDLQ" in failed.error and failed.summary and failed.summary["applied"] == 8
+    # The failed chunk redriven from the DLQ: it moves from failed to done, and the tick is done.
+    assert log.finish_chunk(tick, 1, counts, True, NOW) is True
+    done = log.get(tick)
+    assert (done.state, done.chunks_done, done.chunks_failed, done.error) == ("done", 3, 0, None)
+    assert done.summary is not None and (done.summary["skus"], done.summary["applied"]) == (30, 12)
+    assert done.summary["model_version"] == "v1"
+    # A retried plan rewrites the status and leaves the counts alone.
+    log.record(status(NOW, "running", chunks=3, model_version="v1"))
+    assert log.get(tick).state == "done"
+    assert [s.state for s in log.recent(5, None)[0]] == ["done"]
+
+
+class NamedCatalog:
+    def __init__(self, names: list[str]) -> None:
+        self._names = names
+
+    def names(self) -> list[str]:
+        return self._names
 
 
 @pytest.mark.parametrize(

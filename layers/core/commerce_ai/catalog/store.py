@@ -9,12 +9,15 @@ need many items at once (a recommendation list, a search result page) use `get_m
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
 
 from commerce_ai import aws
+from commerce_ai.api_fields import format_timestamp
 from commerce_ai.catalog.items import CatalogItem
 from commerce_ai.catalog.settings import settings
 from commerce_ai.dynamodb_batches import batch_get, batch_write
@@ -84,6 +87,32 @@ class Catalog:
 
     def put(self, item: CatalogItem) -> None:
         self.ddb.put_item(TableName=self.table, Item=to_dynamodb(item))
+
+    def set_price(self, item_id: str, price: float, expected: float | None, updated_at: datetime) -> bool | None:
+        """Set an item's price where it still holds `expected` (None: no price), or holds `price` already;
+        True when it holds `price` now, False when its price is another, None when the catalogue has no such
+        item. One conditional UpdateItem (a GetItem more when refused, to tell why)."""
+        try:
+            self.ddb.update_item(
+                TableName=self.table,
+                Key={"item_id": {"S": item_id}},
+                UpdateExpression="SET #price = :price, #updated = :updated",
+                ConditionExpression="attribute_exists(#id) AND ("
+                + ("attribute_not_exists(#price)" if expected is None else "#price = :expected")
+                + " OR #price = :price)",
+                ExpressionAttributeNames={"#price": "price", "#updated": "updated_at", "#id": "item_id"},
+                ExpressionAttributeValues={
+                    ":price": _serializer.serialize(_decimals(price)),
+                    ":updated": {"S": format_timestamp(updated_at)},
+                    **({} if expected is None else {":expected": _serializer.serialize(_decimals(expected))}),
+                },
+            )
+            return True
+        except ClientError as error:
+            if not aws.is_conditional_check_failure(error):
+                raise
+        found = self.get(item_id)
+        return None if found is None else found.price == price
 
     def put_many(self, items: Iterable[CatalogItem]) -> int:
         """Write every item (25 a call); returns how many."""

@@ -500,6 +500,22 @@ class CatalogStore:
         items = self._scan(segments) if skus is None else list(self._get_items(set(skus)))
         return CatalogRead(items, None if skus is None else list(skus))
 
+    def names(self) -> list[str]:
+        """Every SKU's name, a Scan page at a time that reads only the key (a tick's plan). Billed by the
+        items' whole size all the same, eventually consistent: a SKU added meanwhile waits for the next tick."""
+        names: list[str] = []
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "ProjectionExpression": "#sku",
+            "ExpressionAttributeNames": {"#sku": KEY},
+        }
+        while True:
+            response = self.bulk.scan(**request)
+            names.extend(item[KEY]["S"] for item in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return names
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
     def _scan(self, segments: int) -> list[dict[str, Any]]:
         """Eventually consistent (half the read units): a SKU read a moment stale has its update refused
         by the revision condition (superseded, decided again next tick), so the tick stays correct."""

@@ -26,6 +26,18 @@ class TickPath(BaseModel):
     tick: str = Field(pattern=TICK_NAME, description="The tick's UTC time to the millisecond.")
 
 
+class StagePath(BaseModel):
+    stage: Stage = Field(description="A lifecycle stage: `new`, `mature` or `clearance`.")
+
+
+class StageMember(BaseModel):
+    """A SKU in a lifecycle stage (from the stage index)."""
+
+    model_config = _OUT
+
+    sku: str
+
+
 class SkusQuery(PageQuery):
     limit: int = Field(default=50, ge=1, le=200, description="SKUs per page.")
 
@@ -197,6 +209,9 @@ class TickView(BaseModel):
     attempt: int | None = None
     summary: TickSummary | None = None
     error: str | None = None
+    chunks: int | None = Field(default=None, description="A whole-catalog tick's chunks, once planned.")
+    chunks_done: int | None = Field(default=None, description="Its chunks decided and written so far.")
+    chunks_failed: int | None = Field(default=None, description="Its chunks that failed every attempt (in the DLQ).")
 
 
 class QueuedReprice(TickView):

@@ -7,10 +7,11 @@ An event: {"event_id": "<tick>#<sku>", "type": "price_changed", "sku", "old_pric
 `EventConsumer` does) applies it once whatever reaches it twice.
 
 Exactly once in effect across tick retries: events are published after the catalog updates, and then a
-marker item (`#ticks`, `events#<tick>`) records that the tick's events are out. A retried attempt of the
-tick applies nothing twice (the SKUs it changed are skipped) and publishes the events of the SKUs earlier
-attempts changed only if that marker is missing (the crash came between the updates and the marker): the
-same ids again, which consumers drop if they had them. A retry after the marker publishes nothing.
+marker item (`#ticks`, `events#<tick>`; `events#<tick>#<chunk>` for a chunk of a scaled-out tick)
+records that the tick's events are out. A retried attempt of the tick applies nothing twice (the SKUs it
+changed are skipped) and publishes the events of the SKUs earlier attempts changed only if that marker is
+missing (the crash came between the updates and the marker): the same ids again, which consumers drop if
+they had them. A retry after the marker publishes nothing.
 """
 
 from __future__ import annotations
@@ -73,15 +74,17 @@ class PriceEvents:
         self._sns = sns
         self._ddb = dynamodb
 
-    def _marker(self, tick: str) -> dict[str, Any]:
-        return {"sku": {"S": MARKER_PARTITION}, "item": {"S": MARKER_PREFIX + tick}}
+    def _marker(self, tick: str, chunk: int | None = None) -> dict[str, Any]:
+        name = MARKER_PREFIX + tick + (f"#{chunk:06d}" if chunk is not None else "")
+        return {"sku": {"S": MARKER_PARTITION}, "item": {"S": name}}
 
-    def published(self, tick: str) -> bool:
-        """Whether an attempt of `tick` has published all its events."""
-        return "Item" in self.ddb.get_item(TableName=self.table, Key=self._marker(tick), ConsistentRead=True)
+    def published(self, tick: str, chunk: int | None = None) -> bool:
+        """Whether an attempt of `tick` (of its `chunk`) has published all its events."""
+        key = self._marker(tick, chunk)
+        return "Item" in self.ddb.get_item(TableName=self.table, Key=key, ConsistentRead=True)
 
-    def mark_published(self, tick: str, count: int) -> None:
-        self.ddb.put_item(TableName=self.table, Item={**self._marker(tick), "events": {"N": str(count)}})
+    def mark_published(self, tick: str, count: int, chunk: int | None = None) -> None:
+        self.ddb.put_item(TableName=self.table, Item={**self._marker(tick, chunk), "events": {"N": str(count)}})
 
     def publish(self, changes: list[PriceChange]) -> int:
         """Publish the events, PUBLISH_BATCH a call, retrying what SNS failed; returns the calls made."""
@@ -109,13 +112,15 @@ class PriceEvents:
                 raise EventsNotPublished(f"the topic did not take {len(pending)} price-change event(s)")
         return calls
 
-    def publish_tick(self, tick: str, applied: list[DecisionRecord], earlier: list[DecisionRecord]) -> int:
-        """The tick's events: this attempt's changes, and those of earlier attempts unless they are out
-        already; then the marker. Returns the events published."""
+    def publish_tick(
+        self, tick: str, applied: list[DecisionRecord], earlier: list[DecisionRecord], chunk: int | None = None
+    ) -> int:
+        """The tick's (chunk's) events: this attempt's changes, and those of earlier attempts unless they are
+        out already; then the marker. Returns the events published."""
         changes = [PriceChange.of(r) for r in applied]
-        if earlier and not self.published(tick):
+        if earlier and not self.published(tick, chunk):
             changes += [PriceChange.of(r) for r in earlier]
         if changes:
             self.publish(changes)
-            self.mark_published(tick, len(changes))
+            self.mark_published(tick, len(changes), chunk)
         return len(changes)

@@ -17,9 +17,10 @@ from commerce_ai.pricing.decisions import DecisionLog, DecisionRecord
 from commerce_ai.pricing.demand import MODEL_NAME, DemandModel, open_demand_model
 from commerce_ai.pricing.features import FEATURE_NAMES
 from commerce_ai.pricing.observations import CompetitorPrice, CompetitorPriceStore, Outcome
-from commerce_ai.pricing.price_events import PriceEvents
+from commerce_ai.pricing.price_events import PriceChange, PriceEvents
 from commerce_ai.pricing.quotes import QuoteRequest, quote
 from commerce_ai.pricing.settings import settings
+from commerce_ai.pricing.tick_chunks import CHUNK_ATTEMPTS, TickChunk, plan_chunks, send_chunks
 from commerce_ai.pricing.tick_log import RepriceRequest, Source, TickLog, TickStatus
 from commerce_ai.pricing.ticks import TickReport, run_tick, tick_stamp
 from commerce_ai.telemetry import logger
@@ -54,7 +55,8 @@ def demand_model() -> LoadedModel[DemandModel]:
 def configure_sku(sku: str, settings_given: SkuSettings, now: datetime) -> SkuState:
     """An admin's `PUT /pricing/skus/{sku}`. A new price for an existing SKU is a decision like a tick's:
     it goes into the SKU's decision history (old and new price, by an admin, the note as the reason, at
-    `now`) and is pinned unless `pinned` is false (ticks keep a pinned price until `pinned_until`)."""
+    `now`) and is pinned unless `pinned` is false (ticks keep a pinned price until `pinned_until`); and it is
+    published on PriceChangesTopic as a tick's change is (rules `admin_price`)."""
     state, old_price = catalog().configure_with_change(sku, settings_given, now)
     if old_price is not None:
         until = f"until {state.pinned_until:%Y-%m-%dT%H:%M:%SZ}" if state.pinned_until else "until unpinned"
@@ -70,6 +72,8 @@ def configure_sku(sku: str, settings_given: SkuSettings, now: datetime) -> SkuSt
             reason=f"set by an admin: {settings_given.note or 'no note given'}{pin}",
         )
         decision_log().write([record], now)
+        # Published like a tick's change, on the same topic, under the admin's "tick" (the moment it was set).
+        price_events().publish([PriceChange.of(record)])
     return state
 
 
@@ -188,16 +192,67 @@ def request_reprice(now: datetime) -> TickStatus:
     return status
 
 
+def plan_tick(now: datetime, tick: str, source: Source = "schedule", attempt: int | None = None) -> dict[str, Any]:
+    """Plan a whole-catalog tick and queue its chunks for the chunk workers (`tick_chunks`): the status is
+    recorded running, then, once every chunk is queued, with the number of chunks, which the workers count
+    off. A retried plan sends every chunk again (a chunk already counted is skipped) and resets no count."""
+    running = TickStatus(tick=tick, state="running", source=source, updated_at=now, attempt=attempt)
+    log = tick_log()
+    log.record(running)
+    try:
+        model = demand_model()
+        chunks = plan_chunks(tick, catalog().names(), model.model.table)
+        send_chunks(aws.client("sqs"), settings().need("reprice_chunks_queue_url"), chunks)
+    except Exception as exc:
+        log.record(running.model_copy(update={"state": "failed", "error": f"{type(exc).__name__}: {exc}"[:500]}))
+        raise
+    planned = running.model_copy(update={"chunks": len(chunks), "model_version": model.version})
+    log.record(planned)
+    skus = sum(len(c.skus) for c in chunks)
+    return {"tick": tick, "chunks": len(chunks), "skus": skus, "model_version": model.version, "source": source}
+
+
 def run_requested(body: str, now: datetime, attempt: int = 1) -> dict[str, Any] | None:
-    """Run a queued whole-catalog tick under the name it was given when asked for, and return its summary.
-    A redelivered request of a tick already done runs nothing and returns None (the rerun would apply
-    nothing anyway, its status would overwrite the real outcome, and its counts would be counted twice)."""
+    """Plan a queued whole-catalog tick under the name it was given when asked for. A redelivered request
+    of a tick already planned (or done) plans nothing and returns None: its chunks are on their way."""
     request = parse_json(body, RepriceRequest, "reprice request")
-    done = tick_log().find(request.tick)
-    if done is not None and done.state == "done":
-        logger.info("reprice request already done: not run again", extra={"tick": request.tick})
+    found = tick_log().find(request.tick)
+    if found is not None and (found.chunks is not None or found.state == "done"):
+        logger.info("reprice request already planned: not planned again", extra={"tick": request.tick})
         return None
-    return reprice_now(now, request.tick, source="admin", attempt=attempt).summary()
+    return plan_tick(now, request.tick, source="admin", attempt=attempt)
+
+
+def run_chunk(body: str, now: datetime, attempt: int = 1) -> dict[str, Any] | None:
+    """Decide and write one chunk of a scaled-out tick, and count it on the tick's status once. A chunk
+    already counted done runs nothing (None). A chunk that fails its last attempt is counted failed before
+    its message goes to the DLQ; redriven and done, it is counted done instead. A message that does not
+    parse is refused (InvalidInput) and reaches the DLQ without counting anything."""
+    chunk = parse_json(body, TickChunk, "reprice chunk")
+    log = tick_log()
+    state = log.chunk_state(chunk.tick, chunk.chunk)
+    if state == "done":
+        logger.info("reprice chunk already done", extra={"tick": chunk.tick, "chunk": chunk.chunk})
+        return None
+    try:
+        report = run_tick(
+            catalog(),
+            decision_log(),
+            demand_model(),
+            now,
+            chunk.tick,
+            skus=chunk.skus,
+            archive=decision_archive(),
+            events=price_events(),
+            chunk=chunk.chunk,
+        )
+    except Exception:
+        if attempt >= CHUNK_ATTEMPTS:
+            log.fail_chunk(chunk.tick, chunk.chunk, now)
+        raise
+    summary = {**report.summary(), "chunk": chunk.chunk}
+    log.finish_chunk(chunk.tick, chunk.chunk, summary, state == "failed", now)
+    return summary
 
 
 def record_competitor_price(observation: CompetitorPrice, now: datetime) -> Outcome:

@@ -11,6 +11,13 @@ its status would say `running` for good. `TickStatus.as_of` reads such a stale `
 `queued` again while the reprice queue will redeliver the request, `failed` once no attempt is left (a
 scheduled tick is never retried). Statuses expire after `RETENTION` (DynamoDB TTL); the decisions
 themselves are in the SKUs' histories.
+
+A whole-catalog tick scales out (`commerce_ai.pricing.tick_chunks`): its status item also counts its
+chunks, as numbers beside the status (`chunks` once planned, `chunks_done`, `chunks_failed`, and each
+outcome's SKUs), which the chunk workers add to. A chunk is counted once: its marker item
+(`chunk#<tick>#<n>`) and the counters change in one conditional transaction, and a chunk that failed its
+last attempt (marker `failed`, then the DLQ) moves from failed to done when a redrive runs it. Such a tick is
+`running` until every chunk is counted, then `done` (or `failed` naming how many chunks failed).
 """
 
 from __future__ import annotations
@@ -20,11 +27,13 @@ import re
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
+from botocore.exceptions import ClientError
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from commerce_ai import aws
 from commerce_ai.errors import NotFound
 from commerce_ai.pricing.decisions import newest_first
+from commerce_ai.pricing.demand import POLICY
 
 PARTITION = "#ticks"
 PREFIX = "tick#"
@@ -35,6 +44,9 @@ TICK_NAME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"  # ticks.tick_stamp
 # them in step): past the one a run is over, and after the other the request is in the DLQ.
 RUN_TIMEOUT = timedelta(seconds=600)
 REQUEST_ATTEMPTS = 3
+CHUNK_PREFIX = "chunk#"
+OUTCOMES = ("applied", "kept", "blocked", "failed", "superseded")
+COUNTED = ("skus", "already_done", "unknown", *OUTCOMES)  # what a chunk adds to its tick's counts
 State = Literal["queued", "running", "done", "failed"]
 Source = Literal["schedule", "admin"]
 
@@ -69,10 +81,41 @@ class TickStatus(BaseModel):
     summary: dict[str, Any] | None = None  # TickReport.summary() once done
     error: str | None = None  # what stopped a failed tick (its type and message, never input values)
     attempt: int | None = None  # which delivery of a queued request is (or was last) running
+    model_version: str | None = None  # a chunked tick's: the version its plan was made with
+    chunks: int | None = None  # a chunked tick's chunks, once planned
+    chunks_done: int | None = None
+    chunks_failed: int | None = None
+
+    def view(self) -> dict[str, Any]:
+        """What the tick routes show (the plan's model version is in the summary once done)."""
+        return self.model_dump(exclude={"model_version"})
+
+    def counted(self, counts: dict[str, int]) -> TickStatus:
+        """A chunked tick's status with its chunks' counts: done (or failed) once every chunk is counted."""
+        if self.chunks is None:
+            return self
+        done, failed = counts.get("chunks_done", 0), counts.get("chunks_failed", 0)
+        update: dict[str, Any] = {"chunks_done": done, "chunks_failed": failed}
+        if self.state == "running" and done + failed >= self.chunks:
+            update["state"] = "failed" if failed else "done"
+            update["summary"] = {
+                "tick": self.tick,
+                "dry_run": False,
+                "model_version": self.model_version or "",
+                "policy_version": POLICY,
+                **{name: counts.get(name, 0) for name in COUNTED},
+            }
+            if failed:
+                update["error"] = (
+                    f"{failed} of {self.chunks} chunk(s) failed every attempt: their messages are in "
+                    "RepriceChunksDLQ (redrive them to run them again; each is counted once)"
+                )
+        return self.model_copy(update=update)
 
     def as_of(self, now: datetime) -> TickStatus:
-        """This status as it stands at `now`: a `running` older than the function's timeout did not finish."""
-        if self.state != "running" or now - self.updated_at <= RUN_TIMEOUT:
+        """This status as it stands at `now`: a `running` older than the function's timeout did not finish
+        (a planned chunked tick runs on its workers, and finishes when its chunks are counted)."""
+        if self.state != "running" or self.chunks is not None or now - self.updated_at <= RUN_TIMEOUT:
             return self
         attempt = self.attempt or 1
         stopped = (
@@ -101,31 +144,52 @@ class TickLog:
         self.table = table
         self._ddb = dynamodb
 
-    def _item(self, status: TickStatus) -> dict[str, Any]:
-        return {
-            "sku": {"S": PARTITION},
-            "item": {"S": PREFIX + status.tick},
-            "status": {"S": status.model_dump_json(exclude_none=True)},
-            "expires_at": {"N": str(int((status.updated_at + RETENTION).timestamp()))},
-        }
+    def _key(self, name: str) -> dict[str, Any]:
+        return {"sku": {"S": PARTITION}, "item": {"S": name}}
+
+    def _expires(self, status: TickStatus) -> dict[str, str]:
+        return {"N": str(int((status.updated_at + RETENTION).timestamp()))}
+
+    def _stored(self, status: TickStatus) -> dict[str, Any]:
+        return {"S": status.model_dump_json(exclude_none=True, exclude={"chunks_done", "chunks_failed"})}
 
     def record(self, status: TickStatus) -> None:
-        self.ddb.put_item(TableName=self.table, Item=self._item(status))
+        """Write the status, leaving a chunked tick's counts as they are (a retried plan resets nothing)."""
+        values = {":status": self._stored(status), ":expires": self._expires(status)}
+        expression = "SET #status = :status, expires_at = :expires"
+        if status.chunks is not None:
+            values[":chunks"] = {"N": str(status.chunks)}
+            expression += ", chunks = :chunks"
+        self.ddb.update_item(
+            TableName=self.table,
+            Key=self._key(PREFIX + status.tick),
+            UpdateExpression=expression,
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=values,
+        )
 
     def record_new(self, status: TickStatus) -> bool:
         """Record a status for a tick name not seen before; False if that name is taken."""
         return aws.put_if(
             self.ddb,
             TableName=self.table,
-            Item=self._item(status),
+            Item={
+                **self._key(PREFIX + status.tick),
+                "status": self._stored(status),
+                "expires_at": self._expires(status),
+            },
             ConditionExpression="attribute_not_exists(#item)",
             ExpressionAttributeNames={"#item": "item"},
         )
 
+    def _status_of(self, item: dict[str, Any]) -> TickStatus:
+        status = TickStatus.model_validate(json.loads(item["status"]["S"]))
+        counts = {name: int(value["N"]) for name, value in item.items() if "N" in value and name != "expires_at"}
+        return status.counted(counts)
+
     def find(self, tick: str) -> TickStatus | None:
-        key = {"sku": {"S": PARTITION}, "item": {"S": PREFIX + tick}}
-        item = self.ddb.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
-        return TickStatus.model_validate(json.loads(item["status"]["S"])) if item else None
+        item = self.ddb.get_item(TableName=self.table, Key=self._key(PREFIX + tick), ConsistentRead=True).get("Item")
+        return self._status_of(item) if item else None
 
     def get(self, tick: str) -> TickStatus:
         found = self.find(tick)
@@ -136,4 +200,78 @@ class TickLog:
     def recent(self, limit: int, cursor: str | None) -> tuple[list[TickStatus], str | None]:
         """Newest first, paged."""
         items, after = newest_first(self.ddb, self.table, PARTITION, PREFIX, limit, cursor, MAX_TICKS_PAGE)
-        return [TickStatus.model_validate(json.loads(i["status"]["S"])) for i in items], after
+        return [self._status_of(i) for i in items], after
+
+    # -- a chunked tick's chunks ------------------------------------------------------------------------
+
+    def _chunk_key(self, tick: str, chunk: int) -> dict[str, Any]:
+        return self._key(f"{CHUNK_PREFIX}{tick}#{chunk:06d}")
+
+    def chunk_state(self, tick: str, chunk: int) -> str | None:
+        """`done`, `failed` (its last attempt failed) or None (not counted yet)."""
+        key = self._chunk_key(tick, chunk)
+        item = self.ddb.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
+        return item["state"]["S"] if item else None
+
+    def finish_chunk(self, tick: str, chunk: int, summary: dict[str, Any], was_failed: bool, now: datetime) -> bool:
+        """Count a chunk done with its SKUs' outcomes, once: False when it was counted before (a redelivery).
+        A chunk counted failed before (it was redriven from the DLQ) moves from failed to done."""
+        counts = {name: int(summary.get(name, 0)) for name in COUNTED}
+        names = {f"#c{i}": name for i, name in enumerate(COUNTED)}
+        values = {f":c{i}": {"N": str(counts[name])} for i, name in enumerate(COUNTED)}
+        adds = [f"#c{i} :c{i}" for i in range(len(COUNTED))] + ["chunks_done :one"]
+        values[":one"] = {"N": "1"}
+        if was_failed:
+            adds.append("chunks_failed :minus")
+            values[":minus"] = {"N": "-1"}
+        marker = {
+            **self._chunk_key(tick, chunk),
+            "state": {"S": "done"},
+            "expires_at": {"N": str(int((now + RETENTION).timestamp()))},
+        }
+        condition = "#state = :failed" if was_failed else "attribute_not_exists(#item)"
+        return self._count(marker, condition, tick, "ADD " + ", ".join(adds), names, values)
+
+    def fail_chunk(self, tick: str, chunk: int, now: datetime) -> bool:
+        """Count a chunk failed after its last attempt (its message goes to the DLQ), once."""
+        marker = {
+            **self._chunk_key(tick, chunk),
+            "state": {"S": "failed"},
+            "expires_at": {"N": str(int((now + RETENTION).timestamp()))},
+        }
+        values = {":one": {"N": "1"}}
+        return self._count(marker, "attribute_not_exists(#item)", tick, "ADD chunks_failed :one", {}, values)
+
+    def _count(
+        self,
+        marker: dict[str, Any],
+        condition: str,
+        tick: str,
+        update: str,
+        names: dict[str, str],
+        values: dict[str, Any],
+    ) -> bool:
+        """Write a chunk's marker under `condition` and change its tick's counts, in one transaction; False
+        when the condition refused it (the chunk was counted so already)."""
+        put: dict[str, Any] = {"TableName": self.table, "Item": marker, "ConditionExpression": condition}
+        if ":failed" in condition:
+            put["ExpressionAttributeNames"] = {"#state": "state"}
+            put["ExpressionAttributeValues"] = {":failed": {"S": "failed"}}
+        else:
+            put["ExpressionAttributeNames"] = {"#item": "item"}
+        counter: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": self._key(PREFIX + tick),
+            "UpdateExpression": update,
+            "ExpressionAttributeValues": values,
+        }
+        if names:
+            counter["ExpressionAttributeNames"] = names
+        try:
+            self.ddb.transact_write_items(TransactItems=[{"Put": put}, {"Update": counter}])
+        except ClientError as error:
+            reasons = error.response.get("CancellationReasons") or []
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                return False
+            raise
+        return True

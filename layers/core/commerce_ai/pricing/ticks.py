@@ -9,6 +9,7 @@ by tick, so writing them again overwrites instead of duplicating.
 The audit is written before the prices: a crash in between leaves a record whose change the retry then
 applies, never an applied change without its record. A SKU whose update cannot be written (throttled past
 the SDK's retries, say) has its record turned into a failure, rewritten as such; the rest still apply.
+A whole-catalog tick runs this a chunk at a time on the chunk workers (`commerce_ai.pricing.tick_chunks`).
 """
 
 from __future__ import annotations
@@ -224,6 +225,17 @@ def done_earlier(state: SkuState, tick: str) -> DecisionRecord:
     )
 
 
+def decided_later(state: SkuState, tick: str) -> DecisionRecord:
+    """The log line of a SKU a later tick has changed already (this tick ran late): not decided again."""
+    return DecisionRecord(
+        sku=state.sku,
+        tick=tick,
+        outcome="kept",
+        old_price=state.price,
+        reason=f"not decided: a later tick ({state.last_tick}) has changed it already",
+    )
+
+
 def run_tick(
     catalog: CatalogStore,
     log: DecisionLog,
@@ -235,7 +247,10 @@ def run_tick(
     config: GuardRailConfig | None = None,
     archive: DecisionArchive | None = None,
     events: PriceEvents | None = None,
+    chunk: int | None = None,
 ) -> TickReport:
+    """Decide and write a tick over the catalog, or over the given SKUs (with `chunk`: that chunk of a
+    scaled-out tick, whose events marker and S3 log object are the chunk's own)."""
     report = TickReport(tick, dry_run, model.version, POLICY)
     # Given SKUs are read with their market members, whose prices fill their cross-price slots.
     wanted = set(skus) if skus is not None else set()
@@ -243,7 +258,7 @@ def run_tick(
     read = catalog.read(None if skus is None else [*skus, *members])
     states: dict[str, SkuState] = {}
     catalog_prices: dict[str, float] = {}
-    earlier: list[DecisionRecord] = []  # SKUs an earlier attempt of this tick changed, for the S3 log
+    earlier: list[DecisionRecord] = []  # SKUs an earlier attempt of this tick (or a later tick) changed: S3 log
     found: set[str] = set()
     for state in read.states():
         name = state.sku if isinstance(state, SkuState) else state
@@ -256,8 +271,7 @@ def run_tick(
             report.records.append(DecisionRecord.failure(state, tick, "its catalog entry is not readable"))
         elif state.last_tick is not None and state.last_tick >= tick:
             report.already_done += 1
-            if state.last_tick == tick:
-                earlier.append(done_earlier(state, tick))
+            earlier.append(done_earlier(state, tick) if state.last_tick == tick else decided_later(state, tick))
         elif state.pin_holds(now):
             report.records.append(pinned_record(state, tick))
         else:
@@ -304,7 +318,8 @@ def run_tick(
         log.write([records[sku] for sku in refused], now)
         report.records = list(records.values()) + [r for r in report.records if r.sku not in records]
     if events is not None:
-        events.publish_tick(tick, [r for r in records.values() if r.outcome == "applied"], earlier)
+        redone = [r for r in earlier if r.outcome == "applied"]
+        events.publish_tick(tick, [r for r in records.values() if r.outcome == "applied"], redone, chunk)
     if archive is not None:
-        archive.write(tick, [*report.records, *earlier])
+        archive.write(tick, [*report.records, *earlier], chunk)
     return report
