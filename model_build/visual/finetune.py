@@ -65,7 +65,7 @@ class FineTuned:
     per_category: list[float]
     onnx_bytes: int
     onnx_max_difference: float
-    embed_seconds: float  # torch, one thread, over the 70,000 images (the catalogue's bottom activations kept)
+    embed_seconds: float  # ONNX Runtime over the 70,000 images
     per_query: list[float]  # P@10 of each test query (for the report's intervals and bars)
 
 
@@ -147,11 +147,12 @@ def train(
     trained = [p for p in trained if all(p is not q for q in trunk._fc.parameters())]  # the ImageNet classifier
     started = time.perf_counter()
     x = torch.from_numpy(pixels)
-    # The frozen bottom's activations once (eval mode: its batch norms keep their ImageNet statistics): each
-    # epoch then runs only the trained top.
+    # The frozen bottom's activations once, in ONNX Runtime (several times faster than torch here; eval mode:
+    # its batch norms keep their ImageNet statistics): each epoch then runs only the trained top.
     bottom.eval()
-    with torch.no_grad():
-        cached = torch.cat([bottom(x[i : i + 1000]) for i in range(0, len(x), 1000)])
+    with tempfile.TemporaryDirectory(prefix="visual-bottom-") as tmp:
+        embedder.export(bottom, Path(tmp) / "bottom.onnx", ["activations"])
+        cached = torch.from_numpy(embedder.run_batches(Path(tmp) / "bottom.onnx", pixels, "activations"))
     cache_seconds = time.perf_counter() - started
     y = torch.from_numpy(labels.astype(np.int64))
     per_epoch = (len(x) + BATCH - 1) // BATCH
@@ -208,29 +209,22 @@ def study(data: FashionMnist, epochs: int, frozen_blocks: int, max_steps: int | 
     catalogue_pixels = catalogue_batch(data.train.images)
     query_pixels = catalogue_batch(data.test.images)
     with stage(f"fine-tune Lite0's top blocks with the head ({epochs} epoch(s), {embedder.RESOLUTION} px)"):
-        model, trained, cached = train(catalogue_pixels, data.train.labels, epochs, frozen_blocks, max_steps)
+        model, trained, _ = train(catalogue_pixels, data.train.labels, epochs, frozen_blocks, max_steps)
     import torch
 
-    with stage("embed catalogue (from the kept activations) and queries with the fine-tuned embedder"):
-        started = time.perf_counter()
-        with torch.no_grad():
-            x = torch.from_numpy(catalogue_pixels)
-            catalogue = np.concatenate(
-                [
-                    model.head(model.top(cached[i : i + 1000], x[i : i + 1000]))[0].numpy()
-                    for i in range(0, len(x), 1000)
-                ]
-            )
-            answers = [model(torch.from_numpy(query_pixels[i : i + 1000])) for i in range(0, len(query_pixels), 1000)]
-            queries = np.concatenate([a[0].numpy() for a in answers])
-            logits = np.concatenate([a[1].numpy() for a in answers])
-        embed_seconds = time.perf_counter() - started
-    with tempfile.TemporaryDirectory(prefix="visual-finetune-") as tmp, stage("export to ONNX, check against torch"):
+    with tempfile.TemporaryDirectory(prefix="visual-finetune-") as tmp, stage("export to ONNX, embed 70,000 images"):
         path = Path(tmp) / "finetuned.onnx"
         embedder.export(model, path, [EMBEDDING, LOGITS])
-        onnx_sample = embedder.run_batches(path, catalogue_pixels[:256], EMBEDDING)
-        difference = float(np.max(np.abs(onnx_sample - catalogue[:256])))
         onnx_bytes = path.stat().st_size
+        started = time.perf_counter()
+        catalogue = embedder.run_batches(path, catalogue_pixels, EMBEDDING)
+        queries = embedder.run_batches(path, query_pixels, EMBEDDING)
+        embed_seconds = time.perf_counter() - started
+    with torch.no_grad():
+        reference, _ = model(torch.from_numpy(catalogue_pixels[:256]))
+        directions = torch.nn.functional.normalize(model.head.classes, dim=1).numpy()
+    difference = float(np.max(np.abs(reference.numpy() - catalogue[:256])))
+    logits = embedder.SCALE * queries @ directions.T  # the cosine classifier, as the graph computes it
     labels = data.test.labels
     precision, per_query = precision_at_k(queries, labels, catalogue, data.train.labels)
     return FineTuned(
@@ -308,7 +302,7 @@ def section(tuned: FineTuned, served: float, served_by_category: list[float], qu
         "",
         f"The fine-tuned classifier labels {tuned.test_accuracy:.2%} of the test images correctly. Its ONNX export "
         f"({tuned.onnx_bytes / 1e6:.1f} MB, the served embedder's inputs and outputs) differs from torch by at most "
-        f"{tuned.onnx_max_difference:.1e}. {verdict}",
+        f"{tuned.onnx_max_difference:.1e} and embedded the 70,000 images in {tuned.embed_seconds:.0f} s. {verdict}",
         "",
         "Served: the head on the frozen trunk, which the default build trains in its 60 s. The fine-tuned graph would "
         "be served as the `visual-index` artifact's `embedder.onnx`, the index rebuilt from its embeddings: the same "
