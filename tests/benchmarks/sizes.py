@@ -10,7 +10,7 @@ Lambda), and cached there:
 
 Two totals per function: as built, and minus the boto3 stack that the Lambda Python runtime already
 provides (counted only when a dependency pulled it in). Figures are ratios to Lambda's 250 MB unzipped
-hard limit and, for inference functions (those with the ml layer), to the project's 120 MB goal. Every
+hard limit and, for inference functions (those with the ml or visual layer), to the project's 120 MB goal. Every
 installed wheel's tags are checked against each function's runtime (Python version and glibc).
 """
 
@@ -36,6 +36,8 @@ LAYER_BUILD_DIR = ROOT / "build" / "layers"
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024  # bytes; AWS counts function + layers, unzipped
 INFERENCE_GOAL = 120 * 1024 * 1024
 ML_LAYER = "MlLayer"
+# Layers that carry an inference runtime: a function with one is held to the 120 MB goal.
+INFERENCE_LAYERS = {ML_LAYER, "VisualLayer"}
 # Shipped by the Lambda Python runtime itself (boto3 and its dependency closure).
 RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "python-dateutil", "six"}
 RECIPE_VERSION = "2"  # bump to invalidate every cached layer build
@@ -447,7 +449,7 @@ def code_size(directory: Path) -> int:
 
 
 def _is_inference(fn: Function) -> bool:
-    return ML_LAYER in fn.layers
+    return bool(INFERENCE_LAYERS & set(fn.layers))
 
 
 def _fn_arch(stack: Stack, fn: Function) -> str:
@@ -611,6 +613,6 @@ def run(report: Report, stack: Stack | None = None) -> None:
     if unloadable:
         print("  * this function's layers would not load on its runtime as the template declares it (see findings)")
     print(
-        "  The 120 MB goal applies to inference functions (with MlLayer) and is compared without the "
+        "  The 120 MB goal applies to inference functions (with MlLayer or VisualLayer) and is compared without the "
         "runtime-provided boto3 stack."
     )

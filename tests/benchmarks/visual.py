@@ -9,13 +9,20 @@
   an empty add-log.
 - Bare floor, interleaved call by call: `session.run` of the embedder on the same precomputed pixels plus
   faiss `search` of the same query for the re-rank depth, no Python around them.
+- What AWS would bill per search (`billed_searches`): the same handler on the same index with the shop's
+  catalogue and the add-log (in-process moto, the template's tables; the hits' catalogue items seeded first),
+  every AWS call counted (`_cost.counting_calls`) and billed (`_cost.bill`), plus the API request, the
+  invocation and the Lambda compute of the measured p50 at the function's memory size.
 The function's deployed size against the 120 MB goal is in the `sizes` section (VisualApiFunction).
 """
 
 from __future__ import annotations
 
 import base64
+import json
+import os
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +39,15 @@ from infra.runner.invoker import load_handler
 from infra.template import Stack
 from model_build import Built, manifest_for
 from model_build.visual.embedder import DIMENSION
+from tests.benchmarks._cost import bill, counting_calls
 from tests.benchmarks._report import Report, heading, percentile, ratio
 from tests.support.local_aws import patched_environ
 from tests.support.visual import encoded
 
 ITEMS = 100_000
 BUILT = Path("build/models/visual")
+BILLED_SEARCHES = 50
+LAMBDA_GB_SECOND = 0.0000166667  # dollars, x86_64, us-east-1 list price (December 2026)
 
 
 def _event(png: bytes) -> dict[str, Any]:
@@ -153,3 +163,73 @@ def run(report: Report, calls: int = 500) -> None:
         ratio(build_seconds, flat_seconds),
     )
     print(f"  index build: IVF-PQ {build_seconds:.1f} s, flat add {flat_seconds:.2f} s", flush=True)
+    p50_seconds = percentile(handler_times, 50)
+    billed = billed_searches(_Loader(), pngs, fn.memory, p50_seconds)
+    report.add(
+        "visual",
+        "AWS bill per 1,000 searches ($)",
+        f"{billed['dollars'] * 1000 / BILLED_SEARCHES:.4f}",
+        "",
+        None,
+        "API Gateway, Lambda (requests and p50 compute), DynamoDB reads (_cost.py)",
+    )
+
+
+def billed_searches(loader: Any, pngs: list[bytes], memory_mb: int, p50_seconds: float) -> dict[str, float]:
+    """What AWS would bill for BILLED_SEARCHES searches with the catalogue and the add-log configured."""
+    from moto import mock_aws
+
+    from commerce_ai import aws
+    from commerce_ai.catalog.items import CatalogItem
+    from commerce_ai.catalog.store import Catalog
+    from infra.bootstrap import bootstrap
+
+    stack = Stack()
+    fn = stack.function("VisualApiFunction")
+    fake = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"}
+    endpoint = os.environ.pop("AWS_ENDPOINT_URL", None)  # moto in process answers AWS's own endpoints
+    with mock_aws(), patched_environ(fake):
+        bootstrap(stack)
+        environment = {**fn.environment, **fake, "HEALTH_TABLE": ""}  # the heartbeat is the platform's cost
+        with patched_environ(environment):
+            service.catalogue.cache_clear()
+            service.delta_cache.forget()
+            original = service.index_loader
+            service.index_loader = lambda: loader  # type: ignore[assignment]
+            try:
+                handler = load_handler(fn.code_uri, fn.module, fn.attribute)
+                context = LambdaContext(fn.physical_name, fn.memory, fn.timeout)
+                hits: set[str] = set()
+                for png in pngs:  # the items the searches will read, in the catalogue first (not billed)
+                    body = handler(_event(png), context)["body"]
+                    hits |= {item["item_id"] for item in json.loads(body)["results"]}
+                now = datetime.now(UTC)
+                Catalog.from_settings().put_many(
+                    [CatalogItem(item_id=i, title=f"bench {i}", category="bench", updated_at=now) for i in sorted(hits)]
+                )
+                service.delta_cache.forget()  # a fresh container: its first search reads the add-log
+                with counting_calls() as calls:
+                    for i in range(BILLED_SEARCHES):
+                        answer = handler(_event(pngs[i % len(pngs)]), context)
+                        assert answer["statusCode"] == 200, answer
+            finally:
+                service.index_loader = original
+                service.catalogue.cache_clear()
+                service.delta_cache.forget()
+    if endpoint is not None:
+        os.environ["AWS_ENDPOINT_URL"] = endpoint
+    aws.reset_clients()
+    billed = bill(calls, api_requests=BILLED_SEARCHES, lambda_invocations=BILLED_SEARCHES)
+    compute = BILLED_SEARCHES * p50_seconds * memory_mb / 1024 * LAMBDA_GB_SECOND
+    billed["lambda_compute"] = compute
+    billed["dollars"] += compute
+    per = 1000 / BILLED_SEARCHES
+    print(
+        f"  AWS bill per 1,000 searches: {billed['dollars'] * per:.4f} $"
+        f" (API {billed['api_request'] * per:.0f} requests,"
+        f" Lambda {billed['lambda_invocation'] * per:.0f} invocations and {compute * per:.5f} $ of compute at"
+        f" {memory_mb} MB x p50, DynamoDB {billed['dynamodb_rru'] * per:.1f} read units; calls:"
+        f" {dict(calls.calls)})",
+        flush=True,
+    )
+    return billed

@@ -171,39 +171,21 @@ def _check_embedder(manifest: Any, session: Any) -> None:
         )
 
 
-def faiss_header(path: Path) -> tuple[int, int]:
-    """(dimension, item count) from a faiss index file's header: fourcc, int32 d, int64 ntotal."""
-    with path.open("rb") as handle:
-        head = handle.read(16)
-    if len(head) < 16 or head[:4] != b"IwPQ":
-        raise ValueError(f"{path.name} is not a faiss IVF-PQ index")
-    return int.from_bytes(head[4:8], "little", signed=True), int.from_bytes(head[8:16], "little", signed=True)
-
-
 def open_faiss(manifest: Any, directory: Path) -> VisualIndex:
-    """The `faiss` opener: every file loads, agrees with the others and with the manifest's schema.
-
-    Where faiss is not installed (the registry's validator on Lambda: its layers leave no room for faiss's
-    66 MB) the index file's header is checked instead of loading it; serving always has faiss (VisualLayer).
+    """The `faiss` opener: every file loads, agrees with the others and with the manifest's schema, and a
+    query is answered (`_check_answers`). The registry's validator runs it on Lambda with VisualLayer, which
+    holds faiss beside onnxruntime and numpy, so a version is queried before it is registered.
     """
+    import faiss
     import numpy as np
 
     from commerce_ai.artifacts.frameworks import SchemaMismatch, onnx_session
 
-    faiss: Any
-    try:
-        import faiss
-    except ImportError:
-        faiss = None
     path = directory / manifest.entrypoint
     index: Any
     try:
-        if faiss is not None:
-            index = faiss.read_index(str(path))
-            dimension_on_disk, count = int(index.d), int(index.ntotal)
-        else:
-            index = None
-            dimension_on_disk, count = faiss_header(path)
+        index = faiss.read_index(str(path))
+        dimension_on_disk, count = int(index.d), int(index.ntotal)
     except (RuntimeError, ValueError, OSError) as exc:  # faiss reports an unreadable file as RuntimeError
         raise SchemaMismatch(f"faiss cannot read {manifest.entrypoint}: {str(exc)[:200]}") from exc
     try:
@@ -226,9 +208,29 @@ def open_faiss(manifest: Any, directory: Path) -> VisualIndex:
         raise SchemaMismatch(
             f"index dimension {dimension_on_disk} / vectors {vectors.shape[1]} differ from the embedding's {dimension}"
         )
-    if index is not None:
-        index.nprobe = settings.nprobe
-    return VisualIndex(index, vectors, entries, settings, str(body["built_at"]), session)
+    index.nprobe = settings.nprobe
+    opened = VisualIndex(index, vectors, entries, settings, str(body["built_at"]), session)
+    _check_answers(opened)
+    return opened
+
+
+def _check_answers(opened: VisualIndex) -> None:
+    """The embedder embeds a blank image to a finite unit vector, and the index finds its first, middle and
+    last items from their own stored vectors (or one as close: a duplicate image), so the index's ids are rows
+    of the re-rank vectors."""
+    import numpy as np
+
+    from commerce_ai.artifacts.frameworks import SchemaMismatch
+
+    embedding, _ = opened.embed(np.zeros((1, 1, 28, 28), dtype=np.float32))
+    if not np.all(np.isfinite(embedding)) or abs(float(np.linalg.norm(embedding[0])) - 1.0) > 1e-3:
+        raise SchemaMismatch("the embedder's answer for a blank image is not a finite unit vector")
+    count = len(opened.vectors)
+    for probe in sorted({0, count // 2, count - 1} if count else set()):
+        vector = np.asarray(opened.vectors[probe], dtype=np.float32)
+        positions, scores = opened.search(vector, 10)
+        if len(positions) == 0 or (probe not in positions and abs(float(scores[0]) - float(vector @ vector)) > 1e-4):
+            raise SchemaMismatch(f"the index does not find item {probe} from that item's own vector")
 
 
 def top_categories(logits: np.ndarray, names: Sequence[str], k: int = 3) -> list[tuple[str, float]]:
