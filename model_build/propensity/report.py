@@ -86,20 +86,47 @@ def _importance(trained: Trained, path: Path) -> list[tuple[str, float]]:
     return ranked
 
 
-def challenger_wins(scores: Scores) -> bool:
-    """The sequence model ships only if it beats the tree on the holdout: on 28 days, both ROC-AUC and PR-AUC."""
-    mine, served = scores.metrics[(CHALLENGER, 28)], scores.metrics[(SERVED, 28)]
-    return mine["roc_auc"] > served["roc_auc"] and mine["pr_auc"] > served["pr_auc"]
+BOOTSTRAP = 200  # paired resamples of the holdout customers for the challenger's margin
+
+
+def paired_margin(scores: Scores, metric: str, days: int = 28) -> tuple[float, float, float]:
+    """The challenger's `metric` minus the served tree's on the holdout, and its 95% interval from a paired
+    bootstrap over customers (both models rescored on the same resample)."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    score = roc_auc_score if metric == "roc_auc" else average_precision_score
+    y = scores.labels[days]
+    mine, served = scores.probability[(CHALLENGER, days)], scores.probability[(SERVED, days)]
+    rng = np.random.default_rng(7)
+    margins = []
+    for _ in range(BOOTSTRAP):
+        pick = rng.integers(0, len(y), len(y))
+        if 0 < y[pick].sum() < len(pick):
+            margins.append(score(y[pick], mine[pick]) - score(y[pick], served[pick]))
+    low, high = np.quantile(margins, [0.025, 0.975])
+    return float(score(y, mine) - score(y, served)), float(low), float(high)
+
+
+def challenger_wins(margins: dict[str, tuple[float, float, float]]) -> bool:
+    """The sequence model ships only if it beats the tree on the holdout: on 28 days, on both ROC-AUC and
+    PR-AUC, by more than the holdout's noise (the lower end of each paired-bootstrap interval above 0)."""
+    return all(low > 0 for _, low, _ in margins.values())
 
 
 def _challenger_verdict(scores: Scores, challenger: Challenger) -> list[str]:
     mine, served = scores.metrics[(CHALLENGER, 28)], scores.metrics[(SERVED, 28)]
+    margins = {metric: paired_margin(scores, metric) for metric in ("roc_auc", "pr_auc")}
     stopped = "its time budget" if challenger.stopped_by_budget else "early stopping or the epoch limit"
     outcome = (
-        "It beats the tree on both, so it would ship; serving it needs each profile to keep its last events, "
-        "which the profile does not do yet, so the build still serves XGBoost."
-        if challenger_wins(scores)
-        else "It does not beat the tree on both, so it does not ship: the build serves XGBoost."
+        "It beats the tree on both beyond the noise, so it would ship; serving it needs each profile to keep its "
+        "last events, which the profile does not do yet, so the build still serves XGBoost."
+        if challenger_wins(margins)
+        else "It does not beat the tree on both beyond the holdout's noise, so it does not ship: the build "
+        "serves XGBoost."
+    )
+    spread = "; ".join(
+        f"{label} {m:+.4f} (95% {low:+.4f} to {high:+.4f})"
+        for label, (m, low, high) in zip(("ROC-AUC", "PR-AUC"), margins.values(), strict=True)
     )
     return [
         "## The sequence challenger",
@@ -111,7 +138,9 @@ def _challenger_verdict(scores: Scores, challenger: Challenger) -> list[str]:
         f"{challenger.epochs} epoch(s) (best: {challenger.best_epoch}; at most {EPOCHS}, "
         f"{BUDGET_SECONDS:.0f} s budget; ended by {stopped}) in {challenger.seconds:.0f} s on one thread. "
         f"On 28 days: ROC-AUC {mine['roc_auc']:.4f} against the tree's {served['roc_auc']:.4f}, PR-AUC "
-        f"{mine['pr_auc']:.4f} against {served['pr_auc']:.4f}. {outcome}",
+        f"{mine['pr_auc']:.4f} against {served['pr_auc']:.4f}. Its margin over the tree, with a paired bootstrap "
+        f"over customers ({BOOTSTRAP} resamples): {spread}. The rule: it ships only if both intervals are above "
+        f"zero. {outcome}",
     ]
 
 
