@@ -109,7 +109,8 @@ def test_a_second_model_version_serves_its_arm_and_the_report_counts_buyers(runn
     served_by = {"champion": active, "challenger": version}
     now = datetime.now(UTC)
     arms: dict[str, str] = {}
-    events: list[dict[str, Any]] = []
+    impressions: list[dict[str, Any]] = []
+    purchases: list[dict[str, Any]] = []
     for n in range(16):
         user = f"e2e-prop-arm-{n}-{uuid.uuid4().hex[:6]}"
 
@@ -125,7 +126,7 @@ def test_a_second_model_version_serves_its_arm_and_the_report_counts_buyers(runn
         assert arm["name"] == EXPERIMENT and answer["model_version"] == served_by[arm["arm"]]
         arms[user] = arm["arm"]
         common = {"user_id": user, "session_id": "s-1", "item_id": "offer-1"}
-        events.append(
+        impressions.append(
             {
                 **common,
                 "event_id": f"{user}-imp",
@@ -136,7 +137,7 @@ def test_a_second_model_version_serves_its_arm_and_the_report_counts_buyers(runn
             }
         )
         if n % 2 == 0:
-            events.append(
+            purchases.append(
                 {
                     **common,
                     "event_id": f"{user}-buy",
@@ -147,18 +148,21 @@ def test_a_second_model_version_serves_its_arm_and_the_report_counts_buyers(runn
                 }
             )
     assert set(arms.values()) == {"champion", "challenger"}  # 16 users at 50/50: both arms, but for 2 in 65,536
-    posted = session.post(f"{running.http}/events", json={"events": events}, headers=backend, timeout=30)
-    assert posted.status_code == 202 and posted.json()["accepted"] == len(events), posted.text
     users = {a: sum(x == a for x in arms.values()) for a in served_by}
     buyers = {a: sum(x == a for u, x in arms.items() if int(u.split("-")[3]) % 2 == 0) for a in served_by}
 
-    def counted() -> dict[str, Any] | None:
+    def counted(converters: dict[str, int]) -> dict[str, Any] | None:
         report = session.get(f"{running.http}/experiments/{EXPERIMENT}", headers=admin, timeout=10).json()
         per_arm = {a["arm"]: a for a in report["results"]["arms"]}
-        done = all(per_arm[a]["users"] == users[a] and per_arm[a]["converters"] == buyers[a] for a in users)
+        done = all(per_arm[a]["users"] == users[a] and per_arm[a]["converters"] == converters[a] for a in users)
         return per_arm if done else None
 
-    per_arm = until(counted, 90, 1.0)
+    # Exposures first, then the purchases: the stream does not promise order, and an outcome seen before
+    # the user's exposure is not counted (commerce_ai.experiments.counting).
+    for batch, expected in ((impressions, dict.fromkeys(users, 0)), (purchases, buyers)):
+        posted = session.post(f"{running.http}/events", json={"events": batch}, headers=backend, timeout=30)
+        assert posted.status_code == 202 and posted.json()["accepted"] == len(batch), posted.text
+        per_arm = until(lambda e=expected: counted(e), 90, 1.0)
     assert per_arm["challenger"]["vs_control"] is not None and per_arm["champion"]["control"]
     print(f"propensity experiment: users {users}, buyers {buyers}")
     stopped = session.put(f"{running.http}/experiments/{EXPERIMENT}", json={"status": "stopped"}, headers=admin)
