@@ -70,7 +70,9 @@ def bgnbd_scores(fitted: dict[str, object], days: int) -> tuple[np.ndarray, np.n
     return expected, alive * (1 - none_while_alive)
 
 
-def compare(trained: Trained) -> Scores:
+def compare(trained: Trained, challengers: dict[str, dict[int, np.ndarray]] | None = None) -> Scores:
+    """Every model's holdout metrics; `challengers` are more models' calibrated holdout probabilities per
+    horizon (the GRU of `sequence`), judged beside the others."""
     train, _, holdout = trained.split()
     fitted = bgnbd(holdout)
     probability: dict[tuple[str, int], np.ndarray] = {}
@@ -83,7 +85,7 @@ def compare(trained: Trained) -> Scores:
             "rfm_logistic": rfm_logistic(train, holdout, days),
             "bgnbd_p_purchase": p_buy,
             "bgnbd_expected_purchases": expected,
-        }
+        } | {name: per_horizon[days] for name, per_horizon in (challengers or {}).items()}
         for name, scores in candidates.items():
             probability[(name, days)] = scores
             metrics[(name, days)] = quality(y, scores)

@@ -57,6 +57,19 @@ class Running:
             aws_secret_access_key="test",
         )
 
+    def publish(self, built: Any) -> str:
+        """What a training pipeline on another machine does with a `model_build.Built`: upload its files,
+        then its manifest (the artifact events register it as a candidate); returns the version."""
+        from model_build import manifest_for
+
+        manifest = manifest_for(built)
+        s3 = self.client("s3")
+        bucket = f"{STACK}-artifacts-123456789012-us-east-1"
+        for relative in manifest.files:
+            s3.upload_file(str(built.directory / relative), bucket, manifest.prefix() + relative)
+        s3.put_object(Bucket=bucket, Key=manifest.prefix() + "manifest.json", Body=manifest.model_dump_json().encode())
+        return str(manifest.version)
+
     @property
     def admin_key(self) -> str:
         return (self.state_dir / "admin-key").read_text().strip()

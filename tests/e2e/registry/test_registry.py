@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 import requests
 
-from model_build import manifest_for
 from tests.e2e.conftest import STACK, Running, until
 from tests.support.models import built_linear
 
@@ -21,14 +20,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 def publish_from_outside(up: Running, name: str, tmp_path: Path) -> str:
     """What a training pipeline on another machine does: upload the files, then the manifest."""
-    built = built_linear(tmp_path, name=name)
-    manifest = manifest_for(built)
-    s3 = up.client("s3")
-    bucket = f"{STACK}-artifacts-123456789012-us-east-1"
-    for relative in manifest.files:
-        s3.upload_file(str(tmp_path / relative), bucket, manifest.prefix() + relative)
-    s3.put_object(Bucket=bucket, Key=manifest.prefix() + "manifest.json", Body=manifest.model_dump_json().encode())
-    return manifest.version
+    return up.publish(built_linear(tmp_path, name=name))
 
 
 def test_uploaded_model_is_registered_and_activated_over_http(running: Running, tmp_path: Path) -> None:
