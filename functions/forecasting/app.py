@@ -1,5 +1,6 @@
 """Forecasting HTTP API (API Gateway -> Chalice): a SKU's latest forecast and its chart, what-if forecasts
-under a price or promotion plan, and the inventory routes (admin settings, the policy with its inputs)."""
+under a price or promotion plan, and the inventory routes (admin: settings, the policy with its inputs, and
+the allocation of a distribution centre's stock across stores)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from chalice import Response
 from commerce_ai.errors import NotFound
 from commerce_ai.forecasting import service
 from commerce_ai.forecasting.contract import (
+    AllocationRequest,
+    AllocationView,
     ForecastView,
     InventoryChange,
     InventoryView,
@@ -21,10 +24,12 @@ from commerce_ai.forecasting.contract import (
     WhatIfRequest,
     WhatIfView,
 )
+from commerce_ai.forecasting.plot_media import PNG, SVG, chart_media_type
 from commerce_ai.forecasting.records import InventorySettings
-from commerce_ai.http import json_api
+from commerce_ai.http import error_response, json_api
 
 app = json_api("forecasting")
+app.api.binary_types.append("image/*")  # so that `Accept: image/*` takes the PNG past Chalice's binary check
 
 
 @app.route("/forecasts/{sku}", path_params=SkuPath, methods=["GET"], response=ForecastView, errors=(404,))
@@ -38,15 +43,22 @@ def get_forecast(sku: str) -> ForecastView:
     path_params=SkuPath,
     query=PlotQuery,
     methods=["GET"],
-    produces="image/svg+xml",
-    errors=(404,),
+    produces=(PNG, SVG),
+    errors=(404, 406),
 )
 def get_forecast_plot(sku: str, query: PlotQuery) -> Response:
-    """The SKU's latest forecast as an SVG chart: its recent history, p50 and the p10-p90 band.
+    """The SKU's latest forecast as a chart: its recent history, p50 and the p10-p90 band.
 
-    SVG rather than PNG: text passes API Gateway without binary media types, and it scales."""
-    svg = service.plot_svg(sku, query.history)
-    return Response(body=svg, status_code=200, headers={"Content-Type": "image/svg+xml; charset=utf-8"})
+    PNG by default (`image/png`, 720 x 320, no text); SVG (with its title, dates and units) when the Accept
+    header prefers `image/svg+xml`, or names no type at all. Through API Gateway the PNG arrives as bytes
+    when the request's first Accept type is `image/png` (the API's binary media types)."""
+    media_type = chart_media_type(app.request().headers.get("accept"))
+    if media_type == PNG:
+        return Response(body=service.plot_png(sku, query.history), status_code=200, headers={"Content-Type": PNG})
+    if media_type == SVG:
+        svg = service.plot_svg(sku, query.history)
+        return Response(body=svg, status_code=200, headers={"Content-Type": f"{SVG}; charset=utf-8"})
+    return error_response(406, "NotAcceptableError", f"the chart is {PNG} or {SVG}; the Accept header takes neither")
 
 
 @app.route("/forecasts/jobs/{job}", path_params=JobPath, methods=["GET"], response=JobView, errors=(404,))
@@ -117,3 +129,22 @@ def put_inventory(sku: str, body: InventoryChange) -> InventoryView:
 def get_policy(sku: str) -> PolicyView:
     """Safety stock, reorder point and order-up-to from the latest forecast, with the inputs used."""
     return service.policy(sku)
+
+
+@app.route(
+    "/inventory/allocations",
+    methods=["POST"],
+    admin=True,
+    request=AllocationRequest,
+    response=AllocationView,
+    errors=(404,),
+)
+def allocate(body: AllocationRequest) -> AllocationView:
+    """A distribution centre's stock across stores for their next forecast period, by the served policy.
+
+    Whole units that sum to `supply`, from each SKU's latest forecast (p10/p50/p90 of its next period), its
+    stock on hand (the request's, else its inventory settings', else 0) and its last price. The served
+    policy is the one the allocation study learned (README, "Allocation"); `policy` names a heuristic
+    instead, to compare. Nothing is stored: the answer is a plan for the caller to ship. 404 names the SKUs
+    without a forecast or a history."""
+    return service.allocate(body)

@@ -6,16 +6,11 @@ The simulator (one DC per brand, the stores that sell that brand; every SKU with
 (made at the end of t - 1 by the served recipe, fitted once at week 136) and ships all of it the same day;
 each store sells min(on hand, real demand), the rest is lost; a unit left on hand costs `HOLDING_RATE` of
 its price for the week, a lost sale its price (the replay's assumed costs). Demand is the real holdout
-demand replayed, not simulated; the forecasts are the model's. Policies:
-
-- proportional to forecast: store i gets supply x p50_i / sum p50;
-- base-stock fair share: store i needs max(0, S_i - on hand_i), S_i the one-week order-up-to level for a
-  95% service level from p10/p50/p90 (`policy_from_quantiles`); needs are scaled down pro rata when the
-  supply is short, and a surplus is split by p50;
-- learned: supply x softmax(theta . phi_i) over stores, phi_i = (log1p p50, log1p p90 - log1p p10, log1p on
-  hand, log1p need, price relative to the brand's mean), theta found by the cross-entropy method (a
-  derivative-free policy search on the episode's cost: no value function, no neural network) on weeks
-  137-148 and judged on weeks 149-160, which it never saw.
+demand replayed, not simulated; the forecasts are the model's. The policies (proportional to forecast,
+base-stock fair share, and the softmax policy whose weights the cross-entropy method searches: a
+derivative-free policy search on the episode's cost, no value function, no neural network) are
+`commerce_ai.forecasting.allocation`'s, the code `POST /inventory/allocate` serves. The weights are trained
+on weeks 137-148 and judged on weeks 149-160, which they never saw.
 """
 
 from __future__ import annotations
@@ -25,15 +20,14 @@ from typing import Any
 
 import numpy as np
 
-from commerce_ai.forecasting.inventory import Z_90
+from commerce_ai.forecasting import allocation as policies
+from commerce_ai.forecasting.allocation import FEATURES
 
 SCARCITY = 0.9
 HOLDING_RATE = 0.005
-SERVICE_Z = 1.6448536269514722  # 95%
 TRAIN_WEEKS = (137, 148)  # inclusive
 TEST_WEEKS = (149, 160)
 CEM_POPULATION, CEM_ELITE, CEM_ITERATIONS, CEM_SEED = 48, 8, 20, 16
-FEATURES = ("log1p p50", "log1p band width", "log1p on hand", "log1p need", "relative price")
 
 
 @dataclass(frozen=True)
@@ -75,41 +69,23 @@ class Totals:
         }
 
 
-def _need(market: Market, t: int, on_hand: np.ndarray) -> np.ndarray:
-    sd = np.maximum(market.p90[t] - market.p10[t], 0.0) / (2.0 * Z_90)
-    return np.maximum(market.p50[t] + SERVICE_Z * sd - on_hand, 0.0)
+def _week(market: Market, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return market.p10[t], market.p50[t], market.p90[t]
 
 
 def proportional(market: Market, t: int, on_hand: np.ndarray, supply: float) -> np.ndarray:
-    return supply * market.p50[t] / max(float(market.p50[t].sum()), 1e-9)
+    return policies.proportional(*_week(market, t), on_hand, market.price[t], supply)
 
 
 def fair_share(market: Market, t: int, on_hand: np.ndarray, supply: float) -> np.ndarray:
-    need = _need(market, t, on_hand)
-    total = float(need.sum())
-    if total >= supply:
-        return supply * need / max(total, 1e-9)
-    return need + (supply - total) * market.p50[t] / max(float(market.p50[t].sum()), 1e-9)
-
-
-def features(market: Market, t: int, on_hand: np.ndarray) -> np.ndarray:
-    price = market.price[t]
-    return np.column_stack(
-        [
-            np.log1p(market.p50[t]),
-            np.log1p(market.p90[t]) - np.log1p(market.p10[t]),
-            np.log1p(on_hand),
-            np.log1p(_need(market, t, on_hand)),
-            price / max(float(price.mean()), 1e-9),
-        ]
-    )
+    return policies.fair_share(*_week(market, t), on_hand, market.price[t], supply)
 
 
 def learned(theta: np.ndarray) -> Any:
+    allocate_week = policies.learned(theta)
+
     def allocate(market: Market, t: int, on_hand: np.ndarray, supply: float) -> np.ndarray:
-        score = features(market, t, on_hand) @ theta
-        weights = np.exp(score - score.max())
-        return supply * weights / weights.sum()
+        return allocate_week(*_week(market, t), on_hand, market.price[t], supply)
 
     return allocate
 

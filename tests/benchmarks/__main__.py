@@ -3,11 +3,11 @@ ratio to a same-run baseline.
 
     .venv/bin/python -m tests.benchmarks
         [--only sizes,gateway,cold,warm,risk,stream,recommendations,support,propensity,forecasting,pricing,visual,
-                startup]
+                forecast-models,startup]
         [--cold-runs 7] [--gateway-calls 2000] [--warm-calls 500] [--hot-calls 20000] [--risk-calls 1000]
         [--risk-bulk 1000] [--stream-events 100000] [--pricing-skus 10000] [--quote-calls 1000] [--no-fresh-clone]
         [--forecast-skus 10000] [--forecast-calls 500] [--propensity-calls 500] [--propensity-events 50]
-        [--visual-calls 500] [--support-calls 300]
+        [--visual-calls 500] [--support-calls 300] [--forecast-model-series 913]
 
 `--only pricing --pricing-skus 5000` is a quick look at the repricing section (the full 100k-SKU run takes
 several minutes, most of it the emulator's).
@@ -26,6 +26,7 @@ from types import FrameType
 
 from tests.benchmarks import (
     cold_start,
+    forecast_models,
     forecasting,
     gateway,
     pricing,
@@ -55,6 +56,7 @@ SECTIONS = (
     "forecasting",
     "pricing",
     "visual",
+    "forecast-models",
     "startup",
 )
 
@@ -108,6 +110,12 @@ def main(argv: list[str] | None = None) -> int:
         "--stream-events", type=int, default=100_000, help="behaviour events posted end to end (5000: a quick run)"
     )
     parser.add_argument("--visual-calls", type=int, default=500, help="POST /visual/search calls at 100k items")
+    parser.add_argument(
+        "--forecast-model-series",
+        type=int,
+        default=forecast_models.OJ_SERIES,
+        help="OJ series through Prophet, the hybrid and the served model (913: all; Prophet takes ~0.3-1.7 s each)",
+    )
     args = parser.parse_args(argv)
     chosen = {s.strip() for s in args.only.split(",") if s.strip()}
     unknown = chosen - set(SECTIONS)
@@ -167,6 +175,11 @@ def main(argv: list[str] | None = None) -> int:
             visual.run(report, calls=args.visual_calls)
         except Exception as exc:
             report.error("visual", exc)
+    if "forecast-models" in chosen:  # in process, no emulator: model fits on OJ
+        try:
+            forecast_models.run(report, series=args.forecast_model_series)
+        except Exception as exc:
+            report.error("forecast-models", exc)
     if "startup" in chosen:  # its own `commerce-ai up` processes, each with its own emulator
         try:
             startup.run(report, fresh_clone=args.fresh_clone)

@@ -70,6 +70,11 @@ def _first_line(model: type[BaseModel]) -> str:
     return (model.__doc__ or "OK").strip().splitlines()[0]
 
 
+def _is_text(media_type: str) -> bool:
+    """A page, a script or an SVG: text; an image, audio or a download: bytes."""
+    return media_type.startswith("text/") or media_type.endswith(("+xml", "/json", "/javascript"))
+
+
 def _binary(media_type: str) -> dict[str, Any]:
     """A file body: the bytes themselves, or a multipart form with the file in its `image` field."""
     if media_type == "multipart/form-data":
@@ -116,7 +121,10 @@ def build_document(specs: Iterable[RouteSpec], title: str, version: str, descrip
         }
         if spec.produces != (JSON,):
             text = {"schema": {"type": "string"}}
-            responses["200"] = {"description": "OK", "content": {media: text for media in spec.produces}}
+            responses["200"] = {
+                "description": "OK",
+                "content": {media: text if _is_text(media) else _binary(media) for media in spec.produces},
+            }
         errors = set(COMMON_ERRORS) | set(spec.errors)
         if spec.request is not None or spec.query is not None or "{" in spec.path:
             errors.add(400)

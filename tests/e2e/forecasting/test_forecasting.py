@@ -1,6 +1,7 @@
-"""Forecasting from outside: the seeded OJ SKU's forecast, its chart, a what-if plan and its inventory policy
-over HTTP against `commerce-ai up`, a sales file uploaded to the uploads bucket and forecast beside it, and
-the offline CLI on the seed's `date,sales` example."""
+"""Forecasting from outside: the seeded OJ SKU's forecast, its chart (PNG and SVG), a what-if plan, its
+inventory policy and an allocation across seeded stores over HTTP against `commerce-ai up`, a sales file
+uploaded to the uploads bucket and forecast beside it, and the offline CLI on the seed's `date,sales`
+example."""
 
 from __future__ import annotations
 
@@ -37,10 +38,27 @@ def test_the_seeded_sku_has_a_forecast_a_what_if_and_a_policy(running: Running) 
     assert requests.get(f"{running.http}/inventory/oj-2-1/policy", timeout=30).status_code == 401
 
 
-def test_the_seeded_skus_forecast_is_drawn_as_svg(running: Running) -> None:
-    plot = requests.get(f"{running.http}/forecasts/oj-2-1/plot", timeout=30)
-    assert plot.status_code == 200 and plot.headers["Content-Type"].startswith("image/svg+xml")
-    assert plot.text.startswith("<svg") and plot.text.rstrip().endswith("</svg>")
+def test_the_seeded_skus_forecast_is_drawn_as_png_or_svg(running: Running) -> None:
+    plot = requests.get(f"{running.http}/forecasts/oj-2-1/plot", timeout=30)  # Accept: */*
+    assert plot.status_code == 200 and plot.headers["Content-Type"] == "image/png", plot.text[:200]
+    assert plot.content[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = requests.get(f"{running.http}/forecasts/oj-2-1/plot", headers={"Accept": "image/svg+xml"}, timeout=30)
+    assert svg.status_code == 200 and svg.headers["Content-Type"].startswith("image/svg+xml")
+    assert svg.text.startswith("<svg") and svg.text.rstrip().endswith("</svg>")
+
+
+def test_a_dcs_stock_is_allocated_across_the_seeded_stores(running: Running) -> None:
+    stores = ["oj-2-1", "oj-5-1", "oj-8-1"]
+    plan = requests.post(
+        f"{running.http}/inventory/allocations",
+        json={"supply": 300, "skus": stores},
+        headers={"x-api-key": running.admin_key},
+        timeout=30,
+    )
+    assert plan.status_code == 200, plan.text
+    assert plan.json()["allocated"] == 300 and [s["sku"] for s in plan.json()["stores"]] == stores
+    anonymous = requests.post(f"{running.http}/inventory/allocations", json={"supply": 3, "skus": stores}, timeout=30)
+    assert anonymous.status_code == 401
 
 
 def test_an_uploaded_sales_file_is_forecast_beside_it(running: Running) -> None:

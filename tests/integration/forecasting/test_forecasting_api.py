@@ -3,6 +3,8 @@ emulator's bucket and registry and the forecasting table in its DynamoDB."""
 
 from __future__ import annotations
 
+import json
+import struct
 from datetime import UTC, datetime
 from pathlib import Path
 from xml.etree import ElementTree
@@ -107,16 +109,84 @@ def test_bad_requests_get_a_json_4xx(stack: Stack, seeded: str) -> None:
         assert answer["Code"] and answer["Message"]
 
 
-def test_the_forecast_plot_is_an_svg_through_the_gateway(stack: Stack, seeded: str) -> None:
+def test_the_forecast_plot_is_a_png_or_an_svg_as_the_client_accepts(stack: Stack, seeded: str) -> None:
     gateway = gateway_for(stack)
-    status, headers, payload = gateway.handle("GET", f"/forecasts/{seeded}/plot?history=20", {}, b"", "127.0.0.1")
-    assert status == 200 and headers["Content-Type"].startswith("image/svg+xml")
-    svg = ElementTree.fromstring(payload)  # well-formed XML, as a browser needs
+    path = f"/forecasts/{seeded}/plot?history=20"
+    for accept in ("image/png", "*/*", "image/*", "text/html,application/xhtml+xml,*/*;q=0.8"):
+        status, headers, payload = gateway.handle("GET", path, {"Accept": accept}, b"", "127.0.0.1")
+        assert status == 200 and headers["Content-Type"] == "image/png", (accept, payload[:200])
+        assert payload[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", payload[16:24]) == (720, 320)
+    for headers_sent in ({}, {"Accept": "image/svg+xml"}, {"Accept": "image/png;q=0.5, image/svg+xml"}):
+        status, headers, payload = gateway.handle("GET", path, headers_sent, b"", "127.0.0.1")
+        assert status == 200 and headers["Content-Type"].startswith("image/svg+xml"), headers_sent
+        svg = ElementTree.fromstring(payload)  # well-formed XML, as a browser needs
     lines = svg.findall("{http://www.w3.org/2000/svg}polyline")
     assert len(svg.findall("{http://www.w3.org/2000/svg}polygon")) == 1 and len(lines) == 2  # band; history, p50
     assert len(lines[0].get("points", "").split()) == 20 and len(lines[1].get("points", "").split()) == 9
+    status, headers, payload = gateway.handle("GET", path, {"Accept": "text/csv"}, b"", "127.0.0.1")
+    assert status == 406 and json.loads(payload)["Code"] == "NotAcceptableError"
     assert call(gateway, "GET", "/forecasts/fc-none/plot") == (
         404,
         {"Code": "NotFoundError", "Message": "SKU fc-none has no forecast yet"},
     )
     assert call(gateway, "GET", f"/forecasts/{seeded}/plot?history=999")[0] == 400
+
+
+def test_stock_is_allocated_across_stores_by_the_served_policy(
+    stack: Stack, forecasting_model: str, seeded: str
+) -> None:
+    """Two stores, one selling about four times the other: every unit is shipped, in whole units; the store
+    with the stock already on hand gets less; a heuristic can be named to compare."""
+    gateway = gateway_for(stack)
+    history = sales_history("fc-small", level=25.0, seed=7)
+    store = ForecastingStore(stack.physical_name("ForecastingTable"))
+    forecast = store.forecast(seeded)
+    assert forecast is not None
+    small = forecast.model_copy(
+        update={
+            "sku": "fc-small",
+            "periods": [
+                p.model_copy(update={"p10": p.p10 / 4, "p50": p.p50 / 4, "p90": p.p90 / 4}) for p in forecast.periods
+            ],
+        }
+    )
+    store.put_many([("fc-small", HISTORY, history), ("fc-small", FORECAST, small)])
+    request = {"supply": 101, "skus": [seeded, "fc-small"]}
+    status, plan = call(gateway, "POST", "/inventory/allocations", request, ADMIN_KEY)
+    assert status == 200, plan
+    assert plan["policy"] == plan["served_policy"] == "learned" and plan["model_versions"] == [forecasting_model]
+    units = {s["sku"]: s["units"] for s in plan["stores"]}
+    assert plan["allocated"] == sum(units.values()) == 101 and units[seeded] > units["fc-small"] > 0
+    assert {s["on_hand_source"] for s in plan["stores"]} <= {"inventory", "none"}
+
+    status, proportional = call(
+        gateway, "POST", "/inventory/allocations", {**request, "policy": "proportional"}, ADMIN_KEY
+    )
+    assert status == 200 and [s["units"] for s in proportional["stores"]] in ([81, 20], [80, 21]), proportional
+
+    stocked = {**request, "on_hand": {seeded: 500}}
+    status, after = call(gateway, "POST", "/inventory/allocations", stocked, ADMIN_KEY)
+    assert status == 200 and after["stores"][0]["on_hand_source"] == "request", after
+    assert after["stores"][0]["units"] < units[seeded] and after["stores"][0]["need"] == 0.0
+
+
+def test_bad_allocation_requests_get_a_json_4xx(stack: Stack, seeded: str) -> None:
+    gateway = gateway_for(stack)
+    good = {"supply": 10, "skus": [seeded, "fc-small"]}
+    cases = [
+        (good, None, 401),
+        (good, "wrong-key", 403),
+        ({"supply": 10, "skus": [seeded, "never-seen"]}, ADMIN_KEY, 404),
+        ({"supply": 10, "skus": [seeded]}, ADMIN_KEY, 400),
+        ({"supply": 10, "skus": [seeded, seeded]}, ADMIN_KEY, 400),
+        ({"supply": -1, "skus": [seeded, "fc-small"]}, ADMIN_KEY, 400),
+        ({"supply": 10.5, "skus": [seeded, "fc-small"]}, ADMIN_KEY, 400),
+        ({**good, "on_hand": {"elsewhere": 3}}, ADMIN_KEY, 400),
+        ({**good, "on_hand": {seeded: -3}}, ADMIN_KEY, 400),
+        ({**good, "policy": "random"}, ADMIN_KEY, 400),
+        ({"supply": 10, "skus": [seeded, "a/b"]}, ADMIN_KEY, 400),
+    ]
+    for body, key, expected in cases:
+        status, answer = call(gateway, "POST", "/inventory/allocations", body, key)
+        assert status == expected, (body, answer)
+        assert answer["Code"] and answer["Message"]

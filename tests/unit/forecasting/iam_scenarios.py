@@ -40,6 +40,7 @@ def run_forecasting_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path:
     world.ssm.values[STACK.function("ForecastingApiFunction").environment["ADMIN_API_KEY_PARAMETER"]] = "k"
     serve_forecasting_demand(world)
     seed_sku(world)
+    seed_sku(world, "oj-5-1")
     world.forget_setup()
     admin = {"Content-Type": "application/json", "x-api-key": "k"}
     with Client(handler) as client:
@@ -48,6 +49,8 @@ def run_forecasting_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path:
         assert len(json.loads(forecast.body)["periods"]) == 8
         plot = client.http.get("/forecasts/oj-2-1/plot")
         assert plot.status_code == 200 and plot.body.startswith(b"<svg"), plot.body[:200]
+        png = client.http.get("/forecasts/oj-2-1/plot", headers={"Accept": "image/png"})
+        assert png.status_code == 200 and png.body[:4] == b"\x89PNG", png.body[:200]
         plan = b'{"sku": "oj-2-1", "prices": [1.99, 1.99], "promotions": [1, 1]}'
         what_if = client.http.post("/forecasts/what-if", headers={"Content-Type": "application/json"}, body=plan)
         assert what_if.status_code == 200, what_if.body
@@ -55,6 +58,9 @@ def run_forecasting_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path:
         assert client.http.put("/inventory/oj-2-1", headers=admin, body=body).status_code == 200
         policy = client.http.get("/inventory/oj-2-1/policy", headers=admin)
         assert policy.status_code == 200, policy.body
+        stores = b'{"supply": 40, "skus": ["oj-2-1", "oj-5-1"]}'
+        allocation = client.http.post("/inventory/allocations", headers=admin, body=stores)
+        assert allocation.status_code == 200, allocation.body
         assert client.http.get("/forecasts/jobs/daily-19900101t000000z").status_code == 404
 
 

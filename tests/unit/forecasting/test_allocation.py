@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from commerce_ai.forecasting import allocation as policies
+from commerce_ai.forecasting.service import whole_units
 from model_build.forecasting.allocation import Market, fair_share, learned, proportional, simulate
 
 
@@ -42,3 +44,24 @@ def test_the_books_balance() -> None:
     out = simulate(market(), proportional, (0, 1))
     assert out.demand == 85.0 and out.sold + out.lost / 2.0 == pytest.approx(out.demand)
     assert out.store_weeks == 4 and 0 < out.stockouts <= 4
+
+
+@pytest.mark.parametrize(
+    ("shares", "supply", "units"),
+    [
+        ([33.4, 33.3, 33.3], 100, [34, 33, 33]),
+        ([0.5, 0.5], 1, [1, 0]),
+        ([80.8, 20.2], 101, [81, 20]),
+        ([0, 0], 0, [0, 0]),
+    ],
+)
+def test_shares_become_whole_units_that_sum_to_the_supply(shares: list[float], supply: int, units: list[int]) -> None:
+    assert whole_units(shares, supply) == units
+
+
+def test_the_served_policy_is_the_learned_one_over_the_same_code_as_the_study() -> None:
+    weekly = policies.POLICIES[policies.SERVED_POLICY]()
+    m = market()
+    args = (m.p10[0], m.p50[0], m.p90[0], np.zeros(2), m.price[0], 36.0)
+    assert weekly(*args) == pytest.approx(learned(np.array(policies.SERVED_THETA))(m, 0, np.zeros(2), 36.0))
+    assert len(policies.SERVED_THETA) == len(policies.FEATURES)

@@ -56,7 +56,9 @@ class Canvas:
         )
 
 
-def forecast_png(history: Sequence[float], p10: Sequence[float], p50: Sequence[float], p90: Sequence[float]) -> bytes:
+def forecast_png(
+    history: Sequence[float | None], p10: Sequence[float], p50: Sequence[float], p90: Sequence[float]
+) -> bytes:
     """History then the forecast periods, left to right, on one shared y axis from 0."""
     canvas = Canvas()
     n_hist, n_fut = len(history), len(p50)
@@ -85,9 +87,12 @@ def forecast_png(history: Sequence[float], p10: Sequence[float], p50: Sequence[f
             canvas.vertical(x, py(lo0 + (p10[i] - lo0) * t), py(hi0 + (p90[i] - hi0) * t), BAND)
     canvas.vertical(px(max(n_hist - 1, 0)), MARGIN, HEIGHT - MARGIN, GREY)
     canvas.line(MARGIN, HEIGHT - MARGIN, WIDTH - MARGIN, HEIGHT - MARGIN, GREY)
+
+    past = [math.nan if v is None else float(v) for v in history]  # a period without a record breaks the line
     for i in range(1, n_hist):
-        canvas.line(px(i - 1), py(history[i - 1]), px(i), py(history[i]), BLACK)
-    previous = (n_hist - 1, history[-1]) if n_hist else (0, p50[0] if p50 else 0.0)
+        if math.isfinite(past[i - 1]) and math.isfinite(past[i]):
+            canvas.line(px(i - 1), py(past[i - 1]), px(i), py(past[i]), BLACK)
+    previous = (n_hist - 1, past[-1]) if n_hist and math.isfinite(past[-1]) else (n_hist, p50[0] if p50 else 0.0)
     for i in range(n_fut):
         canvas.line(px(previous[0]), py(previous[1]), px(n_hist + i), py(p50[i]), BLUE)
         previous = (n_hist + i, p50[i])

@@ -4,7 +4,7 @@ forecasting and inventory")."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, model_validator
 
@@ -154,3 +154,70 @@ class JobView(BaseModel):
     done: int
     skus: int
     started_at: Timestamp
+
+
+Day = date  # a field named `date` with a default cannot be annotated `date` in its own class
+MAX_ALLOCATION_STORES = 100  # one BatchGetItem per record kind
+POLICY_NAMES = ("learned", "fair-share", "proportional")
+
+
+class AllocationRequest(BaseModel):
+    """A distribution centre's stock to ship across stores (SKUs) for their next forecast period."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    supply: StrictInt = Field(ge=0, le=1_000_000_000, description="Whole units to ship, all of them.")
+    skus: list[Annotated[str, Field(pattern=SKU_ID)]] = Field(
+        min_length=2,
+        max_length=MAX_ALLOCATION_STORES,
+        description="The stores' SKUs (e.g. one brand at each store), each with a forecast and a history.",
+    )
+    on_hand: dict[str, StrictFloat | StrictInt] | None = Field(
+        default=None,
+        description="Units on hand per SKU; a SKU not named here takes its inventory settings' `on_hand`, else 0.",
+    )
+    policy: Literal["learned", "fair-share", "proportional"] | None = Field(
+        default=None, description="The served policy (`learned`) unless another is named, to compare."
+    )
+
+    @model_validator(mode="after")
+    def _stores_known(self) -> AllocationRequest:
+        if len(set(self.skus)) != len(self.skus):
+            raise ValueError("skus must not repeat")
+        if self.on_hand is not None:
+            strangers = sorted(set(self.on_hand) - set(self.skus))
+            if strangers:
+                raise ValueError(f"on_hand names SKUs not in skus: {', '.join(strangers[:5])}")
+            if any(not 0 <= v <= 1e9 for v in self.on_hand.values()):
+                raise ValueError("on_hand values must be between 0 and 1,000,000,000")
+        return self
+
+
+class StoreAllocation(BaseModel):
+    model_config = _OUT
+
+    sku: str
+    units: int = Field(description="Whole units shipped to this store.")
+    date: Day = Field(description="The forecast period the allocation is for (the SKU's next one).")
+    p10: Quantity
+    p50: Quantity
+    p90: Quantity
+    on_hand: Quantity
+    on_hand_source: Literal["request", "inventory", "none"]
+    need: Quantity = Field(description="Shortfall to the one-period 95% order-up-to level: p50 + 1.645 sd - on hand.")
+    price: Money = Field(description="The SKU's last price in its sales history (the policy weighs relative price).")
+
+
+class AllocationView(BaseModel):
+    """Units per store summing to the supply, from each SKU's latest forecast (its next period)."""
+
+    model_config = _OUT
+
+    policy: Literal["learned", "fair-share", "proportional"]
+    served_policy: str = Field(description="The policy the allocation study chose to serve (README, Allocation).")
+    supply: int
+    allocated: int
+    model_versions: list[str] = Field(
+        max_length=MAX_ALLOCATION_STORES, description="The forecast model versions behind the SKUs' forecasts."
+    )
+    stores: list[StoreAllocation] = Field(max_length=MAX_ALLOCATION_STORES)

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from functools import cache
 
 from commerce_ai import aws
 from commerce_ai.artifacts.loader import LoadedModel, ModelLoader
 from commerce_ai.errors import InvalidInput, NotFound
-from commerce_ai.forecasting.contract import MAX_PLAN_PERIODS, PolicyInputs, PolicyView
+from commerce_ai.forecasting import allocation
+from commerce_ai.forecasting.chart import forecast_png
+from commerce_ai.forecasting.contract import (
+    MAX_PLAN_PERIODS,
+    AllocationRequest,
+    AllocationView,
+    PolicyInputs,
+    PolicyView,
+)
 from commerce_ai.forecasting.features import FEATURE_NAMES
 from commerce_ai.forecasting.forecast_svg import forecast_svg
 from commerce_ai.forecasting.inventory import policy_from_quantiles
@@ -113,8 +122,18 @@ def latest_forecast(sku: str) -> StoredForecast:
     return found
 
 
-def plot_svg(sku: str, history_periods: int) -> str:
-    """The SKU's latest forecast drawn after its last `history_periods` periods (404 without a forecast)."""
+@dataclass(frozen=True)
+class PlotData:
+    """What a chart of the SKU's latest forecast draws: its last periods of history, then the forecast."""
+
+    title: str
+    past_dates: list[date]
+    past: list[float | None]
+    forecast: StoredForecast
+
+
+def plot_data(sku: str, history_periods: int) -> PlotData:
+    """The SKU's latest forecast after its last `history_periods` periods (404 without a forecast)."""
     found = store()
     forecast = latest_forecast(sku)
     history = found.history(sku)
@@ -122,16 +141,30 @@ def plot_svg(sku: str, history_periods: int) -> str:
     past_dates = history.dates()[len(history.units) - shown :] if history is not None and shown else []
     past = history.units[len(history.units) - shown :] if history is not None and shown else []
     unit = "week" if forecast.freq == "W" else "day"
-    periods = forecast.periods
+    title = f"{sku}: units per {unit}, p10-p90 band; {forecast.model_version}, run {forecast.run_at:%Y-%m-%d %H:%M}Z"
+    return PlotData(title, past_dates, past, forecast)
+
+
+def plot_svg(sku: str, history_periods: int) -> str:
+    """The chart as SVG, with its title, dates and units as text."""
+    data = plot_data(sku, history_periods)
+    periods = data.forecast.periods
     return forecast_svg(
-        f"{sku}: units per {unit}, p10-p90 band; {forecast.model_version}, run {forecast.run_at:%Y-%m-%d %H:%M}Z",
-        past_dates,
-        past,
+        data.title,
+        data.past_dates,
+        data.past,
         [p.date for p in periods],
         [p.p10 for p in periods],
         [p.p50 for p in periods],
         [p.p90 for p in periods],
     )
+
+
+def plot_png(sku: str, history_periods: int) -> bytes:
+    """The chart as PNG: the built-in chart the S3 path also draws (no text: the JSON route has the numbers)."""
+    data = plot_data(sku, history_periods)
+    periods = data.forecast.periods
+    return forecast_png(data.past, [p.p10 for p in periods], [p.p50 for p in periods], [p.p90 for p in periods])
 
 
 def put_inventory(sku: str, settings_: InventorySettings) -> InventorySettings:
@@ -176,5 +209,72 @@ def policy(sku: str) -> PolicyView:
                     "periods": [x.model_dump() for x in used],
                 }
             ),
+        }
+    )
+
+
+def whole_units(shares: list[float], supply: int) -> list[int]:
+    """Shares of `supply` as whole units that sum to it (largest remainder: floors, then the biggest
+    fractions get the units left)."""
+    floors = [int(max(v, 0.0)) for v in shares]
+    left = supply - sum(floors)
+    by_fraction = sorted(range(len(shares)), key=lambda i: (-(shares[i] - floors[i]), i))
+    for i in by_fraction[: max(left, 0)]:
+        floors[i] += 1
+    return floors
+
+
+def allocate(request: AllocationRequest) -> AllocationView:
+    """The supply across the SKUs' stores for each one's next forecast period, by the served policy (or the
+    one named); 404 naming the SKUs without a forecast or a history. Three BatchGetItems."""
+    import numpy as np  # the ml layer; lazily, so core-only functions never load it
+
+    found = store()
+    forecasts = found.forecasts(request.skus)
+    histories = found.histories(request.skus)
+    missing = [s for s in request.skus if s not in forecasts or s not in histories]
+    if missing:
+        raise NotFound(f"no forecast or sales history for {len(missing)} SKU(s): {', '.join(missing[:5])}")
+    inventories = found.inventories(s for s in request.skus if s not in (request.on_hand or {}))
+    on_hand, sources = [], []
+    for sku in request.skus:
+        if request.on_hand is not None and sku in request.on_hand:
+            on_hand.append(float(request.on_hand[sku]))
+            sources.append("request")
+        elif sku in inventories:
+            on_hand.append(inventories[sku].on_hand)
+            sources.append("inventory")
+        else:
+            on_hand.append(0.0)
+            sources.append("none")
+    nexts = [forecasts[s].periods[0] for s in request.skus]
+    p10, p50, p90 = (np.array([getattr(p, q) for p in nexts]) for q in ("p10", "p50", "p90"))
+    held, price = np.array(on_hand), np.array([histories[s].price[-1] for s in request.skus])
+    name = request.policy or allocation.SERVED_POLICY
+    shares = allocation.POLICIES[name]()(p10, p50, p90, held, price, float(request.supply))
+    units = whole_units([float(v) for v in shares], request.supply)
+    needs = allocation.need(p10, p50, p90, held)
+    return AllocationView.model_validate(
+        {
+            "policy": name,
+            "served_policy": allocation.SERVED_POLICY,
+            "supply": request.supply,
+            "allocated": sum(units),
+            "model_versions": sorted({forecasts[s].model_version for s in request.skus}),
+            "stores": [
+                {
+                    "sku": sku,
+                    "units": units[i],
+                    "date": nexts[i].date,
+                    "p10": nexts[i].p10,
+                    "p50": nexts[i].p50,
+                    "p90": nexts[i].p90,
+                    "on_hand": on_hand[i],
+                    "on_hand_source": sources[i],
+                    "need": float(needs[i]),
+                    "price": float(price[i]),
+                }
+                for i, sku in enumerate(request.skus)
+            ],
         }
     )

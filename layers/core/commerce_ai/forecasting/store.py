@@ -46,16 +46,25 @@ class ForecastingStore:
     def put_inventory(self, sku: str, settings: InventorySettings) -> None:
         self.ddb.put_item(TableName=self.table, Item=self._item(sku, INVENTORY, settings))
 
-    def histories(self, skus: Iterable[str]) -> dict[str, SalesHistory]:
+    def _many(self, skus: Iterable[str], record: str, model: type[M]) -> dict[str, M]:
+        """`record` of each SKU that has one (BatchGetItem, 100 keys a call), by SKU."""
         wanted = list(dict.fromkeys(skus))
-        found: dict[str, SalesHistory] = {}
+        found: dict[str, M] = {}
         for i in range(0, len(wanted), BATCH_GET):
-            keys = [self._key(s, HISTORY) for s in wanted[i : i + BATCH_GET]]
+            keys = [self._key(s, record) for s in wanted[i : i + BATCH_GET]]
             for responses in batch_get(self.ddb, {self.table: {"Keys": keys}}):
                 for item in responses.get(self.table, []):
-                    history = SalesHistory.model_validate_json(item["body"]["S"])
-                    found[history.sku] = history
+                    found[item["sku"]["S"]] = model.model_validate_json(item["body"]["S"])
         return found
+
+    def histories(self, skus: Iterable[str]) -> dict[str, SalesHistory]:
+        return self._many(skus, HISTORY, SalesHistory)
+
+    def forecasts(self, skus: Iterable[str]) -> dict[str, StoredForecast]:
+        return self._many(skus, FORECAST, StoredForecast)
+
+    def inventories(self, skus: Iterable[str]) -> dict[str, InventorySettings]:
+        return self._many(skus, INVENTORY, InventorySettings)
 
     def put_many(self, records: Iterable[tuple[str, str, BaseModel]]) -> int:
         """Put (sku, record kind, body) items in batches of 25; returns how many."""
