@@ -122,19 +122,21 @@ def test_module_state_is_not_shared_between_scenarios() -> None:
     assert "commerce_ai.http" in sys.modules
 
 
-def test_the_repricing_scenario_needs_the_batch_and_conditional_calls_its_policy_grants(
+def test_the_reprice_chunk_scenario_needs_the_batch_and_conditional_calls_its_policy_grants(
     world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    SCENARIOS["RepricingFunction"](world, monkeypatch, tmp_path)
+    # A tick's prices are decided and written by its chunks (RepricingFunction only plans them).
+    SCENARIOS["RepriceChunkFunction"](world, monkeypatch, tmp_path)
     needs = needs_of(world.aws, world.ssm)
     catalog, audit = STACK.arn("PricingCatalogTable"), STACK.arn("PricingTable")
     wanted = {
-        Need("dynamodb:Scan", catalog),
         Need("dynamodb:UpdateItem", catalog),  # one conditional update per changed SKU
         Need("dynamodb:BatchWriteItem", audit),
     }
     assert wanted <= needs
-    # Without the statement that grants the audit's BatchWriteItem, the check would flag the function.
-    statements = [s for s in statements_of("RepricingFunction") if s.get("Sid") != "WriteDecisionAudit"]
+    # Without the statement that grants the audit's writes, the check would flag the function.
+    statements = [
+        s for s in statements_of("RepriceChunkFunction") if s.get("Sid") != "WriteAuditEventMarkersCountChunk"
+    ]
     assert not allows(statements, Need("dynamodb:BatchWriteItem", audit))
-    assert all(allows(statements, n) for n in needs - {Need("dynamodb:BatchWriteItem", audit)})
+    assert all(allows(statements, n) for n in needs if n.resource != audit)
