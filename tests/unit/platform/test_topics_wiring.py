@@ -12,12 +12,13 @@ from infra.template import Stack, TemplateError
 
 def test_the_banner_lists_every_subscription_of_the_template(stack: Stack) -> None:
     triggers = topic_subscriptions(stack)
-    assert {t.function for t in triggers} == {"BehaviourEventsTopic"}
+    assert {t.function for t in triggers} == {"BehaviourEventsTopic", "PriceChangesTopic"}
     assert sorted(t.description for t in triggers) == [
         "commerce-ai-BehaviourEventsTopic -> commerce-ai-BehaviourArchiveQueue, raw",
         "commerce-ai-BehaviourEventsTopic -> commerce-ai-ExperimentEventsQueue, raw",
         "commerce-ai-BehaviourEventsTopic -> commerce-ai-PropensityProfileEventsQueue, raw",
         "commerce-ai-BehaviourEventsTopic -> commerce-ai-RecommendationEventsQueue, raw",
+        "commerce-ai-PriceChangesTopic -> commerce-ai-CataloguePriceChangesQueue, raw",
     ]
     assert all(t.kind == "SNS" for t in triggers)
 

@@ -398,9 +398,13 @@ def test_an_admins_price_is_audited_counted_and_pinned_against_ticks(
 ) -> None:
     from commerce_ai.pricing import service
     from commerce_ai.pricing.catalog import SkuSettings
+    from commerce_ai.pricing.price_events import PriceEvents
+    from tests.unit.fakes import FakeSNS
 
+    sns = FakeSNS()
     monkeypatch.setattr(service, "catalog", lambda: tables.catalog)
     monkeypatch.setattr(service, "decision_log", lambda: tables.log)
+    monkeypatch.setattr(service, "price_events", lambda: PriceEvents("arn:price-changes", "pricing", sns=sns))
     stock(tables)
     # Given an admin sets "cut" (3.00, which a tick would cut to 2.70) to 3.10 with a note
     at = NOW - timedelta(hours=1)
@@ -411,6 +415,9 @@ def test_an_admins_price_is_audited_counted_and_pinned_against_ticks(
     assert sorted(record.rules) == ["admin_pin", "admin_price"]
     assert "set by an admin: supplier shortage" in record.reason
     assert state.history[-1] == 3.1 and state.changes[-1] == at and state.pinned
+    # and it is published on the price-changes topic as a tick's change would be
+    [event] = sns.published
+    assert event["TopicArn"] == "arn:price-changes" and '"sku":"cut"' in event["Message"].replace(" ", "")
     # and the next tick keeps it, saying why
     kept = by_sku(tick(tables, demand_model))["cut"]
     assert (kept.outcome, kept.rules) == ("kept", ["admin_pin"])
