@@ -41,9 +41,30 @@ class _CompactNames(GenerateJsonSchema):
         return re.sub(r"[^a-zA-Z0-9.\-_]", "_", name).replace(".", "_")
 
 
+def _inlined(schema: Any, definitions: dict[str, Any]) -> Any:
+    """`schema` with each `#/$defs/<Name>` reference replaced by its definition: a parameter's schema stands
+    alone in the document, where the model's `$defs` do not exist (an enum parameter referred to one)."""
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            rest = {k: v for k, v in schema.items() if k != "$ref"}
+            return {**_inlined(definitions[ref.removeprefix("#/$defs/")], definitions), **rest}
+        return {k: _inlined(v, definitions) for k, v in schema.items()}
+    if isinstance(schema, list):
+        return [_inlined(v, definitions) for v in schema]
+    return schema
+
+
+def _properties(model: type[BaseModel] | None) -> dict[str, Any]:
+    if model is None:
+        return {}
+    schema = model.model_json_schema(mode="validation")
+    return dict(_inlined(schema.get("properties", {}), schema.get("$defs", {})))
+
+
 def _path_parameters(path: str, model: type[BaseModel] | None) -> list[dict[str, Any]]:
     """Each `{name}` in the path; its schema from the route's `path_params` model when it has one."""
-    properties = model.model_json_schema(mode="validation").get("properties", {}) if model is not None else {}
+    properties = _properties(model)
     return [
         {
             "name": name,
@@ -58,7 +79,7 @@ def _path_parameters(path: str, model: type[BaseModel] | None) -> list[dict[str,
 def _query_parameters(model: type[BaseModel], schema: dict[str, Any]) -> list[dict[str, Any]]:
     required = set(schema.get("required", []))
     parameters = []
-    for name, prop in schema.get("properties", {}).items():
+    for name, prop in _inlined(schema.get("properties", {}), schema.get("$defs", {})).items():
         parameter: dict[str, Any] = {"name": name, "in": "query", "required": name in required, "schema": prop}
         if "description" in prop:
             parameter["description"] = prop["description"]

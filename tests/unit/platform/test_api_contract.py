@@ -70,6 +70,25 @@ def test_the_docs_function_serves_the_committed_document() -> None:
     assert served.resolve() == openapi.DOCUMENT.resolve()
 
 
+def test_every_reference_in_the_document_resolves() -> None:
+    """A parameter's schema is copied out of its model, whose `$defs` stay behind: an enum path parameter
+    referred to `#/$defs/Stage`, which schemathesis could not resolve."""
+    text = json.dumps(DOCUMENT)
+    assert "#/$defs/" not in text
+    schemas = DOCUMENT["components"]["schemas"]
+    for ref in set(_refs(DOCUMENT)):
+        assert ref.removeprefix("#/components/schemas/") in schemas, ref
+
+
+def _refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        own = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+        return own + [r for v in node.values() for r in _refs(v)]
+    if isinstance(node, list):
+        return [r for v in node for r in _refs(v)]
+    return []
+
+
 def test_every_api_event_in_the_template_is_in_the_document() -> None:
     declared = {
         (str(e.properties["Method"]).upper(), str(e.properties["Path"]))
