@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from commerce_ai.catalog.imports import ImportRejected, import_items, is_import, parse_upload, status_key
 from commerce_ai.catalog.items import ItemFields
 from commerce_ai.catalog.store import Catalog
+from commerce_ai.stream.schema import format_timestamp
 from tests.unit.fakes import FakeDynamoDB
 
 NOW = datetime(2026, 12, 5, 12, tzinfo=UTC)
@@ -97,6 +98,14 @@ def test_a_csv_import_reads_typed_columns_and_attributes(catalog: Catalog) -> No
     assert one is not None and two is not None
     assert (one.price, one.in_stock, one.brand, one.attributes) == (2.5, True, "Trop", {"colour": "orange"})
     assert (two.price, two.in_stock, two.stock, two.attributes) == (None, False, 0.0, {})
+
+
+def test_the_status_says_when_the_import_started_and_when_it_ended(catalog: Catalog) -> None:
+    ended = NOW + timedelta(seconds=42)
+    status = import_items(catalog, "uploads/catalog/a.csv", CSV, NOW, clock=lambda: ended)
+    assert (status.started_at, status.finished_at) == (format_timestamp(NOW), format_timestamp(ended))
+    stored = catalog.get("oj-1")
+    assert stored is not None and stored.updated_at == NOW
 
 
 def test_a_jsonl_import_is_strict_json() -> None:
