@@ -12,13 +12,24 @@ hours, bounded by the emulator, not by the code under test.
 While a message is being sent or received, the three counts answer 0 instead: neither call uses a count, so
 nothing they do changes. Every other caller (GetQueueAttributes, CloudWatch's metrics) still counts. If moto
 changes these names, the fix is skipped, with a warning, and moto runs as it is.
+
+A second fix, for DynamoDB's Scan: moto answers every page of a Scan by sorting the table's whole item list
+again and then walking it from the first item to the page's start key, so each page costs time in proportion
+to the table, and a paged Scan of a table in proportion to its square. At 100,000 items one page outlasted a
+120 s read timeout on a loaded machine. The sorted list is now kept until the next PutItem or DeleteItem of
+that table (an UpdateItem of an existing item changes no key, so no order), and a page starts at the first
+item after its start key, found by bisection in that same order. Pages, their order and their contents are
+what moto returned before.
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
+import inspect
 import threading
 import warnings
+import weakref
 from typing import Any
 
 UNCOUNTED_CALLS = ("send_message", "receive_message")  # SQSBackend methods that read no count
@@ -69,8 +80,98 @@ def _without_counts(call: Any) -> Any:
     return uncounted
 
 
+# ----------------------------------------------------------------------------------------- DynamoDB Scan
+
+TABLE_CALLS = ("all_items", "scan", "put_item", "delete_item")
+_scan_start = threading.local()  # the page's start key, while moto's Table.scan runs
+_sorted: dict[int, tuple[Any, tuple[int, int], list[Any]]] = {}  # id(table) -> (weakref, state, items)
+
+
+def patch_table_scan() -> bool:
+    """Apply the Scan fix to moto's DynamoDB Table; False (and a warning) if moto's shape is not the one it fits."""
+    from moto.dynamodb.models import table as table_models
+
+    table_class = getattr(table_models, "Table", None)
+    if table_class is None or not all(callable(getattr(table_class, name, None)) for name in TABLE_CALLS):
+        warnings.warn("moto's DynamoDB Table changed: each Scan page keeps its cost per item", stacklevel=2)
+        return False
+    if getattr(table_class.all_items, "_kept_sorted", False):
+        return True
+    table_class.all_items = _kept_sorted(table_class.all_items)
+    table_class.scan = _remembering_start(table_class.scan)
+    table_class.put_item = _changing_order(table_class.put_item)
+    table_class.delete_item = _changing_order(table_class.delete_item)
+    return True
+
+
+def _changing_order(call: Any) -> Any:
+    @functools.wraps(call)
+    def changing(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return call(self, *args, **kwargs)
+        finally:
+            self._items_generation = getattr(self, "_items_generation", 0) + 1
+
+    return changing
+
+
+def _remembering_start(scan: Any) -> Any:
+    signature = inspect.signature(scan)
+
+    @functools.wraps(scan)
+    def remembering(self: Any, *args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(self, *args, **kwargs).arguments
+        # Only a base-table Scan reads all_items; an index Scan sorts its own list.
+        _scan_start.key = None if bound.get("index_name") else bound.get("exclusive_start_key")
+        try:
+            return scan(self, *args, **kwargs)
+        finally:
+            _scan_start.key = None
+
+    return remembering
+
+
+def _order_of(item: Any) -> Any:
+    """moto's own order of a table's items (Table.all_items)."""
+    return (item.hash_key, item.range_key) if item.range_key else item.hash_key
+
+
+def _forgetting(key: int) -> Any:
+    """A weak reference's callback: a table gone (dropped, or a transaction's copy) leaves no list behind."""
+
+    def forget(_: Any) -> None:
+        _sorted.pop(key, None)
+
+    return forget
+
+
+def _kept_sorted(all_items: Any) -> Any:
+    @functools.wraps(all_items)
+    def kept(self: Any) -> list[Any]:
+        state = (getattr(self, "_items_generation", 0), id(self.items))
+        held = _sorted.get(id(self))
+        if held is None or held[0]() is not self or held[1] != state:
+            held = (weakref.ref(self, _forgetting(id(self))), state, all_items(self))
+            _sorted[id(self)] = held
+        items: list[Any] = held[2]
+        start = getattr(_scan_start, "key", None)
+        if not start:
+            return list(items)
+        from moto.dynamodb.models.dynamo_type import DynamoType
+
+        hash_key = DynamoType(start[self.hash_key_attr])
+        range_attr = self.range_key_attr
+        after = (hash_key, DynamoType(start[range_attr])) if range_attr and range_attr in start else hash_key
+        # The page's own walk skips every item at or before its start key; those are exactly these.
+        return items[bisect.bisect_right(items, after, key=_order_of) :]
+
+    kept._kept_sorted = True  # type: ignore[attr-defined]
+    return kept
+
+
 def main() -> None:
     patch_send_message()
+    patch_table_scan()
     from moto.server import main as moto_main
 
     moto_main()

@@ -111,17 +111,75 @@ def drain_chunks(stack: Any) -> int:
     return ran
 
 
-def scheduled_tick(stack: Any, time: str) -> dict[str, Any]:
-    """The schedule's tick at `time` end to end: RepricingFunction plans it and queues its chunks, the chunk
-    worker runs them; returns the tick's summary as its status counts it."""
-    from commerce_ai.pricing.tick_log import TickLog
+def planned_tick(stack: Any, time: str) -> dict[str, Any]:
+    """The schedule's tick at `time` planned by RepricingFunction: its chunks queued, none run yet."""
     from infra.runner.local import rule_arn
     from infra.runner.scheduler import scheduled_event
     from tests.support.invoke import in_process
 
     event = {**scheduled_event(rule_arn(stack, stack.function("RepricingFunction"))), "time": time}
-    plan = in_process(stack)("RepricingFunction", event)
+    plan: dict[str, Any] = in_process(stack)("RepricingFunction", event)
+    return plan
+
+
+def scheduled_tick(stack: Any, time: str) -> dict[str, Any]:
+    """The schedule's tick at `time` end to end: RepricingFunction plans it and queues its chunks, the chunk
+    worker runs them; returns the tick's summary as its status counts it."""
+    from commerce_ai.pricing.tick_log import TickLog
+
+    plan = planned_tick(stack, time)
     drain_chunks(stack)
     status = TickLog(stack.physical_name("PricingTable")).get(plan["tick"])
     assert status.state == "done" and status.summary is not None, status
     return {**status.summary, "chunks": status.chunks}
+
+
+# ------------------------------------------------------------------------------- on the emulator
+
+# sku -> (price, cost) on the synthetic market (elasticity -2.5, so the myopic price is cost x 2.5 / 1.5):
+# keep 2.00 stays 2.00, cut 3.00 moves toward 1.67, raise 2.00 toward 3.17 (each within a tick's step limit).
+THREE_SKUS = {"keep": (2.0, 1.2), "cut": (3.0, 1.0), "raise": (2.0, 1.9)}
+
+
+def activate_pricing_demand(stack: Any, directory: Path) -> str:
+    """A `pricing-demand` built on the synthetic market, published, validated and active; its version."""
+    from commerce_ai.artifacts.registry import ModelRegistry
+    from commerce_ai.artifacts.store import ArtifactStore
+    from commerce_ai.pricing.demand import MODEL_NAME
+    from model_build import publish
+    from tests.integration.local_stack import drain
+
+    store = ArtifactStore(stack.physical_name("ArtifactBucket"))
+    registry = ModelRegistry(stack.physical_name("ModelRegistryTable"))
+    manifest = publish(store, built_pricing_demand(directory, {}))
+    drain(stack, registry, MODEL_NAME, versions=len(registry.versions(MODEL_NAME)) + 1)
+    registry.activate(MODEL_NAME, manifest.version)
+    return manifest.version
+
+
+def price_changes_listener(stack: Any, name: str) -> str:
+    """A queue of this name subscribed (raw delivery) to PriceChangesTopic, as a storefront would be; its URL."""
+    from commerce_ai import aws
+
+    sqs = aws.client("sqs")
+    url: str = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    aws.client("sns").subscribe(
+        TopicArn=stack.arn("PriceChangesTopic"), Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"}
+    )
+    return url
+
+
+def received(url: str) -> list[dict[str, Any]]:
+    """Every message waiting on the queue at `url`, decoded and deleted."""
+    import json
+
+    from commerce_ai import aws
+
+    sqs = aws.client("sqs")
+    found: list[dict[str, Any]] = []
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages"):
+        found.extend(json.loads(m["Body"]) for m in messages)
+        entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
+        sqs.delete_message_batch(QueueUrl=url, Entries=entries)
+    return found

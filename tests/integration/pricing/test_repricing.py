@@ -15,33 +15,16 @@ from urllib.parse import quote
 import pytest
 
 from commerce_ai import aws
-from commerce_ai.artifacts.registry import ModelRegistry
-from commerce_ai.artifacts.store import ArtifactStore
 from commerce_ai.pricing.catalog import CatalogStore, SkuState
 from commerce_ai.pricing.decision_archive import DecisionArchive
 from commerce_ai.pricing.decisions import DecisionLog
-from commerce_ai.pricing.demand import MODEL_NAME
 from infra.runner.sqs_poller import QueueSource
 from infra.template import Stack
-from model_build import publish
 from tests.conftest import ADMIN_KEY
-from tests.integration.local_stack import call, drain, gateway_for
+from tests.integration.local_stack import call, gateway_for
 from tests.support.events import sample_body
 from tests.support.invoke import in_process
-from tests.support.pricing import built_pricing_demand, drain_chunks, scheduled_tick, store_raw
-
-# sku -> (price, cost). Myopic targets: keep 2.00 (2.00), cut 3.00 toward 1.67, raise 2.00 toward 3.17.
-SKUS = {"keep": (2.0, 1.2), "cut": (3.0, 1.0), "raise": (2.0, 1.9)}
-
-
-@pytest.fixture(scope="module")
-def demand_model(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> str:
-    store = ArtifactStore(stack.physical_name("ArtifactBucket"))
-    registry = ModelRegistry(stack.physical_name("ModelRegistryTable"))
-    manifest = publish(store, built_pricing_demand(tmp_path_factory.mktemp("pricing-demand"), {}))
-    drain(stack, registry, MODEL_NAME, versions=len(registry.versions(MODEL_NAME)) + 1)
-    registry.activate(MODEL_NAME, manifest.version)
-    return manifest.version
+from tests.support.pricing import THREE_SKUS, drain_chunks, price_changes_listener, received, scheduled_tick, store_raw
 
 
 @dataclass
@@ -55,11 +38,11 @@ class Priced:
 
 @pytest.fixture
 def priced(stack: Stack, demand_model: str, request: pytest.FixtureRequest) -> Priced:
-    """SKUS under this test's own prefix, so tests never see each other's decisions. SKUs the model never
+    """THREE_SKUS under this test's own prefix, so tests never see each other's decisions. SKUs the model never
     saw get its default level and pooled elasticity: the same synthetic market."""
     store = CatalogStore(stack.physical_name("PricingCatalogTable"))
     prefix = request.node.name.split("[")[0].removeprefix("test_")[:24].replace("_", "-")
-    for name, (price, cost) in SKUS.items():
+    for name, (price, cost) in THREE_SKUS.items():
         store.put(SkuState(sku=f"{prefix}-{name}", price=price, cost=cost, history=[price]))
     return Priced(store, prefix)
 
@@ -228,35 +211,9 @@ def test_a_competitor_price_updates_the_skus_competitor_index(stack: Stack, pric
     assert priced.catalog.get(priced.sku("keep")).competitor_index == 2.3  # the median, not dragged by one outlier
 
 
-def subscribed_queue(stack: Stack, name: str) -> str:
-    sqs, sns = aws.client("sqs"), aws.client("sns")
-    url: str = sqs.create_queue(QueueName=name)["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(
-        TopicArn=stack.arn("PriceChangesTopic"),
-        Protocol="sqs",
-        Endpoint=arn,
-        Attributes={"RawMessageDelivery": "true"},
-    )
-    return url
-
-
-def received(url: str) -> list[dict[str, Any]]:
-    sqs = aws.client("sqs")
-    found: list[dict[str, Any]] = []
-    while True:
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
-        if not messages:
-            return found
-        found.extend(json.loads(m["Body"]) for m in messages)
-        sqs.delete_message_batch(
-            QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
-        )
-
-
 def test_a_ticks_changes_are_published_once_and_its_retry_publishes_none(stack: Stack, priced: Priced) -> None:
-    url = subscribed_queue(stack, "price-changes-listener")
-    ours = {priced.sku(name) for name in SKUS}
+    url = price_changes_listener(stack, "price-changes-listener")
+    ours = {priced.sku(name) for name in THREE_SKUS}
     tick(stack, "2026-11-29T08:00:00Z")
     events = sorted((e for e in received(url) if e["sku"] in ours), key=lambda e: e["sku"])
     assert [(e["sku"], e["old_price"], e["new_price"]) for e in events] == [
@@ -271,7 +228,7 @@ def test_a_ticks_changes_are_published_once_and_its_retry_publishes_none(stack: 
 
 
 def test_an_admin_price_is_published_and_the_stage_index_answers_over_http(stack: Stack, priced: Priced) -> None:
-    url = subscribed_queue(stack, "admin-price-changes-listener")
+    url = price_changes_listener(stack, "admin-price-changes-listener")
     gateway = gateway_for(stack)
     keep = priced.sku("keep")
     status, _ = call(gateway, "PUT", f"/pricing/skus/{keep}", {"price": 2.1, "note": "promo week"}, ADMIN_KEY)

@@ -5,7 +5,6 @@ chunk that fails every attempt reaches the DLQ counted failed, and redriven from
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -15,35 +14,16 @@ from typing import Any
 import pytest
 
 from commerce_ai import aws
-from commerce_ai.artifacts.registry import ModelRegistry
-from commerce_ai.artifacts.store import ArtifactStore
 from commerce_ai.catalog.items import CatalogItem
 from commerce_ai.catalog.store import Catalog
 from commerce_ai.pricing import service
 from commerce_ai.pricing.catalog import CatalogStore, SkuState
 from commerce_ai.pricing.decision_archive import DecisionArchive
-from commerce_ai.pricing.demand import MODEL_NAME
 from commerce_ai.pricing.tick_log import TickLog
-from infra.runner.local import rule_arn
-from infra.runner.scheduler import scheduled_event
 from infra.runner.sqs_poller import QueueSource
 from infra.template import Stack
-from model_build import publish
-from tests.integration.local_stack import drain
 from tests.support.invoke import in_process
-from tests.support.pricing import built_pricing_demand, chunk_source
-
-SKUS = {"keep": (2.0, 1.2), "cut": (3.0, 1.0), "raise": (2.0, 1.9)}
-
-
-@pytest.fixture(scope="module")
-def demand_model(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> str:
-    store = ArtifactStore(stack.physical_name("ArtifactBucket"))
-    registry = ModelRegistry(stack.physical_name("ModelRegistryTable"))
-    manifest = publish(store, built_pricing_demand(tmp_path_factory.mktemp("pricing-demand"), {}))
-    drain(stack, registry, MODEL_NAME, versions=len(registry.versions(MODEL_NAME)) + 1)
-    registry.activate(MODEL_NAME, manifest.version)
-    return manifest.version
+from tests.support.pricing import THREE_SKUS, drain_chunks, planned_tick, price_changes_listener, received
 
 
 @pytest.fixture
@@ -59,39 +39,6 @@ def quick_redelivery(stack: Stack) -> Iterator[str]:
         sqs.set_queue_attributes(QueueUrl=url, Attributes=before)
 
 
-def listener(stack: Stack, name: str) -> str:
-    sqs = aws.client("sqs")
-    url: str = sqs.create_queue(QueueName=name)["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    aws.client("sns").subscribe(
-        TopicArn=stack.arn("PriceChangesTopic"), Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"}
-    )
-    return url
-
-
-def received(url: str) -> list[dict[str, Any]]:
-    sqs = aws.client("sqs")
-    found: list[dict[str, Any]] = []
-    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages"):
-        found.extend(json.loads(m["Body"]) for m in messages)
-        entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
-        sqs.delete_message_batch(QueueUrl=url, Entries=entries)
-    return found
-
-
-def plan(stack: Stack, moment: str) -> dict[str, Any]:
-    event = {**scheduled_event(rule_arn(stack, stack.function("RepricingFunction"))), "time": moment}
-    planned: dict[str, Any] = in_process(stack)("RepricingFunction", event)
-    return planned
-
-
-def run_chunks(stack: Stack) -> None:
-    """One delivery of every visible chunk (a failed one reappears a second later)."""
-    source = chunk_source(stack)
-    while source.poll_once(in_process(stack), wait_seconds=1):
-        pass
-
-
 def catalog_skus(catalog: CatalogStore) -> list[str]:
     return sorted(s if isinstance(s, str) else s.sku for s in catalog.read().states())
 
@@ -100,15 +47,15 @@ def test_a_chunk_redelivered_after_a_partial_failure_applies_nothing_twice_and_p
     stack: Stack, demand_model: str, quick_redelivery: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     catalog = CatalogStore(stack.physical_name("PricingCatalogTable"))
-    for name, (price, cost) in SKUS.items():
+    for name, (price, cost) in THREE_SKUS.items():
         catalog.put(SkuState(sku=f"scaled-{name}", price=price, cost=cost, history=[price]))
-    events = listener(stack, "scaled-tick-price-changes")
+    events = price_changes_listener(stack, "scaled-tick-price-changes")
     shop = Catalog(stack.physical_name("CatalogTable"))  # the shop catalogue lists one of them
     shop.put(
         CatalogItem(item_id="scaled-cut", title="Juice", category="juice", price=3.0, updated_at=datetime.now(UTC))
     )
     moment = "2026-11-30T09:00:00.000Z"
-    planned = plan(stack, moment)
+    planned = planned_tick(stack, moment)
     assert planned["tick"] == moment and planned["chunks"] >= 1 and planned["skus"] == len(catalog_skus(catalog))
     log = TickLog(stack.physical_name("PricingTable"))
     assert (log.get(moment).state, log.get(moment).chunks, log.get(moment).chunks_done) == (
@@ -122,7 +69,7 @@ def test_a_chunk_redelivered_after_a_partial_failure_applies_nothing_twice_and_p
         raise ConnectionError("the decision-log bucket is unreachable")
 
     monkeypatch.setattr(DecisionArchive, "write", unwritable)
-    run_chunks(stack)
+    drain_chunks(stack)
     assert catalog.get("scaled-cut").price == 2.7 and catalog.get("scaled-raise").price == 2.2
     first = Counter(e["event_id"] for e in received(events))
     assert first[f"{moment}#scaled-cut"] == 1 and first[f"{moment}#scaled-raise"] == 1
@@ -131,7 +78,7 @@ def test_a_chunk_redelivered_after_a_partial_failure_applies_nothing_twice_and_p
     # Redelivered: nothing applied twice, no event published twice, the chunk counted once.
     monkeypatch.undo()
     time.sleep(1.2)
-    run_chunks(stack)
+    drain_chunks(stack)
     assert catalog.get("scaled-cut").price == 2.7 and catalog.get("scaled-cut").history[-2:] == [3.0, 2.7]
     assert [e for e in received(events) if e["sku"].startswith("scaled-")] == [], "no event twice"
     done = log.get(moment)
@@ -145,8 +92,8 @@ def test_a_chunk_redelivered_after_a_partial_failure_applies_nothing_twice_and_p
     assert cut["outcome"] == "applied" and cut["applied"] == 2.7
 
     # The schedule's retry of the same tick plans it again: every chunk is done, nothing runs or counts twice.
-    plan(stack, moment)
-    run_chunks(stack)
+    planned_tick(stack, moment)
+    drain_chunks(stack)
     assert log.get(moment).summary == done.summary and log.get(moment).chunks_done == planned["chunks"]
 
     # The shop catalogue's price follows, through its own subscription to PriceChangesTopic.
@@ -167,14 +114,14 @@ def test_a_chunk_failing_every_attempt_reaches_the_dlq_counted_failed_and_redriv
     catalog = CatalogStore(stack.physical_name("PricingCatalogTable"))
     catalog.put(SkuState(sku="redriven-cut", price=3.0, cost=1.0, history=[3.0]))
     moment = "2026-11-30T10:00:00.000Z"
-    planned = plan(stack, moment)
+    planned = planned_tick(stack, moment)
 
     def broken(*_: Any, **__: Any) -> Any:
         raise RuntimeError("the demand model is unreachable")
 
     monkeypatch.setattr(service, "run_tick", broken)
     for _ in range(4):  # three attempts, then the queue's redrive policy moves each chunk to the DLQ
-        run_chunks(stack)
+        drain_chunks(stack)
         time.sleep(1.2)
     log = TickLog(stack.physical_name("PricingTable"))
     failed = log.get(moment)
@@ -193,7 +140,7 @@ def test_a_chunk_failing_every_attempt_reaches_the_dlq_counted_failed_and_redriv
             moved += 1
     assert moved == planned["chunks"]
     monkeypatch.undo()
-    run_chunks(stack)
+    drain_chunks(stack)
     done = log.get(moment)
     assert (done.state, done.chunks_done, done.chunks_failed) == ("done", planned["chunks"], 0)
     assert catalog.get("redriven-cut").price == 2.7

@@ -1,4 +1,5 @@
-"""The emulator's fix changes its speed only: queues still count, and sending or receiving counts nothing."""
+"""The emulator's fixes change its speed only: queues still count, and sending or receiving counts nothing;
+a paged Scan answers the pages moto answers without the fix."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from moto import mock_aws
 from moto.sqs import models
 
-from infra.moto_server import COUNTS, patch_send_message
+from infra.moto_server import COUNTS, TABLE_CALLS, patch_send_message, patch_table_scan
 
 
 @pytest.fixture(autouse=True)
@@ -60,3 +61,71 @@ def test_sending_reads_no_count(monkeypatch: pytest.MonkeyPatch) -> None:
         reads.clear()
         sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
         assert "approximate_number_of_messages=7" in reads
+
+
+def _scan_pages(dynamodb: Any, table: str, segments: int) -> list[list[dict[str, Any]]]:
+    pages = []
+    for segment in range(segments):
+        request: dict[str, Any] = {"TableName": table, "Limit": 7, "Segment": segment, "TotalSegments": segments}
+        while True:
+            page = dynamodb.scan(**request)
+            pages.append(page["Items"])
+            if "LastEvaluatedKey" not in page:
+                break
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return pages
+
+
+def _scans_of_a_changing_table() -> list[list[list[dict[str, Any]]]]:
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb")
+        dynamodb.create_table(
+            TableName="by-hash",
+            KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        dynamodb.create_table(
+            TableName="by-range",
+            KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}, {"AttributeName": "s", "KeyType": "RANGE"}],
+            AttributeDefinitions=[
+                {"AttributeName": "k", "AttributeType": "S"},
+                {"AttributeName": "s", "AttributeType": "N"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        for i in range(60):
+            dynamodb.put_item(TableName="by-hash", Item={"k": {"S": f"sku-{(i * 37) % 101}"}, "v": {"N": str(i)}})
+            dynamodb.put_item(TableName="by-range", Item={"k": {"S": f"u{i % 4}"}, "s": {"N": str(60 - i)}})
+        scans = [_scan_pages(dynamodb, table, segments) for table in ("by-hash", "by-range") for segments in (1, 3)]
+        # A page, then writes, then the next page: the next page sees the writes as moto shows them.
+        first = dynamodb.scan(TableName="by-hash", Limit=10)
+        dynamodb.delete_item(TableName="by-hash", Key={"k": first["Items"][3]["k"]})
+        dynamodb.put_item(TableName="by-hash", Item={"k": {"S": "sku-0000"}})
+        dynamodb.put_item(TableName="by-hash", Item={"k": {"S": "zzz"}})
+        dynamodb.update_item(
+            TableName="by-hash",
+            Key={"k": {"S": "sku-1"}},
+            UpdateExpression="SET v = :v",
+            ExpressionAttributeValues={":v": {"N": "-1"}},
+        )
+        rest = dynamodb.scan(TableName="by-hash", ExclusiveStartKey=first["LastEvaluatedKey"])
+        scans.append([first["Items"], rest["Items"]])
+        return scans
+
+
+def test_scan_pages_are_what_moto_answers_without_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.dynamodb.models import table as table_models
+
+    for name in TABLE_CALLS:  # moto as shipped, whatever an earlier test patched
+        monkeypatch.setattr(table_models.Table, name, _unpatched(getattr(table_models.Table, name)))
+    as_shipped = _scans_of_a_changing_table()
+    assert patch_table_scan() and patch_table_scan()  # idempotent
+    assert _scans_of_a_changing_table() == as_shipped
+    assert sum(len(page) for page in as_shipped[0]) == len({f"sku-{(i * 37) % 101}" for i in range(60)})
+
+
+def _unpatched(call: Any) -> Any:
+    while hasattr(call, "__wrapped__"):
+        call = call.__wrapped__
+    return call
