@@ -83,6 +83,7 @@ LEVEL_NOISE = 0.05  # replicas' demand level: + N(0, 0.05) in log units
 SETTLE_DAYS = 8  # at most this many daily ticks (in memory) to bring the catalog to its targets
 BARE_REPS = 4  # bare inference runs per tick, interleaved with the compute-only runs
 COMPUTE_REPS = 3
+CHUNKS_DEADLINE_S = 900  # a tick whose chunks are not all counted by then is reported as not finished
 QUOTE_SKUS = 200
 QUOTE_CANDIDATES = (0.9, 0.95, 1.0, 1.05, 1.1)  # x the current price
 AUDIT_BATCH = decisions_module.BATCH
@@ -532,9 +533,13 @@ class TickRunner:
             chunks.extend(json.loads(r["body"])["skus"] for r in event["Records"])
             return self.worker(event, self.worker_context)
 
-        while self.chunks.poll_once(invoke, wait_seconds=1):
-            pass
+        # Until the tick's status says every chunk is counted, not until one poll comes back empty: on a loaded
+        # machine the emulator's short poll can answer nothing while chunks are still queued.
+        deadline = time.monotonic() + CHUNKS_DEADLINE_S
         status = self.status.get(stamp)
+        while status.state == "running" and time.monotonic() < deadline:
+            self.chunks.poll_once(invoke, wait_seconds=1)
+            status = self.status.get(stamp)
         if status.summary is None or status.state != "done":
             raise RuntimeError(f"the tick's chunks did not all finish: {status!r} (plan {plan!r})"[:2000])
         return {**status.summary, "chunks": plan["chunks"]}, chunks
