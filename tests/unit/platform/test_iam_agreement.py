@@ -4,7 +4,8 @@ The template's policies are least-privilege and hand-written, so a new DynamoDB 
 code deploys fine and then fails with AccessDenied in AWS only (moto and the local runner do not enforce
 IAM). Here each handler runs its main paths over in-memory AWS (tests/unit/fakes.py) laid out exactly as
 the template lays it out; every call the fakes record becomes an IAM action on a resource ARN (a batch
-call, one per table it names), which the function's own policy statements must allow. Functions that
+call, one per table it names), which the function's effective policy must allow: its own statements
+and what SAM attaches to its role (tests/unit/iam.py `statements_of`). Functions that
 serve a model get a real one. The machinery is in tests/unit/iam.py; the scenarios are each
 capability's own, in `tests/unit/<capability>/iam_scenarios.py`, found from the folders.
 """
