@@ -31,6 +31,11 @@ SUPPORTED_RESOURCES = {
     "AWS::ApiGatewayV2::Route",
     "AWS::ApiGatewayV2::Stage",
     "AWS::Lambda::Permission",  # who may invoke a function: locally, only the runner does
+    # A queue's consumer, declared explicitly so that SAM adds no account-wide SQS policy (read as the
+    # function's `SQS` event, see Stack.event_source_mappings); polled by the runner.
+    "AWS::Lambda::EventSourceMapping",
+    # Operations only: alarms on metrics the emulator does not produce, and the topic they notify.
+    "AWS::CloudWatch::Alarm",
 }
 
 
@@ -43,10 +48,13 @@ class TemplateError(ValueError):
 WEBSOCKET_EVENT = "WebSocket"
 _ROUTE_TARGET = re.compile(r"^integrations/\$\{(\w+)\}$")
 _FUNCTION_URI = re.compile(r"/functions/\$\{(\w+)\.Arn\}/invocations$")
+# An explicit event source mapping reads as the function's `SQS` event, its properties as SAM's SQS event's.
+SQS_EVENT = "SQS"
 
 
-class _CfnLoader(yaml.SafeLoader):
-    pass
+class _CfnLoader(yaml.CSafeLoader):
+    """libyaml's parser: the template (alarms included) parses in a sixth of the pure-Python loader's time,
+    and tests parse it often."""
 
 
 def _intrinsic(loader: _CfnLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
@@ -294,6 +302,7 @@ class Stack:
     def functions(self) -> list[Function]:
         globals_ = ((self.raw.get("Globals") or {}).get("Function")) or {}
         routes = self.websocket_routes()
+        mappings = self.event_source_mappings()
         result = []
         for logical_id, resource in self.of_type("AWS::Serverless::Function").items():
             props = _merge_globals(globals_, resource.get("Properties") or {})
@@ -324,7 +333,8 @@ class Stack:
                         FunctionEvent(name, str(spec["Type"]), spec.get("Properties") or {})
                         for name, spec in (props.get("Events") or {}).items()
                     ]
-                    + routes.get(logical_id, []),
+                    + routes.get(logical_id, [])
+                    + mappings.get(logical_id, []),
                 )
             )
         return result
@@ -352,6 +362,32 @@ class Stack:
             name = "".join(part.title() for part in re.split(r"[^A-Za-z0-9]+", key) if part)
             event = FunctionEvent(name, WEBSOCKET_EVENT, {"ApiId": str(api["Ref"]), "RouteKey": key})
             found.setdefault(uri.group(1), []).append(event)
+        return found
+
+    def event_source_mappings(self) -> dict[str, list[FunctionEvent]]:
+        """Function logical id -> its queues, as `SQS` events with SAM's property names (`Queue`, `BatchSize`,
+        `MaximumBatchingWindowInSeconds`, `FunctionResponseTypes`, `ScalingConfig`).
+
+        A mapping is written `<Function><EventName>` with `FunctionName: !Ref <Function>` and
+        `EventSourceArn: !GetAtt <Queue>.Arn` - the resource SAM itself would generate from an SQS event,
+        declared by hand because SAM's SQS event also attaches AWSLambdaSQSQueueExecutionRole, which may
+        receive and delete on every queue of the account."""
+        found: dict[str, list[FunctionEvent]] = {}
+        for mapping_id, mapping in self.of_type("AWS::Lambda::EventSourceMapping").items():
+            props = dict(mapping.get("Properties") or {})
+            function = props.pop("FunctionName", None)
+            if not (isinstance(function, dict) and isinstance(function.get("Ref"), str)):
+                raise TemplateError(f"{mapping_id}: FunctionName must be !Ref <Function>")
+            name = function["Ref"]
+            if (self.resources.get(name) or {}).get("Type") != "AWS::Serverless::Function":
+                raise TemplateError(f"{mapping_id}: FunctionName names {name}, not a function of this template")
+            if not mapping_id.startswith(name) or mapping_id == name:
+                raise TemplateError(f"{mapping_id}: name it <Function><EventName>, e.g. {name}Jobs")
+            source = props.pop("EventSourceArn", None)
+            if source is None:
+                raise TemplateError(f"{mapping_id}: no EventSourceArn")
+            event = FunctionEvent(mapping_id[len(name) :], SQS_EVENT, {"Queue": source, **props})
+            found.setdefault(name, []).append(event)
         return found
 
     def function(self, name: str) -> Function:

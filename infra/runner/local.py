@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -14,7 +15,13 @@ from commerce_ai import aws
 from infra.bootstrap import s3_delivery_queue
 from infra.runner.http_gateway import Gateway, Route, serve
 from infra.runner.invoker import FunctionWorker, worker_spec
-from infra.runner.scheduler import rate_seconds, run_schedule, scheduled_event
+from infra.runner.scheduler import (
+    AsyncInvokeConfig,
+    invoke_asynchronously,
+    rate_seconds,
+    run_schedule,
+    scheduled_event,
+)
 from infra.runner.sqs_poller import QueueSource, run_forever, s3_event_from_messages
 from infra.runner.websocket_gateway import WebSocketGateway, websocket_apis
 from infra.template import WEBSOCKET_EVENT, Function, Stack
@@ -72,9 +79,13 @@ class LocalRunner:
         return self.workers[function].invoke(event)
 
     def fire_schedule(self, function: str) -> None:
+        """Invoke as EventBridge does, asynchronously: with the function's own retries, and its on-failure
+        record sent to its destination queue when every attempt failed (then the error is raised)."""
         fn = self.stack.function(function)
-        self.invoke(
-            fn.logical_id, scheduled_event(rule_arn(self.stack, fn), self.stack.env.region, self.stack.env.account)
+        event = scheduled_event(rule_arn(self.stack, fn), self.stack.env.region, self.stack.env.account)
+        config = AsyncInvokeConfig.of(self.stack.resources[fn.logical_id].get("Properties") or {}, self.stack.resolve)
+        invoke_asynchronously(
+            lambda e: self.invoke(fn.logical_id, e), event, config, self.stack.arn(fn.logical_id), _send_to_queue
         )
 
     # -- wiring ------------------------------------------------------------------------------------
@@ -185,6 +196,12 @@ def topic_subscriptions(stack: Stack) -> list[Trigger]:
         raw = ", raw" if props.get("RawMessageDelivery") else ""
         triggers.append(Trigger(stack.logical_id_for_arn(str(props["TopicArn"])), "SNS", f"{topic} -> {queue}{raw}"))
     return triggers
+
+
+def _send_to_queue(queue_arn: str, record: dict[str, Any]) -> None:
+    sqs = aws.client("sqs")
+    url = sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[-1])["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(record, default=str))
 
 
 def rule_arn(stack: Stack, fn: Function) -> str:

@@ -6,6 +6,7 @@ import re
 import threading
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -59,3 +60,62 @@ def run_schedule(
             fire(function)
         except Exception:  # an invocation error is the function's; the schedule keeps its beat
             continue
+
+
+@dataclass(frozen=True)
+class AsyncInvokeConfig:
+    """A function's asynchronous invocation settings (SAM's `EventInvokeConfig`), Lambda's defaults if absent."""
+
+    retries: int = 2
+    max_age_seconds: int = 21600
+    on_failure_queue: str | None = None  # the destination queue's ARN
+
+    @classmethod
+    def of(cls, properties: dict[str, Any], resolve: Callable[[Any], Any]) -> AsyncInvokeConfig:
+        config = properties.get("EventInvokeConfig") or {}
+        failure = (config.get("DestinationConfig") or {}).get("OnFailure") or {}
+        if failure and failure.get("Type") != "SQS":
+            raise ScheduleError(f"on-failure destination type {failure.get('Type')} is not run locally (SQS is)")
+        return cls(
+            retries=int(config.get("MaximumRetryAttempts", 2)),
+            max_age_seconds=int(config.get("MaximumEventAgeInSeconds", 21600)),
+            on_failure_queue=str(resolve(failure["Destination"])) if failure else None,
+        )
+
+
+def invoke_asynchronously(
+    invoke: Callable[[dict[str, Any]], Any],
+    event: dict[str, Any],
+    config: AsyncInvokeConfig,
+    function_arn: str,
+    send_failure: Callable[[str, dict[str, Any]], None],
+) -> Any:
+    """Lambda's asynchronous invocation, locally: the event and `config.retries` retries (at once, where
+    Lambda waits a minute, then two); when all fail, the on-failure record Lambda sends goes to the
+    destination queue, and the last error is raised. Events do not age here: each is retried at once."""
+    for attempt in range(1, config.retries + 2):
+        try:
+            return invoke(event)
+        except Exception as exc:
+            if attempt <= config.retries:
+                continue
+            if config.on_failure_queue is not None:
+                send_failure(config.on_failure_queue, failure_record(event, function_arn, attempt, exc))
+            raise
+
+
+def failure_record(event: dict[str, Any], function_arn: str, attempts: int, error: Exception) -> dict[str, Any]:
+    """The record Lambda sends to an on-failure destination (its documented shape)."""
+    return {
+        "version": "1.0",
+        "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "requestContext": {
+            "requestId": str(uuid.uuid4()),
+            "functionArn": f"{function_arn}:$LATEST",
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": attempts,
+        },
+        "requestPayload": event,
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "responsePayload": {"errorType": type(error).__name__, "errorMessage": str(error)},
+    }

@@ -287,6 +287,14 @@ def _key_condition(node: _Node, schema: tuple[str, ...]) -> bool:
     return len(attributes) - len(others) == 1 and all(name == range_key for name, _ in others) and len(others) <= 1
 
 
+def _hash_key_value(node: _Node, hash_key: str) -> dict[str, Any]:
+    """{hash_key: value} of a key condition's `hash = :v` part (empty when it has none)."""
+    for part in _conjuncts(node):
+        if part[0] == "compare" and part[1] == "=" and part[2] == ("path", hash_key) and part[3][0] == "value":
+            return {hash_key: part[3][1]}
+    return {}
+
+
 class FakeDynamoDB:
     """The DynamoDB calls the project makes, over in-memory tables keyed as `key_schemas` says (hash key
     first, then the range key; key attributes are strings): put_item, update_item, delete_item, get_item, query, scan
@@ -320,8 +328,13 @@ class FakeDynamoDB:
 
     # -- helpers ------------------------------------------------------------------------------------
 
-    def _call(self, operation: str, table: str, index: str | None = None) -> None:
-        self.log.append((operation, {"TableName": table, **({"IndexName": index} if index else {})}))
+    def _call(self, operation: str, table: str, index: str | None = None, key: dict[str, Any] | None = None) -> None:
+        params: dict[str, Any] = {"TableName": table, **({"IndexName": index} if index else {})}
+        hash_key = self.key_schemas.get(table, (None,))[0]
+        leading = (key or {}).get(hash_key) if hash_key else None
+        if isinstance(leading, dict) and "S" in leading:  # IAM's dynamodb:LeadingKeys (tests/unit/iam.py)
+            params["LeadingKey"] = leading["S"]
+        self.log.append((operation, params))
         if self.fail_with is not None:
             raise self.fail_with
         if table not in self.key_schemas:
@@ -370,7 +383,7 @@ class FakeDynamoDB:
         ExpressionAttributeValues: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         with self._lock:
-            self._call("PutItem", TableName)
+            self._call("PutItem", TableName, key=Item)
             key = self._key(TableName, Item)
             used: set[str] = set()
             condition = self._condition(ConditionExpression, ExpressionAttributeNames, ExpressionAttributeValues, used)
@@ -391,7 +404,7 @@ class FakeDynamoDB:
         ExpressionAttributeValues: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         with self._lock:
-            self._call("UpdateItem", TableName)
+            self._call("UpdateItem", TableName, key=Key)
             key = self._key_only(TableName, Key)
             used: set[str] = set()
             names, values = ExpressionAttributeNames or {}, ExpressionAttributeValues or {}
@@ -443,7 +456,7 @@ class FakeDynamoDB:
         ExpressionAttributeValues: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         with self._lock:
-            self._call("DeleteItem", TableName)
+            self._call("DeleteItem", TableName, key=Key)
             key = self._key_only(TableName, Key)
             used: set[str] = set()
             condition = self._condition(ConditionExpression, ExpressionAttributeNames, ExpressionAttributeValues, used)
@@ -455,7 +468,7 @@ class FakeDynamoDB:
 
     def get_item(self, TableName: str, Key: dict[str, Any], ConsistentRead: bool = False) -> dict[str, Any]:
         with self._lock:
-            self._call("GetItem", TableName)
+            self._call("GetItem", TableName, key=Key)
             item = self.tables[TableName].get(self._key_only(TableName, Key))
             return {"Item": copy.deepcopy(item)} if item is not None else {}
 
@@ -536,12 +549,12 @@ class FakeDynamoDB:
                 TableName, IndexName, KeyConditionExpression, ExpressionAttributeValues, ConsistentRead, Limit
             )
         with self._lock:
-            self._call("Query", TableName)
             used: set[str] = set()
             condition = self._condition(
                 KeyConditionExpression, ExpressionAttributeNames, ExpressionAttributeValues, used
             )
             assert condition is not None
+            self._call("Query", TableName, key=_hash_key_value(condition, self.key_schemas.get(TableName, ("",))[0]))
             self._all_used(ExpressionAttributeNames, ExpressionAttributeValues, used)
             if not _key_condition(condition, self.key_schemas[TableName]):
                 raise validation_error(f"Query key condition not supported: {KeyConditionExpression!r}")

@@ -41,6 +41,10 @@ class Need:
 
 # ------------------------------------------------------------------------------- calls -> needs
 
+# Tables whose statements may carry a dynamodb:LeadingKeys condition (a function that publishes model
+# versions writes only its own models' registry items): their needs carry the item's partition key.
+_LEADING_KEY_TABLES = {STACK.physical_name("ModelRegistryTable")}
+
 
 def needs_of(aws: FakeAws, ssm: FakeSSMProvider) -> set[Need]:
     env = STACK.env
@@ -49,7 +53,10 @@ def needs_of(aws: FakeAws, ssm: FakeSSMProvider) -> set[Need]:
         table = f"arn:{env.partition}:dynamodb:{env.region}:{env.account}:table/{params['TableName']}"
         if "IndexName" in params:  # a Query of an index is authorised on the index's ARN
             table = f"{table}/index/{params['IndexName']}"
-        needs.add(Need(f"dynamodb:{operation}", table))
+        context: tuple[tuple[str, str], ...] = ()
+        if params["TableName"] in _LEADING_KEY_TABLES and "LeadingKey" in params:
+            context = (("dynamodb:LeadingKeys", params["LeadingKey"]),)
+        needs.add(Need(f"dynamodb:{operation}", table, context))
     for operation, params in aws.s3.log:
         bucket = f"arn:{env.partition}:s3:::{params['Bucket']}"
         if operation in ("GetObject", "HeadObject", "DownloadFile"):  # all authorised as s3:GetObject
@@ -106,7 +113,63 @@ def _sam_template_statements(name: str, args: dict[str, Any]) -> list[dict[str, 
     raise AssertionError(f"unknown SAM policy template {name}: teach test_iam_agreement.py how SAM expands it")
 
 
-def statements_of(logical_id: str) -> list[dict[str, Any]]:
+# What SAM adds to a function's generated role besides its `Policies` (the managed policies' documents as
+# AWS publishes them): every function gets AWSLambdaBasicExecutionRole; Tracing: Active adds
+# AWSXRayDaemonWriteAccess; each event of these types adds its poller's managed policy, on every resource.
+_BASIC_EXECUTION = {
+    "Effect": "Allow",
+    "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+    "Resource": "*",
+}
+_XRAY = {
+    "Effect": "Allow",
+    "Action": [
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+        "xray:GetSamplingStatisticSummaries",
+    ],
+    "Resource": "*",
+}
+_EVENT_MANAGED_POLICIES: dict[str, dict[str, Any]] = {
+    # AWSLambdaSQSQueueExecutionRole: receive and delete on every queue of the account
+    "SQS": {
+        "Effect": "Allow",
+        "Action": [
+            "sqs:ReceiveMessage",
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "logs:CreateLogGroup",
+            "logs:CreateLogStream",
+            "logs:PutLogEvents",
+        ],
+        "Resource": "*",
+    },
+    # AWSLambdaKinesisExecutionRole / AWSLambdaDynamoDBExecutionRole: every stream of the account
+    "Kinesis": {"Effect": "Allow", "Action": ["kinesis:*"], "Resource": "*"},
+    "DynamoDB": {
+        "Effect": "Allow",
+        "Action": [
+            "dynamodb:GetRecords",
+            "dynamodb:GetShardIterator",
+            "dynamodb:DescribeStream",
+            "dynamodb:ListStreams",
+        ],
+        "Resource": "*",
+    },
+}
+# The actions SAM grants for a destination or dead-letter target of each type, on that target only.
+_TARGET_ACTIONS = {
+    "SQS": "sqs:SendMessage",
+    "SNS": "sns:Publish",
+    "Lambda": "lambda:InvokeFunction",
+    "EventBridge": "events:PutEvents",
+}
+
+
+def declared_statements_of(logical_id: str) -> list[dict[str, Any]]:
+    """The statements of the function's `Policies`, SAM policy templates expanded."""
     statements: list[dict[str, Any]] = []
     for policy in _as_list(STACK.resources[logical_id]["Properties"].get("Policies") or []):
         if isinstance(policy, str):
@@ -119,12 +182,42 @@ def statements_of(logical_id: str) -> list[dict[str, Any]]:
     return statements
 
 
+def added_statements_of(logical_id: str) -> list[dict[str, Any]]:
+    """What SAM attaches to the function's role besides its `Policies`: managed policies for logs,
+    tracing and stream or queue events, and sends to its asynchronous destinations and dead-letter target."""
+    props = STACK.resources[logical_id]["Properties"]
+    function_globals = (STACK.raw.get("Globals") or {}).get("Function") or {}
+    added = [dict(_BASIC_EXECUTION)]
+    if props.get("Tracing", function_globals.get("Tracing")) == "Active":
+        added.append(dict(_XRAY))
+    for event in (props.get("Events") or {}).values():
+        if event.get("Type") in _EVENT_MANAGED_POLICIES:
+            added.append(dict(_EVENT_MANAGED_POLICIES[event["Type"]]))
+    destinations = ((props.get("EventInvokeConfig") or {}).get("DestinationConfig")) or {}
+    targets = [(d.get("Type"), d.get("Destination")) for d in destinations.values() if isinstance(d, dict)]
+    dead_letter = props.get("DeadLetterQueue")
+    if dead_letter:
+        targets.append((dead_letter.get("Type"), dead_letter.get("TargetArn")))
+    for kind, target in targets:
+        if kind not in _TARGET_ACTIONS:
+            raise AssertionError(f"{logical_id}: destination type {kind} is not modelled here")
+        added.append({"Effect": "Allow", "Action": _TARGET_ACTIONS[kind], "Resource": STACK.resolve(target)})
+    return added
+
+
+def statements_of(logical_id: str) -> list[dict[str, Any]]:
+    """The function's effective policy: its declared statements and what SAM adds to its role."""
+    return declared_statements_of(logical_id) + added_statements_of(logical_id)
+
+
 def _conditions_hold(statement: dict[str, Any], context: dict[str, str]) -> bool:
     for operator, tests in (statement.get("Condition") or {}).items():
         for key, patterns in tests.items():
             if key not in context:
                 return False
             value = context[key]
+            if operator.startswith("ForAllValues:"):  # each of the request's values (a need carries one)
+                operator = operator.split(":", 1)[1]
             if operator == "StringLike":
                 if not any(fnmatch.fnmatchcase(value, p) for p in _as_list(patterns)):
                     return False

@@ -71,3 +71,48 @@ def test_schedule_fires_on_a_faster_clock(recorder: tuple[Stack, LocalRunner]) -
     assert {t["detail_type"] for t in ticks} == {"Scheduled Event"}
     assert all(0 < int(str(t["remaining"])) <= 10_000 for t in ticks)
     assert any(t.kind == "Schedule" and "x60" in t.description for t in runner.triggers)
+
+
+def _drain(url: str, timeout: float) -> list[dict[str, object]]:
+    sqs, found = aws.client("sqs"), []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        found += [json.loads(m["Body"]) if m["Body"].startswith("{") else {"body": m["Body"]} for m in messages]
+        if found:
+            return found
+    return found
+
+
+def test_an_explicit_event_source_mapping_delivers_and_dead_letters_only_the_failures(
+    recorder: tuple[Stack, LocalRunner],
+) -> None:
+    # Given a queue whose consumer is an AWS::Lambda::EventSourceMapping (not a SAM SQS event)
+    stack, runner = recorder
+    sqs = aws.client("sqs")
+    queue, dlq = (sqs.get_queue_url(QueueName=stack.physical_name(q))["QueueUrl"] for q in ("JobsQueue", "JobsDLQ"))
+    assert any(t.kind == "SQS" and t.function == "QueueRecorderFunction" for t in runner.triggers)
+    # When good messages and a poison one are sent in the same batch
+    for body in ("one", "two", "poison"):
+        sqs.send_message(QueueUrl=queue, MessageBody=body)
+    # then the good ones are delivered once, and only the poison one reaches the DLQ after its receives
+    found = wait_for(stack.physical_name("RecordBucket"), "messages/", 2)
+    assert sorted(str(f["key"]).split("/")[1] for f in found) == ["one", "two"]
+    assert {f["source"] for f in found} == {stack.arn("JobsQueue")}
+    assert _drain(dlq, timeout=20) == [{"body": "poison"}]
+
+
+def test_a_failing_schedule_is_retried_then_its_record_goes_to_the_on_failure_queue(
+    recorder: tuple[Stack, LocalRunner],
+) -> None:
+    stack, _ = recorder
+    attempts = wait_for(stack.physical_name("RecordBucket"), "failing-ticks/", 2, timeout=20)
+    assert len(attempts) >= 2  # the event and its retry
+    failures = aws.client("sqs").get_queue_url(QueueName=stack.physical_name("TickFailuresQueue"))["QueueUrl"]
+    (record, *_) = _drain(failures, timeout=20)
+    context = record["requestContext"]
+    assert isinstance(context, dict)
+    assert context["condition"] == "RetriesExhausted"
+    assert context["approximateInvokeCount"] == 2  # the event and MaximumRetryAttempts: 1
+    assert context["functionArn"] == stack.arn("FailingTickFunction") + ":$LATEST"
+    assert record["requestPayload"]["detail-type"] == "Scheduled Event"  # type: ignore[index]

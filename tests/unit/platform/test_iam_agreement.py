@@ -4,7 +4,8 @@ The template's policies are least-privilege and hand-written, so a new DynamoDB 
 code deploys fine and then fails with AccessDenied in AWS only (moto and the local runner do not enforce
 IAM). Here each handler runs its main paths over in-memory AWS (tests/unit/fakes.py) laid out exactly as
 the template lays it out; every call the fakes record becomes an IAM action on a resource ARN (a batch
-call, one per table it names), which the function's own policy statements must allow. Functions that
+call, one per table it names), which the function's effective policy must allow: its own statements
+and what SAM attaches to its role (tests/unit/iam.py `statements_of`). Functions that
 serve a model get a real one. The machinery is in tests/unit/iam.py; the scenarios are each
 capability's own, in `tests/unit/<capability>/iam_scenarios.py`, found from the folders.
 """
@@ -108,12 +109,23 @@ def test_the_checker_refuses_what_no_statement_allows() -> None:
     assert not allows(statements, Need("dynamodb:Query", STACK.arn("HealthTable")))
 
 
-def test_sam_policy_templates_are_expanded() -> None:
+def test_parameter_reads_name_their_parameter() -> None:
     statements = statements_of("RegistryApiFunction")
     parameter = f"arn:aws:ssm:{STACK.env.region}:{STACK.env.account}:parameter/commerce-ai/admin-api-key"
     assert allows(statements, Need("ssm:GetParameter", parameter))
     assert not allows(statements, Need("ssm:GetParameter", parameter + "-other"))
     assert not allows(statements_of("ArtifactEventsFunction"), Need("ssm:GetParameter", parameter))
+
+
+def test_the_checker_reads_the_effective_policy() -> None:
+    # Besides its own statements, a function's role gets what SAM attaches: logs for every function, and
+    # a schedule's on-failure destination; a publisher's registry writes are checked against their key.
+    statements = statements_of("RiskWeeklyFunction")
+    assert allows(statements, Need("logs:PutLogEvents", "arn:aws:logs:us-east-1:123456789012:log-group:x"))
+    assert allows(statements, Need("sqs:SendMessage", STACK.arn("ScheduledInvocationFailuresQueue")))
+    registry = STACK.arn("ModelRegistryTable")
+    assert allows(statements, Need("dynamodb:PutItem", registry, (("dynamodb:LeadingKeys", "risk-graph"),)))
+    assert not allows(statements, Need("dynamodb:PutItem", registry, (("dynamodb:LeadingKeys", "visual-index"),)))
 
 
 def test_module_state_is_not_shared_between_scenarios() -> None:

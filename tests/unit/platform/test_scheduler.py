@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from infra.runner.scheduler import ScheduleError, rate_seconds, run_schedule, scheduled_event
+from infra.runner.scheduler import (
+    AsyncInvokeConfig,
+    ScheduleError,
+    invoke_asynchronously,
+    rate_seconds,
+    run_schedule,
+    scheduled_event,
+)
 
 UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
@@ -113,3 +122,42 @@ def test_run_schedule_keeps_its_beat_when_an_invocation_fails() -> None:
 
     run_schedule("Fn", 1, fire, CountdownStop(ticks=2))  # type: ignore[arg-type]
     assert calls == ["Fn", "Fn"]
+
+
+def test_an_asynchronous_invocation_is_retried_then_sent_to_its_on_failure_queue() -> None:
+    attempts: list[dict[str, str]] = []
+    sent: list[tuple[str, dict[str, object]]] = []
+
+    def failing(event: dict[str, str]) -> None:
+        attempts.append(event)
+        raise RuntimeError("boom")
+
+    config = AsyncInvokeConfig(retries=1, max_age_seconds=60, on_failure_queue="arn:aws:sqs:us-east-1:1:failures")
+    with pytest.raises(RuntimeError, match="boom"):
+        invoke_asynchronously(failing, {"id": "e"}, config, "arn:aws:lambda:us-east-1:1:function:f", _append(sent))
+    assert attempts == [{"id": "e"}, {"id": "e"}]
+    ((queue, record),) = sent
+    assert queue == "arn:aws:sqs:us-east-1:1:failures"
+    assert record["requestPayload"] == {"id": "e"}
+    assert record["requestContext"]["approximateInvokeCount"] == 2  # type: ignore[index]
+    assert record["responsePayload"] == {"errorType": "RuntimeError", "errorMessage": "boom"}
+
+
+def test_a_successful_retry_sends_nothing_and_defaults_are_lambdas() -> None:
+    outcomes = iter([RuntimeError("once"), None])
+    sent: list[tuple[str, dict[str, object]]] = []
+
+    def flaky(event: dict[str, str]) -> str:
+        outcome = next(outcomes)
+        if outcome is not None:
+            raise outcome
+        return "ok"
+
+    config = AsyncInvokeConfig.of({}, lambda v: v)
+    assert (config.retries, config.max_age_seconds, config.on_failure_queue) == (2, 21600, None)
+    assert invoke_asynchronously(flaky, {}, config, "arn", _append(sent)) == "ok"
+    assert sent == []
+
+
+def _append(sink: list[tuple[str, dict[str, object]]]) -> Callable[[str, dict[str, object]], None]:
+    return lambda queue, record: sink.append((queue, record))

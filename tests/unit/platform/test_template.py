@@ -284,6 +284,9 @@ def test_logical_id_for_arn_round_trips_every_resource_with_an_arn(small: Stack,
                 "AWS::ApiGatewayV2::Route",
                 "AWS::ApiGatewayV2::Stage",
                 "AWS::Lambda::Permission",
+                # nothing names these by ARN: a mapping is found by its function, an alarm by nothing
+                "AWS::Lambda::EventSourceMapping",
+                "AWS::CloudWatch::Alarm",
             )
         ]
         assert with_arns

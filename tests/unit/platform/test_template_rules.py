@@ -66,6 +66,18 @@ def _dlq_target(props: dict[str, Any]) -> Any:
     return (props.get("RedrivePolicy") or {}).get("deadLetterTargetArn")
 
 
+def _on_failure_destinations(stack: Stack) -> set[str]:
+    """Queues that a function's asynchronous invocations fail to (EventInvokeConfig): DLQs of a kind."""
+    found = set()
+    for resource in stack.of_type("AWS::Serverless::Function").values():
+        config = (resource.get("Properties") or {}).get("EventInvokeConfig") or {}
+        for destination in (config.get("DestinationConfig") or {}).values():
+            target = (destination or {}).get("Destination")
+            if isinstance(target, dict) and "Fn::GetAtt" in target:
+                found.add(target["Fn::GetAtt"][0])
+    return found
+
+
 def queue_redrive_rule(stack: Stack) -> list[str]:
     queues = stack.of_type("AWS::SQS::Queue")
     problems = []
@@ -88,6 +100,7 @@ def queue_redrive_rule(stack: Stack) -> list[str]:
             receives = 0
         if receives < 1:
             problems.append(f"{logical_id}: maxReceiveCount must be >= 1")
+    dead_letter_queues |= _on_failure_destinations(stack)
     for logical_id, resource in queues.items():
         props = resource.get("Properties") or {}
         if "RedrivePolicy" not in props and logical_id not in dead_letter_queues:
@@ -106,6 +119,43 @@ def visibility_timeout_rule(stack: Stack) -> list[str]:
             visibility = int(stack.resolve(props.get("VisibilityTimeout", 30)))
             if visibility < 6 * fn.timeout:
                 problems.append(f"{queue}: VisibilityTimeout {visibility}s < 6 x {fn.logical_id} Timeout {fn.timeout}s")
+    return problems
+
+
+POLL_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")  # what Lambda's poller calls
+
+
+def event_source_mapping_rule(stack: Stack) -> list[str]:
+    """Queues are consumed through explicit AWS::Lambda::EventSourceMapping resources, never SAM's SQS
+    event (which attaches AWSLambdaSQSQueueExecutionRole: receive and delete on every queue of the
+    account), and each consumer's own policy lets the mapping poll its queue, and only that queue."""
+    problems = []
+    for logical_id, resource in stack.of_type("AWS::Serverless::Function").items():
+        for name, event in ((resource.get("Properties") or {}).get("Events") or {}).items():
+            if event.get("Type") in ("SQS", "Kinesis", "DynamoDB", "MQ", "MSK", "SelfManagedKafka", "DocumentDB"):
+                problems.append(f"{logical_id}.{name}: a SAM {event['Type']} event; declare an EventSourceMapping")
+    for fn in stack.functions():
+        mapped = {str(stack.resolve(e.properties["Queue"])) for e in fn.events if e.type == "SQS"}
+        resource = stack.resources[fn.logical_id]
+        statements = [
+            stack.resolve(statement)
+            for policy in _as_list((resource.get("Properties") or {}).get("Policies"))
+            if isinstance(policy, dict)
+            for statement in _statements(policy)
+        ]
+        for queue in sorted(mapped):
+            for action in POLL_ACTIONS:
+                if not any(
+                    action in _as_list(s.get("Action")) and queue in _as_list(s.get("Resource")) for s in statements
+                ):
+                    problems.append(f"{fn.logical_id}: no {action} on its mapped queue {queue}")
+        for statement in statements:
+            if set(POLL_ACTIONS) & set(_as_list(statement.get("Action"))):
+                for queue in _as_list(statement.get("Resource")):
+                    if queue not in mapped:
+                        problems.append(
+                            f"{fn.logical_id}/{statement.get('Sid')}: polls {queue}, not a queue of its own"
+                        )
     return problems
 
 
@@ -237,6 +287,7 @@ RULES: list[Rule] = [
     topic_subscription_rule,
     schedule_rule,
     sqs_event_rule,
+    event_source_mapping_rule,
     queue_redrive_rule,
     visibility_timeout_rule,
     runtime_rule,
@@ -282,6 +333,10 @@ def _props(stack: Stack, logical_id: str) -> dict[str, Any]:
 
 
 def _first_event(stack: Stack, kind: str) -> dict[str, Any]:
+    if kind == "SQS":  # queues are read through explicit mappings: their properties are the event's
+        mapping = next(iter(stack.of_type("AWS::Lambda::EventSourceMapping").values()))
+        mapped: dict[str, Any] = mapping["Properties"]
+        return mapped
     for resource in stack.of_type("AWS::Serverless::Function").values():
         for event in (resource["Properties"].get("Events") or {}).values():
             if event["Type"] == kind:
@@ -320,6 +375,38 @@ def test_sqs_rule_bounds_batch_size_by_batching_window(broken: Stack, batch: int
     event["BatchSize"] = batch
     event["MaximumBatchingWindowInSeconds"] = window
     assert bool(sqs_event_rule(broken)) is reported
+
+
+def test_mapping_rule_reports_a_sam_sqs_event(broken: Stack) -> None:
+    # SAM's SQS event would attach AWSLambdaSQSQueueExecutionRole: every queue of the account.
+    queue = {"Fn::GetAtt": ["ArtifactEventsQueue", "Arn"]}
+    _props(broken, "ArtifactEventsFunction")["Events"] = {"Again": {"Type": "SQS", "Properties": {"Queue": queue}}}
+    assert "ArtifactEventsFunction.Again: a SAM SQS event; declare an EventSourceMapping" in event_source_mapping_rule(
+        broken
+    )
+
+
+def _poll_statement(stack: Stack, function: str) -> dict[str, Any]:
+    for policy in _props(stack, function)["Policies"]:
+        for statement in _statements(policy) if isinstance(policy, dict) else []:
+            if "sqs:ReceiveMessage" in _as_list(statement["Action"]):
+                return statement
+    raise AssertionError(f"{function} polls nothing")
+
+
+def test_mapping_rule_reports_a_consumer_that_may_not_poll_its_queue(broken: Stack) -> None:
+    _poll_statement(broken, "ArtifactEventsFunction")["Action"] = ["sqs:ReceiveMessage", "sqs:GetQueueAttributes"]
+    (problem,) = event_source_mapping_rule(broken)
+    assert problem.startswith("ArtifactEventsFunction: no sqs:DeleteMessage on its mapped queue")
+
+
+def test_mapping_rule_reports_a_consumer_that_may_poll_another_queue(broken: Stack) -> None:
+    _poll_statement(broken, "ArtifactEventsFunction")["Resource"] = [
+        {"Fn::GetAtt": ["ArtifactEventsQueue", "Arn"]},
+        {"Fn::GetAtt": ["CatalogImportsQueue", "Arn"]},
+    ]
+    (problem,) = event_source_mapping_rule(broken)
+    assert problem.endswith(f"polls {broken.arn('CatalogImportsQueue')}, not a queue of its own")
 
 
 def test_redrive_rule_reports_a_queue_with_no_dlq(broken: Stack) -> None:
@@ -460,7 +547,7 @@ def test_api_path_rule_reports_a_relative_path(broken: Stack) -> None:
 
 
 def test_visibility_rule_names_an_unknown_queue(broken: Stack) -> None:
-    _first_event(broken, "SQS")["Queue"] = "arn:aws:sqs:us-east-1:123456789012:not-in-template"
+    _first_event(broken, "SQS")["EventSourceArn"] = "arn:aws:sqs:us-east-1:123456789012:not-in-template"
     with pytest.raises(TemplateError, match="no resource has ARN"):
         visibility_timeout_rule(broken)
 
