@@ -244,7 +244,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     if data is not None:
         options["data"] = Path(data)
     if data == "archive" and not Path(data).exists() and not os.environ.get("BEHAVIOUR_EVENTS_BUCKET"):
-        _running_stack(args.aws_port)  # the local stack's archive (a deployed stack's: BEHAVIOUR_EVENTS_BUCKET)
+        try:  # the local stack's archive (a deployed stack's: BEHAVIOUR_EVENTS_BUCKET)
+            _running_stack(args.aws_port)
+        except RuntimeError as exc:
+            raise RuntimeError(f"training on the behaviour-event archive needs its stack (or --data): {exc}") from exc
     if args.items is not None:
         if "items" not in inspect.signature(module.build).parameters:
             print(f"{args.capability} takes no items file; --items is not supported", file=sys.stderr)

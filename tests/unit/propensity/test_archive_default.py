@@ -113,3 +113,15 @@ def test_cdnow_stays_reachable_by_name(monkeypatch: pytest.MonkeyPatch, tmp_path
         propensity.build(tmp_path, data=Path("cdnow"))
     with pytest.raises(Loaded):
         propensity.build(tmp_path)  # `up`'s build
+
+
+def test_without_a_stack_the_default_says_what_it_needs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def no_stack(port: int) -> None:
+        raise RuntimeError("no local AWS answers on http://127.0.0.1:4566; start it with `make run`")
+
+    monkeypatch.delenv("BEHAVIOUR_EVENTS_BUCKET", raising=False)
+    monkeypatch.setattr(cli, "_running_stack", no_stack)
+    assert cli.main(["train", "propensity", "--out", str(tmp_path / "out")]) == 2
+    assert "the behaviour-event archive needs its stack (or --data): no local AWS answers" in capsys.readouterr().err
