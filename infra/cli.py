@@ -239,8 +239,15 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"{args.capability} trains on its own data set only; --data is not supported", file=sys.stderr)
         return 2
     options: dict[str, Path] = {}
-    if args.data is not None:
-        options["data"] = Path(args.data)
+    # TRAIN_DATA: what a capability's `train` reads by default, when that is not what `up` builds on
+    data: str | None = args.data if args.data is not None else getattr(module, "TRAIN_DATA", None)
+    if data is not None:
+        options["data"] = Path(data)
+    if data == "archive" and not Path(data).exists() and not os.environ.get("BEHAVIOUR_EVENTS_BUCKET"):
+        try:  # the local stack's archive (a deployed stack's: BEHAVIOUR_EVENTS_BUCKET)
+            _running_stack(args.aws_port)
+        except RuntimeError as exc:
+            raise RuntimeError(f"training on the behaviour-event archive needs its stack (or --data): {exc}") from exc
     if args.items is not None:
         if "items" not in inspect.signature(module.build).parameters:
             print(f"{args.capability} takes no items file; --items is not supported", file=sys.stderr)
@@ -396,7 +403,8 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--data",
         help="train on this file instead (pricing: your own sales CSV; recommendations: interactions CSV, "
-        "or `archive` for the behaviour-event archive; see README)",
+        "or `archive` for the behaviour-event archive; propensity: an events CSV/JSONL, by default `archive`, "
+        "or `cdnow` for what `up` builds on; see README)",
     )
     train.add_argument("--items", help="recommendations: your items CSV beside --data (see README)")
     train.set_defaults(run=cmd_train)

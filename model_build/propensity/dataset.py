@@ -31,6 +31,9 @@ HORIZONS: tuple[int, ...] = (7, 28)
 STEP_DAYS = 28
 CDNOW_HOLDOUT = datetime(1997, 10, 1, tzinfo=UTC)
 TRAINING_CUTOFFS = 5
+# The least history `Plan.for_data` can split: the holdout's labels (28 days), the validation's (28), one
+# training cut-off's (28) and a week before it.
+MIN_HISTORY_DAYS = 3 * STEP_DAYS + 7
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ Sides are interleaved call by call, so the shared machine's noise hits them alik
   emulator's fan-out to PropensityProfileEventsQueue, the consumer run in this process as the runner's
   poller runs it, until the profile route shows the event; against the same hops with bare boto3 (Publish
   to the topic, receive and delete from the queue, the erasure log's and the catalogue's BatchGetItem, the
-  ledger's GetItem and PutItem, the profile's GetItem and PutItem, the profile GetItem the route makes).
+  ledger's GetItem and PutItem, the profile's GetItem and PutItem, the profile's and its high_intent
+  membership's GetItem the route makes).
   The target is 1 s. On Lambda the poller is AWS's, which long-polls and starts within milliseconds of a
   message; locally `commerce-ai up`'s poller adds its receive wait (the e2e test measures that path).
 """
@@ -26,8 +27,9 @@ from typing import Any
 
 from commerce_ai import aws
 from commerce_ai.propensity import catalogue, service
-from commerce_ai.propensity.features import feature_vector
+from commerce_ai.propensity.features import feature_vector, profile_from_events
 from commerce_ai.propensity.model import HORIZONS
+from commerce_ai.stream.schema import BehaviourEvent
 from infra.runner.context import LambdaContext
 from infra.runner.invoker import load_handler
 from infra.runner.sqs_poller import QueueSource
@@ -40,6 +42,7 @@ from tests.support.invoke import in_process
 API_FUNCTION = "PropensityApiFunction"
 CONSUMER_FUNCTION = "PropensityProfileEventsFunction"
 USERS = 100
+EVENT_DEADLINE_SECONDS = 60  # an event not in the profile by then failed in the consumer (and waits out its visibility)
 
 
 def _stamp(at: datetime) -> str:
@@ -62,8 +65,11 @@ def prepare(local: LocalStack) -> dict[str, float]:
     started = time.perf_counter()
     config = ClickstreamConfig(users=USERS, days=30, sessions_per_day=1.0, user_prefix="bench-", seed=3)
     now = time.time()
+    by_user: dict[str, list[BehaviourEvent]] = {}
     for event in simulate(config.model_copy(update={"start": datetime.now(UTC) - timedelta(days=30)})):
-        service.apply_event(event, now)
+        by_user.setdefault(event.user_id, []).append(event)
+    for user, events in by_user.items():  # folded in memory (the same `Profile.apply`), one write per user
+        service.store().save(profile_from_events(user, events), None, now)
     timings["profiles"] = time.perf_counter() - started
     return timings
 
@@ -147,6 +153,7 @@ def _bare_hops(local: LocalStack, url: str, user: str) -> float:
         QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
     )
     ddb.get_item(TableName=profiles, Key=profile_key)
+    ddb.get_item(TableName=profiles, Key={**profile_key, "kind": {"S": "segment#high_intent"}})  # the view's segment
     elapsed = time.perf_counter() - started
     ddb.delete_item(TableName=profiles, Key=profile_key)
     return elapsed
@@ -176,9 +183,13 @@ def profile_update(local: LocalStack, report: Report, events: int) -> None:
             )
             assert posted["statusCode"] == 202, posted
             while True:
+                if time.perf_counter() - started > EVENT_DEADLINE_SECONDS:
+                    raise RuntimeError(f"event {n + 1} was not in the profile after {EVENT_DEADLINE_SECONDS} s")
                 batch = source.receive_batch(threading.Event(), wait_seconds=1)
                 if batch:
-                    source.process(batch, invoke)
+                    failed = source.process(batch, invoke)
+                    if failed:
+                        raise RuntimeError(f"the profiles consumer failed {len(failed)} record(s) of event {n + 1}")
                 answer = get_app(
                     local.api_event("GET", f"/users/{user}/profile", headers={"x-api-key": ADMIN_KEY}), get_context
                 )

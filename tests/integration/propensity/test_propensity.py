@@ -264,3 +264,57 @@ def test_batch_scoring_writes_the_segment_once_and_fails_only_the_poison(
         TableName=stack.physical_name("PropensityJobsTable"), Key={"job_id": {"S": job}}
     )["Item"]
     assert again["finished_at"] == status["finished_at"]
+
+
+def test_the_daily_run_publishes_high_intent_per_user_in_dynamodb(
+    stack: Stack, propensity_models: dict[str, str]
+) -> None:
+    from commerce_ai.propensity import erasure
+    from commerce_ai.propensity.batch import HIGH_INTENT, SEGMENT_TTL_DAYS, BatchRequest
+    from commerce_ai.propensity.profile import Profile
+    from tests.support.propensity import event
+
+    del propensity_models
+    store = service.store()
+    tag = uuid.uuid4().hex[:8]
+    users = [f"it-seg-{tag}-{i}" for i in range(10)]
+    # Given ten users with profiles, buying more often the higher their number,
+    day = datetime.now(UTC) + timedelta(days=1000 + int(tag, 16) % 40_000)  # a day no other run used
+    for i, user in enumerate(users):
+        profile = Profile(user)
+        for k in range(i + 1):
+            bought = day - timedelta(days=3 * k + 1)
+            profile.apply(event(f"{user}-{k}", "purchase", bought, user=user, price=12.0))
+        store.save(profile, None, day.timestamp())
+
+    def daily(at: datetime, members: list[str]) -> str:
+        request = BatchRequest(job_id=f"daily-{at:%Y-%m-%d}", horizon="7d", user_ids=members)
+        result = service.run_batch(request, at, daily=True)
+        assert result.high_intent == 1  # the top decile of ten
+        body = aws.client("s3").get_object(
+            Bucket=stack.physical_name("PropensityExportsBucket"), Key=f"segments/high_intent/{at:%Y-%m-%d}.csv"
+        )["Body"]
+        return body.read().decode().splitlines()[1].split(",")[0]
+
+    # when the daily run publishes high_intent, each member is in DynamoDB, found per user,
+    first = daily(day, users)
+    member = store.segment(first, HIGH_INTENT, day.timestamp())
+    assert member is not None and member["day"] == f"{day:%Y-%m-%d}" and member["horizon"] == "7d"
+    assert member["probability"] >= member["threshold"]
+    assert all(store.segment(u, HIGH_INTENT, day.timestamp()) is None for u in users if u != first)
+    # the next day's run removes a member who fell out (here: no longer active) and adds the new one,
+    next_day = day + timedelta(days=1)
+    second = daily(next_day, [u for u in users if u != first])
+    assert store.segment(first, HIGH_INTENT, next_day.timestamp()) is None
+    assert store.segment(second, HIGH_INTENT, next_day.timestamp()) is not None
+    status = service.jobs().get(f"daily-{next_day:%Y-%m-%d}")
+    assert status is not None and int(status["high_intent_dropped"]) == 1
+    # the admin profile view shows it, a membership no run renewed lapses (TTL; readers skip it before
+    # DynamoDB deletes it),
+    view = service.profile_view(second, next_day)
+    assert [s["segment"] for s in view["segments"]] == [HIGH_INTENT]
+    later = next_day + timedelta(days=SEGMENT_TTL_DAYS, seconds=1)
+    assert store.segment(second, HIGH_INTENT, later.timestamp()) is None
+    # and the shop-wide erasure's propensity part removes it with the profile and the score.
+    assert erasure.erase_user(second) == 3
+    assert profile_items(stack, second) == []

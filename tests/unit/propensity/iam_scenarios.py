@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from chalice.test import Client
 
+from commerce_ai import aws
 from commerce_ai.erasure import ErasureLog
 from commerce_ai.propensity import catalogue
 from commerce_ai.propensity import service as propensity_service
@@ -80,6 +81,14 @@ def run_batch_scoring(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: P
     handler, context = configure(monkeypatch, "PropensityBatchScoringFunction", tmp_path)
     world.serve(world.built("propensity", built_small))
     known_profile()
+    yesterday = f"{datetime.now(UTC) - timedelta(days=1):%Y-%m-%d}"
+    segment = f"segments/high_intent/{yesterday}.csv"
+    aws.client("s3").put_object(
+        Bucket=STACK.function("PropensityBatchScoringFunction").environment["PROPENSITY_EXPORTS_BUCKET"],
+        Key=segment,
+        Body=b"user_id,probability,cold_start,model_version\nu-gone,0.9,false,1\n",
+    )
+    propensity_service.jobs().put(f"daily-{yesterday}", status="done", high_intent=segment)
     world.forget_setup()
     requested = sample("propensity/PropensityBatchScoringFunction-BatchRequested.json")
     assert handler(requested, context) == {"batchItemFailures": []}

@@ -14,6 +14,14 @@ changes nothing, and a different request reusing a job id is refused (InvalidInp
 that fails leaves status `failed` with the error type and is retried by the queue. The daily run is the
 job `daily-<date>` over users active in the last 30 days, and additionally writes the top decile as
 `segments/high_intent/<date>.csv` and its size and threshold in the status record.
+
+The daily segment is also published to DynamoDB, so a shop can ask per user (one GetItem) whether they
+are in it: an item beside the user's profile, kind `segment#high_intent` (`day`, `probability`,
+`threshold`, `horizon`, `model_version`, `expires_at`). Yesterday's members who fell out are deleted (the
+run reads yesterday's CSV; members are few, a tenth of the active users), and each membership expires
+SEGMENT_TTL_DAYS after its run (TTL), so one that a missed run never replaced lapses; readers skip an
+expired item DynamoDB has not deleted yet (`ProfileStore.segments`). Erasing a user deletes it with the
+profile (the same partition).
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ import io
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -33,13 +41,15 @@ from commerce_ai import aws
 from commerce_ai.errors import InvalidInput
 from commerce_ai.propensity.features import feature_vector
 from commerce_ai.propensity.profile import DAY, Profile
-from commerce_ai.propensity.store import PROFILE, ProfileStore, decode_state
+from commerce_ai.propensity.store import PROFILE, ProfileStore, decode_state, segment_kind
 from commerce_ai.stream.schema import IDENTIFIER, format_timestamp
 
 MAX_USERS = 10_000
 SCORE_TTL_DAYS = 30
 DAILY_ACTIVE_DAYS = 30
 HIGH_INTENT_SHARE = 0.1  # the top decile
+HIGH_INTENT = "high_intent"
+SEGMENT_TTL_DAYS = 2  # a daily segment's membership outlives one missed run, then lapses
 
 
 class BatchRequest(BaseModel):
@@ -134,11 +144,66 @@ def store_scores(store: ProfileStore, horizon: str, scores: dict[str, float], ve
         }
         for user, p in scores.items()
     ]
-    for start in range(0, len(items), 25):
-        batch = items[start : start + 25]
+    _write_batches(store, items)
+
+
+def _write_batches(store: ProfileStore, requests: list[dict[str, Any]]) -> None:
+    for start in range(0, len(requests), 25):
+        batch = requests[start : start + 25]
         while batch:
             answer = store.ddb.batch_write_item(RequestItems={store.table: batch})
             batch = answer.get("UnprocessedItems", {}).get(store.table, [])
+
+
+def publish_membership(
+    store: ProfileStore,
+    segment: str,
+    members: list[tuple[str, float]],
+    previous: set[str],
+    *,
+    day: str,
+    horizon: str,
+    threshold: float,
+    version: str,
+    now: float,
+) -> int:
+    """Write each member's `segment#<segment>` item and delete those of `previous` members who are no longer
+    in (BatchWriteItem, 25 a call); the number deleted."""
+    kind = segment_kind(segment)
+    expires = str(int(now + SEGMENT_TTL_DAYS * DAY))
+    current = {user for user, _ in members}
+    gone = sorted(previous - current)
+    requests: list[dict[str, Any]] = [
+        {
+            "PutRequest": {
+                "Item": {
+                    "user_id": {"S": user},
+                    "kind": {"S": kind},
+                    "day": {"S": day},
+                    "probability": {"N": f"{p:.6f}"},
+                    "threshold": {"N": f"{threshold:.6f}"},
+                    "horizon": {"S": horizon},
+                    "model_version": {"S": version},
+                    "published_at": {"N": f"{now:.3f}"},
+                    "expires_at": {"N": expires},
+                }
+            }
+        }
+        for user, p in members
+    ]
+    requests += [{"DeleteRequest": {"Key": {"user_id": {"S": user}, "kind": {"S": kind}}}} for user in gone]
+    _write_batches(store, requests)
+    return len(gone)
+
+
+def previous_members(s3: Any, bucket: str, jobs: JobStore, now: datetime) -> set[str]:
+    """Yesterday's high_intent members, from the CSV its daily run published (none if it did not run)."""
+    yesterday = (now - timedelta(days=1)).strftime("%Y-%m-%d")
+    record = jobs.get(f"daily-{yesterday}")
+    if record is None or not record.get("high_intent"):
+        return set()
+    body = s3.get_object(Bucket=bucket, Key=record["high_intent"])["Body"].read().decode()
+    return {row["user_id"] for row in csv.DictReader(io.StringIO(body))}
 
 
 def to_csv(rows: list[tuple[str, float, bool, str]]) -> bytes:
@@ -213,7 +278,23 @@ def run_job(
                 Body=to_csv([(u, p, False, version) for u, p in top]),
                 ContentType="text/csv",
             )
-            extra = {"high_intent": segment, "high_intent_users": len(top), "high_intent_threshold": top[-1][1]}
+            dropped = publish_membership(
+                store,
+                HIGH_INTENT,
+                top,
+                previous_members(s3, bucket, jobs, now),
+                day=f"{now:%Y-%m-%d}",
+                horizon=request.horizon,
+                threshold=top[-1][1],
+                version=version,
+                now=at,
+            )
+            extra = {
+                "high_intent": segment,
+                "high_intent_users": len(top),
+                "high_intent_threshold": top[-1][1],
+                "high_intent_dropped": dropped,
+            }
         uri = f"s3://{bucket}/{output}"
         jobs.put(
             request.job_id,

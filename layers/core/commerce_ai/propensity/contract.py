@@ -80,6 +80,19 @@ class Affinity(BaseModel):
     purchases: Count
 
 
+class SegmentMembership(BaseModel):
+    """The user is in a segment the daily scoring run published (the top decile of the 7-day score)."""
+
+    model_config = _OUT
+
+    segment: Literal["high_intent"]
+    day: str = Field(description="The day (UTC, YYYY-MM-DD) of the run that published it.")
+    probability: Score = Field(description="The user's score in that run.")
+    threshold: Score = Field(description="The segment's lowest score in that run.")
+    horizon: Literal["7d", "28d"]
+    model_version: str
+
+
 class ProfileView(BaseModel):
     """A user's live aggregates and the features derived from them now (personal data: admin only)."""
 
@@ -96,6 +109,9 @@ class ProfileView(BaseModel):
     categories: list[Affinity] = Field(max_length=10)
     brands: list[Affinity] = Field(max_length=10)
     features: dict[str, Score]
+    segments: list[SegmentMembership] = Field(
+        max_length=1, description="The daily segments the user is in (`high_intent`), from the last daily run."
+    )
 
 
 class Erased(BaseModel):

@@ -1,4 +1,5 @@
-"""Propensity's part of the shop-wide erasure (`commerce_ai.erasure`): the user's profile and scores."""
+"""Propensity's part of the shop-wide erasure (`commerce_ai.erasure`): the user's profile, scores and
+daily segment memberships (all in the user's partition of `UserProfilesTable`)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from typing import Any
 from commerce_ai import experiments
 from commerce_ai.artifacts.loader import LoadedModel, ModelLoader
 from commerce_ai.errors import InvalidInput, NotFound
-from commerce_ai.propensity.batch import DAILY_ACTIVE_DAYS, BatchRequest, JobResult, JobStore, run_job
+from commerce_ai.propensity.batch import DAILY_ACTIVE_DAYS, HIGH_INTENT, BatchRequest, JobResult, JobStore, run_job
 from commerce_ai.propensity.features import FEATURE_NAMES, feature_vector
 from commerce_ai.propensity.model import HORIZONS, PropensityModel, Reason, model_name, open_propensity_model
 from commerce_ai.propensity.profile import ItemFacts, Profile
@@ -89,6 +89,7 @@ def profile_view(user_id: str, now: datetime) -> dict[str, Any]:
         "categories": _affinity(profile.categories),
         "brands": _affinity(profile.brands),
         "features": dict(zip(FEATURE_NAMES, features, strict=True)),
+        "segments": [m for m in [store().segment(user_id, HIGH_INTENT, now.timestamp())] if m is not None],
     }
 
 

@@ -3,8 +3,9 @@
 `kind = "profile"` holds the aggregates (`Profile.to_dict()` as zlib-compressed JSON, a few KB), a
 `revision` that every write is conditioned on (two consumers folding events of one user at once cannot
 lose one's update: the loser re-reads and folds again), `updated_at` and `expires_at` (TTL: the profile
-expires PROFILE_TTL_DAYS after its user's last event). Other kinds (scores) share the partition, so
-erasing a user is one Query and its deletes.
+expires PROFILE_TTL_DAYS after its user's last event). Other kinds share the partition (scores,
+`score#<horizon>`; daily segment memberships, `segment#<segment>`), so erasing a user is one Query and its
+deletes.
 """
 
 from __future__ import annotations
@@ -20,6 +21,11 @@ from commerce_ai.propensity.settings import settings
 
 PROFILE = "profile"
 PROFILE_TTL_DAYS = 400  # a year of the archive plus a margin: a user gone that long starts afresh
+SEGMENT_PREFIX = "segment#"
+
+
+def segment_kind(segment: str) -> str:
+    return SEGMENT_PREFIX + segment
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,24 @@ class ProfileStore:
             ConditionExpression="revision = :seen",
             ExpressionAttributeValues={":seen": {"N": str(previous_revision)}},
         )
+
+    def segment(self, user_id: str, segment: str, now: float) -> dict[str, Any] | None:
+        """The user's membership of a daily segment (`commerce_ai.propensity.batch`): `{"segment", "day",
+        "probability", "threshold", "horizon", "model_version"}`, or None. An expired item that DynamoDB's
+        TTL has not deleted yet is not a membership."""
+        found = self.ddb.get_item(
+            TableName=self.table, Key={"user_id": {"S": user_id}, "kind": {"S": segment_kind(segment)}}
+        ).get("Item")
+        if found is None or float(found["expires_at"]["N"]) <= now:
+            return None
+        return {
+            "segment": segment,
+            "day": found["day"]["S"],
+            "probability": float(found["probability"]["N"]),
+            "threshold": float(found["threshold"]["N"]),
+            "horizon": found["horizon"]["S"],
+            "model_version": found["model_version"]["S"],
+        }
 
     def erase_user(self, user_id: str) -> int:
         """Delete every item of the user (profile and scores); the number deleted."""
