@@ -137,14 +137,15 @@ def get_policy(sku: str) -> PolicyView:
     admin=True,
     request=AllocationRequest,
     response=AllocationView,
-    errors=(404,),
+    errors=(404, 503),
 )
 def allocate(body: AllocationRequest) -> AllocationView:
     """A distribution centre's stock across stores for their next forecast period, by the served policy.
 
     Whole units that sum to `supply`, from each SKU's latest forecast (p10/p50/p90 of its next period), its
     stock on hand (the request's, else its inventory settings', else 0) and its last price. The served
-    policy is the one the allocation study learned (README, "Allocation"); `policy` names a heuristic
-    instead, to compare. Nothing is stored: the answer is a plan for the caller to ship. 404 names the SKUs
-    without a forecast or a history."""
+    policy is the one the forecasting build's allocation study chose (the learned policy when it beat both
+    heuristics, README "Allocation"), read from the active `forecasting-allocation` version; `policy` names
+    another, to compare. Nothing is stored: the answer is a plan for the caller to ship. 404 names the SKUs
+    without a forecast or a history; 503 while no allocation policy can be served."""
     return service.allocate(body)

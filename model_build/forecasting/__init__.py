@@ -1,7 +1,8 @@
 """Demand forecasting and inventory: the global LightGBM quantile model with conformal bands, trained on
-Dominick's OJ (pricing's loader) and served as `forecasting-demand`; `evaluate` writes
-`reports/forecasting.md` (the rolling-origin comparison with seasonal naive, AutoETS, Prophet and the
-Prophet + LightGBM hybrid, and the inventory replay)."""
+Dominick's OJ (pricing's loader) and served as `forecasting-demand`, and the allocation policy trained by
+the cross-entropy method in the replay of OJ's holdout weeks, served as `forecasting-allocation`;
+`evaluate` writes `reports/forecasting.md` (the rolling-origin comparison with seasonal naive, AutoETS,
+Prophet and the Prophet + LightGBM hybrid, the inventory replay and the allocation study)."""
 
 from __future__ import annotations
 
@@ -12,18 +13,20 @@ if TYPE_CHECKING:
     from infra.template import Stack
     from model_build import Built
 
-MODELS: list[str] = ["forecasting-demand"]
+MODELS: list[str] = ["forecasting-demand", "forecasting-allocation"]
 HORIZONS = 8
 
 
 def build(workdir: Path) -> list[Built]:
-    """Fit the served model on every OJ SKU (all weeks but the last 8, which calibrate the band)."""
+    """Fit the served model on every OJ SKU (all weeks but the last 8, which calibrate the band), then train
+    the allocation policy in the study's simulator (`model_build.forecasting.allocation`, fewer iterations)."""
     import warnings
 
     from commerce_ai.artifacts.manifest import TrainingData
     from commerce_ai.forecasting.features import season_of
+    from model_build.forecasting import allocation
     from model_build.forecasting.data import oj_frame, weekly_series
-    from model_build.forecasting.export import write_artifact
+    from model_build.forecasting.export import allocation_built, write_artifact
     from model_build.forecasting.global_model import train_served
     from model_build.pricing.data import OJ_PACKAGE, fingerprint
     from model_build.progress import stage
@@ -31,14 +34,27 @@ def build(workdir: Path) -> list[Built]:
     warnings.filterwarnings("ignore", category=RuntimeWarning, module="numpy")
     with stage("read Dominick's OJ (pricing's loader)"):
         frame = oj_frame()
-        series = [s.series for s in weekly_series(frame)]
+        everything = weekly_series(frame)
+        series = [s.series for s in everything]
     with stage("fit p10/p50/p90 boosters, conformal band"):
         served, booster, rows = train_served(series, HORIZONS, season_of("W"), "W")
     with stage("export to ONNX"):
         source = f"Dominick's orange juice (Debian {OJ_PACKAGE}), {len(series)} store x brand weekly series"
         training = TrainingData(fingerprint=fingerprint(frame), source=source, rows=rows)
         metrics = {f"conformal_offset_h{h + 1}": round(v, 4) for h, v in enumerate(served.calibration.offsets)}
-        return [write_artifact(booster, served.calibration, workdir, training, metrics)]
+        demand = write_artifact(booster, served.calibration, workdir, training, metrics)
+    with stage("allocation policy: fit at week 136, one-week forecasts of weeks 137-160"):
+        markets = allocation.holdout_markets(everything)
+    with stage(f"allocation policy: cross-entropy method ({allocation.BUILD_ITERATIONS} iterations), judged"):
+        result = allocation.study(markets, allocation.TRAIN_WEEKS[0], allocation.BUILD_ITERATIONS)
+        policy = allocation.served_policy(result)
+        replayed = TrainingData(
+            fingerprint=training.fingerprint,
+            source=f"{source}: the replay of weeks {allocation.TRAIN_WEEKS[0]}-{allocation.TEST_WEEKS[1]}, "
+            f"{result['stores']} SKUs in {result['brands']} brand markets",
+            rows=result["stores"],
+        )
+        return [demand, allocation_built(policy, workdir, replayed)]
 
 
 def build_inputs() -> dict[str, str]:

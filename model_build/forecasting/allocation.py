@@ -9,8 +9,12 @@ its price for the week, a lost sale its price (the replay's assumed costs). Dema
 demand replayed, not simulated; the forecasts are the model's. The policies (proportional to forecast,
 base-stock fair share, and the softmax policy whose weights the cross-entropy method searches: a
 derivative-free policy search on the episode's cost, no value function, no neural network) are
-`commerce_ai.forecasting.allocation`'s, the code `POST /inventory/allocate` serves. The weights are trained
+`commerce_ai.forecasting.allocation`'s, the code `POST /inventory/allocations` serves. The weights are trained
 on weeks 137-148 and judged on weeks 149-160, which they never saw.
+
+The same study, with fewer iterations (`BUILD_ITERATIONS`), is part of the forecasting build: `served_policy`
+turns its result into the `forecasting-allocation` artifact the route loads (learned only if it beat both
+heuristics on the judged weeks, else the cheaper heuristic). `make eval` runs it with `CEM_ITERATIONS`.
 """
 
 from __future__ import annotations
@@ -21,13 +25,17 @@ from typing import Any
 import numpy as np
 
 from commerce_ai.forecasting import allocation as policies
-from commerce_ai.forecasting.allocation import FEATURES
+from commerce_ai.forecasting.allocation import FEATURES, AllocationPolicy, PolicyName
 
 SCARCITY = 0.9
 HOLDING_RATE = 0.005
 TRAIN_WEEKS = (137, 148)  # inclusive
 TEST_WEEKS = (149, 160)
 CEM_POPULATION, CEM_ELITE, CEM_ITERATIONS, CEM_SEED = 48, 8, 20, 16
+BUILD_ITERATIONS = 8  # the build's search: keeps `up` short; still beats both heuristics (README, Allocation)
+LEARNED, FAIR_SHARE = "learned (cross-entropy method)", "base-stock fair share"
+PROPORTIONAL = "proportional to forecast"
+SERVED_NAMES: dict[str, PolicyName] = {LEARNED: "learned", PROPORTIONAL: "proportional", FAIR_SHARE: "fair-share"}
 
 
 @dataclass(frozen=True)
@@ -114,13 +122,15 @@ def episode_cost(markets: list[Market], allocate: Any, weeks: tuple[int, int]) -
     return sum(simulate(m, allocate, weeks).cost for m in markets)
 
 
-def train(markets: list[Market], weeks: tuple[int, int]) -> tuple[np.ndarray, list[float]]:
+def train(
+    markets: list[Market], weeks: tuple[int, int], iterations: int = CEM_ITERATIONS
+) -> tuple[np.ndarray, list[float]]:
     """Cross-entropy method over theta: sample a population, keep the elite, refit the Gaussian."""
     rng = np.random.default_rng(CEM_SEED)
     mean, sd = np.zeros(len(FEATURES)), np.full(len(FEATURES), 1.0)
     mean[0] = 1.0  # start from "proportional to forecast" (softmax of log p50 is p50 shares)
     curve = []
-    for _ in range(CEM_ITERATIONS):
+    for _ in range(iterations):
         population = mean + sd * rng.standard_normal((CEM_POPULATION, len(FEATURES)))
         costs = np.array([episode_cost(markets, learned(theta), weeks) for theta in population])
         elite = population[np.argsort(costs)[:CEM_ELITE]]
@@ -154,16 +164,12 @@ def markets_from(
     return out
 
 
-def study(markets: list[Market], first_week: int) -> dict[str, Any]:
+def study(markets: list[Market], first_week: int, iterations: int = CEM_ITERATIONS) -> dict[str, Any]:
     """Train on TRAIN_WEEKS, judge every policy on TEST_WEEKS (weeks as indices from `first_week`)."""
     train_weeks = (TRAIN_WEEKS[0] - first_week, TRAIN_WEEKS[1] - first_week)
     test_weeks = (TEST_WEEKS[0] - first_week, TEST_WEEKS[1] - first_week)
-    theta, curve = train(markets, train_weeks)
-    policies = {
-        "proportional to forecast": proportional,
-        "base-stock fair share": fair_share,
-        "learned (cross-entropy method)": learned(theta),
-    }
+    theta, curve = train(markets, train_weeks, iterations)
+    policies = {PROPORTIONAL: proportional, FAIR_SHARE: fair_share, LEARNED: learned(theta)}
     results: dict[str, dict[str, float]] = {}
     per_brand: dict[str, list[float]] = {}
     for name, allocate in policies.items():
@@ -175,13 +181,13 @@ def study(markets: list[Market], first_week: int) -> dict[str, Any]:
             totals.add(one)
         results[name] = totals.summary()
         results[name]["train_cost"] = episode_cost(markets, allocate, train_weeks)
-    best_heuristic = min(("proportional to forecast", "base-stock fair share"), key=lambda k: results[k]["total_cost"])
-    wins = sum(
-        a < b for a, b in zip(per_brand["learned (cross-entropy method)"], per_brand[best_heuristic], strict=True)
-    )
+    best_heuristic = min((PROPORTIONAL, FAIR_SHARE), key=lambda k: results[k]["total_cost"])
+    wins = sum(a < b for a, b in zip(per_brand[LEARNED], per_brand[best_heuristic], strict=True))
     return {
         "results": results,
         "theta": dict(zip(FEATURES, (round(float(v), 3) for v in theta), strict=True)),
+        "theta_values": [float(v) for v in theta],
+        "iterations": iterations,
         "curve": curve,
         "best_heuristic": best_heuristic,
         "brand_wins": wins,
@@ -190,8 +196,15 @@ def study(markets: list[Market], first_week: int) -> dict[str, Any]:
     }
 
 
-def run_study(everything: list[Any]) -> dict[str, Any]:
+def run_study(everything: list[Any], iterations: int = CEM_ITERATIONS) -> dict[str, Any]:
     """Fit the served recipe at week 136, forecast each holdout week one week ahead, run the study."""
+    markets = holdout_markets(everything)
+    return study(markets, TRAIN_WEEKS[0], iterations)
+
+
+def holdout_markets(everything: list[Any]) -> list[Market]:
+    """The simulator's markets: the served recipe fitted once at week 136 (on the SKUs with a sale in each
+    holdout week), each holdout week forecast one week ahead from the weeks before it."""
     from commerce_ai.forecasting.features import season_of
     from model_build.forecasting import protocol
     from model_build.forecasting.data import cut
@@ -210,5 +223,21 @@ def run_study(everything: list[Any]) -> dict[str, Any]:
         for s, q in zip(full, model.forecast([c.series for c in seen if c is not None], 1), strict=True):
             weekly[s.sku].append(q[0])
     prices = {s.sku: s.series.price[first - s.first_week : last - s.first_week + 1] for s in full}
-    markets = markets_from({k: np.stack(v) for k, v in weekly.items()}, holdout, prices, {s.sku: s.brand for s in full})
-    return study(markets, first)
+    return markets_from({k: np.stack(v) for k, v in weekly.items()}, holdout, prices, {s.sku: s.brand for s in full})
+
+
+def served_policy(result: dict[str, Any]) -> AllocationPolicy:
+    """The study's verdict as the artifact the route serves: the learned policy if it cost less than both
+    heuristics on the judged weeks, else the cheaper heuristic (the issue's rule)."""
+    costs = {name: float(m["total_cost"]) for name, m in result["results"].items()}
+    heuristic = min(costs[PROPORTIONAL], costs[FAIR_SHARE])
+    winner = LEARNED if costs[LEARNED] < heuristic else result["best_heuristic"]
+    return AllocationPolicy(
+        served_policy=SERVED_NAMES[winner],
+        features=list(FEATURES),
+        theta=[round(v, 6) for v in result["theta_values"]],
+        trained_weeks=TRAIN_WEEKS,
+        judged_weeks=TEST_WEEKS,
+        iterations=int(result["iterations"]),
+        judged_cost={SERVED_NAMES[name]: round(cost, 2) for name, cost in costs.items()},
+    )

@@ -1,5 +1,6 @@
 """`forecasting-demand`: the three quantile boosters in one ONNX graph (input `features`, output
-`quantiles` [N, 3]), plus `calibration.json`; serving needs onnxruntime and numpy only."""
+`quantiles` [N, 3]), plus `calibration.json`; serving needs onnxruntime and numpy only. And
+`forecasting-allocation`: the allocation policy the build trained, as `policy.json`."""
 
 from __future__ import annotations
 
@@ -7,6 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from commerce_ai.artifacts.manifest import TensorSpec, TrainingData
+from commerce_ai.forecasting.allocation import (
+    ALLOCATION_MODEL,
+    FEATURES,
+    POLICY_FILE,
+    POLICY_INPUTS,
+    POLICY_OUTPUTS,
+    AllocationPolicy,
+)
 from commerce_ai.forecasting.features import FEATURE_NAMES, QUANTILES
 from commerce_ai.forecasting.model import CALIBRATION, MODEL_NAME, Calibration
 from model_build import Built
@@ -70,3 +79,23 @@ def write_artifact(
     quantiles_to_onnx(model, directory / "model.onnx")
     (directory / CALIBRATION).write_text(calibration.to_json())
     return forecast_built(directory, training_data, metrics)
+
+
+def allocation_built(policy: AllocationPolicy, workdir: Path, training_data: TrainingData) -> Built:
+    """`forecasting-allocation`: the allocation study's verdict and learned weights as `policy.json`."""
+    directory = workdir / ALLOCATION_MODEL
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / POLICY_FILE).write_text(policy.model_dump_json(indent=1))
+    metrics = {f"judged_cost_{name.replace('-', '_')}": cost for name, cost in policy.judged_cost.items()}
+    metrics["learned_served"] = 1.0 if policy.served_policy == "learned" else 0.0
+    return Built(
+        name=ALLOCATION_MODEL,
+        directory=directory,
+        framework="json",
+        entrypoint=POLICY_FILE,
+        inputs=POLICY_INPUTS,
+        outputs=POLICY_OUTPUTS,
+        feature_names=list(FEATURES),
+        training_data=training_data,
+        metrics=metrics,
+    )

@@ -263,11 +263,12 @@ def allocation_section(study: dict[str, Any]) -> str:
         f"The learned policy costs {gain:.2%} less than the best heuristic ({best}) on the unseen weeks and does "
         f"better on {wins} of the {brands} brands (sign test p = {sign_p:.3f}): it beats both heuristics, so by the "
         "issue's rule it is the one to ship, but the gain is small next to the lost sales that a supply of "
-        f"{a.SCARCITY:.0%} of the forecast forces on every policy, and no allocation route serves any policy yet."
+        f"{a.SCARCITY:.0%} of the forecast forces on every policy. The forecasting build runs this same study "
+        f"with {a.BUILD_ITERATIONS} iterations and serves its own verdict (`forecasting-allocation`)."
         if learned < heuristic
         else f"The learned policy does not beat the best heuristic ({best}) on the unseen weeks "
         f"({learned:,.0f} against {heuristic:,.0f}; better on {wins} of the {brands} brands, sign test "
-        f"p = {sign_p:.3f}), so **{best} ships** and the learned policy does not."
+        f"p = {sign_p:.3f}), so **{best} ships** and the learned policy does not (the build serves its own verdict)."
     )
     theta = ", ".join(f"{k} {v:+.2f}" for k, v in study["theta"].items())
     fill = study["results"]["learned (cross-entropy method)"]["fill_rate"], study["results"][best]["fill_rate"]

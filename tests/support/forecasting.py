@@ -1,5 +1,6 @@
 """Forecasting's test helpers, shared by its unit and integration tests: a real `forecasting-demand`
-artifact built quickly (LightGBM -> ONNX on synthetic weekly series) and sales histories."""
+artifact built quickly (LightGBM -> ONNX on synthetic weekly series), a `forecasting-allocation` artifact
+(the build's policy file, written by the build's own export) and sales histories."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from commerce_ai.artifacts.manifest import TrainingData
+from commerce_ai.forecasting.allocation import FEATURES, AllocationPolicy, PolicyName
 from commerce_ai.forecasting.features import Series
 from commerce_ai.forecasting.model import Calibration
 from commerce_ai.forecasting.records import SalesHistory
@@ -60,3 +62,27 @@ def daily_sales_csv(days: int, start: date = date(2026, 1, 1), seed: int = 0) ->
         for i in range(days)
     ]
     return "date,sales\n" + "\n".join(rows) + "\n"
+
+
+# Weights of the kind the build's search finds (need and relative price weigh most), fixed for tests.
+TEST_THETA = [0.13, -0.23, -0.03, 0.79, 0.69]
+
+
+def allocation_policy(served: PolicyName = "learned", theta: list[float] | None = None) -> AllocationPolicy:
+    return AllocationPolicy(
+        served_policy=served,
+        features=list(FEATURES),
+        theta=TEST_THETA if theta is None else theta,
+        trained_weeks=(137, 148),
+        judged_weeks=(149, 160),
+        iterations=1,
+        judged_cost={"learned": 1.0, "fair-share": 2.0, "proportional": 3.0},
+    )
+
+
+def built_forecasting_allocation(directory: Path, policy: AllocationPolicy | None = None) -> Built:
+    """A `forecasting-allocation` artifact as the build writes it (no study: the policy is given)."""
+    from model_build.forecasting.export import allocation_built
+
+    training = TrainingData(fingerprint="synthetic", source="a fixed policy (tests)", rows=2)
+    return allocation_built(policy or allocation_policy(), directory, training)

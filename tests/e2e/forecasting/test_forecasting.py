@@ -57,6 +57,11 @@ def test_a_dcs_stock_is_allocated_across_the_seeded_stores(running: Running) -> 
     )
     assert plan.status_code == 200, plan.text
     assert plan.json()["allocated"] == 300 and [s["sku"] for s in plan.json()["stores"]] == stores
+    # The policy is the build's product: the active `forecasting-allocation` version, its verdict recorded.
+    model = requests.get(f"{running.http}/models/forecasting-allocation", timeout=30).json()
+    assert plan.json()["policy_version"] == model["active_version"]
+    active = next(v for v in model["versions"] if v["version"] == model["active_version"])
+    assert (plan.json()["served_policy"] == "learned") == (active["metrics"]["learned_served"] == 1.0)
     anonymous = requests.post(f"{running.http}/inventory/allocations", json={"supply": 3, "skus": stores}, timeout=30)
     assert anonymous.status_code == 401
 

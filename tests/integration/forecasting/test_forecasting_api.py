@@ -1,5 +1,5 @@
-"""The forecasting API over the local gateway, against a real `forecasting-demand` artifact in the
-emulator's bucket and registry and the forecasting table in its DynamoDB."""
+"""The forecasting API over the local gateway, against real `forecasting-demand` and `forecasting-allocation`
+artifacts in the emulator's bucket and registry and the forecasting table in its DynamoDB."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ import pytest
 from commerce_ai.artifacts.loader import ModelLoader
 from commerce_ai.artifacts.registry import ModelRegistry
 from commerce_ai.artifacts.store import ArtifactStore
+from commerce_ai.forecasting import service
+from commerce_ai.forecasting.allocation import ALLOCATION_MODEL
 from commerce_ai.forecasting.features import FEATURE_NAMES
 from commerce_ai.forecasting.model import MODEL_NAME, open_forecast_model
 from commerce_ai.forecasting.service import forecast_histories
@@ -23,7 +25,12 @@ from infra.template import Stack
 from model_build import publish
 from tests.conftest import ADMIN_KEY
 from tests.integration.local_stack import call, drain, gateway_for
-from tests.support.forecasting import built_forecasting_demand, sales_history
+from tests.support.forecasting import (
+    allocation_policy,
+    built_forecasting_allocation,
+    built_forecasting_demand,
+    sales_history,
+)
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +40,17 @@ def forecasting_model(stack: Stack, tmp_path_factory: pytest.TempPathFactory) ->
     manifest = publish(store, built_forecasting_demand(tmp_path_factory.mktemp("forecasting-demand")))
     drain(stack, registry, MODEL_NAME, versions=len(registry.versions(MODEL_NAME)) + 1)
     registry.activate(MODEL_NAME, manifest.version)
+    return manifest.version
+
+
+@pytest.fixture(scope="module")
+def allocation_model(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The allocation policy as the build publishes it: the learned one served."""
+    store = ArtifactStore(stack.physical_name("ArtifactBucket"))
+    registry = ModelRegistry(stack.physical_name("ModelRegistryTable"))
+    manifest = publish(store, built_forecasting_allocation(tmp_path_factory.mktemp("forecasting-allocation")))
+    drain(stack, registry, ALLOCATION_MODEL, versions=len(registry.versions(ALLOCATION_MODEL)) + 1)
+    registry.activate(ALLOCATION_MODEL, manifest.version)
     return manifest.version
 
 
@@ -133,7 +151,7 @@ def test_the_forecast_plot_is_a_png_or_an_svg_as_the_client_accepts(stack: Stack
 
 
 def test_stock_is_allocated_across_stores_by_the_served_policy(
-    stack: Stack, forecasting_model: str, seeded: str
+    stack: Stack, forecasting_model: str, allocation_model: str, seeded: str
 ) -> None:
     """Two stores, one selling about four times the other: every unit is shipped, in whole units; the store
     with the stock already on hand gets less; a heuristic can be named to compare."""
@@ -155,6 +173,7 @@ def test_stock_is_allocated_across_stores_by_the_served_policy(
     status, plan = call(gateway, "POST", "/inventory/allocations", request, ADMIN_KEY)
     assert status == 200, plan
     assert plan["policy"] == plan["served_policy"] == "learned" and plan["model_versions"] == [forecasting_model]
+    assert plan["policy_version"] == allocation_model
     units = {s["sku"]: s["units"] for s in plan["stores"]}
     assert plan["allocated"] == sum(units.values()) == 101 and units[seeded] > units["fc-small"] > 0
     assert {s["on_hand_source"] for s in plan["stores"]} <= {"inventory", "none"}
@@ -170,7 +189,38 @@ def test_stock_is_allocated_across_stores_by_the_served_policy(
     assert after["stores"][0]["units"] < units[seeded] and after["stores"][0]["need"] == 0.0
 
 
-def test_bad_allocation_requests_get_a_json_4xx(stack: Stack, seeded: str) -> None:
+def test_the_served_policy_follows_the_registry_and_a_broken_one_is_refused(
+    stack: Stack, allocation_model: str, seeded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A version whose study chose a heuristic serves that heuristic by default; a `policy.json` whose
+    weights do not fit serving's features passes the registry's JSON check but the loader refuses it, and
+    the last good version keeps serving."""
+    gateway = gateway_for(stack)
+    monkeypatch.setattr(service.allocation_loader(), "refresh_seconds", 0)  # follow the pointer at once
+    store = ArtifactStore(stack.physical_name("ArtifactBucket"))
+    registry = ModelRegistry(stack.physical_name("ModelRegistryTable"))
+    heuristic = publish(store, built_forecasting_allocation(tmp_path / "h", allocation_policy("fair-share")))
+    broken_built = built_forecasting_allocation(tmp_path / "b")
+    policy_file = broken_built.directory / broken_built.entrypoint
+    policy_file.write_text(policy_file.read_text().replace('"theta": [', '"theta": [0.5, '))  # six weights
+    broken = publish(store, broken_built)
+    drain(stack, registry, ALLOCATION_MODEL, versions=len(registry.versions(ALLOCATION_MODEL)) + 2)
+    request = {"supply": 50, "skus": [seeded, "fc-small"]}
+    try:
+        registry.activate(ALLOCATION_MODEL, heuristic.version)
+        status, plan = call(gateway, "POST", "/inventory/allocations", request, ADMIN_KEY)
+        assert status == 200 and plan["policy"] == plan["served_policy"] == "fair-share", plan
+        assert plan["policy_version"] == heuristic.version
+
+        registry.activate(ALLOCATION_MODEL, broken.version)
+        status, plan = call(gateway, "POST", "/inventory/allocations", request, ADMIN_KEY)
+        assert status == 200 and plan["policy_version"] == heuristic.version, plan
+        assert "theta" in service.allocation_loader().refused[broken.version]
+    finally:
+        registry.activate(ALLOCATION_MODEL, allocation_model)
+
+
+def test_bad_allocation_requests_get_a_json_4xx(stack: Stack, allocation_model: str, seeded: str) -> None:
     gateway = gateway_for(stack)
     good = {"supply": 10, "skus": [seeded, "fc-small"]}
     cases = [

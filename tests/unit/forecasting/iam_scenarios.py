@@ -15,11 +15,16 @@ from commerce_ai.forecasting.store import FORECAST, HISTORY, ForecastingStore
 from infra.runner.scheduler import scheduled_event
 from infra.runner.sqs_poller import sqs_event
 from tests.support.events import sample
-from tests.support.forecasting import built_forecasting_demand, daily_sales_csv, sales_history
+from tests.support.forecasting import (
+    built_forecasting_allocation,
+    built_forecasting_demand,
+    daily_sales_csv,
+    sales_history,
+)
 from tests.unit.fakes import sqs_message
 from tests.unit.iam import STACK, Scenario, World, configure
 
-CACHED = (service.forecast_loader,)
+CACHED = (service.forecast_loader, service.allocation_loader)
 
 
 def serve_forecasting_demand(world: World) -> None:
@@ -39,6 +44,7 @@ def run_forecasting_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path:
     handler, _ = configure(monkeypatch, "ForecastingApiFunction", tmp_path)
     world.ssm.values[STACK.function("ForecastingApiFunction").environment["ADMIN_API_KEY_PARAMETER"]] = "k"
     serve_forecasting_demand(world)
+    world.serve(world.built("forecasting-allocation", lambda d: [built_forecasting_allocation(d)]))
     seed_sku(world)
     seed_sku(world, "oj-5-1")
     world.forget_setup()

@@ -1,15 +1,32 @@
 """The allocation study's simulator and heuristics on a hand-sized market: every policy ships exactly the
 supply, fair share fills shortfalls first, the books balance, and the learned policy starts from
-proportional-to-forecast (softmax of log p50)."""
+proportional-to-forecast (softmax of log p50). The served policy is the build's artifact: the learned one
+only when it beat both heuristics, run by the study's code, and a broken `policy.json` is refused."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from commerce_ai.forecasting import allocation as policies
 from commerce_ai.forecasting.service import whole_units
-from model_build.forecasting.allocation import Market, fair_share, learned, proportional, simulate
+from model_build import manifest_for
+from model_build.forecasting.allocation import (
+    FAIR_SHARE,
+    LEARNED,
+    PROPORTIONAL,
+    Market,
+    fair_share,
+    learned,
+    proportional,
+    served_policy,
+    simulate,
+    study,
+)
+from tests.support.forecasting import allocation_policy, built_forecasting_allocation
 
 
 def market() -> Market:
@@ -59,9 +76,65 @@ def test_shares_become_whole_units_that_sum_to_the_supply(shares: list[float], s
     assert whole_units(shares, supply) == units
 
 
-def test_the_served_policy_is_the_learned_one_over_the_same_code_as_the_study() -> None:
-    weekly = policies.POLICIES[policies.SERVED_POLICY]()
+def test_the_served_policy_runs_the_same_code_as_the_study() -> None:
+    policy = allocation_policy(theta=[0.5, -0.2, 0.1, 0.8, 0.6])
     m = market()
     args = (m.p10[0], m.p50[0], m.p90[0], np.zeros(2), m.price[0], 36.0)
-    assert weekly(*args) == pytest.approx(learned(np.array(policies.SERVED_THETA))(m, 0, np.zeros(2), 36.0))
-    assert len(policies.SERVED_THETA) == len(policies.FEATURES)
+    assert policy.allocator()(*args) == pytest.approx(learned(np.array(policy.theta))(m, 0, np.zeros(2), 36.0))
+    assert policy.allocator("fair-share")(*args) == pytest.approx(fair_share(m, 0, np.zeros(2), 36.0))
+    heuristic = allocation_policy(served="proportional")
+    assert heuristic.allocator()(*args) == pytest.approx(proportional(m, 0, np.zeros(2), 36.0))
+
+
+def study_result(learned_cost: float) -> dict[str, object]:
+    costs = {LEARNED: learned_cost, FAIR_SHARE: 100.0, PROPORTIONAL: 110.0}
+    return {
+        "results": {name: {"total_cost": cost} for name, cost in costs.items()},
+        "best_heuristic": FAIR_SHARE,
+        "theta_values": [1.0, 0.0, 0.0, 0.5, 0.25],
+        "iterations": 3,
+    }
+
+
+@pytest.mark.parametrize(("learned_cost", "served"), [(99.0, "learned"), (100.0, "fair-share"), (120.0, "fair-share")])
+def test_the_learned_policy_ships_only_if_it_beats_both_heuristics(learned_cost: float, served: str) -> None:
+    policy = served_policy(study_result(learned_cost))
+    assert policy.served_policy == served and policy.theta == [1.0, 0.0, 0.0, 0.5, 0.25]
+    assert policy.judged_cost == {"learned": learned_cost, "fair-share": 100.0, "proportional": 110.0}
+
+
+def test_the_build_trains_a_policy_in_the_simulator() -> None:
+    """A few cross-entropy iterations on a hand-sized market: a valid artifact whatever the verdict."""
+    m = market()
+    longer = Market(
+        brand="b",
+        demand=np.tile(m.demand, (12, 1)),
+        price=np.tile(m.price, (12, 1)),
+        p10=np.tile(m.p10, (12, 1)),
+        p50=np.tile(m.p50, (12, 1)),
+        p90=np.tile(m.p90, (12, 1)),
+    )
+    result = study([longer], first_week=137, iterations=2)
+    policy = served_policy(result)
+    assert result["iterations"] == 2 and len(policy.theta) == len(policies.FEATURES)
+    costs = policy.judged_cost
+    assert policy.served_policy == "learned" or costs["learned"] >= min(costs["fair-share"], costs["proportional"])
+
+
+def test_the_policy_artifact_opens_and_a_bad_one_is_refused(tmp_path: Path) -> None:
+    built = built_forecasting_allocation(tmp_path)
+    manifest = manifest_for(built)
+    assert built.name == policies.ALLOCATION_MODEL and manifest.framework == "json"
+    assert policies.open_allocation_policy(manifest, built.directory) == allocation_policy()
+    path = built.directory / built.entrypoint
+    good = json.loads(path.read_text())
+    for broken in (
+        {**good, "theta": good["theta"][:-1]},  # a weight short of serving's features
+        {**good, "features": list(reversed(good["features"]))},
+        {**good, "theta": [1e9, 0, 0, 0, 0]},
+        {**good, "served_policy": "random"},
+        {k: v for k, v in good.items() if k != "theta"},
+    ):
+        path.write_text(json.dumps(broken))
+        with pytest.raises(ValueError):
+            policies.open_allocation_policy(manifest, built.directory)

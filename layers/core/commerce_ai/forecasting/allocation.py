@@ -1,5 +1,5 @@
 """Allocating a distribution centre's scarce stock across stores for one period: the policies the study in
-`model_build.forecasting.allocation` compares, and the one `POST /inventory/allocate` serves.
+`model_build.forecasting.allocation` compares, and the one `POST /inventory/allocations` serves.
 
 One code path for the study and the route: every policy takes the stores' one-period p10/p50/p90
 forecasts, their stock on hand, their prices and the supply to ship, and answers units per store that sum
@@ -12,13 +12,23 @@ to the supply (all of it is shipped, as in the study).
 - learned: supply x softmax(theta . phi_i) over stores, phi_i = (log1p p50, log1p p90 - log1p p10, log1p
   on hand, log1p need, price relative to the stores' mean), theta found by the cross-entropy method in
   the study's simulator (weeks 137-148 of Dominick's OJ, judged on 149-160: README, "Allocation").
+
+Which policy is served, and the learned weights, are a build's product, not constants: the forecasting build
+trains the policy by the study's code and publishes `policy.json` as the versioned `forecasting-allocation`
+artifact (`AllocationPolicy`), which the route reads through the registry's `ModelLoader`. The learned
+policy is served only if it beat both heuristics on the unseen weeks; otherwise the best heuristic is.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from commerce_ai.artifacts.manifest import Manifest, TensorSpec
 from commerce_ai.forecasting.inventory import Z_90
 
 if TYPE_CHECKING:
@@ -26,11 +36,62 @@ if TYPE_CHECKING:
 
 SERVICE_Z = 1.6448536269514722  # 95%
 FEATURES = ("log1p p50", "log1p band width", "log1p on hand", "log1p need", "relative price")
-# The weights the study learned (`make eval`, reports/forecasting.md, "Allocation"): it beat both
-# heuristics on the unseen weeks (0.23% cheaper than fair share, 10 of 11 brands), so it is the one served.
-# A new study prints new weights; they are copied here by hand, with the report that measured them.
-SERVED_THETA: tuple[float, ...] = (0.13, -0.23, -0.03, 0.79, 0.69)
-SERVED_POLICY = "learned"
+PolicyName = Literal["learned", "fair-share", "proportional"]
+ALLOCATION_MODEL = "forecasting-allocation"
+POLICY_FILE = "policy.json"
+# The manifest's schema of the artifact: the stores' feature rows in, one allocation weight per store out.
+POLICY_INPUTS = [TensorSpec(name="store_features", dtype="float32", shape=[None, len(FEATURES)])]
+POLICY_OUTPUTS = [TensorSpec(name="shares", dtype="float32", shape=[None])]
+MAX_WEIGHT = 100.0  # |theta| beyond this saturates the softmax: a sign of a broken search, not a policy
+
+
+class AllocationPolicy(BaseModel):
+    """`policy.json` of a `forecasting-allocation` version: the served policy and the learned weights.
+
+    `served_policy` is what the route uses when a request names none: `learned` only if the build's study
+    found it cheaper than both heuristics on the weeks it was not trained on, else the cheaper heuristic.
+    `theta` is the learned policy's weights either way (a request may name `learned` to compare)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    served_policy: PolicyName
+    features: list[str]
+    theta: list[float]
+    trained_weeks: tuple[int, int]
+    judged_weeks: tuple[int, int]
+    iterations: int = Field(ge=1)
+    judged_cost: dict[PolicyName, float] = Field(
+        description="Each policy's total cost (holding + lost sales) on the judged weeks, in the study's money."
+    )
+
+    @field_validator("theta")
+    @classmethod
+    def _finite_weights(cls, theta: list[float]) -> list[float]:
+        if not all(math.isfinite(v) and abs(v) <= MAX_WEIGHT for v in theta):
+            raise ValueError(f"theta must be finite weights within +-{MAX_WEIGHT:g}")
+        return theta
+
+    @model_validator(mode="after")
+    def _matches_serving(self) -> AllocationPolicy:
+        if list(self.features) != list(FEATURES):
+            raise ValueError(f"the policy's features {self.features} differ from serving's {list(FEATURES)}")
+        if len(self.theta) != len(FEATURES):
+            raise ValueError(f"theta has {len(self.theta)} weights for serving's {len(FEATURES)} features")
+        return self
+
+    def allocator(self, name: PolicyName | None = None) -> Allocator:
+        """The named policy (the served one by default) as an allocator."""
+        chosen = name or self.served_policy
+        if chosen == "learned":
+            return learned(self.theta)
+        return fair_share if chosen == "fair-share" else proportional
+
+
+def open_allocation_policy(manifest: Manifest, directory: Path) -> AllocationPolicy:
+    """The registry loader's opener for `forecasting-allocation`: a policy that does not parse, or whose
+    features or weights do not fit serving's, is refused (ValueError) and the last good version serves."""
+    return AllocationPolicy.model_validate_json((directory / manifest.entrypoint).read_bytes())
+
 
 Allocator = Callable[["np.ndarray", "np.ndarray", "np.ndarray", "np.ndarray", "np.ndarray", float], "np.ndarray"]
 
@@ -89,10 +150,3 @@ def learned(theta: Sequence[float] | np.ndarray) -> Allocator:
         return supply * weights / weights.sum()
 
     return allocate
-
-
-POLICIES: dict[str, Callable[[], Allocator]] = {
-    "learned": lambda: learned(SERVED_THETA),
-    "fair-share": lambda: fair_share,
-    "proportional": lambda: proportional,
-}

@@ -214,7 +214,12 @@ class AllocationView(BaseModel):
     model_config = _OUT
 
     policy: Literal["learned", "fair-share", "proportional"]
-    served_policy: str = Field(description="The policy the allocation study chose to serve (README, Allocation).")
+    served_policy: Literal["learned", "fair-share", "proportional"] = Field(
+        description="The policy the build's allocation study chose to serve (README, Allocation)."
+    )
+    policy_version: str = Field(
+        description="The `forecasting-allocation` version that holds the served policy and the learned weights."
+    )
     supply: int
     allocated: int
     model_versions: list[str] = Field(

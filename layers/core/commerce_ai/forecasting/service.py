@@ -54,6 +54,14 @@ def forecast_loader() -> ModelLoader[ForecastModel]:
     return ModelLoader(MODEL_NAME, expected_features=FEATURE_NAMES, opener=open_forecast_model)
 
 
+@cache
+def allocation_loader() -> ModelLoader[allocation.AllocationPolicy]:
+    """The allocation policy the forecasting build trained and published (`forecasting-allocation`)."""
+    return ModelLoader(
+        allocation.ALLOCATION_MODEL, expected_features=allocation.FEATURES, opener=allocation.open_allocation_policy
+    )
+
+
 def forecast_model() -> LoadedModel[ForecastModel]:
     """The active forecast model; ModelUnavailable (503) while none can be served."""
     return forecast_loader().get()
@@ -226,9 +234,11 @@ def whole_units(shares: list[float], supply: int) -> list[int]:
 
 def allocate(request: AllocationRequest) -> AllocationView:
     """The supply across the SKUs' stores for each one's next forecast period, by the served policy (or the
-    one named); 404 naming the SKUs without a forecast or a history. Three BatchGetItems."""
+    one named); 404 naming the SKUs without a forecast or a history, 503 without an allocation policy.
+    Three BatchGetItems."""
     import numpy as np  # the ml layer; lazily, so core-only functions never load it
 
+    served = allocation_loader().get()
     found = store()
     forecasts = found.forecasts(request.skus)
     histories = found.histories(request.skus)
@@ -250,14 +260,15 @@ def allocate(request: AllocationRequest) -> AllocationView:
     nexts = [forecasts[s].periods[0] for s in request.skus]
     p10, p50, p90 = (np.array([getattr(p, q) for p in nexts]) for q in ("p10", "p50", "p90"))
     held, price = np.array(on_hand), np.array([histories[s].price[-1] for s in request.skus])
-    name = request.policy or allocation.SERVED_POLICY
-    shares = allocation.POLICIES[name]()(p10, p50, p90, held, price, float(request.supply))
+    name = request.policy or served.model.served_policy
+    shares = served.model.allocator(name)(p10, p50, p90, held, price, float(request.supply))
     units = whole_units([float(v) for v in shares], request.supply)
     needs = allocation.need(p10, p50, p90, held)
     return AllocationView.model_validate(
         {
             "policy": name,
-            "served_policy": allocation.SERVED_POLICY,
+            "served_policy": served.model.served_policy,
+            "policy_version": served.version,
             "supply": request.supply,
             "allocated": sum(units),
             "model_versions": sorted({forecasts[s].model_version for s in request.skus}),
