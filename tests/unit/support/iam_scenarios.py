@@ -16,7 +16,7 @@ from tests.support.events import sample
 from tests.support.support import built_support
 from tests.unit.iam import STACK, Scenario, World, configure
 
-CACHED = (support_service.intent_loader,)
+CACHED = (support_service.intent_loader, support_service.encoder_loader)
 
 
 def seeded(world: World, function: str) -> dict[str, str]:
