@@ -21,6 +21,7 @@ dynamic quantisation of the MatMul weights). The embedding table stays the packa
 
 from __future__ import annotations
 
+import logging
 import shutil
 from importlib import metadata
 from pathlib import Path
@@ -207,7 +208,11 @@ def variant_model(variant: str = encoder.SERVED_VARIANT) -> Any:
     with tempfile.TemporaryDirectory(prefix="support-encoder-int8-") as folder:
         float_path, int8_path = Path(folder) / "fp32.onnx", Path(folder) / "int8.onnx"
         onnx.save(build_graph("fp32"), float_path)
-        quantize_dynamic(float_path, int8_path, op_types_to_quantize=["MatMul"], weight_type=QuantType.QInt8)
+        logging.disable(logging.WARNING)  # the quantiser's advice to pre-process (shape inference) is moot here
+        try:
+            quantize_dynamic(float_path, int8_path, op_types_to_quantize=["MatMul"], weight_type=QuantType.QInt8)
+        finally:
+            logging.disable(logging.NOTSET)
         return onnx.load(int8_path)
 
 

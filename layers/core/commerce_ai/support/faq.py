@@ -25,7 +25,7 @@ from commerce_ai.support.text import normalize
 if TYPE_CHECKING:  # numpy is in MlLayer: imported where used, so the tickets function (no MlLayer) loads
     import numpy as np
 
-SEMANTIC_MIN = 0.47
+SEMANTIC_MIN = 0.46
 BM25_MIN = 4.0
 FAQ_ID = r"^[a-z0-9][a-z0-9-]{0,63}$"
 Topic = Literal["returns", "refunds", "shipping", "payment", "coupons", "sizes", "warranty", "other"]
