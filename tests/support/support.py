@@ -1,6 +1,6 @@
-"""Customer service's shared test helpers: the real `support-encoder` artifact (the served ONNX export, about
-3 s) and a small real `support-intents` artifact on it (the authored training lines without augmentation or
-cross-validation, a few seconds), and an in-memory orders backend."""
+"""Customer service's shared test helpers: the real `support-encoder` artifact (the served ONNX export, a few
+seconds, once per process) and a small real `support-intents` artifact on it (the authored training lines
+without augmentation or cross-validation, a few seconds), and an in-memory orders backend."""
 
 from __future__ import annotations
 
