@@ -1,7 +1,8 @@
 """Customer service (issue 15): the intent model, and the seeding of the bot's demo data.
 
-`build` embeds the authored, augmented training split (`data`) with the shared sentence encoder and
-trains the linear head (`train`), exported as `support-intents` (framework `json`). `evaluate` writes
+`build` exports the sentence encoder to ONNX from the package's weights (`encoder_export`, served as
+`support-encoder`), embeds the authored, augmented training split (`data`) with it and trains the linear
+head (`train`), exported as `support-intents` (framework `json`). `evaluate` writes
 `reports/support.md` (held-out accuracy per language and intent, the character n-gram TF-IDF baseline,
 the FAQ matcher, the emotion scorer). `seed` fills the demo orders and the FAQ once the stack is up.
 """
@@ -14,24 +15,28 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from model_build import Built
 
-MODELS: list[str] = ["support-intents"]
+MODELS: list[str] = ["support-encoder", "support-intents"]
 
 
 def build(workdir: Path) -> list[Built]:
-    from model_build.support.export import export_intents
+    from model_build.support.export import export_support
 
-    return [export_intents(workdir)]
+    return export_support(workdir)
 
 
 def build_inputs() -> dict[str, str]:
-    """The authored training files (the test files are not read by `build`)."""
+    """The authored training files (the test files are not read by `build`) and the encoder's variant."""
     import hashlib
 
+    from commerce_ai.support import encoder
     from model_build.support.data import INTENT_DATA, LANGUAGES
 
     return {
-        f"data:{path.name} sha256": hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in (INTENT_DATA / f"{language}.train.txt" for language in LANGUAGES)
+        "encoder": encoder.encoder_name(),
+        **{
+            f"data:{path.name} sha256": hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in (INTENT_DATA / f"{language}.train.txt" for language in LANGUAGES)
+        },
     }
 
 

@@ -1,5 +1,5 @@
-"""Customer service on the emulator: a real `support-intents` artifact validated by the registry, the
-conversation state in DynamoDB across turns, the demo orders and the rules, a hand-off ticket through
+"""Customer service on the emulator: real `support-encoder` and `support-intents` artifacts validated by the
+registry, the conversation state in DynamoDB across turns, the demo orders and the rules, a hand-off ticket through
 the agents' queue into the tickets table (once, even when redelivered), an agent's reply reaching the
 customer, the caller checks and bad input."""
 

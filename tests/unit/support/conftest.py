@@ -15,10 +15,10 @@ from tests.support.support import built_support
 
 @pytest.fixture(scope="session")
 def intent_model(tmp_path_factory: pytest.TempPathFactory) -> IntentModel:
-    built = built_support(Path(tmp_path_factory.mktemp("support")))[0]
+    built = built_support(Path(tmp_path_factory.mktemp("support")))[-1]
     return IntentModel.from_document(json.loads((built.directory / built.entrypoint).read_text(encoding="utf-8")))
 
 
 @pytest.fixture(scope="session")
-def faq_index() -> FaqIndex:
+def faq_index(intent_model: IntentModel) -> FaqIndex:  # after the intent model: it installs the encoder
     return FaqIndex(faq_entries())

@@ -1,5 +1,6 @@
 """Customer service's functions in the IAM agreement check (tests/unit/platform/test_iam_agreement.py). The
-API scenario serves a small real `support-intents` artifact and the demo orders and FAQ."""
+API scenario serves the real `support-encoder`, a small real `support-intents` artifact, the demo orders and
+the FAQ."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from tests.support.events import sample
 from tests.support.support import built_support
 from tests.unit.iam import STACK, Scenario, World, configure
 
-CACHED = (support_service.intent_loader,)
+CACHED = (support_service.intent_loader, support_service.encoder_loader)
 
 
 def seeded(world: World, function: str) -> dict[str, str]:

@@ -67,6 +67,21 @@ def intent_loader() -> ModelLoader[IntentModel]:
     return ModelLoader(MODEL_NAME, expected_features=[encoder.encoder_name()], opener=open_intents)
 
 
+def open_encoder(manifest: Any, directory: Any) -> encoder.SentenceEncoder:
+    from commerce_ai.artifacts.frameworks import open_onnx
+
+    return encoder.SentenceEncoder(
+        open_onnx(manifest, directory), directory / encoder.VOCABULARY_FILE, manifest.input_schema.feature_names[0]
+    )
+
+
+@cache
+def encoder_loader() -> ModelLoader[encoder.SentenceEncoder]:
+    """The served variant only: a `support-encoder` version of another variant is refused, like a head
+    trained on another encoder."""
+    return ModelLoader(encoder.MODEL_NAME, expected_features=[encoder.encoder_name()], opener=open_encoder)
+
+
 class _FaqCache:
     """The FAQ index, rebuilt when the table's entries change (checked at most once a minute)."""
 
@@ -89,6 +104,7 @@ faq_cache = _FaqCache()
 
 
 def bot() -> Bot:
+    encoder.use(encoder_loader().get().model)  # before the FAQ index, which embeds its questions with it
     return Bot(
         intent_loader().get().model,
         faq_cache.get(),
