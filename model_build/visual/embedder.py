@@ -3,11 +3,11 @@ model code from `efficientnet-lite-pytorch`) as a frozen trunk, and a small head
 
 The graph takes what `commerce_ai.visual.images.catalogue_pixels` makes (float32 [n, 1, 28, 28] in [0, 1])
 and does the rest itself: Lite0's normalisation ((x - 127) / 128 on 0..255), grey to three channels and a
-bilinear resize to `RESOLUTION`. The head reads the trunk's pooled 1280 features and the 784 pixels beside
-them (at 28 px the frozen ImageNet features alone are below raw pixels; together, measured on held-out test
-images, the head does better than either): 2064 -> 128 (batch norm, ReLU) -> `DIMENSION`, L2-normalised: the
-embedding; a cosine classifier over the ten categories trains it (normalised softmax, scale `SCALE`), so items
-of a category gather around its direction.
+bilinear resize to `RESOLUTION`. The head reads the trunk's pooled 1280 features, the outputs of four
+intermediate blocks (`TAPS`, 1728 values) and the 784 pixels beside them (at 28 px the frozen ImageNet
+features alone are below raw pixels; together, measured on held-out images, the head does better than either):
+3792 -> 128 (batch norm, ReLU) -> `DIMENSION`, L2-normalised: the embedding; a cosine classifier over the ten
+categories trains it (normalised softmax, scale `SCALE`), so items of a category gather around its direction.
 
 Fine-tuning the trunk itself is a study (`evaluate`): at 32 px a forward pass over the 60,000 catalogue
 images is most of the default build's time already.
@@ -27,8 +27,14 @@ RESOLUTION = 32
 DIMENSION = 64
 SCALE = 16.0
 TRUNK_FEATURES = 1280
+# Lite0 blocks whose outputs the head reads beside the pooled top (at 32 px: block 4 is 40 channels at 4x4, 7 is
+# 80 at 2x2, 10 is 112 at 2x2, 15 is 320 at 1x1), flattened, so the head sees where on the product the
+# mid-level shapes are, which the pooled 1280 of the last block (ImageNet-specific at this size) mostly loses.
+# Chosen on a validation split of the train images (10,000 held out, the head trained on the other 50,000):
+# P@10 0.8803 with the pooled top and pixels only, 0.9125 with these taps.
+TAPS = {4: 40 * 4 * 4, 7: 80 * 2 * 2, 10: 112 * 2 * 2, 15: 320}
 PIXEL_FEATURES = 28 * 28
-HEAD_INPUTS = TRUNK_FEATURES + PIXEL_FEATURES
+HEAD_INPUTS = TRUNK_FEATURES + sum(TAPS.values()) + PIXEL_FEATURES
 EPOCHS = 6
 HIDDEN = 128
 BATCH = 512
@@ -59,7 +65,8 @@ def modules(resolution: int = RESOLUTION) -> dict[str, Any]:
     functional = torch.nn.functional
 
     class Pooled(nn.Module):  # type: ignore[name-defined]
-        """pixels [n, 1, 28, 28] in [0, 1] -> the trunk's pooled features and the pixels themselves [n, 2064]."""
+        """pixels [n, 1, 28, 28] in [0, 1] -> the trunk's pooled features, the `TAPS` blocks' outputs (flattened)
+        and the pixels themselves [n, HEAD_INPUTS]."""
 
         def __init__(self, trunk: Any) -> None:
             super().__init__()
@@ -69,14 +76,21 @@ def modules(resolution: int = RESOLUTION) -> dict[str, Any]:
             x = (pixels * 255.0 - 127.0) / 128.0
             x = x.expand(-1, 3, -1, -1)
             x = functional.interpolate(x, size=(resolution, resolution), mode="bilinear", align_corners=False)
-            pooled = self.trunk.extract_features(x).mean(dim=(2, 3))
-            return torch.cat([pooled, pixels.flatten(1)], dim=1)
+            trunk = self.trunk
+            x = trunk._swish(trunk._bn0(trunk._conv_stem(x)))
+            taps = []
+            for index, block in enumerate(trunk._blocks):  # as `extract_features`, in eval (no drop-connect)
+                x = block(x)
+                if index in TAPS:
+                    taps.append(x.flatten(1))
+            pooled = trunk._swish(trunk._bn1(trunk._conv_head(x))).mean(dim=(2, 3))
+            return torch.cat([pooled, *taps, pixels.flatten(1)], dim=1)
 
     class Head(nn.Module):  # type: ignore[name-defined]
-        def __init__(self, classes: int) -> None:
+        def __init__(self, classes: int, inputs: int = HEAD_INPUTS) -> None:
             super().__init__()
             self.project = nn.Sequential(
-                nn.Linear(HEAD_INPUTS, HIDDEN),
+                nn.Linear(inputs, HIDDEN),
                 nn.BatchNorm1d(HIDDEN),
                 nn.ReLU(),
                 nn.Dropout(0.2),

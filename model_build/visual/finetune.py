@@ -137,7 +137,11 @@ def train(
     torch.manual_seed(embedder.SEED)
     trunk = embedder.load_trunk()
     parts = trunk_parts(frozen_blocks)
-    bottom, top, head = parts["Bottom"](trunk), parts["Top"](trunk), embedder.modules()["Head"](len(CATEGORIES))
+    bottom, top, head = (
+        parts["Bottom"](trunk),
+        parts["Top"](trunk),
+        embedder.modules()["Head"](len(CATEGORIES), embedder.TRUNK_FEATURES + embedder.PIXEL_FEATURES),
+    )
     model = parts["FineTunedEmbedder"](bottom, top, head)
     frozen = [*trunk._conv_stem.parameters(), *trunk._bn0.parameters()]
     frozen += [p for block in trunk._blocks[:frozen_blocks] for p in block.parameters()]
