@@ -238,16 +238,27 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.data is not None and "data" not in inspect.signature(module.build).parameters:
         print(f"{args.capability} trains on its own data set only; --data is not supported", file=sys.stderr)
         return 2
+    # A capability may train on other data by default than `up` builds (TRAIN_DEFAULT_DATA: recommendations
+    # trains on the event archive) and name `up`'s data (UP_DATA), which then builds as `up` does.
+    data = args.data if args.data is not None else getattr(module, "TRAIN_DEFAULT_DATA", None)
+    if data is not None and data == getattr(module, "UP_DATA", None):
+        data = None
     options: dict[str, Path] = {}
-    if args.data is not None:
-        options["data"] = Path(args.data)
+    if data is not None:
+        options["data"] = Path(data)
+        if data == "archive" and not Path(data).exists() and not os.environ.get("BEHAVIOUR_EVENTS_BUCKET"):
+            _running_stack(args.aws_port)  # the local stack's archive and tables
     if args.items is not None:
         if "items" not in inspect.signature(module.build).parameters:
             print(f"{args.capability} takes no items file; --items is not supported", file=sys.stderr)
             return 2
         options["items"] = Path(args.items)
-    with Stages() as stages, stages.stage(args.capability, "build"):
-        built = module.build(workdir, **options)
+    try:
+        with Stages() as stages, stages.stage(args.capability, "build"):
+            built = module.build(workdir, **options)
+    except model_build.TrainingDataProblem as exc:  # data that cannot be trained on: say why, no traceback
+        print(f"{args.capability}: {exc}", file=sys.stderr)
+        return 2
     if not options:  # the default build is what `up` restores: a rebuild refreshes its cache entry
         BuildCache(BUILD_CACHE_DIR).store(fingerprint(args.capability, module), built)
     for item in built:
@@ -396,7 +407,8 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--data",
         help="train on this file instead (pricing: your own sales CSV; recommendations: interactions CSV, "
-        "or `archive` for the behaviour-event archive; see README)",
+        "`archive` for the behaviour-event archive (its default: erased users left out, the catalogue's "
+        "items unless --items) or `movielens` for what `up` builds; see README)",
     )
     train.add_argument("--items", help="recommendations: your items CSV beside --data (see README)")
     train.set_defaults(run=cmd_train)
