@@ -400,7 +400,13 @@ def parser() -> argparse.ArgumentParser:
     )
     invoke.set_defaults(run=cmd_invoke)
 
-    train = sub.add_parser("train", help="train a capability's models (always rebuilds; refreshes the build cache)")
+    train = sub.add_parser(
+        "train",
+        help="train a capability's models (always rebuilds; the build `up` makes refreshes the build cache)",
+        description="Train a capability's models. Without --data, recommendations trains on the running "
+        "stack's behaviour-event archive (last 90 days, erased users left out); every other capability on "
+        "the data set `up` builds from.",
+    )
     train.add_argument("capability")
     train.add_argument("--out", help="output directory (default build/models/<capability>)")
     train.add_argument("--publish", action="store_true", help="upload to the local artifact bucket")
@@ -410,7 +416,9 @@ def parser() -> argparse.ArgumentParser:
         "`archive` for the behaviour-event archive (its default: erased users left out, the catalogue's "
         "items unless --items) or `movielens` for what `up` builds; see README)",
     )
-    train.add_argument("--items", help="recommendations: your items CSV beside --data (see README)")
+    train.add_argument(
+        "--items", help="recommendations: your items CSV beside --data or the archive (default: the catalogue)"
+    )
     train.set_defaults(run=cmd_train)
 
     evaluate = sub.add_parser("eval", help="write evaluation reports under reports/")
