@@ -51,8 +51,9 @@ def build(workdir: Path, data: Path | None = None, items: Path | None = None) ->
 def archive_training_data(items: Path | None = None) -> Dataset:
     """The behaviour-event archive's last 90 days through the daily retrain's reader
     (`retrain.read_archive`: erased users' events left out), with the items of `items` or else the shop's
-    whole catalogue. The bucket and tables are the deployed function's variables when set
-    (BEHAVIOUR_EVENTS_BUCKET, USER_ERASURES_TABLE, CATALOG_TABLE), else the local stack's."""
+    whole catalogue, and visual search's image embeddings of those items (`images`). The buckets and tables
+    are the deployed function's variables when set (BEHAVIOUR_EVENTS_BUCKET, USER_ERASURES_TABLE,
+    CATALOG_TABLE, MODEL_REGISTRY_TABLE, ARTIFACT_BUCKET), else the local stack's."""
     import os
     import tempfile
     from datetime import UTC, datetime
