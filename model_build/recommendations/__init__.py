@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from infra.template import Stack
     from model_build import Built
-    from model_build.recommendations.data import Dataset
 
 MODELS: list[str] = ["recommendations-ranker"]
 ARCHIVE = "archive"  # `--data archive`: train on the behaviour-event archive's last 90 days
@@ -36,6 +35,7 @@ def build(workdir: Path, data: Path | None = None, items: Path | None = None) ->
         if data is None:
             dataset = read_movielens()
         elif str(data) == ARCHIVE and not data.exists():
+            from model_build.recommendations.archive import archive_training_data
             from model_build.recommendations.retrain import too_little
 
             dataset = archive_training_data(items)
@@ -46,40 +46,6 @@ def build(workdir: Path, data: Path | None = None, items: Path | None = None) ->
             dataset = read_user_files(data, items)
     trained = train_and_compare(dataset)
     return [export(dataset, trained, workdir)]
-
-
-def archive_training_data(items: Path | None = None) -> Dataset:
-    """The behaviour-event archive's last 90 days through the daily retrain's reader
-    (`retrain.read_archive`: erased users' events left out), with the items of `items` or else the shop's
-    whole catalogue, and visual search's image embeddings of those items (`images`). The buckets and tables
-    are the deployed function's variables when set (BEHAVIOUR_EVENTS_BUCKET, USER_ERASURES_TABLE,
-    CATALOG_TABLE, MODEL_REGISTRY_TABLE, ARTIFACT_BUCKET), else the local stack's."""
-    import os
-    import tempfile
-    from datetime import UTC, datetime
-
-    from commerce_ai.artifacts.registry import ModelRegistry
-    from commerce_ai.artifacts.store import ArtifactStore
-    from commerce_ai.catalog.store import Catalog
-    from commerce_ai.erasure import ErasureLog
-    from infra.template import Stack
-    from model_build.behaviour_events import archive_bucket
-    from model_build.recommendations.data import read_items_csv
-    from model_build.recommendations.images import visual_index_loader
-    from model_build.recommendations.retrain import catalogue_items, read_archive
-
-    def table(variable: str, logical_id: str) -> str:
-        return os.environ.get(variable, "").strip() or Stack().physical_name(logical_id)
-
-    erased = ErasureLog(table("USER_ERASURES_TABLE", "UserErasuresTable")).erased_hashes()
-    catalogue = (
-        read_items_csv(items) if items is not None else catalogue_items(Catalog(table("CATALOG_TABLE", "CatalogTable")))
-    )
-    registry = ModelRegistry(table("MODEL_REGISTRY_TABLE", "ModelRegistryTable"))
-    artifacts = ArtifactStore(table("ARTIFACT_BUCKET", "ArtifactBucket"))
-    with tempfile.TemporaryDirectory(prefix="recommendations-images-") as images_cache:
-        index = visual_index_loader(registry, artifacts, Path(images_cache))
-        return read_archive(archive_bucket(), catalogue, datetime.now(UTC), erased, images=index)
 
 
 def build_inputs() -> dict[str, str]:

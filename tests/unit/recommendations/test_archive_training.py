@@ -18,6 +18,7 @@ from commerce_ai.erasure import ErasureLog
 from commerce_ai.stream.archive import EventArchive
 from commerce_ai.stream.schema import BehaviourEvent
 from infra import cli
+from model_build.recommendations.archive import archive_training_data
 from model_build.recommendations.data import Dataset
 from tests.unit.fakes import FakeAws, FakeDynamoDB
 
@@ -56,7 +57,7 @@ def shop(fake_aws: FakeAws, monkeypatch: pytest.MonkeyPatch) -> datetime:
 
 
 def test_the_archive_is_read_through_the_retrains_reader_without_erased_users(shop: datetime) -> None:
-    dataset = recommendations.archive_training_data()
+    dataset = archive_training_data()
     assert sorted(dataset.interactions["user_id"].unique()) == ["u-1", "u-2"]  # u-3 was erased
     assert sorted(dataset.items["item_id"]) == ["a", "b", "c", "d"]  # the catalogue's, d untouched
     assert dataset.source.startswith("behaviour-event archive and the shop's catalogue (")
