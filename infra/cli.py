@@ -238,13 +238,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.data is not None and "data" not in inspect.signature(module.build).parameters:
         print(f"{args.capability} trains on its own data set only; --data is not supported", file=sys.stderr)
         return 2
+    # A capability may train on other data by default than `up` builds (TRAIN_DEFAULT_DATA: recommendations
+    # trains on the event archive) and name `up`'s data (UP_DATA), which then builds as `up` does.
+    data = args.data if args.data is not None else getattr(module, "TRAIN_DEFAULT_DATA", None)
+    if data is not None and data == getattr(module, "UP_DATA", None):
+        data = None
     options: dict[str, Path] = {}
-    # TRAIN_DATA: what a capability's `train` reads by default, when that is not what `up` builds on
-    data: str | None = args.data if args.data is not None else getattr(module, "TRAIN_DATA", None)
     if data is not None:
         options["data"] = Path(data)
     if data == "archive" and not Path(data).exists() and not os.environ.get("BEHAVIOUR_EVENTS_BUCKET"):
-        try:  # the local stack's archive (a deployed stack's: BEHAVIOUR_EVENTS_BUCKET)
+        try:  # the local stack's archive and tables (a deployed stack's: BEHAVIOUR_EVENTS_BUCKET)
             _running_stack(args.aws_port)
         except RuntimeError as exc:
             raise RuntimeError(f"training on the behaviour-event archive needs its stack (or --data): {exc}") from exc
@@ -253,8 +256,12 @@ def cmd_train(args: argparse.Namespace) -> int:
             print(f"{args.capability} takes no items file; --items is not supported", file=sys.stderr)
             return 2
         options["items"] = Path(args.items)
-    with Stages() as stages, stages.stage(args.capability, "build"):
-        built = module.build(workdir, **options)
+    try:
+        with Stages() as stages, stages.stage(args.capability, "build"):
+            built = module.build(workdir, **options)
+    except model_build.TrainingDataProblem as exc:  # data that cannot be trained on: say why, no traceback
+        print(f"{args.capability}: {exc}", file=sys.stderr)
+        return 2
     if not options:  # the default build is what `up` restores: a rebuild refreshes its cache entry
         BuildCache(BUILD_CACHE_DIR).store(fingerprint(args.capability, module), built)
     for item in built:
@@ -396,17 +403,26 @@ def parser() -> argparse.ArgumentParser:
     )
     invoke.set_defaults(run=cmd_invoke)
 
-    train = sub.add_parser("train", help="train a capability's models (always rebuilds; refreshes the build cache)")
+    train = sub.add_parser(
+        "train",
+        help="train a capability's models (always rebuilds; the build `up` makes refreshes the build cache)",
+        description="Train a capability's models. Without --data, recommendations trains on the running "
+        "stack's behaviour-event archive (last 90 days, erased users left out); every other capability on "
+        "the data set `up` builds from.",
+    )
     train.add_argument("capability")
     train.add_argument("--out", help="output directory (default build/models/<capability>)")
     train.add_argument("--publish", action="store_true", help="upload to the local artifact bucket")
     train.add_argument(
         "--data",
         help="train on this file instead (pricing: your own sales CSV; recommendations: interactions CSV, "
-        "or `archive` for the behaviour-event archive; propensity: an events CSV/JSONL, by default `archive`, "
-        "or `cdnow` for what `up` builds on; see README)",
+        "`archive` for the behaviour-event archive (its default: erased users left out, the catalogue's "
+        "items unless --items) or `movielens` for what `up` builds; propensity: an events CSV/JSONL, by "
+        "default `archive`, or `cdnow` for what `up` builds; see README)",
     )
-    train.add_argument("--items", help="recommendations: your items CSV beside --data (see README)")
+    train.add_argument(
+        "--items", help="recommendations: your items CSV beside --data or the archive (default: the catalogue)"
+    )
     train.set_defaults(run=cmd_train)
 
     evaluate = sub.add_parser("eval", help="write evaluation reports under reports/")

@@ -50,6 +50,11 @@ def _discovered() -> dict[str, str]:
 CAPABILITIES: dict[str, str] = _discovered()
 
 
+class TrainingDataProblem(ValueError):
+    """Data a build cannot train on (too little, a malformed file): `commerce-ai train` prints the message,
+    which names the data and what is wrong, and exits 2 instead of showing a traceback."""
+
+
 @dataclass(frozen=True)
 class Built:
     """One trained model, exported into `directory`, ready to be described by a manifest."""

@@ -5,7 +5,7 @@ protocol (`dataset`), trains XGBoost per horizon, calibrates it on the validatio
 `propensity-7d` and `propensity-28d` (ONNX + `propensity.json`): what `up` builds. `build(workdir, data=F)`
 trains on a user's CSV or JSONL of events instead (a purchases-only file is valid), and
 `data=Path("archive")` on the platform's behaviour-event archive, without the users erased through
-`DELETE /users/{user_id}`: what `commerce-ai train propensity` does without `--data` (TRAIN_DATA;
+`DELETE /users/{user_id}`: what `commerce-ai train propensity` does without `--data` (TRAIN_DEFAULT_DATA;
 `--data cdnow` trains on CDNOW). `evaluate` writes `reports/propensity.md`; `seed` gives
 the local stack a few demo users (`demo-user-0`..) folded from the clickstream simulator.
 """
@@ -26,12 +26,14 @@ CDNOW = "cdnow"  # `--data cdnow`: CDNOW, what `up` builds on
 ARCHIVE_DAYS = 365  # the archive's retention
 # What `commerce-ai train propensity` reads without `--data` (the issue: "by default the platform's event
 # archive"). `up` calls `build` without data and builds on CDNOW: the stack must serve models from its
-# first start, before it has any history of its own.
-TRAIN_DATA = ARCHIVE
+# first start, before it has any history of its own; `--data cdnow` (UP_DATA) builds as `up` does.
+TRAIN_DEFAULT_DATA = ARCHIVE
+UP_DATA = CDNOW
 
 
 def build(workdir: Path, data: Path | None = None) -> list[Built]:
     """Train on CDNOW (`data` None or `cdnow`), on a user's file `data`, or (`archive`) on the event archive."""
+    from model_build import TrainingDataProblem
     from model_build.progress import stage
     from model_build.propensity.data import CDNOW_SOURCE, load_cdnow, read_user_file
     from model_build.propensity.dataset import CDNOW_HOLDOUT, Plan
@@ -46,14 +48,15 @@ def build(workdir: Path, data: Path | None = None) -> list[Built]:
         else:
             frame, source = read_user_file(data), f"events file {data.name}"
             if frame.empty:
-                raise ValueError(f"no events to train on in {source}")
+                raise TrainingDataProblem(f"no events to train on in {source}")
             plan = Plan.for_data(frame)
     return export(train(frame, plan, source), workdir)
 
 
 def train_on_archive() -> Trained:
     """Train on the behaviour-event archive's last ARCHIVE_DAYS days without erased users' events; a
-    ValueError that says what the archive holds and what is missing when that is too little to train on."""
+    TrainingDataProblem that says what the archive holds and what is missing when that is too little to train on."""
+    from model_build import TrainingDataProblem
     from model_build.behaviour_events import archive_bucket, archived_events
     from model_build.propensity.dataset import MIN_HISTORY_DAYS, Plan
     from model_build.propensity.erasure import without_erased
@@ -65,7 +68,7 @@ def train_on_archive() -> Trained:
     skipped = f" ({erased} events of erased users skipped)" if erased else ""
     other = "; train on CDNOW with `--data cdnow`, or on your own events with `--data FILE`"
     if frame.empty:
-        raise ValueError(f"{source} holds no events{skipped}: nothing to train on{other}")
+        raise TrainingDataProblem(f"{source} holds no events{skipped}: nothing to train on{other}")
     first, last = frame["timestamp"].min(), frame["timestamp"].max()
     held = (
         f"{source} holds {len(frame):,} events of {frame['user_id'].nunique():,} users from {first:%Y-%m-%d} to "
@@ -73,10 +76,10 @@ def train_on_archive() -> Trained:
     )
     purchases = int((frame["event_type"] == "purchase").sum())
     if purchases == 0:
-        raise ValueError(f"{held}, but no purchase: the models learn who buys{other}")
+        raise TrainingDataProblem(f"{held}, but no purchase: the models learn who buys{other}")
     span = (last - first).days + 1
     if span < MIN_HISTORY_DAYS:
-        raise ValueError(
+        raise TrainingDataProblem(
             f"{held}: {span} days of history, and training needs at least {MIN_HISTORY_DAYS} (a training, a "
             f"validation and a holdout cut-off 28 days apart, a week of history before the first and 28 days "
             f"of labels after the last){other}"
@@ -84,7 +87,7 @@ def train_on_archive() -> Trained:
     try:
         return train(frame, Plan.for_data(frame), source)
     except ValueError as exc:
-        raise ValueError(f"{held}: {exc}{other}") from exc
+        raise TrainingDataProblem(f"{held}: {exc}{other}") from exc
 
 
 def build_inputs() -> dict[str, str]:

@@ -17,22 +17,31 @@ if TYPE_CHECKING:
 
 MODELS: list[str] = ["recommendations-ranker"]
 ARCHIVE = "archive"  # `--data archive`: train on the behaviour-event archive's last 90 days
+# `commerce-ai train recommendations` without `--data` trains on the shop's own behaviour (the archive), as
+# the issue asks; `up` calls `build(workdir)` and keeps training on MovieLens, which `--data movielens` names.
+TRAIN_DEFAULT_DATA = ARCHIVE
+UP_DATA = "movielens"
 
 
 def build(workdir: Path, data: Path | None = None, items: Path | None = None) -> list[Built]:
-    """Train on MovieLens-100k, or on `data`: a user's interactions CSV (with `items`, their items CSV), or
-    the event archive when `data` is `archive`."""
+    """Train on MovieLens-100k (`data` None: what `up` builds), or on `data`: a user's interactions CSV (with
+    `items`, their items CSV), or the event archive when `data` is `archive` (with `items`, else the shop's
+    catalogue, as the daily retrain reads it; erased users left out)."""
     from model_build.progress import stage
-    from model_build.recommendations.data import from_archive, read_movielens, read_user_files
+    from model_build.recommendations.data import DataProblem, read_movielens, read_user_files
     from model_build.recommendations.export import export, train_and_compare
 
     with stage("read interactions"):
         if data is None:
             dataset = read_movielens()
-        elif str(data) == ARCHIVE:
-            from model_build.behaviour_events import archived_events
+        elif str(data) == ARCHIVE and not data.exists():
+            from model_build.recommendations.archive import archive_training_data
+            from model_build.recommendations.retrain import too_little
 
-            dataset = from_archive(archived_events(days=90), items)
+            dataset = archive_training_data(items)
+            why_not = too_little(dataset)
+            if why_not is not None:
+                raise DataProblem(f"too little to train on: {why_not}")
         else:
             dataset = read_user_files(data, items)
     trained = train_and_compare(dataset)

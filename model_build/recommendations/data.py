@@ -14,9 +14,15 @@ import hashlib
 import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+from model_build import TrainingDataProblem
+
+if TYPE_CHECKING:
+    from model_build.recommendations.images import ImageVectors
 
 MOVIELENS_FILES = {
     "ml-100k.inter": "4edb74e2a81178c2ba9ff381495f754f996c4aea351b1272ca36b43da0935eff",
@@ -31,7 +37,7 @@ AGE_BANDS += [(50, 56, "50-55"), (56, 200, "56+")]
 POSITIVE_EVENTS = ("view", "click", "add_to_cart", "purchase", "rating")
 
 
-class DataProblem(ValueError):
+class DataProblem(TrainingDataProblem):
     """A file that cannot be trained on; the message names the file and what is wrong."""
 
 
@@ -41,6 +47,7 @@ class Dataset:
     items: pd.DataFrame  # item_id, title, categories (list[str]); price, in_stock where known
     users: pd.DataFrame  # user_id plus one column per attribute (str); may have no attribute columns
     source: str
+    images: ImageVectors | None = None  # visual search's embeddings of the items that have one (`images`)
 
     @property
     def attribute_names(self) -> list[str]:

@@ -3,6 +3,8 @@ item's top neighbours in a `RecommenderState` (what serving reads)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -12,7 +14,7 @@ from model_build.recommendations.data import Dataset
 
 NEIGHBOURS = 100
 EASE_LAMBDA = 300.0  # the best of 100-1000 on the validation items (reports/recommendations.md, "Tuning")
-# EASE inverts an items x items matrix: above this many items only cosine neighbours are kept (EASE's
+# EASE inverts an items x items matrix: above this many touched items only cosine neighbours are kept (EASE's
 # neighbours are then the cosine ones), which keeps a big user catalogue's build within memory.
 EASE_MAX_ITEMS = 8000
 # Cold start's shrinkage of a segment's popularity toward the whole shop's, until the build chooses on the
@@ -60,6 +62,20 @@ def top_neighbours(weights: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]
     return top, np.where(values > 0, values, 0.0).astype(np.float32)
 
 
+def spread_neighbours(
+    found: tuple[np.ndarray, np.ndarray], touched: np.ndarray, n_items: int, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Neighbours found among the touched items (local indices) as rows of every item: indices mapped back,
+    untouched items' rows empty, every row `k` wide (-1 / 0 pads)."""
+    local, weights = found
+    items = np.full((n_items, k), -1, dtype=np.int32)
+    values = np.zeros((n_items, k), dtype=np.float32)
+    width = local.shape[1]
+    items[touched, :width] = np.where(local >= 0, touched[np.maximum(local, 0)], -1)
+    values[touched, :width] = weights
+    return items, values
+
+
 def fit_state(
     dataset: Dataset,
     interactions: pd.DataFrame,
@@ -78,12 +94,21 @@ def fit_state(
     user_index = {user: u for u, user in enumerate(user_ids)}
     ordered = ordered.assign(_user=ordered["user_id"].astype(str).map(user_index))
     ordered = ordered.sort_values(["_user", "timestamp", "_order"], kind="stable")
-    matrix = interaction_matrix(ordered, user_index, item_index)
+    # The collaborative models see only the items someone touched: an untouched item has no neighbours
+    # and is nobody's, so leaving it out changes nothing, and a shop's catalogue (visual search's 60,000
+    # items beside a few thousand with behaviour) never becomes an items x items matrix.
+    touched = np.array(sorted({item_index[i] for i in ordered["item_id"].astype(str)}), dtype=np.int64)
+    matrix = interaction_matrix(ordered, user_index, {item_ids[t]: n for n, t in enumerate(touched)})
 
-    similarity = cosine_similarity(matrix)
-    similar_items, similar_weights = top_neighbours(similarity, neighbours)
-    if len(item_ids) <= EASE_MAX_ITEMS:
-        ease_items, ease_weights_top = top_neighbours(ease_weights(matrix, ease_lambda), neighbours)
+    k = min(neighbours, len(item_ids))
+
+    def neighbours_of(weights: Callable[[], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        found = top_neighbours(weights(), k) if len(touched) else (np.zeros((0, 0), np.int32), np.zeros((0, 0)))
+        return spread_neighbours(found, touched, len(item_ids), k)
+
+    similar_items, similar_weights = neighbours_of(lambda: cosine_similarity(matrix))
+    if len(touched) <= EASE_MAX_ITEMS:
+        ease_items, ease_weights_top = neighbours_of(lambda: ease_weights(matrix, ease_lambda))
     else:
         ease_items, ease_weights_top = similar_items, similar_weights
 
@@ -115,19 +140,22 @@ def fit_state(
     row = 0
     for a, vocabulary in enumerate(vocabularies):
         for j in range(len(vocabulary)):
-            segment_popularity[row] = matrix[user_attributes[:, a] == j].sum(axis=0)
+            segment_popularity[row, touched] = matrix[user_attributes[:, a] == j].sum(axis=0)
             row += 1
+    item_popularity = np.zeros(len(item_ids), dtype=np.float32)
+    item_popularity[touched] = matrix.sum(axis=0)
 
     item_titles = [titles.get(i, i) for i in item_ids]
     vocabulary, idf = title_vocabulary(item_titles)
-    content_items, content_weights = top_similar(content_vectors(item_categories, item_titles, vocabulary, idf))
+    images = dataset.images.for_items(item_ids) if dataset.images is not None else None
+    content_items, content_weights = top_similar(content_vectors(item_categories, item_titles, vocabulary, idf, images))
 
     return RecommenderState(
         item_ids=np.array(item_ids, dtype=str),
         item_titles=np.array(item_titles, dtype=str),
         category_names=np.array(categories, dtype=str),
         item_categories=item_categories,
-        item_popularity=matrix.sum(axis=0).astype(np.float32),
+        item_popularity=item_popularity,
         item_first_seen=item_first_seen.astype(np.float64),
         similar_items=similar_items,
         similar_weights=similar_weights,

@@ -1,6 +1,7 @@
 """`reports/recommendations.md`: every method on the fixed protocol (MovieLens-100k), with intervals; the
 validation-only tuning (EASE's lambda, the history's position decay); how MMR and exploration trade
-diversity and coverage against HR@10, through the serving pipeline itself; with plots."""
+diversity and coverage against HR@10, through the serving pipeline itself; the session weighting on a replay
+of the test users' last sessions (`replay`); with plots."""
 
 from __future__ import annotations
 
@@ -15,10 +16,10 @@ import numpy as np
 from commerce_ai.recommendations import engine
 from commerce_ai.recommendations.features import History, candidate_scores, generate_candidates
 from commerce_ai.recommendations.model import ServedModel
-from commerce_ai.recommendations.session import SessionState
+from commerce_ai.recommendations.session import MAX_RECENT, SessionState
 from commerce_ai.recommendations.state import POSITION_DECAY, RecommenderState
 from model_build.plots import figure
-from model_build.recommendations import cold_start, protocol, ranker
+from model_build.recommendations import cold_start, protocol, ranker, replay
 from model_build.recommendations.data import read_movielens
 from model_build.recommendations.export import generator_ranker, model_ranker
 from model_build.recommendations.fitting import EASE_LAMBDA, fit_state
@@ -218,6 +219,60 @@ def content_section(state: RecommenderState) -> list[str]:
     ]
 
 
+def _session_plot(result: replay.Replay, path: Path) -> None:
+    weights = list(result.ranker)
+    with figure(path, (6.8, 4.2)) as ax:
+        lines = [(result.ranker, "ranker (as served)", "C0"), (result.generator, "generator", "C1")]
+        for scores, label, colour in lines:
+            hr = [scores[w].hr for w in weights]
+            ax.plot(weights, hr, marker="o", color=colour, label=f"HR@10, {label}")
+            ax.fill_between(weights, [scores[w].hr_ci[0] for w in weights], [scores[w].hr_ci[1] for w in weights],
+                            color=colour, alpha=0.15)  # fmt: skip
+            ax.plot(weights, [scores[w].ndcg for w in weights], marker="s", linestyle="--", color=colour,
+                    label=f"NDCG@10, {label}")  # fmt: skip
+        ax.axvline(1.0, color="grey", linestyle=":", linewidth=1)
+        ax.set_xlabel("session weight (0 = the model alone, 1 = served)")
+        ax.set_ylabel("on the test items")
+        ax.set_title(f"Replay of {result.users} users' last sessions, 95% intervals (HR@10)")
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3)
+
+
+def session_section(result: replay.Replay, images: Path) -> list[str]:
+    """The session weighting on a replay of the test users' last sessions (`replay`)."""
+    _session_plot(result, images / "session.png")
+    sizes = result.session_sizes
+    rows = [
+        f"| {w:g}{' (served)' if w == 1.0 else ''} | {_pair_ci(result.ranker[w])} | {_pair(result.generator[w])} "
+        f"| {_pair(result.fresh[w])} |"
+        for w in result.ranker
+    ]
+    return [
+        "## The session weighting on a replay of the test users' last sessions",
+        "",
+        "Each user's last session before their test item (interactions at most "
+        f"{replay.SESSION_GAP / 60:.0f} minutes apart, walking back from the one before the test item; at most "
+        f"{MAX_RECENT} items, at least {replay.MIN_LONG_TERM} left before it) is taken out of the models' "
+        "data: the candidate models and the ranker are fitted on what came before the sessions. The session is "
+        "replayed through the consumer's `session.apply_event` (one `rating` event each) and the user served by "
+        "`engine.recommend`, the `GET /recommendations` pipeline, at the test item's time (so the time decay "
+        "fades a session hours or days old), with MMR and exploration off so that only the blend changes. "
+        "The session weight scales the session items' weights (0: the model alone; 1: as served). "
+        f"{result.users} users; sessions of {int(np.median(sizes))} items at the median (mean {sizes.mean():.1f}, "
+        f"{int((sizes >= MAX_RECENT).sum())} at the cap); {result.fresh_users} users' test item came within "
+        f'{replay.SESSION_GAP / 60:.0f} minutes of their session\'s last item ("session still on"). Nothing is '
+        f"chosen from these figures (the served weight stays 1). {result.seconds:.0f} s.",
+        "",
+        "| session weight | ranker HR@10 [95%] / NDCG@10 | generator alone HR@10 / NDCG@10 "
+        "| ranker, session still on: HR@10 / NDCG@10 |",
+        "|---|---|---|---|",
+        *rows,
+        "",
+        "![session weighting](recommendations/session.png)",
+        "",
+    ]
+
+
 def write_report(report_dir: Path) -> Path:
     started = time.monotonic()
     report_dir.mkdir(parents=True, exist_ok=True)
@@ -261,6 +316,7 @@ def write_report(report_dir: Path) -> Path:
         tradeoff.append((f"MMR {weight}, explore {share:.0%}", scores))
     images = report_dir / "recommendations"
     images.mkdir(parents=True, exist_ok=True)
+    sessions = session_section(replay.replay(dataset), images)
     _methods_plot(results, images / "methods.png")
     _tradeoff_plot(tradeoff, images / "diversity.png")
     _decay_plot(decays, images / "decay.png")
@@ -321,6 +377,7 @@ def write_report(report_dir: Path) -> Path:
         "",
         "![diversity](recommendations/diversity.png)",
         "",
+        *sessions,
         *cold_start_section(stages),
         *content_section(stages["test"].state),
     ]

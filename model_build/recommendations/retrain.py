@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ from model_build import publish
 from model_build.recommendations import protocol, ranker
 from model_build.recommendations.data import DataProblem, Dataset, from_archive, leave_last_out
 from model_build.recommendations.export import export, train_and_compare
+from model_build.recommendations.images import IndexLoader, image_vectors, visual_index_loader
 
 WINDOW_DAYS = 90
 MIN_EVALUABLE_USERS = 20  # users with 3+ interactions (a validation item): fewer and a comparison is noise
@@ -151,6 +152,43 @@ def champion_ranker(champion: ServedModel) -> protocol.Ranker:
     return rank
 
 
+def read_archive(
+    archive_bucket: str,
+    items: pd.DataFrame,
+    now: datetime,
+    erased: frozenset[str],
+    days: int = WINDOW_DAYS,
+    images: IndexLoader | None = None,
+) -> Dataset:
+    """The archive's `days` days up to `now` without the erased users' events, with `items` (the catalogue's,
+    or a user's items file) as a Dataset: what the daily retrain and `commerce-ai train recommendations`
+    (its default data) train on. A DataProblem when the archive holds no interactions for the period.
+    `images`: the active visual index's loader, whose embeddings join the items' content vectors."""
+    first, last = (now - timedelta(days=days - 1)).date(), now.date()
+    try:
+        dataset = archive_dataset(without_erased(read_events(archive_bucket, first, last), erased), items)
+    except DataProblem as exc:
+        raise DataProblem(f"{exc} ({first}..{last}, erased users left out)") from exc
+    source = f"{dataset.source} ({first}..{last})"
+    vectors = image_vectors(images, list(dataset.items["item_id"].astype(str))) if images is not None else None
+    if vectors is not None:
+        source += f", visual-index {vectors.version} image embeddings of {len(vectors.item_ids)} items"
+    return replace(dataset, source=source, images=vectors)
+
+
+def too_little(dataset: Dataset) -> str | None:
+    """Why `dataset` is too small to train and compare on (None: it is not): fewer than
+    MIN_EVALUABLE_USERS users with a validation item, and a comparison on them would be noise."""
+    _, validation, _ = leave_last_out(dataset.interactions)
+    if len(validation) >= MIN_EVALUABLE_USERS:
+        return None
+    users = dataset.interactions["user_id"].nunique()
+    return (
+        f"{len(validation)} of {users} users have a validation item (3 or more interactions) in "
+        f"{dataset.source}; {MIN_EVALUABLE_USERS} are needed"
+    )
+
+
 def run_retrain(
     archive_bucket: str,
     catalog: Catalog | None,
@@ -163,19 +201,19 @@ def run_retrain(
 ) -> RetrainResult:
     """`erased`: the erasure log's user hashes (`ErasureLog.erased_hashes`); every archived event of those
     users is left out, whenever it was stamped."""
-    first, last = (now - timedelta(days=days - 1)).date(), now.date()
     items = (
         catalogue_items(catalog) if catalog is not None else pd.DataFrame(columns=["item_id", "title", "categories"])
     )
     try:
-        dataset = archive_dataset(without_erased(read_events(archive_bucket, first, last), erased), items)
+        with tempfile.TemporaryDirectory(prefix="recommendations-images-", dir=scratch) as images_cache:
+            index = visual_index_loader(registry, artifacts, Path(images_cache))
+            dataset = read_archive(archive_bucket, items, now, erased, days, images=index)
     except DataProblem as exc:
         return RetrainResult("skipped", str(exc))
-    _, validation, _ = leave_last_out(dataset.interactions)
     counts = (len(dataset.interactions), dataset.interactions["user_id"].nunique(), len(dataset.items))
-    if len(validation) < MIN_EVALUABLE_USERS:
-        why = f"{len(validation)} users with a validation item in {first}..{last}; {MIN_EVALUABLE_USERS} needed"
-        return RetrainResult("skipped", why, *counts)
+    why_not = too_little(dataset)
+    if why_not is not None:
+        return RetrainResult("skipped", why_not, *counts)
     try:
         trained = train_and_compare(dataset)
     except DataProblem as exc:

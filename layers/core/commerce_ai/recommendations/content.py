@@ -8,8 +8,15 @@ state's items by cosine to it.
 
 A vector is three parts, each scaled to unit length and weighted, then the whole scaled to unit length:
 the item's categories (multi-hot), its title words (TF-IDF over the catalogue's titles; words in one title
-only are dropped, since they can match nothing), and, as a hook for later, an image embedding (visual
-search's CNN vectors, passed as `image_embeddings`: nothing passes them yet, so the part is absent).
+only are dropped, since they can match nothing), and its image embedding (visual search's CNN vector from
+the active `visual-index`, passed by training as `image_embeddings`: `model_build.recommendations.images`).
+So the cosine of two items is the weighted mean of their parts' cosines over the parts each has:
+sum_p w_p^2 cos_p / (sqrt(sum of w_p^2 over A's parts) * sqrt(... over B's)). With the weights all 1, two
+items that both have categories, title words and an image score (cos_categories + cos_title + cos_image) / 3;
+a part an item lacks (no image, no shared title word) adds nothing and leaves its norm, so an item without
+an image is compared on categories and title alone, and with an imaged item at sqrt(2/3) of that. The
+weights are equal and untuned (no held-out judgement of "similar" exists for items nobody has touched).
+Serving's `vector_for` (an item added after the build) has no image part: the API never reads the index.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ if TYPE_CHECKING:
 CONTENT_NEIGHBOURS = 20
 CATEGORY_WEIGHT = 1.0
 TITLE_WEIGHT = 1.0
-IMAGE_WEIGHT = 1.0  # for visual search's embeddings once they are passed in
+IMAGE_WEIGHT = 1.0  # visual search's embeddings, where the active visual index holds the item
 _WORD = re.compile(r"[a-z0-9]+")
 # Words that say nothing about what an item is (English articles and particles; MovieLens titles move
 # the article to the end: "Godfather, The").

@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 CANDIDATES = 100  # what the ranker scores per request (as in training)
 FILTERED_CANDIDATES = 400  # with an expression filter, a deeper pool so that enough items pass it
 NEW_ITEM_DAYS = 30
+# The session items' weight relative to the position and time decay alone (`user_history`); 1 as served.
+# reports/recommendations.md replays the test users' last sessions at 0-4 (0: the model alone).
+SESSION_WEIGHT = 1.0
 # item ids -> their facts for those the catalogue holds (one BatchGetItem per 100 ids in production)
 ItemSource = Callable[[list[str]], dict[str, ItemFacts]]
 
@@ -89,16 +92,23 @@ def model_facts(state: RecommenderState, index: int) -> ItemFacts:
 
 
 def user_history(
-    state: RecommenderState, user_id: str, session: SessionState, now: float, context_item: str | None = None
+    state: RecommenderState,
+    user_id: str,
+    session: SessionState,
+    now: float,
+    context_item: str | None = None,
+    session_weight: float = SESSION_WEIGHT,
 ) -> tuple[History, int]:
     """Long-term history (the model's) then the session's items with their time decay (the blend: see
     `session`), then the page's item if the request names one. Returns the history and the session's
-    item count."""
+    item count. `session_weight` scales the session items' weights (1: as served; 0 leaves the session out,
+    the model alone; `make eval`'s replay sweeps it)."""
     import numpy as np
 
     user = state.user_index(user_id)
     long_term = list(state.history(user)[0]) if user is not None else []
-    recent = [(state.item_index(item), decay) for item, decay in session_weights(session, now)]
+    blended = session_weights(session, now) if session_weight > 0 else []
+    recent = [(state.item_index(item), session_weight * decay) for item, decay in blended]
     if context_item is not None:
         recent.append((state.item_index(context_item), 1.0))
     known = [(i, decay) for i, decay in recent if i is not None]
@@ -199,11 +209,12 @@ def recommend(
     mmr_weight: float = rerank.MMR_LAMBDA,
     exploration_share: float = rerank.EXPLORATION_SHARE,
     segment: dict[str, str] | None = None,
+    session_weight: float = SESSION_WEIGHT,
 ) -> Outcome:
     import numpy as np
 
     state = model.state
-    history, session_items = user_history(state, user_id, session, now, context_item)
+    history, session_items = user_history(state, user_id, session, now, context_item, session_weight)
     cold_start = len(history) == 0
     excluded = excluded_mask(state, user_id, history, session)
     scores = candidate_scores(state, history)
