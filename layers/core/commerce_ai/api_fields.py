@@ -21,6 +21,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
+from commerce_ai.clock import four_digit_year
 from commerce_ai.stream.schema import format_timestamp
 
 MONEY_DECIMALS = 4  # prices move in whole cents; costs and per-unit figures keep a little more
@@ -76,8 +77,9 @@ Timestamp = Annotated[
     PlainSerializer(format_timestamp, return_type=str, when_used="json"),
     WithJsonSchema(TIMESTAMP_SCHEMA, mode="serialization"),
 ]
-# A time in a request body: RFC 3339 text; the model's own validators decide whether it needs a zone.
-RequestTime = Annotated[datetime, BeforeValidator(parse_rfc3339)]
+# A time in a request body: RFC 3339 text with a four-digit year; the model's own validators decide
+# whether it needs a zone.
+RequestTime = Annotated[datetime, BeforeValidator(parse_rfc3339), AfterValidator(four_digit_year)]
 StorableFloat = Annotated[float, AfterValidator(_storable)]
 Money = Annotated[float, PlainSerializer(_rounder(MONEY_DECIMALS), return_type=float)]
 Score = Annotated[float, PlainSerializer(_rounder(SCORE_DECIMALS), return_type=float)]

@@ -16,6 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from commerce_ai.clock import four_digit_year
+
 IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._:@+=-]{0,127}$"
 MAX_PROPERTIES_BYTES = 2048  # serialised JSON; an event is a fact, not a document
 MAX_IMPRESSION_ITEMS = 100
@@ -65,6 +67,7 @@ class BehaviourEvent(BaseModel):
     @field_validator("timestamp")
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
+        four_digit_year(value)
         try:
             return value.astimezone(UTC)
         except OverflowError as exc:
