@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from commerce_ai import aws
-from commerce_ai.api_fields import SHOP_CURRENCY
+from commerce_ai.api_fields import SHOP_CURRENCY, storable_fields
 from commerce_ai.clock import four_digit_year
 from commerce_ai.errors import InvalidInput
 from commerce_ai.messages import parse_json
@@ -38,6 +38,8 @@ class CompetitorPrice(BaseModel):
     price: float = Field(gt=0, le=1_000_000)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     observed_at: datetime
+
+    _storable = storable_fields("price")
 
     @field_validator("currency")
     @classmethod

@@ -302,7 +302,7 @@ class RiskStore:
                 ConditionExpression=(
                     "attribute_exists(transaction_id) AND attribute_exists(score)"
                     " AND (attribute_not_exists(labelled_at) OR labelled_at < :at)"
-                    " AND (attribute_not_exists(label_digest) OR label_digest <> :digest)"
+                    " AND (attribute_not_exists(label_digest) OR NOT label_digest = :digest)"
                 ),
                 ExpressionAttributeValues={
                     ":fraud": {"BOOL": is_fraud},
