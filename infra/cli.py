@@ -346,6 +346,20 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_redrive(args: argparse.Namespace) -> int:
+    from commerce_ai import aws
+    from infra.redrive import redrive, source_queue
+
+    _, stack = _running_stack(args.aws_port)
+    target = source_queue(stack, args.dlq)
+    sqs = aws.client("sqs")
+    dlq_url = sqs.get_queue_url(QueueName=stack.physical_name(args.dlq))["QueueUrl"]
+    queue_url = sqs.get_queue_url(QueueName=stack.physical_name(target))["QueueUrl"]
+    result = redrive(sqs, dlq_url, queue_url, args.limit)
+    print(f"redrive     {args.dlq} -> {target}: {result.moved} re-sent as new messages, {result.failed} left")
+    return 0 if result.failed == 0 else 1
+
+
 def _positive(text: str) -> float:
     value = float(text)
     if not value > 0:
@@ -442,6 +456,14 @@ def parser() -> argparse.ArgumentParser:
     fire = schedule_sub.add_parser("fire", help="fire a scheduled function now")
     fire.add_argument("function")
     fire.set_defaults(run=cmd_schedule_fire)
+
+    redrive = sub.add_parser(
+        "redrive",
+        help="re-send a DLQ's messages to their source queue as new messages (after an outage; see README)",
+    )
+    redrive.add_argument("dlq", help="the DLQ's logical id in template.yaml, e.g. RiskTransactionsDLQ")
+    redrive.add_argument("--limit", type=int, help="move at most this many messages (default: all)")
+    redrive.set_defaults(run=cmd_redrive)
 
     status = sub.add_parser("status", help="what is running: endpoint, queues, models, function health")
     status.add_argument("--http-port", type=int, default=int(os.environ.get("COMMERCE_AI_HTTP_PORT", 3000)))

@@ -2,7 +2,8 @@
 
 Each record is validated on its own; an invalid one fails alone (partial batch response) and reaches the
 DLQ after the queue's maxReceiveCount. A record is applied once: its `event_id`, or else the SQS message
-id (the same on every redelivery), is claimed first.
+id (the same on every redelivery; for a message redriven from the DLQ as a new one, its first id, which
+`commerce-ai redrive` carries in the `redriven_from` attribute), is claimed with the event's effect.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from commerce_ai.messages import QueueProcessor, parse_json
+from commerce_ai.messages import QueueProcessor, first_message_id, parse_json
 from commerce_ai.risk import service
 from commerce_ai.risk.schemas import AccountEvent
 from commerce_ai.risk.scoring import record_account_event
@@ -25,7 +26,9 @@ processor = QueueProcessor()
 
 def record_handler(record: SQSRecord) -> bool:
     event = parse_json(record.body, AccountEvent, "account event")
-    applied = record_account_event(event, service.store(), datetime.now(UTC), event.event_id or record.message_id)
+    applied = record_account_event(
+        event, service.store(), datetime.now(UTC), event.event_id or first_message_id(record)
+    )
     logger.info("account event", extra={"event_type": event.event_type, "applied": applied})
     return applied
 

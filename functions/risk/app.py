@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from commerce_ai.http import json_api
+from commerce_ai.idempotency import request_digest
 from commerce_ai.paging import Page
 from commerce_ai.risk import service
 from commerce_ai.risk.contract import (
@@ -39,10 +40,13 @@ def post_event(body: AccountEvent) -> EventApplied:
     return EventApplied(event_type=body.event_type, applied=applied)
 
 
-@app.route("/risk/labels", methods=["POST"], request=Label, response=LabelStored, admin=True, errors=(404,))
+@app.route("/risk/labels", methods=["POST"], request=Label, response=LabelStored, admin=True, errors=(404, 409))
 def post_label(body: Label) -> LabelStored:
-    """Store a scored transaction's confirmed outcome (admin: labels train the next model)."""
-    service.store().label(body.transaction_id, body.is_fraud, body.source, body.reported_at or datetime.now(UTC))
+    """Store a scored transaction's confirmed outcome, once (admin: labels train the next model).
+
+    A resent label answers as the first did; a different label for a labelled transaction is a 409."""
+    labelled_at = body.reported_at or datetime.now(UTC)
+    service.store().label(body.transaction_id, body.is_fraud, body.source, labelled_at, request_digest(body))
     return LabelStored(transaction_id=body.transaction_id, is_fraud=body.is_fraud, stored=True)
 
 

@@ -61,6 +61,6 @@ def store_scored_history(store: Any, now: Any, days: int = 30, seed: int = 4, en
         }
         store.claim(row.transaction_id, record, now)
         if row.is_fraud:
-            store.label(row.transaction_id, True, "chargeback", now)
+            store.label(row.transaction_id, True, "chargeback", now, f"seeded-{row.transaction_id}")
             fraud += 1
     return fraud

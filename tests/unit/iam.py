@@ -16,6 +16,7 @@ import pytest
 
 from commerce_ai.artifacts.registry import ModelRegistry
 from commerce_ai.artifacts.store import ArtifactStore
+from commerce_ai.artifacts.validation import manifest_digest
 from commerce_ai.config import clear_cached_settings
 from infra.runner.context import LambdaContext
 from infra.runner.invoker import load_handler
@@ -273,8 +274,12 @@ class World:
     def serve(self, artifacts: list[Built]) -> None:
         """Publish and activate each artifact as version v1, as `commerce-ai up` does."""
         for built in artifacts:
-            publish(ArtifactStore(self.bucket, s3=self.aws.s3), built, "v1")
-            self.registry.register_candidate(built.name, "v1", "sha", {})
+            store = ArtifactStore(self.bucket, s3=self.aws.s3)
+            publish(store, built, "v1")
+            # the digest validation records, which the loader insists on
+            self.registry.register_candidate(
+                built.name, "v1", manifest_digest(store.read_manifest(built.name, "v1")), {}
+            )
             self.registry.activate(built.name, "v1")
 
 

@@ -10,7 +10,9 @@ model, so the conventions hold by construction rather than by each route remembe
 - `StorableFloat`: a float that DynamoDB's number type can hold, checked where the request is read, so a
   value like `1e-200` is a 400 that names its field instead of a write that fails (a 500) after the request
   was accepted. (Not folded into `Money` and `Quantity`: a validator inside an optional field's type stops
-  pydantic from writing its `ge`/`le` bounds into the OpenAPI document as `minimum`/`maximum`.)
+  pydantic from writing its `ge`/`le` bounds into the OpenAPI document as `minimum`/`maximum`.) For such
+  fields, `storable_fields("price", "cost")` in the model's body checks them after their type, as a field
+  validator that leaves the document's bounds in place.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ import math
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema, field_validator
 
+from commerce_ai.clock import four_digit_year
 from commerce_ai.stream.schema import format_timestamp
 
 MONEY_DECIMALS = 4  # prices move in whole cents; costs and per-unit figures keep a little more
@@ -56,6 +59,17 @@ def _storable(value: float) -> float:
     return value
 
 
+def _storable_or_none(cls: Any, value: Any) -> Any:
+    return _storable(value) if isinstance(value, float) else value
+
+
+def storable_fields(*names: str) -> Any:
+    """A field validator for a model's body: the named float fields (optional ones too) must be numbers
+    DynamoDB can store, without touching the `minimum`/`maximum` their `Field` bounds put in the OpenAPI
+    document. Usage: `_storable = storable_fields("price", "cost")`."""
+    return field_validator(*names)(_storable_or_none)
+
+
 def _rounder(decimals: int) -> Any:
     def rounded(value: float) -> float:
         return round(float(value), decimals)
@@ -76,8 +90,9 @@ Timestamp = Annotated[
     PlainSerializer(format_timestamp, return_type=str, when_used="json"),
     WithJsonSchema(TIMESTAMP_SCHEMA, mode="serialization"),
 ]
-# A time in a request body: RFC 3339 text; the model's own validators decide whether it needs a zone.
-RequestTime = Annotated[datetime, BeforeValidator(parse_rfc3339)]
+# A time in a request body: RFC 3339 text with a four-digit year; the model's own validators decide
+# whether it needs a zone.
+RequestTime = Annotated[datetime, BeforeValidator(parse_rfc3339), AfterValidator(four_digit_year)]
 StorableFloat = Annotated[float, AfterValidator(_storable)]
 Money = Annotated[float, PlainSerializer(_rounder(MONEY_DECIMALS), return_type=float)]
 Score = Annotated[float, PlainSerializer(_rounder(SCORE_DECIMALS), return_type=float)]

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+
+EARLIEST_YEAR = 1000
 
 
 def utc_now() -> str:
     """Now, in UTC, to the second: the timestamp format of every registry and health record."""
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def four_digit_year(moment: datetime | date) -> datetime | date:
+    """A time or date from a request, refused (ValueError, a 400 or a refused record naming its field) when
+    its year has fewer than four digits: stored as text, year 999 sorts after every modern date, so one such
+    observation would freeze a SKU's latest competitor price until every later observation was refused."""
+    if moment.year < EARLIEST_YEAR:
+        raise ValueError(f"year must have four digits ({EARLIEST_YEAR}-9999)")
+    return moment

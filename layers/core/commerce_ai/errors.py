@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -49,3 +50,31 @@ class ModelUnavailable(CommerceError):
 
     status_code = 503
     code = "ModelUnavailableError"
+
+
+# What a stored or shown reason must never carry: AWS resource names and account ids (an AccessDenied
+# message names the role and the table's ARN; a bucket's name holds the account id), or S3 locations.
+_ARN = re.compile(r"arn:aws[a-zA-Z-]*:[^\s'\",;)]*")
+_S3_URI = re.compile(r"s3://[^\s'\",;)]+")
+_AWS_URL = re.compile(r"https?://[^\s'\",;)]*amazonaws\.com[^\s'\",;)]*")
+_ACCOUNT = re.compile(r"(?<!\d)\d{12}(?!\d)")
+
+
+def safe_reason(exc: BaseException, limit: int = 300, typed: bool = True) -> str:
+    """An exception as a reason a client, a status record or a registry entry may show: an AWS error as its
+    code and operation only; any other message with ARNs, S3 locations, AWS URLs and account ids removed
+    (after the exception's type name, unless not `typed`)."""
+    response = getattr(exc, "response", None)
+    operation = getattr(exc, "operation_name", None)
+    if isinstance(response, dict) and operation:  # botocore's ClientError, without its message
+        code = response.get("Error", {}).get("Code", "Unknown")
+        return f"{type(exc).__name__}: {code} from {operation}"[:limit]
+    text = f"{type(exc).__name__}: {exc}" if typed else str(exc)
+    for pattern, replacement in (
+        (_ARN, "<arn>"),
+        (_S3_URI, "s3://<bucket>"),
+        (_AWS_URL, "<aws>"),
+        (_ACCOUNT, "<account>"),
+    ):
+        text = pattern.sub(replacement, text)
+    return text[:limit]

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from commerce_ai import telemetry
 from commerce_ai.config import settings
 from commerce_ai.errors import CommerceError, Forbidden, InvalidInput, PayloadTooLarge, Unauthorized
+from commerce_ai.paging import bind_cursor, unbind_cursor
 from commerce_ai.telemetry import logger
 
 M = TypeVar("M", bound=BaseModel)
@@ -134,6 +135,19 @@ def _map_errors(view: View) -> View:
     return wrapper
 
 
+def _cursor_route(spec: RouteSpec, path_values: dict[str, Any]) -> str:
+    """What a route's cursors are bound to: its method, path and path parameters (one SKU's history)."""
+    values = "&".join(f"{name}={value}" for name, value in sorted(path_values.items()))
+    return f"{spec.method} {spec.path}?{values}"
+
+
+def _bound_cursor(route: str, response: Any) -> Any:
+    """The response with its `next_cursor` bound to the route (`commerce_ai.paging.bind_cursor`)."""
+    if isinstance(response, Response) and isinstance(response.body, dict) and response.body.get("next_cursor"):
+        response.body["next_cursor"] = bind_cursor(route, response.body["next_cursor"])
+    return response
+
+
 def _declared(app: JsonApi, spec: RouteSpec, view: View) -> View:
     """The view with its declared admin check, query and body validation, and response rendering."""
 
@@ -146,12 +160,16 @@ def _declared(app: JsonApi, spec: RouteSpec, view: View) -> View:
             spec.caller(request)
         if spec.path_params is not None:
             spec.path_params.model_validate(kwargs)
+        route = _cursor_route(spec, kwargs)
         if spec.query is not None:
-            kwargs["query"] = spec.query.model_validate(dict(request.query_params or {}))
+            query = spec.query.model_validate(dict(request.query_params or {}))
+            if getattr(query, "cursor", None):
+                query = query.model_copy(update={"cursor": unbind_cursor(route, query.cursor)})  # type: ignore[attr-defined]
+            kwargs["query"] = query
         if spec.request is not None:
             has_body = bool(request.raw_body) or spec.request_required
             kwargs["body"] = parse_body(request, spec.request) if has_body else spec.request()
-        return _respond(spec, view(*args, **kwargs))
+        return _bound_cursor(route, _respond(spec, view(*args, **kwargs)))
 
     return _map_errors(wrapper)
 

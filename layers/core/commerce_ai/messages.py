@@ -13,9 +13,20 @@ from aws_lambda_powertools.utilities.batch.exceptions import ExceptionInfo
 from pydantic import BaseModel, ValidationError
 
 from commerce_ai.errors import InvalidInput
+from commerce_ai.idempotency import KeyReused
 from commerce_ai.telemetry import logger
 
 M = TypeVar("M", bound=BaseModel)
+# A message re-sent from its DLQ as a new one (`commerce-ai redrive`, infra/redrive.py) carries the SQS id of
+# its first delivery in this attribute, for the consumers whose idempotency key is that id.
+REDRIVEN_FROM = "redriven_from"
+
+
+def first_message_id(record: Any) -> str:
+    """The SQS message id of a record's first delivery: its own, unless it was redriven as a new message."""
+    attribute = (record.message_attributes or {}).get(REDRIVEN_FROM)
+    value = attribute.get("stringValue") if isinstance(attribute, dict) else None
+    return str(value) if value else str(record.message_id)
 
 
 def parse_json(body: str, model: type[M], what: str) -> M:
@@ -54,14 +65,20 @@ class QueueProcessor(BatchProcessor):
     """
 
     def __init__(self, expected_failures: tuple[type[Exception], ...] = ()) -> None:
-        """`expected_failures`: besides InvalidInput, the errors that mean "this record, not the function"
+        """`expected_failures`: besides InvalidInput and KeyReused (an idempotency key reused by a different
+        request), the errors that mean "this record, not the function"
         (e.g. a message that arrived before what it announces), so a batch of only those is not raised."""
         super().__init__(event_type=EventType.SQS)
-        self.expected_failures: tuple[type[Exception], ...] = (InvalidInput, *expected_failures)
+        self.expected_failures: tuple[type[Exception], ...] = (InvalidInput, KeyReused, *expected_failures)
 
     def failure_handler(self, record: Any, exception: ExceptionInfo) -> FailureResponse:
         error = exception[1]
-        if isinstance(error, InvalidInput):
+        if isinstance(error, KeyReused):
+            logger.warning(
+                "queue record reuses an idempotency key",
+                extra={"message_id": record.message_id, "receive_count": record.attributes.approximate_receive_count},
+            )
+        elif isinstance(error, InvalidInput):
             logger.warning(
                 "queue record refused",
                 extra={

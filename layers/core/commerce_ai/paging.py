@@ -3,6 +3,11 @@
 A cursor is opaque to clients: pass `next_cursor` back as `cursor` for the next page; it is `null` at the
 end. Behind it is a DynamoDB key (`LastEvaluatedKey`-shaped) or, for lists kept in memory, the last
 name shown; `decode_cursor` refuses anything this API did not hand out with a 400.
+
+Every cursor a route hands out is bound to that route and its path parameters (`bind_cursor`, applied by
+`commerce_ai.http` to every `next_cursor` it renders and every `cursor` it takes): a cursor from one list,
+or from another SKU's history, is a 400 on any other, instead of a position read in the wrong table or
+partition.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ class PageQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     limit: int = Field(default=50, ge=1, le=200, description="Items per page.")
-    cursor: str | None = Field(default=None, min_length=1, max_length=2048, description="A `next_cursor`.")
+    cursor: str | None = Field(default=None, min_length=1, max_length=4096, description="A `next_cursor`.")
 
 
 def encode_cursor(key: dict[str, Any] | None) -> str | None:
@@ -67,3 +72,21 @@ def page_of_names(names: list[str], limit: int, cursor: str | None) -> tuple[lis
     page = names[start : start + limit]
     more = start + limit < len(names)
     return page, encode_cursor({"after": {"S": page[-1]}}) if more and page else None
+
+
+def bind_cursor(route: str, cursor: str) -> str:
+    """A route's own cursor: the position `cursor` wrapped with the route it belongs to."""
+    return base64.urlsafe_b64encode(json.dumps({"route": route, "at": cursor}).encode()).decode()
+
+
+def unbind_cursor(route: str, cursor: str) -> str:
+    """The position inside a cursor `bind_cursor` made for this route; a 400 for any other cursor."""
+    try:
+        bound = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if not (isinstance(bound, dict) and set(bound) == {"route", "at"} and isinstance(bound["at"], str)):
+            raise ValueError("not a bound cursor")
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise InvalidInput("cursor is not one this API returned") from exc
+    if bound["route"] != route:
+        raise InvalidInput("cursor belongs to another list: pass back the next_cursor this list returned")
+    return bound["at"]

@@ -76,10 +76,13 @@ def test_last_good_version_keeps_serving(
     assert loader.get().version == good.version
     assert "checksum mismatch" in loader.refused[tampered.version]
 
-    # And a fresh container with no good version to fall back on says so instead of serving garbage
+    # And a fresh container falls back to the version active before it (the pointer's history) instead of
+    # serving garbage; with nothing earlier to fall back on it says so
     cold: ModelLoader[Any] = ModelLoader(model_name, expected_features=FEATURES, refresh_seconds=0)
+    assert (cold.get().version, cold.fallback_from) == (good.version, tampered.version)
+    pinned: ModelLoader[Any] = ModelLoader(model_name, version=tampered.version, refresh_seconds=0)
     with pytest.raises(ModelUnavailable, match="checksum mismatch"):
-        cold.get()
+        pinned.get()
 
     # And rolling back makes the pointer and the serving version agree again
     registry.rollback(model_name)

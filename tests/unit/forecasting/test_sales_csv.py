@@ -44,6 +44,7 @@ def test_a_multi_series_file_with_price_and_promo_is_read_weekly() -> None:
         (single([*daily(5), "2026-01-06,abc", *daily(30, date(2026, 1, 7))]), 7, "not a number"),
         (single([*daily(5), "2026-01-06,-2", *daily(30, date(2026, 1, 7))]), 7, "negative"),
         (single([*daily(5), "06/01/2026,2", *daily(30, date(2026, 1, 7))]), 7, "YYYY-MM-DD"),
+        (single([*daily(5), "0999-01-06,2", *daily(30, date(2026, 1, 7))]), 7, "YYYY-MM-DD"),  # 3-digit year
         (single([*daily(5), *daily(30, date(2026, 1, 8))]), 7, "missing date"),
         (single([*daily(5), "2026-01-05,4", *daily(30, date(2026, 1, 6))]), 7, "twice"),
         (single(daily(10)), 11, "too little history"),

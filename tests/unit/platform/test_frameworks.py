@@ -172,3 +172,66 @@ def test_register_opener_adds_a_framework(linear: tuple[Manifest, Path], monkeyp
     register_opener("booster", open_booster)
     assert open_artifact(changed(manifest, framework="booster"), directory) == "booster!"
     assert calls == [("model.onnx", directory)]
+
+
+def _with_external_weights(manifest: Manifest, directory: Path, location: str) -> Manifest:
+    """The linear model with its weights moved to external data at `location` (relative to the model)."""
+    import onnx
+
+    from commerce_ai.artifacts.manifest import describe_files
+
+    model = onnx.load(str(directory / "model.onnx"))
+    weights = next(t for t in model.graph.initializer if t.name == "w")
+    data = weights.raw_data or np.asarray(weights.float_data, dtype=np.float32).tobytes()
+    external = (directory / location).resolve()
+    external.parent.mkdir(parents=True, exist_ok=True)
+    external.write_bytes(data)
+    weights.ClearField("float_data")
+    weights.ClearField("raw_data")
+    for key, value in (("location", location), ("length", str(len(data)))):
+        entry = weights.external_data.add()
+        entry.key, entry.value = key, value
+    weights.data_location = onnx.TensorProto.EXTERNAL
+    onnx.save(model, str(directory / "model.onnx"))
+    files = {k: v.model_dump() for k, v in describe_files(directory).items()}
+    return changed(manifest, files=files)
+
+
+def test_onnx_external_data_inside_the_version_and_listed_opens(linear: tuple[Manifest, Path]) -> None:
+    manifest, directory = linear
+    inside = _with_external_weights(manifest, directory, "weights.bin")
+    assert "weights.bin" in inside.files
+    frameworks.check_external_data(inside, directory)  # listed, inside: accepted
+    rows = np.asarray([[1.0, 1.0, 1.0]], dtype=np.float32)
+    assert open_onnx(inside, directory).run(["score"], {"features": rows})[0].tolist() == [[6.0]]
+
+
+@pytest.mark.parametrize("location", ["../outside.bin", "sub/../../outside.bin"])
+def test_onnx_external_data_outside_the_version_is_refused(linear: tuple[Manifest, Path], location: str) -> None:
+    manifest, directory = linear
+    outside = _with_external_weights(manifest, directory, location)
+    with pytest.raises(ValueError, match="is not a file of this version"):
+        open_onnx(outside, directory)
+
+
+def test_a_models_own_opener_is_used_and_its_failures_refuse_the_version(
+    linear: tuple[Manifest, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manifest, directory = linear
+    monkeypatch.setattr(frameworks, "_MODEL_OPENERS", dict(frameworks._MODEL_OPENERS))
+
+    def needs_policy(m: Manifest, d: Path) -> str:
+        return (d / "policy.json").read_text()
+
+    frameworks.register_model_opener(manifest.name, needs_policy)
+    with pytest.raises(SchemaMismatch, match="does not open as it is served: FileNotFoundError"):
+        open_artifact(manifest, directory)
+    (directory / "policy.json").write_text("{}")
+    assert open_artifact(manifest, directory) == "{}"
+
+
+def test_every_capabilitys_model_openers_are_discovered() -> None:
+    frameworks.discover_openers()
+    assert {"risk-model", "risk-graph", "pricing-demand", "forecasting-demand", "propensity-7d"} <= set(
+        frameworks._MODEL_OPENERS
+    )

@@ -17,8 +17,9 @@ import pytest
 from commerce_ai.artifacts.frameworks import SchemaMismatch
 from commerce_ai.artifacts.loader import ModelLoader
 from commerce_ai.artifacts.manifest import Manifest
-from commerce_ai.artifacts.registry import CANDIDATE, QUARANTINED, ModelRegistry, VersionRecord
+from commerce_ai.artifacts.registry import CANDIDATE, QUARANTINED, ModelRegistry, Pointer, VersionRecord
 from commerce_ai.artifacts.store import ArtifactError, ArtifactStore
+from commerce_ai.artifacts.validation import manifest_digest
 from commerce_ai.config import ConfigError
 from commerce_ai.errors import ModelUnavailable, NotFound
 from tests.unit.fakes import FEATURES, FakeClock, client_error, make_manifest
@@ -28,18 +29,30 @@ REFRESH = 30.0
 
 
 class FakeRegistry:
-    """The registry port the loader uses: active_version(name)."""
+    """The registry port the loader uses: pointer(name), and get_version(name, version) for what validation
+    recorded (here: every manifest the store holds, as validated, unless `records` says otherwise)."""
 
     def __init__(self) -> None:
         self.active: dict[str, str] = {}
+        self.history: list[str] = []
         self.lookups = 0
         self.error: Exception | None = None
+        self.store: FakeStore | None = None
+        self.records: dict[str, VersionRecord] = {}
 
-    def active_version(self, name: str) -> str | None:
+    def pointer(self, name: str) -> Pointer | None:
         self.lookups += 1
         if self.error is not None:
             raise self.error
-        return self.active.get(name)
+        active = self.active.get(name)
+        return Pointer(name, active, list(self.history), "") if active is not None else None
+
+    def get_version(self, name: str, version: str) -> VersionRecord:
+        if version in self.records:
+            return self.records[version]
+        manifest = self.store.manifests.get((name, version)) if self.store is not None else None
+        digest = manifest_digest(manifest) if manifest is not None else "none"
+        return VersionRecord(name, version, CANDIDATE, "2026-12-05T10:00:00Z", digest, {})
 
 
 class FakeStore:
@@ -54,14 +67,14 @@ class FakeStore:
     def add(self, version: str, features: list[str] | None = None) -> None:
         self.manifests[(NAME, version)] = make_manifest(NAME, version, features)
 
-    def read_manifest(self, name: str, version: str) -> Manifest:
+    def read_manifest(self, name: str, version: str, object_version: str | None = None) -> Manifest:
         if self.read_error is not None:
             raise self.read_error
         if (name, version) not in self.manifests:
             raise ArtifactError(f"no manifest for {name}/{version}")
         return self.manifests[(name, version)]
 
-    def download(self, manifest: Manifest, cache_root: Path) -> Path:
+    def download(self, manifest: Manifest, cache_root: Path, object_versions: Any = None) -> Path:
         self.downloads.append(manifest.version)
         if manifest.version in self.corrupt:
             raise ArtifactError(f"{manifest.name}/{manifest.version}: checksum mismatch for model.json")
@@ -87,6 +100,7 @@ def build(
 ) -> ModelLoader[str]:
     """A loader over the fakes (they implement the ports it uses, not the full adapter classes)."""
     options.setdefault("refresh_seconds", REFRESH)
+    registry.store = store
     return ModelLoader(
         NAME,
         registry=cast(Any, registry),
@@ -371,7 +385,8 @@ class VersionedRegistry(FakeRegistry):
         if version not in self.states:
             raise NotFound(f"model {name!r} has no version {version!r}")
         state, reason = self.states[version]
-        return VersionRecord(name, version, state, "2026-12-05T10:00:00Z", "sha", {}, reason)
+        found = super().get_version(name, version)
+        return VersionRecord(name, version, state, found.registered_at, found.manifest_sha256, {}, reason)
 
 
 @pytest.fixture
@@ -432,3 +447,52 @@ def test_an_unregistered_or_unreachable_version_is_retried(
     versioned.states["v9"] = (CANDIDATE, None)
     store.add("v9")
     assert loader.get().version == "v9"  # retried at the next request: nothing was served yet
+
+
+# What is loaded is what validation checked (issue 18, part 7), and a cold container whose active version
+# cannot load serves the newest earlier one that can.
+
+
+def test_a_manifest_other_than_the_validated_one_is_refused(
+    loader: ModelLoader[str], registry: FakeRegistry, store: FakeStore
+) -> None:
+    activate(registry, "v1")
+    registry.records["v1"] = VersionRecord(NAME, "v1", CANDIDATE, "2026-12-05T10:00:00Z", "0" * 64, {})
+    with pytest.raises(ModelUnavailable, match="the manifest is not the one validated"):
+        loader.get()
+    assert store.downloads == []
+
+
+def test_an_active_version_quarantined_after_activation_is_refused(
+    loader: ModelLoader[str], registry: FakeRegistry, store: FakeStore
+) -> None:
+    activate(registry, "v1")
+    registry.records["v1"] = VersionRecord(NAME, "v1", QUARANTINED, "", "", {}, "manifest changed after registration")
+    with pytest.raises(ModelUnavailable, match="quarantined: manifest changed after registration"):
+        loader.get()
+
+
+def test_a_cold_container_falls_back_to_the_last_good_version_then_moves_on(
+    loader: ModelLoader[str], registry: FakeRegistry, store: FakeStore, clock: FakeClock
+) -> None:
+    # v3 is active but corrupt, v2 before it was quarantined: v1, the newest loadable, serves
+    registry.history = ["v1", "v2"]
+    registry.records["v2"] = VersionRecord(NAME, "v2", QUARANTINED, "", "", {}, "bad")
+    store.corrupt.add("v3")
+    activate(registry, "v3")
+    assert loader.get().version == "v1"
+    assert loader.fallback_from == "v3" and set(loader.refused) == {"v2", "v3"}
+    # a new activation that loads replaces the fallback
+    activate(registry, "v4")
+    store.add("v4")
+    clock.advance(REFRESH)
+    assert loader.get().version == "v4" and loader.fallback_from is None
+
+
+def test_a_pinned_version_never_falls_back(
+    versioned: VersionedRegistry, store: FakeStore, clock: FakeClock, tmp_path: Path
+) -> None:
+    versioned.history = ["v1"]
+    store.corrupt.add("v2")
+    with pytest.raises(ModelUnavailable, match="checksum mismatch"):
+        pinned(versioned, store, clock, tmp_path, "v2").get()

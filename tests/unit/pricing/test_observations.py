@@ -40,6 +40,8 @@ def test_offsets_are_normalised_to_utc() -> None:
         ({"observed_at": "2026-11-27T10:00:00"}, "timezone"),
         ({"observed_at": "2026-12-25T10:00:00Z"}, "future"),
         ({"competitor": None}, "competitor"),
+        # stored as text, year 999 sorts after every modern date and would freeze the SKU's latest price
+        ({"observed_at": "0999-11-27T10:00:00Z"}, "year must have four digits"),
     ],
 )
 def test_invalid_observations_say_what_is_wrong(change: dict[str, object], problem: str) -> None:

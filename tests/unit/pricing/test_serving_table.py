@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from commerce_ai.artifacts.loader import LoadedModel, ModelLoader
 from commerce_ai.artifacts.registry import ModelRegistry
 from commerce_ai.artifacts.store import ArtifactStore
+from commerce_ai.artifacts.validation import manifest_digest
 from commerce_ai.errors import ModelUnavailable
 from commerce_ai.pricing.demand import MODEL_NAME, SERVING_TABLE, DemandModel, ServingTable, open_demand_model
 from commerce_ai.pricing.features import FEATURE_NAMES
@@ -108,7 +109,8 @@ def test_the_loader_refuses_the_artifact_and_keeps_serving_the_last_good_one(
     publish(store, demand_built, "good")
     publish(store, with_table(demand_built, tmp_path / "bad", table(pooled_elasticity=0.5)), "bad")
     for version in ("good", "bad"):
-        registry.register_candidate(MODEL_NAME, version, "sha", {})
+        digest = manifest_digest(store.read_manifest(MODEL_NAME, version))  # what validation records
+        registry.register_candidate(MODEL_NAME, version, digest, {})
     loader = ModelLoader(
         MODEL_NAME,
         expected_features=FEATURE_NAMES,

@@ -180,6 +180,31 @@ def test_a_sound_version_is_registered_as_candidate(
     assert list(scratch.iterdir()) == []  # the downloaded copy is cleaned up
 
 
+def test_a_model_is_validated_with_its_capabilitys_own_opener(
+    build: Any, store: ArtifactStore, registry: ModelRegistry
+) -> None:
+    # A risk model whose ONNX file opens but which lacks the policy file scoring needs is not sound
+    from commerce_ai.risk.model import MODEL_NAME
+
+    build("v1", name=MODEL_NAME)
+    result = validation.validate_version(store, registry, MODEL_NAME, "v1")
+    assert result.outcome == "quarantined"
+    assert "does not open as it is served: FileNotFoundError" in (result.reason or "")
+
+
+def test_an_oversized_version_is_quarantined_before_anything_is_fetched(
+    build: Any, store: ArtifactStore, registry: ModelRegistry, s3: FakeS3
+) -> None:
+    from commerce_ai.artifacts.manifest import MAX_FILE_BYTES
+
+    manifest = build("v1")
+    claimed = manifest.model_dump(mode="json")
+    claimed["files"]["model.onnx"]["bytes"] = MAX_FILE_BYTES + 1
+    s3.objects[key("v1")] = json.dumps(claimed).encode()
+    result = validation.validate_version(store, registry, NAME, "v1")
+    assert result.outcome == "quarantined" and "less than or equal to" in (result.reason or "")
+
+
 def test_validating_again_is_unchanged(build: Any, store: ArtifactStore, registry: ModelRegistry) -> None:
     build("v1")
     validation.validate_version(store, registry, NAME, "v1")

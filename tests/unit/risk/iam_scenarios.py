@@ -94,7 +94,7 @@ def run_risk_weekly(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     results = risk_service.store()
     scored = {"score": 0.9, "decision": "decline", "timestamp": _now_stamp(), "user_id": "u-1", "device_id": "d-1"}
     results.claim("t-1", {**scored, "ip": "203.0.113.7", "merchant_id": "m-1"}, datetime.now(UTC))
-    results.label("t-1", True, "chargeback", datetime.now(UTC))
+    results.label("t-1", True, "chargeback", datetime.now(UTC), "digest")
     world.forget_setup()
     summary = handler(scheduled_event("arn:aws:events:us-east-1:123456789012:rule/r"), context)
     assert (summary["outcome"], summary["payments"], summary["labelled_fraud"]) == ("activated", 1, 1)

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from commerce_ai import dynamodb_batches
 from commerce_ai.errors import NotFound
+from commerce_ai.idempotency import KeyReused
 from commerce_ai.risk import velocity
 from commerce_ai.risk.store import (
     EVENT_MARKER_RETENTION,
@@ -392,17 +393,29 @@ def test_a_label_needs_a_scored_transaction(risk_store: RiskStore) -> None:
     risk_store.apply_event_once("e1", "digest", NOW, [], {})
     # then labelling an unknown transaction or an event marker is NotFound
     with pytest.raises(NotFound):
-        risk_store.label("unknown", True, "chargeback", NOW)
+        risk_store.label("unknown", True, "chargeback", NOW, "d1")
     with pytest.raises(NotFound):
-        risk_store.label("event#e1", True, "chargeback", NOW)
+        risk_store.label("event#e1", True, "chargeback", NOW, "d1")
     # and labelling t1 records the label beside its score
-    risk_store.label("t1", True, "chargeback", NOW + timedelta(days=20))
+    risk_store.label("t1", True, "chargeback", NOW + timedelta(days=20), "d1")
     stored = risk_store.result("t1")
     assert (stored["label_is_fraud"], stored["label_source"], stored["score"]) == (True, "chargeback", 0.7)
     assert stored["labelled_at"] == iso(NOW + timedelta(days=20))
     # a later label replaces it (a chargeback reversed after review)
-    risk_store.label("t1", False, "manual_review", NOW + timedelta(days=30))
+    risk_store.label("t1", False, "manual_review", NOW + timedelta(days=30), "d2")
     assert risk_store.result("t1")["label_is_fraud"] is False
+
+
+def test_a_resent_label_changes_nothing_and_a_stale_different_one_is_a_conflict(risk_store: RiskStore) -> None:
+    risk_store.claim("t1", {"score": 0.7, "decision": "review"}, NOW)
+    risk_store.label("t1", True, "chargeback", NOW + timedelta(days=20), "d1")
+    # the same label resent later (its time defaulted to "now") keeps the first one's time
+    risk_store.label("t1", True, "chargeback", NOW + timedelta(days=21), "d1")
+    assert risk_store.result("t1")["labelled_at"] == iso(NOW + timedelta(days=20))
+    # a different label that is not later cannot flip it: 409 naming the transaction id
+    with pytest.raises(KeyReused, match="transaction_id 't1' already has a label from a different request"):
+        risk_store.label("t1", False, "other", NOW + timedelta(days=20), "d2")
+    assert risk_store.result("t1")["label_is_fraud"] is True
 
 
 def test_mark_published(risk_store: RiskStore) -> None:

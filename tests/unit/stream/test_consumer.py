@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from commerce_ai import messages as messages_module
 from commerce_ai.erasure import ErasureLog
 from commerce_ai.stream import consumer as consumer_module
 from commerce_ai.stream.consumer import LEDGER_DAYS, EventConsumer, EventLedger
@@ -70,6 +71,22 @@ def test_a_redelivered_event_is_applied_once(ddb: FakeDynamoDB) -> None:
     assert effects.applied == ["e-1", "e-2"]
     item = ddb.tables[TABLE][("experiments", "e-1")]
     assert item["expires_at"] == {"N": str(1_000_000 + LEDGER_DAYS * 86_400)}
+
+
+def test_a_different_event_under_an_applied_id_is_refused_not_applied(
+    ddb: FakeDynamoDB, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warnings: list[str] = []
+    monkeypatch.setattr(messages_module.logger, "warning", lambda msg, extra: warnings.append(msg))
+    effects = Effects()
+    c = consumer("experiments", effects, ddb)
+    assert run(c, sqs_message("m1", body(1))) == []
+    # the same id in another session: a reused key, which fails its record (to the DLQ) and changes nothing
+    assert run(c, sqs_message("m2", body(1, session_id="s-2"))) == ["m2"]
+    assert effects.applied == ["e-1"] and warnings == ["queue record reuses an idempotency key"]
+    # an entry written before digests were kept counts as this event's
+    del ddb.tables[TABLE][("experiments", "e-1")]["request_digest"]
+    assert run(c, sqs_message("m3", body(1, session_id="s-2"))) == [] and effects.applied == ["e-1"]
 
 
 def test_each_consumer_has_its_own_ledger_entries(ddb: FakeDynamoDB) -> None:

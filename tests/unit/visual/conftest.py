@@ -11,6 +11,7 @@ from chalice.test import Client
 
 from commerce_ai.artifacts.registry import ModelRegistry
 from commerce_ai.artifacts.store import ArtifactStore
+from commerce_ai.artifacts.validation import manifest_digest
 from commerce_ai.config import clear_cached_settings
 from commerce_ai.visual import service
 from infra.runner.invoker import load_handler
@@ -46,8 +47,10 @@ def visual_world(
     fake_aws.dynamodb = FakeDynamoDB(key_schemas=tables)
     registry = ModelRegistry(fn.environment["MODEL_REGISTRY_TABLE"], fake_aws.dynamodb)
     for built in visual_artifacts:
-        publish(ArtifactStore(fn.environment["ARTIFACT_BUCKET"], s3=fake_aws.s3), built, "v1")
-        registry.register_candidate(built.name, "v1", "sha", {})
+        store = ArtifactStore(fn.environment["ARTIFACT_BUCKET"], s3=fake_aws.s3)
+        publish(store, built, "v1")
+        # the digest validation records, which the loader insists on
+        registry.register_candidate(built.name, "v1", manifest_digest(store.read_manifest(built.name, "v1")), {})
         registry.activate(built.name, "v1")
     for cached in (service.index_loader, service.scene_loader, service.catalogue):
         cached.cache_clear()

@@ -2,9 +2,14 @@
 
 The same function serves two callers: the registry's validator (does this version load, does it match
 its schema?) and the serving loader (give me the model object). A framework without an opener here
-cannot be registered. Capabilities add theirs with `register_opener` in a module
-`commerce_ai/<capability>/openers.py`, found when a framework is first asked for (visual search's faiss), so
-the registry's validator opens them without naming any capability.
+cannot be registered. Capabilities add theirs in a module `commerce_ai/<capability>/openers.py`, found
+when a framework or model is first asked for, so the registry's validator opens them without naming any
+capability: `register_opener` for a framework (visual search's faiss), `register_model_opener` for a model
+whose serving opener checks more than its framework does (a risk model needs its policy file), so that a
+version validates only if the capability could serve it. The validator runs on VisualLayer (onnxruntime,
+numpy, faiss, Pillow) and the sweep on MlLayer: an openers module that cannot be imported there is skipped
+with a warning (its models are then checked by their framework's opener), so openers should import no more
+than those layers hold.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from commerce_ai.artifacts.manifest import Manifest, TensorSpec
+from commerce_ai.artifacts.onnx_external import check_external_data
+from commerce_ai.telemetry import logger
 
 Opener = Callable[[Manifest, Path], Any]
 
@@ -88,6 +95,7 @@ def _compare(kind: str, declared: list[TensorSpec], actual: list[Any]) -> None:
 
 
 def open_onnx(manifest: Manifest, directory: Path) -> Any:
+    check_external_data(manifest, directory)
     session = onnx_session(directory / manifest.entrypoint, manifest.files[manifest.entrypoint].sha256)
     _compare("input", manifest.input_schema.tensors, session.get_inputs())
     _compare("output", manifest.output_schema, session.get_outputs())
@@ -100,10 +108,17 @@ def open_json(manifest: Manifest, directory: Path) -> Any:
 
 
 _OPENERS: dict[str, Opener] = {"onnx": open_onnx, "json": open_json}
+_MODEL_OPENERS: dict[str, Opener] = {}
+_discovered = False
 
 
 def register_opener(framework: str, opener: Opener) -> None:
     _OPENERS[framework] = opener
+
+
+def register_model_opener(model: str, opener: Opener) -> None:
+    """The opener a capability serves model `model` with, used by validation too."""
+    _MODEL_OPENERS[model] = opener
 
 
 OPENERS_MODULE = "openers"
@@ -113,18 +128,33 @@ def discover_openers() -> list[str]:
     """Import every `commerce_ai.<capability>.openers` module (each registers its openers); their names."""
     import commerce_ai
 
+    global _discovered
     found = []
     for module in pkgutil.iter_modules(commerce_ai.__path__):
         name = f"commerce_ai.{module.name}.{OPENERS_MODULE}"
         if module.ispkg and importlib.util.find_spec(name) is not None:
-            importlib.import_module(name)
+            try:
+                importlib.import_module(name)
+            except ImportError as exc:  # a library this function's layer lacks: see the module docstring
+                logger.warning("artifact openers not importable here", extra={"module": name, "missing": exc.name})
+                continue
             found.append(name)
+    _discovered = True
     return found
 
 
 def open_artifact(manifest: Manifest, directory: Path) -> Any:
-    if manifest.framework not in _OPENERS:
+    """Open a version as its capability serves it: the model's own opener, else its framework's."""
+    if not _discovered:
         discover_openers()
+    model_opener = _MODEL_OPENERS.get(manifest.name)
+    if model_opener is not None:
+        try:
+            return model_opener(manifest, directory)
+        except (SchemaMismatch, ImportError):  # ImportError: this function's layer, not the artifact
+            raise
+        except Exception as exc:  # the files are verified and local: failing to open them is the artifact's fault
+            raise SchemaMismatch(f"{manifest.name} does not open as it is served: {type(exc).__name__}: {exc}") from exc
     opener = _OPENERS.get(manifest.framework)
     if opener is None:
         raise SchemaMismatch(f"no opener for framework {manifest.framework!r}")

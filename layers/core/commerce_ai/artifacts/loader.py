@@ -8,6 +8,12 @@
   (and remembered as refused); the last good version keeps serving. With none, `ModelUnavailable`.
 - `version=` pins one version instead of following the pointer (an experiment's arm): it is served once
   the registry knows it and has not quarantined it, with the same verification; once loaded, it is kept.
+- What is loaded is what was validated: a version the registry does not hold as a candidate is refused,
+  and so is a manifest whose digest differs from the one registered at validation, or a manifest or file
+  that is no longer the S3 object version validation recorded (an overwrite in the versioned bucket).
+- A container with nothing loaded yet whose active version cannot load falls back to the newest earlier
+  version in the pointer's history that does (`FALLBACK_DEPTH` at most), and says so in its logs; it moves
+  to the active version once that one loads (an operator's fix, or a new activation).
 """
 
 from __future__ import annotations
@@ -20,14 +26,16 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from commerce_ai.artifacts.frameworks import SchemaMismatch, open_artifact, release
-from commerce_ai.artifacts.manifest import Manifest
+from commerce_ai.artifacts.manifest import MANIFEST_FILE, Manifest
 from commerce_ai.artifacts.registry import QUARANTINED, ModelRegistry
 from commerce_ai.artifacts.store import ArtifactError, ArtifactStore, clear_cache
+from commerce_ai.artifacts.validation import manifest_digest
 from commerce_ai.config import settings
-from commerce_ai.errors import ModelUnavailable
+from commerce_ai.errors import ModelUnavailable, safe_reason
 from commerce_ai.telemetry import logger
 
 T = TypeVar("T")
+FALLBACK_DEPTH = 3  # earlier versions a cold container tries when the active one cannot load
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,8 @@ class ModelLoader(Generic[T]):
         self.last_error: str | None = None
         self._current: LoadedModel[T] | None = None
         self._checked_at: float | None = None
+        self._history: list[str] = []
+        self.fallback_from: str | None = None  # the active version this container could not load, if any
         self._lock = threading.Lock()
 
     @property
@@ -90,13 +100,10 @@ class ModelLoader(Generic[T]):
     def _wanted_version(self) -> str | None:
         """The version to serve: the active one, or the pinned one if the registry has it unquarantined."""
         if self.pinned_version is None:
-            return self.registry.active_version(self.name)
-        if self._current is not None or self.pinned_version in self.refused:
-            return self.pinned_version  # a pinned version never changes: once loaded (or refused), it stays
-        record = self.registry.get_version(self.name, self.pinned_version)
-        if record.state == QUARANTINED:
-            self.refused[self.pinned_version] = f"quarantined: {record.reason or 'no reason recorded'}"
-        return self.pinned_version
+            pointer = self.registry.pointer(self.name)
+            self._history = list(pointer.history) if pointer is not None else []
+            return pointer.active_version if pointer is not None else None
+        return self.pinned_version  # never moves; `_load` refuses it if quarantined, retries if unregistered
 
     def _refresh(self) -> None:
         try:
@@ -107,7 +114,10 @@ class ModelLoader(Generic[T]):
                 self._checked_at = None
             logger.warning("registry lookup failed; serving cached version", extra={"model": self.name})
             return
-        if active is None or active in self.refused:
+        if active is None:
+            return
+        if active in self.refused:
+            self._fall_back(active)
             return
         self.last_error = None
         if self._current is not None and self._current.version == active:
@@ -115,22 +125,24 @@ class ModelLoader(Generic[T]):
         try:
             previous = self._current
             self._current = self._load(active)
+            self.fallback_from = None
             logger.info("model loaded", extra={"model": self.name, "version": active})
             if previous is not None:  # a warm container must not accumulate every version it ever served
                 release(previous.directory)
                 clear_cache(self.cache_dir, self.name, previous.version)
         except (ArtifactError, SchemaMismatch, ValueError) as exc:
             # The artifact itself is bad: remember it, so it is not fetched again until the pointer moves.
-            self.refused[active] = str(exc)[:300]
+            self.refused[active] = safe_reason(exc, typed=False)
             logger.error(
                 "model version refused; keeping last good",
                 extra={
                     "model": self.name,
                     "version": active,
                     "serving": self._current.version if self._current else None,
-                    "reason": str(exc)[:300],
+                    "reason": self.refused[active],
                 },
             )
+            self._fall_back(active)
         except Exception as exc:  # S3/DynamoDB blips, full /tmp: keep serving; retry at the next refresh,
             # or at the next request when there is nothing to serve yet.
             self.last_error = f"{active}: {type(exc).__name__}"
@@ -142,13 +154,40 @@ class ModelLoader(Generic[T]):
                 extra={"model": self.name, "version": active},
             )
 
+    def _fall_back(self, active: str) -> None:
+        """With nothing to serve, load the newest earlier version of the pointer's history that loads."""
+        if self._current is not None or self.pinned_version is not None:
+            return
+        for earlier in [v for v in reversed(self._history) if v != active][:FALLBACK_DEPTH]:
+            if earlier in self.refused:
+                continue
+            try:
+                self._current = self._load(earlier)
+            except (ArtifactError, SchemaMismatch, ValueError) as exc:
+                self.refused[earlier] = safe_reason(exc, typed=False)
+                continue
+            except Exception:  # a blip: retry at the next refresh
+                self._checked_at = None
+                return
+            self.fallback_from = active
+            logger.error(
+                "active model version cannot load; serving an earlier one",
+                extra={"model": self.name, "version": active, "serving": earlier, "reason": self.refused[active]},
+            )
+            return
+
     def _load(self, version: str) -> LoadedModel[T]:
-        manifest = self.store.read_manifest(self.name, version)
+        record = self.registry.get_version(self.name, version)  # NotFound: not validated yet, retried
+        if record.state == QUARANTINED:
+            raise ArtifactError(f"{self.name}/{version} is quarantined: {record.reason or 'no reason recorded'}")
+        manifest = self.store.read_manifest(self.name, version, record.object_versions.get(MANIFEST_FILE))
+        if manifest_digest(manifest) != record.manifest_sha256:
+            raise ArtifactError(f"{self.name}/{version}: the manifest is not the one validated")
         if self.expected_features is not None and manifest.input_schema.feature_names != self.expected_features:
             raise SchemaMismatch(
                 f"features {manifest.input_schema.feature_names} differ from serving's {self.expected_features}"
             )
-        directory = self.store.download(manifest, self.cache_dir)
+        directory = self.store.download(manifest, self.cache_dir, record.object_versions)
         try:
             model = self.opener(manifest, directory)
         except SchemaMismatch:

@@ -16,6 +16,11 @@ MANIFEST_FILE = "manifest.json"
 NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 VERSION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 Framework = Literal["onnx", "faiss", "booster", "json"]
+# Caps on what a version may make a function download: Lambda's /tmp is 512 MB unless a function asks for
+# more, and it holds the version being loaded beside the one serving. A manifest over them is refused
+# (quarantined at validation) before anything is fetched.
+MAX_FILE_BYTES = 200 * 1024 * 1024
+MAX_VERSION_BYTES = 240 * 1024 * 1024
 
 
 class TensorSpec(BaseModel):
@@ -52,7 +57,7 @@ class FileEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    bytes: int = Field(ge=0)
+    bytes: int = Field(ge=0, le=MAX_FILE_BYTES)
 
 
 class TrainingData(BaseModel):
@@ -96,6 +101,13 @@ class Manifest(BaseModel):
         if clashes:
             raise ValueError(f"file path {clashes[0]!r} is also a folder of another file")
         return files
+
+    @model_validator(mode="after")
+    def _within_size_cap(self) -> Manifest:
+        total = sum(entry.bytes for entry in self.files.values())
+        if total > MAX_VERSION_BYTES:
+            raise ValueError(f"the files add up to {total} bytes, over the cap of {MAX_VERSION_BYTES} per version")
+        return self
 
     @model_validator(mode="after")
     def _entrypoint_listed(self) -> Manifest:

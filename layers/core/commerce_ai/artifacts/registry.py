@@ -32,6 +32,8 @@ class VersionRecord:
     manifest_sha256: str
     summary: dict[str, Any] = field(default_factory=dict)
     reason: str | None = None
+    # S3 object version of the manifest and each file when validated (a versioned bucket); {} otherwise.
+    object_versions: dict[str, str] = field(default_factory=dict)
 
     def as_json(self, active_version: str | None) -> dict[str, Any]:
         return {
@@ -62,7 +64,14 @@ class ModelRegistry:
 
     # -- versions ---------------------------------------------------------------------------------
 
-    def register_candidate(self, model: str, version: str, manifest_sha256: str, summary: dict[str, Any]) -> bool:
+    def register_candidate(
+        self,
+        model: str,
+        version: str,
+        manifest_sha256: str,
+        summary: dict[str, Any],
+        object_versions: dict[str, str] | None = None,
+    ) -> bool:
         """Record a validated version. True if new; False if this exact manifest was already recorded.
 
         A version whose manifest changed after registration is quarantined: a version id must name one
@@ -79,6 +88,7 @@ class ModelRegistry:
                 "registered_at": {"S": utc_now()},
                 "manifest_sha256": {"S": manifest_sha256},
                 "summary": {"S": json.dumps(summary, sort_keys=True)},
+                "object_versions": {"S": json.dumps(object_versions or {}, sort_keys=True)},
             },
             ConditionExpression="attribute_not_exists(#m)",
             ExpressionAttributeNames={"#m": "model"},
@@ -250,4 +260,5 @@ def _version_from_item(item: dict[str, Any]) -> VersionRecord:
         manifest_sha256=item["manifest_sha256"]["S"],
         summary=json.loads(item.get("summary", {}).get("S", "{}")),
         reason=item.get("reason", {}).get("S"),
+        object_versions=json.loads(item.get("object_versions", {}).get("S", "{}")),
     )

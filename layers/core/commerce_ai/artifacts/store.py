@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -62,45 +62,72 @@ class ArtifactStore:
         )
         return prefix + MANIFEST_FILE
 
-    def read_manifest(self, name: str, version: str) -> Manifest:
+    def read_manifest(self, name: str, version: str, object_version: str | None = None) -> Manifest:
+        """The version's manifest; with `object_version` (the S3 object version recorded at validation),
+        refused unless the manifest in the bucket is still that object."""
         key = version_prefix(name, version) + MANIFEST_FILE
         try:
-            body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            response = self.s3.get_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
             if _missing(exc):
-                raise ArtifactError(f"no manifest at s3://{self.bucket}/{key}") from exc
+                raise ArtifactFileMissing(f"no manifest at {key}") from exc
             raise
+        if object_version is not None and response.get("VersionId") != object_version:
+            raise ArtifactError(f"{name}/{version}: {MANIFEST_FILE} was replaced after validation")
         try:
-            manifest = Manifest.model_validate(json.loads(body))
+            manifest = Manifest.model_validate(json.loads(response["Body"].read()))
         except (ValueError, ValidationError) as exc:
-            raise ArtifactError(f"manifest s3://{self.bucket}/{key} is invalid: {exc}") from exc
+            raise ArtifactError(f"manifest {key} is invalid: {exc}") from exc
         if (manifest.name, manifest.version) != (name, version):
             raise ArtifactError(f"manifest at {key} names {manifest.name}/{manifest.version}, not {name}/{version}")
         return manifest
 
-    def download(self, manifest: Manifest, cache_root: Path) -> Path:
+    def object_versions(self, manifest: Manifest) -> dict[str, str]:
+        """The S3 object version of the manifest and of each file, where the bucket keeps versions (the
+        artifact bucket does): what validation pins, so a file overwritten later is refused by its
+        version before its checksum is even computed. Empty for a bucket without versioning."""
+        found: dict[str, str] = {}
+        for relative in [MANIFEST_FILE, *manifest.files]:
+            try:
+                head = self.s3.head_object(Bucket=self.bucket, Key=manifest.prefix() + relative)
+            except ClientError as exc:
+                if _missing(exc):
+                    continue  # the download says so (ArtifactFileMissing), which may mean "not yet"
+                raise
+            if head.get("VersionId") not in (None, "null"):
+                found[relative] = head["VersionId"]
+        return found
+
+    def download(self, manifest: Manifest, cache_root: Path, object_versions: Mapping[str, str] | None = None) -> Path:
         """Fetch a version into `cache_root/<name>/<version>/` and verify every checksum.
 
         Files already cached with the right checksum are reused, so a warm container or a restarted
-        local worker does not download twice. Anything that fails verification is deleted.
+        local worker does not download twice. Anything that fails verification is deleted. With
+        `object_versions` (recorded at validation), a file that is no longer that S3 object is refused.
         """
+        pinned = object_versions or {}
         target = cache_root / manifest.name / manifest.version
         target.mkdir(parents=True, exist_ok=True)
         for relative, entry in manifest.files.items():
             local = target / relative
-            if local.is_file() and sha256_file(local) == entry.sha256:
+            if local.is_file() and sha256_file(local) == entry.sha256 and relative not in pinned:
                 continue
             local.parent.mkdir(parents=True, exist_ok=True)
             partial = local.with_name(local.name + ".part")
             key = manifest.prefix() + relative
             try:
                 # Check the size first, so a manifest cannot make us fill /tmp with an unexpected object.
-                size = int(self.s3.head_object(Bucket=self.bucket, Key=key)["ContentLength"])
+                head = self.s3.head_object(Bucket=self.bucket, Key=key)
+                size = int(head["ContentLength"])
                 if size != entry.bytes:
                     raise ArtifactError(
                         f"{manifest.name}/{manifest.version}: checksum mismatch for {relative} "
                         f"(it is {size} bytes, the manifest says {entry.bytes})"
                     )
+                if relative in pinned and head.get("VersionId") != pinned[relative]:
+                    raise ArtifactError(f"{manifest.name}/{manifest.version}: {relative} was replaced after validation")
+                if local.is_file() and sha256_file(local) == entry.sha256:
+                    continue
                 self.s3.download_file(self.bucket, key, str(partial))
             except ClientError as exc:
                 partial.unlink(missing_ok=True)

@@ -45,11 +45,13 @@ def validate_version(
 ) -> ValidationResult:
     """Check a version end to end and record the verdict: candidate if it is sound, else quarantined.
 
-    Sound means: the manifest parses, every file matches its sha256, and the model opens with inputs
-    and outputs exactly as the manifest declares. Transient AWS errors propagate so the event is retried.
-    With `wait_for_files`, a file the manifest names but the bucket does not hold (an uploader that sent
-    the manifest before its files) records nothing and answers `waiting`, so the caller can try again
-    later; a file that is there but wrong is quarantined either way.
+    Sound means: the manifest parses and is within the size caps, every file matches its sha256, and the
+    model opens with its capability's own opener (`frameworks.register_model_opener`: a risk model needs
+    its policy file) with inputs and outputs exactly as the manifest declares. The registry records the
+    manifest's digest and the S3 object versions checked, which the loader then insists on. Transient AWS
+    errors propagate so the event is retried. With `wait_for_files`, a file the manifest names but the
+    bucket does not hold (an uploader that sent the manifest before its files) records nothing and answers
+    `waiting`, so the caller can try again later; a file that is there but wrong is quarantined either way.
     """
     try:
         manifest = store.read_manifest(name, version)
@@ -59,8 +61,9 @@ def validate_version(
     digest = manifest_digest(manifest)
     work = Path(tempfile.mkdtemp(prefix="validate-", dir=scratch))
     try:
-        directory = store.download(manifest, work)
-        open_artifact(manifest, directory)
+        object_versions = store.object_versions(manifest)  # before the download: what was checked is pinned
+        directory = store.download(manifest, work, object_versions)
+        open_artifact(manifest, directory)  # the capability's own opener where it registered one
     except (ArtifactError, SchemaMismatch, ValueError) as exc:
         reason = str(exc)[:1000]
         if wait_for_files and isinstance(exc, ArtifactFileMissing):
@@ -70,5 +73,5 @@ def validate_version(
     finally:
         release(work)  # a validator opens many versions; none may stay in memory
         shutil.rmtree(work, ignore_errors=True)
-    created = registry.register_candidate(name, version, digest, manifest.summary())
+    created = registry.register_candidate(name, version, digest, manifest.summary(), object_versions)
     return ValidationResult(name, version, "registered" if created else "unchanged")

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictStr, field_validator
 
-from commerce_ai.api_fields import Money, Quantity, Timestamp
+from commerce_ai.api_fields import Money, Quantity, Timestamp, storable_fields
 
 ITEM_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 ATTRIBUTE_NAME = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"
@@ -46,6 +46,8 @@ class ItemFields(BaseModel):
         max_length=MAX_ATTRIBUTES,
         description="Flat extra fields (names: a letter then letters, digits, `_`), up to 2 KB of JSON.",
     )
+
+    _storable = storable_fields("price", "stock")
 
     @field_validator("attributes")
     @classmethod

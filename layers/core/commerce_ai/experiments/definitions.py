@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
+from commerce_ai.api_fields import storable_fields
 from commerce_ai.artifacts.manifest import NAME_PATTERN, VERSION_PATTERN
 from commerce_ai.errors import Conflict, InvalidInput
 from commerce_ai.experiments import assignment, stats
@@ -45,6 +46,8 @@ class ArmSpec(BaseModel):
     variant: str | None = Field(default=None, pattern=VARIANT_NAME)
     weight: float = Field(ge=0, le=1_000_000, allow_inf_nan=False)
 
+    _storable = storable_fields("weight")
+
     @model_validator(mode="after")
     def _one_treatment(self) -> ArmSpec:
         if (self.model is None) == (self.variant is None):
@@ -71,7 +74,9 @@ class ExperimentChange(BaseModel):
     )
     status: Literal["running", "stopped"] | None = None
     description: str | None = Field(default=None, max_length=500)
-    revision: StrictInt | None = Field(default=None, ge=0)
+    revision: StrictInt | None = Field(default=None, ge=0, le=1_000_000_000)
+
+    _storable = storable_fields("baseline_rate", "minimum_detectable_effect")
 
     @model_validator(mode="after")
     def _distinct_arms(self) -> ExperimentChange:

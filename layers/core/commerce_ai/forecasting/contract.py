@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, model_validator
 
-from commerce_ai.api_fields import Money, Quantity, Score, Timestamp
+from commerce_ai.api_fields import Money, Quantity, Score, Timestamp, storable_fields
 
 SKU_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 MAX_PLAN_PERIODS = 8  # the served model's horizons
@@ -94,6 +94,8 @@ class InventoryChange(BaseModel):
     service_level: StrictFloat = Field(default=0.95, ge=0.5, le=0.999)
     holding_cost: StrictFloat | StrictInt = Field(default=0.0, ge=0, le=1e6, description="Per unit and period.")
     stockout_cost: StrictFloat | StrictInt = Field(default=0.0, ge=0, le=1e6, description="Per unit not sold.")
+
+    _storable = storable_fields("on_hand", "holding_cost", "stockout_cost")
 
 
 class InventoryView(BaseModel):

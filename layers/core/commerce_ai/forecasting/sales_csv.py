@@ -19,6 +19,8 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from commerce_ai.clock import EARLIEST_YEAR
+
 SINGLE = ("date", "sales")
 MULTI_REQUIRED = ("date", "sku", "units")
 MULTI_OPTIONAL = ("price", "promo")
@@ -64,7 +66,10 @@ def _number(text: str, line: int, column: str) -> float:
 
 def _date(text: str, line: int) -> date:
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
+        if day.year < EARLIEST_YEAR:  # sorts after modern dates as text (commerce_ai.clock.four_digit_year)
+            raise ValueError("year has fewer than four digits")
+        return day
     except ValueError:
         raise SalesFileError(line, f"date {text.strip()[:40]!r} is not a YYYY-MM-DD date") from None
 

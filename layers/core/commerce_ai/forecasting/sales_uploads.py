@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from commerce_ai.errors import safe_reason
 from commerce_ai.forecasting.sales_csv import SalesFileError
 from commerce_ai.stream.schema import format_timestamp
 from commerce_ai.uploads import Uploads
@@ -119,7 +120,7 @@ def forecast_upload(uploads: Uploads, key: str, forecaster: Forecaster, now: Cal
             uploads.delete(stale)
         status = UploadStatus(key, "rejected", format_timestamp(now()), periods, freq, problem=str(exc))
     except Exception as exc:  # not the file's fault: say so, and let the queue retry it (then the DLQ)
-        problem = f"{type(exc).__name__}: {str(exc)[:200]} (retried by the queue)"
+        problem = f"{safe_reason(exc, 200)} (retried by the queue)"
         failed = UploadStatus(key, "failed", format_timestamp(now()), periods, freq, problem=problem)
         uploads.write_json(status_key(key), failed.as_json())
         raise

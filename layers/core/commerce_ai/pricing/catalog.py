@@ -38,7 +38,7 @@ from pydantic import (
 )
 
 from commerce_ai import aws
-from commerce_ai.api_fields import RequestTime
+from commerce_ai.api_fields import RequestTime, storable_fields
 from commerce_ai.clock import utc_now
 from commerce_ai.dynamodb_batches import batch_get
 from commerce_ai.errors import InvalidInput, NotFound
@@ -69,7 +69,7 @@ class SkuSettings(BaseModel):
     ceiling: StrictFloat | None = Field(default=None, gt=0, le=1_000_000, allow_inf_nan=False)
     clearance_end: RequestTime | None = None
     salvage_price: StrictFloat | None = Field(default=None, gt=0, le=1_000_000, allow_inf_nan=False)
-    inventory: StrictFloat | None = Field(default=None, ge=0, allow_inf_nan=False)
+    inventory: StrictFloat | None = Field(default=None, ge=0, le=1e9, allow_inf_nan=False)
     launch_price: StrictFloat | None = Field(default=None, gt=0, le=1_000_000, allow_inf_nan=False)
     # Where the price sits against the competitor index (commerce_ai.pricing.guardrails.Positioning).
     position: Literal["at_most_above", "match", "beat"] | None = Field(
@@ -81,6 +81,10 @@ class SkuSettings(BaseModel):
     pinned: StrictBool | None = Field(default=None, description="Ticks keep the price while pinned.")
     pinned_until: RequestTime | None = Field(default=None, description="When the pin lapses; null: until unpinned.")
     note: str | None = Field(default=None, min_length=1, max_length=200, description="Why (kept in the audit).")
+
+    _storable = storable_fields(
+        "price", "cost", "floor", "ceiling", "salvage_price", "inventory", "launch_price", "position_percent"
+    )
 
     @model_validator(mode="after")
     def _aware(self) -> SkuSettings:

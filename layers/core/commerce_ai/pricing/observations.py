@@ -14,7 +14,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from commerce_ai import aws
-from commerce_ai.api_fields import SHOP_CURRENCY
+from commerce_ai.api_fields import SHOP_CURRENCY, storable_fields
+from commerce_ai.clock import four_digit_year
 from commerce_ai.errors import InvalidInput
 from commerce_ai.messages import parse_json
 from commerce_ai.pricing.competitors import Observation
@@ -38,6 +39,8 @@ class CompetitorPrice(BaseModel):
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     observed_at: datetime
 
+    _storable = storable_fields("price")
+
     @field_validator("currency")
     @classmethod
     def _catalog_currency(cls, currency: str) -> str:
@@ -57,6 +60,7 @@ class CompetitorPrice(BaseModel):
     def _aware(cls, observed_at: datetime) -> datetime:
         if observed_at.tzinfo is None:
             raise ValueError("observed_at needs a timezone, e.g. 2026-11-27T10:00:00Z")
+        four_digit_year(observed_at)
         return observed_at.astimezone(UTC)
 
     def as_observation(self) -> Observation:

@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
+from commerce_ai.errors import safe_reason
 from commerce_ai.pricing.guardrails import Decision, GuardRailConfig, Positioning, SkuPricing, decide
 from commerce_ai.pricing.lifecycle import Clearance, Stage, clearance_target, new_product_target
 
@@ -128,7 +129,7 @@ def reprice(
             _check(entry)
             decision = decide(sku_pricing(entry), target_price(entry, now, tick), now, config)
         except (ValueError, TypeError, ZeroDivisionError, OverflowError) as exc:
-            failures[entry.sku] = str(exc)[:200]
+            failures[entry.sku] = safe_reason(exc, 200)
             continue
         decisions.append(_stamped(decision, model_version, policy_version))
     return TickResult(decisions, failures)

@@ -8,7 +8,7 @@ from typing import Any
 
 from commerce_ai import aws
 from commerce_ai.artifacts.loader import LoadedModel, ModelLoader
-from commerce_ai.errors import Conflict
+from commerce_ai.errors import Conflict, safe_reason
 from commerce_ai.messages import parse_json
 from commerce_ai.pricing.catalog import CatalogStore, SkuSettings, SkuState
 from commerce_ai.pricing.competitors import competitor_index, tracked
@@ -147,7 +147,7 @@ def reprice_now(
         )
     except Exception as exc:
         if not dry_run:
-            error = f"{type(exc).__name__}: {exc}"[:500]
+            error = safe_reason(exc, 500)  # shown by GET /pricing/ticks: no resource names
             tick_log().record(running.model_copy(update={"state": "failed", "error": error}))
         raise
     if not dry_run:
@@ -204,7 +204,7 @@ def plan_tick(now: datetime, tick: str, source: Source = "schedule", attempt: in
         chunks = plan_chunks(tick, catalog().names(), model.model.table)
         send_chunks(aws.client("sqs"), settings().need("reprice_chunks_queue_url"), chunks)
     except Exception as exc:
-        log.record(running.model_copy(update={"state": "failed", "error": f"{type(exc).__name__}: {exc}"[:500]}))
+        log.record(running.model_copy(update={"state": "failed", "error": safe_reason(exc, 500)}))
         raise
     planned = running.model_copy(update={"chunks": len(chunks), "model_version": model.version})
     log.record(planned)

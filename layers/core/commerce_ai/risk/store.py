@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 from commerce_ai import aws
 from commerce_ai.dynamodb_batches import batch_get
 from commerce_ai.errors import NotFound
+from commerce_ai.idempotency import KeyReused
 from commerce_ai.paging import decode_cursor, encode_cursor
 from commerce_ai.risk.velocity import Item, Update
 
@@ -283,23 +284,49 @@ class RiskStore:
         for future in [self._writers.submit(self._update, update_request(self.state_table, u, None)) for u in undo]:
             future.result()
 
-    def label(self, transaction_id: str, is_fraud: bool, source: str, labelled_at: datetime) -> None:
+    def label(self, transaction_id: str, is_fraud: bool, source: str, labelled_at: datetime, digest: str) -> None:
+        """Label a scored transaction, keeping the digest of the label request (`commerce_ai.idempotency`).
+
+        A resent label changes nothing (the first answer stands). A different label replaces it only when
+        it is later (`labelled_at`): a correction, like a chargeback reversed after review. A different
+        label that is not later is a 409 (KeyReused), so a delayed retry of an old label cannot flip back
+        the correction that followed it."""
+        at = iso(labelled_at)
         try:
             self.ddb.update_item(
                 TableName=self.results_table,
                 Key={"transaction_id": {"S": transaction_id}},
-                UpdateExpression="SET label_is_fraud = :fraud, label_source = :source, labelled_at = :at",
-                ConditionExpression="attribute_exists(transaction_id) AND attribute_exists(score)",
+                UpdateExpression=(
+                    "SET label_is_fraud = :fraud, label_source = :source, labelled_at = :at, label_digest = :digest"
+                ),
+                ConditionExpression=(
+                    "attribute_exists(transaction_id) AND attribute_exists(score)"
+                    " AND (attribute_not_exists(labelled_at) OR labelled_at < :at)"
+                    " AND (attribute_not_exists(label_digest) OR NOT label_digest = :digest)"
+                ),
                 ExpressionAttributeValues={
                     ":fraud": {"BOOL": is_fraud},
                     ":source": {"S": source},
-                    ":at": {"S": iso(labelled_at)},
+                    ":at": {"S": at},
+                    ":digest": {"S": digest},
                 },
             )
         except ClientError as exc:
             if not aws.is_conditional_check_failure(exc):
                 raise
-            raise NotFound(f"transaction {transaction_id!r} has not been scored; labels need a scored one") from None
+            stored = self.ddb.get_item(
+                TableName=self.results_table, Key={"transaction_id": {"S": transaction_id}}, ConsistentRead=True
+            ).get("Item", {})
+            if "score" not in stored:
+                raise NotFound(
+                    f"transaction {transaction_id!r} has not been scored; labels need a scored one"
+                ) from None
+            if stored.get("label_digest", {}).get("S") != digest:
+                raise KeyReused(
+                    f"transaction_id {transaction_id!r} already has a label from a different request, as of "
+                    f"{stored.get('labelled_at', {}).get('S', 'an unknown time')}: a retry must resend the same "
+                    "label, and a correction needs a later reported_at"
+                ) from None
 
     def block(self, entity_key: str, reason: str | None) -> None:
         """Put an entity on the block list (`reason`) or take it off (None)."""

@@ -10,9 +10,11 @@ a consumer sees some events twice. `EventConsumer` makes the second time change 
 2. an event of a user erased at or after the event's time (the shop-wide erasure log, `commerce_ai.erasure`)
    is skipped, so an event still in flight when the user was erased does not bring their data back; the
    log is read once per batch for the batch's users (one BatchGetItem), not once per event;
-3. an event id this consumer has already applied (its ledger entry exists) is skipped;
+3. an event id this consumer has already applied (its ledger entry exists) is skipped when the event is
+   the same (the entry keeps a digest of it, `commerce_ai.idempotency`); a different event under that id
+   fails its record with KeyReused (a 409's reason) and reaches the DLQ, never applied;
 4. otherwise the consumer's `apply(event)` runs, and then the ledger records `(consumer, event_id)`
-   with a conditional put, kept for `LEDGER_DAYS`. The entry is written after the effect succeeds: an
+   with its digest, by a conditional put, kept for `LEDGER_DAYS`. The entry is written after the effect succeeds: an
    `apply` that fails leaves no entry, the record is retried, and the effect is tried again.
 
 A crash between the effect and its ledger entry would apply the event again on redelivery, so an
@@ -49,6 +51,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from commerce_ai import aws
 from commerce_ai.erasure import ErasureLog
+from commerce_ai.idempotency import request_digest, same_request
 from commerce_ai.messages import QueueProcessor, parse_json
 from commerce_ai.stream import settings
 from commerce_ai.stream.schema import IDENTIFIER, BehaviourEvent
@@ -69,18 +72,22 @@ class EventLedger:
         self._ddb = ddb
         self._clock = clock
 
-    def applied(self, consumer: str, event_id: str) -> bool:
+    def applied(self, consumer: str, event_id: str) -> str | None:
+        """None if the consumer has not applied the event; else the digest of the event it applied under
+        that id (empty for an entry written before digests were kept)."""
         key = {"consumer": {"S": consumer}, "event_id": {"S": event_id}}
-        return "Item" in self.ddb.get_item(TableName=self.table, Key=key, ConsistentRead=True)
+        item = self.ddb.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
+        return None if item is None else str(item.get("request_digest", {}).get("S", ""))
 
-    def record(self, consumer: str, event_id: str) -> bool:
-        """Note the event as applied; False if an entry was already there (another delivery got there first)."""
+    def record(self, consumer: str, event_id: str, digest: str = "") -> bool:
+        """Note the event as applied, with its digest; False if an entry was already there (another
+        delivery got there first)."""
         expires = int(self._clock()) + LEDGER_DAYS * 86_400
+        item = {"consumer": {"S": consumer}, "event_id": {"S": event_id}, "expires_at": {"N": str(expires)}}
+        if digest:
+            item["request_digest"] = {"S": digest}
         return aws.put_if(
-            self.ddb,
-            TableName=self.table,
-            Item={"consumer": {"S": consumer}, "event_id": {"S": event_id}, "expires_at": {"N": str(expires)}},
-            ConditionExpression="attribute_not_exists(event_id)",
+            self.ddb, TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(event_id)"
         )
 
 
@@ -132,14 +139,19 @@ class EventConsumer:
             logger.info("behaviour event of an erased user", extra={"consumer": self.name})
             return "erased"
         ledger = self.ledger() if self.ledger is not None else None
-        if ledger is not None and ledger.applied(self.name, event.event_id):
+        digest = request_digest(event)
+        claimed = ledger.applied(self.name, event.event_id) if ledger is not None else None
+        if claimed is not None:
+            # A different event under an applied id fails its record (KeyReused, to the DLQ): applying it
+            # would let whoever reuses an id overwrite or shadow another event; a resent one is skipped.
+            same_request("event_id", event.event_id, claimed, digest)
             logger.info(
                 "behaviour event already applied", extra={"consumer": self.name, "event_type": event.event_type}
             )
             return "skipped"
         self.apply(event)
         if ledger is not None:
-            ledger.record(self.name, event.event_id)
+            ledger.record(self.name, event.event_id, digest)
         return "applied"
 
     def handle(self, event: dict[str, Any], context: Any) -> PartialItemFailureResponse:

@@ -16,7 +16,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from commerce_ai.clock import four_digit_year
+
 IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._:@+=-]{0,127}$"
+MAX_AMOUNT = 10_000_000  # a price or a rating value beyond it is a mistake (the catalogue's MAX_PRICE)
+SMALLEST_STORED = 1e-130  # DynamoDB's smallest number magnitude
 MAX_PROPERTIES_BYTES = 2048  # serialised JSON; an event is a fact, not a document
 MAX_IMPRESSION_ITEMS = 100
 MAX_QUERY_CHARS = 512
@@ -42,9 +46,9 @@ class BehaviourEvent(BaseModel):
     item_ids: list[str] | None = Field(
         default=None, min_length=1, max_length=MAX_IMPRESSION_ITEMS, description="For impression: what was shown."
     )
-    price: float | None = Field(default=None, ge=0)
+    price: float | None = Field(default=None, ge=0, le=MAX_AMOUNT)
     quantity: int | None = Field(default=None, ge=1, le=10_000)
-    value: float | None = Field(default=None, description="For rating.")
+    value: float | None = Field(default=None, ge=-MAX_AMOUNT, le=MAX_AMOUNT, description="For rating.")
     properties: dict[str, Any] | None = Field(
         default=None, description=f"Free-form, at most {MAX_PROPERTIES_BYTES} bytes as JSON."
     )
@@ -65,6 +69,7 @@ class BehaviourEvent(BaseModel):
     @field_validator("timestamp")
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
+        four_digit_year(value)
         try:
             return value.astimezone(UTC)
         except OverflowError as exc:
@@ -78,6 +83,9 @@ class BehaviourEvent(BaseModel):
             value = float(value)
         if isinstance(value, float) and not math.isfinite(value):
             raise ValueError("must be a finite number")
+        if isinstance(value, float) and value != 0 and abs(value) < SMALLEST_STORED:
+            # consumers keep it in DynamoDB, whose numbers stop at 1e-130 (commerce_ai.api_fields)
+            raise ValueError(f"must be 0 or at least {SMALLEST_STORED:g} in magnitude")
         return value
 
     @field_validator("item_ids")

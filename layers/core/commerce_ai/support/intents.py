@@ -97,3 +97,11 @@ class IntentModel:
 
     def predict(self, text: str) -> IntentPrediction:
         return self.predict_vector(encoder.embed([text])[0])
+
+
+def open_intents(manifest: Any, directory: Any) -> IntentModel:
+    """The intent model as the dialogue serves it (the registry's validator opens it the same way)."""
+    import json
+
+    with (directory / manifest.entrypoint).open(encoding="utf-8") as handle:
+        return IntentModel.from_document(json.load(handle))

@@ -40,7 +40,7 @@ from commerce_ai.support.graph_edits import (
     outgoing,
     with_relation,
 )
-from commerce_ai.support.intents import MODEL_NAME, IntentModel
+from commerce_ai.support.intents import MODEL_NAME, IntentModel, open_intents
 from commerce_ai.support.store import (
     ConnectionPusher,
     Conversations,
@@ -53,13 +53,6 @@ from commerce_ai.support.store import (
 
 FAQ_REFRESH_SECONDS = 60.0
 UNKNOWN_CONVERSATION = "unknown or expired conversation id: a new conversation was started"
-
-
-def open_intents(manifest: Any, directory: Any) -> IntentModel:
-    import json
-
-    with (directory / manifest.entrypoint).open(encoding="utf-8") as handle:
-        return IntentModel.from_document(json.load(handle))
 
 
 @cache
