@@ -88,3 +88,12 @@ def current() -> SentenceEncoder:
 def embed(texts: list[str]) -> np.ndarray:
     """(len(texts), 512) float32, each row of unit length, from the installed encoder."""
     return current().embed(list(texts))
+
+
+def open_encoder(manifest: Any, directory: Path) -> SentenceEncoder:
+    """The registry loader's opener for `support-encoder`: the ONNX graph with its tokenizer's vocabulary."""
+    from commerce_ai.artifacts.frameworks import open_onnx
+
+    return SentenceEncoder(
+        open_onnx(manifest, directory), directory / VOCABULARY_FILE, manifest.input_schema.feature_names[0]
+    )

@@ -60,19 +60,11 @@ def intent_loader() -> ModelLoader[IntentModel]:
     return ModelLoader(MODEL_NAME, expected_features=[encoder.encoder_name()], opener=open_intents)
 
 
-def open_encoder(manifest: Any, directory: Any) -> encoder.SentenceEncoder:
-    from commerce_ai.artifacts.frameworks import open_onnx
-
-    return encoder.SentenceEncoder(
-        open_onnx(manifest, directory), directory / encoder.VOCABULARY_FILE, manifest.input_schema.feature_names[0]
-    )
-
-
 @cache
 def encoder_loader() -> ModelLoader[encoder.SentenceEncoder]:
     """The served variant only: a `support-encoder` version of another variant is refused, like a head
     trained on another encoder."""
-    return ModelLoader(encoder.MODEL_NAME, expected_features=[encoder.encoder_name()], opener=open_encoder)
+    return ModelLoader(encoder.MODEL_NAME, expected_features=[encoder.encoder_name()], opener=encoder.open_encoder)
 
 
 class _FaqCache:
