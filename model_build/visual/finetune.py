@@ -264,6 +264,17 @@ def run(report_dir: Path, data: FashionMnist | None = None) -> FineTuned:
 
 
 SECTION = "## Fine-tuning the trunk"
+TRAIN_IMAGES = 60_000  # Fashion-MNIST's train split, the images an epoch goes through
+
+
+def _length(tuned: FineTuned) -> str:
+    """How long the study trained: its epochs, or the share of one when VISUAL_FINETUNE_STEPS cut it short."""
+    steps_per_epoch = -(-TRAIN_IMAGES // tuned.batch)
+    if tuned.steps >= tuned.epochs * steps_per_epoch:
+        return f"{tuned.epochs} epoch(s) ({tuned.steps} steps)"
+    return (
+        f"{tuned.steps} steps (capped with `VISUAL_FINETUNE_STEPS`: {tuned.steps / steps_per_epoch:.0%} of one epoch)"
+    )
 
 
 def section(tuned: FineTuned, served: float, served_by_category: list[float], queries: int) -> list[str]:
@@ -284,8 +295,7 @@ def section(tuned: FineTuned, served: float, served_by_category: list[float], qu
         f"(trunk features and pixels -> 64-d, cosine classifier) are trained together on the 60,000 train images: "
         f"{tuned.trained_share:.0%} of the trunk's weights. Normalised-softmax objective (scale {embedder.SCALE:g}, "
         f"label smoothing 0.05), AdamW (trunk {TRUNK_LR:g}, head {HEAD_LR:g}), one-cycle schedule, "
-        f"batch {tuned.batch}, "
-        f"{tuned.epochs} epoch(s) ({tuned.steps} steps). The frozen part's activations are computed once "
+        f"batch {tuned.batch}, {_length(tuned)}. The frozen part's activations are computed once "
         f"({tuned.cache_seconds:.0f} s), then training took {tuned.train_seconds:.0f} s "
         f"({tuned.seconds_per_epoch:.0f} s an epoch) on the shared 2-core machine, one thread.",
         "`VISUAL_FINETUNE_EPOCHS` and `VISUAL_FINETUNE_FROZEN_BLOCKS` (0: every block) run it longer or deeper.",

@@ -14,6 +14,7 @@ import pytest
 from commerce_ai.artifacts.loader import ModelLoader
 from commerce_ai.artifacts.registry import ModelRegistry
 from commerce_ai.artifacts.store import ArtifactStore
+from commerce_ai.errors import Conflict
 from commerce_ai.forecasting import service
 from commerce_ai.forecasting.allocation import ALLOCATION_MODEL
 from commerce_ai.forecasting.features import FEATURE_NAMES
@@ -193,8 +194,8 @@ def test_the_served_policy_follows_the_registry_and_a_broken_one_is_refused(
     stack: Stack, allocation_model: str, seeded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A version whose study chose a heuristic serves that heuristic by default; a `policy.json` whose
-    weights do not fit serving's features passes the registry's JSON check but the loader refuses it, and
-    the last good version keeps serving."""
+    weights do not fit serving's features is quarantined at validation by forecasting's own opener, cannot
+    be activated, and the last good version keeps serving."""
     gateway = gateway_for(stack)
     monkeypatch.setattr(service.allocation_loader(), "refresh_seconds", 0)  # follow the pointer at once
     store = ArtifactStore(stack.physical_name("ArtifactBucket"))
@@ -212,10 +213,12 @@ def test_the_served_policy_follows_the_registry_and_a_broken_one_is_refused(
         assert status == 200 and plan["policy"] == plan["served_policy"] == "fair-share", plan
         assert plan["policy_version"] == heuristic.version
 
-        registry.activate(ALLOCATION_MODEL, broken.version)
+        (record,) = [v for v in registry.versions(ALLOCATION_MODEL) if v.version == broken.version]
+        assert record.state == "quarantined" and record.reason is not None and "theta" in record.reason
+        with pytest.raises(Conflict, match="quarantined"):
+            registry.activate(ALLOCATION_MODEL, broken.version)
         status, plan = call(gateway, "POST", "/inventory/allocations", request, ADMIN_KEY)
         assert status == 200 and plan["policy_version"] == heuristic.version, plan
-        assert "theta" in service.allocation_loader().refused[broken.version]
     finally:
         registry.activate(ALLOCATION_MODEL, allocation_model)
 
