@@ -7,6 +7,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from commerce_ai.stream.schema import BehaviourEvent
 
@@ -37,6 +38,24 @@ def purchases_csv(path: Path, users: int = 300, days: int = 150, seed: int = 3) 
                         ]
                     )
     return path
+
+
+def purchase_frame(rows: list[tuple[str, datetime]]) -> Any:
+    """One purchase event per (user, time), as the archive reader frames them (pandas)."""
+    import pandas
+
+    return pandas.DataFrame(
+        {
+            "event_id": [f"e{i}" for i in range(len(rows))],
+            "user_id": [u for u, _ in rows],
+            "session_id": [f"s{i}" for i in range(len(rows))],
+            "event_type": "purchase",
+            "timestamp": pandas.to_datetime([t for _, t in rows], utc=True),
+            "item_id": "i",
+            "price": 2.0,
+            "quantity": 1,
+        }
+    )
 
 
 @cache

@@ -16,7 +16,7 @@ from infra import cli
 from model_build import behaviour_events
 from model_build.propensity import data as propensity_data
 from model_build.propensity import erasure, train
-from tests.support.propensity import purchases_csv
+from tests.support.propensity import purchase_frame, purchases_csv
 
 
 class FakeLog:
@@ -30,18 +30,7 @@ class FakeLog:
 def purchases(users: int, days: int) -> pandas.DataFrame:
     start = datetime(2026, 6, 1, tzinfo=UTC)
     rows = [(f"u{u}", start + timedelta(days=d, hours=u)) for u in range(users) for d in range(0, days, 5)]
-    return pandas.DataFrame(
-        {
-            "event_id": [f"e{i}" for i in range(len(rows))],
-            "user_id": [u for u, _ in rows],
-            "session_id": [f"s{i}" for i in range(len(rows))],
-            "event_type": "purchase",
-            "timestamp": pandas.to_datetime([t for _, t in rows], utc=True),
-            "item_id": "i",
-            "price": 2.0,
-            "quantity": 1,
-        }
-    )
+    return purchase_frame(rows)
 
 
 @pytest.fixture

@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pandas
 import pytest
 
 from commerce_ai.propensity.features import FEATURE_NAMES
 from model_build.propensity.data import load_cdnow, read_user_file
 from model_build.propensity.dataset import CDNOW_HOLDOUT, Plan, examples
-from tests.support.propensity import purchases_csv
+from tests.support.propensity import purchase_frame, purchases_csv
 
 
 def test_cdnow_is_read_from_the_installed_package_and_checked() -> None:
@@ -40,21 +39,6 @@ def test_a_bad_row_is_named(tmp_path: Path) -> None:
         read_user_file(path)
 
 
-def frame_of(rows: list[tuple[str, datetime]]) -> pandas.DataFrame:
-    return pandas.DataFrame(
-        {
-            "event_id": [f"e{i}" for i in range(len(rows))],
-            "user_id": [u for u, _ in rows],
-            "session_id": [f"s{i}" for i in range(len(rows))],
-            "event_type": "purchase",
-            "timestamp": pandas.to_datetime([t for _, t in rows], utc=True),
-            "item_id": "i",
-            "price": 2.0,
-            "quantity": 1,
-        }
-    )
-
-
 def test_labels_come_from_the_window_after_the_cutoff_and_features_from_before() -> None:
     cutoff = datetime(2026, 3, 1, tzinfo=UTC)
     rows = [
@@ -64,11 +48,11 @@ def test_labels_come_from_the_window_after_the_cutoff_and_features_from_before()
         ("b", cutoff + timedelta(days=20)),  # within 28 only
         ("c", cutoff + timedelta(days=1)),  # not seen before the cut-off: no example
     ]
-    made = examples(frame_of(rows), [cutoff])
+    made = examples(purchase_frame(rows), [cutoff])
     assert made.users == ["a", "b"]
     assert list(made.labels[7]) == [True, False] and list(made.labels[28]) == [True, True]
     # nothing after the cut-off reaches the features
-    before_only = examples(frame_of([r for r in rows if r[1] < cutoff]), [cutoff])
+    before_only = examples(purchase_frame([r for r in rows if r[1] < cutoff]), [cutoff])
     assert (made.features == before_only.features).all()
     assert made.column("purchase_count_lifetime").tolist() == [1, 1]
     assert made.features.shape == (2, len(FEATURE_NAMES))
