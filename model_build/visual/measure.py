@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,7 @@ from commerce_ai.visual.index import (
 )
 from model_build.visual.data import read_fashion_mnist
 from model_build.visual.embedder import run_batches
-from model_build.visual.metrics import nearest, normalised, precision_at_k
+from model_build.visual.metrics import nearest, normalised, precision_at_k, timed_recall
 from model_build.visual.report import REPLICATED, SWEEP_QUERIES, replicate, wilson
 
 DEFAULT = Path("build/models/visual/visual-index")
@@ -80,14 +79,9 @@ def index_goals(vectors: np.ndarray, queries: np.ndarray, settings: IndexSetting
     truth = nearest(held_out, big, 10)
     index = build_ivfpq(big, settings)
     searcher = VisualIndex(index, big, Entries([], []), settings, "", None)
-    hits, times = 0, []
-    for query, row in zip(held_out, truth, strict=True):
-        started = time.perf_counter()
-        found, _ = searcher.search(query, 10)
-        times.append(time.perf_counter() - started)
-        hits += len(set(found) & set(row))
+    recall, times = timed_recall(searcher, held_out, truth)
     return {
-        "recall_at_10": hits / (10 * len(held_out)),
+        "recall_at_10": recall,
         "p50_ms": float(np.median(times)) * 1000,
         "memory_ratio": len(faiss.serialize_index(index)) / big.nbytes,
     }

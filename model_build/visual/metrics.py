@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 import numpy as np
 
 
@@ -28,3 +31,14 @@ def precision_at_k(
     found = nearest(normalised(queries), normalised(catalogue), k)
     per_query = (catalogue_labels[found] == query_labels[:, None]).mean(axis=1)
     return float(per_query.mean()), per_query
+
+
+def timed_recall(searcher: Any, queries: np.ndarray, truth: np.ndarray, k: int = 10) -> tuple[float, list[float]]:
+    """A searcher's recall@k against exact neighbours `truth`, and each query's search time in seconds."""
+    hits, times = 0, []
+    for query, row in zip(queries, truth, strict=True):
+        started = time.perf_counter()
+        found, _ = searcher.search(query, k)
+        times.append(time.perf_counter() - started)
+        hits += len(set(found) & set(row))
+    return hits / (k * len(queries)), times

@@ -20,7 +20,7 @@ from model_build.visual import finetune
 from model_build.visual.colourise import striped, tint_of
 from model_build.visual.data import read_fashion_mnist
 from model_build.visual.export import SHIPPED, colourised, embed
-from model_build.visual.metrics import nearest, normalised, precision_at_k
+from model_build.visual.metrics import nearest, normalised, precision_at_k, timed_recall
 
 SERVED_METHOD = "served: head on trunk features and pixels (64)"
 FINETUNED_METHOD = "fine-tuned: top blocks and head (64)"
@@ -63,19 +63,14 @@ def sweep(vectors: np.ndarray, queries: np.ndarray) -> list[dict[str, Any]]:
         index, build_seconds = trained[key]
         index.nprobe = settings.nprobe
         searcher = VisualIndex(index, vectors, Entries([], []), settings, "", None)
-        hits, times = 0, []
-        for query, truth in zip(queries, exact, strict=True):
-            started = time.perf_counter()
-            found, _ = searcher.search(query, 10)
-            times.append(time.perf_counter() - started)
-            hits += len(set(found) & set(truth))
+        recall, times = timed_recall(searcher, queries, exact)
         import faiss
 
         memory = len(faiss.serialize_index(index))
         rows.append(
             {
                 "settings": settings,
-                "recall": hits / (10 * len(queries)),
+                "recall": recall,
                 "p50_ms": float(np.median(times)) * 1000,
                 "p99_ms": float(np.percentile(times, 99)) * 1000,
                 "memory_ratio": memory / flat_bytes,
