@@ -4,7 +4,8 @@ Each record's body is one behaviour event, validated as `POST /events` validates
 the topic. An invalid record is logged (error type and field names, never values) and reported as a
 partial batch failure, so it reaches `BehaviourEventsDLQ` after the queue's maxReceiveCount; a publish
 that fails keeps its record for a retry. Re-publishing an event is harmless: consumers apply an event
-id once.
+id once. An event whose id was taken in before for a different event fails its record (KeyReused) and
+reaches the DLQ, as `POST /events` answers it with a 409 (`commerce_ai.stream.ingest.IdClaims`).
 """
 
 from __future__ import annotations
@@ -17,15 +18,18 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from commerce_ai.messages import QueueProcessor
 from commerce_ai.stream.consumer import parse_event
-from commerce_ai.stream.ingest import Publisher
+from commerce_ai.stream.ingest import IdClaims, Publisher
 from commerce_ai.telemetry import instrumented
 
 processor = QueueProcessor()
 publisher = Publisher()
+claims = IdClaims()
 
 
 def record_handler(record: SQSRecord) -> None:
-    publisher.publish_one(parse_event(record.body))
+    event = parse_event(record.body)
+    claims.claim([event])
+    publisher.publish_one(event)
 
 
 @instrumented

@@ -1,5 +1,6 @@
 """POST /events (functions/stream/app.py) through Chalice's test client, over in-memory AWS: 202 with
-per-event rejections, 400 for a body that is not a batch, and never anonymous."""
+per-event rejections, 400 for a body that is not a batch, 409 for an event id reused by a different event,
+and never anonymous."""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ def client(monkeypatch: pytest.MonkeyPatch, fake_aws: FakeAws) -> Iterator[Any]:
     for key, value in fn.environment.items():
         monkeypatch.setenv(key, value)
     settings.cache_clear()
+    fake_aws.dynamodb.key_schemas[fn.environment["STREAM_LEDGER_TABLE"]] = ("consumer", "event_id")
     ssm = FakeSSMProvider(
         {fn.environment["INGEST_API_KEY_PARAMETER"]: INGEST_KEY, fn.environment["ADMIN_API_KEY_PARAMETER"]: ADMIN_KEY}
     )
@@ -118,3 +120,23 @@ def test_a_topic_that_keeps_failing_is_a_503(client: Any, fake_aws: FakeAws) -> 
 def test_every_sample_event_of_the_stream_is_valid_json() -> None:
     for path in Path(ROOT / "events/stream").glob("*.json"):
         json.loads(path.read_text())
+
+
+def test_a_resent_event_is_accepted_again_and_a_different_one_under_its_id_is_a_409(
+    client: Any, fake_aws: FakeAws
+) -> None:
+    assert post(client, {"events": [raw(0), raw(1)]}) == (202, {"accepted": 2, "rejected": []})
+    assert post(client, {"events": [raw(1), raw(2)]}) == (202, {"accepted": 2, "rejected": []})  # a resend
+    status, body = post(client, {"events": [raw(3), raw(1, item_id="sku-9")]})
+    assert status == 409 and body["Code"] == "ConflictError"
+    assert "'e-1'" in body["Message"] and "different event" in body["Message"] and "sku" not in body["Message"]
+    published = [json.loads(p["Message"])["event_id"] for p in fake_aws.sns.published]
+    assert published == ["e-0", "e-1", "e-1", "e-2"]  # nothing of the refused batch, e-3 included
+    assert post(client, {"events": [raw(3)]})[0] == 202  # e-3 was not claimed by the refused batch
+
+
+def test_one_id_for_two_different_events_in_one_batch_is_a_409(client: Any, fake_aws: FakeAws) -> None:
+    status, body = post(client, {"events": [raw(0), raw(0, item_id="sku-2")]})
+    assert status == 409 and "'e-0'" in body["Message"]
+    assert fake_aws.sns.calls == []
+    assert post(client, {"events": [raw(0), raw(0)]}) == (202, {"accepted": 2, "rejected": []})  # the same twice

@@ -1,5 +1,6 @@
 """The stream's queue handlers over in-memory AWS: poison records fail alone (or all, reported, not
-raised), a failed archive write fails the batch so its redelivery writes the same objects."""
+raised), a failed archive write fails the batch so its redelivery writes the same objects, and a queued
+event reusing an id taken in for a different event fails alone."""
 
 from __future__ import annotations
 
@@ -18,10 +19,12 @@ from tests.unit.fakes import FakeAws, client_error, sqs_message
 STACK = Stack()
 
 
-def handler_of(monkeypatch: pytest.MonkeyPatch, logical_id: str) -> Any:
+def handler_of(monkeypatch: pytest.MonkeyPatch, logical_id: str, fake_aws: FakeAws | None = None) -> Any:
     fn = STACK.function(logical_id)
     for key, value in fn.environment.items():
         monkeypatch.setenv(key, value)
+    if fake_aws is not None and "STREAM_LEDGER_TABLE" in fn.environment:
+        fake_aws.dynamodb.key_schemas[fn.environment["STREAM_LEDGER_TABLE"]] = ("consumer", "event_id")
     settings.cache_clear()
     handler = load_handler(fn.code_uri, fn.module, fn.attribute)
     return lambda event: handler(event, LambdaContext(fn.physical_name))
@@ -68,7 +71,7 @@ def test_a_failed_archive_write_fails_the_batch(monkeypatch: pytest.MonkeyPatch,
 def test_queued_events_are_published_one_by_one_and_poison_fails_alone(
     monkeypatch: pytest.MonkeyPatch, fake_aws: FakeAws
 ) -> None:
-    handle = handler_of(monkeypatch, "BehaviourEventsQueueFunction")
+    handle = handler_of(monkeypatch, "BehaviourEventsQueueFunction", fake_aws)
     bodies = sample_bodies()
     result = handle(
         event_of(
@@ -81,3 +84,21 @@ def test_queued_events_are_published_one_by_one_and_poison_fails_alone(
         json.loads(bodies[1])["event_id"],
     ]
     assert fake_aws.sns.published[0]["TopicArn"] == STACK.arn("BehaviourEventsTopic")
+
+
+def test_a_queued_event_reusing_an_id_for_a_different_event_fails_alone(
+    monkeypatch: pytest.MonkeyPatch, fake_aws: FakeAws
+) -> None:
+    handle = handler_of(monkeypatch, "BehaviourEventsQueueFunction", fake_aws)
+    first = sample_bodies()[0]
+    changed = json.dumps({**json.loads(first), "session_id": "s-other"})
+    result = handle(
+        event_of(
+            "BehaviourEventsQueue",
+            sqs_message("m1", first),
+            sqs_message("again", first),
+            sqs_message("reused", changed),
+        )
+    )
+    assert failures(result) == ["reused"]  # to the DLQ after its receives; the resend passes
+    assert len(fake_aws.sns.published) == 2

@@ -10,8 +10,8 @@ user's score beside the profile (kind `score#<horizon>`, 30-day TTL, erased with
 the job's status record in `PropensityJobsTable`.
 
 Idempotent: the status record keeps a hash of the request; a redelivered request whose job is `done`
-changes nothing, and a different request reusing a job id is refused (InvalidInput: to the DLQ). A job
-that fails leaves status `failed` with the error type and is retried by the queue. The daily run is the
+changes nothing, and a different request reusing a job id is refused (KeyReused, a conflict: to the
+DLQ). A job that fails leaves status `failed` with the error type and is retried by the queue. The daily run is the
 job `daily-<date>` over users active in the last 30 days, and additionally writes the top decile as
 `segments/high_intent/<date>.csv` and its size and threshold in the status record.
 
@@ -38,7 +38,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from commerce_ai import aws
-from commerce_ai.errors import InvalidInput
+from commerce_ai.api_fields import Identifier
+from commerce_ai.idempotency import same_request
 from commerce_ai.propensity.features import feature_vector
 from commerce_ai.propensity.profile import DAY, Profile
 from commerce_ai.propensity.store import PROFILE, ProfileStore, decode_state, segment_kind
@@ -57,7 +58,7 @@ class BatchRequest(BaseModel):
 
     job_id: str = Field(pattern=IDENTIFIER)
     horizon: Literal["7d", "28d"] = "7d"
-    user_ids: list[str] | None = Field(default=None, min_length=1, max_length=MAX_USERS)
+    user_ids: list[Identifier] | None = Field(default=None, min_length=1, max_length=MAX_USERS)
     active_days: int | None = Field(default=None, ge=1, le=400)
 
     @model_validator(mode="after")
@@ -232,8 +233,9 @@ def run_job(
     digest = request.digest()
     previous = jobs.get(request.job_id)
     if previous is not None:
-        if previous.get("request_sha256") != digest:
-            raise InvalidInput(f"job {request.job_id} was already run with another request")
+        # The rule of every idempotency key (commerce_ai.idempotency): the same request gets the first
+        # answer, another request under a used job_id is a conflict (on the queue, a record for the DLQ).
+        same_request("job_id", request.job_id, str(previous.get("request_sha256", "")), digest)
         if previous.get("status") == "done":
             return JobResult(
                 request.job_id,

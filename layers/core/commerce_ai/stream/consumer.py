@@ -39,7 +39,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -50,6 +50,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from commerce_ai import aws
+from commerce_ai.dynamodb_batches import batch_get, batch_write
 from commerce_ai.erasure import ErasureLog
 from commerce_ai.idempotency import request_digest, same_request
 from commerce_ai.messages import QueueProcessor, parse_json
@@ -60,6 +61,7 @@ from commerce_ai.telemetry import logger
 # Longer than any redelivery can come: SQS keeps a message at most 14 days (the DLQs' retention), so an
 # event redriven from a DLQ on its last day is still recognised.
 LEDGER_DAYS = 15
+BATCH_GET_KEYS, BATCH_WRITE_ITEMS = 100, 25  # DynamoDB's limits per call
 
 
 class EventLedger:
@@ -78,6 +80,39 @@ class EventLedger:
         key = {"consumer": {"S": consumer}, "event_id": {"S": event_id}}
         item = self.ddb.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
         return None if item is None else str(item.get("request_digest", {}).get("S", ""))
+
+    def applied_many(self, consumer: str, event_ids: Iterable[str]) -> dict[str, str]:
+        """`applied` for many ids, 100 per consistent BatchGetItem: the ids with an entry, each with the
+        digest it was recorded with."""
+        ids = list(dict.fromkeys(event_ids))
+        found: dict[str, str] = {}
+        for start in range(0, len(ids), BATCH_GET_KEYS):
+            keys = [{"consumer": {"S": consumer}, "event_id": {"S": i}} for i in ids[start : start + BATCH_GET_KEYS]]
+            request = {self.table: {"Keys": keys, "ConsistentRead": True}}
+            for responses in batch_get(self.ddb, request):
+                for item in responses.get(self.table, []):
+                    found[item["event_id"]["S"]] = str(item.get("request_digest", {}).get("S", ""))
+        return found
+
+    def record_many(self, consumer: str, digests: Mapping[str, str]) -> None:
+        """Entries for many ids at once (BatchWriteItem, 25 a call), unconditionally: for a claim checked by
+        `applied_many` just before, where a concurrent writer of the same id is caught downstream."""
+        expires = str(int(self._clock()) + LEDGER_DAYS * 86_400)
+        puts = [
+            {
+                "PutRequest": {
+                    "Item": {
+                        "consumer": {"S": consumer},
+                        "event_id": {"S": event_id},
+                        "request_digest": {"S": digest},
+                        "expires_at": {"N": expires},
+                    }
+                }
+            }
+            for event_id, digest in digests.items()
+        ]
+        for start in range(0, len(puts), BATCH_WRITE_ITEMS):
+            batch_write(self.ddb, {self.table: puts[start : start + BATCH_WRITE_ITEMS]})
 
     def record(self, consumer: str, event_id: str, digest: str = "") -> bool:
         """Note the event as applied, with its digest; False if an entry was already there (another

@@ -8,6 +8,14 @@ personal data).
 The topic fans each accepted event out to one SQS queue per consumer. The message body is the event's
 `to_record()` JSON (the subscriptions use raw message delivery, so consumers read it as the SQS body),
 and its `event_type` travels as a message attribute, so a subscription can filter by type.
+
+Before publishing, both doors claim the accepted events' ids in the stream ledger (`StreamLedgerTable`,
+under the name `ingest`) with a digest of each event (`commerce_ai.idempotency`): a resent event passes
+and is published again (harmless: every consumer applies an id once), while an id already taken in by a
+different event is refused, a 409 for `POST /events` (the whole batch, nothing of it published, naming the
+ids) and a failed record for the queue, so a producer learns of its reused id at the door instead of its
+event vanishing into a consumer's DLQ. Two different events racing with one id in the same instant can
+both pass the door; the consumers' ledgers still apply only the first and dead-letter the other.
 """
 
 from __future__ import annotations
@@ -21,11 +29,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from commerce_ai import aws
 from commerce_ai.errors import CommerceError
+from commerce_ai.idempotency import KeyReused, request_digest
 from commerce_ai.stream import settings
+from commerce_ai.stream.consumer import EventLedger, default_ledger
 from commerce_ai.stream.schema import BehaviourEvent
 
 MAX_BATCH_EVENTS = 100
 PUBLISH_BATCH_ENTRIES = 10  # SNS PublishBatch's limit
+INGEST_LEDGER = "ingest"  # the ledger's consumer name for the ids the doors took in
+REUSED_IDS_NAMED = 10  # a 409 names at most this many of a batch's reused ids
 PUBLISH_ATTEMPTS = 3  # an entry SNS failed on its side is sent again, at most this many times in all
 
 
@@ -135,3 +147,33 @@ class Publisher:
 
     def publish_one(self, event: BehaviourEvent) -> None:
         self.publish([event])
+
+
+@dataclass
+class IdClaims:
+    """The ids taken in at the doors, each with its event's digest (module docstring)."""
+
+    ledger_source: Callable[[], EventLedger] = default_ledger
+
+    def claim(self, events: Sequence[BehaviourEvent]) -> None:
+        """Claim every event's id for its event, or raise KeyReused (a 409) naming the ids that an earlier
+        or a neighbouring event already holds with a different body; nothing is claimed then. Costs one
+        BatchGetItem per 100 events and one BatchWriteItem per 25 new ids."""
+        digests: dict[str, str] = {}
+        reused: list[str] = []
+        for event in events:
+            digest = request_digest(event)
+            if digests.setdefault(event.event_id, digest) != digest:
+                reused.append(event.event_id)  # the same id twice in one batch, with different bodies
+        ledger = self.ledger_source()
+        claimed = ledger.applied_many(INGEST_LEDGER, digests)
+        reused += [event_id for event_id, digest in claimed.items() if digest and digest != digests[event_id]]
+        if reused:
+            named = ", ".join(repr(i) for i in list(dict.fromkeys(reused))[:REUSED_IDS_NAMED])
+            raise KeyReused(
+                f"event_id {named} already used for a different event: a retry must resend the same event, "
+                "and a new event needs a new event_id; nothing of this batch was published"
+            )
+        new = {event_id: digest for event_id, digest in digests.items() if event_id not in claimed}
+        if new:
+            ledger.record_many(INGEST_LEDGER, new)
