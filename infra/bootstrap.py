@@ -20,6 +20,7 @@ from infra.template import Function, FunctionEvent, Stack, TemplateError
 # INGEST_API_KEY_PARAMETER).
 ADMIN_KEY_TEMPLATE_PARAMETER = "AdminApiKeyParameterName"
 INGEST_KEY_TEMPLATE_PARAMETER = "IngestApiKeyParameterName"
+PSEUDONYM_KEY_TEMPLATE_PARAMETER = "RiskPseudonymKeyParameterName"  # RISK_PSEUDONYM_KEY_PARAMETER
 
 
 @dataclass
@@ -283,6 +284,15 @@ def put_ingest_key(stack: Stack, key: str) -> str:
     return name
 
 
+def put_pseudonym_key(stack: Stack) -> str:
+    """The risk graph's pseudonym key (model_build.risk.pseudonym_key) in the stack's SSM parameter."""
+    from model_build.risk.pseudonym_key import local_pseudonym_key
+
+    name = "/" + stack.parameters[PSEUDONYM_KEY_TEMPLATE_PARAMETER].lstrip("/")
+    aws.client("ssm").put_parameter(Name=name, Value=local_pseudonym_key(), Type="SecureString", Overwrite=True)
+    return name
+
+
 def bootstrap(stack: Stack, admin_key: str | None = None, ingest_key: str | None = None) -> BootstrapReport:
     report = BootstrapReport()
     _queues(stack, report)
@@ -294,4 +304,5 @@ def bootstrap(stack: Stack, admin_key: str | None = None, ingest_key: str | None
         report.note(True, f"ssm parameter {put_admin_key(stack, admin_key)}")
     if ingest_key is not None:
         report.note(True, f"ssm parameter {put_ingest_key(stack, ingest_key)}")
+    report.note(True, f"ssm parameter {put_pseudonym_key(stack)}")
     return report

@@ -33,10 +33,16 @@ def build(workdir: Path) -> list[Built]:
 
 
 def build_inputs() -> dict[str, str]:
-    """What determines `build` besides its code (the build cache's key): the simulator's settings."""
+    """What determines `build` besides its code (the build cache's key): the simulator's settings, and the
+    key the published graph's pseudonyms are made with (its id, not the key)."""
+    from commerce_ai.risk.pseudonyms import key_id
+    from model_build.risk.pseudonym_key import local_pseudonym_key
     from model_build.risk.simulator import SimulatorConfig
 
-    return {"setting:simulator": SimulatorConfig().model_dump_json()}
+    return {
+        "setting:simulator": SimulatorConfig().model_dump_json(),
+        "setting:pseudonym_key_id": key_id(local_pseudonym_key().encode()),
+    }
 
 
 def evaluate(report_dir: Path) -> Path:

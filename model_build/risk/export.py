@@ -17,6 +17,7 @@ from commerce_ai.risk.model import GRAPH_NAME, MODEL_NAME, POLICY_FILE, Decision
 from model_build import Built
 from model_build.progress import stage
 from model_build.risk.dataset import Dataset, replay, snapshot_at
+from model_build.risk.pseudonym_key import local_pseudonym_key
 from model_build.risk.simulator import SimulatorConfig, simulate
 from model_build.risk.train import (
     Split,
@@ -79,7 +80,9 @@ def export(trained: Trained, workdir: Path, metrics: dict[str, float] | None = N
     (model_dir / POLICY_FILE).write_text(trained.policy.model_dump_json(indent=1))
     graph_dir = workdir / GRAPH_NAME
     graph_dir.mkdir(parents=True, exist_ok=True)
-    (graph_dir / GRAPH_FILE).write_text(trained.graph.model_dump_json())
+    # No raw ids in the published snapshot: keyed pseudonyms, under the local stack's key.
+    published = trained.graph.pseudonymised(local_pseudonym_key().encode())
+    (graph_dir / GRAPH_FILE).write_text(published.model_dump_json())
     data = TrainingData(fingerprint=fingerprint(trained.dataset), source=source, rows=len(trained.dataset.time))
     return [
         model_built(model_dir, data, metrics or {}),

@@ -6,6 +6,7 @@ reach AWS (or the local emulator) fails loudly instead of quietly talking to wha
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -17,7 +18,11 @@ from hypothesis import settings as hypothesis_settings
 from commerce_ai import aws, health, http
 from commerce_ai.config import clear_cached_settings, declared_variables
 from infra.template import Stack
-from tests.unit.fakes import FakeAws, FakeClock
+from tests.unit.fakes import UNIT_PSEUDONYM_KEY, FakeAws, FakeClock
+
+# The risk graph's pseudonym key for every build in unit tests, session fixtures' included (they are set up
+# before any function fixture), so no unit test writes or reads a key file (model_build.risk.pseudonym_key).
+os.environ["RISK_PSEUDONYM_KEY"] = UNIT_PSEUDONYM_KEY
 
 hypothesis_settings.register_profile(
     "unit", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

@@ -53,6 +53,7 @@ class _Paginator:
 
 # ------------------------------------------------------------------------------------------ DynamoDB
 
+UNIT_PSEUDONYM_KEY = "unit-risk-pseudonym-key"  # the risk graph's key in unit tests (model_build.risk.pseudonym_key)
 KEY_SCHEMAS = {"registry-table": ("model", "version"), "health-table": ("function",)}
 PAGE_ITEMS = 3  # a Scan or Query without Limit stops after this many items, as DynamoDB stops at 1 MB
 BATCH_GET_LIMIT = 100

@@ -164,7 +164,13 @@ def test_events_build_the_profile_once_and_the_api_scores_and_erases(
     assert call(gateway, "DELETE", f"/users/{user}")[0] == 401
     status, erased = call(gateway, "DELETE", f"/users/{user}", key=ADMIN_KEY)
     # every capability that keeps per-user data says what it removed (recommendations: the session item)
-    assert status == 200 and erased["removed"] == {"propensity": 1, "recommendations": 1, "support": 0}
+    assert status == 200 and erased["removed"] == {
+        "experiments": 0,
+        "propensity": 1,
+        "recommendations": 1,
+        "risk": 0,
+        "support": 0,
+    }
     assert profile_items(stack, user) == []
     assert call(gateway, "GET", f"/users/{user}/profile", key=ADMIN_KEY)[0] == 404
     status, after = call(gateway, "GET", f"/users/{user}/propensity?horizon=28d", key=INGEST_KEY)

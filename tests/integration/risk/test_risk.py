@@ -304,8 +304,10 @@ def test_a_label_flows_into_the_weekly_graph_rebuild(
 ) -> None:
     from commerce_ai.artifacts.loader import ModelLoader
     from commerce_ai.risk.model import GRAPH_NAME, open_graph
+    from commerce_ai.risk.pseudonyms import pseudonym
     from infra.runner.local import rule_arn
     from infra.runner.scheduler import scheduled_event
+    from model_build.risk.pseudonym_key import local_pseudonym_key
 
     gateway = gateway_for(stack)
     now = datetime.now(UTC)
@@ -328,9 +330,13 @@ def test_a_label_flows_into_the_weekly_graph_rebuild(
     assert registry.active_version(GRAPH_NAME) == summary["graph_version"] != risk_models[GRAPH_NAME]
 
     graph = ModelLoader(GRAPH_NAME, opener=open_graph, refresh_seconds=0).get().model
-    assert graph.devices[ids["device_id"]][0] == 2  # two accounts on the device
-    assert graph.devices[ids["device_id"]][1] > 0  # and a confirmed fraud through it
-    assert graph.users[partner][1] == 1.0  # the partner's only neighbour is confirmed fraud
+    # It keeps keyed pseudonyms of user, device and IP ids, under the key bootstrap put in SSM, never the ids
+    key = local_pseudonym_key().encode()
+    assert not any(raw in graph.model_dump_json() for raw in (ids["device_id"], mule, partner, own_ip))
+    device = pseudonym(key, "device", ids["device_id"])
+    assert graph.devices[device][0] == 2  # two accounts on the device
+    assert graph.devices[device][1] > 0  # and a confirmed fraud through it
+    assert graph.users[pseudonym(key, "user", partner)][1] == 1.0  # the partner's only neighbour is fraud
     # Serving picks the new snapshot up at its next pointer check (MODEL_REFRESH_SECONDS); a new container
     # stands in for that wait here. The partner's next payment is then scored with it.
     from commerce_ai.risk import service

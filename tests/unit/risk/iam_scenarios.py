@@ -17,7 +17,7 @@ from infra.runner.scheduler import scheduled_event
 from infra.runner.sqs_poller import sqs_event
 from tests.support.events import sample_body
 from tests.support.risk import built_risk, store_scored_history
-from tests.unit.fakes import sqs_message
+from tests.unit.fakes import UNIT_PSEUDONYM_KEY, sqs_message
 from tests.unit.iam import STACK, Scenario, World, configure
 
 # What lives as long as a warm container: one per scenario.
@@ -25,8 +25,11 @@ CACHED = (risk_service.store, risk_service.model_loader, risk_service.graph_load
 
 
 def serve_risk(world: World) -> None:
-    """Publish and activate risk-model and risk-graph, as `commerce-ai up` does."""
+    """Publish and activate risk-model and risk-graph, as `commerce-ai up` does, with the graph's pseudonym
+    key in SSM, as bootstrap puts it."""
     world.serve(world.built("risk", built_risk))
+    for function in ("RiskApiFunction", "RiskBulkScoringFunction", "RiskWeeklyFunction"):
+        world.ssm.values[STACK.function(function).environment["RISK_PSEUDONYM_KEY_PARAMETER"]] = UNIT_PSEUDONYM_KEY
 
 
 def _now_stamp(offset: timedelta = timedelta(0)) -> str:

@@ -1,5 +1,6 @@
 """The weekly graph snapshot: components of users linked through shared devices and IPs (hubs left out),
-neighbour fraud density, smoothed fraud rates, and neutral values for what the snapshot has not seen."""
+neighbour fraud density, smoothed fraud rates, neutral values for what the snapshot has not seen, and
+keyed pseudonyms instead of raw ids in what is published."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from commerce_ai.risk.graph import GRAPH_FEATURES, SMOOTHING, Edge, GraphSnapshot, build_snapshot
+from commerce_ai.risk.graph import GRAPH_FEATURES, SMOOTHING, Edge, GraphSnapshot, KeyMismatch, build_snapshot
+from commerce_ai.risk.pseudonyms import key_id, pseudonym
 
 NEUTRAL = [0.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0]
 
@@ -149,3 +151,34 @@ def test_components_and_densities_match_a_brute_force_count(edges: list[Edge], h
     rates = [r for _, r in graph.devices.values()] + [r for _, r in graph.ips.values()] + list(graph.merchants.values())
     assert all(0.0 <= r < 1.0 for r in rates)
     assert graph.payments == len(edges)
+
+
+def test_a_published_snapshot_holds_pseudonyms_and_looks_raw_ids_up_through_the_same_hash() -> None:
+    # Given a snapshot with a fraudulent user on a shared device, published under a key
+    raw = build_snapshot([edge("alice", "phone-7", "10.0.0.1", fraud=True), edge("bob", "phone-7", "10.0.0.2")], "w1")
+    key = b"a secret from SSM"
+    published = raw.pseudonymised(key)
+    text = published.model_dump_json()
+    # then no user, device or IP id is in what is written (merchants are businesses and stay)
+    assert not any(secret in text for secret in ("alice", "bob", "phone-7", "10.0.0.1", "10.0.0.2"))
+    assert "m1" in text and published.pseudonym_key_id == key_id(key)
+    # and served, read back from its JSON with the same key, it answers exactly as the raw snapshot
+    served = GraphSnapshot.model_validate_json(text).with_key(key)
+    for ids in (
+        ("bob", "phone-7", "10.0.0.2", "m1"),
+        ("alice", "phone-7", "10.0.0.1", "m1"),
+        ("zoe", "d7", "10.9.9.9", "m2"),
+    ):
+        assert served.features(*ids) == raw.features(*ids)
+    assert served.users[pseudonym(key, "user", "bob")] == raw.users["bob"]
+
+
+def test_a_snapshot_is_not_served_under_another_key_or_without_one() -> None:
+    published = build_snapshot([edge("alice", "d1", "10.0.0.1")], "w1").pseudonymised(b"key one")
+    stored = GraphSnapshot.model_validate_json(published.model_dump_json())
+    with pytest.raises(KeyMismatch):
+        stored.with_key(b"key two")
+    with pytest.raises(KeyMismatch):
+        stored.features("alice", "d1", "10.0.0.1", "m1")  # no key bound: never a silent neutral answer
+    assert pseudonym(b"key one", "user", "alice") != pseudonym(b"key two", "user", "alice")
+    assert pseudonym(b"key one", "user", "alice") != pseudonym(b"key one", "device", "alice")

@@ -27,7 +27,7 @@ from model_build import manifest_for
 from model_build.risk.dataset import replay
 from model_build.risk.simulator import SimulatorConfig, simulate
 from tests.support.risk import built_risk
-from tests.unit.fakes import FakeDynamoDB, client_error
+from tests.unit.fakes import UNIT_PSEUDONYM_KEY, FakeDynamoDB, client_error
 from tests.unit.risk.builders import MADRID, MOSCOW, RESULTS_TABLE, STATE_TABLE, fake_dynamodb
 
 NOW = datetime(2026, 1, 20, 12, 0, tzinfo=UTC)
@@ -44,7 +44,13 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> Models:
         LoadedModel(
             MODEL_NAME, "m-v1", model_manifest, open_risk_model(model_manifest, model.directory), model.directory
         ),
-        LoadedModel(GRAPH_NAME, "g-v1", graph_manifest, open_graph(graph_manifest, graph.directory), graph.directory),
+        LoadedModel(
+            GRAPH_NAME,
+            "g-v1",
+            graph_manifest,
+            open_graph(graph_manifest, graph.directory).with_key(UNIT_PSEUDONYM_KEY.encode()),  # as service.graph()
+            graph.directory,
+        ),
     )
 
 
@@ -299,13 +305,18 @@ def test_without_a_graph_snapshot_scoring_uses_neutral_graph_features(store: Ris
 
 
 def test_graph_features_come_from_the_served_snapshot(store: RiskStore, models: Models) -> None:
-    graph = models[1].model
-    user = next(iter(graph.users))
-    device = next(iter(graph.devices))
-    merchant = next(iter(graph.merchants))
-    score(txn(user=user, device=device, merchant=merchant), store, models)
+    # Given a served snapshot, published with pseudonyms, that knows this user, device and merchant
+    raw = GraphSnapshot(
+        built_at="w1", payments=9, users={"u-ring": (4.0, 0.5)}, devices={"d-ring": (3.0, 0.2)}, merchants={"m1": 0.1}
+    )
+    served = raw.pseudonymised(UNIT_PSEUDONYM_KEY.encode())
+    graph = LoadedModel(GRAPH_NAME, "g-v2", models[1].manifest, served, models[1].directory)
+    # when a payment with those raw ids is scored
+    score_transaction(txn(user="u-ring", device="d-ring", merchant="m1"), store, models[0], graph, NOW, "api")
+    # then its graph features are the snapshot's for those ids, found through their pseudonyms
     features = stored_features(store, "t1")
-    expected = graph.features(user, device, "10.0.0.1", merchant)
+    expected = raw.features("u-ring", "d-ring", "10.0.0.1", "m1")
+    assert expected != GraphSnapshot(built_at="x", payments=0).features("u-ring", "d-ring", "10.0.0.1", "m1")
     assert [features[name] for name in FEATURE_NAMES[len(VELOCITY_FEATURES) :]] == pytest.approx(expected, rel=1e-5)
 
 

@@ -25,8 +25,11 @@ from commerce_ai.risk import velocity
 from commerce_ai.risk.store import (
     EVENT_MARKER_RETENTION,
     RESULT_RETENTION,
+    STATE_RETENTION,
+    USER_INDEX,
     RiskStore,
     attribute,
+    block_key,
     iso,
     plain,
     update_request,
@@ -345,7 +348,8 @@ def test_an_event_is_marked_with_its_digest_for_a_week_in_the_same_transaction_a
     assert risk_store.apply_event_once("e1", "digest-1", NOW, changes, {}) is None
     # a redelivery writes nothing and learns which request applied it
     assert risk_store.apply_event_once("e1", "digest-1", NOW + timedelta(hours=1), changes, {}) == "digest-1"
-    assert state(ddb, USER) == {"entity": USER, "n_m1": 1.0}
+    expires = float(int((NOW + STATE_RETENTION).timestamp()))
+    assert state(ddb, USER) == {"entity": USER, "n_m1": 1.0, "expires_at": expires}
     marker = {k: plain(v) for k, v in ddb.tables[RESULTS_TABLE][("event#e1",)].items()}
     assert (marker["kind"], marker["request_digest"]) == ("event", "digest-1")
     assert marker["expires_at"] == int((NOW + EVENT_MARKER_RETENTION).timestamp())
@@ -373,7 +377,7 @@ def test_an_event_whose_changes_fail_leaves_no_mark_so_its_retry_applies_it() ->
     # and the retry applies it once
     ddb.throttled = False
     assert store.apply_event_once("e1", "digest-1", NOW, [Update(USER, add={"n_m1": 1})], {}) is None
-    assert state(ddb, USER) == {"entity": USER, "n_m1": 1.0}
+    assert state(ddb, USER)["n_m1"] == 1.0
 
 
 def test_other_claim_errors_propagate(risk_store: RiskStore, ddb: FakeDynamoDB) -> None:
@@ -427,15 +431,87 @@ def test_mark_published(risk_store: RiskStore) -> None:
 def test_block_and_unblock_an_entity(risk_store: RiskStore, ddb: FakeDynamoDB) -> None:
     # Given a user with velocity state
     ddb.put_item(TableName=STATE_TABLE, Item={"entity": {"S": USER}, "n_m1": {"N": "2"}})
-    # when it is blocked, the reason is stored beside its state
+    # when it is blocked, the block is an item of its own, and reads show its reason with the state
     risk_store.block(USER, "chargeback ring")
-    assert state(ddb, USER) == {"entity": USER, "n_m1": 2.0, "blocked": "chargeback ring"}
-    # and unblocking removes only the flag
-    risk_store.block(USER, None)
     assert state(ddb, USER) == {"entity": USER, "n_m1": 2.0}
+    assert state(ddb, block_key(USER)) == {"entity": block_key(USER), "blocked": "chargeback ring"}
+    assert risk_store.read([USER])[0] == {USER: {"n_m1": 2.0, "blocked": "chargeback ring"}}
+    assert risk_store.blocked(10, None) == ([(USER, "chargeback ring")], None)
+    # and unblocking removes only the block
+    risk_store.block(USER, None)
+    assert set(ddb.tables[STATE_TABLE]) == {(USER,)}
+    assert risk_store.read([USER])[0] == {USER: {"n_m1": 2.0}}
     # an entity never seen can be blocked too
     risk_store.block("ip#10.6.6.6", "abuse")
     assert risk_store.read(["ip#10.6.6.6"])[0] == {"ip#10.6.6.6": {"blocked": "abuse"}}
+
+
+def expire(ddb: FakeDynamoDB, table: str, at: datetime) -> None:
+    """What DynamoDB's TTL does: items whose `expires_at` has passed are deleted."""
+    for key, item in list(ddb.tables[table].items()):
+        if "expires_at" in item and float(item["expires_at"]["N"]) <= at.timestamp():
+            del ddb.tables[table][key]
+
+
+def test_every_state_write_refreshes_the_items_expiry_and_blocks_never_expire(
+    risk_store: RiskStore, ddb: FakeDynamoDB
+) -> None:
+    # Given a payment's state written now, and its device blocked
+    risk_store.apply(payment_updates("u1", "d1", "10.0.0.1", "m1", 5.0, T0, *MADRID, {}), {}, NOW)
+    risk_store.block("device#d1", "stolen phone")
+    # then each entity item (device ids, IPs, places) carries expires_at STATE_RETENTION ahead, as an
+    # integer, and the block's item carries none
+    for key in (USER, "device#d1", "ip#10.0.0.1", "merchant#m1"):
+        assert ddb.tables[STATE_TABLE][(key,)]["expires_at"] == {"N": str(int((NOW + STATE_RETENTION).timestamp()))}
+    assert "expires_at" not in ddb.tables[STATE_TABLE][(block_key("device#d1"),)]
+    # when the user pays again later, the user's expiry moves on with the write
+    later = NOW + timedelta(days=60)
+    states, _ = risk_store.read([USER])
+    risk_store.apply(payment_updates("u1", "d2", "10.0.0.2", "m1", 5.0, T0 + 60 * DAY, *MADRID, states), states, later)
+    assert state(ddb, USER)["expires_at"] == int((later + STATE_RETENTION).timestamp())
+    # and once the device's retention has passed, its state is gone but its block still declines it
+    expire(ddb, STATE_TABLE, NOW + STATE_RETENTION + timedelta(seconds=1))
+    assert (("device#d1",) not in ddb.tables[STATE_TABLE]) and ((USER,) in ddb.tables[STATE_TABLE])
+    assert risk_store.read(["device#d1"])[0] == {"device#d1": {"blocked": "stolen phone"}}
+    assert risk_store.blocked(10, None)[0] == [("device#d1", "stolen phone")]
+
+
+def test_an_account_events_changes_refresh_the_expiry_too(risk_store: RiskStore, ddb: FakeDynamoDB) -> None:
+    updates = login_updates("u1", "d1", "10.0.0.1", True, T0, *MADRID, {})
+    assert risk_store.apply_event_once("e1", "digest", NOW, updates, {}) is None
+    expected = {"N": str(int((NOW + STATE_RETENTION).timestamp()))}
+    assert all(ddb.tables[STATE_TABLE][(k,)]["expires_at"] == expected for k in (USER, "device#d1", "ip#10.0.0.1"))
+
+
+def test_erasing_a_user_removes_their_state_their_place_in_shared_state_and_their_transactions() -> None:
+    # Given u1 and u2 paying with one device, u1 also declined from another device (not made known to u1)
+    ddb = FakeDynamoDB(
+        key_schemas={STATE_TABLE: ("entity",), RESULTS_TABLE: ("transaction_id",)},
+        index_schemas={(RESULTS_TABLE, USER_INDEX): ("user_id",)},
+    )
+    store = RiskStore(STATE_TABLE, RESULTS_TABLE, dynamodb=ddb)
+    payments = [
+        ("t1", "u1", "d1", "10.0.0.1", True),
+        ("t2", "u2", "d1", "10.0.0.2", True),
+        ("t3", "u1", "d9", "10.0.0.9", False),
+    ]
+    for transaction, user, device, ip, trusted in payments:
+        keys = [entity_key("user", user), entity_key("device", device), entity_key("ip", ip), "merchant#m1"]
+        states, _ = store.read(keys)
+        updates = payment_updates(user, device, ip, "m1", 5.0, T0, *MADRID, states, trusted=trusted)
+        result = {"score": 0.1, "user_id": user, "device_id": device, "ip": ip}
+        assert store.claim_and_apply(transaction, result, NOW, updates, states)
+    store.block("user#u1", "chargeback")
+    # when u1 is erased
+    # (its own item; its entry in d1, 10.0.0.1, d9 and 10.0.0.9, the last two found through t3; t1 and t3)
+    assert store.erase_user("u1") == 1 + 4 + 2
+    # then no item but the admin's block names u1, and u2's data is untouched
+    left = [item for table in ddb.tables.values() for item in table.values() if "u1" in repr(item)]
+    assert left == [{"entity": {"S": "block#user#u1"}, "blocked": {"S": "chargeback"}}]
+    assert set(ddb.tables[RESULTS_TABLE]) == {("t2",)}
+    assert store.read(["device#d1"])[0]["device#d1"]["usr"].keys() == {"u2"}
+    assert store.erase_user("u1") == 0  # safe to repeat
+    store._writers.shutdown()
 
 
 def test_scored_pages_through_scored_transactions_since_a_time(risk_store: RiskStore) -> None:
@@ -453,7 +529,7 @@ def test_scored_pages_through_scored_transactions_since_a_time(risk_store: RiskS
 
 def test_apply_sends_one_update_per_entity_that_changes(risk_store: RiskStore, ddb: FakeDynamoDB) -> None:
     updates = [*payment_updates("u1", "d1", "10.0.0.1", "m1", 5.0, T0, *MADRID, {}), Update("user#idle")]
-    risk_store.apply(updates, {})
+    risk_store.apply(updates, {}, NOW)
     assert sorted(p["TableName"] for op, p in ddb.log if op == "UpdateItem") == [STATE_TABLE] * 4
     assert set(ddb.tables[STATE_TABLE]) == {(USER,), ("device#d1",), ("ip#10.0.0.1",), ("merchant#m1",)}
 

@@ -129,6 +129,20 @@ class ExperimentStore:
             if cursor is None:
                 return found
 
+    def erase_user(self, user_id: str) -> int:
+        """Delete the user's state in every experiment (the shop-wide erasure): its key is a hash of the
+        experiment's and the user's names, so it is found by computing it, one DeleteItem per experiment.
+        The arms' counters are sums over users and stay. Returns the states deleted."""
+        removed = 0
+        for experiment in self.all():
+            deleted = self.ddb.delete_item(
+                TableName=self.table,
+                Key=self._user(experiment.name, user_key(experiment.name, user_id)),
+                ReturnValues="ALL_OLD",
+            )
+            removed += bool(deleted.get("Attributes"))
+        return removed
+
     # -- counting -----------------------------------------------------------------------------------
 
     def user_state(self, experiment: str, user_id: str) -> UserState | None:

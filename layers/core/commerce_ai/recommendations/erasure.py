@@ -9,5 +9,4 @@ from commerce_ai.recommendations.store import sessions
 
 
 def erase_user(user_id: str) -> int:
-    sessions().erase(user_id)
-    return 1
+    return sessions().erase(user_id)

@@ -59,9 +59,11 @@ class SessionStore:
                 return new
         raise RuntimeError(f"session state kept changing under {WRITE_ATTEMPTS} attempts; the event will be retried")
 
-    def erase(self, user_id: str) -> None:
-        """Delete the user's session state (the right to erasure); nothing to delete is fine."""
-        self.ddb.delete_item(TableName=self.table, Key={"user_id": {"S": user_id}})
+    def erase(self, user_id: str) -> int:
+        """Delete the user's session state (the right to erasure); nothing to delete is fine. Returns the
+        items deleted (0 or 1)."""
+        deleted = self.ddb.delete_item(TableName=self.table, Key={"user_id": {"S": user_id}}, ReturnValues="ALL_OLD")
+        return 1 if deleted.get("Attributes") else 0
 
 
 @cache

@@ -14,7 +14,10 @@ confirmed fraud labels known at build time:
   merchant is not a 100% rate.
 
 The snapshot is plain data (`GraphSnapshot`), published as the versioned `risk-graph` JSON artifact;
-an entity it has not seen gets the neutral values (a lone user, one account, no fraud).
+an entity it has not seen gets the neutral values (a lone user, one account, no fraud). A published
+snapshot holds no raw user, device or IP id: `pseudonymised(key)` keys its maps by keyed hashes
+(`commerce_ai.risk.pseudonyms`), and serving looks raw ids up through the same hash (`with_key`).
+Merchant ids are the shop's business partners, not persons, and stay as they are.
 """
 
 from __future__ import annotations
@@ -23,9 +26,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from commerce_ai.artifacts.manifest import TensorSpec
+from commerce_ai.risk.pseudonyms import key_id, pseudonym
 
 SMOOTHING = 5.0
 HUB_USERS = 50
@@ -59,23 +63,63 @@ class Edge:
     is_fraud: bool  # confirmed by a label known when the graph is built; unlabelled counts as genuine
 
 
+class KeyMismatch(ValueError):
+    """A pseudonymised snapshot looked up with a key other than the one that made it."""
+
+
 class GraphSnapshot(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     built_at: str
     payments: int
     hub_users: int = HUB_USERS
+    # The key (its `key_id`) that made the user, device and IP keys below; None: raw ids, as in the
+    # training replay's snapshots, which never leave memory.
+    pseudonym_key_id: str | None = None
     users: dict[str, tuple[float, float]] = {}  # component size, neighbour fraud density
     devices: dict[str, tuple[float, float]] = {}  # accounts, fraud rate
     ips: dict[str, tuple[float, float]] = {}
     merchants: dict[str, float] = {}  # fraud rate
+    _key: bytes | None = PrivateAttr(default=None)
+
+    def pseudonymised(self, key: bytes) -> GraphSnapshot:
+        """The snapshot to publish: user, device and IP ids replaced by their pseudonyms under `key`."""
+        if self.pseudonym_key_id is not None:
+            raise ValueError("the snapshot is pseudonymised already")
+
+        def rekey(kind: str, table: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+            return {pseudonym(key, kind, identifier): values for identifier, values in table.items()}
+
+        published = self.model_copy(
+            update={
+                "pseudonym_key_id": key_id(key),
+                "users": rekey("user", self.users),
+                "devices": rekey("device", self.devices),
+                "ips": rekey("ip", self.ips),
+            }
+        )
+        return published.with_key(key)
+
+    def with_key(self, key: bytes) -> GraphSnapshot:
+        """This snapshot, able to look raw ids up (serving); KeyMismatch if another key made it."""
+        if self.pseudonym_key_id is not None and key_id(key) != self.pseudonym_key_id:
+            raise KeyMismatch("the risk-graph snapshot was made with another pseudonym key")
+        self._key = key
+        return self
+
+    def _lookup(self, kind: str, identifier: str) -> str:
+        if self.pseudonym_key_id is None:
+            return identifier
+        if self._key is None:
+            raise KeyMismatch("a pseudonymised risk-graph snapshot needs its key (with_key) to look ids up")
+        return pseudonym(self._key, kind, identifier)
 
     def features(self, user_id: str, device_id: str, ip: str, merchant_id: str) -> list[float]:
         import math
 
-        size, density = self.users.get(user_id, (1.0, 0.0))
-        device_accounts, device_rate = self.devices.get(device_id, (1.0, 0.0))
-        ip_accounts, ip_rate = self.ips.get(ip, (1.0, 0.0))
+        size, density = self.users.get(self._lookup("user", user_id), (1.0, 0.0))
+        device_accounts, device_rate = self.devices.get(self._lookup("device", device_id), (1.0, 0.0))
+        ip_accounts, ip_rate = self.ips.get(self._lookup("ip", ip), (1.0, 0.0))
         return [
             math.log(size),
             density,

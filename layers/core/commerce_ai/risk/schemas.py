@@ -13,11 +13,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from commerce_ai.api_fields import RequestTime, StorableFloat
+from commerce_ai.api_fields import IDENTIFIER, RequestTime, StorableFloat
 
-# No `/`: ids are path segments (`GET /risk/transactions/{id}`, the block list's `/{kind}/{id}`), and an id
-# with a slash could be stored but never read back or unblocked.
-IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._:@+=-]{0,127}$"
+# IDENTIFIER (api_fields): ids are path segments (`GET /risk/transactions/{id}`, the block list's
+# `/{kind}/{id}`), and an id with a slash could be stored but never read back or unblocked.
+__all__ = ["IDENTIFIER"]
 MAX_AMOUNT = 10_000_000.0
 
 

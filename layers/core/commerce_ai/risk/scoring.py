@@ -169,7 +169,7 @@ def record_account_event(event: AccountEvent, store: RiskStore, now: datetime, e
     else:
         updates = account_change_updates(event.user_id, t, states)
     if event_id is None:
-        store.apply(updates, states)
+        store.apply(updates, states, now)
         return True
     digest = request_digest(event)
     claimed_by = store.apply_event_once(event_id, digest, now, updates, states)

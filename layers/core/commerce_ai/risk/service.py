@@ -15,8 +15,9 @@ from commerce_ai.errors import InvalidInput, ModelUnavailable
 from commerce_ai.risk.contract import BLOCKABLE, BlockKind
 from commerce_ai.risk.currency import parse_rates
 from commerce_ai.risk.features import FEATURE_NAMES
-from commerce_ai.risk.graph import GraphSnapshot
+from commerce_ai.risk.graph import GraphSnapshot, KeyMismatch
 from commerce_ai.risk.model import GRAPH_NAME, MODEL_NAME, RiskModel, open_graph, open_risk_model
+from commerce_ai.risk.pseudonyms import serving_key
 from commerce_ai.risk.schemas import IDENTIFIER, Transaction, normalise_ip
 from commerce_ai.risk.scoring import Scored, score_transaction
 from commerce_ai.risk.settings import settings
@@ -44,10 +45,16 @@ def graph() -> LoadedModel[GraphSnapshot] | None:
     """The active graph snapshot; without one, scoring goes on with neutral graph features (and says so
     with `graph_version: null`) rather than stopping checkout."""
     try:
-        return graph_loader().get()
+        loaded = graph_loader().get()
     except ModelUnavailable:
         logger.warning("no risk-graph snapshot can be served; graph features are neutral")
         return None
+    try:
+        loaded.model.with_key(serving_key())  # looks raw ids up by their pseudonyms (commerce_ai.risk.pseudonyms)
+    except KeyMismatch:
+        logger.warning("the risk-graph snapshot was made with another pseudonym key; graph features are neutral")
+        return None
+    return loaded
 
 
 def score(transaction: Transaction, now: datetime, channel: str) -> Scored:

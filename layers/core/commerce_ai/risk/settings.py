@@ -14,6 +14,8 @@ class RiskSettings(EnvSettings):
     risk_outcomes_queue_url: str | None = env_setting("RISK_OUTCOMES_QUEUE_URL")
     # Other currencies a payment may be in, converted to the shop's (commerce_ai.risk.currency); none by default.
     risk_exchange_rates: str | None = env_setting("RISK_EXCHANGE_RATES")  # `EUR=1.08,GBP=1.27`
+    # The SSM SecureString of the graph artifact's pseudonym key (commerce_ai.risk.pseudonyms).
+    risk_pseudonym_key_parameter: str | None = env_setting("RISK_PSEUDONYM_KEY_PARAMETER")
 
 
 settings = settings_reader(RiskSettings)

@@ -1,10 +1,16 @@
 """DynamoDB adapters for risk: velocity state (`RISK_STATE_TABLE`, key `entity`) and scored transactions
 with their labels (`RISK_RESULTS_TABLE`, key `transaction_id`).
 
-Per scored payment the cost is bounded: one BatchGetItem (four entity items and the transaction's own
-result, which makes a retry return the first answer), one conditional PutItem (the result: it claims the
-transaction, so a concurrent duplicate cannot count twice), and one UpdateItem per entity, sent in
-parallel. Entity items stay small: bounded buckets and bounded maps (`commerce_ai.risk.velocity`).
+Per scored payment the cost is bounded: one BatchGetItem (four entity items, their four block-list items
+and the transaction's own result, which makes a retry return the first answer), one conditional PutItem
+(the result: it claims the transaction, so a concurrent duplicate cannot count twice), and one UpdateItem
+per entity, sent in parallel. Entity items stay small: bounded buckets and bounded maps
+(`commerce_ai.risk.velocity`).
+
+Privacy by expiry: entity items hold device ids, IP addresses and last locations, so every write sets
+their `expires_at` (the table's TTL attribute) STATE_RETENTION ahead: an entity unseen that long is
+forgotten, and starts over as new. Blocks are kept apart, one item per blocked entity under
+`block#<entity>`, which never carries `expires_at`: expiry never lifts a block, and only an admin does.
 """
 
 from __future__ import annotations
@@ -18,13 +24,18 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from commerce_ai import aws
-from commerce_ai.dynamodb_batches import batch_get
+from commerce_ai.dynamodb_batches import batch_get, batch_write
 from commerce_ai.errors import NotFound
 from commerce_ai.idempotency import KeyReused
 from commerce_ai.paging import decode_cursor, encode_cursor
-from commerce_ai.risk.velocity import Item, Update
+from commerce_ai.risk.velocity import Item, Update, entity_key
 
 RESULT_RETENTION = timedelta(days=180)
+# Velocity windows reach back 7 days; first-seen times and known devices are what make an old customer
+# look familiar, so an entity is remembered this long after its last event, then expires (TTL).
+STATE_RETENTION = timedelta(days=90)
+BLOCK_PREFIX = "block#"  # block-list items: `block#<entity key>`, never expiring
+USER_INDEX = "by_user"  # RiskResultsTable's index of a user's transactions (erasure)
 EVENT_MARKER_RETENTION = timedelta(days=7)
 EVENT_PREFIX = "event#"  # account-event markers share the results table with transactions
 _BATCH_GET_ATTEMPTS = 8
@@ -58,9 +69,18 @@ def attribute(value: Any) -> dict[str, Any]:
     return {"S": str(value)}
 
 
-def update_request(table: str, update: Update, existing: Item | None) -> dict[str, Any]:
+def block_key(entity: str) -> str:
+    """The block-list item of an entity (`user#u-1` -> `block#user#u-1`)."""
+    return BLOCK_PREFIX + entity
+
+
+def expiry(now: datetime, retention: timedelta = STATE_RETENTION) -> int:
+    return int((now + retention).timestamp())
+
+
+def update_request(table: str, update: Update, existing: Item | None, expires_at: int | None = None) -> dict[str, Any]:
     """The UpdateItem call for `update`. A map that does not exist yet is written whole; entries are
-    set or removed one by one in one that does."""
+    set or removed one by one in one that does. `expires_at` (epoch seconds) refreshes the item's TTL."""
     names: dict[str, str] = {}
     values: dict[str, Any] = {}
 
@@ -76,6 +96,9 @@ def update_request(table: str, update: Update, existing: Item | None) -> dict[st
 
     present = existing or {}
     sets = [f"{name(k)} = {value(v)}" for k, v in update.assign.items()]
+    if expires_at is not None:  # an integer, as a TTL attribute wants it (value() would write a float)
+        values[f":v{len(values)}"] = {"N": str(expires_at)}
+        sets.append(f"{name('expires_at')} = :v{len(values) - 1}")
     adds = [f"{name(k)} {value(v)}" for k, v in update.add.items()]
     removes = [name(k) for k in sorted(update.remove)]
     for attr, entries in update.put_in.items():
@@ -121,10 +144,12 @@ class RiskStore:
     def read(
         self, entity_keys: Iterable[str], transaction_id: str | None = None
     ) -> tuple[dict[str, Item], Item | None]:
-        """The entities' state items (consistent reads) and, if asked, the transaction's stored result."""
+        """The entities' state items (consistent reads) and, if asked, the transaction's stored result. A
+        blocked entity's item carries its block's reason as `blocked` (read from its block-list item)."""
         keys = list(dict.fromkeys(entity_keys))
+        wanted = keys + [block_key(k) for k in keys]
         request: dict[str, Any] = {
-            self.state_table: {"Keys": [{"entity": {"S": k}} for k in keys], "ConsistentRead": True}
+            self.state_table: {"Keys": [{"entity": {"S": k}} for k in wanted], "ConsistentRead": True}
         }
         if transaction_id is not None:
             request[self.results_table] = {
@@ -132,13 +157,20 @@ class RiskStore:
                 "ConsistentRead": True,
             }
         states: dict[str, Item] = {}
+        blocks: dict[str, str] = {}
         result: Item | None = None
         for responses in batch_get(self.ddb, request, attempts=_BATCH_GET_ATTEMPTS, first_delay=0.01, max_delay=0.5):
             for raw in responses.get(self.state_table, []):
                 item = {k: plain(v) for k, v in raw.items()}
-                states[str(item.pop("entity"))] = item
+                entity = str(item.pop("entity"))
+                if entity.startswith(BLOCK_PREFIX):
+                    blocks[entity.removeprefix(BLOCK_PREFIX)] = str(item["blocked"])
+                else:
+                    states[entity] = item
             for raw in responses.get(self.results_table, []):
                 result = {k: plain(v) for k, v in raw.items()}
+        for entity, reason in blocks.items():
+            states.setdefault(entity, {})["blocked"] = reason
         return states, result
 
     def result(self, transaction_id: str) -> Item:
@@ -201,7 +233,7 @@ class RiskStore:
             }
         ]
         changes = [u for u in updates if not u.empty()]
-        actions += [{"Update": update_request(self.state_table, u, existing.get(u.key))} for u in changes]
+        actions += [{"Update": update_request(self.state_table, u, existing.get(u.key), expiry(now))} for u in changes]
         try:
             self.ddb.transact_write_items(TransactItems=actions, ClientRequestToken=uuid.uuid4().hex)
             return None
@@ -222,12 +254,15 @@ class RiskStore:
             ExpressionAttributeValues={":yes": {"BOOL": True}},
         )
 
-    def _write(self, updates: list[Update], existing: Mapping[str, Item]) -> tuple[list[Update], Exception | None]:
+    def _write(
+        self, updates: list[Update], existing: Mapping[str, Item], now: datetime
+    ) -> tuple[list[Update], Exception | None]:
         """Send one UpdateItem per entity, in parallel (counters are ADDs, so concurrent requests commute), and
-        wait for all of them: the updates that landed, and the first failure if any did not."""
+        wait for all of them: the updates that landed, and the first failure if any did not. Each refreshes
+        its item's `expires_at`."""
         changes = [u for u in updates if not u.empty()]
         sent = [
-            self._writers.submit(self._update, update_request(self.state_table, u, existing.get(u.key)))
+            self._writers.submit(self._update, update_request(self.state_table, u, existing.get(u.key), expiry(now)))
             for u in changes
         ]
         landed, failure = [], None
@@ -239,9 +274,9 @@ class RiskStore:
                 failure = failure or exc
         return landed, failure
 
-    def apply(self, updates: list[Update], existing: Mapping[str, Item]) -> None:
+    def apply(self, updates: list[Update], existing: Mapping[str, Item], now: datetime) -> None:
         """Write state changes that no claim guards (an account event sent without an id)."""
-        _, failure = self._write(updates, existing)
+        _, failure = self._write(updates, existing, now)
         if failure is not None:
             raise failure
 
@@ -261,7 +296,7 @@ class RiskStore:
         (its other changes set the same values again, so they need no undoing) and gets False; a state write
         that failed takes back what landed and gives the claim back, so the retry counts the transaction."""
         claim = self._writers.submit(self.claim, transaction_id, result, now)
-        landed, failure = self._write(updates, existing)
+        landed, failure = self._write(updates, existing, now)
         try:
             claimed = claim.result()
         except Exception:
@@ -329,14 +364,18 @@ class RiskStore:
                 ) from None
 
     def block(self, entity_key: str, reason: str | None) -> None:
-        """Put an entity on the block list (`reason`) or take it off (None)."""
-        request: dict[str, Any] = {"TableName": self.state_table, "Key": {"entity": {"S": entity_key}}}
+        """Put an entity on the block list (`reason`) or take it off (None). The block is its own item,
+        without `expires_at`, so the entity's state expiring never lifts it."""
+        key = {"entity": {"S": block_key(entity_key)}}
         if reason is None:
-            request["UpdateExpression"] = "REMOVE blocked"
-        else:
-            request["UpdateExpression"] = "SET blocked = :why"
-            request["ExpressionAttributeValues"] = {":why": {"S": reason}}
-        self.ddb.update_item(**request)
+            self.ddb.delete_item(TableName=self.state_table, Key=key)
+            return
+        self.ddb.update_item(
+            TableName=self.state_table,
+            Key=key,
+            UpdateExpression="SET blocked = :why",
+            ExpressionAttributeValues={":why": {"S": reason}},
+        )
 
     def blocked(self, limit: int, cursor: str | None) -> tuple[list[tuple[str, str]], str | None]:
         """A page of the block list as (entity key, reason), in the table's scan order.
@@ -358,13 +397,61 @@ class RiskStore:
         for _ in range(BLOCKLIST_SCAN_ITEMS // BLOCKLIST_SCAN_PAGE):
             response = self.ddb.scan(**request)
             for item in response.get("Items", []):
-                found.append((item["entity"]["S"], item["blocked"]["S"]))
+                found.append((item["entity"]["S"].removeprefix(BLOCK_PREFIX), item["blocked"]["S"]))
                 if len(found) == limit:
                     return found, encode_cursor({"entity": item["entity"]})
             if "LastEvaluatedKey" not in response:
                 return found, None
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
         return found, encode_cursor(request["ExclusiveStartKey"])
+
+    def erase_user(self, user_id: str) -> int:
+        """Remove a user (the shop-wide erasure, `commerce_ai.risk.erasure`): their state item, their entry
+        in the `usr` maps of the devices and IPs they used, and their scored transactions (found through
+        the results table's `by_user` index). A block of the user stays: it is an admin's fraud decision,
+        not a profile, and lifting it is an admin's call. Returns the items removed or changed."""
+        user = entity_key("user", user_id)
+        item = self.ddb.get_item(TableName=self.state_table, Key={"entity": {"S": user}}, ConsistentRead=True).get(
+            "Item", {}
+        )
+        shared = {entity_key("device", d) for d in item.get("dev", {}).get("M", {})}
+        shared |= {entity_key("ip", i) for i in item.get("ipm", {}).get("M", {})}
+        transactions = []
+        request: dict[str, Any] = {
+            "TableName": self.results_table,
+            "IndexName": USER_INDEX,
+            "KeyConditionExpression": "user_id = :user",
+            "ExpressionAttributeValues": {":user": {"S": user_id}},
+        }
+        while True:
+            response = self.ddb.query(**request)
+            for found in response.get("Items", []):
+                transactions.append(found["transaction_id"]["S"])
+                shared |= {entity_key("device", found["device_id"]["S"]), entity_key("ip", found["ip"]["S"])}
+            if "LastEvaluatedKey" not in response:
+                break
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        removed = 0
+        if item:
+            self.ddb.delete_item(TableName=self.state_table, Key={"entity": {"S": user}})
+            removed += 1
+        for entity in sorted(shared):
+            try:
+                self.ddb.update_item(
+                    TableName=self.state_table,
+                    Key={"entity": {"S": entity}},
+                    UpdateExpression="REMOVE usr.#user",
+                    ConditionExpression="attribute_exists(usr)",  # never create an item; REMOVE needs the map
+                    ExpressionAttributeNames={"#user": user_id},
+                )
+                removed += 1
+            except ClientError as exc:
+                if not aws.is_conditional_check_failure(exc):
+                    raise
+        deletes = [{"DeleteRequest": {"Key": {"transaction_id": {"S": t}}}} for t in dict.fromkeys(transactions)]
+        for start in range(0, len(deletes), 25):
+            batch_write(self.ddb, {self.results_table: deletes[start : start + 25]})
+        return removed + len(deletes)
 
     def scored(self, since: datetime) -> Iterable[Item]:
         """Every scored transaction at or after `since` (the weekly job's training and graph data)."""

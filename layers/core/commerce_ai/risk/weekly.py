@@ -1,7 +1,8 @@
 """The weekly feature-library update: rebuild the graph features from recent scored transactions and the
 labels that came back for them, and publish them as a new `risk-graph` version.
 
-The new version goes through the same validation as any artifact (checksums, the file opens) and, when
+The snapshot keeps no raw user, device or IP id (`commerce_ai.risk.pseudonyms`). The new version goes
+through the same validation as any artifact (checksums, the file opens) and, when
 sound and built from at least MIN_GRAPH_PAYMENTS payments, becomes the active snapshot; the previous one
 stays in the registry for a rollback. Unlabelled
 transactions count as genuine, as they do for training.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,6 +23,7 @@ from commerce_ai.artifacts.store import ArtifactStore
 from commerce_ai.artifacts.validation import validate_version
 from commerce_ai.risk.graph import GRAPH_FILE, GRAPH_INPUTS, GRAPH_KEYS, GRAPH_OUTPUTS, Edge, build_snapshot
 from commerce_ai.risk.model import GRAPH_NAME
+from commerce_ai.risk.pseudonyms import serving_key
 from commerce_ai.risk.store import RiskStore, iso
 
 GRAPH_WINDOW = timedelta(days=28)
@@ -52,7 +55,9 @@ def rebuild_graph(
     now: datetime,
     window: timedelta = GRAPH_WINDOW,
     scratch: Path | None = None,
+    pseudonym_key: Callable[[], bytes] = serving_key,
 ) -> GraphRebuild:
+    """Rebuild the graph from the window's scored payments and publish it with its ids pseudonymised."""
     edges = [
         Edge(
             str(item["user_id"]),
@@ -64,7 +69,7 @@ def rebuild_graph(
         for item in results.scored(now - window)
         if all(k in item for k in GRAPH_KEYS)
     ]
-    snapshot = build_snapshot(edges, built_at=iso(now))
+    snapshot = build_snapshot(edges, built_at=iso(now)).pseudonymised(pseudonym_key())
     with tempfile.TemporaryDirectory(prefix="risk-graph-", dir=scratch) as work:
         directory = Path(work) / "graph"
         directory.mkdir()
