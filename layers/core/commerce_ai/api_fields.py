@@ -7,6 +7,12 @@ model, so the conventions hold by construction rather than by each route remembe
   datetimes or ISO 8601 strings with a zone (stored items); naive ones are taken as UTC.
 - `Money`, `Score`, `Quantity`: floats rounded to a fixed number of decimals per kind, so a score is
   never `4e-05` from one route and `4.029273986816406e-05` from another.
+- Identifiers (`identifier_pattern`, `IDENTIFIER`, `Identifier`): what a request stores as an id is later
+  a URL path segment (`GET /catalog/items/{item_id}`, `DELETE /users/{user_id}`, ...), so every id field
+  and path parameter takes only what a path segment carries as it is: letters, digits and `. _ : @ + = -`,
+  starting with a letter or digit, at most 128 characters. No `/`, `?`, `#`, `%`, whitespace or control
+  character can be stored and then never addressed again; a bad one is a 400 naming its field. Each kind
+  of id narrows that alphabet (a SKU takes no `@`, a model name is lowercase), never widens it.
 - `StorableFloat`: a float that DynamoDB's number type can hold, checked where the request is read, so a
   value like `1e-200` is a 400 that names its field instead of a write that fails (a 500) after the request
   was accepted. (Not folded into `Money` and `Quantity`: a validator inside an optional field's type stops
@@ -23,8 +29,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema, field_validator
 
-from commerce_ai.clock import four_digit_year
-from commerce_ai.stream.schema import format_timestamp
+from commerce_ai.clock import format_timestamp, four_digit_year
 
 MONEY_DECIMALS = 4  # prices move in whole cents; costs and per-unit figures keep a little more
 # Every Money field is in this one currency (pricing's catalog, risk's totals); other currencies are
@@ -32,6 +37,10 @@ MONEY_DECIMALS = 4  # prices move in whole cents; costs and per-unit figures kee
 SHOP_CURRENCY = "USD"
 SCORE_DECIMALS = 6  # probabilities and model scores
 QUANTITY_DECIMALS = 2  # expected units, inventory
+# The widest id alphabet: unreserved and sub-delimiter characters that RFC 3986 lets a path segment carry
+# unencoded, and that S3 keys and DynamoDB keys hold as they are.
+ID_PUNCTUATION = "._:@+=-"
+MAX_ID_LENGTH = 128
 # DynamoDB's number type: zero, or a magnitude from 1e-130 to 9.9999...e125 (38 significant digits).
 DYNAMODB_SMALLEST, DYNAMODB_LARGEST = 1e-130, 9.9999e125
 
@@ -49,6 +58,22 @@ def parse_rfc3339(value: Any) -> Any:
         except ValueError as exc:
             raise ValueError("must be an RFC 3339 time, e.g. 2026-12-05T10:00:00Z") from exc
     return value
+
+
+def identifier_pattern(
+    punctuation: str = ID_PUNCTUATION, max_length: int = MAX_ID_LENGTH, lowercase: bool = False
+) -> str:
+    """The regular expression of one kind of id: a letter or digit, then letters, digits and `punctuation`
+    (a subset of ID_PUNCTUATION), `max_length` characters at most (up to MAX_ID_LENGTH)."""
+    if not set(punctuation) <= set(ID_PUNCTUATION) or not 1 <= max_length <= MAX_ID_LENGTH:
+        raise ValueError(f"an id takes only {ID_PUNCTUATION!r} besides letters and digits, {MAX_ID_LENGTH} at most")
+    letters = "a-z0-9" if lowercase else "A-Za-z0-9"
+    # none of ID_PUNCTUATION needs escaping inside a character class once `-` comes last
+    marks = "".join(c for c in punctuation if c != "-") + ("-" if "-" in punctuation else "")
+    return rf"^[{letters}][{letters}{marks}]{{0,{max_length - 1}}}$"
+
+
+IDENTIFIER = identifier_pattern()
 
 
 def _storable(value: float) -> float:
@@ -98,3 +123,4 @@ Money = Annotated[float, PlainSerializer(_rounder(MONEY_DECIMALS), return_type=f
 Score = Annotated[float, PlainSerializer(_rounder(SCORE_DECIMALS), return_type=float)]
 Quantity = Annotated[float, PlainSerializer(_rounder(QUANTITY_DECIMALS), return_type=float)]
 Count = Annotated[int, Field(ge=0)]
+Identifier = Annotated[str, Field(pattern=IDENTIFIER)]

@@ -12,6 +12,11 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def format_timestamp(moment: datetime) -> str:
+    """RFC 3339 in UTC with a `Z`, to the millisecond: the one timestamp format of the API."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def four_digit_year(moment: datetime | date) -> datetime | date:
     """A time or date from a request, refused (ValueError, a 400 or a refused record naming its field) when
     its year has fewer than four digits: stored as text, year 999 sorts after every modern date, so one such

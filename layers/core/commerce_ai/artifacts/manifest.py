@@ -12,9 +12,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from commerce_ai.api_fields import identifier_pattern
+
 MANIFEST_FILE = "manifest.json"
-NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
-VERSION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+# Model names and versions are path segments (`/models/{name}/...`) and S3 key parts (api_fields' identifiers)
+NAME_PATTERN = identifier_pattern("-", 63, lowercase=True)
+VERSION_PATTERN = identifier_pattern("._-", 64)
 Framework = Literal["onnx", "faiss", "booster", "json"]
 # Caps on what a version may make a function download: Lambda's /tmp is 512 MB unless a function asks for
 # more, and it holds the version being loaded beside the one serving. A manifest over them is refused

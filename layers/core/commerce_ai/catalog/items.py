@@ -18,9 +18,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictStr, field_validator
 
-from commerce_ai.api_fields import Money, Quantity, Timestamp, storable_fields
+from commerce_ai.api_fields import Money, Quantity, Timestamp, identifier_pattern, storable_fields
 
-ITEM_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+ITEM_ID = identifier_pattern("._:-")  # a path segment (api_fields), and an S3 key's part (product images)
 ATTRIBUTE_NAME = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"
 MAX_ATTRIBUTES = 50
 MAX_ATTRIBUTE_BYTES = 2048

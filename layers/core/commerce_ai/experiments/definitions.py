@@ -14,15 +14,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
-from commerce_ai.api_fields import storable_fields
+from commerce_ai.api_fields import identifier_pattern, storable_fields
 from commerce_ai.artifacts.manifest import NAME_PATTERN, VERSION_PATTERN
 from commerce_ai.errors import Conflict, InvalidInput
 from commerce_ai.experiments import assignment, stats
 from commerce_ai.stream.schema import format_timestamp
 
-EXPERIMENT_NAME = r"^[a-z0-9][a-z0-9-]{0,62}$"
-ARM_NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"
-VARIANT_NAME = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
+# Names that are path segments or travel with events (api_fields' identifiers)
+EXPERIMENT_NAME = identifier_pattern("-", 63, lowercase=True)
+ARM_NAME = identifier_pattern("_-", 32)
+VARIANT_NAME = identifier_pattern("._:-", 64)
 MAX_ARMS = 10
 RUNNING, STOPPED = "running", "stopped"
 Metric = Literal["click_through", "conversion"]

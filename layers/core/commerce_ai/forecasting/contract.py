@@ -8,9 +8,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, model_validator
 
-from commerce_ai.api_fields import Money, Quantity, Score, Timestamp, storable_fields
+from commerce_ai.api_fields import Money, Quantity, Score, Timestamp, identifier_pattern, storable_fields
 
-SKU_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+SKU_ID = identifier_pattern("._:-")  # pricing's SKU ids, a path segment (api_fields)
 MAX_PLAN_PERIODS = 8  # the served model's horizons
 MAX_HISTORY_SHOWN = 156  # what the table keeps (records.MAX_HISTORY)
 _OUT = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)

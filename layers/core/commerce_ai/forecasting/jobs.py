@@ -18,10 +18,11 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
 from commerce_ai import aws
+from commerce_ai.api_fields import identifier_pattern
 from commerce_ai.forecasting.contract import SKU_ID
 
 JOBS = "#jobs"
-JOB_ID = r"^[a-z0-9][a-z0-9-]{0,63}$"
+JOB_ID = identifier_pattern("-", 64, lowercase=True)  # a path segment (api_fields)
 CHUNK_SIZE = 100
 MAX_CHUNK = 1000
 SEND_BATCH = 10

@@ -16,17 +16,18 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from commerce_ai.clock import EARLIEST_YEAR
+from commerce_ai.forecasting.contract import SKU_ID
 
 SINGLE = ("date", "sales")
 MULTI_REQUIRED = ("date", "sku", "units")
 MULTI_OPTIONAL = ("price", "promo")
 SINGLE_SKU = "series"
 STEP_DAYS = {"D": 1, "W": 7}
-MAX_SKU_LENGTH = 128
 
 
 class SalesFileError(ValueError):
@@ -98,8 +99,10 @@ def read_sales(text: str, freq: str | None = None, min_history: int = 24) -> Sal
             raise SalesFileError(line, f"{len(row)} fields where the header has {len(header)}")
         day = _date(row[column["date"]], line)
         sku = SINGLE_SKU if single else row[column["sku"]].strip()
-        if not sku or len(sku) > MAX_SKU_LENGTH or "/" in sku:
-            raise SalesFileError(line, "sku is empty, longer than 128 characters or contains '/'")
+        if not single and not re.fullmatch(SKU_ID, sku):  # a path segment of GET /forecasts/{sku} (api_fields)
+            raise SalesFileError(
+                line, "sku must be 1-128 letters, digits and . _ : -, starting with a letter or digit (a path segment)"
+            )
         name = "sales" if single else "units"
         units = _number(row[column[name]], line, name)
         if units < 0:

@@ -16,9 +16,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from commerce_ai.clock import four_digit_year
+from commerce_ai.api_fields import IDENTIFIER
+from commerce_ai.clock import format_timestamp, four_digit_year
 
-IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._:@+=-]{0,127}$"
+__all__ = ["IDENTIFIER", "BehaviourEvent", "format_timestamp"]  # the ids' rule and the time format, re-exported
 MAX_AMOUNT = 10_000_000  # a price or a rating value beyond it is a mistake (the catalogue's MAX_PRICE)
 SMALLEST_STORED = 1e-130  # DynamoDB's smallest number magnitude
 MAX_PROPERTIES_BYTES = 2048  # serialised JSON; an event is a fact, not a document
@@ -131,11 +132,6 @@ class BehaviourEvent(BaseModel):
         record = self.model_dump(exclude_none=True)
         record["timestamp"] = format_timestamp(self.timestamp)
         return record
-
-
-def format_timestamp(moment: datetime) -> str:
-    """RFC 3339 in UTC with a `Z`, to the millisecond: the one timestamp format of the API."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _is_identifier(text: str) -> bool:

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from commerce_ai.api_fields import identifier_pattern
 from commerce_ai.catalog.items import ITEM_ID
 from commerce_ai.paging import PageQuery
 from commerce_ai.support.conversation import Channel, ConversationState
@@ -14,7 +15,7 @@ from commerce_ai.support.faq import FAQ_ID, Localized, LocalizedQuestions, Topic
 from commerce_ai.support.graph import RelationName
 
 MAX_TEXT = 1000  # characters in one customer message (a chat line; longer is a 400)
-ID = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
+ID = identifier_pattern("_.:-")  # conversation, ticket and user ids: path segments (api_fields)
 # Control characters (other than tab and newlines) and U+FFFD (what a wrong decoding leaves behind) mean
 # the text is binary or was sent in another encoding than UTF-8.
 _UNREADABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")

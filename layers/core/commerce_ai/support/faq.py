@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from commerce_ai.api_fields import identifier_pattern
 from commerce_ai.support import encoder
 from commerce_ai.support.text import normalize
 
@@ -27,7 +28,7 @@ if TYPE_CHECKING:  # numpy is in MlLayer: imported where used, so the tickets fu
 
 SEMANTIC_MIN = 0.46
 BM25_MIN = 4.0
-FAQ_ID = r"^[a-z0-9][a-z0-9-]{0,63}$"
+FAQ_ID = identifier_pattern("-", 64, lowercase=True)  # a slug, and a path segment (api_fields)
 Topic = Literal["returns", "refunds", "shipping", "payment", "coupons", "sizes", "warranty", "other"]
 
 
