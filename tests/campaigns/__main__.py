@@ -1,0 +1,163 @@
+"""`make campaigns`: the reliability campaigns against one `commerce-ai up`, written to reports/reliability.md.
+
+    .venv/bin/python -m tests.campaigns [--only faults,crashes,load,hostile] [--events 10000]
+        [--small-events 2000] [--poison 0.05] [--fault-rate 0.05] [--crash-rate 0.002]
+        [--load-seconds 30] [--concurrency 8] [--fuzz-examples 30] [--report reports/reliability.md]
+        [--attach HTTP AWS STATE_DIR]
+
+`--events` is N for the busiest queues (risk bulk scoring, the behaviour stream); `--small-events` for the
+others. `--attach` drives a stack already running with COMMERCE_AI_FAULTS=<STATE_DIR>/faults.json instead
+of starting one. The campaigns are studies, not tests: nothing here runs in `make test`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from infra.template import ROOT
+from tests.campaigns import crashes, hostile, load, queues
+from tests.campaigns._up import Up, attach, up
+from tests.campaigns.report import Report
+
+SECTIONS = ("faults", "crashes", "load", "hostile")
+
+
+class LoadSampler:
+    """The machine's 1-minute load average every 15 s while the campaigns run (the machine is shared)."""
+
+    def __init__(self) -> None:
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append(os.getloadavg()[0])
+            self._stop.wait(15)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def summary(self) -> str:
+        if not self.samples:
+            return "not sampled"
+        return (
+            f"1-minute load average on {os.cpu_count()} cores, sampled every 15 s: min {min(self.samples):.1f}, "
+            f"median {statistics.median(self.samples):.1f}, max {max(self.samples):.1f} ({len(self.samples)} samples)"
+        )
+
+
+@contextmanager
+def stack(args: argparse.Namespace) -> Iterator[Up]:
+    if args.attach:
+        http, aws, state = args.attach
+        yield attach(http, aws, Path(state))
+    else:
+        with up(ROOT / "build" / "campaigns" / "state") as started:
+            yield started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.campaigns", description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--only", default=",".join(SECTIONS))
+    parser.add_argument("--events", type=int, default=10_000, help="messages per busiest queue")
+    parser.add_argument("--small-events", type=int, default=2_000, help="messages per other queue")
+    parser.add_argument("--poison", type=float, default=0.05, help="share of poison messages")
+    parser.add_argument("--fault-rate", type=float, default=0.05, help="share of AWS calls faulted")
+    parser.add_argument("--crash-rate", type=float, default=0.002, help="share of AWS calls that kill the process")
+    parser.add_argument("--crash-events", type=int, default=2_000, help="messages for the crash campaign")
+    parser.add_argument("--load-seconds", type=float, default=30.0, help="seconds of load per route (and per floor)")
+    parser.add_argument("--concurrency", type=int, default=8, help="client threads for the load")
+    parser.add_argument("--fuzz-examples", type=int, default=30, help="schemathesis examples per route")
+    parser.add_argument("--report", default=str(ROOT / "reports" / "reliability.md"))
+    parser.add_argument("--attach", nargs=3, metavar=("HTTP", "AWS", "STATE_DIR"))
+    args = parser.parse_args(argv)
+    chosen = {s.strip() for s in args.only.split(",") if s.strip()}
+    if chosen - set(SECTIONS):
+        parser.error(f"unknown section(s): {', '.join(sorted(chosen - set(SECTIONS)))}")
+
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    report = Report(
+        started=datetime.now(UTC),
+        commit=commit.stdout.strip(),
+        settings=vars(args) | {"attach": bool(args.attach)},
+    )
+    sampler = LoadSampler()
+    sampler.start()
+    began = time.monotonic()
+    try:
+        with stack(args) as running:
+            report.stack = "attached" if args.attach else "started by the campaign (`commerce-ai up`)"
+            if "faults" in chosen:
+                sizes = {
+                    "behaviour": args.events,
+                    "risk-transactions": args.events,
+                    "risk-account-events": args.small_events,
+                }
+                for name, case in queues.CASES.items():
+                    print(f"faults: {case.name}, N={sizes[name]}", flush=True)
+                    try:
+                        outcome = queues.run_case(running, case, sizes[name], args.poison, args.fault_rate)
+                        report.faults.append(outcome)
+                        print(f"  {outcome}", flush=True)
+                    except Exception as exc:
+                        report.errors.append(f"faults {case.name}: {type(exc).__name__}: {exc}")
+            if "crashes" in chosen:
+                print("crashes: risk bulk scoring", flush=True)
+                try:
+                    outcome = queues.run_case(
+                        running, queues.RISK_TRANSACTIONS, args.crash_events, args.poison, 0.0, args.crash_rate
+                    )
+                    report.crashes.append(outcome)
+                    print(f"  {outcome}", flush=True)
+                except Exception as exc:
+                    report.errors.append(f"crashes risk bulk scoring: {type(exc).__name__}: {exc}")
+                print("crashes: pricing tick", flush=True)
+                try:
+                    report.tick = crashes.pricing_tick(running, crash_rate=args.crash_rate * 5)
+                    print(f"  {report.tick}", flush=True)
+                except Exception as exc:
+                    report.errors.append(f"crashes pricing tick: {type(exc).__name__}: {exc}")
+            if "load" in chosen:
+                for route in load.ROUTES:
+                    print(f"load: {route.name}", flush=True)
+                    try:
+                        report.load.append(load.run_route(running, route, args.concurrency, args.load_seconds))
+                    except Exception as exc:
+                        report.errors.append(f"load {route.name}: {type(exc).__name__}: {exc}")
+            if "hostile" in chosen:
+                for attack in hostile.attacks():
+                    try:
+                        report.hostile.append(hostile.run_attack(running, attack))
+                    except Exception as exc:
+                        report.errors.append(f"hostile {attack.name}: {type(exc).__name__}: {exc}")
+                print("hostile: schemathesis", flush=True)
+                try:
+                    workdir = ROOT / "build" / "campaigns" / "schemathesis"
+                    report.fuzz = hostile.schemathesis(running, args.fuzz_examples, workdir)
+                except Exception as exc:
+                    report.errors.append(f"schemathesis: {type(exc).__name__}: {exc}")
+    finally:
+        sampler.stop()
+        report.seconds = time.monotonic() - began
+        report.machine = sampler.summary()
+        Path(args.report).write_text(report.markdown())
+        print(f"\nwrote {args.report}", flush=True)
+    return 1 if report.errors else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
