@@ -82,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load-seconds", type=float, default=30.0, help="seconds of load per route (and per floor)")
     parser.add_argument("--concurrency", type=int, default=8, help="client threads for the load")
     parser.add_argument("--fuzz-examples", type=int, default=30, help="schemathesis examples per route")
+    parser.add_argument("--cases", default=",".join(queues.CASES), help="queue cases for the fault campaign")
     parser.add_argument("--report", default=str(ROOT / "reports" / "reliability.md"))
     parser.add_argument("--attach", nargs=3, metavar=("HTTP", "AWS", "STATE_DIR"))
     args = parser.parse_args(argv)
@@ -107,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
                     "risk-transactions": args.events,
                     "risk-account-events": args.small_events,
                 }
-                for name, case in queues.CASES.items():
+                for name in (c.strip() for c in args.cases.split(",") if c.strip()):
+                    case = queues.CASES[name]
                     print(f"faults: {case.name}, N={sizes[name]}", flush=True)
                     try:
                         outcome = queues.run_case(running, case, sizes[name], args.poison, args.fault_rate)

@@ -22,10 +22,11 @@ import requests
 
 from infra.emulator import free_port
 from infra.runner.faults import FAULTS_ENV
-from infra.template import ROOT
+from infra.template import ROOT, Env, Stack
 
 STACK = "commerce-ai"
 ACCOUNT = "123456789012"
+_TEMPLATE = Stack(env=Env(queue_endpoint="http://unused"))  # names only: nothing here talks to AWS through it
 READY_TIMEOUT = 1800.0  # a first start trains every capability; the build cache makes later ones short
 
 
@@ -48,7 +49,8 @@ class Up:
         )
 
     def name(self, logical_id: str) -> str:
-        return f"{STACK}-{logical_id}"
+        """The physical name of a template resource (a table, queue or bucket), as `up` created it."""
+        return _TEMPLATE.physical_name(logical_id)
 
     def queue_url(self, logical_id: str) -> str:
         return str(self.client("sqs").get_queue_url(QueueName=self.name(logical_id))["QueueUrl"])

@@ -365,7 +365,7 @@ def _behaviour_event(run: str, i: int) -> dict[str, Any]:
 
 def _archived(up: Up, run: str) -> Counter[str]:
     s3 = up.client("s3")
-    bucket = next(b["Name"] for b in s3.list_buckets()["Buckets"] if "behaviour-events" in b["Name"])
+    bucket = up.name("BehaviourEventsBucket")
     seen: Counter[str] = Counter()
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="events/"):
         for obj in page.get("Contents", []):
