@@ -107,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
                     "behaviour": args.events,
                     "risk-transactions": args.events,
                     "risk-account-events": args.small_events,
+                    "support-tickets": args.small_events,
                 }
                 for name in (c.strip() for c in args.cases.split(",") if c.strip()):
                     case = queues.CASES[name]

@@ -278,7 +278,7 @@ def _risk_transaction_effects(up: Up, run: str, goods: list[dict[str, Any]]) -> 
     for good in goods:
         tid = good["transaction_id"]
         counted = users.get(f"user#{good['user_id']}", 0)
-        counts[tid] = 0 if tid not in results else max(1, counted)
+        counts[tid] = counted if tid in results else 0  # a result without its velocity count is lost too
         doubled_outcomes += outcomes.get(tid, 0) > 1
         if outcomes.get(tid, 0) > 1:
             counts[tid] = max(counts[tid], outcomes[tid])
@@ -429,8 +429,47 @@ BEHAVIOUR_EVENTS = QueueCase(
 )
 
 
+# -- customer service: hand-off tickets --------------------------------------------------------------------
+
+
+def _ticket(run: str, i: int) -> dict[str, Any]:
+    return {
+        "ticket_id": f"t-camp-{run}-{i}",
+        "conversation_id": f"c-camp-{run}-{i}",
+        "user_id": f"camp-{run}-u{i}",
+        "reason": "request",
+        "intent": "human",
+        "slots": {},
+        "emotion": 0.1,
+        "language": "en",
+        "created_at": now_iso(),
+        "transcript": [{"role": "customer", "text": "a person, please", "at": now_iso()}],
+    }
+
+
+def _ticket_effects(up: Up, run: str, goods: list[dict[str, Any]]) -> Effects:
+    # A ticket is one item under its id (a conditional put): "twice" cannot happen by construction, only "lost".
+    recorded = {item["ticket_id"]["S"] for item in scan(up, "SupportTicketsTable", "ticket_id", run)}
+    counts = {g["ticket_id"]: int(g["ticket_id"] in recorded) for g in goods}
+    return Effects(counts, [f"tickets recorded: {len(recorded)} of {len(goods)} (one item per ticket id)"])
+
+
+SUPPORT_TICKETS = QueueCase(
+    name="support hand-off tickets",
+    queue="SupportHandoffQueue",
+    dlq="SupportHandoffDLQ",
+    functions=["SupportTickets"],
+    drained=["SupportHandoffQueue"],
+    good=_ticket,
+    poison=lambda run, i: json.dumps({**_ticket(run, i), "emotion": 7, "campaign": "poison"}),
+    effects=_ticket_effects,
+    key="ticket_id",
+)
+
+
 CASES = {
     "risk-transactions": RISK_TRANSACTIONS,
     "risk-account-events": RISK_ACCOUNT_EVENTS,
     "behaviour": BEHAVIOUR_EVENTS,
+    "support-tickets": SUPPORT_TICKETS,
 }
