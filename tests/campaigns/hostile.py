@@ -126,6 +126,8 @@ def _table_count(table: str) -> Probe:
 
 
 RUN = uuid.uuid4().hex[:8]
+# A valid catalogue item, so an attack on its id or one number is refused for that and nothing else.
+CATALOGUE_ITEM = {"title": "Minute Maid 64 oz", "category": "juice", "brand": "Minute Maid", "price": 2.99, "stock": 4}
 
 
 def transaction(tid: str, amount: float = 12.5, **overrides: Any) -> dict[str, Any]:
@@ -272,7 +274,7 @@ def attacks() -> list[Attack]:
             "PUT",
             "/catalog/items/a%2F..%2Fb",
             "admin",
-            {"title": "x", "price": 1.0},
+            CATALOGUE_ITEM,
             _table_count("CatalogTable"),
             fast=True,
         ),
@@ -281,7 +283,7 @@ def attacks() -> list[Attack]:
             "PUT",
             "/catalog/items/%E2%80%AEevil",
             "admin",
-            {"title": "x", "price": 1.0},
+            CATALOGUE_ITEM,
             _table_count("CatalogTable"),
             fast=True,
         ),
@@ -290,7 +292,7 @@ def attacks() -> list[Attack]:
             "PUT",
             f"/catalog/items/{long_id}",
             "admin",
-            {"title": "x", "price": 1.0},
+            CATALOGUE_ITEM,
             _table_count("CatalogTable"),
             fast=True,
         ),
@@ -364,7 +366,7 @@ def attacks() -> list[Attack]:
             "PUT",
             f"/catalog/items/host-{RUN}-item",
             "admin",
-            {"title": "x", "price": 1e130},
+            {**CATALOGUE_ITEM, "price": 1e130},
             _table_count("CatalogTable"),
             fast=True,
         ),
