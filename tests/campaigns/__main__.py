@@ -109,15 +109,25 @@ def main(argv: list[str] | None = None) -> int:
                     "risk-account-events": args.small_events,
                     "support-tickets": args.small_events,
                 }
-                for name in (c.strip() for c in args.cases.split(",") if c.strip()):
-                    case = queues.CASES[name]
-                    print(f"faults: {case.name}, N={sizes[name]}", flush=True)
+                names = [c.strip() for c in args.cases.split(",") if c.strip()]
+                # Consumers that need no model run first, while an attached stack may still be building.
+                early = [n for n in names if not queues.CASES[n].needs_models]
+                late = [n for n in names if queues.CASES[n].needs_models]
+                for group in (early, late):
+                    if not group:
+                        continue
+                    if group is late:
+                        print(f"waiting for the stack to be ready: {running.wait_ready():.0f} s", flush=True)
+                    print(f"faults: {', '.join(f'{n} N={sizes[n]}' for n in group)}", flush=True)
                     try:
-                        outcome = queues.run_case(running, case, sizes[name], args.poison, args.fault_rate)
-                        report.faults.append(outcome)
-                        print(f"  {outcome}", flush=True)
+                        chosen_cases = [(queues.CASES[n], sizes[n]) for n in group]
+                        outcomes = queues.run_cases(running, chosen_cases, args.poison, args.fault_rate)
+                        report.faults.extend(outcomes)
+                        for outcome in outcomes:
+                            print(f"  {outcome}", flush=True)
                     except Exception as exc:
-                        report.errors.append(f"faults {case.name}: {type(exc).__name__}: {exc}")
+                        report.errors.append(f"faults {', '.join(group)}: {type(exc).__name__}: {exc}")
+            running.wait_ready()
             if "crashes" in chosen:
                 print("crashes: risk bulk scoring", flush=True)
                 try:

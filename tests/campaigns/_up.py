@@ -71,6 +71,19 @@ class Up:
         tmp.replace(self.plan_path)
         time.sleep(1.0)  # the processes re-read it at most every 0.5 s
 
+    def wait_ready(self, timeout: float = READY_TIMEOUT) -> float:
+        """Wait for GET /health 200 (every model active, seeding done); the seconds waited."""
+        started = time.monotonic()
+        while True:
+            try:
+                if requests.get(f"{self.http}/health", timeout=10).status_code == 200:
+                    return time.monotonic() - started
+            except requests.RequestException:
+                pass
+            if time.monotonic() - started > timeout:
+                raise TimeoutError(f"the stack was not ready within {timeout:.0f} s")
+            time.sleep(5.0)
+
     def request(self, method: str, path: str, headers: dict[str, str], data: bytes | None) -> tuple[int, str]:
         response = requests.request(method, self.http + path, data=data, headers=headers, timeout=60)
         return response.status_code, response.text

@@ -55,6 +55,7 @@ class QueueCase:
     effects: Callable[[Up, str, list[dict[str, Any]]], Effects]
     other_dlqs: list[str] = field(default_factory=list)  # downstream DLQs where a good record could land
     key: str = "id"  # the body field that names a good record
+    needs_models: bool = False  # its consumer needs served models: it waits for the stack to be ready
 
 
 @dataclass
@@ -101,20 +102,6 @@ def depth(up: Up, queue: str) -> int:
     return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
 
-def wait_drained(up: Up, queues: list[str], timeout: float = DRAIN_TIMEOUT) -> None:
-    deadline = time.monotonic() + timeout
-    quiet = 0
-    while time.monotonic() < deadline:
-        if sum(depth(up, q) for q in queues) == 0:
-            quiet += 1
-            if quiet >= 3:  # a few seconds empty: nothing in flight upstream either
-                return
-        else:
-            quiet = 0
-        time.sleep(2.0)
-    raise TimeoutError(f"queues not drained in {timeout:.0f} s: " + ", ".join(f"{q}={depth(up, q)}" for q in queues))
-
-
 def drain_dlq(up: Up, dlq: str) -> list[str]:
     """Every message body in `dlq`, removed from it."""
     sqs = up.client("sqs")
@@ -152,55 +139,103 @@ def restore_visibility(up: Up, before: dict[str, str]) -> None:
         sqs.set_queue_attributes(QueueUrl=up.queue_url(queue), Attributes={"VisibilityTimeout": seconds})
 
 
-def run_case(
-    up: Up, case: QueueCase, n: int, poison_share: float, fault_rate: float, crash_rate: float = 0.0
-) -> Outcome:
+@dataclass
+class _Prepared:
+    case: QueueCase
+    n: int
+    run: str
+    goods: list[dict[str, Any]]
+    bodies: list[str]
+    poisons: int
+
+
+def _prepare(case: QueueCase, n: int, poison_share: float) -> _Prepared:
     run = uuid.uuid4().hex[:8]
     every = round(1 / poison_share) if poison_share > 0 else 0
     goods: list[dict[str, Any]] = []
     bodies: list[str] = []
-    poisons = 0
     for i in range(n):
         if every and i % every == every - 1:
             bodies.append(case.poison(run, i))
-            poisons += 1
         else:
-            body = case.good(run, i)
-            goods.append(body)
-            bodies.append(json.dumps(body))
-    before = set_visibility(up, case.drained, CAMPAIGN_VISIBILITY_SECONDS)
-    faults_before = sum(up.log_lines(f, "FAULT ") for f in _logs(up, case.functions))
-    crashes_before = sum(up.log_lines(f, "FAULT crash") for f in _logs(up, case.functions))
+            goods.append(case.good(run, i))
+            bodies.append(json.dumps(goods[-1]))
+    return _Prepared(case, n, run, goods, bodies, n - len(goods))
+
+
+def run_case(
+    up: Up, case: QueueCase, n: int, poison_share: float, fault_rate: float, crash_rate: float = 0.0
+) -> Outcome:
+    return run_cases(up, [(case, n)], poison_share, fault_rate, crash_rate)[0]
+
+
+def run_cases(
+    up: Up, cases: list[tuple[QueueCase, int]], poison_share: float, fault_rate: float, crash_rate: float = 0.0
+) -> list[Outcome]:
+    """Drive every case's queue at once (their consumers are separate functions, so they do not share a
+    worker; the poison records' three visibility timeouts then overlap instead of adding up), with the
+    faults armed for all their functions; then count each case on its own."""
+    prepared = [_prepare(case, n, poison_share) for case, n in cases]
+    functions = sorted({f for p in prepared for f in p.case.functions})
+    queues = sorted({q for p in prepared for q in p.case.drained})
+    before = set_visibility(up, queues, CAMPAIGN_VISIBILITY_SECONDS)
+    faults_before = {p.case.name: _count(up, p.case.functions, "FAULT ") for p in prepared}
+    crashes_before = {p.case.name: _count(up, p.case.functions, "FAULT crash") for p in prepared}
     started = time.monotonic()
+    drained_after: dict[str, float] = {}
     try:
-        up.faults(rate=fault_rate, crash_rate=crash_rate, functions=case.functions)
-        send(up, case.queue, bodies)
-        wait_drained(up, case.drained)
+        up.faults(rate=fault_rate, crash_rate=crash_rate, functions=functions)
+        with concurrent.futures.ThreadPoolExecutor(len(prepared)) as pool:
+            list(pool.map(lambda p: send(up, p.case.queue, p.bodies), prepared))
+        deadline = time.monotonic() + DRAIN_TIMEOUT
+        quiet: Counter[str] = Counter()
+        while len(drained_after) < len(prepared) and time.monotonic() < deadline:
+            for p in prepared:
+                if p.case.name in drained_after:
+                    continue
+                quiet[p.case.name] = quiet[p.case.name] + 1 if sum(depth(up, q) for q in p.case.drained) == 0 else 0
+                if quiet[p.case.name] >= 3:  # a few polls empty: nothing in flight upstream either
+                    drained_after[p.case.name] = time.monotonic() - started
+            time.sleep(2.0)
     finally:
         up.faults()
         restore_visibility(up, before)
-    seconds = time.monotonic() - started
+    outcomes = []
+    for p in prepared:
+        outcome = _count_case(up, p, drained_after.get(p.case.name, float("nan")))
+        outcome.faults = _count(up, p.case.functions, "FAULT ") - faults_before[p.case.name]
+        outcome.crashes = _count(up, p.case.functions, "FAULT crash") - crashes_before[p.case.name]
+        if p.case.name not in drained_after:
+            outcome.notes.append(f"not drained within {DRAIN_TIMEOUT:.0f} s: counted as it stood")
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _count_case(up: Up, p: _Prepared, seconds: float) -> Outcome:
+    case = p.case
     parked = drain_dlq(up, case.dlq)
     downstream = [body for dlq in case.other_dlqs for body in drain_dlq(up, dlq)]
-    poison_in_dlq = sum(1 for body in parked if run in body and _is_poison(body, case.key))
-    good_parked = {_good_id(body, case.key) for body in parked + downstream if run in body} - {None}
-    effects = case.effects(up, run, goods)
-    ids = [str(g[case.key]) for g in goods]
-    lost = sum(1 for i in ids if effects.counts.get(i, 0) == 0 and i not in good_parked)
-    twice = sum(1 for i in ids if effects.counts.get(i, 0) > 1)
+    poison_in_dlq = sum(1 for body in parked if p.run in body and _is_poison(body, case.key))
+    good_parked = {_good_id(body, case.key) for body in parked + downstream if p.run in body} - {None}
+    effects = case.effects(up, p.run, p.goods)
+    ids = [str(g[case.key]) for g in p.goods]
     return Outcome(
         case=case.name,
-        n=n,
-        poison=poisons,
-        lost=lost,
-        twice=twice,
-        poison_not_in_dlq=poisons - poison_in_dlq,
+        n=p.n,
+        poison=p.poisons,
+        lost=sum(1 for i in ids if effects.counts.get(i, 0) == 0 and i not in good_parked),
+        twice=sum(1 for i in ids if effects.counts.get(i, 0) > 1),
+        poison_not_in_dlq=p.poisons - poison_in_dlq,
         good_in_dlq=len(good_parked),
         seconds=seconds,
-        faults=sum(up.log_lines(f, "FAULT ") for f in _logs(up, case.functions)) - faults_before,
-        crashes=sum(up.log_lines(f, "FAULT crash") for f in _logs(up, case.functions)) - crashes_before,
+        faults=0,
+        crashes=0,
         notes=effects.notes,
     )
+
+
+def _count(up: Up, functions: list[str], marker: str) -> int:
+    return sum(up.log_lines(f, marker) for f in _logs(up, functions))
 
 
 def _logs(up: Up, functions: list[str]) -> list[str]:
@@ -301,6 +336,7 @@ RISK_TRANSACTIONS = QueueCase(
     poison=lambda run, i: json.dumps({**_transaction(run, i), "amount": "lots", "campaign": "poison"}),
     effects=_risk_transaction_effects,
     key="transaction_id",
+    needs_models=True,
 )
 
 
