@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", default=",".join(queues.CASES), help="queue cases for the fault campaign")
     parser.add_argument("--report", default=str(ROOT / "reports" / "reliability.md"))
     parser.add_argument("--attach", nargs=3, metavar=("HTTP", "AWS", "STATE_DIR"))
+    parser.add_argument("--note", default="", help="a sentence for the report about how this run was made")
     args = parser.parse_args(argv)
     chosen = {s.strip() for s in args.only.split(",") if s.strip()}
     if chosen - set(SECTIONS):
@@ -102,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with stack(args) as running:
             report.stack = "attached" if args.attach else "started by the campaign (`commerce-ai up`)"
+            report.stack += f". {args.note}" if args.note else ""
             if "faults" in chosen:
                 sizes = {
                     "behaviour": args.events,
