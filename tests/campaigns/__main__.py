@@ -18,10 +18,11 @@ import statistics
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from infra.template import ROOT
 from tests.campaigns import crashes, hostile, load, queues
@@ -60,6 +61,35 @@ class LoadSampler:
         )
 
 
+class Steps:
+    """Runs each campaign step, records its failure in the report instead of stopping, and starts none after
+    the deadline (the report lists those that did not run)."""
+
+    def __init__(self, report: Report, deadline: datetime | None) -> None:
+        self.report = report
+        self.deadline = deadline
+
+    def left(self) -> float:
+        return (self.deadline - datetime.now(UTC)).total_seconds() if self.deadline else 1800.0
+
+    def run(self, name: str, step: Callable[[], Any], needs: Any = True) -> Any:
+        if needs is None:
+            self.report.skipped.append(f"{name}: the stack was not ready")
+            return None
+        if self.left() <= 0:
+            self.report.skipped.append(f"{name}: past the deadline")
+            return None
+        print(f"{datetime.now(UTC):%H:%M:%S} {name}", flush=True)
+        started = time.monotonic()
+        try:
+            result = step()
+        except Exception as exc:
+            self.report.errors.append(f"{name}: {type(exc).__name__}: {exc}")
+            return None
+        print(f"  done in {time.monotonic() - started:.0f} s", flush=True)
+        return True if result is None else result
+
+
 @contextmanager
 def stack(args: argparse.Namespace) -> Iterator[Up]:
     if args.attach:
@@ -85,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", default=",".join(queues.CASES), help="queue cases for the fault campaign")
     parser.add_argument("--report", default=str(ROOT / "reports" / "reliability.md"))
     parser.add_argument("--attach", nargs=3, metavar=("HTTP", "AWS", "STATE_DIR"))
+    parser.add_argument(
+        "--deadline", help="UTC HH:MM after which no new step starts (the report says what did not run)"
+    )
     parser.add_argument("--note", default="", help="a sentence for the report about how this run was made")
     args = parser.parse_args(argv)
     chosen = {s.strip() for s in args.only.split(",") if s.strip()}
@@ -97,6 +130,10 @@ def main(argv: list[str] | None = None) -> int:
         commit=commit.stdout.strip(),
         settings=vars(args) | {"attach": bool(args.attach)},
     )
+    deadline = None
+    if args.deadline:
+        hour, minute = (int(x) for x in args.deadline.split(":"))
+        deadline = datetime.now(UTC).replace(hour=hour, minute=minute, second=0, microsecond=0)
     sampler = LoadSampler()
     sampler.start()
     began = time.monotonic()
@@ -104,67 +141,87 @@ def main(argv: list[str] | None = None) -> int:
         with stack(args) as running:
             report.stack = "attached" if args.attach else "started by the campaign (`commerce-ai up`)"
             report.stack += f". {args.note}" if args.note else ""
-            if "faults" in chosen:
-                sizes = {
-                    "behaviour": args.events,
-                    "risk-transactions": args.events,
-                    "risk-account-events": args.small_events,
-                    "support-tickets": args.small_events,
-                }
-                names = [c.strip() for c in args.cases.split(",") if c.strip()]
-                # Consumers that need no model run first, while an attached stack may still be building.
-                early = [n for n in names if not queues.CASES[n].needs_models]
-                late = [n for n in names if queues.CASES[n].needs_models]
-                for group in (early, late):
-                    if not group:
-                        continue
-                    if group is late:
-                        print(f"waiting for the stack to be ready: {running.wait_ready():.0f} s", flush=True)
-                    print(f"faults: {', '.join(f'{n} N={sizes[n]}' for n in group)}", flush=True)
-                    try:
-                        chosen_cases = [(queues.CASES[n], sizes[n]) for n in group]
-                        outcomes = queues.run_cases(running, chosen_cases, args.poison, args.fault_rate)
-                        report.faults.extend(outcomes)
-                        for outcome in outcomes:
-                            print(f"  {outcome}", flush=True)
-                    except Exception as exc:
-                        report.errors.append(f"faults {', '.join(group)}: {type(exc).__name__}: {exc}")
-            running.wait_ready()
+            steps = Steps(report, deadline)
+            sizes = {
+                "behaviour": args.events,
+                "risk-transactions": args.events,
+                "risk-account-events": args.small_events,
+                "support-tickets": args.small_events,
+            }
+            names = [c.strip() for c in args.cases.split(",") if c.strip()]
+            early = [(queues.CASES[n], sizes[n]) for n in names if not queues.CASES[n].needs_models]
+            late = [(queues.CASES[n], sizes[n]) for n in names if queues.CASES[n].needs_models]
+            fast = [a for a in hostile.attacks() if a.fast]
+            # First what needs no model (an attached stack may still be building), then the rest once ready.
+            if "faults" in chosen and early:
+                steps.run(
+                    "faults (consumers without a model)",
+                    lambda: report.faults.extend(queues.run_cases(running, early, args.poison, args.fault_rate)),
+                )
             if "crashes" in chosen:
-                print("crashes: risk bulk scoring", flush=True)
-                try:
-                    outcome = queues.run_case(
-                        running, queues.RISK_TRANSACTIONS, args.crash_events, args.poison, 0.0, args.crash_rate
-                    )
-                    report.crashes.append(outcome)
-                    print(f"  {outcome}", flush=True)
-                except Exception as exc:
-                    report.errors.append(f"crashes risk bulk scoring: {type(exc).__name__}: {exc}")
-                print("crashes: pricing tick", flush=True)
-                try:
-                    report.tick = crashes.pricing_tick(running, crash_rate=args.crash_rate * 5)
-                    print(f"  {report.tick}", flush=True)
-                except Exception as exc:
-                    report.errors.append(f"crashes pricing tick: {type(exc).__name__}: {exc}")
+                steps.run(
+                    "crashes: risk account events",
+                    lambda: report.crashes.extend(
+                        queues.run_cases(
+                            running,
+                            [(queues.RISK_ACCOUNT_EVENTS, args.crash_events)],
+                            args.poison,
+                            0.0,
+                            args.crash_rate,
+                        )
+                    ),
+                )
+            if "hostile" in chosen:
+                steps.run(
+                    "hostile (attacks that need no model)",
+                    lambda: report.hostile.extend(hostile.run_attack(running, a) for a in fast),
+                )
+            ready = steps.run("wait for the stack to be ready", lambda: running.wait_ready(steps.left()))
+            if ready is None:
+                report.errors.append("the stack was not ready before the deadline: the steps below did not run")
+            if "faults" in chosen and late:
+                steps.run(
+                    "faults (risk bulk scoring)",
+                    lambda: report.faults.extend(queues.run_cases(running, late, args.poison, args.fault_rate)),
+                    needs=ready,
+                )
+            if "crashes" in chosen:
+                steps.run(
+                    "crashes: risk bulk scoring",
+                    lambda: report.crashes.extend(
+                        queues.run_cases(
+                            running, [(queues.RISK_TRANSACTIONS, args.crash_events)], args.poison, 0.0, args.crash_rate
+                        )
+                    ),
+                    needs=ready,
+                )
+                steps.run(
+                    "crashes: pricing tick",
+                    lambda: setattr(report, "tick", crashes.pricing_tick(running, crash_rate=args.crash_rate * 5)),
+                    needs=ready,
+                )
             if "load" in chosen:
                 for route in load.ROUTES:
-                    print(f"load: {route.name}", flush=True)
-                    try:
-                        report.load.append(load.run_route(running, route, args.concurrency, args.load_seconds))
-                    except Exception as exc:
-                        report.errors.append(f"load {route.name}: {type(exc).__name__}: {exc}")
+                    steps.run(
+                        f"load: {route.name}",
+                        lambda route=route: report.load.append(
+                            load.run_route(running, route, args.concurrency, args.load_seconds)
+                        ),
+                        needs=ready,
+                    )
             if "hostile" in chosen:
-                for attack in hostile.attacks():
-                    try:
-                        report.hostile.append(hostile.run_attack(running, attack))
-                    except Exception as exc:
-                        report.errors.append(f"hostile {attack.name}: {type(exc).__name__}: {exc}")
-                print("hostile: schemathesis", flush=True)
-                try:
-                    workdir = ROOT / "build" / "campaigns" / "schemathesis"
-                    report.fuzz = hostile.schemathesis(running, args.fuzz_examples, workdir)
-                except Exception as exc:
-                    report.errors.append(f"schemathesis: {type(exc).__name__}: {exc}")
+                rest = [a for a in hostile.attacks() if not a.fast]
+                steps.run(
+                    "hostile (replays and pre-claims, with models)",
+                    lambda: report.hostile.extend(hostile.run_attack(running, a) for a in rest),
+                    needs=ready,
+                )
+                workdir = ROOT / "build" / "campaigns" / "schemathesis"
+                steps.run(
+                    "hostile: schemathesis",
+                    lambda: setattr(report, "fuzz", hostile.schemathesis(running, args.fuzz_examples, workdir)),
+                    needs=ready,
+                )
     finally:
         sampler.stop()
         report.seconds = time.monotonic() - began

@@ -34,6 +34,7 @@ class Report:
     hostile: list[Verdict] = field(default_factory=list)
     fuzz: tuple[int, str] | None = None
     errors: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
 
     def markdown(self) -> str:
         s = self.settings
@@ -57,8 +58,8 @@ class Report:
             "counts and the redrive to the DLQ are the emulator's, as SQS's.",
             "",
         ]
-        if self.errors:
-            out += ["## Campaigns that could not run", "", *[f"- {e}" for e in self.errors], ""]
+        if self.errors or self.skipped:
+            out += ["## Campaigns that could not run", "", *[f"- {e}" for e in self.errors + self.skipped], ""]
         out += self._faults() + self._crashes() + self._load() + self._hostile()
         return "\n".join(out) + "\n"
 
