@@ -6,7 +6,7 @@ STAMP_RUN := $(VENV)/.installed-run
 STAMP_STUDY := $(VENV)/.installed-study
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: run test test-unit test-integration test-e2e lint typecheck openapi cfn-lint bench eval sam-validate clean
+.PHONY: run test test-unit test-integration test-e2e lint typecheck openapi cfn-lint bench campaigns eval sam-validate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,11 @@ typecheck: $(STAMP_DEV)
 
 bench: $(STAMP_DEV)
 	$(BIN)/python -m tests.benchmarks
+
+# Fault, crash, load and hostile-input campaigns against one `commerce-ai up`: writes reports/reliability.md
+# (tests/campaigns/; CAMPAIGNS="--events 2000" for a shorter run). Not part of `make test`.
+campaigns: $(STAMP_DEV)
+	$(BIN)/python -m tests.campaigns $(CAMPAIGNS)
 
 eval: $(STAMP_STUDY)
 	$(BIN)/commerce-ai eval

@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from infra.runner.context import LambdaContext
+from infra.runner.faults import FAULTS_ENV
+from infra.runner.faults import install as install_faults
 from infra.template import Function
 
 # What a Lambda sandbox also has: a PATH and a locale; everything else comes from the template.
@@ -82,9 +84,12 @@ def _worker_main(spec: WorkerSpec, conn: Connection) -> None:
         os.dup2(2, 1)
     # Exactly the template's environment, as on Lambda: nothing leaks in from the runner's shell.
     kept = {k: v for k, v in os.environ.items() if k in _INHERITED}
+    fault_plan = os.environ.get(FAULTS_ENV)  # the campaigns' fault plan is the runner's, not the function's
     os.environ.clear()
     os.environ.update(kept)
     os.environ.update(spec.environment)
+    if fault_plan:
+        install_faults(fault_plan, spec.function)
     for path in reversed(spec.extra_paths):
         sys.path.insert(0, path)
     try:

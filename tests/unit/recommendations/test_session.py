@@ -65,7 +65,7 @@ def test_unclicked_impressions_fatigue_an_item_which_recovers_over_time_and_a_cl
 def test_fatigue_is_capped() -> None:
     state = SessionState()
     for n in range(20):
-        state = apply_event(state, event("impression", "x", T0, item_ids=["x"], properties={"n": n}))
+        state = apply_event(state, event("impression", "x", T0, item_ids=["x"], event_id=f"e-{n}"))
     assert fatigue(state, "x", T0.timestamp()) == 1 - session.FATIGUE_MAX
 
 
@@ -81,6 +81,13 @@ def test_the_state_round_trips_through_json_and_the_ttl_follows_the_last_event()
     state = apply_event(state, event("purchase", "y"))
     assert SessionState.from_json(state.as_json()) == state
     assert session.ttl(state) == int(T0.timestamp()) + session.SESSION_TTL_DAYS * 86_400
+
+
+def test_an_event_applied_again_changes_nothing() -> None:
+    """A write that landed while its answer was lost is retried by the store with the event again."""
+    shown = event("impression", "x", item_ids=["x"])
+    once = apply_event(SessionState(), shown)
+    assert apply_event(once, shown) == once and once.impressions["x"][0] == 1
 
 
 def test_maps_are_bounded() -> None:

@@ -4,7 +4,11 @@ What it holds, per user:
 - `recent`: the last `MAX_RECENT` items the user viewed, clicked, carted, bought or rated, with times;
 - `excluded`: items bought or rated (never recommended again) and items in the cart (until removed);
 - `not_interested`: items the user dismissed: never recommended, and their neighbours down-weighted;
-- `impressions`: per item shown without a click since, how often and when last (fatigue).
+- `impressions`: per item shown without a click since, how often and when last (fatigue);
+- `applied`: the ids of the last `MAX_APPLIED_IDS` events applied, so applying one again changes nothing.
+  The stream's ledger skips a redelivered event, but not one whose state write landed while its answer
+  was lost (the SDK's retry then fails the revision condition and the store re-reads and re-applies), nor
+  one whose ledger entry failed after the write: the reliability campaign counted impressions twice there.
 
 How it changes recommendations:
 - **Blending.** The session's recent items are appended after the user's long-term history, so the
@@ -36,6 +40,7 @@ FATIGUE_HALF_LIFE = 6 * 3600.0
 NEIGHBOUR_PENALTY = 0.5
 SESSION_TTL_DAYS = 30  # personal data: the item expires this long after the user's last event
 INTEREST_EVENTS = ("view", "click", "add_to_cart", "purchase", "rating")
+MAX_APPLIED_IDS = 64  # a repeat comes within a retry or a visibility timeout, long before 64 newer events
 
 
 @dataclass
@@ -45,6 +50,7 @@ class SessionState:
     not_interested: dict[str, float] = field(default_factory=dict)  # item -> when
     impressions: dict[str, tuple[int, float]] = field(default_factory=dict)  # item -> (count, last time)
     updated_at: float = 0.0
+    applied: list[str] = field(default_factory=list)  # the last event ids applied, oldest first
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -53,6 +59,7 @@ class SessionState:
             "not_interested": self.not_interested,
             "impressions": {item: [count, at] for item, (count, at) in self.impressions.items()},
             "updated_at": self.updated_at,
+            "applied": self.applied,
         }
 
     @classmethod
@@ -63,6 +70,7 @@ class SessionState:
             not_interested={str(k): float(v) for k, v in data.get("not_interested", {}).items()},
             impressions={str(k): (int(v[0]), float(v[1])) for k, v in data.get("impressions", {}).items()},
             updated_at=float(data.get("updated_at", 0.0)),
+            applied=[str(e) for e in data.get("applied", [])],
         )
 
 
@@ -72,9 +80,12 @@ def _bounded(mapping: dict[str, Any], limit: int = MAX_TRACKED) -> None:
 
 
 def apply_event(state: SessionState, event: BehaviourEvent) -> SessionState:
-    """The state after `event` (a new object; the input is left alone). Safe to apply twice in effect
-    except for impression counts, which the consumer's ledger guards."""
+    """The state after `event` (a new object; the input is left alone). An event already applied (its id
+    among `applied`) changes nothing, so impression counts too are safe to apply twice."""
     new = SessionState.from_json(state.as_json())
+    if event.event_id in new.applied:
+        return new
+    new.applied = [*new.applied, event.event_id][-MAX_APPLIED_IDS:]
     at = event.timestamp.timestamp()
     item = event.item_id
     kind = event.event_type
