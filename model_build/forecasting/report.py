@@ -46,7 +46,7 @@ def write_report(report_dir: Path) -> Path:
     served = scored["LightGBM + conformal (served)"]
     horizon = protocol.by_horizon(served)
     replay = _replay(everything, lgbm)
-    allocation = allocation_section(run_study(everything))
+    allocation = allocation_section(_allocation_study(everything))
 
     _horizon_plot(scored, images / "wape_by_horizon.png")
     _coverage_plot(scored, images / "coverage_by_horizon.png")
@@ -79,6 +79,18 @@ def write_report(report_dir: Path) -> Path:
     path = report_dir / "forecasting.md"
     path.write_text(text)
     return path
+
+
+def _allocation_study(everything: list[SkuSeries]) -> dict[str, Any]:
+    """The allocation study (a few minutes); with FORECASTING_EVAL_REUSE=1 the last one saved, if any."""
+    saved = STUDY_CACHE / "allocation.pickle"
+    if os.environ.get("FORECASTING_EVAL_REUSE") == "1" and saved.is_file():
+        study: dict[str, Any] = pickle.loads(saved.read_bytes())
+        return study
+    study = run_study(everything)
+    STUDY_CACHE.mkdir(parents=True, exist_ok=True)
+    saved.write_bytes(pickle.dumps(study))
+    return study
 
 
 def _study(everything: list[SkuSeries]) -> tuple[Any, Any, Any, Any, float]:
