@@ -36,25 +36,39 @@ Z_90 = NormalDist().inv_cdf(0.9)
 LEVELS: dict[str, list[str]] = {"brand (stores summed)": ["brand"], "chain (everything summed)": []}
 
 
-def deviation_ranks(everything: list[SkuSeries], origin: int, weeks: int = PATH_WEEKS) -> dict[str, np.ndarray]:
+Ranks = dict[tuple[str, int, int], np.ndarray]  # (sku, origin, weeks) -> its ranks, shared by every model
+
+
+def deviation_ranks(
+    everything: list[SkuSeries], origin: int, weeks: int = PATH_WEEKS, known: Ranks | None = None
+) -> dict[str, np.ndarray]:
     """Per SKU, the rank (0..weeks-1) of each of the `weeks` weeks up to `origin` by its log deviation from
-    the trailing 8-week level; a week without a sale (or before the SKU started) counts as no deviation."""
+    the trailing 8-week level; a week without a sale (or before the SKU started) counts as no deviation.
+    `known` keeps them across calls on the same SKUs: every model's reconciliation uses the same paths."""
+    known = {} if known is None else known
     out = {}
-    calendar = np.arange(origin - weeks + 1, origin + 1)
     for s in everything:
-        z = np.log1p(s.series.units)
-        deviation = np.zeros(weeks)
-        for k, week in enumerate(calendar):
-            at = week - s.first_week
-            if at - LAGS < 0 or at >= len(z) or np.isnan(z[at]):
-                continue
-            recent = z[at - LAGS : at]
-            if np.isnan(recent).all():
-                continue
-            deviation[k] = z[at] - np.nanmean(recent)
-        # ties (the zeros) get distinct ranks in calendar order; a stable sort keeps that deterministic
-        out[s.sku] = np.argsort(np.argsort(deviation, kind="stable"), kind="stable")
+        key = (s.sku, origin, weeks)
+        if key not in known:
+            known[key] = _ranks_of(s, origin, weeks)
+        out[s.sku] = known[key]
     return out
+
+
+def _ranks_of(s: SkuSeries, origin: int, weeks: int) -> np.ndarray:
+    calendar = np.arange(origin - weeks + 1, origin + 1)
+    z = np.log1p(s.series.units)
+    deviation = np.zeros(weeks)
+    for k, week in enumerate(calendar):
+        at = week - s.first_week
+        if at - LAGS < 0 or at >= len(z) or np.isnan(z[at]):
+            continue
+        recent = z[at - LAGS : at]
+        if np.isnan(recent).all():
+            continue
+        deviation[k] = z[at] - np.nanmean(recent)
+    # ties (the zeros) get distinct ranks in calendar order; a stable sort keeps that deterministic
+    return np.argsort(np.argsort(deviation, kind="stable"), kind="stable")
 
 
 def cell_paths(cells: pd.DataFrame, ranks: dict[str, np.ndarray], weeks: int = PATH_WEEKS) -> np.ndarray:
@@ -78,7 +92,11 @@ def _group_scale(members: list[SkuSeries], origin: int) -> float:
 
 
 def aggregated_cells(
-    cells: pd.DataFrame, everything: list[SkuSeries], by: list[str], weeks: int = PATH_WEEKS
+    cells: pd.DataFrame,
+    everything: list[SkuSeries],
+    by: list[str],
+    weeks: int = PATH_WEEKS,
+    known: Ranks | None = None,
 ) -> pd.DataFrame:
     """One row per (group, origin, horizon): y and p10/p50/p90 of the sum (reconciled through the sample
     paths), the sum of the series' medians, and the group's MASE scale, in `protocol`'s cell columns."""
@@ -87,7 +105,7 @@ def aggregated_cells(
     for origin, at_origin in cells.groupby("origin"):
         at_origin = at_origin.reset_index(drop=True)
         seen = sorted(set(at_origin["sku"]))
-        ranks = deviation_ranks([by_sku[s] for s in seen], int(origin), weeks)
+        ranks = deviation_ranks([by_sku[s] for s in seen], int(origin), weeks, known)
         paths = cell_paths(at_origin, ranks, weeks)
         groups = at_origin.groupby([*by, "horizon"]) if by else at_origin.groupby(["horizon"])
         scales: dict[tuple[str, ...], float] = {}
@@ -115,12 +133,15 @@ def aggregated_cells(
     return pd.DataFrame(rows, columns=["group", "origin", "horizon", "y", "p10", "p50", "p90", "sum_of_p50", "scale"])
 
 
-def aggregate_metrics(cells: pd.DataFrame, everything: list[SkuSeries]) -> dict[str, dict[str, float]]:
+def aggregate_metrics(
+    cells: pd.DataFrame, everything: list[SkuSeries], known: Ranks | None = None
+) -> dict[str, dict[str, float]]:
     """Per level: the protocol's metrics of the reconciled aggregate forecasts, and the WAPE of the summed
-    series medians beside them."""
+    series medians beside them (`known`: the ranks already computed for these SKUs, filled as it goes)."""
+    known = {} if known is None else known
     out = {}
     for level, by in LEVELS.items():
-        frame = aggregated_cells(cells, everything, by)
+        frame = aggregated_cells(cells, everything, by, PATH_WEEKS, known)
         metrics = protocol.series_metrics(frame)
         y = frame["y"].to_numpy()
         metrics["wape_sum_of_p50"] = float(np.abs(y - frame["sum_of_p50"].to_numpy()).sum() / y.sum())

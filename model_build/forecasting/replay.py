@@ -42,6 +42,8 @@ class Outcome:
     on_hand_sum: float = 0.0
     holding_cost: float = 0.0
     lost_cost: float = 0.0
+    cycles: int = 0  # order-up-to levels whose whole protection interval is in the replay
+    exceeded: int = 0  # ... of which the interval's demand went above the level (target: 1 - service)
 
     def add(self, other: Outcome) -> None:
         for field in self.__dataclass_fields__:
@@ -57,6 +59,7 @@ class Outcome:
             "lost_sale_cost": self.lost_cost,
             "total_cost": self.holding_cost + self.lost_cost,
             "average_on_hand": average,
+            "exceedance": self.exceeded / max(self.cycles, 1),
         }
 
 
@@ -82,6 +85,10 @@ def simulate(demand: np.ndarray, price: np.ndarray, targets: list[Policy]) -> Ou
         position = on_hand + sum(in_transit)
         in_transit.append(max(0.0, targets[min(t + 1, len(targets) - 1)].order_up_to - position))
         on_hand += in_transit.popleft()
+    protection = LEAD_TIME + REVIEW
+    for t in range(len(demand) - protection + 1):  # targets[t] covers weeks t .. t + L + R - 1
+        out.cycles += 1
+        out.exceeded += int(float(np.sum(demand[t : t + protection])) > targets[t].order_up_to + 1e-9)
     return out
 
 
