@@ -38,25 +38,31 @@ def weekly_series(frame: pd.DataFrame, last_week: int | None = None) -> list[Sku
     up to `last_week` (default: the frame's last week), in SKU order."""
     end = int(frame["week"].max()) if last_week is None else last_week
     week_one = pd.Timestamp(frame["date"].iloc[0]) - pd.Timedelta(days=7 * (int(frame["week"].iloc[0]) - 1))
+    # One (SKU x week) table per column instead of a merge per SKU (3.9 s of the build's CPU for OJ's 913):
+    # a SKU has no rows before its first week, so a row-wise forward fill uses its own earlier weeks only.
+    weeks = np.arange(int(frame["week"].min()), end + 1)
+    wide = frame.set_index(["sku", "week"])[["units", "price", "deal", "feat"]].unstack("week")
+    units = wide["units"].reindex(columns=weeks)
+    filled = {c: wide[c].reindex(columns=weeks).ffill(axis=1).bfill(axis=1) for c in ("price", "deal", "feat")}
+    first = frame.groupby("sku")["week"].min()
+    brands = frame.groupby("sku")["brand"].first() if "brand" in frame else None
+    all_dates = (week_one + pd.to_timedelta((weeks - 1) * 7, unit="D")).to_numpy().astype("datetime64[D]")
     out: list[SkuSeries] = []
-    for sku, rows in frame.groupby("sku", sort=True):
-        start = int(rows["week"].min())
-        grid = pd.DataFrame({"week": np.arange(start, end + 1)})
-        merged = grid.merge(rows[["week", "units", "price", "deal", "feat"]], on="week", how="left")
-        covariates = merged[["price", "deal", "feat"]].ffill().bfill()
-        dates = (week_one + pd.to_timedelta((merged["week"] - 1) * 7, unit="D")).to_numpy().astype("datetime64[D]")
-        brand = rows["brand"].iloc[0] if "brand" in rows and pd.notna(rows["brand"].iloc[0]) else ""
+    for sku in sorted(units.index):
+        start = int(first[sku])
+        at = start - int(weeks[0])
+        brand = brands[sku] if brands is not None and pd.notna(brands[sku]) else ""
         out.append(
             SkuSeries(
                 sku=str(sku),
                 brand=str(brand),
                 first_week=start,
                 series=Series(
-                    dates=dates,
-                    units=merged["units"].to_numpy(dtype=float),
-                    price=covariates["price"].to_numpy(dtype=float),
-                    promo=covariates["deal"].to_numpy(dtype=float),
-                    feature=covariates["feat"].to_numpy(dtype=float),
+                    dates=all_dates[at:],
+                    units=units.loc[sku].to_numpy(dtype=float)[at:],
+                    price=filled["price"].loc[sku].to_numpy(dtype=float)[at:],
+                    promo=filled["deal"].loc[sku].to_numpy(dtype=float)[at:],
+                    feature=filled["feat"].loc[sku].to_numpy(dtype=float)[at:],
                 ),
             )
         )

@@ -6,7 +6,8 @@ ratio to a same-run baseline.
                 forecast-models,startup]
         [--cold-runs 7] [--gateway-calls 2000] [--warm-calls 500] [--hot-calls 20000] [--risk-calls 1000]
         [--risk-bulk 1000] [--stream-events 100000] [--pricing-skus 10000] [--quote-calls 1000] [--no-fresh-clone]
-        [--forecast-skus 10000] [--forecast-calls 500] [--propensity-calls 500] [--propensity-events 50]
+        [--forecast-skus 10000] [--forecast-calls 500] [--forecast-workers 2,4] [--propensity-calls 500]
+        [--propensity-events 50]
         [--visual-calls 500] [--support-calls 300] [--forecast-model-series 913]
 
 `--only pricing --pricing-skus 5000` is a quick look at the repricing section (the full 100k-SKU run takes
@@ -101,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--forecast-skus", type=int, default=10_000, help="SKUs through the daily forecast fan-out")
     parser.add_argument("--forecast-calls", type=int, default=500, help="calls per side for the forecasting API")
     parser.add_argument(
+        "--forecast-workers", default="2,4", help="concurrent workers draining the fan-out, after the one in process"
+    )
+    parser.add_argument(
         "--fresh-clone",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -165,7 +169,13 @@ def main(argv: list[str] | None = None) -> int:
                 if "propensity" in chosen:
                     propensity.run(local, report, calls=args.propensity_calls, events=args.propensity_events)
                 if "forecasting" in chosen:
-                    forecasting.run(local, report, skus=args.forecast_skus, calls=args.forecast_calls)
+                    forecasting.run(
+                        local,
+                        report,
+                        skus=args.forecast_skus,
+                        calls=args.forecast_calls,
+                        workers=[int(n) for n in args.forecast_workers.split(",") if n.strip()],
+                    )
                 if "pricing" in chosen:  # last: it leaves the emulator holding the whole catalog
                     pricing.run(local, report, skus=args.pricing_skus, quote_calls=args.quote_calls)
         except Exception as exc:

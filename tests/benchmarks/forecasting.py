@@ -17,6 +17,10 @@
    (`forecast_histories` in memory). Then what AWS would bill for the run (tests/benchmarks/_cost.py) and
    the Lambda duration at the template's memory, per 100,000 SKUs (linear: every part of the run is).
 
+4. The same fan-out drained by 2 and 4 concurrent workers (`--forecast-workers`; the template allows 10), each
+   a forked process polling the queue as the runner does: SKUs/s per worker and the scaling against the one
+   worker of 3, with the load average before and after each run.
+
 Seeding histories is setup: timed for orientation, never measured.
 """
 
@@ -238,7 +242,9 @@ def _timed(fn: Callable[[], Any]) -> float:
     return time.perf_counter() - started
 
 
-def fanout_benchmark(local: LocalStack, report: Report, fixture: Fixture) -> None:
+def fanout_benchmark(local: LocalStack, report: Report, fixture: Fixture) -> tuple[float, float, float]:
+    """The daily fan-out drained by one worker in process; returns the drain (after the daily handler queued
+    the chunks) in seconds with the load average before and after it: the one-worker row of the scaling."""
     daily, daily_context, daily_env = _load(local, DAILY_FUNCTION)
     chunk, chunk_context, chunk_env = _load(local, CHUNK_FUNCTION)
     sqs = aws.client("sqs")
@@ -267,6 +273,7 @@ def fanout_benchmark(local: LocalStack, report: Report, fixture: Fixture) -> Non
         with patched_environ(daily_env):
             summary = daily(scheduled_event(rule_arn(local.stack, local.function(DAILY_FUNCTION))), daily_context)
         queued = time.perf_counter() - started
+        load_before = os.getloadavg()[0]
         job_log = JobLog(local.stack.physical_name("ForecastingTable"))
         idle = 0
         while idle < 3:
@@ -275,6 +282,7 @@ def fanout_benchmark(local: LocalStack, report: Report, fixture: Fixture) -> Non
                 break
             idle = 0 if source.poll_once(invoke, stop, wait_seconds=1) else idle + 1
         total = time.perf_counter() - started
+    drained = (total - queued, load_before, os.getloadavg()[0])
     status = job_log.status(summary["job"])
     if status is None or status.done < status.chunks:
         raise RuntimeError(f"the fan-out stopped at {status}")
@@ -339,9 +347,138 @@ def fanout_benchmark(local: LocalStack, report: Report, fixture: Fixture) -> Non
         f"duration {duration / dollars:.0%} of it, "
         f"DynamoDB writes {billed['dynamodb_wru'] * PRICES['dynamodb_wru'] / dollars:.0%}",
     )
+    return drained
 
 
-def run(local: LocalStack, report: Report, skus: int = 10_000, calls: int = 500) -> None:
+def scaling_benchmark(
+    local: LocalStack, report: Report, fixture: Fixture, workers: list[int], one: tuple[float, float, float]
+) -> None:
+    """The same fan-out drained by N concurrent workers, each a forked process (its own chunk handler and
+    clients, the GIL not shared) polling ForecastChunksQueue as the runner's SQS source does; one new job
+    per N. SKUs/s per worker and the scaling against one worker (`one`: the in-process drain of
+    `fanout_benchmark`, seconds and load average before / after), with the machine's load average beside
+    each: the emulator and the workers share the same 2 cores."""
+    import multiprocessing
+
+    daily, daily_context, daily_env = _load(local, DAILY_FUNCTION)
+    chunk, chunk_context, chunk_env = _load(local, CHUNK_FUNCTION)
+    sqs = aws.client("sqs")
+    url = sqs.get_queue_url(QueueName=local.stack.physical_name("ForecastChunksQueue"))["QueueUrl"]
+    arn = local.stack.arn("ForecastChunksQueue")
+    table_name = local.stack.physical_name("ForecastingTable")
+    with patched_environ(chunk_env):
+        service.forecast_loader.cache_clear()
+        service.forecast_model()  # loaded before the fork: every worker is a warm container
+    skus = len(fixture.histories)
+    fork = multiprocessing.get_context("fork")
+
+    def drain(job: str, results: Any) -> None:
+        aws.reset_clients()  # no socket shared with the parent or a sibling
+        source = QueueSource(CHUNK_FUNCTION, url, arn, batch_size=10, report_failures=True)
+        spent, invocations = 0.0, 0
+
+        def invoke(_function: str, event: dict[str, Any]) -> Any:
+            nonlocal spent, invocations
+            started = time.perf_counter()
+            try:
+                with patched_environ(chunk_env):
+                    return chunk(event, chunk_context)
+            finally:
+                spent += time.perf_counter() - started
+                invocations += 1
+
+        job_log, stop, idle, errors = JobLog(table_name), threading.Event(), 0, 0
+        try:
+            with _quiet_stdout():
+                while idle < 3:
+                    try:
+                        status = job_log.status(job)
+                        if status is not None and status.done >= status.chunks:
+                            break
+                        idle = 0 if source.poll_once(invoke, stop, wait_seconds=1) else idle + 1
+                    except Exception:  # the emulator timing out under load: back off and poll on, as the runner
+                        errors += 1
+                        time.sleep(2)
+        finally:
+            results.put((spent, invocations, errors))  # always: the parent waits for every worker's figures
+
+    wall1, before1, after1 = one
+    base = skus / wall1
+    rows_out = [
+        [
+            "1 (in process)",
+            fmt_seconds(wall1),
+            f"{base:,.0f}",
+            f"{base:,.1f}",
+            "-",
+            "1.00x",
+            "100%",
+            f"{before1:.1f} / {after1:.1f}",
+            "-",
+        ]
+    ]
+    for n in workers:
+        with _quiet_stdout(), patched_environ(daily_env):
+            summary = daily(scheduled_event(rule_arn(local.stack, local.function(DAILY_FUNCTION))), daily_context)
+        load_before = os.getloadavg()[0]
+        results = fork.Queue()
+        started = time.perf_counter()
+        processes = [fork.Process(target=drain, args=(summary["job"], results)) for _ in range(n)]
+        for process in processes:
+            process.start()
+        per_worker = [results.get(timeout=3600) for _ in processes]
+        for process in processes:
+            process.join()
+        wall = time.perf_counter() - started
+        status = JobLog(table_name).status(summary["job"])
+        if status is None or status.done < status.chunks:
+            raise RuntimeError(f"the fan-out with {n} workers stopped at {status}")
+        load_after = os.getloadavg()[0]
+        throughput = skus / wall
+        handler = sum(spent for spent, _, _ in per_worker)
+        rows_out.append(
+            [
+                str(n),
+                fmt_seconds(wall),
+                f"{throughput:,.0f}",
+                f"{throughput / n:,.1f}",
+                f"{skus / handler:,.1f}" if handler else "-",
+                f"{throughput / base:.2f}x",
+                f"{throughput / base / n:.0%}",
+                f"{load_before:.1f} / {load_after:.1f}",
+                " ".join(f"{i}" + (f" ({e} errors)" if e else "") for _, i, e in per_worker),
+            ]
+        )
+        report.add(
+            "forecasting",
+            f"daily fan-out, {skus:,} SKUs, {n} concurrent worker(s): SKUs/s per worker",
+            f"{throughput / n:,.1f} SKUs/s per worker ({fmt_seconds(wall)} to done)",
+            f"{base:,.1f} SKUs/s (1 worker)",
+            ratio(throughput, base * n),
+            f"scaling {throughput / base:.2f}x with {n}; load average {load_before:.1f} before, {load_after:.1f} after",
+        )
+    print(f"\n  the same {skus:,} SKUs drained by N forked workers (one job each; emulator and workers share 2 cores)")
+    print(
+        table(
+            [
+                "workers",
+                "wall to done",
+                "SKUs/s",
+                "SKUs/s per worker",
+                "per worker, in its handlers",
+                "scaling",
+                "efficiency",
+                "load before / after",
+                "invocations per worker",
+            ],
+            rows_out,
+        )
+    )
+
+
+def run(
+    local: LocalStack, report: Report, skus: int = 10_000, calls: int = 500, workers: list[int] | None = None
+) -> None:
     heading(f"FORECASTING: DEFAULT BUILD, API VS BARE ORT, DAILY FAN-OUT OVER {skus:,} SKUs (in process, emulator)")
     try:
         with patched_environ(local.env):
@@ -349,9 +486,14 @@ def run(local: LocalStack, report: Report, skus: int = 10_000, calls: int = 500)
     except Exception as exc:
         report.error("forecasting: setup", exc)
         return
+    drained: list[tuple[float, float, float]] = []
     for name, bench in (
         ("forecasting: API latency", lambda: api_benchmark(local, report, fixture, calls)),
-        ("forecasting: daily fan-out", lambda: fanout_benchmark(local, report, fixture)),
+        ("forecasting: daily fan-out", lambda: drained.append(fanout_benchmark(local, report, fixture))),
+        (
+            "forecasting: fan-out scaling",
+            lambda: scaling_benchmark(local, report, fixture, workers or [2, 4], drained[0]) if drained else None,
+        ),
     ):
         try:
             with patched_environ(local.env):
