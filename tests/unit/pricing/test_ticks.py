@@ -140,6 +140,32 @@ def test_a_retry_of_the_same_tick_applies_nothing_twice(tables: PricingTables, d
     assert audit(tables, "keep") == [], "a kept SKU's record is not stored per SKU (the S3 log has it)"
 
 
+def test_a_retry_reading_a_stale_sku_neither_applies_it_again_nor_calls_the_earlier_change_superseded(
+    tables: PricingTables, demand_model: Model, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk reads eventually consistent: its retry may read a SKU as it was before its earlier attempt
+    changed it (here to another price than this attempt decides). The revision condition refuses the
+    update, and the SKU counts as done by the earlier attempt, with that attempt's own record."""
+    stock(tables)
+    stale = tables.catalog.read(["cut"])
+    earlier_record = {"tick": TICK, "outcome": "applied", "reason": "the first attempt's", "applied": 2.65}
+    tables.catalog.apply_all([(tables.catalog.get("cut"), 2.65)], NOW, TICK, None, {"cut": earlier_record})
+    read = tables.catalog.read
+
+    def stale_cut(skus: list[str] | None = None, **options: Any) -> Any:
+        fresh = read(skus, **options)
+        fresh.items = [stale.items[0] if i["sku"]["S"] == "cut" else i for i in fresh.items]
+        return fresh
+
+    monkeypatch.setattr(tables.catalog, "read", stale_cut)
+    report = tick(tables, demand_model, skus=list(SKUS))
+
+    assert report.already_done == 1 and "cut" not in by_sku(report)
+    assert (report.summary()["superseded"], report.summary()["applied"]) == (0, 1)
+    assert tables.catalog.get("cut").price == 2.65 and tables.catalog.get("cut").history == [3.0, 2.65]
+    assert [r.reason for r in audit(tables, "cut")] == ["the first attempt's"], "no superseded record"
+
+
 @pytest.mark.parametrize("last_tick", [TICK, tick_stamp(NOW + timedelta(minutes=15))])
 def test_a_sku_already_changed_by_this_or_a_later_tick_is_skipped(
     tables: PricingTables, demand_model: Model, last_tick: str

@@ -350,6 +350,9 @@ class Applied:
 
     applied: dict[str, bool] = field(default_factory=dict)  # sku -> applied; False: it changed under the tick
     unwritten: dict[str, Exception] = field(default_factory=dict)  # sku -> why its update could not be made
+    # sku -> the SKU as an earlier attempt of this tick changed it (to another price), found when the read
+    # was older than that change (an eventually consistent read): not applied again, not superseded.
+    earlier: dict[str, SkuState] = field(default_factory=dict)
 
 
 @dataclass
@@ -591,7 +594,7 @@ class CatalogStore:
         result = self.apply_all([(state, price)], at, tick)
         if state.sku in result.unwritten:
             raise result.unwritten[state.sku]
-        return result.applied[state.sku]
+        return result.applied.get(state.sku, False)
 
     def apply_all(
         self,
@@ -611,7 +614,7 @@ class CatalogStore:
         records = records or {}
         result = Applied()
 
-        def one(change: tuple[SkuState, float]) -> tuple[str, bool | Exception]:
+        def one(change: tuple[SkuState, float]) -> tuple[str, bool | Exception | SkuState]:
             seen, price = change
             if seen.last_tick is not None and seen.last_tick >= tick:
                 return seen.sku, seen.last_tick == tick and seen.price == price
@@ -631,11 +634,13 @@ class CatalogStore:
                 ):
                     return seen.sku, True
                 # Refused. Our own write, when its response was lost and the SDK's resend found it done:
-                # applied. Anything else changed the SKU while the tick ran: superseded.
+                # applied. This tick's change at another price: an earlier attempt's, which a stale read
+                # missed. Anything else changed the SKU while the tick ran: superseded.
                 item = self._stored(seen.sku, self.bulk)
                 current = from_item(item) if item is not None else None
-                mine = isinstance(current, SkuState) and current.last_tick == tick and current.price == price
-                return seen.sku, mine
+                if isinstance(current, SkuState) and current.last_tick == tick:
+                    return seen.sku, True if current.price == price else current
+                return seen.sku, False
             except Exception as exc:
                 logger.error("catalog update not written", extra={"sku": seen.sku, "error": type(exc).__name__})
                 return seen.sku, exc
@@ -646,6 +651,8 @@ class CatalogStore:
             for sku, outcome in pool.map(one, changes):
                 if isinstance(outcome, Exception):
                     result.unwritten[sku] = outcome
+                elif isinstance(outcome, SkuState):
+                    result.earlier[sku] = outcome
                 else:
                     result.applied[sku] = outcome
         return result

@@ -325,7 +325,13 @@ def run_tick(
     refused += list(written.unwritten)
     if refused:
         log.write([records[sku] for sku in refused], now)
-        report.records = list(records.values()) + [r for r in report.records if r.sku not in records]
+    decided = set(records)
+    for sku, current in written.earlier.items():  # changed by an earlier attempt, which a stale read missed
+        del records[sku]
+        report.already_done += 1
+        earlier.append(done_earlier(current, tick))
+    if refused or written.earlier:
+        report.records = list(records.values()) + [r for r in report.records if r.sku not in decided]
     if events is not None:
         redone = [r for r in earlier if r.outcome == "applied"]
         events.publish_tick(tick, [r for r in records.values() if r.outcome == "applied"], redone, chunk)
