@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 from chalice import Response
 
@@ -91,9 +92,8 @@ def get_price(sku: str) -> PriceView:
     errors=(404,),
 )
 def price_history(sku: str, query: HistoryQuery) -> DecisionHistory:
-    """A SKU's changes, blocks and failures, newest first, paged; and where the full decision log is."""
-    service.catalog().get(_sku(sku))  # 404 for an unknown SKU rather than an empty history
-    records, cursor = service.decision_log().history(sku, query.limit, query.cursor)
+    """A SKU's recent changes, blocks and failures, newest first, paged; and where the full decision log is."""
+    records, cursor = service.price_history(_sku(sku), query.limit, query.cursor)
     return DecisionHistory(
         sku=sku,
         items=[Decision.model_validate(r.model_dump()) for r in records],
@@ -160,23 +160,29 @@ def post_reprice(body: RepriceNowRequest) -> RepriceReport | Response:
 
     With `skus` or `dry_run` a tick runs now and its report is the answer. Without `skus` the whole
     catalog is queued for RepricingFunction (it can outlast API Gateway's 29 s): 202 with the tick's name,
-    whose outcome `GET /pricing/ticks/{tick}` shows. A dry run decides without writing anything."""
+    whose outcome `GET /pricing/ticks/{tick}` shows. A dry run decides without writing anything. With an
+    `idempotency_key`, a retry of the same request gets the first answer and a different one a 409."""
     skus = [_sku(s) for s in body.skus] if body.skus is not None else None
     now = datetime.now(UTC)
+    status, answer = service.reprice_once(body.idempotency_key, body, now, lambda: _reprice(body, skus, now))
+    return json_response(202, answer) if status == 202 else RepriceReport.model_validate(answer)
+
+
+def _reprice(body: RepriceNowRequest, skus: list[str] | None, now: datetime) -> tuple[int, dict[str, Any]]:
+    """The reprice's answer: its HTTP status and body."""
     if skus is None and not body.dry_run:
         queued = service.request_reprice(now)
-        status_url = f"/pricing/ticks/{queued.tick}"
-        return json_response(202, {**queued.view(), "status_url": status_url})
+        answer = {**queued.view(), "status_url": f"/pricing/ticks/{queued.tick}"}
+        return 202, QueuedReprice.model_validate(answer).model_dump(mode="json")
     report = service.reprice_now(now, tick_stamp(now), skus=skus, dry_run=body.dry_run)
     decisions = [r.model_dump() for r in report.records[:MAX_RETURNED_DECISIONS]]
-    return RepriceReport.model_validate(
-        {
-            **report.summary(),
-            "unknown_skus": report.unknown,
-            "decisions": decisions,
-            "decisions_truncated": len(report.records) > len(decisions),
-        }
-    )
+    answer = {
+        **report.summary(),
+        "unknown_skus": report.unknown,
+        "decisions": decisions,
+        "decisions_truncated": len(report.records) > len(decisions),
+    }
+    return 200, RepriceReport.model_validate(answer).model_dump(mode="json")
 
 
 @app.route("/pricing/ticks", methods=["GET"], query=TicksQuery, response=Page[TickView])

@@ -9,7 +9,9 @@ from typing import Any
 import numpy as np
 
 from commerce_ai.artifacts.manifest import TrainingData
+from commerce_ai.errors import InvalidInput, NotFound
 from commerce_ai.pricing.catalog import KEY, CatalogStore
+from commerce_ai.pricing.decisions import DecisionLog, DecisionRecord, recent_records
 from model_build import Built
 
 
@@ -183,3 +185,13 @@ def received(url: str) -> list[dict[str, Any]]:
         entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
         sqs.delete_message_batch(QueueUrl=url, Entries=entries)
     return found
+
+
+def sku_history(catalog: CatalogStore, log: DecisionLog, sku: str, limit: int = 100) -> list[DecisionRecord]:
+    """A SKU's decision history as `GET /pricing/prices/{sku}/history` shows it: the changes its catalog item
+    holds merged with its audit items, newest first (empty for a SKU not in the catalog)."""
+    try:
+        recent = recent_records(sku, catalog.get(sku).recent_changes)
+    except (NotFound, InvalidInput):  # not in the catalog, or its item does not parse
+        recent = []
+    return log.history(sku, limit, None, recent)[0]

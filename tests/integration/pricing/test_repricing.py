@@ -24,7 +24,15 @@ from tests.conftest import ADMIN_KEY
 from tests.integration.local_stack import call, gateway_for
 from tests.support.events import sample_body
 from tests.support.invoke import in_process
-from tests.support.pricing import THREE_SKUS, drain_chunks, price_changes_listener, received, scheduled_tick, store_raw
+from tests.support.pricing import (
+    THREE_SKUS,
+    drain_chunks,
+    price_changes_listener,
+    received,
+    scheduled_tick,
+    sku_history,
+    store_raw,
+)
 
 
 @dataclass
@@ -65,13 +73,13 @@ def test_a_tick_prices_the_catalog_records_every_decision_and_a_retry_applies_no
     assert priced.catalog.get(priced.sku("keep")).price == 2.0
     assert priced.catalog.get(priced.sku("cut")).price == 2.7  # -10%: the step limit paces the cut
     assert priced.catalog.get(priced.sku("raise")).price == 2.2  # +10%
-    cut = log.latest(priced.sku("cut"))
-    assert cut is not None and cut.outcome == "applied" and cut.old_price == 3.0 and cut.applied == 2.7
+    cut = sku_history(priced.catalog, log, priced.sku("cut"))[0]
+    assert cut.outcome == "applied" and cut.old_price == 3.0 and cut.applied == 2.7
     assert "max_step" in cut.rules and cut.model_version == demand_model and cut.policy_version
     assert cut.expected_weekly_units and cut.expected_weekly_units > 0
-    assert log.latest(priced.sku("keep")) is None, "a kept decision is not stored per SKU in DynamoDB..."
-    broken = log.latest(priced.sku("broken"))
-    assert broken is not None and broken.outcome == "failed"
+    assert sku_history(priced.catalog, log, priced.sku("keep")) == [], "a kept decision is not stored per SKU..."
+    (broken,) = sku_history(priced.catalog, log, priced.sku("broken"))
+    assert broken.outcome == "failed"
     # ...but in the tick's whole log in S3: exactly one record per catalog SKU, kept ones included.
     lines = DecisionArchive(stack.physical_name("PricingDecisionLogBucket")).records("2026-11-28T10:00:00.000Z")
     catalog_skus = {s if isinstance(s, str) else s.sku for s in priced.catalog.read().states()}
@@ -84,12 +92,12 @@ def test_a_tick_prices_the_catalog_records_every_decision_and_a_retry_applies_no
     again = tick(stack, "2026-11-28T10:00:00Z")
     assert again == summary
     assert priced.catalog.get(priced.sku("cut")).price == 2.7 and priced.catalog.get(priced.sku("raise")).price == 2.2
-    assert len(log.history(priced.sku("cut"), 10, None)[0]) == 1
+    assert len(sku_history(priced.catalog, log, priced.sku("cut"))) == 1
 
     # The next tick moves on from the new prices.
     tick(stack, "2026-11-28T10:15:00Z")
     assert priced.catalog.get(priced.sku("cut")).price == 2.43
-    history, _ = log.history(priced.sku("cut"), 10, None)
+    history = sku_history(priced.catalog, log, priced.sku("cut"))
     assert [r.tick for r in history] == ["2026-11-28T10:15:00.000Z", "2026-11-28T10:00:00.000Z"]
     assert priced.catalog.get(priced.sku("cut")).history[-3:] == [3.0, 2.7, 2.43]
 
@@ -104,6 +112,12 @@ def test_price_history_quote_and_admin_reprice_over_http(stack: Stack, priced: P
 
     status, done = call(gateway, "POST", "/pricing/reprice", {"skus": [cut, keep]}, ADMIN_KEY)
     assert (status, done["applied"], done["kept"]) == (200, 1, 1)
+    # An idempotency key: the same request again gets the first answer (nothing runs twice), another a 409.
+    keyed = {"skus": [keep], "idempotency_key": f"{priced.prefix}-once"}
+    first, again = (call(gateway, "POST", "/pricing/reprice", keyed, ADMIN_KEY) for _ in range(2))
+    assert first[0] == again[0] == 200 and again[1] == first[1] and first[1]["kept"] == 1
+    status, reused = call(gateway, "POST", "/pricing/reprice", {**keyed, "dry_run": True}, ADMIN_KEY)
+    assert status == 409 and "idempotency_key" in reused["Message"] and "different request" in reused["Message"]
     status, price = call(gateway, "GET", f"/pricing/prices/{cut}")
     assert status == 200 and price["price"] == 2.7
     assert price["last_decision"]["outcome"] == "applied"
@@ -126,8 +140,11 @@ def test_a_whole_catalog_reprice_is_queued_run_by_the_repricing_function_and_its
     stack: Stack, priced: Priced
 ) -> None:
     gateway = gateway_for(stack)
-    status, queued = call(gateway, "POST", "/pricing/reprice", None, ADMIN_KEY)
+    keyed = {"idempotency_key": f"{priced.prefix}-whole"}
+    status, queued = call(gateway, "POST", "/pricing/reprice", keyed, ADMIN_KEY)
     assert status == 202 and queued["state"] == "queued" and queued["status_url"] == f"/pricing/ticks/{queued['tick']}"
+    # Its retry (the 202 was lost) gets the same tick, not a 409 naming its own pending tick.
+    assert call(gateway, "POST", "/pricing/reprice", keyed, ADMIN_KEY) == (202, queued)
     assert call(gateway, "GET", queued["status_url"])[1]["state"] == "queued"
     assert priced.catalog.get(priced.sku("cut")).price == 3.0, "nothing ran yet"
 

@@ -39,6 +39,58 @@ def test_apply_writes_the_changed_state(tables: PricingTables) -> None:
     assert stored.cost == 1.5 and stored.updated_at
 
 
+def record_of(tick: str, reason: str = "changed 2.50 -> 2.75 (+10.0%); expected weekly profit 73.21 -> 80.14") -> dict:
+    return {
+        "tick": tick,
+        "outcome": "applied",
+        "reason": reason,
+        "rules": ["max_step"],
+        "old_price": 2.5,
+        "proposed": 2.8412,
+        "applied": 2.75,
+        "expected_weekly_units": 123.457,
+        "model_version": "20261206T062000Z-0123abcd",
+        "policy_version": "myopic-v1",
+    }
+
+
+def test_a_changes_record_rides_on_its_item_which_stays_within_one_write_unit() -> None:
+    """Every change keeps its record newest in `recent_changes`; the oldest go while the item would pass
+    1 KB (DynamoDB bills a write by 1 KB of the whole item), so a change stays one write unit."""
+    state = sku(history=[2.5 + n / 100 for n in range(catalog.HISTORY_LENGTH)], competitor_index=2.6, revision=9)
+    state = state.model_copy(update={"competitor_index_at": NOW, "updated_at": "2026-11-28T12:00:01.123Z"})
+    for n in range(12):
+        state = state.after_change(2.75, NOW + timedelta(minutes=15 * n), f"t{n:02d}", record_of(f"t{n:02d}"))
+        assert state.recent_changes[0]["tick"] == f"t{n:02d}", "the newest is always kept"
+        assert catalog.item_size(catalog.to_item(state)) <= catalog.ITEM_BUDGET
+    short = sku().after_change(2.75, NOW, "t0", {"tick": "t0", "outcome": "applied", "reason": "r"})
+    for n in range(1, 12):
+        short = short.after_change(2.75, NOW, f"t{n}", {"tick": f"t{n}", "outcome": "applied", "reason": "r"})
+    assert len(short.recent_changes) == catalog.MAX_RECENT_CHANGES, "small records: a bounded ring"
+    huge = record_of("t99", reason="x" * 2000)
+    assert state.after_change(2.8, NOW, "t99", huge).recent_changes == [huge], "one too big for 1 KB still kept"
+
+
+def test_item_size_counts_as_dynamodb_bills() -> None:
+    item = {"sku": {"S": "oj-2-1"}, "price": {"N": "2.75"}, "pinned": {"BOOL": True}}
+    assert catalog.item_size(item) == (3 + 6) + (5 + 3) + (6 + 1)
+
+
+def test_a_chunks_read_can_be_eventually_consistent(tables: PricingTables) -> None:
+    tables.catalog.put(sku())
+    batch_get_item = tables.ddb.batch_get_item
+    sent: list[bool] = []
+
+    def seen(**request: Any) -> Any:
+        sent.append(request["RequestItems"][CATALOG_TABLE]["ConsistentRead"])
+        return batch_get_item(**request)
+
+    tables.ddb.batch_get_item = seen  # type: ignore[method-assign]
+    for consistent in (True, False):
+        assert [s.sku for s in tables.catalog.read(["oj-2-1"], consistent=consistent).states()] == ["oj-2-1"]
+    assert sent == [True, False]
+
+
 def test_apply_refuses_a_second_application_of_the_same_tick(tables: PricingTables) -> None:
     state = tables.catalog.put(sku())
     assert tables.catalog.apply(state, 2.75, NOW, TICK)
@@ -92,14 +144,13 @@ def test_a_ticks_change_is_one_update_of_the_attributes_the_tick_owns(tables: Pr
         return update_item(**request)
 
     tables.ddb.update_item = seen  # type: ignore[method-assign]
-    assert tables.catalog.apply_all([(state, 2.75)], NOW, TICK, None, {"oj-2-1": "dead_band"}).applied == {
-        "oj-2-1": True
-    }
+    record = {"tick": TICK, "outcome": "applied", "reason": "cut", "rules": ["max_step"], "applied": 2.75}
+    assert tables.catalog.apply_all([(state, 2.75)], NOW, TICK, None, {"oj-2-1": record}).applied == {"oj-2-1": True}
     assert tables.operations(CATALOG_TABLE) == ["UpdateItem"]
     (request,) = requests
     written = set(request["ExpressionAttributeNames"].values()) - {"sku", "revision"}
     assert written == set(catalog.TICK_OWNED)
-    assert tables.catalog.get("oj-2-1").last_rules == "dead_band"
+    assert tables.catalog.get("oj-2-1").recent_changes == [record], "the change's record rides on its update"
 
 
 def test_a_change_from_a_read_older_than_an_admins_price_is_refused(tables: PricingTables) -> None:

@@ -135,11 +135,13 @@ def log() -> DecisionLog:
     return DecisionLog("pricing", FakeDynamoDB(key_schemas={"pricing": ("sku", "item")}))
 
 
-def walk(log: DecisionLog, sku: str, limit: int) -> tuple[list[DecisionRecord], int]:
+def walk(
+    log: DecisionLog, sku: str, limit: int, recent: list[DecisionRecord] | None = None
+) -> tuple[list[DecisionRecord], int]:
     seen: list[DecisionRecord] = []
     cursor, pages = None, 0
     while True:
-        page, cursor = log.history(sku, limit, cursor)
+        page, cursor = log.history(sku, limit, cursor, recent)
         assert len(page) <= limit
         seen.extend(page)
         pages += 1
@@ -154,15 +156,19 @@ def walk(log: DecisionLog, sku: str, limit: int) -> tuple[list[DecisionRecord], 
         st.lists(st.sampled_from(["kept", "applied", "blocked", "none"]), min_size=3, max_size=3), max_size=40
     ),
     limit=st.integers(1, 7),
+    kept_on_item=st.integers(1, 3),
 )
-def test_history_is_the_skus_changes_and_blocks_newest_first_whatever_the_mix(
-    outcomes: list[list[str]], limit: int
+def test_history_is_the_skus_recent_changes_and_its_blocks_newest_first_whatever_the_mix(
+    outcomes: list[list[str]], limit: int, kept_on_item: int
 ) -> None:
-    """Each tick, each of three SKUs is kept, changed, blocked or not decided at all; paging through any
-    SKU's history at any page size gives exactly its changes and blocks, newest first, once each."""
+    """Each tick, each of three SKUs is kept, changed, blocked or not decided at all. Changes are recorded
+    on the SKU's catalog item (its latest `kept_on_item` of them), blocks as audit items; paging through
+    any SKU's history at any page size gives exactly its recent changes and its blocks, merged newest first,
+    once each."""
     log = DecisionLog("pricing", FakeDynamoDB(key_schemas={"pricing": ("sku", "item")}))
     skus = ["a", "b", "c"]
-    expected: dict[str, list[DecisionRecord]] = {s: [] for s in skus}
+    changes: dict[str, list[DecisionRecord]] = {s: [] for s in skus}  # newest first, as the item keeps them
+    blocks: dict[str, list[DecisionRecord]] = {s: [] for s in skus}
     for n, row in enumerate(outcomes):
         records = []
         for sku, outcome in zip(skus, row, strict=True):
@@ -175,14 +181,18 @@ def test_history_is_the_skus_changes_and_blocks_newest_first_whatever_the_mix(
                 reason=outcome,
                 applied=2.0 if outcome == "applied" else None,
             )
-            records.append(record)
-            if outcome != "kept":
-                expected[sku].append(record)
-        log.write(records, NOW)
+            if outcome == "applied":
+                changes[sku] = [record, *changes[sku]][:kept_on_item]
+            else:
+                records.append(record)
+                if outcome == "blocked":
+                    blocks[sku].append(record)
+        log.write(records, NOW)  # kept ones are not stored
     for sku in skus:
-        seen, _ = walk(log, sku, limit)
-        assert seen == list(reversed(expected[sku]))
-        assert log.latest(sku) == (expected[sku][-1] if expected[sku] else None)
+        expected = sorted([*changes[sku], *blocks[sku]], key=lambda r: r.tick, reverse=True)
+        seen, _ = walk(log, sku, limit, changes[sku])
+        assert seen == expected
+        assert log.latest(sku, changes[sku]) == (expected[0] if expected else None)
 
 
 def test_a_history_cursor_is_refused_for_another_sku_or_another_list(log: DecisionLog) -> None:

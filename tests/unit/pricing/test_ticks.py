@@ -9,6 +9,7 @@ The synthetic market's elasticity is -2.5, so the shipped myopic price is cost x
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -21,7 +22,7 @@ from commerce_ai.pricing.competitors import STALE_AFTER
 from commerce_ai.pricing.decisions import DecisionRecord
 from commerce_ai.pricing.demand import POLICY, DemandModel
 from commerce_ai.pricing.ticks import TickReport, fresh_competitor_index, run_tick, tick_stamp
-from tests.support.pricing import store_raw
+from tests.support.pricing import sku_history, store_raw
 from tests.unit.fakes import client_error
 from tests.unit.pricing.conftest import CATALOG_TABLE, PRICING_TABLE, PricingTables
 
@@ -49,7 +50,8 @@ def by_sku(report: TickReport) -> dict[str, DecisionRecord]:
 
 
 def audit(tables: PricingTables, sku: str) -> list[DecisionRecord]:
-    return tables.log.history(sku, 100, None)[0]
+    """The SKU's history as the route shows it: the changes on its catalog item, with the audit items."""
+    return sku_history(tables.catalog, tables.log, sku)
 
 
 def test_a_tick_decides_every_sku_audits_each_decision_and_applies_the_changes(
@@ -91,24 +93,35 @@ def test_a_tick_decides_every_sku_audits_each_decision_and_applies_the_changes(
         assert audit(tables, sku) == stored, "the stored audit is what the report says"
 
 
-def test_the_audit_is_written_before_any_price_is_applied(
+def test_a_change_and_its_record_are_one_write_and_blocks_are_audited_before_any_change(
     tables: PricingTables, demand_model: Model, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     stock(tables)
+    # Its proposal (1.67) is 1.67x a fresh competitor index of 1.00: the guard rails block it.
+    stock(tables, {"blocked": (3.0, 1.0)}, competitor_index=1.0, competitor_index_at=NOW - timedelta(days=1))
     tables.ddb.log.clear()
-    audited_when_applied: dict[str, bool] = {}
+    records_written: dict[str, list[dict[str, Any]]] = {}
     update_item = tables.ddb.update_item
 
     def checking_update(**request: Any) -> Any:
-        if request["TableName"] == CATALOG_TABLE:  # a SKU's change written: was its record there first?
+        if request["TableName"] == CATALOG_TABLE:
             sku = request["Key"]["sku"]["S"]
-            audited_when_applied[sku] = (sku, f"decision#{TICK}") in tables.ddb.tables[PRICING_TABLE]
+            alias = {name: alias for alias, name in request["ExpressionAttributeNames"].items()}
+            value = request["ExpressionAttributeValues"][alias["recent_changes"].replace("#a", ":v")]["S"]
+            records_written[sku] = json.loads(value)
         return update_item(**request)
 
     monkeypatch.setattr(tables.ddb, "update_item", checking_update)
-    tick(tables, demand_model)
+    report = by_sku(tick(tables, demand_model))
 
-    assert audited_when_applied == {"cut": True, "raise": True}
+    assert {sku: [r["tick"] for r in written] for sku, written in records_written.items()} == {
+        "cut": [TICK],
+        "raise": [TICK],
+    }, "each change's UpdateItem carries its own record"
+    assert [op for op, params in tables.ddb.log if params["TableName"] == CATALOG_TABLE].count("UpdateItem") == 2
+    assert audit(tables, "cut") == [report["cut"]] and audit(tables, "raise") == [report["raise"]]
+    assert not any(key[1].startswith("decision#") for key in tables.ddb.tables[PRICING_TABLE] if key[0] != "blocked")
+    assert report["blocked"].outcome == "blocked" and audit(tables, "blocked") == [report["blocked"]]
     operations = [(op, params["TableName"]) for op, params in tables.ddb.log]
     last_audit = max(i for i, op in enumerate(operations) if op == ("BatchWriteItem", PRICING_TABLE))
     assert last_audit < operations.index(("UpdateItem", CATALOG_TABLE))
@@ -125,6 +138,32 @@ def test_a_retry_of_the_same_tick_applies_nothing_twice(tables: PricingTables, d
     assert tables.catalog.get("cut").price == 2.7 and tables.catalog.get("cut").history == [3.0, 2.7]
     assert audit(tables, "cut") == [by_sku(first)["cut"]], "the applied record is kept as it was"
     assert audit(tables, "keep") == [], "a kept SKU's record is not stored per SKU (the S3 log has it)"
+
+
+def test_a_retry_reading_a_stale_sku_neither_applies_it_again_nor_calls_the_earlier_change_superseded(
+    tables: PricingTables, demand_model: Model, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk reads eventually consistent: its retry may read a SKU as it was before its earlier attempt
+    changed it (here to another price than this attempt decides). The revision condition refuses the
+    update, and the SKU counts as done by the earlier attempt, with that attempt's own record."""
+    stock(tables)
+    stale = tables.catalog.read(["cut"])
+    earlier_record = {"tick": TICK, "outcome": "applied", "reason": "the first attempt's", "applied": 2.65}
+    tables.catalog.apply_all([(tables.catalog.get("cut"), 2.65)], NOW, TICK, None, {"cut": earlier_record})
+    read = tables.catalog.read
+
+    def stale_cut(skus: list[str] | None = None, **options: Any) -> Any:
+        fresh = read(skus, **options)
+        fresh.items = [stale.items[0] if i["sku"]["S"] == "cut" else i for i in fresh.items]
+        return fresh
+
+    monkeypatch.setattr(tables.catalog, "read", stale_cut)
+    report = tick(tables, demand_model, skus=list(SKUS))
+
+    assert report.already_done == 1 and "cut" not in by_sku(report)
+    assert (report.summary()["superseded"], report.summary()["applied"]) == (0, 1)
+    assert tables.catalog.get("cut").price == 2.65 and tables.catalog.get("cut").history == [3.0, 2.65]
+    assert [r.reason for r in audit(tables, "cut")] == ["the first attempt's"], "no superseded record"
 
 
 @pytest.mark.parametrize("last_tick", [TICK, tick_stamp(NOW + timedelta(minutes=15))])
@@ -170,15 +209,15 @@ def test_a_change_refused_by_the_conditional_write_is_superseded(
     tables: PricingTables, demand_model: Model, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     stock(tables)
-    batch_write_item = tables.ddb.batch_write_item
+    update_item = tables.ddb.update_item
 
     def admin_changes_cut_meanwhile(**request: Any) -> Any:
-        response = batch_write_item(**request)
-        if tables.catalog.get("cut").price == 3.0:  # after the audit, before the prices
-            tables.catalog.put(tables.catalog.get("cut").model_copy(update={"price": 3.49}))
-        return response
+        tick_update = request["TableName"] == CATALOG_TABLE and "ConditionExpression" in request
+        if tick_update and request["Key"]["sku"]["S"] == "cut" and tables.catalog.get("cut").price == 3.0:
+            tables.catalog.put(tables.catalog.get("cut").model_copy(update={"price": 3.49}))  # after the read
+        return update_item(**request)
 
-    monkeypatch.setattr(tables.ddb, "batch_write_item", admin_changes_cut_meanwhile)
+    monkeypatch.setattr(tables.ddb, "update_item", admin_changes_cut_meanwhile)
     report = tick(tables, demand_model)
 
     cut = by_sku(report)["cut"]

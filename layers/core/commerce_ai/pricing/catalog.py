@@ -9,8 +9,10 @@ clearance" with one query (`CatalogStore.in_stage`).
 
 Who writes what, so that no write overwrites another's:
 - the repricing tick: one UpdateItem per changed SKU, of the attributes it owns (price, recent prices and
-  change times, last tick and the rules behind it), conditioned on the revision it read: an admin change in between
-  makes it refuse (the tick records the SKU `superseded`); it never writes settings or the competitor index;
+  change times, last tick, and the change's own decision record in `recent_changes`), conditioned on the
+  revision it read: an admin change in between makes it refuse (the tick records the SKU `superseded`); it
+  never writes settings or the competitor index. The record rides on the update, so a change is one write
+  unit (the item is kept within 1 KB) and is never applied without its record;
 - an admin: a read, then an UpdateItem of the SKU's settings and price state, conditioned on the revision
   read (read again and decided again when a tick got there first); never the competitor index;
 - the competitor queue: an UpdateItem of the competitor index and its time only, which leaves the
@@ -20,6 +22,7 @@ Who writes what, so that no write overwrites another's:
 from __future__ import annotations
 
 import concurrent.futures
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -54,6 +57,10 @@ SCAN_SEGMENTS = 8
 WRITE_THREADS = 16  # the tick's conditional updates in flight (within aws.MAX_POOL_CONNECTIONS)
 ADMIN_ATTEMPTS = 5  # re-reads of a SKU that ticks keep changing under an admin's update before giving up
 STAGE_INDEX = "StageIndex"
+# A write is billed by 1 KB of the whole item: a tick's change, its record riding on the item, costs one
+# write unit while the item stays within this. The records kept in `recent_changes` are sized to it.
+ITEM_BUDGET = 1024
+MAX_RECENT_CHANGES = 8
 
 
 class SkuSettings(BaseModel):
@@ -159,7 +166,9 @@ class SkuState(BaseModel):
     # Set by an admin's price: ticks keep the price while pinned (until `pinned_until`, if set).
     pinned: bool | None = None  # stored only once an admin set it: most SKUs never are
     pinned_until: datetime | None = None
-    last_rules: str | None = None  # the guard rails behind the last tick's change (its record: the history)
+    # The tick's recent change records, newest first (decisions.fields_of: reason, rules, prices, versions),
+    # written with the change itself: as many as keep the item within one write unit (see `after_change`).
+    recent_changes: list[dict[str, Any]] = Field(default_factory=list)
     updated_at: str = ""
     revision: int = 0  # bumped by every change of price or settings; 0: not stored yet
 
@@ -175,6 +184,17 @@ class SkuState(BaseModel):
             return [datetime.fromtimestamp(int(v), UTC) for v in value.split()]
         return value
 
+    @field_validator("recent_changes", mode="before")
+    @classmethod
+    def _parse_recent_changes(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return json.loads(value) if value else []
+        return value
+
+    @field_serializer("recent_changes")
+    def _compact_recent_changes(self, records: list[dict[str, Any]]) -> str:
+        return json.dumps(records, separators=(",", ":"), ensure_ascii=False) if records else ""
+
     @field_serializer("history")
     def _compact_history(self, history: list[float]) -> str:
         return " ".join(repr(p) for p in history)
@@ -185,7 +205,7 @@ class SkuState(BaseModel):
 
     def public(self) -> dict[str, Any]:
         # Every field, unset ones as null: clients get one shape whatever the SKU has set.
-        shown = self.model_dump(mode="json", exclude={"history", "changes", "revision", "last_rules"})
+        shown = self.model_dump(mode="json", exclude={"history", "changes", "revision", "recent_changes"})
         shown["recent_prices"] = self.history[-8:]
         shown["pinned"] = bool(self.pinned)
         return shown
@@ -196,24 +216,30 @@ class SkuState(BaseModel):
     def pin_holds(self, now: datetime) -> bool:
         return bool(self.pinned) and (self.pinned_until is None or now < self.pinned_until)
 
-    def after_change(self, price: float, at: datetime, tick: str, rules: str | None = None) -> SkuState:
-        """This state once the tick applied `price` at `at`."""
+    def after_change(self, price: float, at: datetime, tick: str, record: dict[str, Any] | None = None) -> SkuState:
+        """This state once the tick applied `price` at `at`, with the change's `record` newest in
+        `recent_changes`. The oldest records are dropped while the item would exceed one write unit
+        (`ITEM_BUDGET`; the newest is always kept), so a change costs one write unit however many came before;
+        every record stays in the tick's S3 log."""
         day_ago = at - timedelta(days=1)
-        return self.model_copy(
+        changed = self.model_copy(
             update={
                 "price": price,
                 "history": [*self.history, price][-HISTORY_LENGTH:],
                 "changes": [t for t in self.changes if t > day_ago] + [at],
                 "last_tick": tick,
-                "last_rules": rules,
+                "recent_changes": ([record] if record else []) + self.recent_changes[: MAX_RECENT_CHANGES - 1],
             }
         )
+        while len(changed.recent_changes) > 1 and item_size(to_item(changed)) > ITEM_BUDGET:
+            changed = changed.model_copy(update={"recent_changes": changed.recent_changes[:-1]})
+        return changed
 
 
 # ------------------------------------------------------------------------------------------- items
 
 KEY = "sku"
-TICK_OWNED = ("price", "history", "changes", "last_tick", "last_rules", "updated_at")
+TICK_OWNED = ("price", "history", "changes", "last_tick", "recent_changes", "updated_at")
 INDEX_OWNED = ("competitor_index", "competitor_index_at")
 # What an admin's write stores: everything but the key, the revision (bumped) and the competitor index.
 ADMIN_OWNED = tuple(name for name in SkuState.model_fields if name not in (KEY, "revision", *INDEX_OWNED))
@@ -237,6 +263,18 @@ def to_item(state: SkuState) -> dict[str, Any]:
     """The SKU's item as stored: every set attribute, plain."""
     fields = state.model_dump(mode="json", exclude_none=True)
     return {name: _value(value) for name, value in fields.items() if value != ""}
+
+
+def _value_size(value: dict[str, Any]) -> int:
+    ((kind, inner),) = value.items()
+    if kind == "N":  # DynamoDB stores about one byte per two significant digits, plus one
+        return len(inner.lstrip("-").replace(".", "").lstrip("0")) // 2 + 2
+    return 1 if kind == "BOOL" else len(str(inner).encode())
+
+
+def item_size(item: dict[str, Any]) -> int:
+    """An item's size as DynamoDB bills it (attribute names and values; writes by 1 KB of it)."""
+    return sum(len(name.encode()) + _value_size(value) for name, value in item.items())
 
 
 def _plain(item: dict[str, Any]) -> dict[str, Any]:
@@ -312,6 +350,9 @@ class Applied:
 
     applied: dict[str, bool] = field(default_factory=dict)  # sku -> applied; False: it changed under the tick
     unwritten: dict[str, Exception] = field(default_factory=dict)  # sku -> why its update could not be made
+    # sku -> the SKU as an earlier attempt of this tick changed it (to another price), found when the read
+    # was older than that change (an eventually consistent read): not applied again, not superseded.
+    earlier: dict[str, SkuState] = field(default_factory=dict)
 
 
 @dataclass
@@ -498,10 +539,12 @@ class CatalogStore:
 
     # -- what the repricing tick and the competitor queue need ---------------------------------------
 
-    def read(self, skus: list[str] | None = None, segments: int = SCAN_SEGMENTS) -> CatalogRead:
-        """The whole catalog (a parallel Scan) or the given SKUs (BatchGetItem); a SKU that is not in the
-        catalog is skipped."""
-        items = self._scan(segments) if skus is None else list(self._get_items(set(skus)))
+    def read(
+        self, skus: list[str] | None = None, segments: int = SCAN_SEGMENTS, consistent: bool = True
+    ) -> CatalogRead:
+        """The whole catalog (a parallel Scan) or the given SKUs (BatchGetItem, strongly consistent unless
+        `consistent` is False: half the read units); a SKU that is not in the catalog is skipped."""
+        items = self._scan(segments) if skus is None else list(self._get_items(set(skus), consistent))
         return CatalogRead(items, None if skus is None else list(skus))
 
     def names(self) -> list[str]:
@@ -537,12 +580,12 @@ class CatalogStore:
         with concurrent.futures.ThreadPoolExecutor(segments) as pool:
             return [item for items in pool.map(segment, range(segments)) for item in items]
 
-    def _get_items(self, skus: Iterable[str]) -> Iterator[dict[str, Any]]:
+    def _get_items(self, skus: Iterable[str], consistent: bool = True) -> Iterator[dict[str, Any]]:
         """The given SKUs' items (BatchGetItem, 100 at a time; SKUs not stored are absent)."""
         ordered = sorted(skus)
         for start in range(0, len(ordered), 100):
             wanted: list[dict[str, Any]] = [self._key(s) for s in ordered[start : start + 100]]
-            request: dict[str, Any] = {self.table: {"Keys": wanted, "ConsistentRead": True}}
+            request: dict[str, Any] = {self.table: {"Keys": wanted, "ConsistentRead": consistent}}
             for responses in batch_get(self.ddb, request):
                 yield from responses.get(self.table, [])
 
@@ -551,7 +594,7 @@ class CatalogStore:
         result = self.apply_all([(state, price)], at, tick)
         if state.sku in result.unwritten:
             raise result.unwritten[state.sku]
-        return result.applied[state.sku]
+        return result.applied.get(state.sku, False)
 
     def apply_all(
         self,
@@ -559,7 +602,7 @@ class CatalogStore:
         at: datetime,
         tick: str,
         read: CatalogRead | None = None,
-        rules: dict[str, str] | None = None,
+        records: dict[str, dict[str, Any]] | None = None,
     ) -> Applied:
         """Apply a tick's price changes, each to the SKU as the tick read it: one UpdateItem per change, of
         the attributes the tick owns, conditioned on the revision read. A change is not applied when the
@@ -568,14 +611,14 @@ class CatalogStore:
         retries) leaves its SKU unchanged and `unwritten`; the others are still written. `read` is
         accepted for the tick's call shape; the revisions travel with the states."""
         stamp = utc_now()
-        rules = rules or {}
+        records = records or {}
         result = Applied()
 
-        def one(change: tuple[SkuState, float]) -> tuple[str, bool | Exception]:
+        def one(change: tuple[SkuState, float]) -> tuple[str, bool | Exception | SkuState]:
             seen, price = change
             if seen.last_tick is not None and seen.last_tick >= tick:
                 return seen.sku, seen.last_tick == tick and seen.price == price
-            changed = seen.after_change(price, at, tick, rules.get(seen.sku))
+            changed = seen.after_change(price, at, tick, records.get(seen.sku))
             changed = changed.model_copy(update={"updated_at": stamp})
             expression, aliases, values = _update(_attributes(changed, TICK_OWNED), bump=True)
             condition = _revision_condition(seen.revision, aliases, values)
@@ -591,11 +634,13 @@ class CatalogStore:
                 ):
                     return seen.sku, True
                 # Refused. Our own write, when its response was lost and the SDK's resend found it done:
-                # applied. Anything else changed the SKU while the tick ran: superseded.
+                # applied. This tick's change at another price: an earlier attempt's, which a stale read
+                # missed. Anything else changed the SKU while the tick ran: superseded.
                 item = self._stored(seen.sku, self.bulk)
                 current = from_item(item) if item is not None else None
-                mine = isinstance(current, SkuState) and current.last_tick == tick and current.price == price
-                return seen.sku, mine
+                if isinstance(current, SkuState) and current.last_tick == tick:
+                    return seen.sku, True if current.price == price else current
+                return seen.sku, False
             except Exception as exc:
                 logger.error("catalog update not written", extra={"sku": seen.sku, "error": type(exc).__name__})
                 return seen.sku, exc
@@ -606,6 +651,8 @@ class CatalogStore:
             for sku, outcome in pool.map(one, changes):
                 if isinstance(outcome, Exception):
                     result.unwritten[sku] = outcome
+                elif isinstance(outcome, SkuState):
+                    result.earlier[sku] = outcome
                 else:
                     result.applied[sku] = outcome
         return result

@@ -14,6 +14,7 @@ from commerce_ai.pricing.observations import SKU_ID
 from commerce_ai.pricing.tick_log import TICK_NAME, Source, State
 
 MAX_REPRICE_SKUS = 1000
+IDEMPOTENCY_KEY = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 MAX_RETURNED_DECISIONS = 1000
 _OUT = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
 
@@ -55,6 +56,12 @@ class RepriceNowRequest(BaseModel):
 
     skus: list[str] | None = Field(default=None, min_length=1, max_length=MAX_REPRICE_SKUS)
     dry_run: StrictBool = False
+    idempotency_key: str | None = Field(
+        default=None,
+        pattern=IDEMPOTENCY_KEY,
+        description="Optional, yours: a retry of the same request with it gets the first answer (for 24 h); "
+        "a different request with it, a 409.",
+    )
 
 
 class SkuSummary(BaseModel):
@@ -123,12 +130,12 @@ class PriceView(SkuView):
 
 
 class DecisionHistory(Page[Decision]):
-    """A SKU's changes, blocks and failures, newest first."""
+    """A SKU's recent changes (those its catalog item keeps), its blocks and failures, newest first."""
 
     sku: str
     full_log: str = Field(
-        description="Where every tick's whole decision log is, kept decisions included: gzip JSON lines in S3, "
-        "one object per tick, partitioned by date (dt=YYYY-MM-DD), for Athena or pandas."
+        description="Where every tick's whole decision log is, kept decisions and older changes included: gzip "
+        "JSON lines in S3, one object per tick, partitioned by date (dt=YYYY-MM-DD), for Athena or pandas."
     )
 
 

@@ -1,11 +1,16 @@
-"""The decision audit in DynamoDB: a record per SKU per tick for the decisions that did something
-(applied, blocked, failed, superseded), and an admin's price, under the SKU in the pricing table, keyed
-by the tick (`decision#<tick>`), so writing it again on a retried tick overwrites it with the same
-content instead of adding a second one. Its fields are one JSON attribute, `decision`.
+"""The decision audit in DynamoDB, newest first per SKU: its changes, blocks and failures.
+
+A tick's change is recorded with the change itself, on the SKU's catalog item (`recent_changes` in
+`commerce_ai.pricing.catalog`, written by the same conditioned UpdateItem: one write unit a change), which
+keeps the SKU's most recent changes, as many as fit the item in 1 KB; every tick's whole log is in S3.
+Blocks, failures and superseded decisions, and an admin's price, are items of their own under the SKU in
+the pricing table, keyed by the tick (`decision#<tick>`), so writing one again on a retried tick
+overwrites it with the same content instead of adding a second one. Their fields are one JSON attribute,
+`decision`. `DecisionLog.history` merges both, newest first.
 
 Kept decisions (a settled catalog's nearly all) are not stored per SKU: the whole decision log of a tick,
 kept ones included, goes to S3 (`commerce_ai.pricing.decision_archive`), and a tick's counts to its status
-item (`commerce_ai.pricing.tick_log`). A SKU's history here is its changes, blocks and failures, newest first.
+item (`commerce_ai.pricing.tick_log`).
 """
 
 from __future__ import annotations
@@ -107,6 +112,18 @@ def _from_item(item: dict[str, Any]) -> DecisionRecord:
     return DecisionRecord.model_validate({"sku": item["sku"]["S"], **json.loads(item[RECORD]["S"])})
 
 
+def recent_records(sku: str, recent_changes: list[dict[str, Any]]) -> list[DecisionRecord]:
+    """The change records a SKU's catalog item holds (newest first); one edited into something else by hand
+    is left out rather than failing the SKU's history."""
+    found = []
+    for fields in recent_changes:
+        try:
+            found.append(DecisionRecord.model_validate({**fields, "sku": sku}))
+        except ValueError:
+            continue
+    return found
+
+
 class DecisionLog:
     ddb = aws.ClientAttribute("dynamodb")
     bulk = aws.ClientAttribute("dynamodb", bulk=True, injected="_ddb")  # the tick's audit writes
@@ -128,16 +145,27 @@ class DecisionLog:
         request = {self.table: [{"PutRequest": {"Item": item}} for item in items]}
         batch_write(self.bulk, request, attempts=attempts)
 
-    def history(self, sku: str, limit: int, cursor: str | None) -> tuple[list[DecisionRecord], str | None]:
-        """The SKU's changes, blocks and failures, newest first, paged."""
+    def history(
+        self, sku: str, limit: int, cursor: str | None, recent: list[DecisionRecord] | None = None
+    ) -> tuple[list[DecisionRecord], str | None]:
+        """The SKU's changes, blocks and failures, newest first, paged: its audit items merged with the
+        `recent` change records its catalog item holds. A cursor is the position of the last record shown
+        (`decision#<tick>` under the SKU), so a page continues below it in both."""
         start = decode_cursor(cursor, {"sku", "item"})
         if start and not start["item"]["S"].startswith(PREFIX):
             raise InvalidInput("cursor belongs to another SKU or list")
+        before = start["item"]["S"].removeprefix(PREFIX) if start else None
         items, after = newest_first(self.ddb, self.table, sku, PREFIX, limit, cursor, MAX_HISTORY_PAGE)
-        return [_from_item(item) for item in items], after
+        candidates = [r for r in recent or [] if before is None or r.tick < before]
+        candidates += [_from_item(item) for item in items]
+        candidates.sort(key=lambda r: r.tick, reverse=True)
+        shown = candidates[:limit]
+        more = bool(shown) and (len(candidates) > limit or after is not None)
+        next_cursor = encode_cursor({"sku": {"S": sku}, "item": {"S": PREFIX + shown[-1].tick}}) if more else None
+        return shown, next_cursor
 
-    def latest(self, sku: str) -> DecisionRecord | None:
-        records, _ = self.history(sku, 1, None)
+    def latest(self, sku: str, recent: list[DecisionRecord] | None = None) -> DecisionRecord | None:
+        records, _ = self.history(sku, 1, None, recent)
         return records[0] if records else None
 
 

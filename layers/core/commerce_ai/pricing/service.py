@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from typing import Any
 
+from pydantic import BaseModel
+
 from commerce_ai import aws
 from commerce_ai.artifacts.loader import LoadedModel, ModelLoader
 from commerce_ai.errors import Conflict, safe_reason
+from commerce_ai.idempotency import request_digest
 from commerce_ai.messages import parse_json
 from commerce_ai.pricing.catalog import CatalogStore, SkuSettings, SkuState
 from commerce_ai.pricing.competitors import competitor_index, tracked
 from commerce_ai.pricing.decision_archive import DecisionArchive
-from commerce_ai.pricing.decisions import DecisionLog, DecisionRecord
+from commerce_ai.pricing.decisions import DecisionLog, DecisionRecord, recent_records
 from commerce_ai.pricing.demand import MODEL_NAME, DemandModel, open_demand_model
 from commerce_ai.pricing.features import FEATURE_NAMES
 from commerce_ai.pricing.observations import CompetitorPrice, CompetitorPriceStore, Outcome
 from commerce_ai.pricing.price_events import PriceChange, PriceEvents
 from commerce_ai.pricing.quotes import QuoteRequest, quote
+from commerce_ai.pricing.reprice_requests import Answer, RepriceRequests
 from commerce_ai.pricing.settings import settings
 from commerce_ai.pricing.tick_chunks import CHUNK_ATTEMPTS, TickChunk, plan_chunks, send_chunks
 from commerce_ai.pricing.tick_log import RepriceRequest, Source, TickLog, TickStatus
@@ -84,8 +89,15 @@ def tick_log() -> TickLog:
 def price_view(sku: str) -> dict[str, Any]:
     """A SKU's catalog entry with its newest decision (None before its first tick); NotFound if unknown."""
     state = catalog().get(sku)
-    last = decision_log().latest(sku)
+    last = decision_log().latest(sku, recent_records(sku, state.recent_changes))
     return {**state.public(), "last_decision": last.model_dump() if last else None}
+
+
+def price_history(sku: str, limit: int, cursor: str | None) -> tuple[list[DecisionRecord], str | None]:
+    """A SKU's changes (its catalog item's recent ones), blocks and failures, newest first, paged; NotFound
+    for a SKU the catalog does not have (rather than an empty history)."""
+    state = catalog().get(sku)
+    return decision_log().history(sku, limit, cursor, recent_records(sku, state.recent_changes))
 
 
 MAX_COMPETITORS_SHOWN = 50  # the most recently seen; the index counts at most MAX_COMPETITORS of them
@@ -153,6 +165,28 @@ def reprice_now(
     if not dry_run:
         tick_log().record(running.model_copy(update={"state": "done", "summary": report.summary()}))
     return report
+
+
+def reprice_once(
+    key: str | None, request: BaseModel, now: datetime, run: Callable[[], tuple[int, dict[str, Any]]]
+) -> tuple[int, dict[str, Any]]:
+    """`run` the reprice `request` (its answer: HTTP status and body) once per idempotency `key`: a retry of
+    the same request gets the first answer, a different request under the key a 409 (KeyReused); a run
+    that fails gives the key back for its retry (`commerce_ai.pricing.reprice_requests`)."""
+    if key is None:
+        return run()
+    requests = RepriceRequests(settings().need("pricing_table"))
+    digest = request_digest(request)
+    first = requests.claim(key, digest, now)
+    if first is not None:
+        return first.status, first.body
+    try:
+        status, body = run()
+    except Exception:
+        requests.release(key, digest)
+        raise
+    requests.answer(key, digest, Answer(status, body))
+    return status, body
 
 
 PENDING_LOOKBACK = 20  # newest tick statuses searched for a pending whole-catalog reprice (~5 h of ticks)
@@ -245,6 +279,7 @@ def run_chunk(body: str, now: datetime, attempt: int = 1) -> dict[str, Any] | No
             archive=decision_archive(),
             events=price_events(),
             chunk=chunk.chunk,
+            consistent=False,  # half the read units; the revision condition refuses a stale read's change
         )
     except Exception:
         if attempt >= CHUNK_ATTEMPTS:

@@ -1,15 +1,18 @@
 """A repricing tick over the stored catalog: read every SKU, price it with the served demand model and the
-shipped policy behind the guard rails, write the decision audit, apply the changes, then write the tick's
-whole decision log to S3.
+shipped policy behind the guard rails, write the blocks and failures to the audit, apply the changes, then
+write the tick's whole decision log to S3.
 
 Idempotent per SKU per tick: a tick is named by its scheduled time; a SKU whose `last_tick` is already
 this tick was changed by an earlier attempt and is skipped, and the catalog's revision-conditioned
-updates refuse to apply a change twice or over a change made while the tick ran. Audit records are keyed
-by tick, so writing them again overwrites instead of duplicating.
-The audit is written before the prices: a crash in between leaves a record whose change the retry then
-applies, never an applied change without its record. A SKU whose update cannot be written (throttled past
-the SDK's retries, say) has its record turned into a failure, rewritten as such; the rest still apply.
-A whole-catalog tick runs this a chunk at a time on the chunk workers (`commerce_ai.pricing.tick_chunks`).
+updates refuse to apply a change twice or over a change made while the tick ran. A change's decision
+record is written with the change, in the SKU's own item (`recent_changes`, one UpdateItem: one write
+unit), so a change is never applied without its record nor recorded without being applied. Blocks and
+failures are audit items keyed by tick (written again on a retried tick, they overwrite). A SKU whose
+update cannot be written (throttled past the SDK's retries, say) has its record turned into a failure,
+written as such; the rest still apply.
+A whole-catalog tick runs this a chunk at a time on the chunk workers (`commerce_ai.pricing.tick_chunks`),
+which read their SKUs eventually consistent (half the read units): a SKU read a moment stale has its
+update refused by the revision condition (`superseded`, decided again next tick), never overwritten.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from commerce_ai.artifacts.loader import LoadedModel
 from commerce_ai.pricing.catalog import CatalogStore, SkuState
 from commerce_ai.pricing.competitors import STALE_AFTER
 from commerce_ai.pricing.decision_archive import DecisionArchive
-from commerce_ai.pricing.decisions import DecisionLog, DecisionRecord
+from commerce_ai.pricing.decisions import DecisionLog, DecisionRecord, fields_of
 from commerce_ai.pricing.demand import POLICY, DemandModel
 from commerce_ai.pricing.guardrails import Decision, GuardRailConfig
 from commerce_ai.pricing.lifecycle import Clearance, Stage
@@ -212,7 +215,13 @@ def checked_with_model(
 
 
 def done_earlier(state: SkuState, tick: str) -> DecisionRecord:
-    """The log line of a SKU an earlier attempt of this tick changed (its full record is in its history)."""
+    """The record of a SKU an earlier attempt of this tick changed: the one written with the change."""
+    newest = state.recent_changes[0] if state.recent_changes else {}
+    if newest.get("tick") == tick:
+        try:
+            return DecisionRecord.model_validate({**newest, "sku": state.sku})
+        except ValueError:
+            pass  # edited by hand into something else: say what the item shows
     old = state.history[-2] if len(state.history) >= 2 else None
     return DecisionRecord(
         sku=state.sku,
@@ -220,8 +229,7 @@ def done_earlier(state: SkuState, tick: str) -> DecisionRecord:
         outcome="applied",
         old_price=old,
         applied=state.price,
-        rules=(state.last_rules or "").split(),
-        reason="applied by an earlier attempt of this tick (its record is in the SKU's history)",
+        reason="applied by an earlier attempt of this tick",
     )
 
 
@@ -248,14 +256,16 @@ def run_tick(
     archive: DecisionArchive | None = None,
     events: PriceEvents | None = None,
     chunk: int | None = None,
+    consistent: bool = True,
 ) -> TickReport:
     """Decide and write a tick over the catalog, or over the given SKUs (with `chunk`: that chunk of a
-    scaled-out tick, whose events marker and S3 log object are the chunk's own)."""
+    scaled-out tick, whose events marker and S3 log object are the chunk's own). `consistent` False reads
+    the given SKUs eventually consistent (a chunk's read: see the module's docstring)."""
     report = TickReport(tick, dry_run, model.version, POLICY)
     # Given SKUs are read with their market members, whose prices fill their cross-price slots.
     wanted = set(skus) if skus is not None else set()
     members = [m for s in wanted for m in model.model.table.market_members(s) if m not in wanted]
-    read = catalog.read(None if skus is None else [*skus, *members])
+    read = catalog.read(None if skus is None else [*skus, *members], consistent=consistent)
     states: dict[str, SkuState] = {}
     catalog_prices: dict[str, float] = {}
     earlier: list[DecisionRecord] = []  # SKUs an earlier attempt of this tick (or a later tick) changed: S3 log
@@ -289,10 +299,9 @@ def run_tick(
     if dry_run:
         return report
 
-    log.write(report.records, now)
+    log.write([r for r in report.records if r.outcome not in ("applied", "kept")], now)  # blocks, failures
     changes = [(states[d.sku], d.applied) for d in result.decisions if d.applied is not None]
-    rules = {d.sku: " ".join(sorted(set(d.rules))) for d in result.decisions if d.applied is not None}
-    written = catalog.apply_all(changes, now, tick, read, rules)
+    written = catalog.apply_all(changes, now, tick, read, {s.sku: fields_of(records[s.sku]) for s, _ in changes})
     refused = [sku for sku, applied in written.applied.items() if not applied]
     for sku in refused:
         records[sku] = records[sku].model_copy(
@@ -316,7 +325,13 @@ def run_tick(
     refused += list(written.unwritten)
     if refused:
         log.write([records[sku] for sku in refused], now)
-        report.records = list(records.values()) + [r for r in report.records if r.sku not in records]
+    decided = set(records)
+    for sku, current in written.earlier.items():  # changed by an earlier attempt, which a stale read missed
+        del records[sku]
+        report.already_done += 1
+        earlier.append(done_earlier(current, tick))
+    if refused or written.earlier:
+        report.records = list(records.values()) + [r for r in report.records if r.sku not in decided]
     if events is not None:
         redone = [r for r in earlier if r.outcome == "applied"]
         events.publish_tick(tick, [r for r in records.values() if r.outcome == "applied"], redone, chunk)
