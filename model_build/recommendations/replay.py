@@ -37,7 +37,7 @@ from model_build.recommendations.fitting import fit_state
 
 SESSION_GAP = SESSION_HALF_LIFE  # interactions further apart than this start a new session
 MIN_LONG_TERM = 5  # interactions kept before the session, so that every user has a long-term profile
-WEIGHTS = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0)
+WEIGHTS = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 TARGETS = ("validation", "test")
 
 

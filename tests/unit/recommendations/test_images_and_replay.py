@@ -124,10 +124,12 @@ def test_the_session_weight_scales_the_blend_and_zero_is_the_model_alone() -> No
     shop = tiny_shop()
     state = fit_state(shop, shop.interactions)
     session = SessionState(recent=[("m-4", 1_000.0), ("m-5", 1_000.0)])
-    served, count = engine.user_history(state, "u-0", session, 1_000.0)
+    served, count = engine.user_history(state, "u-0", session, 1_000.0, session_weight=1.0)
     model_alone, none = engine.user_history(state, "u-0", session, 1_000.0, session_weight=0.0)
     doubled, _ = engine.user_history(state, "u-0", session, 1_000.0, session_weight=2.0)
     long_term = len(state.history(state.user_index("u-0"))[0])
     assert (count, none) == (2, 0) and len(model_alone) == long_term and len(served) == long_term + 2
     assert doubled.weights[-2:] == pytest.approx(2 * served.weights[-2:])
+    default, _ = engine.user_history(state, "u-0", session, 1_000.0)  # as served: engine.SESSION_WEIGHT
+    assert default.weights[-2:] == pytest.approx(engine.SESSION_WEIGHT * served.weights[-2:])
     assert doubled.weights[:-2] == pytest.approx(served.weights[:-2])
