@@ -3,7 +3,8 @@ item's top neighbours in a `RecommenderState` (what serving reads)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -76,6 +77,30 @@ def spread_neighbours(
     return items, values
 
 
+# The last content neighbours computed, by what they depend on: the items alone, not the interactions, so
+# the fits of one build (training lists, validation, the served state) share them.
+_CONTENT_MEMO: dict[str, tuple[list[str], np.ndarray, np.ndarray, np.ndarray]] = {}
+
+
+def content_neighbours(
+    item_categories: np.ndarray, item_titles: Sequence[str], images: np.ndarray | None
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """The title vocabulary, its idf and every item's top content neighbours (`content.top_similar`)."""
+    key = hashlib.sha256()
+    key.update(np.ascontiguousarray(item_categories).tobytes())
+    key.update("\x00".join(item_titles).encode())
+    key.update(b"" if images is None else np.ascontiguousarray(images).tobytes())
+    found = _CONTENT_MEMO.get(key.hexdigest())
+    if found is None:
+        vocabulary, idf = title_vocabulary(item_titles)
+        items, weights = top_similar(content_vectors(item_categories, item_titles, vocabulary, idf, images))
+        found = (vocabulary, idf, items, weights)
+        _CONTENT_MEMO.clear()
+        _CONTENT_MEMO[key.hexdigest()] = found
+    vocabulary, idf, items, weights = found
+    return list(vocabulary), idf.copy(), items.copy(), weights.copy()
+
+
 def fit_state(
     dataset: Dataset,
     interactions: pd.DataFrame,
@@ -146,9 +171,8 @@ def fit_state(
     item_popularity[touched] = matrix.sum(axis=0)
 
     item_titles = [titles.get(i, i) for i in item_ids]
-    vocabulary, idf = title_vocabulary(item_titles)
     images = dataset.images.for_items(item_ids) if dataset.images is not None else None
-    content_items, content_weights = top_similar(content_vectors(item_categories, item_titles, vocabulary, idf, images))
+    vocabulary, idf, content_items, content_weights = content_neighbours(item_categories, item_titles, images)
 
     return RecommenderState(
         item_ids=np.array(item_ids, dtype=str),

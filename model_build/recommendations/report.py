@@ -1,7 +1,8 @@
 """`reports/recommendations.md`: every method on the fixed protocol (MovieLens-100k), with intervals; the
 validation-only tuning (EASE's lambda, the history's position decay); how MMR and exploration trade
-diversity and coverage against HR@10, through the serving pipeline itself; the session weighting on a replay
-of the test users' last sessions (`replay`); with plots."""
+diversity and coverage against HR@10, through the serving pipeline itself; the session weighting on replays
+of the users' last sessions before their validation items (which choose the served weight) and their test
+items (`replay`); with plots."""
 
 from __future__ import annotations
 
@@ -219,10 +220,14 @@ def content_section(state: RecommenderState) -> list[str]:
     ]
 
 
-def _session_plot(result: replay.Replay, path: Path) -> None:
-    weights = list(result.ranker)
+def _session_plot(validation: replay.Replay, test: replay.Replay, path: Path) -> None:
+    weights = list(test.ranker)
     with figure(path, (6.8, 4.2)) as ax:
-        lines = [(result.ranker, "ranker (as served)", "C0"), (result.generator, "generator", "C1")]
+        lines = [
+            (validation.ranker, "ranker, validation", "C2"),
+            (test.ranker, "ranker, test", "C0"),
+            (test.generator, "generator, test", "C1"),
+        ]
         for scores, label, colour in lines:
             hr = [scores[w].hr for w in weights]
             ax.plot(weights, hr, marker="o", color=colour, label=f"HR@10, {label}")
@@ -230,43 +235,74 @@ def _session_plot(result: replay.Replay, path: Path) -> None:
                             color=colour, alpha=0.15)  # fmt: skip
             ax.plot(weights, [scores[w].ndcg for w in weights], marker="s", linestyle="--", color=colour,
                     label=f"NDCG@10, {label}")  # fmt: skip
-        ax.axvline(1.0, color="grey", linestyle=":", linewidth=1)
-        ax.set_xlabel("session weight (0 = the model alone, 1 = served)")
-        ax.set_ylabel("on the test items")
-        ax.set_title(f"Replay of {result.users} users' last sessions, 95% intervals (HR@10)")
+        ax.axvline(engine.SESSION_WEIGHT, color="grey", linestyle=":", linewidth=1)
+        ax.set_xscale("symlog", linthresh=1.0)
+        ax.set_xlabel(f"session weight (0 = the model alone; served: {engine.SESSION_WEIGHT:g})")
+        ax.set_ylabel("on the replay's target items")
+        ax.set_title(f"Replay of the users' last sessions ({test.users} users), 95% intervals (HR@10)")
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
 
 
-def session_section(result: replay.Replay, images: Path) -> list[str]:
-    """The session weighting on a replay of the test users' last sessions (`replay`)."""
-    _session_plot(result, images / "session.png")
-    sizes = result.session_sizes
-    rows = [
-        f"| {w:g}{' (served)' if w == 1.0 else ''} | {_pair_ci(result.ranker[w])} | {_pair(result.generator[w])} "
-        f"| {_pair(result.fresh[w])} |"
-        for w in result.ranker
+def session_section(validation: replay.Replay, test: replay.Replay, images: Path) -> list[str]:
+    """The session weighting on replays of the users' last sessions before their validation and their test
+    items (`replay`): the weight is chosen on the validation replay, the test replay only reports."""
+    _session_plot(validation, test, images / "session.png")
+    chosen = replay.choose(validation)
+    served = engine.SESSION_WEIGHT
+
+    def mark(weight: float) -> str:
+        return f"{weight:g}{' (served)' if weight == served else ''}{' (validation best)' if weight == chosen else ''}"
+
+    validation_rows = [
+        f"| {mark(w)} | {_pair_ci(validation.ranker[w])} | {_pair(validation.fresh[w])} |" for w in validation.ranker
     ]
+    test_rows = [
+        f"| {mark(w)} | {_pair_ci(test.ranker[w])} | {_pair(test.generator[w])} | {_pair(test.fresh[w])} |"
+        for w in test.ranker
+    ]
+    if chosen == served:
+        verdict = (
+            f"The validation replay's best weight is {chosen:g}, and that is what is served "
+            f"(`engine.SESSION_WEIGHT`); the test replay below only reports it."
+        )
+    else:
+        verdict = (
+            f"**This run's validation replay chose {chosen:g}, but {served:g} is served** "
+            "(`engine.SESSION_WEIGHT`): set it to the validation's choice."
+        )
+    sizes = test.session_sizes
     return [
-        "## The session weighting on a replay of the test users' last sessions",
+        "## The session weighting, chosen on a replay of the validation sessions",
         "",
-        "Each user's last session before their test item (interactions at most "
-        f"{replay.SESSION_GAP / 60:.0f} minutes apart, walking back from the one before the test item; at most "
-        f"{MAX_RECENT} items, at least {replay.MIN_LONG_TERM} left before it) is taken out of the models' "
-        "data: the candidate models and the ranker are fitted on what came before the sessions. The session is "
+        "Each user's last session before their target item (interactions at most "
+        f"{replay.SESSION_GAP / 60:.0f} minutes apart, walking back from the one before the target; at most "
+        f"{MAX_RECENT} items, at least {replay.MIN_LONG_TERM} left before it) is taken out of the models' data: "
+        "the candidate models and the ranker are fitted on what came before the sessions. The session is "
         "replayed through the consumer's `session.apply_event` (one `rating` event each) and the user served by "
-        "`engine.recommend`, the `GET /recommendations` pipeline, at the test item's time (so the time decay "
-        "fades a session hours or days old), with MMR and exploration off so that only the blend changes. "
-        "The session weight scales the session items' weights (0: the model alone; 1: as served). "
-        f"{result.users} users; sessions of {int(np.median(sizes))} items at the median (mean {sizes.mean():.1f}, "
-        f"{int((sizes >= MAX_RECENT).sum())} at the cap); {result.fresh_users} users' test item came within "
-        f'{replay.SESSION_GAP / 60:.0f} minutes of their session\'s last item ("session still on"). Nothing is '
-        f"chosen from these figures (the served weight stays 1). {result.seconds:.0f} s.",
+        "`engine.recommend`, the `GET /recommendations` pipeline, at the target's time (so the time decay fades "
+        "a session hours or days old), with MMR and exploration off so that only the blend changes. The session "
+        "weight scales the session items' weights (0: the model alone). Two replays: the target is the "
+        "validation item (each user's test item left out of everything), which chooses the served weight "
+        "(the ranker's HR@10, then NDCG@10, then the lighter weight), and the test item, which only reports. "
+        f"{verdict}",
+        "",
+        f"Validation replay: {validation.users} users, {validation.fresh_users} of whose validation item came "
+        f'within {replay.SESSION_GAP / 60:.0f} minutes of their session\'s last item ("session still on"); '
+        f"{validation.seconds:.0f} s.",
+        "",
+        "| session weight | ranker HR@10 [95%] / NDCG@10 | ranker, session still on: HR@10 / NDCG@10 |",
+        "|---|---|---|",
+        *validation_rows,
+        "",
+        f"Test replay: {test.users} users; sessions of {int(np.median(sizes))} items at the median (mean "
+        f"{sizes.mean():.1f}, {int((sizes >= MAX_RECENT).sum())} at the cap); {test.fresh_users} users' test "
+        f"item came within {replay.SESSION_GAP / 60:.0f} minutes of their session's last item; {test.seconds:.0f} s.",
         "",
         "| session weight | ranker HR@10 [95%] / NDCG@10 | generator alone HR@10 / NDCG@10 "
         "| ranker, session still on: HR@10 / NDCG@10 |",
         "|---|---|---|---|",
-        *rows,
+        *test_rows,
         "",
         "![session weighting](recommendations/session.png)",
         "",
@@ -316,7 +352,8 @@ def write_report(report_dir: Path) -> Path:
         tradeoff.append((f"MMR {weight}, explore {share:.0%}", scores))
     images = report_dir / "recommendations"
     images.mkdir(parents=True, exist_ok=True)
-    sessions = session_section(replay.replay(dataset), images)
+    validation_replay = replay.replay(dataset, target="validation", with_generator=False)
+    sessions = session_section(validation_replay, replay.replay(dataset, target="test"), images)
     _methods_plot(results, images / "methods.png")
     _tradeoff_plot(tradeoff, images / "diversity.png")
     _decay_plot(decays, images / "decay.png")

@@ -10,7 +10,14 @@ import pytest
 
 from commerce_ai.errors import InvalidInput
 from commerce_ai.recommendations import engine
-from commerce_ai.recommendations.content import content_vectors, title_vocabulary, title_words, top_similar
+from commerce_ai.recommendations.content import (
+    content_vectors,
+    nearest_to,
+    title_vocabulary,
+    title_words,
+    top_similar,
+    vector_for,
+)
 from commerce_ai.recommendations.features import cold_start_scores, cold_start_segment, segment_scores
 from commerce_ai.recommendations.filters import ItemFacts
 from commerce_ai.recommendations.model import ServedModel
@@ -125,6 +132,51 @@ def test_content_neighbours_follow_categories_and_title_words() -> None:
     assert items[2].tolist() == [-1, -1]  # nothing in common with anything
     with_images = content_vectors(categories, titles, words, idf, image_embeddings=np.eye(3, dtype=np.float32))
     assert with_images.shape == (3, 2 + len(words) + 3)  # the documented hook for visual embeddings
+
+
+def a_catalogue(n: int = 300) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Categories and colours many items share (multiplied densely), title words a few share (scattered from
+    their posting lists), and image vectors for two items in three."""
+    rng = np.random.default_rng(7)
+    categories = (rng.random((n, 6)) < 0.25).astype(np.float32)
+    colours = ["red", "blue", "green"]
+    titles = [
+        f"{colours[i % 3]} word{rng.integers(40)} name{rng.integers(400)} word{rng.integers(40)}" for i in range(n)
+    ]
+    images = rng.normal(size=(n, 8)).astype(np.float32)
+    images[::3] = 0.0
+    return categories, titles, images
+
+
+def test_top_similar_finds_the_exact_dense_neighbours_without_the_dense_matrix() -> None:
+    categories, titles, images = a_catalogue()
+    words, idf = title_vocabulary(titles)
+    vectors = content_vectors(categories, titles, words, idf, images)
+    dense = vectors.dense()
+    norms = np.linalg.norm(dense, axis=1)
+    assert norms[norms > 0] == pytest.approx(1.0, abs=1e-5)
+    exact = dense @ dense.T
+    np.fill_diagonal(exact, -np.inf)
+    k = 10
+    items, weights = top_similar(vectors, k, block_entries=37 * len(titles))  # several blocks of rows
+    best = -np.sort(-exact, axis=1)[:, :k]
+    assert weights == pytest.approx(np.where(best > 0, best, 0.0), abs=1e-5)
+    for row, (found, found_weights) in enumerate(zip(items, weights, strict=True)):
+        listed = found[found >= 0]
+        assert exact[row, listed] == pytest.approx(found_weights[: len(listed)], abs=1e-5)
+        # every item clearly above the k-th similarity is listed (ties at the boundary may go either way)
+        assert set(np.flatnonzero(exact[row] > best[row, -1] + 1e-5)) <= set(listed.tolist())
+
+
+def test_a_new_item_is_ranked_against_the_sparse_vectors_as_the_dense_product_would() -> None:
+    categories, titles, _ = a_catalogue()
+    words, idf = title_vocabulary(titles)
+    vectors = content_vectors(categories, titles, words, idf)
+    query = vector_for(["c1", "c3"], "blue word3 word7 unknown", [f"c{j}" for j in range(6)], words, idf)
+    found, similarity = nearest_to(query, vectors, 15)
+    exact = vectors.dense() @ query
+    assert similarity == pytest.approx(-np.sort(-exact)[:15], abs=1e-5)
+    assert exact[found] == pytest.approx(similarity, abs=1e-5)
 
 
 def test_a_new_item_nobody_has_touched_gets_content_neighbours(state: RecommenderState) -> None:

@@ -17,7 +17,8 @@ from commerce_ai.recommendations.session import SessionState
 from model_build.recommendations.data import Dataset
 from model_build.recommendations.fitting import fit_state
 from model_build.recommendations.images import ImageVectors, image_vectors
-from model_build.recommendations.replay import MIN_LONG_TERM, last_sessions, session_state
+from model_build.recommendations.protocol import Scores
+from model_build.recommendations.replay import MIN_LONG_TERM, Replay, choose, last_sessions, session_state
 
 
 @dataclass
@@ -100,16 +101,35 @@ def test_the_replay_takes_each_users_last_session_before_the_test_item() -> None
     assert [i for i, _ in state.recent] == ["s-1", "s-2", "s-3"] and set(state.excluded) == {"s-1", "s-2", "s-3"}
 
 
+def test_the_validation_replay_ends_before_the_validation_item_and_never_sees_the_test_item() -> None:
+    long_term = [(f"old-{k}", 1_000.0 + k * 86_400) for k in range(MIN_LONG_TERM + 1)]
+    session = [("s-1", 900_000.0), ("s-2", 900_600.0)]
+    rows = [("u-1", item, at) for item, at in [*long_term, *session, ("v", 900_900.0), ("t", 990_000.0)]]
+    split = last_sessions(pd.DataFrame(rows, columns=["user_id", "item_id", "timestamp"]), target="validation")
+    assert split.sessions == {"u-1": session} and split.targets == {"u-1": ("v", 900_900.0)}
+    assert "t" not in set(split.before["item_id"]) and "v" not in set(split.before["item_id"])
+
+
+def test_the_served_session_weight_is_the_validation_replays_best() -> None:
+    def scores(hr: float, ndcg: float) -> Scores:
+        return Scores(hr, ndcg, (hr, hr), (ndcg, ndcg), 0.0, 0.0, 10)
+
+    found = {0.0: scores(0.1, 0.05), 1.0: scores(0.2, 0.10), 2.0: scores(0.2, 0.11), 4.0: scores(0.2, 0.11)}
+    assert choose(Replay("validation", found, {}, found, 10, 5, np.zeros(10), 1.0)) == 2.0  # a tie: the lighter
+
+
 def test_the_session_weight_scales_the_blend_and_zero_is_the_model_alone() -> None:
     from tests.unit.recommendations.test_cold_start_and_content import tiny_shop
 
     shop = tiny_shop()
     state = fit_state(shop, shop.interactions)
     session = SessionState(recent=[("m-4", 1_000.0), ("m-5", 1_000.0)])
-    served, count = engine.user_history(state, "u-0", session, 1_000.0)
+    served, count = engine.user_history(state, "u-0", session, 1_000.0, session_weight=1.0)
     model_alone, none = engine.user_history(state, "u-0", session, 1_000.0, session_weight=0.0)
     doubled, _ = engine.user_history(state, "u-0", session, 1_000.0, session_weight=2.0)
     long_term = len(state.history(state.user_index("u-0"))[0])
     assert (count, none) == (2, 0) and len(model_alone) == long_term and len(served) == long_term + 2
     assert doubled.weights[-2:] == pytest.approx(2 * served.weights[-2:])
+    default, _ = engine.user_history(state, "u-0", session, 1_000.0)  # as served: engine.SESSION_WEIGHT
+    assert default.weights[-2:] == pytest.approx(engine.SESSION_WEIGHT * served.weights[-2:])
     assert doubled.weights[:-2] == pytest.approx(served.weights[:-2])

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
+    from commerce_ai.recommendations.content import ContentVectors
+
 
 STATE_ARRAYS = "state.npz"
 STATE_META = "state.json"
@@ -61,7 +63,7 @@ class RecommenderState:
     title_idf: np.ndarray | None = None  # float32 [V]
     _item_index: dict[str, int] = field(default_factory=dict, repr=False)
     _user_index: dict[str, int] = field(default_factory=dict, repr=False)
-    _content: np.ndarray | None = field(default=None, repr=False)
+    _content: ContentVectors | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self._item_index = {str(item): i for i, item in enumerate(self.item_ids)}
@@ -113,8 +115,8 @@ class RecommenderState:
             if int(self.user_attributes[user, a]) >= 0
         }
 
-    def content_matrix(self) -> np.ndarray:
-        """Every item's content vector (computed on first use, for items the model has never seen)."""
+    def content_matrix(self) -> ContentVectors:
+        """Every item's content vector, sparse (computed on first use, for items the model has never seen)."""
         import numpy as np
 
         from commerce_ai.recommendations.content import content_vectors
