@@ -820,10 +820,10 @@ def _verdict(attempts: list[Attempt], holdout: dict[str, Any]) -> str:
             "Verdict: the 28-day goal is met on the holdout by the selected approach."
             if met
             else "Verdict: on CDNOW's purchases alone the 28-day goal (ROC-AUC >= 0.80 and PR-AUC >= 0.32) is "
-            "out of reach of every approach tried (the kept ones gain a few thousandths), and the evidence above points to the data as the limit (dates, CD "
-            "counts and dollars, with many October buyers returning from long silences) and not to the model "
-            "family; reaching it would take signals that show intent before a purchase (browsing, carts, "
-            "e-mail), which CDNOW does not have."
+            "out of reach of every approach tried (the kept ones gain a few thousandths), and the evidence "
+            "above points to the data as the limit (dates, CD counts and dollars, with many October buyers "
+            "returning from long silences) and not to the model family; reaching it would take signals that "
+            "show intent before a purchase (browsing, carts, e-mail), which CDNOW does not have."
         )
     )
 
