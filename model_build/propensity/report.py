@@ -248,6 +248,9 @@ def write_report(report_dir: Path) -> Path:
         f"{TRAINING_CUTOFFS} cut-offs.",
         "",
     ]
+    attempts = figures / "attempts.md"  # the study of the 28-day goal (model_build/propensity/study.py)
+    if attempts.exists():
+        lines += [attempts.read_text().rstrip("\n"), ""]
     path = report_dir / "propensity.md"
     path.write_text("\n".join(lines))
     return path

@@ -149,6 +149,7 @@ class Challenger:
     """The GRU's calibrated holdout probabilities per horizon and how its training went."""
 
     holdout_probability: dict[int, np.ndarray]
+    validation_probability: dict[int, np.ndarray]  # calibrated on validation itself: for blends in the study
     epochs: int
     best_epoch: int
     seconds: float
@@ -233,8 +234,9 @@ def train_challenger(
     network.load_state_dict(best[2])
     validation_p = torch.sigmoid(logits("validation")).numpy().astype(np.float64)
     holdout_p = torch.sigmoid(logits("holdout")).numpy().astype(np.float64)
-    probability = {}
+    probability, on_validation = {}, {}
     for i, days in enumerate(HORIZONS):
         calibration = platt(validation_p[:, i], data.labels[days][parts["validation"]])
         probability[days] = calibration.apply(holdout_p[:, i])
-    return Challenger(probability, epoch, best[1], time.perf_counter() - started, stopped_by_budget)
+        on_validation[days] = calibration.apply(validation_p[:, i])
+    return Challenger(probability, on_validation, epoch, best[1], time.perf_counter() - started, stopped_by_budget)
