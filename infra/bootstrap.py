@@ -293,7 +293,34 @@ def put_pseudonym_key(stack: Stack) -> str:
     return name
 
 
-def bootstrap(stack: Stack, admin_key: str | None = None, ingest_key: str | None = None) -> BootstrapReport:
+def caller_key_parameters(stack: Stack) -> dict[str, str]:
+    """Caller kind -> the SSM parameter of its key, as the template's authorizer declares them (CALLER_KEYS)."""
+    from commerce_ai.access import AccessRules
+    from infra.runner.http_gateway import AUTHORIZER
+
+    return AccessRules.parse(stack.function(AUTHORIZER).environment).key_parameters
+
+
+def put_caller_keys(stack: Stack, keys: dict[str, str]) -> list[str]:
+    """Stores each caller kind's key (SecureString) where the authorizer reads it; the names written."""
+    parameters = caller_key_parameters(stack)
+    unknown = sorted(set(keys) - set(parameters))
+    if unknown:
+        raise TemplateError(f"no caller kind {', '.join(unknown)} in the template's CALLER_KEYS")
+    ssm = aws.client("ssm")
+    for kind, key in sorted(keys.items()):
+        ssm.put_parameter(Name=parameters[kind], Value=key, Type="SecureString", Overwrite=True)
+    return [parameters[kind] for kind in sorted(keys)]
+
+
+def bootstrap(
+    stack: Stack,
+    admin_key: str | None = None,
+    ingest_key: str | None = None,
+    caller_keys: dict[str, str] | None = None,
+) -> BootstrapReport:
+    """Creates the template's resources and stores the keys: the admin and ingest (`events`) keys, and any
+    other caller kind's (`caller_keys`, kind -> key; README "Callers and scopes")."""
     report = BootstrapReport()
     _queues(stack, report)
     _topics(stack, report)
@@ -304,5 +331,7 @@ def bootstrap(stack: Stack, admin_key: str | None = None, ingest_key: str | None
         report.note(True, f"ssm parameter {put_admin_key(stack, admin_key)}")
     if ingest_key is not None:
         report.note(True, f"ssm parameter {put_ingest_key(stack, ingest_key)}")
+    for name in put_caller_keys(stack, caller_keys or {}):
+        report.note(True, f"ssm parameter {name}")
     report.note(True, f"ssm parameter {put_pseudonym_key(stack)}")
     return report

@@ -50,6 +50,22 @@ def _ingest_key(reuse: bool = False) -> str:
     return _api_key(os.environ.get("INGEST_API_KEY"), INGEST_KEY_FILE, reuse)
 
 
+# The caller kinds other than admin and events (README, "Callers and scopes"): each key in
+# .commerce-ai/<kind>-key, fixed by <KIND>_API_KEY. The events kind's key is the ingest key.
+OTHER_CALLER_KINDS = ("checkout", "labels", "operator")
+
+
+def caller_key_file(kind: str) -> Path:
+    return {"admin": ADMIN_KEY_FILE, "events": INGEST_KEY_FILE}.get(kind, STATE_DIR / f"{kind}-key")
+
+
+def _other_caller_keys(reuse: bool = False) -> dict[str, str]:
+    return {
+        kind: _api_key(os.environ.get(f"{kind.upper()}_API_KEY"), caller_key_file(kind), reuse)
+        for kind in OTHER_CALLER_KINDS
+    }
+
+
 def _api_key(key: str | None, path: Path, reuse: bool) -> str:
     if not key and reuse and path.is_file():
         key = path.read_text().strip()
@@ -97,7 +113,7 @@ def cmd_up(args: argparse.Namespace) -> int:
             only = startup.parse_only(args.only, stack)
             key = _admin_key()
             with stages.stage("up", "bootstrap"):
-                report = bootstrap(stack, admin_key=key, ingest_key=_ingest_key())
+                report = bootstrap(stack, admin_key=key, ingest_key=_ingest_key(), caller_keys=_other_caller_keys())
             boot = startup.Startup(stack, stages, BuildCache(BUILD_CACHE_DIR), startup.selected_builds(only))
             missing = boot.begin(build=not args.no_build)  # /health answers 503 "starting" from here
             with stages.stage("up", "serve functions"):
@@ -155,7 +171,9 @@ def _print_banner(
     print(f"local AWS   {aws_env.endpoint}  [{where}]")
     print(f"bootstrap   {len(report.created)} created, {len(report.existing)} already there")
     print(f"admin key   {key}  (also in {ADMIN_KEY_FILE}; header x-api-key)")
-    print(f"ingest key  {INGEST_KEY_FILE.read_text().strip()}  (also in {INGEST_KEY_FILE}; POST /events, x-api-key)")
+    print(f"ingest key  {INGEST_KEY_FILE.read_text().strip()}  (also in {INGEST_KEY_FILE}; the events caller)")
+    for kind in OTHER_CALLER_KINDS:
+        print(f"{kind + ' key':<11} in {caller_key_file(kind)}  (README, Callers and scopes)")
     print(f"logs        {STATE_DIR / 'logs'}/<Function>.log")
     sources = {"cached": f"from the build cache ({BUILD_CACHE_DIR})", "built": "built now, cached"}
     for model, origin in sorted(origins.items()):
@@ -175,7 +193,12 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
     from infra.bootstrap import bootstrap
 
     _, stack = _running_stack(args.aws_port)
-    report = bootstrap(stack, admin_key=_admin_key(reuse=True), ingest_key=_ingest_key(reuse=True))
+    report = bootstrap(
+        stack,
+        admin_key=_admin_key(reuse=True),
+        ingest_key=_ingest_key(reuse=True),
+        caller_keys=_other_caller_keys(reuse=True),
+    )
     for line in report.created:
         print(f"created   {line}")
     for line in report.existing:

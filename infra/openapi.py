@@ -23,7 +23,8 @@ VERSION = "1"
 DESCRIPTION = (
     "AI for online retail. Conventions (README, 'API conventions'): timestamps in RFC 3339 UTC with `Z`; "
     'lists as `{"items": [...], "next_cursor"}` with `limit` and `cursor`; strict JSON types; errors as '
-    '`{"Code", "Message", "Details"?}`. Admin routes need the admin key in `x-api-key`.'
+    '`{"Code", "Message", "Details"?}`. Routes that are not public need a caller key in `x-api-key` that holds '
+    "the scope the route's security names (README, 'Callers and scopes')."
 )
 
 
@@ -44,7 +45,12 @@ def route_specs(stack: Stack | None = None) -> list[RouteSpec]:
 
 
 def document(stack: Stack | None = None) -> dict[str, Any]:
-    return build_document(route_specs(stack), TITLE, VERSION, DESCRIPTION)
+    from commerce_ai.access import AccessRules
+    from infra.runner.http_gateway import AUTHORIZER
+
+    stack = stack or Stack()
+    rules = AccessRules.parse(stack.function(AUTHORIZER).environment)
+    return build_document(route_specs(stack), TITLE, VERSION, DESCRIPTION, scopes=rules.routes)
 
 
 def render(doc: dict[str, Any]) -> str:

@@ -50,6 +50,9 @@ _ROUTE_TARGET = re.compile(r"^integrations/\$\{(\w+)\}$")
 _FUNCTION_URI = re.compile(r"/functions/\$\{(\w+)\.Arn\}/invocations$")
 # An explicit event source mapping reads as the function's `SQS` event, its properties as SAM's SQS event's.
 SQS_EVENT = "SQS"
+# A Lambda authorizer of the HTTP API (Globals.Api.Auth.Authorizers) reads as its function's event of this
+# type, named after the authorizer; locally the gateway applies its rules (infra/runner/http_gateway.py).
+AUTHORIZER_EVENT = "ApiAuthorizer"
 
 
 class _CfnLoader(yaml.CSafeLoader):
@@ -303,6 +306,7 @@ class Stack:
         globals_ = ((self.raw.get("Globals") or {}).get("Function")) or {}
         routes = self.websocket_routes()
         mappings = self.event_source_mappings()
+        authorizers = self.api_authorizers()
         result = []
         for logical_id, resource in self.of_type("AWS::Serverless::Function").items():
             props = _merge_globals(globals_, resource.get("Properties") or {})
@@ -334,10 +338,22 @@ class Stack:
                         for name, spec in (props.get("Events") or {}).items()
                     ]
                     + routes.get(logical_id, [])
-                    + mappings.get(logical_id, []),
+                    + mappings.get(logical_id, [])
+                    + authorizers.get(logical_id, []),
                 )
             )
         return result
+
+    def api_authorizers(self) -> dict[str, list[FunctionEvent]]:
+        """Function logical id -> the HTTP API's Lambda authorizers it is (`FunctionArn: !GetAtt <Fn>.Arn`)."""
+        auth = (((self.raw.get("Globals") or {}).get("Api") or {}).get("Auth")) or {}
+        found: dict[str, list[FunctionEvent]] = {}
+        for name, spec in (auth.get("Authorizers") or {}).items():
+            target = (spec or {}).get("FunctionArn")
+            if not (isinstance(target, dict) and isinstance(target.get("Fn::GetAtt"), list)):
+                raise TemplateError(f"authorizer {name}: FunctionArn must be !GetAtt <Function>.Arn")
+            found.setdefault(str(target["Fn::GetAtt"][0]), []).append(FunctionEvent(name, AUTHORIZER_EVENT, spec))
+        return found
 
     def websocket_routes(self) -> dict[str, list[FunctionEvent]]:
         """Function logical id -> its WebSocket routes, as events with `ApiId` (the API's logical id) and

@@ -10,10 +10,10 @@ import pytest
 from infra import emulator as emu
 from infra.bootstrap import bootstrap
 from infra.template import Env, Stack
+from tests.support.callers import ADMIN_KEY, INGEST_KEY, OTHER_CALLER_KEYS
 from tests.support.local_aws import function_environment, patched_environ
 
-ADMIN_KEY = "test-admin-key-0123456789"
-INGEST_KEY = "test-ingest-key-0123456789"
+__all__ = ["ADMIN_KEY", "INGEST_KEY"]  # imported by tests from here; every caller's key: tests.support.callers
 
 
 @pytest.fixture(scope="session")
@@ -31,6 +31,6 @@ def local_aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[emu.Emulator
 def stack(local_aws: emu.Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The real template, bootstrapped in the test emulator, with its function environment applied."""
     stack = Stack(env=Env(queue_endpoint=local_aws.endpoint))
-    bootstrap(stack, admin_key=ADMIN_KEY, ingest_key=INGEST_KEY)
+    bootstrap(stack, admin_key=ADMIN_KEY, ingest_key=INGEST_KEY, caller_keys=OTHER_CALLER_KEYS)
     with patched_environ(function_environment(stack, tmp_path_factory.mktemp("model-cache"), "0")):
         yield stack

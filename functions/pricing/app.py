@@ -25,6 +25,7 @@ from commerce_ai.pricing.contract import (
     QuoteResponse,
     RepriceNowRequest,
     RepriceReport,
+    ShopperPrice,
     SkuPath,
     SkuRemoved,
     SkusQuery,
@@ -77,10 +78,12 @@ def skus_in_stage(stage: str, query: SkusQuery) -> Page[StageMember]:
     return Page[StageMember](items=[StageMember(sku=name) for name in names], next_cursor=cursor)
 
 
-@app.route("/pricing/prices/{sku}", path_params=SkuPath, methods=["GET"], response=PriceView, errors=(404,))
-def get_price(sku: str) -> PriceView:
-    """A SKU's catalog entry and its last decision."""
-    return PriceView.model_validate(service.price_view(_sku(sku)))
+@app.route("/pricing/prices/{sku}", path_params=SkuPath, methods=["GET"], response=ShopperPrice, errors=(404,))
+def get_price(sku: str) -> ShopperPrice:
+    """A SKU's current price, as a shopper may see it (public: no cost, bounds, inventory or decisions)."""
+    state = service.catalog().get(_sku(sku))
+    public = state.public()
+    return ShopperPrice(sku=state.sku, price=public["price"], updated_at=public["updated_at"] or None)
 
 
 @app.route(
@@ -122,10 +125,10 @@ def put_sku(sku: str, body: SkuSettings) -> SkuView:
     return SkuView.model_validate(service.configure_sku(_sku(sku), body, datetime.now(UTC)).public())
 
 
-@app.route("/pricing/skus/{sku}", path_params=SkuPath, methods=["GET"], response=SkuView, admin=True, errors=(404,))
-def get_sku(sku: str) -> SkuView:
-    """A SKU's settings, as `PUT` writes them (admin)."""
-    return SkuView.model_validate(service.catalog().get(_sku(sku)).public())
+@app.route("/pricing/skus/{sku}", path_params=SkuPath, methods=["GET"], response=PriceView, admin=True, errors=(404,))
+def get_sku(sku: str) -> PriceView:
+    """A SKU's settings, as `PUT` writes them, with cost, bounds, inventory and its newest decision (operator)."""
+    return PriceView.model_validate(service.price_view(_sku(sku)))
 
 
 @app.route(

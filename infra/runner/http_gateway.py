@@ -3,13 +3,17 @@
 Each request becomes a real proxy event (`resource`, `pathParameters`, `requestContext.resourcePath`
 and so on), which is what Chalice and Powertools route on. Responses are the function's proxy result.
 Unmatched routes get a JSON 404/405, oversize bodies a 413, and a failed invocation a 502, as API
-Gateway answers `{"message": "Internal server error"}`.
+Gateway answers `{"message": "Internal server error"}`. Before a function runs, the caller check that API
+Gateway's authorizer makes on AWS (`CallerCheck`: the rules of template.yaml's CallerAuthorizerFunction,
+`commerce_ai.access`) answers 401, 403 or 429 (with `Retry-After`), and an allowed request carries the caller
+kind and scopes in `requestContext.authorizer`, as the authorizer's context does.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 import threading
 import time
@@ -17,10 +21,14 @@ import uuid
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
+from commerce_ai.access import AccessRules, KeyRing, TokenBuckets, decide, key_from_headers, ssm_reader
 from infra.runner.invoker import InvocationError, Invoke
+
+if TYPE_CHECKING:
+    from infra.template import Stack
 
 API_GATEWAY_MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
 
@@ -58,11 +66,51 @@ def _json(status: int, body: dict[str, Any]) -> tuple[int, dict[str, str], bytes
     return status, {"Content-Type": "application/json"}, json.dumps(body).encode()
 
 
+AUTHORIZER = "CallerAuthorizerFunction"
+Refusal = tuple[int, dict[str, str], bytes]
+
+
+@dataclass
+class CallerCheck:
+    """What API Gateway's authorizer and usage plans do on AWS, from the same template declaration."""
+
+    rules: AccessRules
+    keys: KeyRing
+    buckets: TokenBuckets
+
+    @classmethod
+    def from_stack(cls, stack: Stack, key_max_age: float = 60.0) -> CallerCheck:
+        from commerce_ai import aws
+
+        rules = AccessRules.parse(stack.function(AUTHORIZER).environment)
+        keys = KeyRing(rules.key_parameters, ssm_reader(aws.client("ssm")), max_age=key_max_age)
+        return cls(rules, keys, TokenBuckets(rules.rate_limits))
+
+    def check(self, method: str, resource: str, headers: dict[str, str]) -> Refusal | dict[str, str]:
+        """A refusal to answer with, or the authorizer context of an allowed request."""
+        decision = decide(self.rules, method, resource, key_from_headers(headers), self.keys.keys())
+        if decision.status == 401:
+            return _json(401, {"Code": "UnauthorizedError", "Message": decision.problem})
+        if decision.status != 200:
+            return _json(decision.status, {"Code": "ForbiddenError", "Message": decision.problem})
+        wait = self.buckets.take(decision.caller)
+        if wait > 0:
+            status, head, payload = _json(
+                429, {"Code": "TooManyRequestsError", "Message": f"the {decision.caller} caller is over its rate limit"}
+            )
+            return status, {**head, "Retry-After": str(max(1, math.ceil(wait)))}, payload
+        return {"principalId": decision.caller, **decision.context(self.rules)}
+
+
 class Gateway:
-    def __init__(self, routes: list[Route], invoke: Invoke, stage: str = "Prod") -> None:
+    def __init__(
+        self, routes: list[Route], invoke: Invoke, stage: str = "Prod", callers: CallerCheck | None = None
+    ) -> None:
         self.routes = sorted(routes, key=lambda r: (r.rank, r.path))
         self.invoke = invoke
         self.stage = stage
+        # None only for gateways of probe routes in tests; the runner always checks callers.
+        self.callers = callers
 
     def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str], bool]:
         """(route, path parameters, whether the path exists for some other method)."""
@@ -95,7 +143,15 @@ class Gateway:
             return _json(404, {"Code": "NotFoundError", "Message": f"no route for {method} {path}"})
         if len(body) > API_GATEWAY_MAX_BODY:
             return _json(413, {"Code": "PayloadTooLargeError", "Message": "request body exceeds 10 MB"})
+        authorizer: dict[str, str] | None = None
+        if self.callers is not None:
+            checked = self.callers.check(method, route.path, headers)
+            if isinstance(checked, tuple):
+                return checked
+            authorizer = checked
         event = self.proxy_event(route, method, path, split.query, headers, body, params, source_ip)
+        if authorizer is not None:
+            event["requestContext"]["authorizer"] = authorizer
         try:
             result = self.invoke(route.function, event)
         except InvocationError:

@@ -13,7 +13,7 @@ from typing import Any
 
 from commerce_ai import aws
 from infra.bootstrap import s3_delivery_queue
-from infra.runner.http_gateway import Gateway, Route, serve
+from infra.runner.http_gateway import AUTHORIZER, CallerCheck, Gateway, Route, serve
 from infra.runner.invoker import FunctionWorker, worker_spec
 from infra.runner.scheduler import (
     AsyncInvokeConfig,
@@ -24,7 +24,7 @@ from infra.runner.scheduler import (
 )
 from infra.runner.sqs_poller import QueueSource, run_forever, s3_event_from_messages
 from infra.runner.websocket_gateway import WebSocketGateway, websocket_apis
-from infra.template import WEBSOCKET_EVENT, Function, Stack
+from infra.template import AUTHORIZER_EVENT, WEBSOCKET_EVENT, Function, Stack
 
 STOP_SECONDS = 10.0  # the longest stop() waits for the pollers and schedules once the workers are stopped
 
@@ -73,7 +73,12 @@ class LocalRunner:
         return f"ws://{self.websocket_host}:{self.websocket_port}"
 
     def _served(self) -> list[Function]:
-        return [fn for fn in self.stack.functions() if self.functions is None or fn.logical_id in self.functions]
+        # The authorizer's rules run inside the HTTP gateway (CallerCheck), so it needs no worker of its own.
+        return [
+            fn
+            for fn in self.stack.functions()
+            if (self.functions is None or fn.logical_id in self.functions) and fn.logical_id != AUTHORIZER
+        ]
 
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
         return self.workers[function].invoke(event)
@@ -108,7 +113,8 @@ class LocalRunner:
     def start(self, host: str = "127.0.0.1", http_port: int | None = 3000) -> None:
         routes = [r for r in api_routes(self.stack) if r.function in self.workers]
         if routes and http_port is not None:
-            self._server = serve(Gateway(routes, self.invoke), host, http_port)
+            gateway = Gateway(routes, self.invoke, callers=CallerCheck.from_stack(self.stack))
+            self._server = serve(gateway, host, http_port)
             for route in routes:
                 self.triggers.append(
                     Trigger(route.function, "Api", f"{route.method} http://{host}:{http_port}{route.path}")
@@ -148,7 +154,7 @@ class LocalRunner:
                     self.queue_sources.append(source)
                     bucket = self.stack.physical_name(event.properties["Bucket"]["Ref"])
                     self.triggers.append(Trigger(fn.logical_id, "S3", f"s3://{bucket} {event.properties['Events']}"))
-                elif event.type not in ("Api", WEBSOCKET_EVENT):  # served by the gateways above
+                elif event.type not in ("Api", WEBSOCKET_EVENT, AUTHORIZER_EVENT):  # served by the gateways above
                     raise ValueError(f"{fn.logical_id}: event type {event.type} is not supported locally")
         self.triggers.extend(topic_subscriptions(self.stack))
 

@@ -79,6 +79,14 @@ class Running:
         """The shop backend's key: POST /events and the routes that act for one user."""
         return (self.state_dir / "ingest-key").read_text().strip()
 
+    def key(self, kind: str) -> str:
+        """A caller kind's key as `up` wrote it (README, "Callers and scopes"; events is the ingest key)."""
+        name = {"events": "ingest-key"}.get(kind, f"{kind}-key")
+        return (self.state_dir / name).read_text().strip()
+
+    def headers(self, kind: str) -> dict[str, str]:
+        return {"x-api-key": self.key(kind)}
+
 
 def _interrupt_by_default() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -99,7 +107,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     while ws_port in (aws_port, http_port):
         ws_port = free_port()
     state_dir = tmp_path_factory.mktemp("state")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "ADMIN_API_KEY"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and not k.endswith("_API_KEY")}
     env["COMMERCE_AI_STATE_DIR"] = str(state_dir)
     # The clone's build cache (as `make run` uses it): models already built are published, not retrained.
     # Its entries are keyed by what built them and verified before use, so sharing it is safe.

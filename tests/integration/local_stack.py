@@ -9,15 +9,21 @@ from typing import Any
 
 from commerce_ai import aws
 from commerce_ai.artifacts.registry import ModelRegistry
-from infra.runner.http_gateway import Gateway
+from infra.runner.http_gateway import CallerCheck, Gateway
 from infra.runner.local import api_routes
 from infra.runner.sqs_poller import QueueSource
 from infra.template import Stack
+from tests.support.callers import CALLER_KEYS
 from tests.support.invoke import in_process
 
 
-def call(gateway: Gateway, method: str, path: str, body: Any = None, key: str | None = None) -> tuple[int, Any]:
+def call(
+    gateway: Gateway, method: str, path: str, body: Any = None, key: str | None = None, caller: str | None = None
+) -> tuple[int, Any]:
+    """One request through the gateway, with `key` or as the caller kind `caller` (tests.support.callers)."""
     headers = {"Content-Type": "application/json"}
+    if caller is not None:
+        key = CALLER_KEYS[caller]
     if key is not None:
         headers["x-api-key"] = key
     raw = json.dumps(body).encode() if body is not None else b""
@@ -42,4 +48,4 @@ def drain(stack: Stack, registry: ModelRegistry, name: str, versions: int, timeo
 
 
 def gateway_for(stack: Stack) -> Gateway:
-    return Gateway(api_routes(stack), in_process(stack))
+    return Gateway(api_routes(stack), in_process(stack), callers=CallerCheck.from_stack(stack))

@@ -117,6 +117,18 @@ class Settings(EnvSettings):
 settings = settings_reader(Settings)
 ENV_NAMES = Settings.env_names()
 
+
+@dataclass(frozen=True)
+class AccessSettings(EnvSettings):
+    """The HTTP API's callers and scopes, CallerAuthorizerFunction's environment: `commerce_ai.access` parses
+    these (the local gateway reads them from the template, the authorizer from its environment)."""
+
+    route_scopes: str = env_setting("ROUTE_SCOPES", "")
+    caller_scopes: str = env_setting("CALLER_SCOPES", "")
+    caller_keys: str = env_setting("CALLER_KEYS", "")
+    caller_rate_limits: str = env_setting("CALLER_RATE_LIMITS", "")
+
+
 # -------------------------------------------------------------------------------- discovery
 
 

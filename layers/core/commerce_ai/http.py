@@ -154,10 +154,11 @@ def _declared(app: JsonApi, spec: RouteSpec, view: View) -> View:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         request = app.request()
-        if spec.admin:
-            require_admin(request)
-        if spec.caller is not None:
-            spec.caller(request)
+        if not authorized_by_gateway(request):  # a direct invocation: the function's own key check
+            if spec.admin:
+                require_admin(request)
+            if spec.caller is not None:
+                spec.caller(request)
         if spec.path_params is not None:
             spec.path_params.model_validate(kwargs)
         route = _cursor_route(spec, kwargs)
@@ -323,6 +324,24 @@ def secure_parameter(name: str) -> str:
 def admin_key() -> str:
     """The admin API key from SSM Parameter Store (SecureString), cached for a minute per container."""
     return secure_parameter(settings().need("admin_key_parameter"))
+
+
+def authorized_by_gateway(request: Request) -> bool:
+    """Whether API Gateway's authorizer (or the local gateway, with the same rules) let a key holder through.
+
+    The route's scope is declared once, in template.yaml (CallerAuthorizerFunction's ROUTE_SCOPES), and
+    applied before the function runs; a client cannot set `requestContext.authorizer` itself. Without it
+    (a direct invocation), routes fall back to their own key check: defence in depth, never a wider door.
+    """
+    context = (request.context or {}).get("authorizer") or {}
+    caller = context.get("caller") if isinstance(context, dict) else None
+    return bool(caller) and caller != "anonymous"
+
+
+def caller_kind(request: Request) -> str:
+    """The caller kind the authorizer named (`anonymous` without a key, or outside API Gateway)."""
+    context = (request.context or {}).get("authorizer") or {}
+    return str(context.get("caller") or "anonymous") if isinstance(context, dict) else "anonymous"
 
 
 def _require_key(request: Request, key_sources: tuple[Callable[[], str], ...], missing: str, invalid: str) -> None:

@@ -14,15 +14,17 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json_schema
 
+from commerce_ai.access import PUBLIC as PUBLIC_SCOPE
 from commerce_ai.http import JSON, ErrorBody, RouteSpec
 
 OPENAPI_VERSION = "3.1.0"
 REF_TEMPLATE = "#/components/schemas/{model}"
-ADMIN_SCHEME = "adminApiKey"
+CALLER_SCHEME = "callerKey"
 ERROR_TEXT = {
     400: "The request is invalid: a body, query or path parameter, with `Details` per field.",
-    401: "A route that needs a key (the admin key; for `POST /events` the ingest key) was called without one.",
-    403: "The key is wrong.",
+    401: "No caller key in `x-api-key`, or a key that is not one of the callers' (README, 'Callers and scopes').",
+    403: "The caller's key does not hold the scope the route needs.",
+    429: "The caller is over its rate limit; `Retry-After` says when to come back.",
     404: "Not found.",
     405: "The path exists but not with this method.",
     409: "A conflicting state or a concurrent change.",
@@ -108,7 +110,13 @@ def _json(ref: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": ref}}}
 
 
-def build_document(specs: Iterable[RouteSpec], title: str, version: str, description: str = "") -> dict[str, Any]:
+def build_document(
+    specs: Iterable[RouteSpec],
+    title: str,
+    version: str,
+    description: str = "",
+    scopes: dict[tuple[str, str], str] | None = None,
+) -> dict[str, Any]:
     """The OpenAPI 3.1 document of `specs`: paths, operations and every model under components."""
     specs = sorted(specs, key=lambda s: (s.path, s.method))
     wanted: list[tuple[type[BaseModel], JsonSchemaMode]] = [(ErrorBody, "serialization")]
@@ -151,9 +159,16 @@ def build_document(specs: Iterable[RouteSpec], title: str, version: str, descrip
             errors.add(400)
         if spec.request is not None or spec.consumes:
             errors |= {400, 415}
-        if spec.admin or spec.caller is not None:  # the admin key, or another key in the same header
+        # The scope the template declares for the route (CallerAuthorizerFunction's ROUTE_SCOPES); without
+        # the template's rules (a probe app), the route's own key check.
+        scope = (scopes or {}).get((spec.method, spec.path))
+        if scope is None and (spec.admin or spec.caller is not None):
+            scope = "admin" if spec.admin else "caller"
+        if scope is not None and scope != PUBLIC_SCOPE:
             errors |= {401, 403}
-            operation["security"] = [{ADMIN_SCHEME: []}]
+            operation["security"] = [{CALLER_SCHEME: [scope]}]
+        if scopes is not None:
+            errors |= {401, 429}  # every route: an unknown key, and the caller's rate limit
         for status in sorted(errors):
             responses[str(status)] = _json(refs[(ErrorBody, "serialization")], ERROR_TEXT.get(status, "Error."))
         operation["responses"] = responses
@@ -164,6 +179,14 @@ def build_document(specs: Iterable[RouteSpec], title: str, version: str, descrip
         "paths": paths,
         "components": {
             "schemas": definitions.get("$defs", {}),
-            "securitySchemes": {ADMIN_SCHEME: {"type": "apiKey", "in": "header", "name": "x-api-key"}},
+            "securitySchemes": {
+                CALLER_SCHEME: {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "x-api-key",
+                    "description": "A caller kind's key (checkout, events, labels, operator, admin); each route's "
+                    "security names the scope it needs (README, 'Callers and scopes').",
+                }
+            },
         },
     }

@@ -21,28 +21,31 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 
 def test_the_seeded_sku_has_a_forecast_a_what_if_and_a_policy(running: Running) -> None:
-    forecast = requests.get(f"{running.http}/forecasts/oj-2-1", timeout=30)
+    operator = running.headers("operator")
+    assert requests.get(f"{running.http}/forecasts/oj-2-1", timeout=30).status_code == 401
+    forecast = requests.get(f"{running.http}/forecasts/oj-2-1", headers=operator, timeout=30)
     assert forecast.status_code == 200, forecast.text
     periods = forecast.json()["periods"]
     assert len(periods) == 8 and all(p["p10"] <= p["p50"] <= p["p90"] for p in periods)
 
     plan = {"sku": "oj-2-1", "prices": [1.49, 1.49], "promotions": [1, 1]}
-    what_if = requests.post(f"{running.http}/forecasts/what-if", json=plan, timeout=30)
+    what_if = requests.post(f"{running.http}/forecasts/what-if", json=plan, headers=operator, timeout=30)
     assert what_if.status_code == 200, what_if.text
 
-    policy = requests.get(
-        f"{running.http}/inventory/oj-2-1/policy", headers={"x-api-key": running.admin_key}, timeout=30
-    )
+    policy = requests.get(f"{running.http}/inventory/oj-2-1/policy", headers=operator, timeout=30)
     assert policy.status_code == 200, policy.text
     assert policy.json()["order_up_to"] >= policy.json()["expected_demand"]
     assert requests.get(f"{running.http}/inventory/oj-2-1/policy", timeout=30).status_code == 401
 
 
 def test_the_seeded_skus_forecast_is_drawn_as_png_or_svg(running: Running) -> None:
-    plot = requests.get(f"{running.http}/forecasts/oj-2-1/plot", timeout=30)  # Accept: */*
+    operator = running.headers("operator")
+    plot = requests.get(f"{running.http}/forecasts/oj-2-1/plot", headers=operator, timeout=30)  # Accept: */*
     assert plot.status_code == 200 and plot.headers["Content-Type"] == "image/png", plot.text[:200]
     assert plot.content[:8] == b"\x89PNG\r\n\x1a\n"
-    svg = requests.get(f"{running.http}/forecasts/oj-2-1/plot", headers={"Accept": "image/svg+xml"}, timeout=30)
+    svg = requests.get(
+        f"{running.http}/forecasts/oj-2-1/plot", headers={"Accept": "image/svg+xml", **operator}, timeout=30
+    )
     assert svg.status_code == 200 and svg.headers["Content-Type"].startswith("image/svg+xml")
     assert svg.text.startswith("<svg") and svg.text.rstrip().endswith("</svg>")
 

@@ -43,13 +43,15 @@ def test_the_pricing_catalog_over_http(running: Running) -> None:
         url, json={"price": 2.49, "cost": 1.79}, headers={"x-api-key": running.admin_key}, timeout=10
     )
     assert response.status_code == 200, response.text
-    assert requests.get(f"{running.http}/pricing/prices/oj-e2e-2", timeout=10).json()["price"] == 2.49
+    shown = requests.get(f"{running.http}/pricing/prices/oj-e2e-2", timeout=10).json()
+    assert shown["price"] == 2.49 and "cost" not in shown, "a shopper sees the price, never its cost"
 
 
 def test_the_catalog_is_seeded_and_a_fired_tick_prices_it(running: Running) -> None:
     # `up` trained the demand model on Dominick's OJ, activated it and seeded the catalog from it.
     assert "pricing catalog: 913 SKU(s) added" in "".join(running.output)
-    before = requests.get(f"{running.http}/pricing/prices/oj-2-1", timeout=10).json()
+    operator = running.headers("operator")
+    before = requests.get(f"{running.http}/pricing/skus/oj-2-1", headers=operator, timeout=10).json()
     assert before["price"] > before["cost"] > 0
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
@@ -68,7 +70,7 @@ def test_the_catalog_is_seeded_and_a_fired_tick_prices_it(running: Running) -> N
     assert plan["skus"] >= 913 and plan["chunks"] >= 2, "planned, its chunks queued for RepriceChunkFunction"
 
     def counted() -> dict[str, Any] | None:  # the runner's queue worker runs the chunks
-        status = requests.get(f"{running.http}/pricing/ticks/{plan['tick']}", timeout=10).json()
+        status = requests.get(f"{running.http}/pricing/ticks/{plan['tick']}", headers=operator, timeout=10).json()
         return status if status["state"] != "running" else None
 
     tick_status = until(counted, timeout=300)
@@ -77,9 +79,9 @@ def test_the_catalog_is_seeded_and_a_fired_tick_prices_it(running: Running) -> N
     assert summary["skus"] >= 913 and summary["failed"] == 0
     assert summary["applied"] + summary["kept"] + summary["blocked"] == summary["skus"]
 
-    after = requests.get(f"{running.http}/pricing/prices/oj-2-1", timeout=10).json()
+    after = requests.get(f"{running.http}/pricing/skus/oj-2-1", headers=operator, timeout=10).json()
     decision = after["last_decision"]
-    history = requests.get(f"{running.http}/pricing/prices/oj-2-1/history", timeout=10).json()
+    history = requests.get(f"{running.http}/pricing/prices/oj-2-1/history", headers=operator, timeout=10).json()
     assert history["full_log"].startswith("s3://") and "/decisions/dt=" in history["full_log"]
     if decision is not None and decision["tick"] == summary["tick"]:  # changed or blocked: recorded per SKU
         assert decision["model_version"] == summary["model_version"] and decision["old_price"] == before["price"]
@@ -91,6 +93,7 @@ def test_the_catalog_is_seeded_and_a_fired_tick_prices_it(running: Running) -> N
     quoted = requests.post(
         f"{running.http}/pricing/quote",
         json={"sku": "oj-2-1", "prices": [after["price"], after["price"] * 1.05, 1000.0]},
+        headers=operator,
         timeout=30,
     )
     assert quoted.status_code == 200, quoted.text
@@ -113,10 +116,10 @@ def test_the_catalog_is_seeded_and_a_fired_tick_prices_it(running: Running) -> N
     status_url = f"{running.http}{queued.json()['status_url']}"
 
     def finished() -> dict[str, Any] | None:
-        status = requests.get(status_url, timeout=10).json()
+        status = requests.get(status_url, headers=operator, timeout=10).json()
         return status if status["state"] not in ("queued", "running") else None
 
     done = until(finished, timeout=300)
     assert done["state"] == "done" and done["summary"]["skus"] >= 913 and done["summary"]["failed"] == 0
-    ticks = requests.get(f"{running.http}/pricing/ticks?limit=10", timeout=10).json()["items"]
+    ticks = requests.get(f"{running.http}/pricing/ticks?limit=10", headers=operator, timeout=10).json()["items"]
     assert {summary["tick"], done["tick"]} <= {t["tick"] for t in ticks}, "the fired tick is recorded too"

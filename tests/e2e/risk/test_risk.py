@@ -56,7 +56,7 @@ def test_an_account_takeover_is_stopped_while_the_users_normal_traffic_is_approv
     now = datetime.now(UTC)
 
     def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
-        response = requests.post(f"{running.http}{path}", json=body, timeout=30)
+        response = requests.post(f"{running.http}{path}", json=body, headers=running.headers("checkout"), timeout=30)
         assert response.status_code == 200, response.text
         result: dict[str, Any] = response.json()
         return result

@@ -27,12 +27,16 @@ from infra.template import Stack
 from model_build import publish
 from tests.conftest import ADMIN_KEY
 from tests.integration.local_stack import call, drain, gateway_for
+from tests.support.callers import CALLER_KEYS, headers
 from tests.support.forecasting import (
     allocation_policy,
     built_forecasting_allocation,
     built_forecasting_demand,
     sales_history,
 )
+
+OPERATOR_KEY = CALLER_KEYS["operator"]
+OPERATOR = headers("operator")
 
 
 @pytest.fixture(scope="module")
@@ -77,24 +81,28 @@ def seeded(stack: Stack, forecasting_model: str, tmp_path_factory: pytest.TempPa
 
 def test_a_forecast_a_what_if_and_an_inventory_policy(stack: Stack, forecasting_model: str, seeded: str) -> None:
     gateway = gateway_for(stack)
-    status, forecast = call(gateway, "GET", f"/forecasts/{seeded}")
+    status, forecast = call(gateway, "GET", f"/forecasts/{seeded}", caller="operator")
     assert status == 200, forecast
     assert forecast["model_version"] == forecasting_model and len(forecast["periods"]) == 8
     assert all(p["p10"] <= p["p50"] <= p["p90"] for p in forecast["periods"])
 
     # A price cut with a promotion sells more than the last price (the synthetic market has elasticity -3).
     status, plan = call(
-        gateway, "POST", "/forecasts/what-if", {"sku": seeded, "prices": [1.99] * 4, "promotions": [1, 1, 1, 1]}
+        gateway,
+        "POST",
+        "/forecasts/what-if",
+        {"sku": seeded, "prices": [1.99] * 4, "promotions": [1, 1, 1, 1]},
+        caller="operator",
     )
     assert status == 200, plan
     assert plan["prices"] == [1.99] * 8 and plan["promotions"][4:] == [0.0] * 4 and plan["price_source"] == "request"
     assert plan["plan_p50_total"] > plan["baseline_p50_total"]
 
     # With no prices, the plan is at the last sold price until pricing prices the SKU, then at pricing's price.
-    status, plan = call(gateway, "POST", "/forecasts/what-if", {"sku": seeded})
+    status, plan = call(gateway, "POST", "/forecasts/what-if", {"sku": seeded}, caller="operator")
     assert status == 200 and plan["price_source"] == "history", plan
     CatalogStore(stack.physical_name("PricingCatalogTable")).put(SkuState(sku=seeded, price=2.37, cost=1.0))
-    status, plan = call(gateway, "POST", "/forecasts/what-if", {"sku": seeded, "periods": 3})
+    status, plan = call(gateway, "POST", "/forecasts/what-if", {"sku": seeded, "periods": 3}, caller="operator")
     assert status == 200 and plan["price_source"] == "pricing" and plan["prices"] == [2.37] * 3, plan
 
     settings = {"on_hand": 50, "lead_time_periods": 2, "review_periods": 1, "service_level": 0.9}
@@ -113,17 +121,19 @@ def test_a_forecast_a_what_if_and_an_inventory_policy(stack: Stack, forecasting_
 def test_bad_requests_get_a_json_4xx(stack: Stack, seeded: str) -> None:
     gateway = gateway_for(stack)
     cases = [
-        ("GET", "/forecasts/never-seen", None, None, 404),
-        ("POST", "/forecasts/what-if", {"sku": "never-seen"}, None, 404),
-        ("POST", "/forecasts/what-if", {"sku": seeded, "prices": [-1]}, None, 400),
-        ("POST", "/forecasts/what-if", {"sku": seeded, "prices": ["2.49"]}, None, 400),
-        ("POST", "/forecasts/what-if", {"sku": seeded, "promotions": [2]}, None, 400),
-        ("POST", "/forecasts/what-if", {"sku": seeded, "prices": [2.0] * 9}, None, 400),
+        ("GET", "/forecasts/never-seen", None, OPERATOR_KEY, 404),
+        ("POST", "/forecasts/what-if", {"sku": "never-seen"}, OPERATOR_KEY, 404),
+        ("POST", "/forecasts/what-if", {"sku": seeded, "prices": [-1]}, OPERATOR_KEY, 400),
+        ("POST", "/forecasts/what-if", {"sku": seeded, "prices": ["2.49"]}, OPERATOR_KEY, 400),
+        ("POST", "/forecasts/what-if", {"sku": seeded, "promotions": [2]}, OPERATOR_KEY, 400),
+        ("POST", "/forecasts/what-if", {"sku": seeded, "prices": [2.0] * 9}, OPERATOR_KEY, 400),
         ("PUT", f"/inventory/{seeded}", {"on_hand": 5, "lead_time_periods": 1}, None, 401),
         ("PUT", f"/inventory/{seeded}", {"on_hand": -5, "lead_time_periods": 1}, ADMIN_KEY, 400),
         ("PUT", f"/inventory/{seeded}", {"on_hand": 5, "lead_time_periods": 1, "service_level": 1.0}, ADMIN_KEY, 400),
         ("GET", "/inventory/never-seen/policy", None, ADMIN_KEY, 404),
         ("GET", f"/inventory/{seeded}/policy", None, None, 401),
+        ("GET", f"/forecasts/{seeded}", None, None, 401),  # the shop's demand: operators only
+        ("PUT", f"/inventory/{seeded}", {"on_hand": 5, "lead_time_periods": 1}, OPERATOR_KEY, 403),
     ]
     for method, path, body, key, expected in cases:
         status, answer = call(gateway, method, path, body, key)
@@ -135,23 +145,23 @@ def test_the_forecast_plot_is_a_png_or_an_svg_as_the_client_accepts(stack: Stack
     gateway = gateway_for(stack)
     path = f"/forecasts/{seeded}/plot?history=20"
     for accept in ("image/png", "*/*", "image/*", "text/html,application/xhtml+xml,*/*;q=0.8"):
-        status, headers, payload = gateway.handle("GET", path, {"Accept": accept}, b"", "127.0.0.1")
+        status, headers, payload = gateway.handle("GET", path, {"Accept": accept, **OPERATOR}, b"", "127.0.0.1")
         assert status == 200 and headers["Content-Type"] == "image/png", (accept, payload[:200])
         assert payload[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", payload[16:24]) == (720, 320)
     for headers_sent in ({}, {"Accept": "image/svg+xml"}, {"Accept": "image/png;q=0.5, image/svg+xml"}):
-        status, headers, payload = gateway.handle("GET", path, headers_sent, b"", "127.0.0.1")
+        status, headers, payload = gateway.handle("GET", path, {**headers_sent, **OPERATOR}, b"", "127.0.0.1")
         assert status == 200 and headers["Content-Type"].startswith("image/svg+xml"), headers_sent
         svg = ElementTree.fromstring(payload)  # well-formed XML, as a browser needs
     lines = svg.findall("{http://www.w3.org/2000/svg}polyline")
     assert len(svg.findall("{http://www.w3.org/2000/svg}polygon")) == 1 and len(lines) == 2  # band; history, p50
     assert len(lines[0].get("points", "").split()) == 20 and len(lines[1].get("points", "").split()) == 9
-    status, headers, payload = gateway.handle("GET", path, {"Accept": "text/csv"}, b"", "127.0.0.1")
+    status, headers, payload = gateway.handle("GET", path, {"Accept": "text/csv", **OPERATOR}, b"", "127.0.0.1")
     assert status == 406 and json.loads(payload)["Code"] == "NotAcceptableError"
-    assert call(gateway, "GET", "/forecasts/fc-none/plot") == (
+    assert call(gateway, "GET", "/forecasts/fc-none/plot", caller="operator") == (
         404,
         {"Code": "NotFoundError", "Message": "SKU fc-none has no forecast yet"},
     )
-    assert call(gateway, "GET", f"/forecasts/{seeded}/plot?history=999")[0] == 400
+    assert call(gateway, "GET", f"/forecasts/{seeded}/plot?history=999", caller="operator")[0] == 400
 
 
 def test_stock_is_allocated_across_stores_by_the_served_policy(
@@ -231,7 +241,8 @@ def test_bad_allocation_requests_get_a_json_4xx(stack: Stack, allocation_model: 
     good = {"supply": 10, "skus": [seeded, "fc-small"]}
     cases = [
         (good, None, 401),
-        (good, "wrong-key", 403),
+        (good, "wrong-key", 401),  # an unknown key
+        (good, CALLER_KEYS["labels"], 403),
         ({"supply": 10, "skus": [seeded, "never-seen"]}, ADMIN_KEY, 404),
         ({"supply": 10, "skus": [seeded]}, ADMIN_KEY, 400),
         ({"supply": 10, "skus": [seeded, seeded]}, ADMIN_KEY, 400),

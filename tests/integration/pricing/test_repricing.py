@@ -22,6 +22,7 @@ from infra.runner.sqs_poller import QueueSource
 from infra.template import Stack
 from tests.conftest import ADMIN_KEY
 from tests.integration.local_stack import call, gateway_for
+from tests.support.callers import CALLER_KEYS
 from tests.support.events import sample_body
 from tests.support.invoke import in_process
 from tests.support.pricing import (
@@ -118,15 +119,19 @@ def test_price_history_quote_and_admin_reprice_over_http(stack: Stack, priced: P
     assert first[0] == again[0] == 200 and again[1] == first[1] and first[1]["kept"] == 1
     status, reused = call(gateway, "POST", "/pricing/reprice", {**keyed, "dry_run": True}, ADMIN_KEY)
     assert status == 409 and "idempotency_key" in reused["Message"] and "different request" in reused["Message"]
-    status, price = call(gateway, "GET", f"/pricing/prices/{cut}")
+    status, shown = call(gateway, "GET", f"/pricing/prices/{cut}")  # public: a shopper sees the price only
+    assert (status, set(shown)) == (200, {"sku", "price", "updated_at"}) and shown["price"] == 2.7
+    status, price = call(gateway, "GET", f"/pricing/skus/{cut}", caller="operator")
     assert status == 200 and price["price"] == 2.7
     assert price["last_decision"]["outcome"] == "applied"
     assert "changed 3.00 -> 2.70" in price["last_decision"]["reason"]
-    status, history = call(gateway, "GET", f"/pricing/prices/{keep}/history?limit=1")
+    status, history = call(gateway, "GET", f"/pricing/prices/{keep}/history?limit=1", caller="operator")
     assert status == 200 and history["items"] == [], "kept decisions are in the S3 log only"
     assert history["full_log"].startswith(f"s3://{stack.physical_name('PricingDecisionLogBucket')}/decisions/dt=")
 
-    status, quoted = call(gateway, "POST", "/pricing/quote", {"sku": keep, "prices": [1.0, 2.1, 2.5]})
+    status, quoted = call(
+        gateway, "POST", "/pricing/quote", {"sku": keep, "prices": [1.0, 2.1, 2.5]}, caller="operator"
+    )
     assert status == 200
     units = [q["units"] for q in quoted["quotes"]]
     assert units[0] > units[1] > units[2] > 0  # demand falls as price rises
@@ -145,7 +150,7 @@ def test_a_whole_catalog_reprice_is_queued_run_by_the_repricing_function_and_its
     assert status == 202 and queued["state"] == "queued" and queued["status_url"] == f"/pricing/ticks/{queued['tick']}"
     # Its retry (the 202 was lost) gets the same tick, not a 409 naming its own pending tick.
     assert call(gateway, "POST", "/pricing/reprice", keyed, ADMIN_KEY) == (202, queued)
-    assert call(gateway, "GET", queued["status_url"])[1]["state"] == "queued"
+    assert call(gateway, "GET", queued["status_url"], caller="operator")[1]["state"] == "queued"
     assert priced.catalog.get(priced.sku("cut")).price == 3.0, "nothing ran yet"
 
     url = aws.client("sqs").get_queue_url(QueueName=stack.physical_name("RepriceRequestsQueue"))["QueueUrl"]
@@ -155,32 +160,37 @@ def test_a_whole_catalog_reprice_is_queued_run_by_the_repricing_function_and_its
     )
     for _ in range(10):
         source.poll_once(in_process(stack), wait_seconds=1)
-        if call(gateway, "GET", queued["status_url"])[1]["state"] != "queued":
+        if call(gateway, "GET", queued["status_url"], caller="operator")[1]["state"] != "queued":
             break
-    planned = call(gateway, "GET", queued["status_url"])[1]
+    planned = call(gateway, "GET", queued["status_url"], caller="operator")[1]
     assert planned["state"] == "running" and planned["chunks"] >= 1 and planned["chunks_done"] == 0
     drain_chunks(stack)  # the chunk workers
 
-    status, done = call(gateway, "GET", queued["status_url"])
+    status, done = call(gateway, "GET", queued["status_url"], caller="operator")
     assert status == 200 and done["state"] == "done" and done["source"] == "admin" and done["attempt"] == 1
     assert done["chunks_done"] == done["chunks"] == planned["chunks"] and done["chunks_failed"] == 0
     assert done["summary"]["tick"] == queued["tick"] and done["summary"]["applied"] >= 2
     assert priced.catalog.get(priced.sku("cut")).price == 2.7
-    status, recent = call(gateway, "GET", "/pricing/ticks?limit=100")
+    status, recent = call(gateway, "GET", "/pricing/ticks?limit=100", caller="operator")
     assert status == 200 and queued["tick"] in [t["tick"] for t in recent["items"]]
     for path, expected in (
         ("/pricing/ticks/2026-11-28T12:00:00Z", 400),
         ("/pricing/ticks/2020-01-01T00:00:00.000Z", 404),
     ):
-        status, answer = call(gateway, "GET", path)
+        status, answer = call(gateway, "GET", path, caller="operator")
         assert status == expected and answer["Message"]
+
+
+OPERATOR_KEY = CALLER_KEYS["operator"]
 
 
 @pytest.mark.parametrize(
     ("method", "path", "body", "key", "expected"),
     [
         ("POST", "/pricing/reprice", {"dry_run": True}, None, 401),
-        ("POST", "/pricing/reprice", {"dry_run": True}, "wrong", 403),
+        ("POST", "/pricing/reprice", {"dry_run": True}, "wrong", 401),  # an unknown key
+        ("POST", "/pricing/reprice", {"dry_run": True}, OPERATOR_KEY, 403),  # operators read, admins reprice
+        ("POST", "/pricing/quote", {"sku": "KEEP", "prices": [1.0]}, None, 401),  # costs: never anonymous
         ("POST", "/pricing/reprice", {"skus": []}, ADMIN_KEY, 400),
         ("POST", "/pricing/reprice", {"skus": ["bad sku!"]}, ADMIN_KEY, 400),
         ("POST", "/pricing/reprice", {"dry_run": "false"}, ADMIN_KEY, 400),  # not read as true, nor queued
@@ -189,14 +199,14 @@ def test_a_whole_catalog_reprice_is_queued_run_by_the_repricing_function_and_its
         ("PUT", "/pricing/skus/KEEP", {"price": 0.5}, ADMIN_KEY, 400),  # below cost
         ("PUT", "/pricing/skus/KEEP", {"price": None}, ADMIN_KEY, 400),
         ("PUT", "/pricing/skus/KEEP", {"cost": "2"}, ADMIN_KEY, 400),
-        ("GET", "/pricing/ticks/2026-13-45T99:99:99.999Z", None, None, 400),
-        ("POST", "/pricing/quote", {"sku": "KEEP", "prices": []}, None, 400),
-        ("POST", "/pricing/quote", {"sku": "KEEP", "prices": [-1]}, None, 400),
-        ("POST", "/pricing/quote", {"sku": "KEEP"}, None, 400),
-        ("POST", "/pricing/quote", {"sku": "never-seen", "prices": [1.0]}, None, 404),
-        ("GET", "/pricing/prices/never-seen/history", None, None, 404),
-        ("GET", "/pricing/prices/KEEP/history?limit=1000", None, None, 400),
-        ("GET", "/pricing/prices/KEEP/history?cursor=abc", None, None, 400),
+        ("GET", "/pricing/ticks/2026-13-45T99:99:99.999Z", None, OPERATOR_KEY, 400),
+        ("POST", "/pricing/quote", {"sku": "KEEP", "prices": []}, OPERATOR_KEY, 400),
+        ("POST", "/pricing/quote", {"sku": "KEEP", "prices": [-1]}, OPERATOR_KEY, 400),
+        ("POST", "/pricing/quote", {"sku": "KEEP"}, OPERATOR_KEY, 400),
+        ("POST", "/pricing/quote", {"sku": "never-seen", "prices": [1.0]}, OPERATOR_KEY, 404),
+        ("GET", "/pricing/prices/never-seen/history", None, OPERATOR_KEY, 404),
+        ("GET", "/pricing/prices/KEEP/history?limit=1000", None, OPERATOR_KEY, 400),
+        ("GET", "/pricing/prices/KEEP/history?cursor=abc", None, OPERATOR_KEY, 400),
     ],
 )
 def test_bad_pricing_requests_get_a_json_4xx(

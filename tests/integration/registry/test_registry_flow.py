@@ -69,7 +69,10 @@ def test_admin_routes_refuse_missing_and_wrong_keys(
     status, body = call(gateway, "POST", f"/models/{model_name}/activate", {"version": version})
     assert status == 401 and body["Code"] == "UnauthorizedError"
     status, body = call(gateway, "POST", f"/models/{model_name}/activate", {"version": version}, "not-the-key")
-    assert status == 403
+    assert status == 401 and "not a known caller key" in body["Message"]
+    # Scope escalation: the chargeback system's labels key cannot activate models.
+    status, body = call(gateway, "POST", f"/models/{model_name}/activate", {"version": version}, caller="labels")
+    assert status == 403 and body["Code"] == "ForbiddenError" and "models:write" in body["Message"]
     status, body = call(gateway, "POST", f"/models/{model_name}/rollback")
     assert status == 401
     assert registry.active_version(model_name) is None

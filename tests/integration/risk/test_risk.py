@@ -94,11 +94,11 @@ def test_scoring_updates_velocity_state_once_and_a_retry_gets_the_first_answer(
 ) -> None:
     gateway = gateway_for(stack)
     now = datetime.now(UTC)
-    status, body = call(gateway, "POST", "/risk/events", login(ids, now - timedelta(minutes=10)))
+    status, body = call(gateway, "POST", "/risk/events", login(ids, now - timedelta(minutes=10)), caller="checkout")
     assert (status, body["applied"]) == (200, True)
 
     first = payment(ids, 1, now - timedelta(minutes=5))
-    status, scored = call(gateway, "POST", "/risk/score", first)
+    status, scored = call(gateway, "POST", "/risk/score", first, caller="checkout")
     assert status == 200, scored
     assert set(scored) >= {"transaction_id", "score", "decision", "reasons", "model_version"}
     assert scored["model_version"] == risk_models["risk-model"]
@@ -106,7 +106,7 @@ def test_scoring_updates_velocity_state_once_and_a_retry_gets_the_first_answer(
     assert scored["decision"] in ("approve", "review", "decline") and 0 <= scored["score"] <= 1
 
     # The network retries the request: same answer, and the payment counts once.
-    status, again = call(gateway, "POST", "/risk/score", first)
+    status, again = call(gateway, "POST", "/risk/score", first, caller="checkout")
     assert status == 200 and again["replayed"] is True
     assert {k: again[k] for k in ("score", "decision", "reasons")} == {
         k: scored[k] for k in ("score", "decision", "reasons")
@@ -116,20 +116,26 @@ def test_scoring_updates_velocity_state_once_and_a_retry_gets_the_first_answer(
     assert window_total(state(stack, entity_key("merchant", ids["merchant_id"])), "v", "24h", now.timestamp()) == 12.5
 
     # Another payment under the same id (reading its decision, or pre-claiming it) is a 409, counting nothing.
-    status, refused = call(gateway, "POST", "/risk/score", {**first, "amount": 1.0})
+    status, refused = call(gateway, "POST", "/risk/score", {**first, "amount": 1.0}, caller="checkout")
     assert (status, refused["Code"]) == (409, "ConflictError") and scored["decision"] not in refused["Message"]
     assert window_total(state(stack, entity_key("user", ids["user_id"])), "n", "1h", now.timestamp()) == 1
 
     # A second payment sees the first in its velocity.
-    status, _ = call(gateway, "POST", "/risk/score", payment(ids, 2, now))
+    status, _ = call(gateway, "POST", "/risk/score", payment(ids, 2, now), caller="checkout")
     assert status == 200
     assert window_total(state(stack, entity_key("user", ids["user_id"])), "n", "1h", now.timestamp()) == 2
 
     # An account event's id works the same way, through one transaction on the real API.
     event = {**login(ids, now - timedelta(minutes=1)), "event_id": f"{ids['user_id']}-login-1"}
-    assert call(gateway, "POST", "/risk/events", event) == (200, {"event_type": "login", "applied": True})
-    assert call(gateway, "POST", "/risk/events", event) == (200, {"event_type": "login", "applied": False})
-    status, refused = call(gateway, "POST", "/risk/events", {**event, "success": False})
+    assert call(gateway, "POST", "/risk/events", event, caller="checkout") == (
+        200,
+        {"event_type": "login", "applied": True},
+    )
+    assert call(gateway, "POST", "/risk/events", event, caller="checkout") == (
+        200,
+        {"event_type": "login", "applied": False},
+    )
+    status, refused = call(gateway, "POST", "/risk/events", {**event, "success": False}, caller="checkout")
     assert (status, refused["Code"]) == (409, "ConflictError")
 
 
@@ -141,17 +147,19 @@ def test_an_account_takeover_is_stopped_while_the_users_own_traffic_is_approved(
     # The user's own history: logins and small payments at home, on their device.
     for number, hours_ago in enumerate((30, 20, 6)):
         when = now - timedelta(hours=hours_ago)
-        assert call(gateway, "POST", "/risk/events", login(ids, when))[0] == 200
-        status, own = call(gateway, "POST", "/risk/score", payment(ids, number, when + timedelta(minutes=2)))
+        assert call(gateway, "POST", "/risk/events", login(ids, when), caller="checkout")[0] == 200
+        status, own = call(
+            gateway, "POST", "/risk/score", payment(ids, number, when + timedelta(minutes=2)), caller="checkout"
+        )
         assert status == 200 and own["decision"] == "approve", own
     # Minutes later, a login from a new device on another continent, then a fast high-value payment.
     attacker = f"d-attacker-{ids['tag']}"
     ato_login = login(ids, now - timedelta(minutes=3), device=attacker, ip="198.51.100.23", location=SAO_PAULO)
-    assert call(gateway, "POST", "/risk/events", ato_login)[0] == 200
+    assert call(gateway, "POST", "/risk/events", ato_login, caller="checkout")[0] == 200
     stolen = payment(
         ids, 9, now, device_id=attacker, ip="198.51.100.23", location=SAO_PAULO, amount=900.0, merchant_id="m-electro"
     )
-    status, verdict = call(gateway, "POST", "/risk/score", stolen)
+    status, verdict = call(gateway, "POST", "/risk/score", stolen, caller="checkout")
     assert status == 200
     assert verdict["decision"] in ("review", "decline"), verdict
     assert "impossible_travel_new_device" in [r["name"] for r in verdict["reasons"] if r["type"] == "rule"]
@@ -162,32 +170,34 @@ def test_labels_are_stored_on_the_scored_transaction(
 ) -> None:
     gateway = gateway_for(stack)
     scored = payment(ids, 1, datetime.now(UTC))
-    assert call(gateway, "POST", "/risk/score", scored)[0] == 200
+    assert call(gateway, "POST", "/risk/score", scored, caller="checkout")[0] == 200
     label = {"transaction_id": scored["transaction_id"], "is_fraud": True, "source": "chargeback"}
-    assert call(gateway, "POST", "/risk/labels", label)[0] == 401  # labels train the next model: admin only
-    status, body = call(gateway, "POST", "/risk/labels", label, ADMIN_KEY)
+    assert call(gateway, "POST", "/risk/labels", label)[0] == 401  # labels train the next model: never anonymous
+    assert call(gateway, "POST", "/risk/labels", label, caller="checkout")[0] == 403  # nor the checkout's
+    status, body = call(gateway, "POST", "/risk/labels", label, caller="labels")
     assert (status, body["stored"]) == (200, True)
     assert call(gateway, "GET", f"/risk/transactions/{scored['transaction_id']}")[0] == 401
-    status, shown = call(gateway, "GET", f"/risk/transactions/{scored['transaction_id']}", key=ADMIN_KEY)
+    status, shown = call(gateway, "GET", f"/risk/transactions/{scored['transaction_id']}", caller="operator")
     assert status == 200 and shown["label"] == {"is_fraud": True, "source": "chargeback"}
     # A label for a transaction that was never scored is refused: there is nothing to retrain on.
-    status, body = call(gateway, "POST", "/risk/labels", {**label, "transaction_id": "t-never-seen"}, ADMIN_KEY)
+    status, body = call(gateway, "POST", "/risk/labels", {**label, "transaction_id": "t-never-seen"}, caller="labels")
     assert status == 404 and body["Code"] == "NotFoundError"
 
 
-def test_a_blocked_device_is_declined_and_only_an_admin_can_block(
+def test_a_blocked_device_is_declined_and_only_an_operator_can_block(
     stack: Stack, risk_models: dict[str, str], ids: dict[str, str]
 ) -> None:
     gateway = gateway_for(stack)
     path = f"/risk/blocklist/device/{ids['device_id']}"
     assert call(gateway, "PUT", path, {"blocked": True})[0] == 401
-    assert call(gateway, "PUT", path, {"blocked": True}, "wrong-key")[0] == 403
-    assert call(gateway, "PUT", path, {"blocked": True, "reason": "chargeback ring"}, ADMIN_KEY)[0] == 200
-    status, verdict = call(gateway, "POST", "/risk/score", payment(ids, 1, datetime.now(UTC)))
+    assert call(gateway, "PUT", path, {"blocked": True}, "wrong-key")[0] == 401  # an unknown key
+    assert call(gateway, "PUT", path, {"blocked": True}, caller="checkout")[0] == 403
+    assert call(gateway, "PUT", path, {"blocked": True, "reason": "chargeback ring"}, caller="operator")[0] == 200
+    status, verdict = call(gateway, "POST", "/risk/score", payment(ids, 1, datetime.now(UTC)), caller="checkout")
     assert status == 200 and verdict["decision"] == "decline"
     assert verdict["reasons"][0]["name"] == "blocklist_device"
     assert call(gateway, "PUT", path, {"blocked": False}, ADMIN_KEY)[0] == 200
-    status, verdict = call(gateway, "POST", "/risk/score", payment(ids, 2, datetime.now(UTC)))
+    status, verdict = call(gateway, "POST", "/risk/score", payment(ids, 2, datetime.now(UTC)), caller="checkout")
     assert "blocklist_device" not in [r["name"] for r in verdict["reasons"]]
 
 
@@ -230,7 +240,9 @@ def test_the_block_list_pages_through_what_is_blocked_and_why(stack: Stack) -> N
 def test_bad_transactions_get_a_json_400_saying_what_is_wrong(
     stack: Stack, risk_models: dict[str, str], ids: dict[str, str], change: dict[str, Any], problem: str
 ) -> None:
-    status, body = call(gateway_for(stack), "POST", "/risk/score", payment(ids, 1, datetime.now(UTC), **change))
+    status, body = call(
+        gateway_for(stack), "POST", "/risk/score", payment(ids, 1, datetime.now(UTC), **change), caller="checkout"
+    )
     assert status == 400 and body["Code"] == "BadRequestError"
     assert problem in [d["field"] for d in body["Details"]]
 
@@ -239,7 +251,7 @@ def test_a_stale_transaction_is_refused_with_a_clear_400(
     stack: Stack, risk_models: dict[str, str], ids: dict[str, str]
 ) -> None:
     old = payment(ids, 1, datetime.now(UTC) - timedelta(days=30))
-    status, body = call(gateway_for(stack), "POST", "/risk/score", old)
+    status, body = call(gateway_for(stack), "POST", "/risk/score", old, caller="checkout")
     assert status == 400 and "7 days" in body["Message"]
 
 
@@ -316,7 +328,7 @@ def test_a_label_flows_into_the_weekly_graph_rebuild(
     own_ip = "10." + ".".join(str(int(ids["tag"][i : i + 2], 16)) for i in (0, 2, 4))  # no other test's users
     for number, user in enumerate((mule, partner)):
         sent = payment(ids, number, now - timedelta(minutes=number), user_id=user, ip=own_ip)
-        assert call(gateway, "POST", "/risk/score", sent)[0] == 200
+        assert call(gateway, "POST", "/risk/score", sent, caller="checkout")[0] == 200
     label = {"transaction_id": f"t-{ids['tag']}-0", "is_fraud": True, "source": "chargeback"}
     assert call(gateway, "POST", "/risk/labels", label, ADMIN_KEY)[0] == 200
 
@@ -342,7 +354,9 @@ def test_a_label_flows_into_the_weekly_graph_rebuild(
     from commerce_ai.risk import service
 
     service.graph_loader.cache_clear()
-    status, scored = call(gateway, "POST", "/risk/score", payment(ids, 7, now, user_id=partner, ip=own_ip))
+    status, scored = call(
+        gateway, "POST", "/risk/score", payment(ids, 7, now, user_id=partner, ip=own_ip), caller="checkout"
+    )
     assert status == 200 and scored["graph_version"] == summary["graph_version"]
 
 

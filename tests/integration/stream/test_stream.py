@@ -27,6 +27,7 @@ from model_build.behaviour_events import events_frame
 from tests.conftest import INGEST_KEY
 from tests.integration.conftest import empty_queue
 from tests.integration.local_stack import call, gateway_for
+from tests.support.callers import CALLER_KEYS
 from tests.support.invoke import in_process
 
 QUEUES = (
@@ -221,5 +222,6 @@ def test_queued_events_are_published_and_poison_reaches_the_dlqs(stack: Stack, q
 def test_the_api_refuses_anonymous_producers(stack: Stack, queues: dict[str, str]) -> None:
     gateway = gateway_for(stack)
     assert post(gateway, [event()], key=None)[0] == 401
-    assert post(gateway, [event()], key="not-the-key")[0] == 403
+    assert post(gateway, [event()], key="not-the-key")[0] == 401  # an unknown key
+    assert post(gateway, [event()], key=CALLER_KEYS["labels"])[0] == 403  # the labels key cannot post events
     assert call(gateway, "POST", "/events", {"events": []}, INGEST_KEY)[0] == 400

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities.parser.models import (
+    ApiGatewayAuthorizerRequest,
     APIGatewayProxyEventModel,
     APIGatewayWebSocketConnectEventModel,
     APIGatewayWebSocketDisconnectEventModel,
@@ -23,8 +24,9 @@ from aws_lambda_powertools.utilities.parser.models import (
 )
 
 from infra.runner.http_gateway import Route
+from infra.runner.local import api_routes
 from infra.sample_events import PLACEHOLDER, SAMPLE_NAME, fill_placeholders, load_event
-from infra.template import ROOT, WEBSOCKET_EVENT, FunctionEvent, Stack
+from infra.template import AUTHORIZER_EVENT, ROOT, WEBSOCKET_EVENT, FunctionEvent, Stack
 from tests.support.capabilities import capability_of
 
 STACK = Stack()
@@ -91,6 +93,10 @@ def test_a_sample_parses_as_its_triggers_event(path: Path) -> None:
         model = WEBSOCKET_MODELS.get(str(trigger.properties["RouteKey"]), APIGatewayWebSocketMessageEventModel)
         context = model.model_validate(event).request_context
         assert context.route_key == trigger.properties["RouteKey"]
+    elif trigger.type == AUTHORIZER_EVENT:  # API Gateway's REQUEST authorizer call, for one declared route
+        request = ApiGatewayAuthorizerRequest.model_validate(event)
+        assert request.type == "REQUEST" and request.methodArn.endswith(f"/{request.httpMethod}{request.resource}")
+        assert (request.httpMethod, request.resource) in {(r.method, r.path) for r in api_routes(STACK)}
     else:
         raise AssertionError(f"no sample shape for {trigger.type} events: teach this test")
 

@@ -25,6 +25,7 @@ def test_every_function_belongs_to_the_capability_of_its_code_folder(stack: Stac
     assert by_capability["registry"] == {
         "RegistryApiFunction",
         "ApiDocsFunction",  # functions/registry/docs/
+        "CallerAuthorizerFunction",  # functions/registry/authorizer/
         "ArtifactEventsFunction",
         "ArtifactReconcileFunction",
     }

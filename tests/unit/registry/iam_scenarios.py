@@ -84,8 +84,30 @@ def run_api_docs(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
         assert client.http.get("/docs/swagger-ui.css").status_code == 200
 
 
+def run_caller_authorizer(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import sys
+
+    from commerce_ai.access import AccessRules
+
+    handler, context = configure(monkeypatch, "CallerAuthorizerFunction", tmp_path)
+    sys.modules[handler.__module__]._keys.cache_clear()  # keys read by an earlier test's fake SSM
+    rules = AccessRules.parse(STACK.function("CallerAuthorizerFunction").environment)
+    for kind, parameter in rules.key_parameters.items():
+        world.ssm.values[parameter] = f"key-{kind}"
+    world.forget_setup()
+    arn = "arn:aws:execute-api:us-east-1:123456789012:abc/Prod/POST/risk/score"
+    event = {
+        "httpMethod": "POST",
+        "resource": "/risk/score",
+        "methodArn": arn,
+        "headers": {"x-api-key": "key-checkout"},
+    }
+    assert handler(event, context)["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+
+
 SCENARIOS: dict[str, Scenario] = {
     "ApiDocsFunction": run_api_docs,
+    "CallerAuthorizerFunction": run_caller_authorizer,
     "ArtifactEventsFunction": run_artifact_events,
     "ArtifactReconcileFunction": run_reconcile,
     "RegistryApiFunction": run_registry_api,

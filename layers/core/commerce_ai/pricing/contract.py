@@ -129,6 +129,17 @@ class PriceView(SkuView):
     last_decision: Decision | None
 
 
+class ShopperPrice(BaseModel):
+    """What a shopper may see of a SKU's price: the price itself, never its cost, bounds, stock or decisions
+    (those are the operator's, `GET /pricing/skus/{sku}`)."""
+
+    model_config = _OUT
+
+    sku: str
+    price: Money
+    updated_at: Timestamp | None
+
+
 class DecisionHistory(Page[Decision]):
     """A SKU's recent changes (those its catalog item keeps), its blocks and failures, newest first."""
 
