@@ -284,13 +284,23 @@ def put_ingest_key(stack: Stack, key: str) -> str:
     return name
 
 
-def put_pseudonym_key(stack: Stack) -> str:
-    """The risk graph's pseudonym key (model_build.risk.pseudonym_key) in the stack's SSM parameter."""
+def put_pseudonym_key(stack: Stack, report: BootstrapReport) -> None:
+    """The risk graph's pseudonym key (model_build.risk.pseudonym_key) in the stack's SSM parameter, when the
+    template declares one; written only when it is missing or differs from the local key, so that a second
+    bootstrap creates nothing."""
     from model_build.risk.pseudonym_key import local_pseudonym_key
 
+    if PSEUDONYM_KEY_TEMPLATE_PARAMETER not in stack.parameters:
+        return
     name = "/" + stack.parameters[PSEUDONYM_KEY_TEMPLATE_PARAMETER].lstrip("/")
-    aws.client("ssm").put_parameter(Name=name, Value=local_pseudonym_key(), Type="SecureString", Overwrite=True)
-    return name
+    key, ssm = local_pseudonym_key(), aws.client("ssm")
+    try:
+        stored = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+    except ssm.exceptions.ParameterNotFound:
+        stored = None
+    if stored != key:
+        ssm.put_parameter(Name=name, Value=key, Type="SecureString", Overwrite=True)
+    report.note(stored != key, f"ssm parameter {name}")
 
 
 def caller_key_parameters(stack: Stack) -> dict[str, str]:
@@ -298,7 +308,10 @@ def caller_key_parameters(stack: Stack) -> dict[str, str]:
     from commerce_ai.access import AccessRules
     from infra.runner.http_gateway import AUTHORIZER
 
-    return AccessRules.parse(stack.function(AUTHORIZER).environment).key_parameters
+    authorizers = [fn for fn in stack.functions() if fn.logical_id == AUTHORIZER]
+    if not authorizers:  # a template without an HTTP API (the runner's test templates) has no caller keys
+        return {}
+    return AccessRules.parse(authorizers[0].environment).key_parameters
 
 
 def put_caller_keys(stack: Stack, keys: dict[str, str]) -> list[str]:
@@ -333,5 +346,5 @@ def bootstrap(
         report.note(True, f"ssm parameter {put_ingest_key(stack, ingest_key)}")
     for name in put_caller_keys(stack, caller_keys or {}):
         report.note(True, f"ssm parameter {name}")
-    report.note(True, f"ssm parameter {put_pseudonym_key(stack)}")
+    put_pseudonym_key(stack, report)
     return report
