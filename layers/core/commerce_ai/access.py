@@ -9,7 +9,7 @@ The rules are declared once, in template.yaml, as the environment of `CallerAuth
 - `CALLER_RATE_LIMITS`: one line per caller kind, `kind requests-per-second burst` (`anonymous` for
   callers without a key).
 
-On AWS the same function is API Gateway's REQUEST authorizer (`functions/authorizer/app.py`); locally the
+On AWS the same function is API Gateway's REQUEST authorizer (`functions/registry/authorizer/app.py`); locally the
 runner's gateway (`infra/runner/http_gateway.py`) calls `decide` with the same rules before it invokes a
 route's function, so tests see what AWS would do: no or an unknown key is a 401, a known key without the
 route's scope a 403, both as JSON that names the problem.
