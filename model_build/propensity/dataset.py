@@ -13,7 +13,7 @@ back 28 days at a time from there, so every training and validation label window
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -93,26 +93,17 @@ class Examples:
         return self.features[:, FEATURE_NAMES.index(name)]
 
 
-def examples(
-    frame: pandas.DataFrame,
-    cutoffs: Sequence[datetime],
-    horizons: Iterable[int] = HORIZONS,
-    skip_users: frozenset[str] = frozenset(),
-) -> Examples:
-    """One example per user seen before each cut-off (module docstring); `skip_users` (erased users) none."""
+def cutoff_profiles(
+    frame: pandas.DataFrame, cutoffs: Sequence[datetime], skip_users: frozenset[str] = frozenset()
+) -> Iterator[tuple[str, Profile, float, np.ndarray]]:
+    """Each user's events folded once, in time order: at each cut-off (ascending) where the user has been
+    seen, (user, their profile from the events before it, the cut-off as epoch seconds, every purchase time
+    of the user as epoch seconds). The profile is the same object, advanced from one cut-off to the next,
+    so a caller reads it before asking for the next."""
     ordered = sorted(cutoffs)
-    horizons = tuple(horizons)
     frame = frame.sort_values(["user_id", "timestamp", "event_id"], kind="stable")
-    rows: list[list[float]] = []
-    labels: dict[int, list[bool]] = {h: [] for h in horizons}
-    times: list[float] = []
-    users: list[str] = []
-    current: str | None = None
-    history: list = []
 
-    def flush(user: str | None, events: list) -> None:
-        if user is None or user in skip_users:
-            return
+    def folded(user: str, events: list) -> Iterator[tuple[str, Profile, float, np.ndarray]]:
         profile = Profile(user)
         purchases = np.array([e.timestamp.timestamp() for e in events if e.event_type == "purchase"])
         position = 0
@@ -121,20 +112,39 @@ def examples(
             while position < len(events) and events[position].timestamp.timestamp() < edge:
                 profile.apply(events[position])
                 position += 1
-            if profile.first_seen is None:
-                continue
-            rows.append(feature_vector(profile, edge))
-            times.append(edge)
-            users.append(user)
-            for h in horizons:
-                labels[h].append(bool(((purchases >= edge) & (purchases < edge + h * 86_400)).any()))
+            if profile.first_seen is not None:
+                yield user, profile, edge, purchases
 
+    current: str | None = None
+    history: list = []
     for event in frame_events(frame):
         if event.user_id != current:
-            flush(current, history)
+            if current is not None and current not in skip_users:
+                yield from folded(current, history)
             current, history = event.user_id, []
         history.append(event)
-    flush(current, history)
+    if current is not None and current not in skip_users:
+        yield from folded(current, history)
+
+
+def examples(
+    frame: pandas.DataFrame,
+    cutoffs: Sequence[datetime],
+    horizons: Iterable[int] = HORIZONS,
+    skip_users: frozenset[str] = frozenset(),
+) -> Examples:
+    """One example per user seen before each cut-off (module docstring); `skip_users` (erased users) none."""
+    horizons = tuple(horizons)
+    rows: list[list[float]] = []
+    labels: dict[int, list[bool]] = {h: [] for h in horizons}
+    times: list[float] = []
+    users: list[str] = []
+    for user, profile, edge, purchases in cutoff_profiles(frame, cutoffs, skip_users):
+        rows.append(feature_vector(profile, edge))
+        times.append(edge)
+        users.append(user)
+        for h in horizons:
+            labels[h].append(bool(((purchases >= edge) & (purchases < edge + h * 86_400)).any()))
     return Examples(
         np.asarray(rows, dtype=np.float32).reshape(-1, len(FEATURE_NAMES)),
         {h: np.asarray(v, dtype=bool) for h, v in labels.items()},

@@ -46,8 +46,8 @@ import numpy as np
 
 from commerce_ai.propensity.features import FEATURE_NAMES, feature_vector
 from commerce_ai.propensity.profile import DAY, REVENUE, UNITS, Profile
-from model_build.propensity.data import frame_events, load_cdnow
-from model_build.propensity.dataset import CDNOW_HOLDOUT, STEP_DAYS, Examples, Plan
+from model_build.propensity.data import load_cdnow
+from model_build.propensity.dataset import CDNOW_HOLDOUT, STEP_DAYS, Examples, Plan, cutoff_profiles
 from model_build.propensity.train import EARLY_STOPPING, PARAMS, ROUNDS, platt
 
 HORIZON = 28
@@ -115,45 +115,21 @@ def cutoffs(first_event: datetime) -> list[datetime]:
 
 def build_data(frame: Any) -> StudyData:
     """Fold every customer once, computing the serving features and the candidates at each cut-off."""
-    ordered = cutoffs(frame["timestamp"].min().to_pydatetime())
-    frame = frame.sort_values(["user_id", "timestamp", "event_id"], kind="stable")
     rows: list[list[float]] = []
     extra: list[list[float]] = []
     nxt: list[float] = []
     labels: dict[int, list[bool]] = {7: [], 28: []}
     times: list[float] = []
     users: list[str] = []
-
-    def flush(user: str | None, events: list) -> None:
-        if user is None:
-            return
-        profile = Profile(user)
-        purchases = np.array([e.timestamp.timestamp() for e in events if e.event_type == "purchase"])
-        position = 0
-        for cutoff in ordered:
-            edge = cutoff.timestamp()
-            while position < len(events) and events[position].timestamp.timestamp() < edge:
-                profile.apply(events[position])
-                position += 1
-            if profile.first_seen is None:
-                continue
-            rows.append(feature_vector(profile, edge))
-            extra.append(candidate_features(profile, edge))
-            later = purchases[purchases >= edge]
-            nxt.append(float((later.min() - edge) / DAY) if len(later) else math.inf)
-            times.append(edge)
-            users.append(user)
-            for h in labels:
-                labels[h].append(bool(len(later) and later.min() < edge + h * DAY))
-
-    current: str | None = None
-    history: list = []
-    for event in frame_events(frame):
-        if event.user_id != current:
-            flush(current, history)
-            current, history = event.user_id, []
-        history.append(event)
-    flush(current, history)
+    for user, profile, edge, purchases in cutoff_profiles(frame, cutoffs(frame["timestamp"].min().to_pydatetime())):
+        rows.append(feature_vector(profile, edge))
+        extra.append(candidate_features(profile, edge))
+        later = purchases[purchases >= edge]
+        nxt.append(float((later.min() - edge) / DAY) if len(later) else math.inf)
+        times.append(edge)
+        users.append(user)
+        for h in labels:
+            labels[h].append(bool(len(later) and later.min() < edge + h * DAY))
     examples = Examples(
         np.asarray(rows, dtype=np.float32).reshape(-1, len(FEATURE_NAMES)),
         {h: np.asarray(v, dtype=bool) for h, v in labels.items()},

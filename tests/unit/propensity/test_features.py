@@ -6,6 +6,7 @@ import json
 import math
 import random
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -27,7 +28,7 @@ def rich_history(seed: int = 1, n: int = 300) -> list:
     for i in range(n):
         kind = rng.choice(EVENT_TYPES)
         at = NOW - timedelta(minutes=rng.uniform(1, 100 * 24 * 60))
-        extra: dict[str, object] = {
+        extra: dict[str, Any] = {
             "properties": {"category": rng.choice("abc"), "brand": rng.choice("xyz"), "list_price": 10.0}
         }
         if kind in {"purchase", "add_to_cart", "view"}:
