@@ -824,7 +824,7 @@ def print_cost(figures: TickFigures, report: Report) -> None:
     others = {f"{service} {op}": n for (service, op), n in sorted(figures.calls.calls.items()) if service != "dynamodb"}
     print(
         f"\n  {figures.label}: AWS cost model of the calls the tick made (tests/benchmarks/_cost.py; reads billed by "
-        "4 KB from the items returned, writes by 1 KB from the items written):\n"
+        "4 KB of the items read, whole, writes by 1 KB of the items written):\n"
         f"    DynamoDB {billed['dynamodb_wru']:,.0f} write units, {billed['dynamodb_rru']:,.0f} read units; "
         f"{sum(requests.values()):,} requests ({', '.join(f'{op} {n:,}' for op, n in sorted(requests.items()))}); "
         f"{changed:,} SKUs changed"
