@@ -5,7 +5,8 @@ ratio to a same-run baseline.
         [--only sizes,gateway,cold,warm,risk,stream,recommendations,support,propensity,forecasting,pricing,visual,
                 forecast-models,startup]
         [--cold-runs 7] [--gateway-calls 2000] [--warm-calls 500] [--hot-calls 20000] [--risk-calls 1000]
-        [--risk-bulk 1000] [--stream-events 100000] [--pricing-skus 10000] [--quote-calls 1000] [--no-fresh-clone]
+        [--risk-bulk 1000] [--stream-events 100000] [--pricing-skus 10000] [--pricing-chunk-seconds 30]
+        [--quote-calls 1000] [--no-fresh-clone]
         [--forecast-skus 10000] [--forecast-calls 500] [--forecast-workers 2,4] [--propensity-calls 500]
         [--propensity-events 50]
         [--visual-calls 500] [--support-calls 300] [--forecast-model-series 913]
@@ -90,6 +91,12 @@ def main(argv: list[str] | None = None) -> int:
         # the bulk client's read timeout (README, pricing bench), so the default run stays at 10,000.
         default=10_000,
         help="SKUs in the synthetic catalog of the repricing tick",
+    )
+    parser.add_argument(
+        "--pricing-chunk-seconds",
+        type=float,
+        default=pricing.CHUNK_SECONDS,
+        help="a tick's chunks must all be counted within this many seconds per chunk (at least 900 s a tick)",
     )
     parser.add_argument("--risk-calls", type=int, default=1000, help="calls per side for the risk score latency")
     parser.add_argument("--risk-bulk", type=int, default=1000, help="transactions for the bulk queue throughput")
@@ -177,7 +184,13 @@ def main(argv: list[str] | None = None) -> int:
                         workers=[int(n) for n in args.forecast_workers.split(",") if n.strip()],
                     )
                 if "pricing" in chosen:  # last: it leaves the emulator holding the whole catalog
-                    pricing.run(local, report, skus=args.pricing_skus, quote_calls=args.quote_calls)
+                    pricing.run(
+                        local,
+                        report,
+                        skus=args.pricing_skus,
+                        quote_calls=args.quote_calls,
+                        chunk_seconds=args.pricing_chunk_seconds,
+                    )
         except Exception as exc:
             report.error("local stack", exc)
     if "visual" in chosen:  # in process: the handler without the emulator (see tests/benchmarks/visual.py)

@@ -15,8 +15,15 @@ Billing rules used (from the services' pricing pages):
   (strongly consistent; half for eventually consistent). Sizes are DynamoDB's item sizes (attribute names
   plus values, `item_bytes`): reads are billed from the items the responses carry (GetItem and
   BatchGetItem per item, Query and Scan per request over the items' total), writes from the items the
-  requests carry. An UpdateItem is billed by the item's size after the write, which the request does not
-  carry: one unit unless the caller resolves it (`CallLog.updates`, `resolve_updates`).
+  requests carry. A Query or Scan is billed by the items it *reads*, whole (a table's items, or an index's
+  entries), whatever its ProjectionExpression or FilterExpression leaves out of the response: such a
+  request is billed on what it returned until the caller resolves it (`CallLog.partial_reads`,
+  `resolve_reads`, which sends it again without projection or filter and bills the items read). An
+  UpdateItem is billed by the item's size after the write (DynamoDB: the larger of before and after), which
+  the request does not carry: one unit unless the caller resolves it (`CallLog.updates`, `resolve_updates`,
+  which bills every update of an item by the item's final size: exact for an item that does not grow,
+  an upper bound for one that does, such as a tick status gaining a chunk number each update). A
+  TransactWriteItems is billed twice per item (two units per item of up to 1 KB).
 - API Gateway (REST): per request. Lambda: per invocation (duration is not modelled here).
 """
 
@@ -46,6 +53,8 @@ PRICES = {  # dollars per unit, us-east-1 list prices
 }
 S3_PUT_CLASS = {"PutObject", "CopyObject", "ListObjectsV2", "ListObjects", "CreateMultipartUpload", "UploadPart"}
 S3_GET_CLASS = {"GetObject", "HeadObject"}
+# What makes a Query or Scan return less than it reads (and is billed for).
+PARTIAL_READ = ("ProjectionExpression", "FilterExpression", "Select")
 
 
 def _payload_bytes(operation: str, params: dict[str, Any]) -> int:
@@ -135,6 +144,9 @@ class CallLog:
     dynamodb_read_units: float = 0.0
     # (table, key) of every UpdateItem: billed one unit each until `resolve_updates` measures the items.
     updates: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # Query and Scan requests whose projection or filter left part of what they read out of the response
+    # (with the units billed on what they returned), until `resolve_reads` measures what they read.
+    partial_reads: list[tuple[str, dict[str, Any], float]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _paused: bool = False
 
@@ -163,6 +175,8 @@ class CallLog:
                     self.dynamodb_write_units += units
                 if operation == "UpdateItem":
                     self.updates.append((params["TableName"], params["Key"]))
+                if operation in ("Query", "Scan") and any(name in params for name in PARTIAL_READ):
+                    self.partial_reads.append((operation, dict(params), units))
 
     def dynamodb_requests(self) -> Counter[str]:
         return Counter({op: n for (service, op), n in self.calls.items() if service == "dynamodb"})
@@ -194,6 +208,49 @@ def resolve_updates(log: CallLog, client: Any) -> None:
         log.dynamodb_write_units += units - len(log.updates)
 
 
+def _whole_read(params: dict[str, Any]) -> dict[str, Any]:
+    """A Query or Scan request without what hides part of the items it reads (projection, filter, Select),
+    keeping only the expression names and values its key condition still uses."""
+    request = {k: v for k, v in params.items() if k not in (*PARTIAL_READ, "ExpressionAttributeNames")}
+    request.pop("ExpressionAttributeValues", None)
+    condition = params.get("KeyConditionExpression", "")
+    names = {k: v for k, v in (params.get("ExpressionAttributeNames") or {}).items() if k in condition}
+    values = {k: v for k, v in (params.get("ExpressionAttributeValues") or {}).items() if k in condition}
+    if names:
+        request["ExpressionAttributeNames"] = names
+    if values:
+        request["ExpressionAttributeValues"] = values
+    return request
+
+
+def resolve_reads(log: CallLog, client: Any) -> None:
+    """Bill each recorded partial Query or Scan by the items it read, whole: the same request (same page
+    start and limit) sent again with `client` outside any counting, without projection or filter. The
+    items are as they are now, so a page read before the items grew or shrank is billed at today's sizes."""
+    original = getattr(BaseClient._make_api_call, "__wrapped__", BaseClient._make_api_call)
+    units = 0.0
+    for operation, params, _ in log.partial_reads:
+        method = client.query if operation == "Query" else client.scan
+        request = _whole_read(params)
+        with _uncounted(original):
+            response = method(**request)
+        units += _item_units(request, operation, response)
+    with log._lock:
+        log.dynamodb_read_units += units - sum(billed for _, _, billed in log.partial_reads)
+        log.partial_reads.clear()
+
+
+@contextmanager
+def _uncounted(original: Any) -> Iterator[None]:
+    """Calls made in the block go to botocore's own `_make_api_call` (not recorded by `counting_calls`)."""
+    counted = BaseClient._make_api_call
+    BaseClient._make_api_call = original
+    try:
+        yield
+    finally:
+        BaseClient._make_api_call = counted
+
+
 @contextmanager
 def counting_calls() -> Iterator[CallLog]:
     """Record every AWS API call made in this process while the block runs."""
@@ -209,6 +266,7 @@ def counting_calls() -> Iterator[CallLog]:
         log.record(self.meta.service_model.service_name, operation_name, api_params, response)
         return response
 
+    counted.__wrapped__ = original  # type: ignore[attr-defined]
     BaseClient._make_api_call = counted
     try:
         yield log

@@ -67,7 +67,8 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     ">": operator.gt,
     ">=": operator.ge,
 }
-_FUNCTIONS = {"attribute_exists": 1, "attribute_not_exists": 1, "begins_with": 2}
+_FUNCTIONS = {"attribute_exists": 1, "attribute_not_exists": 1, "begins_with": 2, "contains": 2}
+_SETS = {"SS", "NS"}
 _Node = tuple[Any, ...]
 
 
@@ -195,13 +196,13 @@ class _Parser:
         return parts
 
     def update_actions(self) -> list[tuple[str, list[str], _Node | None]]:
-        """`SET path = :v, ...`, `ADD name :n, ...` and `REMOVE path, ...` clauses, in any order; a path is
-        an attribute or a map entry (`#map.#key`)."""
+        """`SET path = :v, ...`, `ADD name :n, ...` (a number, or members into a set), `DELETE name :set, ...`
+        and `REMOVE path, ...` clauses, in any order; a path is an attribute or a map entry (`#map.#key`)."""
         actions: list[tuple[str, list[str], _Node | None]] = []
         seen_clauses: set[str] = set()
         while self._peek() is not None:
             clause = self._take().upper()
-            if clause not in ("SET", "ADD", "REMOVE") or clause in seen_clauses:
+            if clause not in ("SET", "ADD", "REMOVE", "DELETE") or clause in seen_clauses:
                 raise NotImplementedError(f"the fake does not apply {clause!r} in {self.text!r}")
             seen_clauses.add(clause)
             while True:
@@ -209,9 +210,9 @@ class _Parser:
                 if clause == "SET":
                     self._take("=")
                     actions.append((clause, path, self.operand()))
-                elif clause == "ADD":
+                elif clause in ("ADD", "DELETE"):
                     if len(path) > 1:
-                        raise validation_error("ADD can only be used on top-level attributes")
+                        raise validation_error(f"{clause} can only be used on top-level attributes")
                     actions.append((clause, path, self.operand()))
                 else:
                     actions.append((clause, path, None))
@@ -238,6 +239,11 @@ def _scalar(value: dict[str, Any] | None) -> tuple[str, Any] | None:
     return kind, raw
 
 
+def _member(kind: str, value: str) -> Any:
+    """A set member as DynamoDB compares it (numbers by value: "1" and "1.0" are one member)."""
+    return Decimal(value) if kind == "NS" else value
+
+
 def _resolve(node: _Node, item: dict[str, Any]) -> dict[str, Any] | None:
     return node[1] if node[0] == "value" else item.get(node[1])
 
@@ -256,6 +262,13 @@ def _holds(node: _Node, item: dict[str, Any]) -> bool:
             return path[1] in item
         if name == "attribute_not_exists":
             return path[1] not in item
+        if name == "contains":  # a set holding the value (DynamoDB also answers it for strings and lists)
+            held, wanted = _resolve(path, item), _resolve(node[3], item)
+            if held is None or wanted is None or set(held) & _SETS != set(held):
+                return False
+            ((kind, members),) = held.items()
+            ((wanted_kind, value),) = wanted.items()
+            return wanted_kind == kind[0] and _member(kind, value) in {_member(kind, m) for m in members}
         whole, prefix = _scalar(_resolve(path, item)), _scalar(_resolve(node[3], item))
         return (
             whole is not None and prefix is not None and whole[0] == prefix[0] == "S" and whole[1].startswith(prefix[1])
@@ -437,6 +450,24 @@ class FakeDynamoDB:
                     parent[name] = copy.deepcopy(value)
                 elif action == "REMOVE":
                     parent.pop(name, None)
+                elif set(value or {}) & _SETS:  # ADD members into a set, or DELETE them from it
+                    assert value is not None
+                    ((kind, members),) = value.items()
+                    current = parent.get(name)
+                    if current is not None and set(current) != {kind}:
+                        raise validation_error("An operand in the update expression has an incorrect data type")
+                    held = {_member(kind, m): m for m in (current or {}).get(kind, [])}
+                    for member in members:
+                        if action == "ADD":
+                            held.setdefault(_member(kind, member), member)
+                        else:
+                            held.pop(_member(kind, member), None)
+                    if held:
+                        parent[name] = {kind: list(held.values())}
+                    else:
+                        parent.pop(name, None)  # DynamoDB keeps no empty set
+                elif action == "DELETE":
+                    raise validation_error("DELETE takes a set")
                 else:
                     assert value is not None
                     current = parent.get(name)
@@ -602,10 +633,14 @@ class FakeDynamoDB:
         ExpressionAttributeNames: dict[str, str] | None = None,
         ExpressionAttributeValues: dict[str, Any] | None = None,
         ProjectionExpression: str | None = None,
+        IndexName: str | None = None,
     ) -> dict[str, Any]:
         """One page in key order (of one segment, for a parallel scan), as DynamoDB pages a Scan; a
         FilterExpression drops items from the page after it is read, so a page may come back short; a
-        ProjectionExpression (top-level names) keeps only those attributes."""
+        ProjectionExpression (top-level names) keeps only those attributes. With IndexName, of a keys-only
+        global secondary index: the items holding its keys, each as the table's and the index's keys."""
+        if IndexName is not None:
+            return self._scan_index(TableName, IndexName, Limit, ExclusiveStartKey)
         with self._lock:
             self._call("Scan", TableName)
             used: set[str] = set()
@@ -632,6 +667,22 @@ class FakeDynamoDB:
                 response["Count"] = len(response["Items"])
             if projected:
                 response["Items"] = [{k: v for k, v in i.items() if k in projected} for i in response["Items"]]
+            return response
+
+    def _scan_index(self, table: str, index: str, limit: int | None, start: dict[str, Any] | None) -> dict[str, Any]:
+        with self._lock:
+            self._call("Scan", table, index)
+            if (table, index) not in self.index_schemas:
+                raise validation_error(f"The table does not have the specified index: {index}")
+            schema = self.index_schemas[(table, index)]
+            names = {*self.key_schemas[table], *schema}
+            ordered = [(k, i) for k, i in sorted(self.tables[table].items()) if all(n in i for n in schema)]
+            table_start = {n: v for n, v in (start or {}).items() if n in self.key_schemas[table]} or None
+            response = self._page(table, ordered, limit, table_start)
+            response["Items"] = [{n: v for n, v in i.items() if n in names} for i in response["Items"]]
+            if "LastEvaluatedKey" in response:
+                last = response["Items"][-1]
+                response["LastEvaluatedKey"] = {n: last[n] for n in names}
             return response
 
     @staticmethod

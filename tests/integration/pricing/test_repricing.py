@@ -65,8 +65,10 @@ def test_a_tick_prices_the_catalog_records_every_decision_and_a_retry_applies_no
     stack: Stack, priced: Priced, demand_model: str
 ) -> None:
     log = DecisionLog(stack.physical_name("PricingTable"))
-    # A SKU whose entry is broken (cost is not a number) fails alone; the tick finishes the rest.
-    store_raw(priced.catalog, priced.sku("broken"), {"price": 2, "cost": "unknown"})
+    # A SKU whose entry is broken (cost is not a number) fails alone; the tick finishes the rest. (It keeps
+    # its stage, so the plan's scan of the stage index lists it; an item without one is not listed, and reads
+    # show it broken: tests/unit/pricing/test_catalog_store.py.)
+    store_raw(priced.catalog, priced.sku("broken"), {"price": 2, "cost": "unknown", "stage": "mature"})
 
     summary = tick(stack, "2026-11-28T10:00:00Z")
     assert summary["model_version"] == demand_model and summary["failed"] >= 1

@@ -1,5 +1,6 @@
 """The emulator's fixes change its speed only: queues still count, and sending or receiving counts nothing;
-a paged Scan answers the pages moto answers without the fix."""
+a paged Scan answers the pages moto answers without the fix; a transaction backs up and restores only its
+own items, so a cancelled one is all or nothing and leaves every other item, however recently written, alone."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from moto import mock_aws
 from moto.sqs import models
 
-from infra.moto_server import COUNTS, TABLE_CALLS, patch_send_message, patch_table_scan
+from infra.moto_server import COUNTS, TABLE_CALLS, patch_send_message, patch_table_scan, patch_transact_write_items
 
 
 @pytest.fixture(autouse=True)
@@ -129,3 +130,104 @@ def _unpatched(call: Any) -> Any:
     while hasattr(call, "__wrapped__"):
         call = call.__wrapped__
     return call
+
+
+def _catalogue(dynamodb: Any, items: int) -> None:
+    dynamodb.create_table(
+        TableName="catalogue",
+        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for i in range(items):
+        dynamodb.put_item(TableName="catalogue", Item={"k": {"S": f"sku-{i}"}, "v": {"N": "0"}})
+
+
+def _failing_transaction(dynamodb: Any) -> Any:
+    """Sets sku-0, adds sku-new, then fails its condition on sku-1: the first two must be undone."""
+    return dynamodb.transact_write_items(
+        TransactItems=[
+            {
+                "Update": {
+                    "TableName": "catalogue",
+                    "Key": {"k": {"S": "sku-0"}},
+                    "UpdateExpression": "SET v = :one",
+                    "ExpressionAttributeValues": {":one": {"N": "1"}},
+                }
+            },
+            {"Put": {"TableName": "catalogue", "Item": {"k": {"S": "sku-new"}, "v": {"N": "1"}}}},
+            {
+                "ConditionCheck": {
+                    "TableName": "catalogue",
+                    "Key": {"k": {"S": "sku-1"}},
+                    "ConditionExpression": "v = :one",
+                    "ExpressionAttributeValues": {":one": {"N": "1"}},
+                }
+            },
+        ]
+    )
+
+
+def test_a_cancelled_transaction_restores_its_items_and_keeps_a_concurrent_write(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from moto.dynamodb.models import DynamoDBBackend
+
+    assert patch_transact_write_items() and patch_transact_write_items()  # idempotent
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb")
+        _catalogue(dynamodb, 5)
+        # Another request writes sku-3 while the transaction runs (between its backup and its cancellation).
+        backend_get_item = DynamoDBBackend.get_item
+
+        def interleaved(backend: Any, table_name: str, keys: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+            if keys == {"k": {"S": "sku-1"}}:
+                backend.put_item("catalogue", {"k": {"S": "sku-3"}, "v": {"N": "7"}})
+            return backend_get_item(backend, table_name, keys, *args, **kwargs)
+
+        monkeypatch.setattr(DynamoDBBackend, "get_item", interleaved)
+        with pytest.raises(dynamodb.exceptions.TransactionCanceledException) as cancelled:
+            _failing_transaction(dynamodb)
+        monkeypatch.setattr(DynamoDBBackend, "get_item", backend_get_item)
+        reasons = [reason["Code"] for reason in cancelled.value.response["CancellationReasons"]]
+        assert reasons == ["None", "None", "ConditionalCheckFailed"]  # moto's answer, unchanged
+        items = {item["k"]["S"]: item["v"]["N"] for item in dynamodb.scan(TableName="catalogue")["Items"]}
+        assert items == {"sku-0": "0", "sku-1": "0", "sku-2": "0", "sku-3": "7", "sku-4": "0"}
+        # A transaction that succeeds applies everything.
+        dynamodb.put_item(TableName="catalogue", Item={"k": {"S": "sku-1"}, "v": {"N": "1"}})
+        _failing_transaction(dynamodb)
+        items = {item["k"]["S"]: item["v"]["N"] for item in dynamodb.scan(TableName="catalogue")["Items"]}
+        assert (items["sku-0"], items["sku-new"], len(items)) == ("1", "1", 6)
+
+
+def test_a_transaction_copies_its_items_not_its_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+    import copy
+
+    from moto.dynamodb.models import table as table_models
+
+    patch_transact_write_items()
+    copied: list[str] = []
+    deepcopy = copy.deepcopy
+
+    def watching(value: Any, memo: Any = None) -> Any:
+        copied.append(type(value).__name__)
+        return deepcopy(value, memo)
+
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb")
+        _catalogue(dynamodb, 200)
+        monkeypatch.setattr(copy, "deepcopy", watching)
+        with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+            _failing_transaction(dynamodb)  # cancelled
+        dynamodb.put_item(TableName="catalogue", Item={"k": {"S": "sku-1"}, "v": {"N": "1"}})
+        _failing_transaction(dynamodb)  # commits
+        monkeypatch.setattr(copy, "deepcopy", deepcopy)
+        assert "Table" in copied  # moto still asks for its whole-table backup ...
+        # ... but what gets copied is the items the transaction names (their attributes' values), whatever
+        # the table holds: moto as shipped copied every item's every value (over 1,000 copies here).
+        assert copied.count("DynamoType") <= 2 * 3 * 4, copied
+        from moto.dynamodb.models import dynamodb_backends
+
+        table = dynamodb_backends["123456789012"]["us-east-1"].tables["catalogue"]
+        assert isinstance(table, table_models.Table) and len(table) == 201
+        assert copy.deepcopy(table) is not table  # any other copy of a table is still a copy

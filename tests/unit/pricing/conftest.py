@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pytest
 
 from commerce_ai.artifacts.loader import LoadedModel
-from commerce_ai.pricing.catalog import CatalogStore
+from commerce_ai.pricing.catalog import STAGE_INDEX, CatalogStore
 from commerce_ai.pricing.decisions import DecisionLog
 from commerce_ai.pricing.demand import MODEL_NAME, DemandModel, open_demand_model
 from model_build import Built, manifest_for
@@ -51,5 +51,8 @@ class PricingTables:
 @pytest.fixture
 def tables() -> PricingTables:
     """The catalog and the pricing table (decision audit) as the template keys them, in memory."""
-    ddb = FakeDynamoDB(key_schemas={CATALOG_TABLE: ("sku",), PRICING_TABLE: ("sku", "item")})
+    ddb = FakeDynamoDB(
+        key_schemas={CATALOG_TABLE: ("sku",), PRICING_TABLE: ("sku", "item")},
+        index_schemas={(CATALOG_TABLE, STAGE_INDEX): ("stage", "sku")},
+    )
     return PricingTables(ddb, CatalogStore(CATALOG_TABLE, ddb), DecisionLog(PRICING_TABLE, ddb))

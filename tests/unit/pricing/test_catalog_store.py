@@ -453,6 +453,7 @@ def test_the_fake_refuses_what_dynamodb_refuses(tables: PricingTables) -> None:
         ("missing_attribute < :two", False),  # a missing attribute compares false
         ("price = :text", False),  # another type compares false
         ("begins_with(sku, :prefix)", True),
+        ("NOT contains(chunks, :two)", True),  # no such set: contains nothing
     ],
 )
 def test_the_fake_evaluates_conditions(tables: PricingTables, condition: str, holds: bool) -> None:
@@ -534,6 +535,47 @@ def test_an_item_an_operator_garbled_fails_alone_and_is_left_out_of_pages(tables
     assert sorted(seen) == names[1:]
     with pytest.raises(InvalidInput, match="does not parse"):
         tables.catalog.get(names[0])
+
+
+def test_no_write_path_stores_a_sku_without_a_stage_so_the_plans_index_scan_lists_every_sku(
+    tables: PricingTables,
+) -> None:
+    """The plan lists SKUs from the keys-only stage index, which holds only items with a `stage`."""
+    tables.catalog.put(SkuState.model_validate({"sku": "put", "price": 2.0, "cost": 1.0}))  # no stage given
+    tables.catalog.configure("configured", SkuSettings(price=3.0, cost=2.0))  # created without a stage
+    tables.catalog.seed([SkuState.model_validate({"sku": "seeded", "price": 2.0, "cost": 1.0})])
+    tables.catalog.configure("configured", SkuSettings(floor=2.5))  # a later admin change keeps it
+    with pytest.raises(InvalidInput, match="cannot be removed"):
+        tables.catalog.configure("configured", SkuSettings.model_validate({"stage": None}))
+    state = tables.catalog.get("put")
+    tables.catalog.apply(state, 2.1, NOW, TICK)  # a tick's change
+    tables.catalog.set_competitor_index("seeded", 2.2, NOW)
+    tables.catalog.set_competitor_index("never-stored", 2.2, NOW)  # creates nothing
+    stored = tables.ddb.tables[CATALOG_TABLE]
+    assert sorted(name for (name,) in stored) == ["configured", "put", "seeded"]
+    assert all(item.get("stage") == {"S": Stage.MATURE.value} for item in stored.values())
+    scans = len([op for op, params in tables.ddb.log if op == "Scan"])
+    assert sorted(tables.catalog.names()) == ["configured", "put", "seeded"]
+    index_scans = [params for op, params in tables.ddb.log if op == "Scan"][scans:]
+    assert index_scans and all(p.get("IndexName") == catalog.STAGE_INDEX for p in index_scans)
+
+
+def test_an_item_hand_edited_without_a_stage_reads_as_broken_until_an_admin_sends_it_again(
+    tables: PricingTables,
+) -> None:
+    store_raw(tables.catalog, "no-stage", {"price": 2.0, "cost": 1.0})  # a console edit removed the stage
+    assert tables.catalog.names() == []  # not in the stage index: the plan cannot list it...
+    with pytest.raises(InvalidInput, match="does not parse"):
+        tables.catalog.get("no-stage")  # ...and reads say it is broken, rather than priced as mature
+    assert tables.catalog.page(10, None) == ([], None)
+    tables.catalog.configure("no-stage", SkuSettings(price=2.0, cost=1.0))  # sent again: stored whole
+    assert tables.catalog.names() == ["no-stage"] and tables.catalog.get("no-stage").stage is Stage.MATURE
+
+
+def test_the_plans_index_scan_pages_through_the_whole_catalog(tables: PricingTables) -> None:
+    names = sorted(f"s-{i:03d}" for i in range(10))  # the fake pages every 3 items
+    tables.catalog.seed([sku(name, stage=stage) for name, stage in zip(names, [*Stage] * 10, strict=False)])
+    assert sorted(tables.catalog.names()) == names
 
 
 def test_removing_a_sku_deletes_its_item(tables: PricingTables) -> None:

@@ -212,10 +212,18 @@ def test_a_chunked_tick_counts_each_chunk_once_and_is_done_when_all_are_counted(
     assert failed.error and "RepriceChunksDLQ" in failed.error and failed.summary and failed.summary["applied"] == 8
     # The failed chunk redriven from the DLQ: it moves from failed to done, and the tick is done.
     assert log.finish_chunk(tick, 1, counts, True, NOW) is True
+    assert log.finish_chunk(tick, 1, counts, True, NOW) is False, "a redriven chunk redelivered is counted once"
     done = log.get(tick)
     assert (done.state, done.chunks_done, done.chunks_failed, done.error) == ("done", 3, 0, None)
     assert done.summary is not None and (done.summary["skus"], done.summary["applied"]) == (30, 12)
     assert done.summary["model_version"] == "v1"
+    # Each count was one conditional UpdateItem of the status (no transaction, no marker item), and the
+    # status holds the chunks' numbers in its sets.
+    calls = [operation for operation, _ in log.ddb.log]
+    assert "TransactWriteItems" not in calls and "PutItem" not in calls
+    assert calls.count("UpdateItem") == 1 + 7  # the status, then 7 counts (3 of them refused)
+    item = log.ddb.tables[PRICING_TABLE][("#ticks", f"tick#{tick}")]
+    assert sorted(item["done_chunks"]["NS"], key=int) == ["0", "1", "2"] and "failed_chunks" not in item
     # A retried plan rewrites the status and leaves the counts alone.
     log.record(status(NOW, "running", chunks=3, model_version="v1"))
     assert log.get(tick).state == "done"

@@ -1,7 +1,7 @@
 """A whole-catalog tick that scales out: the schedule (or a queued admin reprice) plans the tick, and
 workers decide and write it a chunk at a time.
 
-The plan: page the catalog's SKU names (a Scan that reads the keys), group them by market (a SKU's
+The plan: page the catalog's SKU names (a Scan of the keys-only stage index), group them by market (a SKU's
 cross-price slots read its market members' prices, so a market is never split: a chunk's worker reads
 every price it needs with its own SKUs) and pack the groups into chunks of about `CHUNK_SKUS`, in a
 fixed order, so the same catalog always makes the same chunks. Each chunk is one message on

@@ -14,10 +14,20 @@ themselves are in the SKUs' histories.
 
 A whole-catalog tick scales out (`commerce_ai.pricing.tick_chunks`): its status item also counts its
 chunks, as numbers beside the status (`chunks` once planned, `chunks_done`, `chunks_failed`, and each
-outcome's SKUs), which the chunk workers add to. A chunk is counted once: its marker item
-(`chunk#<tick>#<n>`) and the counters change in one conditional transaction, and a chunk that failed its
-last attempt (marker `failed`, then the DLQ) moves from failed to done when a redrive runs it. Such a tick is
-`running` until every chunk is counted, then `done` (or `failed` naming how many chunks failed).
+outcome's SKUs), which the chunk workers add to. A chunk is counted once: one conditional UpdateItem of the
+status adds the chunk's number to the set of chunks done (`done_chunks`, or `failed_chunks` after its last
+attempt failed) together with its counts, on condition the number is in neither set, so a redelivered
+chunk changes nothing; a chunk that failed its last attempt (then the DLQ) moves from failed to done when
+a redrive runs it. Such a tick is `running` until every chunk is counted, then `done` (or `failed` naming
+how many chunks failed).
+
+Why one update of the status rather than a marker item per chunk written with the counts in a transaction:
+DynamoDB bills a transaction's every item twice, so that was 4 write units a chunk, where the update is
+billed by the status item's size, 1 unit while the item stays within 1 KB. A chunk's number adds 2-3 bytes
+to the set (a 500-SKU chunk: 200 chunks at 100,000 SKUs keep the item within about 1 KB; 2,000 chunks, a
+million SKUs, make it about 7 KB, and the later updates 5-7 units each, more than the 2 units of a marker
+item plus a counter update without a transaction, which would not count a chunk atomically). The status
+item stays far below DynamoDB's 400 KB at any catalogue size a tick can reach in a day.
 """
 
 from __future__ import annotations
@@ -44,7 +54,9 @@ TICK_NAME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"  # ticks.tick_stamp
 # them in step): past the one a run is over, and after the other the request is in the DLQ.
 RUN_TIMEOUT = timedelta(seconds=600)
 REQUEST_ATTEMPTS = 3
-CHUNK_PREFIX = "chunk#"
+# The status item's sets of the chunks counted done and failed (number sets: 2-3 bytes a chunk).
+DONE_CHUNKS = "done_chunks"
+FAILED_CHUNKS = "failed_chunks"
 OUTCOMES = ("applied", "kept", "blocked", "failed", "superseded")
 COUNTED = ("skus", "already_done", "unknown", *OUTCOMES)  # what a chunk adds to its tick's counts
 State = Literal["queued", "running", "done", "failed"]
@@ -204,74 +216,57 @@ class TickLog:
 
     # -- a chunked tick's chunks ------------------------------------------------------------------------
 
-    def _chunk_key(self, tick: str, chunk: int) -> dict[str, Any]:
-        return self._key(f"{CHUNK_PREFIX}{tick}#{chunk:06d}")
-
     def chunk_state(self, tick: str, chunk: int) -> str | None:
         """`done`, `failed` (its last attempt failed) or None (not counted yet)."""
-        key = self._chunk_key(tick, chunk)
-        item = self.ddb.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
-        return item["state"]["S"] if item else None
+        item = self.ddb.get_item(TableName=self.table, Key=self._key(PREFIX + tick), ConsistentRead=True).get(
+            "Item", {}
+        )
+        for state, attribute in (("done", DONE_CHUNKS), ("failed", FAILED_CHUNKS)):
+            if str(chunk) in item.get(attribute, {}).get("NS", []):
+                return state
+        return None
 
     def finish_chunk(self, tick: str, chunk: int, summary: dict[str, Any], was_failed: bool, now: datetime) -> bool:
         """Count a chunk done with its SKUs' outcomes, once: False when it was counted before (a redelivery).
         A chunk counted failed before (it was redriven from the DLQ) moves from failed to done."""
         counts = {name: int(summary.get(name, 0)) for name in COUNTED}
         names = {f"#c{i}": name for i, name in enumerate(COUNTED)}
-        values = {f":c{i}": {"N": str(counts[name])} for i, name in enumerate(COUNTED)}
-        adds = [f"#c{i} :c{i}" for i in range(len(COUNTED))] + ["chunks_done :one"]
-        values[":one"] = {"N": "1"}
+        values: dict[str, Any] = {f":c{i}": {"N": str(counts[name])} for i, name in enumerate(COUNTED)}
+        values.update({":chunk": {"NS": [str(chunk)]}, ":one": {"N": "1"}})
+        adds = [f"#c{i} :c{i}" for i in range(len(COUNTED))] + ["chunks_done :one", f"{DONE_CHUNKS} :chunk"]
+        update = "ADD " + ", ".join(adds)
         if was_failed:
-            adds.append("chunks_failed :minus")
             values[":minus"] = {"N": "-1"}
-        marker = {
-            **self._chunk_key(tick, chunk),
-            "state": {"S": "done"},
-            "expires_at": {"N": str(int((now + RETENTION).timestamp()))},
-        }
-        condition = "#state = :failed" if was_failed else "attribute_not_exists(#item)"
-        return self._count(marker, condition, tick, "ADD " + ", ".join(adds), names, values)
+            update = update + ", chunks_failed :minus DELETE " + f"{FAILED_CHUNKS} :chunk"
+            condition = f"contains({FAILED_CHUNKS}, :number)"
+        else:
+            condition = f"NOT contains({DONE_CHUNKS}, :number) AND NOT contains({FAILED_CHUNKS}, :number)"
+        return self._count(tick, chunk, update, condition, names, values)
 
     def fail_chunk(self, tick: str, chunk: int, now: datetime) -> bool:
         """Count a chunk failed after its last attempt (its message goes to the DLQ), once."""
-        marker = {
-            **self._chunk_key(tick, chunk),
-            "state": {"S": "failed"},
-            "expires_at": {"N": str(int((now + RETENTION).timestamp()))},
-        }
-        values = {":one": {"N": "1"}}
-        return self._count(marker, "attribute_not_exists(#item)", tick, "ADD chunks_failed :one", {}, values)
+        values = {":one": {"N": "1"}, ":chunk": {"NS": [str(chunk)]}}
+        condition = f"NOT contains({DONE_CHUNKS}, :number) AND NOT contains({FAILED_CHUNKS}, :number)"
+        return self._count(tick, chunk, f"ADD chunks_failed :one, {FAILED_CHUNKS} :chunk", condition, {}, values)
 
     def _count(
-        self,
-        marker: dict[str, Any],
-        condition: str,
-        tick: str,
-        update: str,
-        names: dict[str, str],
-        values: dict[str, Any],
+        self, tick: str, chunk: int, update: str, condition: str, names: dict[str, str], values: dict[str, Any]
     ) -> bool:
-        """Write a chunk's marker under `condition` and change its tick's counts, in one transaction; False
-        when the condition refused it (the chunk was counted so already)."""
-        put: dict[str, Any] = {"TableName": self.table, "Item": marker, "ConditionExpression": condition}
-        if ":failed" in condition:
-            put["ExpressionAttributeNames"] = {"#state": "state"}
-            put["ExpressionAttributeValues"] = {":failed": {"S": "failed"}}
-        else:
-            put["ExpressionAttributeNames"] = {"#item": "item"}
-        counter: dict[str, Any] = {
+        """Change the tick's counts and chunk sets in one conditional UpdateItem; False when the condition
+        refused it (the chunk was counted so already)."""
+        request: dict[str, Any] = {
             "TableName": self.table,
             "Key": self._key(PREFIX + tick),
             "UpdateExpression": update,
-            "ExpressionAttributeValues": values,
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": {**values, ":number": {"N": str(chunk)}},
         }
         if names:
-            counter["ExpressionAttributeNames"] = names
+            request["ExpressionAttributeNames"] = names
         try:
-            self.ddb.transact_write_items(TransactItems=[{"Put": put}, {"Update": counter}])
+            self.ddb.update_item(**request)
         except ClientError as error:
-            reasons = error.response.get("CancellationReasons") or []
-            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+            if aws.is_conditional_check_failure(error):
                 return False
             raise
         return True
