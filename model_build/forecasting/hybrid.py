@@ -25,54 +25,47 @@ from model_build.forecasting.global_model import PARAMS, ROUNDS
 
 
 class ProphetStudy:
-    """Prophet fits cached per (SKU, origin): Prophet alone and the hybrid share them."""
+    """Prophet fits cached per (SKU, origin): Prophet alone and the hybrid share them. With `workers` > 1 the
+    missing fits of an origin run in that many processes (each fit is independent; `make eval` uses 2, the
+    machine's cores); `fit_seconds` is the sum of the fits' own times, whichever process ran them."""
 
-    def __init__(self, horizons: int = 8) -> None:
+    def __init__(self, horizons: int = 8, workers: int = 1) -> None:
         self.horizons = horizons
+        self.workers = workers
         self.fits: dict[tuple[str, int], np.ndarray] = {}  # yhat, yhat_lower, yhat_upper over the grid
         self.fit_seconds = 0.0
         self.fit_count = 0
 
+    def fit_all(self, seen: list[SkuSeries], origin: int) -> None:
+        """Fit every SKU of `seen` not fitted yet at `origin`, in `workers` processes."""
+        missing = [s for s in seen if (s.sku, origin) not in self.fits]
+        if self.workers > 1 and len(missing) > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            # spawn, not fork: the parent has run LightGBM's OpenMP threads, which a forked child can inherit
+            # in a locked state
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=self.workers, mp_context=context) as pool:
+                done = pool.map(fit_prophet, missing, chunksize=max(1, len(missing) // (self.workers * 16)))
+                for s, (fitted, seconds) in zip(missing, done, strict=True):
+                    self._keep(s, origin, fitted, seconds)
+        else:
+            for s in missing:
+                self._keep(s, origin, *fit_prophet(s))
+
+    def _keep(self, s: SkuSeries, origin: int, fitted: np.ndarray, seconds: float) -> None:
+        self.fits[(s.sku, origin)] = fitted
+        self.fit_seconds += seconds
+        self.fit_count += 1
+
     def _prophet(self, s: SkuSeries, origin: int) -> np.ndarray:
-        key = (s.sku, origin)
-        if key not in self.fits:
-            import time
-
-            from prophet import Prophet
-
-            logging.getLogger("cmdstanpy").setLevel(logging.WARNING)
-            logging.getLogger("prophet").setLevel(logging.WARNING)
-            started = time.perf_counter()
-            x = s.series
-            n = x.observed
-            history = pd.DataFrame(
-                {
-                    "ds": pd.to_datetime(x.dates[:n]),
-                    "y": x.units,
-                    "price": x.price[:n],
-                    "deal": x.promo[:n],
-                    "feat": x.feature[:n],
-                }
-            ).dropna()
-            model = Prophet(
-                seasonality_mode="multiplicative",
-                yearly_seasonality=True,
-                weekly_seasonality=False,
-                daily_seasonality=False,
-                uncertainty_samples=100,
-                interval_width=0.8,
-            )
-            for column in ("price", "deal", "feat"):
-                model.add_regressor(column, mode="multiplicative")
-            model.fit(history)
-            grid = pd.DataFrame({"ds": pd.to_datetime(x.dates), "price": x.price, "deal": x.promo, "feat": x.feature})
-            predicted = model.predict(grid)
-            self.fits[key] = predicted[["yhat", "yhat_lower", "yhat_upper"]].to_numpy(dtype=float)
-            self.fit_seconds += time.perf_counter() - started
-            self.fit_count += 1
-        return self.fits[key]
+        if (s.sku, origin) not in self.fits:
+            self.fit_all([s], origin)
+        return self.fits[(s.sku, origin)]
 
     def prophet(self, seen: list[SkuSeries], origin: int) -> np.ndarray:
+        self.fit_all(seen, origin)
         out = []
         for s in seen:
             fitted = self._prophet(s, origin)
@@ -84,6 +77,7 @@ class ProphetStudy:
     def hybrid(self, seen: list[SkuSeries], origin: int) -> np.ndarray:
         import lightgbm as lgb
 
+        self.fit_all(seen, origin)
         season = season_of("W")
         brand_level = _brand_levels(seen)
         xs, ys = [], []
@@ -120,6 +114,44 @@ class ProphetStudy:
             residual = np.column_stack([boosters[q].predict(rows) for q in QUANTILES])
             out.append(np.sort(np.clip(np.expm1(yhat[n - 1 + steps][:, None] + residual), 0.0, None), axis=1))
         return np.stack(out)
+
+
+def fit_prophet(s: SkuSeries) -> tuple[np.ndarray, float]:
+    """One Prophet fit on the SKU as seen at its origin: (yhat, yhat_lower, yhat_upper) over its whole grid
+    (history and the forecast weeks, whose prices and promotions are known), and the fit's seconds."""
+    import time
+
+    from prophet import Prophet
+
+    logging.getLogger("cmdstanpy").setLevel(logging.WARNING)
+    logging.getLogger("prophet").setLevel(logging.WARNING)
+    started = time.perf_counter()
+    x = s.series
+    n = x.observed
+    history = pd.DataFrame(
+        {
+            "ds": pd.to_datetime(x.dates[:n]),
+            "y": x.units,
+            "price": x.price[:n],
+            "deal": x.promo[:n],
+            "feat": x.feature[:n],
+        }
+    ).dropna()
+    model = Prophet(
+        seasonality_mode="multiplicative",
+        yearly_seasonality=True,
+        weekly_seasonality=False,
+        daily_seasonality=False,
+        uncertainty_samples=100,
+        interval_width=0.8,
+    )
+    for column in ("price", "deal", "feat"):
+        model.add_regressor(column, mode="multiplicative")
+    model.fit(history)
+    grid = pd.DataFrame({"ds": pd.to_datetime(x.dates), "price": x.price, "deal": x.promo, "feat": x.feature})
+    predicted = model.predict(grid)
+    fitted = predicted[["yhat", "yhat_lower", "yhat_upper"]].to_numpy(dtype=float)
+    return fitted, time.perf_counter() - started
 
 
 def _brand_levels(seen: list[SkuSeries]) -> dict[str, np.ndarray]:
