@@ -14,6 +14,7 @@ training residuals (so they are optimistic; the rolling origins judge the result
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -29,16 +30,27 @@ class ProphetStudy:
     missing fits of an origin run in that many processes (each fit is independent; `make eval` uses 2, the
     machine's cores); `fit_seconds` is the sum of the fits' own times, whichever process ran them."""
 
-    def __init__(self, horizons: int = 8, workers: int = 1) -> None:
+    def __init__(self, horizons: int = 8, workers: int = 1, batch: int = 100) -> None:
         self.horizons = horizons
         self.workers = workers
+        self.batch = batch  # fits between two calls of `on_batch`
+        self.on_batch: Callable[[], None] | None = None  # e.g. save the study so far (not pickled)
         self.fits: dict[tuple[str, int], np.ndarray] = {}  # yhat, yhat_lower, yhat_upper over the grid
         self.fit_seconds = 0.0
         self.fit_count = 0
+        self.fit_wall = 0.0  # wall seconds spent fitting, over every run of a resumed study
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "on_batch": None}
 
     def fit_all(self, seen: list[SkuSeries], origin: int) -> None:
-        """Fit every SKU of `seen` not fitted yet at `origin`, in `workers` processes."""
+        """Fit every SKU of `seen` not fitted yet at `origin`, in `workers` processes, `batch` at a time
+        (`on_batch` after each, so a long study can be saved and resumed)."""
+        import time
+
+        started = time.perf_counter()
         missing = [s for s in seen if (s.sku, origin) not in self.fits]
+        batches = [missing[i : i + self.batch] for i in range(0, len(missing), self.batch)]
         if self.workers > 1 and len(missing) > 1:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
@@ -47,12 +59,19 @@ class ProphetStudy:
             # in a locked state
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(max_workers=self.workers, mp_context=context) as pool:
-                done = pool.map(fit_prophet, missing, chunksize=max(1, len(missing) // (self.workers * 16)))
-                for s, (fitted, seconds) in zip(missing, done, strict=True):
-                    self._keep(s, origin, fitted, seconds)
+                for batch in batches:
+                    for s, (fitted, seconds) in zip(batch, pool.map(fit_prophet, batch), strict=True):
+                        self._keep(s, origin, fitted, seconds)
+                    self.fit_wall, started = self.fit_wall + time.perf_counter() - started, time.perf_counter()
+                    if self.on_batch is not None:
+                        self.on_batch()
         else:
-            for s in missing:
-                self._keep(s, origin, *fit_prophet(s))
+            for batch in batches:
+                for s in batch:
+                    self._keep(s, origin, *fit_prophet(s))
+                self.fit_wall, started = self.fit_wall + time.perf_counter() - started, time.perf_counter()
+                if self.on_batch is not None and len(missing) > 1:
+                    self.on_batch()
 
     def _keep(self, s: SkuSeries, origin: int, fitted: np.ndarray, seconds: float) -> None:
         self.fits[(s.sku, origin)] = fitted

@@ -102,6 +102,12 @@ def _study(everything: list[SkuSeries], reuse: bool = False) -> dict[str, Any]:
 
     saved = STUDY_CACHE / "study-v2.pickle"  # v2: Prophet and the hybrid on every SKU (v1 had a sample)
     study: dict[str, Any] = pickle.loads(saved.read_bytes()) if reuse and saved.is_file() else {}
+    if study:
+        print(
+            f"  forecasting study: resuming with {', '.join(study['scored']) or 'no model scored'} and "
+            f"{study['prophet'].fit_count} Prophet fits",
+            flush=True,
+        )
     scored: dict[str, protocol.Scored] = study.setdefault("scored", {})
     study.setdefault("lgbm", LightGbmStudy())
     study.setdefault("prophet", ProphetStudy(workers=PROPHET_WORKERS))
@@ -113,6 +119,8 @@ def _study(everything: list[SkuSeries], reuse: bool = False) -> dict[str, Any]:
         partial.replace(saved)
 
     lgbm, prophet = study["lgbm"], study["prophet"]
+    prophet.workers = PROPHET_WORKERS
+    prophet.on_batch = save  # every 100 Prophet fits: a stopped study resumes from its last batch
     models: dict[str, Any] = {
         PROPHET: prophet.prophet,  # first: the longest, and its fits are the hybrid's
         HYBRID: prophet.hybrid,
@@ -127,7 +135,10 @@ def _study(everything: list[SkuSeries], reuse: bool = False) -> dict[str, Any]:
             continue
         if name == "LightGBM quantile objectives" and SERVED not in scored:
             continue  # reuses the served model's boosters: never resumed without them
+        earlier_fits = prophet.fit_wall  # Prophet's fitting in earlier runs of a resumed study
         result = protocol.run(name, forecaster, everything)
+        if name == PROPHET:
+            result = protocol.Scored(name, result.cells, result.seconds + earlier_fits)
         if name == HYBRID:  # its Prophet fits were cached by Prophet's run: count them in its time
             study["hybrid_residual_seconds"] = result.seconds
             result = protocol.Scored(name, result.cells, result.seconds + scored[PROPHET].seconds)
