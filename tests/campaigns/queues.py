@@ -78,6 +78,12 @@ class Outcome:
     faults: int
     crashes: int
     notes: list[str]
+    consumed: float = float("nan")  # seconds until only poison was left: the consumer's own pace
+
+    @property
+    def rate(self) -> float:
+        """Records a second the consumer took them at (NaN if not measured)."""
+        return self.n / self.consumed if self.consumed > 0 else float("nan")
 
 
 def now_iso() -> str:
@@ -190,6 +196,7 @@ def run_cases(
     crashes_before = {p.case.name: _count(up, p.case.functions, "FAULT crash") for p in prepared}
     started = time.monotonic()
     drained_after: dict[str, float] = {}
+    consumed_after: dict[str, float] = {}
     try:
         up.faults(rate=fault_rate, crash_rate=crash_rate, functions=functions)
         with concurrent.futures.ThreadPoolExecutor(len(prepared)) as pool:
@@ -200,7 +207,11 @@ def run_cases(
             for p in prepared:
                 if p.case.name in drained_after:
                     continue
-                quiet[p.case.name] = quiet[p.case.name] + 1 if sum(depth(up, q) for q in p.case.drained) == 0 else 0
+                left = sum(depth(up, q) for q in p.case.drained)
+                if left <= p.poisons and p.case.name not in consumed_after:
+                    # what is left is the poison, waiting out its receives: the consumer's own pace ends here
+                    consumed_after[p.case.name] = time.monotonic() - started
+                quiet[p.case.name] = quiet[p.case.name] + 1 if left == 0 else 0
                 if quiet[p.case.name] >= 3:  # a few polls empty: nothing in flight upstream either
                     drained_after[p.case.name] = time.monotonic() - started
             time.sleep(2.0)
@@ -210,6 +221,7 @@ def run_cases(
     outcomes = []
     for p in prepared:
         outcome = _count_case(up, p, drained_after.get(p.case.name, float("nan")))
+        outcome.consumed = consumed_after.get(p.case.name, float("nan"))
         outcome.faults = _count(up, p.case.functions, "FAULT ") - faults_before[p.case.name]
         outcome.crashes = _count(up, p.case.functions, "FAULT crash") - crashes_before[p.case.name]
         if p.case.name not in drained_after:

@@ -84,7 +84,7 @@ class Report:
                 o.faults,
                 o.crashes,
                 fmt_seconds(o.seconds),
-                f"{o.n / o.seconds:.1f}" if o.seconds == o.seconds and o.seconds > 0 else "-",
+                f"{o.rate:.1f} (all but the poison in {fmt_seconds(o.consumed)})" if o.rate == o.rate else "-",
             ]
             for o in outcomes
         ]
