@@ -246,7 +246,7 @@ def _step(part: Part, running: Up, report: Report, args: argparse.Namespace) -> 
         return lambda: setattr(
             report,
             "tick",
-            crashes.pricing_tick(running, crash_rate=args.crash_rate * 5, timeout=budget(part.name, args)),
+            crashes.pricing_tick(running, crash_rate=args.crash_rate, timeout=budget(part.name, args)),
         )
     if part.name == "hostile":
         return lambda: report.hostile.extend(hostile.run_attack(running, a) for a in hostile.attacks())

@@ -52,7 +52,7 @@ class Report:
             "the counts are what the campaigns are for.",
             f"- Settings: N = {s['events']} messages on the busiest queues, {s['small_events']} on the others, "
             f"{s['poison']:.0%} poison; fault rate {s['fault_rate']:.0%} of every AWS call the functions make; "
-            f"crash rate {s['crash_rate']:.1%} of calls (x5 for the pricing tick); load {s['load_seconds']:.0f} s per "
+            f"crash rate {s['crash_rate']:.1%} of calls; load {s['load_seconds']:.0f} s per "
             f"route and per floor at {s['concurrency']} client threads; schemathesis {s['fuzz_examples']} examples "
             "per route.",
             f"- Queues driven by a campaign have their visibility timeout shortened to {CAMPAIGN_VISIBILITY_SECONDS} s "
