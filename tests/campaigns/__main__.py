@@ -8,8 +8,9 @@
 Parts (`--only` takes part names or the sections faults, crashes, load, hostile; default: all of them):
 faults-account-events, faults-behaviour, faults-support, faults-risk, crashes-account-events, crashes-risk,
 crashes-pricing-tick, hostile, load, schemathesis. Parts that drive different functions run at once, one
-lane per consumer (a function's faults then its crashes in turn); load then runs alone (its latencies
-must not share the machine with the queues), and schemathesis last (its random admin calls change state).
+lane per consumer (a function's faults then its crashes in turn); then the hand-written attacks and the
+load, each alone (latencies must not share the machine with the queues), and schemathesis last (its
+random admin calls change state).
 The run prints its estimated duration first (`--estimate`: only that). `--events` is N for the busiest
 queues (risk bulk scoring, the behaviour stream), `--small-events` for the others. `--attach` drives a stack
 already running with COMMERCE_AI_FAULTS=<STATE_DIR>/faults.json instead of starting one. The campaigns are
@@ -57,7 +58,10 @@ RATES = {
 POISON_TAIL_SECONDS = 150.0
 PRICING_TICK_SECONDS = 300.0  # a whole-catalog tick with its chunk workers dying and coming back
 HOSTILE_SECONDS = 120.0
-SCHEMATHESIS_SECONDS_PER_EXAMPLE = 20.0  # the whole document, per example per route
+# schemathesis: its coverage phase (~2,400 cases, whatever the examples) took 137 s at load ~15, then
+# the fuzzing phase grows with the examples per route
+SCHEMATHESIS_SECONDS = 150.0
+SCHEMATHESIS_SECONDS_PER_EXAMPLE = 20.0
 READY_BUDGET = 1800.0  # a first `up` trains every capability; the build cache makes later ones short
 
 
@@ -66,7 +70,7 @@ class Part:
     name: str
     section: str
     lane: str  # parts of one lane run in turn (they drive the same functions); lanes run at once
-    phase: int  # 1: the lanes; 2: load, alone; 3: schemathesis, alone and last
+    phase: int  # 1: the lanes; 2: hostile, then load, each alone; 3: schemathesis, alone and last
     needs_ready: bool  # needs served models: waits for GET /health 200
 
 
@@ -74,7 +78,8 @@ PARTS = [
     Part("faults-account-events", "faults", "risk account events", 1, False),
     Part("faults-behaviour", "faults", "behaviour events", 1, False),
     Part("faults-support", "faults", "support tickets", 1, False),
-    Part("hostile", "hostile", "hostile", 1, True),  # its replays need served models
+    # alone: its reprice replays must not meet the pricing tick's campaign (a running tick refuses them)
+    Part("hostile", "hostile", "hostile", 2, True),
     Part("crashes-account-events", "crashes", "risk account events", 1, False),
     Part("faults-risk", "faults", "risk bulk scoring", 1, True),
     Part("crashes-risk", "crashes", "risk bulk scoring", 1, True),
@@ -106,7 +111,7 @@ def estimate(part: str, args: argparse.Namespace) -> float:
         return HOSTILE_SECONDS
     if part == "load":
         return len(load.ROUTES) * 2 * args.load_seconds + 10 * len(load.ROUTES)
-    return SCHEMATHESIS_SECONDS_PER_EXAMPLE * args.fuzz_examples
+    return SCHEMATHESIS_SECONDS + SCHEMATHESIS_SECONDS_PER_EXAMPLE * args.fuzz_examples
 
 
 def budget(part: str, args: argparse.Namespace) -> float:

@@ -58,8 +58,8 @@ class Report:
             f"- Queues driven by a campaign have their visibility timeout shortened to {CAMPAIGN_VISIBILITY_SECONDS} s "
             "(the template's are 180-3600 s, so a poison record would need 9+ minutes to reach its DLQ); the receive "
             "counts and the redrive to the DLQ are the emulator's, as SQS's.",
-            "- Parts that drive different functions ran at once, one lane per consumer; load ran alone after them, "
-            "schemathesis last. Each part's time: "
+            "- Parts that drive different functions ran at once, one lane per consumer; the hand-written attacks "
+            "and the load ran alone after them, schemathesis last. Each part's time: "
             + (", ".join(f"{name} {fmt_seconds(sec)}" for name, sec in self.durations.items()) or "none ran")
             + ".",
             "",
