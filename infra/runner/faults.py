@@ -14,7 +14,10 @@ The plan is a JSON file re-read at most every half second, so a running stack's 
 and off without restarting it: {"rate": 0.05, "crash_rate": 0.0, "functions": ["RiskBulkScoring"]},
 or {"crash_after_calls": 4} for a test that needs the process to die at a known point. `functions`
 (substrings of the function's name) limits the faults to those functions; an absent file or a rate of 0
-injects nothing. The runner's own calls (the pollers: Lambda's side) are never faulted.
+injects nothing. Campaigns that run at once, each on its own functions, write one plan each under
+"plans": {"plans": [{"rate": 0.05, "functions": ["RiskAccountEvents"]}, {"crash_rate": 0.002, ...}]};
+a function takes the first plan that names it. The runner's own calls (the pollers: Lambda's side) are
+never faulted.
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ class FaultInjector:
         self.calls = 0  # AWS calls this process made under a plan that applies to it
 
     def plan(self) -> Plan:
+        """The plan for this process's function (the first in the file that names it; none: no faults)."""
         now = time.monotonic()
         if now - self._read_at < _REREAD_SECONDS:
             return self._plan
@@ -72,14 +76,11 @@ class FaultInjector:
         if mtime != self._mtime:
             try:
                 raw = json.loads(self.plan_path.read_text() or "{}")
-                self._plan = Plan(
-                    rate=float(raw.get("rate", 0.0)),
-                    crash_rate=float(raw.get("crash_rate", 0.0)),
-                    functions=tuple(raw.get("functions") or ()),
-                    crash_after_calls=int(raw.get("crash_after_calls", 0)),
-                )
+                entries = raw["plans"] if isinstance(raw.get("plans"), list) else [raw]
+                plans = [_parse(entry) for entry in entries]
+                self._plan = next((p for p in plans if p.applies_to(self.function)), Plan())
                 self._mtime = mtime
-            except (OSError, ValueError):
+            except (OSError, ValueError, TypeError, AttributeError):
                 pass  # a plan half-written: keep the last one, read it again next time
         return self._plan
 
@@ -130,6 +131,15 @@ class FaultInjector:
         # One line per fault in the function's log, so a campaign can count what was injected where.
         target = str(request.headers.get("X-Amz-Target", b"") or "")
         print(f"FAULT {fault} {request.method} {request.url.split('?')[0]} {target}", flush=True)
+
+
+def _parse(raw: dict[str, Any]) -> Plan:
+    return Plan(
+        rate=float(raw.get("rate", 0.0)),
+        crash_rate=float(raw.get("crash_rate", 0.0)),
+        functions=tuple(raw.get("functions") or ()),
+        crash_after_calls=int(raw.get("crash_after_calls", 0)),
+    )
 
 
 def _replayable(request: Any) -> bool:

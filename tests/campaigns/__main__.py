@@ -1,13 +1,20 @@
 """`make campaigns`: the reliability campaigns against one `commerce-ai up`, written to reports/reliability.md.
 
-    .venv/bin/python -m tests.campaigns [--only faults,crashes,load,hostile] [--events 10000]
-        [--small-events 2000] [--poison 0.05] [--fault-rate 0.05] [--crash-rate 0.002]
-        [--load-seconds 30] [--concurrency 8] [--fuzz-examples 30] [--report reports/reliability.md]
-        [--attach HTTP AWS STATE_DIR]
+    .venv/bin/python -m tests.campaigns [--only PART,...] [--events 10000] [--small-events 10000]
+        [--crash-events 2000] [--poison 0.05] [--fault-rate 0.05] [--crash-rate 0.002] [--load-seconds 30]
+        [--concurrency 8] [--fuzz-examples 30] [--report reports/reliability.md] [--attach HTTP AWS STATE_DIR]
+        [--estimate]
 
-`--events` is N for the busiest queues (risk bulk scoring, the behaviour stream); `--small-events` for the
-others. `--attach` drives a stack already running with COMMERCE_AI_FAULTS=<STATE_DIR>/faults.json instead
-of starting one. The campaigns are studies, not tests: nothing here runs in `make test`.
+Parts (`--only` takes part names or the sections faults, crashes, load, hostile; default: all of them):
+faults-account-events, faults-behaviour, faults-support, faults-risk, crashes-account-events, crashes-risk,
+crashes-pricing-tick, hostile, load, schemathesis. Parts that drive different functions run at once, one
+lane per consumer (a function's faults then its crashes in turn); then the hand-written attacks and the
+load, each alone (latencies must not share the machine with the queues), and schemathesis last (its
+random admin calls change state).
+The run prints its estimated duration first (`--estimate`: only that). `--events` is N for the busiest
+queues (risk bulk scoring, the behaviour stream), `--small-events` for the others. `--attach` drives a stack
+already running with COMMERCE_AI_FAULTS=<STATE_DIR>/faults.json instead of starting one. The campaigns are
+studies, not tests: nothing here runs in `make test`.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +38,115 @@ from tests.campaigns._up import Up, attach, up
 from tests.campaigns.report import Report
 
 SECTIONS = ("faults", "crashes", "load", "hostile")
+
+# Records a second each consumer took its messages at under the campaign's faults (until only the poison
+# was left), measured with the lanes running at once (they share the emulator and the machine), and the
+# other parts' seconds: the basis of the printed estimate. Measured on 2026-12-06 on 2 cores shared with
+# four other jobs, at a 1-minute load average of 10-26 (N = 200 and 1,000); on a quieter machine the
+# consumers are faster, so the estimate errs long.
+MEASURED_AT = "2026-12-06 at N=200-1,000, on 2 shared cores at a 1-minute load average of 10-26"
+RATES = {
+    "faults-account-events": 2.4,
+    "faults-behaviour": 2.0,
+    "faults-support": 3.3,
+    "faults-risk": 2.0,
+    "crashes-account-events": 2.0,
+    "crashes-risk": 2.0,
+}
+# After the last good record, the poison waits out three receives (30 s visibility each) before its DLQ,
+# then the counting: measured 120-160 s whatever N.
+POISON_TAIL_SECONDS = 150.0
+PRICING_TICK_SECONDS = 300.0  # a whole-catalog tick with its chunk workers dying and coming back
+HOSTILE_SECONDS = 120.0
+# schemathesis: its coverage phase (~2,400 cases, whatever the examples) took 137 s at load ~15, then
+# the fuzzing phase grows with the examples per route
+SCHEMATHESIS_SECONDS = 150.0
+SCHEMATHESIS_SECONDS_PER_EXAMPLE = 20.0
+READY_BUDGET = 1800.0  # a first `up` trains every capability; the build cache makes later ones short
+
+
+@dataclass(frozen=True)
+class Part:
+    name: str
+    section: str
+    lane: str  # parts of one lane run in turn (they drive the same functions); lanes run at once
+    phase: int  # 1: the lanes; 2: hostile, then load, each alone; 3: schemathesis, alone and last
+    needs_ready: bool  # needs served models: waits for GET /health 200
+
+
+PARTS = [
+    Part("faults-account-events", "faults", "risk account events", 1, False),
+    Part("faults-behaviour", "faults", "behaviour events", 1, False),
+    Part("faults-support", "faults", "support tickets", 1, False),
+    # alone: its reprice replays must not meet the pricing tick's campaign (a running tick refuses them)
+    Part("hostile", "hostile", "hostile", 2, True),
+    Part("crashes-account-events", "crashes", "risk account events", 1, False),
+    Part("faults-risk", "faults", "risk bulk scoring", 1, True),
+    Part("crashes-risk", "crashes", "risk bulk scoring", 1, True),
+    Part("crashes-pricing-tick", "crashes", "pricing tick", 1, True),
+    Part("load", "load", "load", 2, True),
+    Part("schemathesis", "hostile", "schemathesis", 3, True),
+]
+QUEUE_PARTS = {
+    "faults-account-events": ("risk-account-events", "small_events", False),
+    "faults-behaviour": ("behaviour", "events", False),
+    "faults-support": ("support-tickets", "small_events", False),
+    "faults-risk": ("risk-transactions", "events", False),
+    "crashes-account-events": ("risk-account-events", "crash_events", True),
+    "crashes-risk": ("risk-transactions", "crash_events", True),
+}
+
+
+def part_size(part: str, args: argparse.Namespace) -> int:
+    return int(getattr(args, QUEUE_PARTS[part][1])) if part in QUEUE_PARTS else 0
+
+
+def estimate(part: str, args: argparse.Namespace) -> float:
+    """Seconds `part` should take, from the measured rates."""
+    if part in QUEUE_PARTS:
+        return part_size(part, args) / RATES[part] + POISON_TAIL_SECONDS
+    if part == "crashes-pricing-tick":
+        return PRICING_TICK_SECONDS
+    if part == "hostile":
+        return HOSTILE_SECONDS
+    if part == "load":
+        return len(load.ROUTES) * 2 * args.load_seconds + 10 * len(load.ROUTES)
+    return SCHEMATHESIS_SECONDS + SCHEMATHESIS_SECONDS_PER_EXAMPLE * args.fuzz_examples
+
+
+def budget(part: str, args: argparse.Namespace) -> float:
+    """The most `part` may take: three times its estimate, and a floor for a slow machine."""
+    return 600.0 + 3 * estimate(part, args)
+
+
+def plan_text(chosen: list[Part], args: argparse.Namespace) -> str:
+    lanes: dict[str, float] = {}
+    for part in chosen:
+        if part.phase == 1:
+            lanes[part.lane] = lanes.get(part.lane, 0.0) + estimate(part.name, args)
+    phase1 = max(lanes.values(), default=0.0)
+    later = sum(estimate(p.name, args) for p in chosen if p.phase > 1)
+    lines = [f"estimated duration: {(phase1 + later) / 60:.0f} min (rates measured {MEASURED_AT}), the stack ready"]
+    for lane, seconds in sorted(lanes.items(), key=lambda kv: -kv[1]):
+        names = ", ".join(
+            f"{p.name} (N={part_size(p.name, args)})" if p.name in QUEUE_PARTS else p.name
+            for p in chosen
+            if p.lane == lane
+        )
+        lines.append(f"  lane {lane}: {seconds / 60:.1f} min: {names}")
+    lines.append(
+        f"  the lanes at once: {phase1 / 60:.1f} min; then alone: "
+        + ", ".join(f"{p.name} {estimate(p.name, args) / 60:.1f} min" for p in chosen if p.phase > 1)
+    )
+    return "\n".join(lines)
+
+
+def choose(only: str) -> tuple[list[Part], list[str]]:
+    """The parts `--only` names (part or section names); unknown names."""
+    wanted = {w.strip() for w in only.split(",") if w.strip()}
+    known = {p.name for p in PARTS} | set(SECTIONS)
+    chosen = [p for p in PARTS if p.name in wanted or p.section in wanted]
+    return chosen, sorted(wanted - known)
 
 
 class LoadSampler:
@@ -62,31 +179,49 @@ class LoadSampler:
 
 
 class Steps:
-    """Runs each campaign step, records its failure in the report instead of stopping, and starts none after
-    the deadline (the report lists those that did not run)."""
+    """Runs each campaign part, records its failure in the report instead of stopping, and starts none after
+    the deadline or once the stack cannot be ready (the report lists those that did not run, and why)."""
 
-    def __init__(self, report: Report, deadline: datetime | None) -> None:
+    def __init__(self, report: Report, deadline: datetime | None, running: Up) -> None:
         self.report = report
         self.deadline = deadline
+        self.running = running
+        self._ready_lock = threading.Lock()
+        self._ready: bool | None = None
 
     def left(self) -> float:
-        return (self.deadline - datetime.now(UTC)).total_seconds() if self.deadline else 1800.0
+        return (self.deadline - datetime.now(UTC)).total_seconds() if self.deadline else READY_BUDGET
 
-    def run(self, name: str, step: Callable[[], Any], needs: Any = True) -> Any:
-        if needs is None:
-            self.report.skipped.append(f"{name}: the stack was not ready")
+    def ready(self) -> bool:
+        """Wait (once, for every lane) for the stack's models to be served."""
+        with self._ready_lock:
+            if self._ready is None:
+                try:
+                    waited = self.running.wait_ready(max(self.left(), 1.0))
+                    print(f"{datetime.now(UTC):%H:%M:%S} the stack is ready (waited {waited:.0f} s)", flush=True)
+                    self._ready = True
+                except TimeoutError as exc:
+                    self.report.errors.append(f"the stack was not ready: {exc}")
+                    self._ready = False
+            return self._ready
+
+    def run(self, part: Part, step: Callable[[], Any]) -> Any:
+        if part.needs_ready and not self.ready():
+            self.report.skipped.append(f"{part.name}: the stack was not ready")
             return None
         if self.left() <= 0:
-            self.report.skipped.append(f"{name}: past the deadline")
+            self.report.skipped.append(f"{part.name}: past the deadline")
             return None
-        print(f"{datetime.now(UTC):%H:%M:%S} {name}", flush=True)
+        print(f"{datetime.now(UTC):%H:%M:%S} {part.name} started", flush=True)
         started = time.monotonic()
         try:
             result = step()
         except Exception as exc:
-            self.report.errors.append(f"{name}: {type(exc).__name__}: {exc}")
+            self.report.errors.append(f"{part.name}: {type(exc).__name__}: {exc}")
             return None
-        print(f"  done in {time.monotonic() - started:.0f} s", flush=True)
+        finally:
+            self.report.durations[part.name] = time.monotonic() - started
+        print(f"{datetime.now(UTC):%H:%M:%S} {part.name} done in {time.monotonic() - started:.0f} s", flush=True)
         return True if result is None else result
 
 
@@ -100,29 +235,87 @@ def stack(args: argparse.Namespace) -> Iterator[Up]:
             yield started
 
 
+def _step(part: Part, running: Up, report: Report, args: argparse.Namespace) -> Callable[[], Any]:
+    """What running `part` does (its result lands in the report)."""
+    if part.name in QUEUE_PARTS:
+        case, _, crash = QUEUE_PARTS[part.name]
+        size = part_size(part.name, args)
+        target = report.crashes if crash else report.faults
+        fault_rate, crash_rate = (0.0, args.crash_rate) if crash else (args.fault_rate, 0.0)
+
+        def drive() -> None:
+            target.extend(queues.run_cases(running, [(queues.CASES[case], size)], args.poison, fault_rate, crash_rate))
+
+        return drive
+    if part.name == "crashes-pricing-tick":
+        return lambda: setattr(
+            report,
+            "tick",
+            crashes.pricing_tick(running, crash_rate=args.crash_rate, timeout=budget(part.name, args)),
+        )
+    if part.name == "hostile":
+        return lambda: report.hostile.extend(hostile.run_attack(running, a) for a in hostile.attacks())
+    if part.name == "load":
+
+        def hammer() -> None:
+            for route in load.ROUTES:
+                print(f"  load: {route.name}", flush=True)
+                report.load.append(load.run_route(running, route, args.concurrency, args.load_seconds))
+
+        return hammer
+    workdir = ROOT / "build" / "campaigns" / "schemathesis"
+    return lambda: setattr(
+        report, "fuzz", hostile.schemathesis(running, args.fuzz_examples, workdir, timeout=budget(part.name, args))
+    )
+
+
+def run_parts(chosen: list[Part], steps: Steps, running: Up, report: Report, args: argparse.Namespace) -> None:
+    """Phase 1: one thread per lane, each lane's parts in turn; then phase 2 and 3, alone."""
+    lanes: dict[str, list[Part]] = {}
+    for part in chosen:
+        if part.phase == 1:
+            lanes.setdefault(part.lane, []).append(part)
+
+    def lane(parts: list[Part]) -> None:
+        for part in parts:
+            steps.run(part, _step(part, running, report, args))
+
+    threads = [threading.Thread(target=lane, args=(parts,), name=name) for name, parts in lanes.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for part in sorted((p for p in chosen if p.phase > 1), key=lambda p: p.phase):
+        steps.run(part, _step(part, running, report, args))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.campaigns", description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("--only", default=",".join(SECTIONS))
+    parser.add_argument("--only", default=",".join(SECTIONS), help="parts or sections, comma-separated")
     parser.add_argument("--events", type=int, default=10_000, help="messages per busiest queue")
-    parser.add_argument("--small-events", type=int, default=2_000, help="messages per other queue")
+    parser.add_argument("--small-events", type=int, default=10_000, help="messages per other queue")
     parser.add_argument("--poison", type=float, default=0.05, help="share of poison messages")
     parser.add_argument("--fault-rate", type=float, default=0.05, help="share of AWS calls faulted")
     parser.add_argument("--crash-rate", type=float, default=0.002, help="share of AWS calls that kill the process")
-    parser.add_argument("--crash-events", type=int, default=2_000, help="messages for the crash campaign")
+    parser.add_argument("--crash-events", type=int, default=2_000, help="messages for each crash campaign")
     parser.add_argument("--load-seconds", type=float, default=30.0, help="seconds of load per route (and per floor)")
     parser.add_argument("--concurrency", type=int, default=8, help="client threads for the load")
     parser.add_argument("--fuzz-examples", type=int, default=30, help="schemathesis examples per route")
-    parser.add_argument("--cases", default=",".join(queues.CASES), help="queue cases for the fault campaign")
     parser.add_argument("--report", default=str(ROOT / "reports" / "reliability.md"))
     parser.add_argument("--attach", nargs=3, metavar=("HTTP", "AWS", "STATE_DIR"))
     parser.add_argument(
-        "--deadline", help="UTC HH:MM after which no new step starts (the report says what did not run)"
+        "--deadline", help="UTC HH:MM after which no new part starts (the report says what did not run)"
     )
+    parser.add_argument("--estimate", action="store_true", help="print the estimated duration and stop")
     parser.add_argument("--note", default="", help="a sentence for the report about how this run was made")
     args = parser.parse_args(argv)
-    chosen = {s.strip() for s in args.only.split(",") if s.strip()}
-    if chosen - set(SECTIONS):
-        parser.error(f"unknown section(s): {', '.join(sorted(chosen - set(SECTIONS)))}")
+    chosen, unknown = choose(args.only)
+    if unknown:
+        parser.error(f"unknown part(s): {', '.join(unknown)}; parts: {', '.join(p.name for p in PARTS)}")
+    plan = plan_text(chosen, args)
+    print(plan, flush=True)
+    if args.estimate:
+        return 0
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     report = Report(
@@ -130,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
         commit=commit.stdout.strip(),
         settings=vars(args) | {"attach": bool(args.attach)},
     )
+    report.plan = plan
+    report.skipped += [f"{p.name}: not chosen (--only {args.only})" for p in PARTS if p not in chosen]
     deadline = None
     if args.deadline:
         hour, minute = (int(x) for x in args.deadline.split(":"))
@@ -141,87 +336,7 @@ def main(argv: list[str] | None = None) -> int:
         with stack(args) as running:
             report.stack = "attached" if args.attach else "started by the campaign (`commerce-ai up`)"
             report.stack += f". {args.note}" if args.note else ""
-            steps = Steps(report, deadline)
-            sizes = {
-                "behaviour": args.events,
-                "risk-transactions": args.events,
-                "risk-account-events": args.small_events,
-                "support-tickets": args.small_events,
-            }
-            names = [c.strip() for c in args.cases.split(",") if c.strip()]
-            early = [(queues.CASES[n], sizes[n]) for n in names if not queues.CASES[n].needs_models]
-            late = [(queues.CASES[n], sizes[n]) for n in names if queues.CASES[n].needs_models]
-            fast = [a for a in hostile.attacks() if a.fast]
-            # First what needs no model (an attached stack may still be building), then the rest once ready.
-            if "faults" in chosen and early:
-                steps.run(
-                    "faults (consumers without a model)",
-                    lambda: report.faults.extend(queues.run_cases(running, early, args.poison, args.fault_rate)),
-                )
-            if "crashes" in chosen:
-                steps.run(
-                    "crashes: risk account events",
-                    lambda: report.crashes.extend(
-                        queues.run_cases(
-                            running,
-                            [(queues.RISK_ACCOUNT_EVENTS, args.crash_events)],
-                            args.poison,
-                            0.0,
-                            args.crash_rate,
-                        )
-                    ),
-                )
-            if "hostile" in chosen:
-                steps.run(
-                    "hostile (attacks that need no model)",
-                    lambda: report.hostile.extend(hostile.run_attack(running, a) for a in fast),
-                )
-            ready = steps.run("wait for the stack to be ready", lambda: running.wait_ready(steps.left()))
-            if ready is None:
-                report.errors.append("the stack was not ready before the deadline: the steps below did not run")
-            if "faults" in chosen and late:
-                steps.run(
-                    "faults (risk bulk scoring)",
-                    lambda: report.faults.extend(queues.run_cases(running, late, args.poison, args.fault_rate)),
-                    needs=ready,
-                )
-            if "crashes" in chosen:
-                steps.run(
-                    "crashes: risk bulk scoring",
-                    lambda: report.crashes.extend(
-                        queues.run_cases(
-                            running, [(queues.RISK_TRANSACTIONS, args.crash_events)], args.poison, 0.0, args.crash_rate
-                        )
-                    ),
-                    needs=ready,
-                )
-                steps.run(
-                    "crashes: pricing tick",
-                    lambda: setattr(report, "tick", crashes.pricing_tick(running, crash_rate=args.crash_rate * 5)),
-                    needs=ready,
-                )
-            if "load" in chosen:
-                for route in load.ROUTES:
-                    steps.run(
-                        f"load: {route.name}",
-                        lambda route=route: report.load.append(
-                            load.run_route(running, route, args.concurrency, args.load_seconds)
-                        ),
-                        needs=ready,
-                    )
-            if "hostile" in chosen:
-                rest = [a for a in hostile.attacks() if not a.fast]
-                steps.run(
-                    "hostile (replays and pre-claims, with models)",
-                    lambda: report.hostile.extend(hostile.run_attack(running, a) for a in rest),
-                    needs=ready,
-                )
-                workdir = ROOT / "build" / "campaigns" / "schemathesis"
-                steps.run(
-                    "hostile: schemathesis",
-                    lambda: setattr(report, "fuzz", hostile.schemathesis(running, args.fuzz_examples, workdir)),
-                    needs=ready,
-                )
+            run_parts(chosen, Steps(report, deadline, running), running, report, args)
     finally:
         sampler.stop()
         report.seconds = time.monotonic() - began

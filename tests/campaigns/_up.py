@@ -5,10 +5,7 @@ as a client and as the shop's other systems would: HTTP to its gateway, boto3 to
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -20,9 +17,9 @@ from typing import Any
 import boto3
 import requests
 
-from infra.emulator import free_port
 from infra.runner.faults import FAULTS_ENV
-from infra.template import ROOT, Env, Stack
+from infra.template import Env, Stack
+from tests.support.stack import caller_key, launch, stop
 
 STACK = "commerce-ai"
 ACCOUNT = "123456789012"
@@ -38,6 +35,8 @@ class Up:
     plan_path: Path
     process: subprocess.Popen[str] | None = None
     output: list[str] = field(default_factory=list)
+    _plans: dict[str, dict[str, Any]] = field(default_factory=dict)  # armed plans, by function
+    _plan_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def client(self, service: str) -> Any:
         return boto3.client(
@@ -55,20 +54,35 @@ class Up:
     def queue_url(self, logical_id: str) -> str:
         return str(self.client("sqs").get_queue_url(QueueName=self.name(logical_id))["QueueUrl"])
 
+    def key(self, kind: str) -> str:
+        """A caller kind's key (checkout, events, labels, operator, admin) as `up` wrote it."""
+        return caller_key(self.state_dir, kind)
+
     @property
     def admin_key(self) -> str:
-        return (self.state_dir / "admin-key").read_text().strip()
+        return self.key("admin")
 
     @property
     def ingest_key(self) -> str:
-        return (self.state_dir / "ingest-key").read_text().strip()
+        return self.key("events")
 
     def faults(self, rate: float = 0.0, crash_rate: float = 0.0, functions: list[str] | None = None) -> None:
-        """Arm (or, with no arguments, disarm) the fault layer in every function process within half a second."""
-        plan = {"rate": rate, "crash_rate": crash_rate, "functions": functions or []}
-        tmp = self.plan_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(plan))
-        tmp.replace(self.plan_path)
+        """Arm the fault layer for `functions` (every function when none are named), or with no rates disarm
+        them (with no arguments at all: everything), within half a second; campaigns running at once arm
+        their own functions, side by side."""
+        with self._plan_lock:
+            if functions is None and not (rate or crash_rate):
+                self._plans.clear()
+            for name in functions or ["*"]:
+                self._plans.pop(name, None)
+                if rate or crash_rate:
+                    self._plans[name] = {"rate": rate, "crash_rate": crash_rate, "functions": [name]}
+            plans = [
+                {**p, "functions": [] if p["functions"] == ["*"] else p["functions"]} for p in self._plans.values()
+            ]
+            tmp = self.plan_path.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"plans": plans}))
+            tmp.replace(self.plan_path)
         time.sleep(1.0)  # the processes re-read it at most every 0.5 s
 
     def wait_ready(self, timeout: float = READY_TIMEOUT) -> float:
@@ -97,50 +111,17 @@ class Up:
             return sum(1 for line in handle if marker in line)
 
 
-def _console_script() -> list[str]:
-    script = Path(sys.executable).parent / "commerce-ai"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "infra.cli"]
-
-
-def _default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 @contextmanager
 def up(state_dir: Path) -> Iterator[Up]:
-    """`commerce-ai up` on free ports with its own state dir and the clone's build cache; stopped with Ctrl-C."""
+    """`commerce-ai up` (tests/support/stack.py) with its own state dir, the clone's build cache and the fault
+    layer armed; yielded once its gateway answers (its models may still be building: `wait_ready`);
+    stopped with Ctrl-C."""
     state_dir.mkdir(parents=True, exist_ok=True)
     plan_path = state_dir / "faults.json"
     plan_path.unlink(missing_ok=True)
-    aws_port = free_port()
-    http_port = free_port()
-    while http_port == aws_port:
-        http_port = free_port()
-    ws_port = free_port()
-    while ws_port in (aws_port, http_port):
-        ws_port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "ADMIN_API_KEY"}
-    env["COMMERCE_AI_STATE_DIR"] = str(state_dir)
-    env.setdefault("COMMERCE_AI_BUILD_CACHE", str(ROOT / ".commerce-ai" / "build-cache"))
-    env[FAULTS_ENV] = str(plan_path)
-    command = [*_console_script(), "--aws-port", str(aws_port), "up", "--http-port", str(http_port)]
-    process = subprocess.Popen(
-        [*command, "--ws-port", str(ws_port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        preexec_fn=_default_sigint,
-    )
-    stack = Up(f"http://127.0.0.1:{http_port}", f"http://127.0.0.1:{aws_port}", state_dir, plan_path, process)
-
-    def pump() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            stack.output.append(line)
-
-    threading.Thread(target=pump, daemon=True).start()
+    launched = launch(state_dir, {FAULTS_ENV: str(plan_path)})
+    process = launched.process
+    stack = Up(launched.http, launched.aws, state_dir, plan_path, process, launched.output)
     try:
         started = time.monotonic()
         with requests.Session() as http:
@@ -148,23 +129,20 @@ def up(state_dir: Path) -> Iterator[Up]:
                 if process.poll() is not None:
                     raise RuntimeError("commerce-ai up exited:\n" + "".join(stack.output[-40:]))
                 try:
-                    if http.get(f"{stack.http}/health", timeout=5).status_code == 200:
-                        break
+                    http.get(f"{stack.http}/health", timeout=5)
+                    break  # serving: the parts that need models wait for 200 themselves (`wait_ready`)
                 except requests.RequestException:
                     pass
                 if time.monotonic() - started > READY_TIMEOUT:
                     raise RuntimeError("commerce-ai up was not ready in time:\n" + "".join(stack.output[-40:]))
                 time.sleep(1.0)
-        print(f"commerce-ai up ready in {time.monotonic() - started:.0f} s ({stack.http}, AWS {stack.aws})", flush=True)
+        print(
+            f"commerce-ai up serving in {time.monotonic() - started:.0f} s ({stack.http}, AWS {stack.aws})", flush=True
+        )
         yield stack
     finally:
         plan_path.unlink(missing_ok=True)
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=60)
 
 
 def attach(http: str, aws: str, state_dir: Path) -> Up:

@@ -95,7 +95,7 @@ def pricing_tick(up: Up, crash_rate: float, fault_rate: float = 0.0, timeout: fl
                 break
             time.sleep(2.0)
     finally:
-        up.faults()
+        up.faults(functions=["RepriceChunk"])
         restore_visibility(up, before)
     seconds = time.monotonic() - started
     time.sleep(2.0)

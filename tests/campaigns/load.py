@@ -71,7 +71,7 @@ def _score(up: Up, i: int) -> Request:
         "payment_method": "card",
         "card_id": f"load-c{i % 900}",
     }
-    return Request("POST", "/risk/score", json=body, headers={"x-api-key": up.admin_key})
+    return Request("POST", "/risk/score", json=body, headers={"x-api-key": up.key("checkout")})
 
 
 def _events(up: Up, i: int) -> Request:
@@ -92,7 +92,12 @@ ROUTES = [
     LoadRoute("POST /risk/score", _score, "RiskStateTable"),
     LoadRoute(
         "POST /pricing/quote",
-        lambda up, i: Request("POST", "/pricing/quote", json={"sku": "oj-2-1", "prices": [2.2, 2.4, 2.6]}),
+        lambda up, i: Request(
+            "POST",
+            "/pricing/quote",
+            json={"sku": "oj-2-1", "prices": [2.2, 2.4, 2.6]},
+            headers={"x-api-key": up.key("operator")},
+        ),
         "PricingTable",
     ),
     LoadRoute(
@@ -107,7 +112,11 @@ ROUTES = [
         ),
         "UserProfilesTable",
     ),
-    LoadRoute("GET /forecasts/{sku}", lambda up, i: Request("GET", "/forecasts/oj-2-1"), "ForecastingTable"),
+    LoadRoute(
+        "GET /forecasts/{sku}",
+        lambda up, i: Request("GET", "/forecasts/oj-2-1", headers={"x-api-key": up.key("operator")}),
+        "ForecastingTable",
+    ),
     LoadRoute(
         "POST /support/messages",
         lambda up, i: Request(

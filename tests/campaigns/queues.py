@@ -32,7 +32,14 @@ from tests.campaigns._up import Up
 # 9+ minutes to reach its DLQ after three receives. The campaign shortens them on the queues it drives
 # (and says so in the report); receive counts and redrive stay the emulator's, as SQS's.
 CAMPAIGN_VISIBILITY_SECONDS = 30
-DRAIN_TIMEOUT = 1800.0
+# A case's drain budget: the poison's three receives, then its records at no less than this rate (a
+# tenth of the slowest measured, so only a stuck consumer runs out of it).
+DRAIN_FLOOR_SECONDS = 600.0
+DRAIN_MIN_RATE = 0.5  # records a second
+
+
+def drain_budget(n: int) -> float:
+    return DRAIN_FLOOR_SECONDS + 3 * CAMPAIGN_VISIBILITY_SECONDS + n / DRAIN_MIN_RATE
 
 
 @dataclass
@@ -71,6 +78,12 @@ class Outcome:
     faults: int
     crashes: int
     notes: list[str]
+    consumed: float = float("nan")  # seconds until only poison was left: the consumer's own pace
+
+    @property
+    def rate(self) -> float:
+        """Records a second the consumer took them at (NaN if not measured)."""
+        return self.n / self.consumed if self.consumed > 0 else float("nan")
 
 
 def now_iso() -> str:
@@ -183,30 +196,36 @@ def run_cases(
     crashes_before = {p.case.name: _count(up, p.case.functions, "FAULT crash") for p in prepared}
     started = time.monotonic()
     drained_after: dict[str, float] = {}
+    consumed_after: dict[str, float] = {}
     try:
         up.faults(rate=fault_rate, crash_rate=crash_rate, functions=functions)
         with concurrent.futures.ThreadPoolExecutor(len(prepared)) as pool:
             list(pool.map(lambda p: send(up, p.case.queue, p.bodies), prepared))
-        deadline = time.monotonic() + DRAIN_TIMEOUT
+        deadline = time.monotonic() + max(drain_budget(p.n) for p in prepared)
         quiet: Counter[str] = Counter()
         while len(drained_after) < len(prepared) and time.monotonic() < deadline:
             for p in prepared:
                 if p.case.name in drained_after:
                     continue
-                quiet[p.case.name] = quiet[p.case.name] + 1 if sum(depth(up, q) for q in p.case.drained) == 0 else 0
+                left = sum(depth(up, q) for q in p.case.drained)
+                if left <= p.poisons and p.case.name not in consumed_after:
+                    # what is left is the poison, waiting out its receives: the consumer's own pace ends here
+                    consumed_after[p.case.name] = time.monotonic() - started
+                quiet[p.case.name] = quiet[p.case.name] + 1 if left == 0 else 0
                 if quiet[p.case.name] >= 3:  # a few polls empty: nothing in flight upstream either
                     drained_after[p.case.name] = time.monotonic() - started
             time.sleep(2.0)
     finally:
-        up.faults()
+        up.faults(functions=functions)
         restore_visibility(up, before)
     outcomes = []
     for p in prepared:
         outcome = _count_case(up, p, drained_after.get(p.case.name, float("nan")))
+        outcome.consumed = consumed_after.get(p.case.name, float("nan"))
         outcome.faults = _count(up, p.case.functions, "FAULT ") - faults_before[p.case.name]
         outcome.crashes = _count(up, p.case.functions, "FAULT crash") - crashes_before[p.case.name]
         if p.case.name not in drained_after:
-            outcome.notes.append(f"not drained within {DRAIN_TIMEOUT:.0f} s: counted as it stood")
+            outcome.notes.append(f"not drained within {drain_budget(p.n):.0f} s: counted as it stood")
         outcomes.append(outcome)
     return outcomes
 
@@ -293,18 +312,20 @@ def _transaction(run: str, i: int) -> dict[str, Any]:
     }
 
 
-def _window_total(item: dict[str, Any], series: str) -> int:
-    """A velocity item's count in its daily buckets (`<series>_d<index>`): the events it counted this week."""
-    return sum(int(float(v["N"])) for k, v in item.items() if k.startswith(f"{series}_d") and "N" in v)
+def user_counts(up: Up, run: str, buckets: str) -> dict[str, int]:
+    """Each of this run's risk users (`user#...`): the total of its velocity buckets whose names start with
+    `buckets` (`n_d`: payments in the daily buckets, the week's; `f_h`: failed logins, hourly ones)."""
+    counts: dict[str, int] = {}
+    for item in scan(up, "RiskStateTable", "entity", run):
+        entity = item["entity"]["S"]
+        if entity.startswith("user#"):
+            counts[entity] = sum(int(float(v["N"])) for k, v in item.items() if k.startswith(buckets) and "N" in v)
+    return counts
 
 
 def _risk_transaction_effects(up: Up, run: str, goods: list[dict[str, Any]]) -> Effects:
     results = {item["transaction_id"]["S"] for item in scan(up, "RiskResultsTable", "transaction_id", run)}
-    users = {
-        item["entity"]["S"]: _window_total(item, "n")
-        for item in scan(up, "RiskStateTable", "entity", run)
-        if item["entity"]["S"].startswith("user#")
-    }
+    users = user_counts(up, run, "n_d")
     outcomes = Counter(
         json.loads(body).get("transaction_id") for body in drain_dlq(up, "RiskOutcomesQueue") if run in body
     )
@@ -357,12 +378,8 @@ def _account_event(run: str, i: int) -> dict[str, Any]:
 
 
 def _account_event_effects(up: Up, run: str, goods: list[dict[str, Any]]) -> Effects:
-    failed_logins: dict[str, int] = {}
-    for item in scan(up, "RiskStateTable", "entity", run):
-        entity = item["entity"]["S"]
-        if entity.startswith("user#"):
-            # failed logins are kept at 5-minute and hourly resolution: the hourly buckets hold them all
-            failed_logins[entity] = sum(int(float(v["N"])) for k, v in item.items() if k.startswith("f_h") and "N" in v)
+    # failed logins are kept at 5-minute and hourly resolution: the hourly buckets hold them all
+    failed_logins = user_counts(up, run, "f_h")
     counts = {g["event_id"]: failed_logins.get(f"user#{g['user_id']}", 0) for g in goods}
     return Effects(counts, [f"users with a failed-login count: {len(failed_logins)} of {len(goods)}"])
 

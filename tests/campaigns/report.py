@@ -35,6 +35,8 @@ class Report:
     fuzz: tuple[int, str] | None = None
     errors: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    plan: str = ""  # the estimate printed at the start
+    durations: dict[str, float] = field(default_factory=dict)  # each part's seconds, as it ran
 
     def markdown(self) -> str:
         s = self.settings
@@ -50,16 +52,22 @@ class Report:
             "the counts are what the campaigns are for.",
             f"- Settings: N = {s['events']} messages on the busiest queues, {s['small_events']} on the others, "
             f"{s['poison']:.0%} poison; fault rate {s['fault_rate']:.0%} of every AWS call the functions make; "
-            f"crash rate {s['crash_rate']:.1%} of calls (x5 for the pricing tick); load {s['load_seconds']:.0f} s per "
+            f"crash rate {s['crash_rate']:.1%} of calls; load {s['load_seconds']:.0f} s per "
             f"route and per floor at {s['concurrency']} client threads; schemathesis {s['fuzz_examples']} examples "
             "per route.",
             f"- Queues driven by a campaign have their visibility timeout shortened to {CAMPAIGN_VISIBILITY_SECONDS} s "
             "(the template's are 180-3600 s, so a poison record would need 9+ minutes to reach its DLQ); the receive "
             "counts and the redrive to the DLQ are the emulator's, as SQS's.",
+            "- Parts that drive different functions ran at once, one lane per consumer; the hand-written attacks "
+            "and the load ran alone after them, schemathesis last. Each part's time: "
+            + (", ".join(f"{name} {fmt_seconds(sec)}" for name, sec in self.durations.items()) or "none ran")
+            + ".",
             "",
         ]
+        if self.plan:
+            out += ["The estimate printed at the start:", "", "```", self.plan, "```", ""]
         if self.errors or self.skipped:
-            out += ["## Campaigns that could not run", "", *[f"- {e}" for e in self.errors + self.skipped], ""]
+            out += ["## Parts that did not run, or failed", "", *[f"- {e}" for e in self.errors + self.skipped], ""]
         out += self._faults() + self._crashes() + self._load() + self._hostile()
         return "\n".join(out) + "\n"
 
@@ -76,6 +84,7 @@ class Report:
                 o.faults,
                 o.crashes,
                 fmt_seconds(o.seconds),
+                f"{o.rate:.1f} (all but the poison in {fmt_seconds(o.consumed)})" if o.rate == o.rate else "-",
             ]
             for o in outcomes
         ]
@@ -91,6 +100,7 @@ class Report:
         "faults injected",
         "processes killed",
         "drain time",
+        "records/s",
     ]
 
     def _faults(self) -> list[str]:
@@ -221,8 +231,8 @@ class Report:
             passed = sum(v.passed for v in self.hostile)
             out += [
                 f"Hand-written attacks (`tests/campaigns/hostile.py`): {passed} of {len(self.hostile)} ended as "
-                "required (the expected 4xx, or any 4xx where none is named, and the state it aimed at unchanged, "
-                "read from the store before and after).",
+                "required (the expected 4xx, or any 4xx where none is named; for an identical retry, a 2xx with the "
+                "first answer; and the state it aimed at unchanged, read from the store before and after).",
                 "",
                 _table(
                     ["attack", "caller", "status", "expected", "state changed", "verdict", "answer (start)"],

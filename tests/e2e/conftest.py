@@ -4,10 +4,7 @@ in tests/e2e/platform/, where Ctrl-C stops the stack after every other test has 
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -19,8 +16,9 @@ import boto3
 import pytest
 import requests
 
-from infra.emulator import free_port
-from infra.template import ROOT
+from tests.support.stack import UP_BANNER, caller_key, console_script, launch, stop
+
+__all__ = ["STACK", "Running", "console_script", "stop", "until"]
 
 STACK = "commerce-ai"
 LAST = "test_ctrl_c_stops_everything"
@@ -81,72 +79,24 @@ class Running:
 
     def key(self, kind: str) -> str:
         """A caller kind's key as `up` wrote it (README, "Callers and scopes"; events is the ingest key)."""
-        name = {"events": "ingest-key"}.get(kind, f"{kind}-key")
-        return (self.state_dir / name).read_text().strip()
+        return caller_key(self.state_dir, kind)
 
     def headers(self, kind: str) -> dict[str, str]:
         return {"x-api-key": self.key(kind)}
 
 
-def _interrupt_by_default() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
-def console_script() -> list[str]:
-    script = Path(sys.executable).parent / "commerce-ai"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "infra.cli"]
-
-
 @pytest.fixture(scope="session")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    aws_port = free_port()
-    http_port = free_port()
-    while http_port == aws_port:
-        http_port = free_port()
-    ws_port = free_port()
-    while ws_port in (aws_port, http_port):
-        ws_port = free_port()
     state_dir = tmp_path_factory.mktemp("state")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and not k.endswith("_API_KEY")}
-    env["COMMERCE_AI_STATE_DIR"] = str(state_dir)
-    # The clone's build cache (as `make run` uses it): models already built are published, not retrained.
-    # Its entries are keyed by what built them and verified before use, so sharing it is safe.
-    env.setdefault("COMMERCE_AI_BUILD_CACHE", str(ROOT / ".commerce-ai" / "build-cache"))
-    process = subprocess.Popen(
-        [
-            *console_script(),
-            "--aws-port",
-            str(aws_port),
-            "up",
-            "--http-port",
-            str(http_port),
-            "--ws-port",
-            str(ws_port),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        # Ctrl-C as from a terminal: a test run started in the background (nohup, `cmd &` in a script)
-        # passes SIGINT on ignored, and Python keeps it ignored, so `up` would never see the Ctrl-C.
-        preexec_fn=_interrupt_by_default,
-    )
-    up = Running(
-        process,
-        f"http://127.0.0.1:{http_port}",
-        f"http://127.0.0.1:{aws_port}",
-        state_dir,
-        ws=f"ws://127.0.0.1:{ws_port}",
-    )
     ready = threading.Event()
 
-    def pump() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            up.output.append(line)
-            if "commerce-ai is up" in line:
-                ready.set()
+    def on_line(line: str) -> None:
+        if UP_BANNER in line:
+            ready.set()
+
+    launched = launch(state_dir, on_line=on_line)
+    process = launched.process
+    up = Running(process, launched.http, launched.aws, state_dir, launched.output, ws=launched.ws)
 
     def poll_health() -> None:
         while not ready.is_set() and process.poll() is None:
@@ -157,7 +107,6 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
                 pass  # not serving yet
             time.sleep(0.2)
 
-    threading.Thread(target=pump, daemon=True).start()
     threading.Thread(target=poll_health, daemon=True).start()
     # On a new machine `up` first fetches Dominick's OJ (apt-get) and trains the pricing and risk models.
     if not ready.wait(600):
@@ -165,17 +114,6 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         pytest.fail("commerce-ai up did not start:\n" + "".join(up.output))
     yield up
     stop(process)
-
-
-def stop(process: subprocess.Popen[str]) -> None:
-    """Ctrl-C first, so `up` stops the emulator it started; kill only if it does not exit."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def until(check: Any, timeout: float = 60.0, every: float = 0.5) -> Any:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ import requests
 
 from infra.template import ROOT
 from tests.e2e.conftest import Running
+from tests.support.contract import schemathesis_command
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -26,34 +26,6 @@ def test_every_route_holds_to_the_published_contract_under_fuzzing(running: Runn
     is in the document, so it is fuzzed here without editing this test."""
     served = requests.get(f"{running.http}/openapi.json", timeout=10)
     assert served.status_code == 200 and served.json() == json.loads((ROOT / "docs/openapi.json").read_text())
-    command = [
-        str(Path(sys.executable).parent / "schemathesis"),
-        "run",
-        str(ROOT / "docs/openapi.json"),
-        "--url",
-        running.http,
-        "--header",
-        f"x-api-key: {running.admin_key}",
-        "--checks",
-        "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
-        "--max-examples",
-        str(FUZZ_EXAMPLES),
-        "--phases",
-        "examples,coverage,fuzzing",
-        "--mode",
-        "all",
-        "--seed",
-        "1",
-        "--workers",
-        "1",
-        "--request-timeout",
-        "30",
-        # A whole-catalog reprice runs for seconds and then refuses the next (409) while it runs: its
-        # contract is covered by the unit and integration tests, not by random bodies.
-        "--exclude-path",
-        "/pricing/reprice",
-        "--suppress-health-check",
-        "all",
-    ]
+    command = schemathesis_command(running.http, running.admin_key, FUZZ_EXAMPLES)
     result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]

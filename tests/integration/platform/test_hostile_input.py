@@ -13,8 +13,8 @@ from commerce_ai import aws
 from infra.runner.http_gateway import Gateway
 from infra.template import Stack
 from tests.campaigns.hostile import Attack, attacks, run_attack
-from tests.conftest import ADMIN_KEY, INGEST_KEY
 from tests.integration.local_stack import gateway_for
+from tests.support import callers
 
 pytestmark = pytest.mark.integration
 
@@ -24,12 +24,12 @@ FAST = [a for a in attacks() if a.fast]
 class InProcess:
     """The campaign's target, served by the gateway in this process against the test emulator."""
 
-    admin_key = ADMIN_KEY
-    ingest_key = INGEST_KEY
-
     def __init__(self, stack: Stack, gateway: Gateway) -> None:
         self.stack = stack
         self.gateway = gateway
+
+    def key(self, kind: str) -> str:
+        return callers.key(kind)
 
     def client(self, service: str) -> Any:
         return aws.client(service)

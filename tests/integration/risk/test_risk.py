@@ -13,13 +13,17 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
+from botocore.exceptions import ReadTimeoutError
 
 from commerce_ai import aws
 from commerce_ai.artifacts.registry import ModelRegistry
 from commerce_ai.artifacts.store import ArtifactStore
 from commerce_ai.risk.store import RiskStore
-from commerce_ai.risk.velocity import entity_key, window_total
+from commerce_ai.risk.velocity import entity_key, payment_updates, window_total
+from infra.runner.faults import _send
 from infra.runner.sqs_poller import QueueSource
 from infra.template import Stack
 from model_build import publish
@@ -407,3 +411,40 @@ def test_a_weekly_graph_from_too_few_payments_is_registered_but_not_activated(
     assert summary["outcome"] == "candidate"
     assert registry.active_version(GRAPH_NAME) == active  # the active snapshot keeps serving
     assert registry.get_version(GRAPH_NAME, summary["graph_version"]).state == "candidate"
+
+
+def test_a_counter_update_whose_answer_was_lost_is_not_applied_twice_by_the_sdks_retry(stack: Stack) -> None:
+    """Issue 18's campaign finding: a read timeout after an UpdateItem landed made the SDK send the ADD
+    again, counting a payment twice. On the real API, each entity's update carries the transaction in its
+    slot and the retry is refused by its condition."""
+    shared = aws.client("dynamodb")
+    ddb = boto3.client(
+        "dynamodb",
+        endpoint_url=shared.meta.endpoint_url,
+        region_name=shared.meta.region_name,
+        config=Config(retries={"max_attempts": 3, "mode": "standard"}),
+    )
+    lost_answers: list[str] = []
+
+    def land_then_time_out(request: Any, **_: Any) -> None:
+        # Every first attempt of an UpdateItem reaches DynamoDB, and its answer never comes back.
+        if b"UpdateItem" in request.headers.get("X-Amz-Target", b"") and request.body not in lost_answers:
+            lost_answers.append(request.body)
+            _send(request)
+            raise ReadTimeoutError(endpoint_url=request.url)
+
+    ddb.meta.events.register("before-send.dynamodb.UpdateItem", land_then_time_out)
+    store = RiskStore(stack.physical_name("RiskStateTable"), stack.physical_name("RiskResultsTable"), dynamodb=ddb)
+    tag = uuid.uuid4().hex[:8]
+    keys = [f"user#u-{tag}", f"device#d-{tag}", "ip#10.9.8.7", f"merchant#m-{tag}"]
+    now = datetime.now(UTC)
+    try:
+        states, _ = store.read(keys)
+        updates = payment_updates(f"u-{tag}", f"d-{tag}", "10.9.8.7", f"m-{tag}", 12.5, now.timestamp(), 0, 0, states)
+        assert store.claim_and_apply(f"t-{tag}", {"score": 0.1, "request_digest": "r"}, now, updates, states)
+        assert len(lost_answers) == 4  # each entity's write landed, lost its answer and was retried
+        for key in (f"user#u-{tag}", f"merchant#m-{tag}"):
+            assert window_total(state(stack, key), "n", "1h", now.timestamp()) == 1
+        assert window_total(state(stack, f"merchant#m-{tag}"), "v", "1h", now.timestamp()) == 12.5
+    finally:
+        store._writers.shutdown()

@@ -83,3 +83,14 @@ def test_crash_after_calls_kills_at_a_known_call(tmp_path: Path) -> None:
     plan.write_text(json.dumps({"crash_after_calls": 3}))
     injector = FaultInjector(plan, "commerce-ai-RiskAccountEventsFunction")
     assert [injector.choose() for _ in range(3)] == [None, None, "crash-after"]
+
+
+def test_each_function_takes_the_first_plan_that_names_it(tmp_path: Path) -> None:
+    # Given two campaigns at once: faults for one consumer, crashes for another
+    plan = tmp_path / "faults.json"
+    plans = [{"rate": 0.05, "functions": ["RiskAccountEvents"]}, {"crash_rate": 0.01, "functions": ["RepriceChunk"]}]
+    plan.write_text(json.dumps({"plans": plans}))
+    # then each function sees its own plan, and a function neither names sees none
+    assert FaultInjector(plan, "commerce-ai-RiskAccountEventsFunction").plan().rate == 0.05
+    assert FaultInjector(plan, "commerce-ai-RepriceChunkFunction").plan().crash_rate == 0.01
+    assert FaultInjector(plan, "commerce-ai-RiskApiFunction").choose() is None

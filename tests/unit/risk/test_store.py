@@ -24,6 +24,7 @@ from commerce_ai.idempotency import KeyReused
 from commerce_ai.risk import velocity
 from commerce_ai.risk.store import (
     EVENT_MARKER_RETENTION,
+    RECENT_SLOTS,
     RESULT_RETENTION,
     STATE_RETENTION,
     USER_INDEX,
@@ -32,6 +33,7 @@ from commerce_ai.risk.store import (
     block_key,
     iso,
     plain,
+    recent_slot,
     update_request,
 )
 from commerce_ai.risk.velocity import Update, entity_key, login_updates, payment_updates
@@ -555,3 +557,134 @@ def test_a_claim_held_by_a_duplicate_is_not_ours(risk_store: RiskStore) -> None:
     now = datetime(2026, 11, 28, tzinfo=UTC)
     assert risk_store.claim("t1", {"score": 0.1}, now) is True
     assert risk_store.claim("t1", {"score": 0.9}, now) is False
+
+
+# ------------------------------------------------------------- counting a payment once per entity
+
+
+class RetriedAfterLanding(FakeDynamoDB):
+    """Every UpdateItem lands, its answer is lost (a read timeout) and the SDK sends the same request again:
+    the caller sees the retry's outcome, as botocore's retries do."""
+
+    def update_item(self, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
+        super().update_item(**kwargs)
+        return super().update_item(**kwargs)
+
+
+class FailsOnce(FakeDynamoDB):
+    """The first UpdateItem of one entity fails (a throttle after the SDK's retries), the others land."""
+
+    def __init__(self, failing: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.failing = failing
+
+    def update_item(self, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
+        if kwargs["Key"]["entity"]["S"] == self.failing:
+            self.failing = ""
+            raise client_error("ProvisionedThroughputExceededException", "UpdateItem")
+        return super().update_item(**kwargs)
+
+
+def _payment(store: RiskStore, transaction: str, digest: str = "r1", user: str = "u1") -> tuple[bool, list[Update]]:
+    keys = [entity_key("user", user), "device#d1", "ip#10.0.0.1", "merchant#m1"]
+    states, _ = store.read(keys)
+    updates = payment_updates(user, "d1", "10.0.0.1", "m1", 5.0, T0, *MADRID, states)
+    return store.claim_and_apply(transaction, {"score": 0.1, "request_digest": digest}, NOW, updates, states), updates
+
+
+def _counters(ddb: FakeDynamoDB, updates: list[Update]) -> dict[str, dict[str, float]]:
+    """Each entity's counters that `updates` increments, as stored (0 where absent)."""
+    out = {}
+    for u in updates:
+        item = state(ddb, u.key) if (u.key,) in ddb.tables[STATE_TABLE] else {}
+        out[u.key] = {k: float(item.get(k, 0.0)) for k in u.add}
+    return out
+
+
+def _once(updates: list[Update], times: float = 1.0) -> dict[str, dict[str, float]]:
+    return {u.key: {k: v * times for k, v in u.add.items()} for u in updates}
+
+
+def _store(ddb: FakeDynamoDB) -> RiskStore:
+    return RiskStore(STATE_TABLE, RESULTS_TABLE, dynamodb=ddb)
+
+
+def test_the_sdks_retry_of_a_counter_update_that_landed_does_not_count_the_payment_twice() -> None:
+    # Given every state write whose answer is lost after it landed, and retried by the SDK
+    ddb = RetriedAfterLanding(key_schemas={STATE_TABLE: ("entity",), RESULTS_TABLE: ("transaction_id",)})
+    store = _store(ddb)
+    try:
+        # when a payment is scored
+        claimed, updates = _payment(store, "t1")
+        # then it counts once in every entity (the retry was refused by the transaction's slot), and the
+        # call is not taken for a duplicate
+        assert claimed and _counters(ddb, updates) == _once(updates)
+        slot, seen = recent_slot("t1")
+        assert all(state(ddb, u.key)[slot] == seen for u in updates)
+    finally:
+        store._writers.shutdown()
+
+
+def test_a_duplicate_of_the_same_payment_counts_nothing_whichever_write_lands_first(
+    risk_store: RiskStore, ddb: FakeDynamoDB
+) -> None:
+    # Given a duplicate whose state writes landed before the first delivery's (it lost the claim later)
+    keys = ["user#u1", "device#d1", "ip#10.0.0.1", "merchant#m1"]
+    states, _ = risk_store.read(keys)
+    updates = payment_updates("u1", "d1", "10.0.0.1", "m1", 5.0, T0, *MADRID, states)
+    landed, failure = risk_store._write(updates, states, NOW, "t1")
+    assert failure is None and len(landed) == 4
+    # when the first delivery claims and writes (its writes refused: the entities hold t1)
+    assert risk_store.claim_and_apply("t1", {"score": 0.1, "request_digest": "r1"}, NOW, updates, states)
+    # and another duplicate loses the claim
+    assert not _payment(risk_store, "t1")[0]
+    # then the payment counted once, and the duplicates left what they wrote
+    assert _counters(ddb, updates) == _once(updates)
+
+
+def test_another_request_under_a_claimed_id_takes_back_what_it_wrote(risk_store: RiskStore, ddb: FakeDynamoDB) -> None:
+    # Given t1 scored for u1
+    assert _payment(risk_store, "t1", user="u1")[0]
+    # when a different request (another user) under t1 loses the claim
+    claimed, updates = _payment(risk_store, "t1", digest="other", user="u2")
+    # then u2's counters are back at 0 and its slot is clear, while the shared entities still count t1 once
+    assert not claimed
+    slot, _ = recent_slot("t1")
+    assert _counters(ddb, updates[:1]) == _once(updates[:1], 0.0) and slot not in state(ddb, "user#u2")
+    assert _counters(ddb, updates[1:]) == _once(updates[1:])
+
+
+def test_a_failed_state_write_gives_back_the_rest_and_the_retry_counts_once() -> None:
+    # Given the device's counter update failing once, the other three landing
+    ddb = FailsOnce("device#d1", key_schemas={STATE_TABLE: ("entity",), RESULTS_TABLE: ("transaction_id",)})
+    store = _store(ddb)
+    try:
+        with pytest.raises(ClientError):
+            _payment(store, "t1")
+        # then nothing stays counted, no slot holds t1, and the claim is given back
+        slot, _ = recent_slot("t1")
+        keys = ["user#u1", "device#d1", "ip#10.0.0.1", "merchant#m1"]
+        assert all(slot not in state(ddb, k) for k in keys if (k,) in ddb.tables[STATE_TABLE])
+        assert ("t1",) not in ddb.tables[RESULTS_TABLE]
+        # and the retry counts the payment once everywhere
+        claimed, updates = _payment(store, "t1")
+        assert claimed and _counters(ddb, updates) == _once(updates)
+    finally:
+        store._writers.shutdown()
+
+
+def test_an_undo_retried_after_it_landed_takes_back_once() -> None:
+    ddb = RetriedAfterLanding(key_schemas={STATE_TABLE: ("entity",), RESULTS_TABLE: ("transaction_id",)})
+    store = _store(ddb)
+    try:
+        claimed, updates = _payment(store, "t1")
+        assert claimed
+        store._take_back(updates, "t1")
+        assert _counters(ddb, updates) == _once(updates, 0.0)
+    finally:
+        store._writers.shutdown()
+
+
+def test_the_slots_stay_few_and_small() -> None:
+    slots = {recent_slot(f"t{i}")[0] for i in range(2000)}
+    assert len(slots) == RECENT_SLOTS and all(len(recent_slot(f"t{i}")[1]) == 12 for i in range(10))

@@ -7,6 +7,14 @@ and the transaction's own result, which makes a retry return the first answer), 
 per entity, sent in parallel. Entity items stay small: bounded buckets and bounded maps
 (`commerce_ai.risk.velocity`).
 
+Each per-entity UpdateItem of a scored payment is idempotent per transaction: it also writes a short digest
+of the transaction id into one of RECENT_SLOTS slot attributes of the item (`seen_<nn>`, the slot chosen by
+the id's hash) and is conditioned on that slot not holding it already. The SDK's retry of an UpdateItem
+that did land (a read timeout) is then refused instead of counting the payment twice, as is a concurrent
+duplicate's write; undoing a write clears its slot in the same conditioned UpdateItem. An id is remembered
+until another transaction of the same entity hashes to its slot (on average RECENT_SLOTS payments of that
+entity later), far longer than the SDK's retries of one call take; the slots add at most ~600 bytes.
+
 Privacy by expiry: entity items hold device ids, IP addresses and last locations, so every write sets
 their `expires_at` (the table's TTL attribute) STATE_RETENTION ahead: an entity unseen that long is
 forgotten, and starts over as new. Blocks are kept apart, one item per blocked entity under
@@ -16,6 +24,7 @@ forgotten, and starts over as new. Blocks are kept apart, one item per blocked e
 from __future__ import annotations
 
 import concurrent.futures
+import hashlib
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -39,6 +48,9 @@ USER_INDEX = "by_user"  # RiskResultsTable's index of a user's transactions (era
 EVENT_MARKER_RETENTION = timedelta(days=7)
 EVENT_PREFIX = "event#"  # account-event markers share the results table with transactions
 _BATCH_GET_ATTEMPTS = 8
+RECENT_SLOTS = 32  # per entity item: the slots that remember which transactions its counters hold
+RECENT_PREFIX = "seen_"
+_APPLIED_ONCE = "attribute_not_exists(#seen) OR NOT #seen = :seen"
 BLOCKLIST_SCAN_PAGE = 500  # velocity items one Scan call reads for the block list
 BLOCKLIST_SCAN_ITEMS = 10_000  # ... and one request at most (about 20 calls), before it answers short
 
@@ -76,6 +88,45 @@ def block_key(entity: str) -> str:
 
 def expiry(now: datetime, retention: timedelta = STATE_RETENTION) -> int:
     return int((now + retention).timestamp())
+
+
+def recent_slot(transaction_id: str) -> tuple[str, str]:
+    """The slot attribute of an entity item that remembers `transaction_id`, and what it holds: a digest
+    of the id (12 hex digits), the slot chosen by other bits of the same hash."""
+    digest = hashlib.blake2b(transaction_id.encode(), digest_size=8).hexdigest()
+    return f"{RECENT_PREFIX}{int(digest[:4], 16) % RECENT_SLOTS:02d}", digest[4:]
+
+
+def once_request(request: dict[str, Any], transaction_id: str) -> dict[str, Any]:
+    """`request` (an UpdateItem) applied at most once for `transaction_id`: it records the id in its slot,
+    on the condition that the slot does not hold it already."""
+    slot, seen = recent_slot(transaction_id)
+    names = {**request["ExpressionAttributeNames"], "#seen": slot}
+    values = {**request.get("ExpressionAttributeValues", {}), ":seen": {"S": seen}}
+    expression = request["UpdateExpression"]
+    if expression.startswith("SET "):
+        expression = "SET #seen = :seen, " + expression.removeprefix("SET ")
+    else:
+        expression = "SET #seen = :seen " + expression
+    return {
+        **request,
+        "UpdateExpression": expression,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+        "ConditionExpression": _APPLIED_ONCE,
+    }
+
+
+def undo_request(table: str, update: Update, transaction_id: str) -> dict[str, Any]:
+    """The UpdateItem that takes back `update`'s increments for `transaction_id` and clears its slot, only
+    while the slot holds it: the SDK's retry of an undo that landed is refused, not applied twice."""
+    slot, seen = recent_slot(transaction_id)
+    undo = Update(update.key, add={k: -v for k, v in update.add.items()}, remove={slot})
+    request = update_request(table, undo, None)
+    request["ExpressionAttributeNames"]["#seen"] = slot
+    request.setdefault("ExpressionAttributeValues", {})[":seen"] = {"S": seen}
+    request["ConditionExpression"] = "#seen = :seen"
+    return request
 
 
 def update_request(table: str, update: Update, existing: Item | None, expires_at: int | None = None) -> dict[str, Any]:
@@ -186,26 +237,46 @@ class RiskStore:
     def claim(
         self, transaction_id: str, result: Mapping[str, Any], now: datetime, retention: timedelta = RESULT_RETENTION
     ) -> bool:
-        """Store the result unless the transaction already has one; False if it had (a duplicate).
+        """Store the result unless the transaction already has one; False if it had (a duplicate)."""
+        return self._claim(transaction_id, result, now, uuid.uuid4().hex, retention)[0]
+
+    def _claim(
+        self,
+        transaction_id: str,
+        result: Mapping[str, Any],
+        now: datetime,
+        token: str,
+        retention: timedelta = RESULT_RETENTION,
+    ) -> tuple[bool, str | None]:
+        """Whether this call claimed the transaction, and the request digest of the claim that stands.
 
         The item carries a random token: when the SDK retries a PutItem whose first attempt did land (a read
         timeout), the retry fails the condition, and the token tells our own claim from a duplicate's."""
-        token = uuid.uuid4().hex
         item = {k: attribute(v) for k, v in result.items() if v is not None}
         item["transaction_id"] = {"S": transaction_id}
         item["claim_token"] = {"S": token}
         item["expires_at"] = {"N": str(int((now + retention).timestamp()))}
         claim = {"TableName": self.results_table, "Item": item}
         if aws.put_if(self.ddb, **claim, ConditionExpression="attribute_not_exists(transaction_id)"):
-            return True
+            return True, None
         stored = self.ddb.get_item(
             TableName=self.results_table, Key={"transaction_id": {"S": transaction_id}}, ConsistentRead=True
         ).get("Item", {})
-        return bool(stored.get("claim_token", {}).get("S") == token)
+        digest = stored.get("request_digest", {}).get("S")
+        return bool(stored.get("claim_token", {}).get("S") == token), digest
 
-    def release(self, transaction_id: str) -> None:
-        """Undo a claim whose state writes failed, so a retry scores and counts the transaction again."""
-        self.ddb.delete_item(TableName=self.results_table, Key={"transaction_id": {"S": transaction_id}})
+    def release(self, transaction_id: str, token: str | None = None) -> None:
+        """Undo a claim whose state writes failed, so a retry scores and counts the transaction again (with
+        `token`, only the claim that carries it: one whose fate this call does not know)."""
+        request: dict[str, Any] = {"TableName": self.results_table, "Key": {"transaction_id": {"S": transaction_id}}}
+        if token is not None:
+            request["ConditionExpression"] = "claim_token = :token"
+            request["ExpressionAttributeValues"] = {":token": {"S": token}}
+        try:
+            self.ddb.delete_item(**request)
+        except ClientError as exc:
+            if not aws.is_conditional_check_failure(exc):
+                raise
 
     def apply_event_once(
         self, event_id: str, digest: str, now: datetime, updates: list[Update], existing: Mapping[str, Item]
@@ -255,21 +326,22 @@ class RiskStore:
         )
 
     def _write(
-        self, updates: list[Update], existing: Mapping[str, Item], now: datetime
+        self, updates: list[Update], existing: Mapping[str, Item], now: datetime, transaction_id: str | None = None
     ) -> tuple[list[Update], Exception | None]:
         """Send one UpdateItem per entity, in parallel (counters are ADDs, so concurrent requests commute), and
         wait for all of them: the updates that landed, and the first failure if any did not. Each refreshes
-        its item's `expires_at`."""
+        its item's `expires_at`. With `transaction_id`, each is applied at most once for it (`once_request`):
+        one refused because the entity already holds the transaction is neither landed nor failed."""
         changes = [u for u in updates if not u.empty()]
-        sent = [
-            self._writers.submit(self._update, update_request(self.state_table, u, existing.get(u.key), expiry(now)))
-            for u in changes
-        ]
+        requests = [update_request(self.state_table, u, existing.get(u.key), expiry(now)) for u in changes]
+        if transaction_id is not None:
+            requests = [once_request(r, transaction_id) for r in requests]
+        sent = [self._writers.submit(self._update, r) for r in requests]
         landed, failure = [], None
         for update, write in zip(changes, sent, strict=True):
             try:
-                write.result()
-                landed.append(update)
+                if write.result():
+                    landed.append(update)
             except Exception as exc:  # the caller decides, once every write has ended
                 failure = failure or exc
         return landed, failure
@@ -280,8 +352,15 @@ class RiskStore:
         if failure is not None:
             raise failure
 
-    def _update(self, request: dict[str, Any]) -> None:
-        self.ddb.update_item(**request)
+    def _update(self, request: dict[str, Any]) -> bool:
+        """UpdateItem; False if its condition refused it (the entity holds the transaction already)."""
+        try:
+            self.ddb.update_item(**request)
+            return True
+        except ClientError as exc:
+            if "ConditionExpression" in request and aws.is_conditional_check_failure(exc):
+                return False
+            raise
 
     def claim_and_apply(
         self,
@@ -292,18 +371,23 @@ class RiskStore:
         existing: Mapping[str, Item],
     ) -> bool:
         """Store the result and write the state changes in one parallel round (the latency of one call, not
-        two in a row). The claim still decides: a duplicate that lost it takes its counter increments back
-        (its other changes set the same values again, so they need no undoing) and gets False; a state write
-        that failed takes back what landed and gives the claim back, so the retry counts the transaction."""
-        claim = self._writers.submit(self.claim, transaction_id, result, now)
-        landed, failure = self._write(updates, existing, now)
+        two in a row); each state write counts the transaction at most once (`once_request`), whatever the
+        SDK retries and however many duplicates race. The claim still decides the answer: a duplicate of the
+        same request that lost it keeps what it wrote (the winner's own writes to those entities were refused,
+        so the payment counts once) and gets False; another request that lost it takes its writes back; a
+        state write that failed takes back what landed and gives the claim back, so the retry counts it."""
+        token = uuid.uuid4().hex
+        claim = self._writers.submit(self._claim, transaction_id, result, now, token)
+        landed, failure = self._write(updates, existing, now, transaction_id)
         try:
-            claimed = claim.result()
+            claimed, holder = claim.result()
         except Exception:
-            self._take_back(landed)
+            self._take_back(landed, transaction_id)
+            self.release(transaction_id, token)  # the claim may have landed before the call failed
             raise
         if not claimed:
-            self._take_back(landed)
+            if holder != result.get("request_digest"):
+                self._take_back(landed, transaction_id)
             return False
         if failure is not None:
             self._give_back(landed, transaction_id)
@@ -311,12 +395,12 @@ class RiskStore:
         return True
 
     def _give_back(self, landed: list[Update], claimed: str) -> None:
-        self._take_back(landed)
+        self._take_back(landed, claimed)
         self.release(claimed)
 
-    def _take_back(self, applied: list[Update]) -> None:
-        undo = [Update(u.key, add={k: -v for k, v in u.add.items()}) for u in applied if u.add]
-        for future in [self._writers.submit(self._update, update_request(self.state_table, u, None)) for u in undo]:
+    def _take_back(self, applied: list[Update], transaction_id: str) -> None:
+        undo = [undo_request(self.state_table, u, transaction_id) for u in applied]
+        for future in [self._writers.submit(self._update, request) for request in undo]:
             future.result()
 
     def label(self, transaction_id: str, is_fraud: bool, source: str, labelled_at: datetime, digest: str) -> None:
