@@ -94,6 +94,8 @@ def run_caller_authorizer(world: World, monkeypatch: pytest.MonkeyPatch, tmp_pat
     rules = AccessRules.parse(STACK.function("CallerAuthorizerFunction").environment)
     for kind, parameter in rules.key_parameters.items():
         world.ssm.values[parameter] = f"key-{kind}"
+    sys.modules[handler.__module__]._usage_keys.cache_clear()
+    world.aws.apigateway.values = {key_id: f"usage-{kind}" for kind, key_id in rules.usage_keys.items()}
     world.forget_setup()
     arn = "arn:aws:execute-api:us-east-1:123456789012:abc/Prod/POST/risk/score"
     event = {
@@ -102,7 +104,9 @@ def run_caller_authorizer(world: World, monkeypatch: pytest.MonkeyPatch, tmp_pat
         "methodArn": arn,
         "headers": {"x-api-key": "key-checkout"},
     }
-    assert handler(event, context)["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+    answer = handler(event, context)
+    assert answer["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+    assert answer["usageIdentifierKey"] == "usage-checkout"  # its usage plan's key, read from API Gateway
 
 
 SCENARIOS: dict[str, Scenario] = {
