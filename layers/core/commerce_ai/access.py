@@ -86,7 +86,8 @@ class AccessRules:
         usage_keys: dict[str, str] = {}
         for parts in _lines(environment.get("CALLER_USAGE_KEYS", "")):
             if len(parts) != 2 or parts[0] not in limits:
-                raise RulesError(f"CALLER_USAGE_KEYS: {' '.join(parts)!r} is not 'kind api-key-id' of a rate-limited kind")
+                line = " ".join(parts)
+                raise RulesError(f"CALLER_USAGE_KEYS: {line!r} is not 'kind api-key-id' of a rate-limited kind")
             usage_keys[parts[0]] = parts[1]
         return cls(routes=routes, callers=callers, key_parameters=keys, rate_limits=limits, usage_keys=usage_keys)
 

@@ -111,7 +111,7 @@ def test_the_checker_refuses_what_no_statement_allows() -> None:
 
 
 def test_parameter_reads_name_their_parameter() -> None:
-    statements = statements_of("RegistryApiFunction")
+    statements = statements_of("RegistryAdminFunction")
     parameter = f"arn:aws:ssm:{STACK.env.region}:{STACK.env.account}:parameter/commerce-ai/admin-api-key"
     assert allows(statements, Need("ssm:GetParameter", parameter))
     assert not allows(statements, Need("ssm:GetParameter", parameter + "-other"))

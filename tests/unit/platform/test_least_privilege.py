@@ -28,7 +28,7 @@ FUNCTIONS = sorted(fn.logical_id for fn in STACK.functions())
 # generated role. It is the only wildcard left, and it reaches CloudWatch Logs only.
 LOG_ACTIONS = {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}
 # The registry itself registers, quarantines and activates every model's versions.
-REGISTRY_FUNCTIONS = {"ArtifactEventsFunction", "ArtifactReconcileFunction", "RegistryApiFunction"}
+REGISTRY_FUNCTIONS = {"ArtifactEventsFunction", "ArtifactReconcileFunction", "RegistryAdminFunction"}
 REGISTRY_WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
 
 
