@@ -36,6 +36,12 @@ SUPPORTED_RESOURCES = {
     "AWS::Lambda::EventSourceMapping",
     # Operations only: alarms on metrics the emulator does not produce, and the topic they notify.
     "AWS::CloudWatch::Alarm",
+    # The REST API and its per-caller usage plans: locally the runner's gateway serves the routes and
+    # applies the same limits (infra/runner/http_gateway.py), nothing to bootstrap.
+    "AWS::Serverless::Api",
+    "AWS::ApiGateway::ApiKey",
+    "AWS::ApiGateway::UsagePlan",
+    "AWS::ApiGateway::UsagePlanKey",
 }
 
 
@@ -200,6 +206,8 @@ class Stack:
             return f"arn:{e.partition}:dynamodb:{e.region}:{e.account}:table/{name}"
         if kind == "AWS::Serverless::Function":
             return f"arn:{e.partition}:lambda:{e.region}:{e.account}:function:{name}"
+        if kind == "AWS::ApiGateway::ApiKey":  # what apigateway:GET of the key names
+            return f"arn:{e.partition}:apigateway:{e.region}::/apikeys/{name}"
         if kind == "AWS::ApiGatewayV2::Api":  # what execute-api permissions name (no GetAtt Arn in CloudFormation)
             return f"arn:{e.partition}:execute-api:{e.region}:{e.account}:{name}"
         raise TemplateError(f"no ARN for {logical_id} ({kind})")

@@ -1,6 +1,7 @@
 """Forecasting HTTP API (API Gateway -> Chalice): a SKU's latest forecast and its chart, what-if forecasts
-under a price or promotion plan, and the inventory routes (admin: settings, the policy with its inputs, and
-the allocation of a distribution centre's stock across stores)."""
+under a price or promotion plan, and the operators' inventory reads (the policy with its inputs, and the
+allocation of a distribution centre's stock across stores). Setting a SKU's inventory is `admin.py`'s, a
+function of its own whose role may write the table (README, "Least privilege"); this one may only read it."""
 
 from __future__ import annotations
 
@@ -14,8 +15,6 @@ from commerce_ai.forecasting.contract import (
     AllocationRequest,
     AllocationView,
     ForecastView,
-    InventoryChange,
-    InventoryView,
     JobPath,
     JobView,
     PlotQuery,
@@ -25,7 +24,6 @@ from commerce_ai.forecasting.contract import (
     WhatIfView,
 )
 from commerce_ai.forecasting.plot_media import PNG, SVG, chart_media_type
-from commerce_ai.forecasting.records import InventorySettings
 from commerce_ai.http import error_response, json_api
 
 app = json_api("forecasting")
@@ -107,20 +105,6 @@ def what_if(body: WhatIfRequest) -> WhatIfView:
             "plan_p50_total": float(quantiles[:, 1].sum()),
         }
     )
-
-
-@app.route(
-    "/inventory/{sku}",
-    path_params=SkuPath,
-    methods=["PUT"],
-    admin=True,
-    request=InventoryChange,
-    response=InventoryView,
-)
-def put_inventory(sku: str, body: InventoryChange) -> InventoryView:
-    """Set a SKU's inventory: on hand, lead time and review period (forecast periods), service level, costs."""
-    stored = service.put_inventory(sku, InventorySettings.model_validate(body.model_dump()))
-    return InventoryView.model_validate({"sku": sku, **stored.model_dump()})
 
 
 @app.route(

@@ -1,4 +1,7 @@
-"""Registry HTTP API (API Gateway -> Chalice): list models and versions, activate, roll back, health."""
+"""Registry HTTP API (API Gateway -> Chalice), public reads: list models and versions, health.
+
+Activation and rollback are `admin.py`'s, a function of its own whose role may write the registry table
+(README, "Least privilege"); this one may only read it."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from chalice import Response
 
 from commerce_ai import health
 from commerce_ai.artifacts.manifest import NAME_PATTERN
-from commerce_ai.artifacts.registry import ModelRegistry, Pointer
+from commerce_ai.artifacts.registry import ModelRegistry
 from commerce_ai.artifacts.store import ArtifactStore
 from commerce_ai.config import settings
 from commerce_ai.errors import InvalidInput
@@ -16,10 +19,7 @@ from commerce_ai.http import json_api, json_response
 from commerce_ai.paging import Page, page_of_names
 from commerce_ai.registry import service
 from commerce_ai.registry.contract import (
-    ActivateRequest,
-    ActiveVersion,
     HealthReport,
-    MetricRegression,
     ModelDetail,
     ModelPath,
     ModelsQuery,
@@ -32,16 +32,6 @@ app = json_api("registry")
 
 def _registry() -> ModelRegistry:
     return ModelRegistry(settings().need("registry_table"))
-
-
-def _active(pointer: Pointer, worse: list[MetricRegression] | None = None) -> ActiveVersion:
-    rollback_to = pointer.history[-1] if pointer.history else None
-    return ActiveVersion(
-        name=pointer.model,
-        active_version=pointer.active_version,
-        rollback_to=rollback_to,
-        worse_than_previous=worse or [],
-    )
 
 
 def _model_name(name: str) -> str:
@@ -78,32 +68,3 @@ def get_model(name: str) -> ModelDetail:
     """A model's versions, newest first, and its active version's schema."""
     store = ArtifactStore(settings().need("artifact_bucket"))
     return ModelDetail.model_validate(service.describe_model(_registry(), store, _model_name(name)))
-
-
-@app.route(
-    "/models/{name}/activate",
-    path_params=ModelPath,
-    methods=["POST"],
-    request=ActivateRequest,
-    response=ActiveVersion,
-    admin=True,
-    errors=(404, 409),
-)
-def activate_model(name: str, body: ActivateRequest) -> ActiveVersion:
-    """Make a validated version the active one (activating the active version changes nothing). A version
-    worse than the active one on a holdout metric needs `force`; the answer lists what it is worse at."""
-    pointer, worse = service.activate(_registry(), _model_name(name), body.version, body.force)
-    return _active(pointer, [MetricRegression.model_validate(r.__dict__) for r in worse])
-
-
-@app.route(
-    "/models/{name}/rollback",
-    path_params=ModelPath,
-    methods=["POST"],
-    response=ActiveVersion,
-    admin=True,
-    errors=(404, 409),
-)
-def rollback_model(name: str) -> ActiveVersion:
-    """Re-activate the previous version (takes no body)."""
-    return _active(_registry().rollback(_model_name(name)))

@@ -778,6 +778,9 @@ class FakeS3:
         self.fail_with: Exception | None = None  # every call fails with this
         self.fail_on: dict[str, Exception] = {}  # calls logged as this operation fail with that
         self.log: list[tuple[str, dict[str, Any]]] = []  # (operation, parameters) of every call
+        # What a read of a missing key answers: AWS says 403 to a role without an unconditioned ListBucket
+        # grant (the functions' roles), 404 to one with it.
+        self.missing_code = "403"
 
     def _check(self) -> None:
         if self.fail_with is not None:
@@ -810,14 +813,14 @@ class FakeS3:
         self.log.append(("HeadObject", {"Bucket": Bucket, "Key": Key, "missing": (Bucket, Key) not in self.objects}))
         self._check()
         if (Bucket, Key) not in self.objects:
-            raise client_error("404", "HeadObject", "Not Found")
+            raise client_error(self.missing_code, "HeadObject", "Not Found")
         return {"ContentLength": len(self.objects[(Bucket, Key)])}
 
     def get_object(self, Bucket: str, Key: str) -> dict[str, Any]:
         self.log.append(("GetObject", {"Bucket": Bucket, "Key": Key, "missing": (Bucket, Key) not in self.objects}))
         self._check()
         if (Bucket, Key) not in self.objects:
-            raise client_error("NoSuchKey", "GetObject")
+            raise client_error("NoSuchKey" if self.missing_code == "404" else "AccessDenied", "GetObject")
         data = self.objects[(Bucket, Key)]
         return {"Body": io.BytesIO(data), "ContentLength": len(data), "Metadata": self.metadata.get((Bucket, Key), {})}
 
@@ -825,7 +828,7 @@ class FakeS3:
         self.log.append(("DownloadFile", {"Bucket": Bucket, "Key": Key, "missing": (Bucket, Key) not in self.objects}))
         self._check()
         if (Bucket, Key) not in self.objects:
-            raise client_error("404", "HeadObject", "Not Found")
+            raise client_error(self.missing_code, "HeadObject", "Not Found")
         Path(Filename).write_bytes(self.objects[(Bucket, Key)])
 
     def _list(self, Bucket: str, Prefix: str = "") -> Iterator[dict[str, Any]]:
@@ -834,6 +837,12 @@ class FakeS3:
         for start in range(0, max(len(keys), 1), 3):
             chunk = keys[start : start + 3]
             yield {"Contents": [{"Key": k} for k in chunk]} if chunk else {}
+
+    def list_objects_v2(self, Bucket: str, Prefix: str = "", MaxKeys: int = 1000) -> dict[str, Any]:
+        self.log.append(("ListObjectsV2", {"Bucket": Bucket, "Prefix": Prefix}))
+        self._check()
+        keys = sorted(k for b, k in self.objects if b == Bucket and k.startswith(Prefix))[:MaxKeys]
+        return {"Contents": [{"Key": k} for k in keys]} if keys else {"KeyCount": 0}
 
     def get_paginator(self, operation: str) -> _Paginator:
         if operation == "list_objects_v2":
@@ -960,12 +969,27 @@ class FakeSSMProvider:
 
 
 @dataclass
+class FakeApiKeys:
+    """API Gateway's API keys (the usage plans' keys the caller authorizer reads): id -> value."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    read: list[str] = field(default_factory=list)  # ids of every GetApiKey
+
+    def get_api_key(self, apiKey: str, includeValue: bool = False) -> dict[str, Any]:
+        self.read.append(apiKey)
+        if apiKey not in self.values:
+            raise client_error("NotFoundException", "GetApiKey")
+        return {"id": apiKey, **({"value": self.values[apiKey]} if includeValue else {})}
+
+
+@dataclass
 class FakeAws:
     dynamodb: FakeDynamoDB = field(default_factory=FakeDynamoDB)
     s3: FakeS3 = field(default_factory=FakeS3)
     sqs: FakeSQS = field(default_factory=FakeSQS)
     sns: FakeSNS = field(default_factory=FakeSNS)
     apigatewaymanagementapi: FakeConnections = field(default_factory=FakeConnections)
+    apigateway: FakeApiKeys = field(default_factory=FakeApiKeys)
 
     def client(self, service: str, bulk: bool = False) -> Any:
         """The fake for `service`; bulk and interactive clients share it, as they share the real service."""

@@ -61,11 +61,8 @@ def needs_of(aws: FakeAws, ssm: FakeSSMProvider) -> set[Need]:
     for operation, params in aws.s3.log:
         bucket = f"arn:{env.partition}:s3:::{params['Bucket']}"
         if operation in ("GetObject", "HeadObject", "DownloadFile"):  # all authorised as s3:GetObject
+            # A missing key needs no list grant: S3 then answers 403, which ArtifactStore reads as missing.
             needs.add(Need("s3:GetObject", f"{bucket}/{params['Key']}"))
-            if params["missing"] and operation != "DownloadFile":
-                # Without ListBucket S3 answers 403, not the 404 the code tells apart (ArtifactStore._missing);
-                # download() treats every error alike, so it does not need it.
-                needs.add(Need("s3:ListBucket", bucket))
         elif operation == "ListObjectsV2":
             needs.add(Need("s3:ListBucket", bucket, (("s3:prefix", params["Prefix"]),)))
         else:
@@ -84,6 +81,8 @@ def needs_of(aws: FakeAws, ssm: FakeSSMProvider) -> set[Need]:
                 f"arn:{env.partition}:execute-api:{env.region}:{env.account}:{connection}",
             )
         )
+    for key_id in aws.apigateway.read:  # GetApiKey is authorised as apigateway:GET on the key
+        needs.add(Need("apigateway:GET", f"arn:{env.partition}:apigateway:{env.region}::/apikeys/{key_id}"))
     for call in aws.sns.calls:
         needs.add(Need("sns:Publish", call["TopicArn"]))  # PublishBatch is authorised as sns:Publish
     for name, _, _ in ssm.calls:
@@ -263,6 +262,7 @@ class World:
         self.aws.sqs.sent.clear()
         self.aws.sns.calls.clear()
         self.aws.apigatewaymanagementapi.posted.clear()
+        self.aws.apigateway.read.clear()
         self.ssm.calls.clear()
 
     def built(self, key: str, build: Callable[[Path], list[Built]]) -> list[Built]:

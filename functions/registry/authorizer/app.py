@@ -4,9 +4,12 @@ environment in template.yaml).
 
 No key or an unknown one raises `Unauthorized` (API Gateway's 401); a known key without the scope gets a
 Deny (403) whose `problem` the ACCESS_DENIED gateway response shows. An allowed request carries the caller
-kind and its scopes to the function (`requestContext.authorizer`), and `usageIdentifierKey` names the
-caller kind's API key so that its usage plan (template.yaml, `CallerUsagePlan*`) throttles it.
-Caching is off (`ReauthorizeEvery: 0`): each decision is for one method ARN.
+kind and its scopes to the function (`requestContext.authorizer`), and `usageIdentifierKey` is the value
+of the caller kind's API key (`CALLER_USAGE_KEYS` names each kind's key id), so that its usage plan
+(template.yaml, `CallerUsagePlan<Kind>`, generated from `CALLER_RATE_LIMITS`) throttles it. The values are
+API Gateway's own (generated, in no template or environment), read once per container by id
+(`apigateway:GET` on those keys only). Caching is off (`ReauthorizeEvery: 0`): each decision is for one
+method ARN.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
+from commerce_ai import aws
 from commerce_ai.access import AccessRules, KeyRing, decide, key_from_headers
 from commerce_ai.http import secure_parameter
 
@@ -43,6 +47,16 @@ def _keys() -> KeyRing:
     return KeyRing(_rules().key_parameters, _read_keys)
 
 
+@cache
+def _usage_keys() -> dict[str, str]:
+    """Caller kind -> the value of its usage plan's API key."""
+    gateway = aws.client("apigateway")
+    return {
+        kind: str(gateway.get_api_key(apiKey=key_id, includeValue=True)["value"])
+        for kind, key_id in _rules().usage_keys.items()
+    }
+
+
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     rules = _rules()
     decision = decide(
@@ -59,7 +73,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         },
         "context": {**decision.context(rules), "problem": decision.problem},
     }
-    usage_key = os.environ.get(f"USAGE_KEY_{decision.caller.upper()}")
-    if usage_key:
-        answer["usageIdentifierKey"] = usage_key
+    if decision.allowed and decision.caller in _rules().usage_keys:
+        answer["usageIdentifierKey"] = _usage_keys()[decision.caller]
     return answer

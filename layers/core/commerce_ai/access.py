@@ -7,7 +7,11 @@ The rules are declared once, in template.yaml, as the environment of `CallerAuth
 - `CALLER_SCOPES`: one line per caller kind, `kind scope scope ...` (`*` is every scope);
 - `CALLER_KEYS`: one line per caller kind, `kind /ssm/parameter/name` (a SecureString holding its key);
 - `CALLER_RATE_LIMITS`: one line per caller kind, `kind requests-per-second burst` (`anonymous` for
-  callers without a key).
+  callers without a key). On AWS each line is a usage plan of its own (`python -m infra.usage_plans`
+  writes them into the template from these lines), keyed by one API key per kind;
+- `CALLER_USAGE_KEYS`: one line per rate-limited kind, `kind api-key-id`: the API key of its usage plan,
+  whose value the authorizer returns as `usageIdentifierKey` (the API's key source is AUTHORIZER, so a
+  client cannot present it: it identifies a plan, it grants nothing).
 
 On AWS the same function is API Gateway's REQUEST authorizer (`functions/registry/authorizer/app.py`); locally the
 runner's gateway (`infra/runner/http_gateway.py`) calls `decide` with the same rules before it invokes a
@@ -53,6 +57,7 @@ class AccessRules:
     callers: dict[str, frozenset[str]]  # caller kind -> its scopes
     key_parameters: dict[str, str] = field(default_factory=dict)  # caller kind -> SSM parameter of its key
     rate_limits: dict[str, RateLimit] = field(default_factory=dict)  # caller kind (or anonymous) -> limit
+    usage_keys: dict[str, str] = field(default_factory=dict)  # caller kind (or anonymous) -> API key id
 
     @classmethod
     def parse(cls, environment: Mapping[str, str]) -> AccessRules:
@@ -74,8 +79,17 @@ class AccessRules:
         for parts in _lines(environment.get("CALLER_RATE_LIMITS", "")):
             if len(parts) != 3 or (parts[0] not in callers and parts[0] != ANONYMOUS):
                 raise RulesError(f"CALLER_RATE_LIMITS: {' '.join(parts)!r} is not 'kind rate burst'")
-            limits[parts[0]] = RateLimit(float(parts[1]), int(parts[2]))
-        return cls(routes=routes, callers=callers, key_parameters=keys, rate_limits=limits)
+            try:
+                limits[parts[0]] = RateLimit(float(parts[1]), int(parts[2]))
+            except ValueError:
+                raise RulesError(f"CALLER_RATE_LIMITS: {' '.join(parts)!r} is not 'kind rate burst'") from None
+        usage_keys: dict[str, str] = {}
+        for parts in _lines(environment.get("CALLER_USAGE_KEYS", "")):
+            if len(parts) != 2 or parts[0] not in limits:
+                line = " ".join(parts)
+                raise RulesError(f"CALLER_USAGE_KEYS: {line!r} is not 'kind api-key-id' of a rate-limited kind")
+            usage_keys[parts[0]] = parts[1]
+        return cls(routes=routes, callers=callers, key_parameters=keys, rate_limits=limits, usage_keys=usage_keys)
 
     def scope_of(self, method: str, resource: str) -> str | None:
         return self.routes.get((method.upper(), resource))

@@ -127,6 +127,7 @@ class AccessSettings(EnvSettings):
     caller_scopes: str = env_setting("CALLER_SCOPES", "")
     caller_keys: str = env_setting("CALLER_KEYS", "")
     caller_rate_limits: str = env_setting("CALLER_RATE_LIMITS", "")
+    caller_usage_keys: str = env_setting("CALLER_USAGE_KEYS", "")
 
 
 # -------------------------------------------------------------------------------- discovery

@@ -1,10 +1,11 @@
-"""The catalogue's routes (functions/catalog/app.py) through Chalice's test client over in-memory AWS:
-reads open, writes admin-only, bad input a 4xx that names the problem."""
+"""The catalogue's routes (functions/catalog/app.py for reads, admin.py for writes) through Chalice's test
+client over in-memory AWS: reads open, writes admin-only, bad input a 4xx that names the problem."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -20,18 +21,31 @@ ADMIN = {"Content-Type": "application/json", "x-api-key": "unit-admin-key"}
 ITEM = {"title": "Tropicana 64 oz", "category": "juice", "price": 3.49, "stock": 0}
 
 
+class _ByMethod:
+    """What API Gateway does with the two catalogue functions: reads go to CatalogApiFunction, writes to
+    CatalogAdminFunction."""
+
+    def __init__(self, reads: Any, writes: Any) -> None:
+        self.get = reads.http.get
+        self.put, self.delete = writes.http.put, writes.http.delete
+
+
 @pytest.fixture
 def client(monkeypatch: pytest.MonkeyPatch, fake_aws: FakeAws) -> Iterator[Any]:
-    fn = Stack().function("CatalogApiFunction")
-    for key, value in fn.environment.items():
+    stack = Stack()
+    reads, writes = stack.function("CatalogApiFunction"), stack.function("CatalogAdminFunction")
+    for key, value in {**reads.environment, **writes.environment}.items():
         monkeypatch.setenv(key, value)
     settings.cache_clear()
-    fake_aws.dynamodb = FakeDynamoDB(key_schemas={fn.environment["CATALOG_TABLE"]: ("item_id",)})
+    fake_aws.dynamodb = FakeDynamoDB(key_schemas={reads.environment["CATALOG_TABLE"]: ("item_id",)})
     monkeypatch.setattr(
-        http, "_ssm_provider", FakeSSMProvider({fn.environment["ADMIN_API_KEY_PARAMETER"]: "unit-admin-key"})
+        http, "_ssm_provider", FakeSSMProvider({writes.environment["ADMIN_API_KEY_PARAMETER"]: "unit-admin-key"})
     )
-    with Client(load_handler(fn.code_uri, fn.module, fn.attribute)) as test_client:
-        yield test_client
+    with (
+        Client(load_handler(reads.code_uri, reads.module, reads.attribute)) as read_client,
+        Client(load_handler(writes.code_uri, writes.module, writes.attribute)) as write_client,
+    ):
+        yield SimpleNamespace(http=_ByMethod(read_client, write_client))
 
 
 def call(

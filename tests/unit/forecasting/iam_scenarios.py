@@ -40,6 +40,16 @@ def seed_sku(world: World, sku: str = "oj-2-1") -> None:
     store.put_many([(sku, HISTORY, history), (sku, FORECAST, forecast)])
 
 
+def run_forecasting_admin(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    handler, _ = configure(monkeypatch, "ForecastingAdminFunction", tmp_path)
+    world.ssm.values[STACK.function("ForecastingAdminFunction").environment["ADMIN_API_KEY_PARAMETER"]] = "k"
+    world.forget_setup()
+    admin = {"Content-Type": "application/json", "x-api-key": "k"}
+    body = b'{"on_hand": 120, "lead_time_periods": 1, "review_periods": 1, "service_level": 0.95}'
+    with Client(handler) as client:
+        assert client.http.put("/inventory/oj-2-1", headers=admin, body=body).status_code == 200
+
+
 def run_forecasting_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     handler, _ = configure(monkeypatch, "ForecastingApiFunction", tmp_path)
     world.ssm.values[STACK.function("ForecastingApiFunction").environment["ADMIN_API_KEY_PARAMETER"]] = "k"
@@ -47,6 +57,8 @@ def run_forecasting_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path:
     world.serve(world.built("forecasting-allocation", lambda d: [built_forecasting_allocation(d)]))
     seed_sku(world)
     seed_sku(world, "oj-5-1")
+    run_forecasting_admin(world, monkeypatch, tmp_path / "admin")  # the SKU's inventory settings
+    handler, _ = configure(monkeypatch, "ForecastingApiFunction", tmp_path)
     world.forget_setup()
     admin = {"Content-Type": "application/json", "x-api-key": "k"}
     with Client(handler) as client:
@@ -60,8 +72,6 @@ def run_forecasting_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path:
         plan = b'{"sku": "oj-2-1", "prices": [1.99, 1.99], "promotions": [1, 1]}'
         what_if = client.http.post("/forecasts/what-if", headers={"Content-Type": "application/json"}, body=plan)
         assert what_if.status_code == 200, what_if.body
-        body = b'{"on_hand": 120, "lead_time_periods": 1, "review_periods": 1, "service_level": 0.95}'
-        assert client.http.put("/inventory/oj-2-1", headers=admin, body=body).status_code == 200
         policy = client.http.get("/inventory/oj-2-1/policy", headers=admin)
         assert policy.status_code == 200, policy.body
         stores = b'{"supply": 40, "skus": ["oj-2-1", "oj-5-1"]}'
@@ -124,6 +134,7 @@ def run_sales_upload(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
 
 SCENARIOS: dict[str, Scenario] = {
     "ForecastingApiFunction": run_forecasting_api,
+    "ForecastingAdminFunction": run_forecasting_admin,
     "ForecastDailyFunction": run_daily,
     "ForecastChunkFunction": run_chunks,
     "ForecastUploadFunction": run_sales_upload,

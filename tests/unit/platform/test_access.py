@@ -24,6 +24,7 @@ from infra.runner.http_gateway import AUTHORIZER, CallerCheck, Gateway, Route
 from infra.runner.invoker import load_handler
 from infra.runner.local import api_routes
 from infra.template import Stack
+from tests.unit.fakes import FakeAws
 
 STACK = Stack()
 RULES = AccessRules.parse(STACK.function(AUTHORIZER).environment)
@@ -202,16 +203,20 @@ def test_the_gateway_throttles_a_caller_over_its_rate_with_retry_after() -> None
 
 
 @pytest.fixture
-def authorizer(monkeypatch: pytest.MonkeyPatch) -> Any:
+def authorizer(monkeypatch: pytest.MonkeyPatch, fake_aws: FakeAws) -> Any:
     fn = STACK.function(AUTHORIZER)
     for name, value in fn.environment.items():
         monkeypatch.setenv(name, value)
     handler = load_handler(fn.code_uri, fn.module, fn.attribute)
     module = sys.modules[handler.__module__]
     module._rules.cache_clear()
+    module._usage_keys.cache_clear()
     monkeypatch.setattr(module, "_keys", FakeRing)
+    rules = AccessRules.parse(fn.environment)
+    fake_aws.apigateway.values = {key_id: f"usage-{kind}" for kind, key_id in rules.usage_keys.items()}
     yield handler
     module._rules.cache_clear()
+    module._usage_keys.cache_clear()
 
 
 def request(path: str, method: str, key: str | None) -> dict[str, Any]:
@@ -231,3 +236,6 @@ def test_the_aws_authorizer_allows_denies_and_raises_as_api_gateway_expects(auth
         authorizer(request("/risk/score", "POST", None), None)
     shopper = authorizer(request("/catalog/items", "GET", None), None)
     assert shopper["principalId"] == ANONYMOUS and shopper["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+    # each allowed request names its caller kind's usage plan key (the method requires one: ApiKeyRequired)
+    assert (allowed["usageIdentifierKey"], shopper["usageIdentifierKey"]) == ("usage-checkout", "usage-anonymous")
+    assert "usageIdentifierKey" not in denied

@@ -97,9 +97,10 @@ def test_the_checker_refuses_what_no_statement_allows() -> None:
     statements = statements_of("ArtifactReconcileFunction")
     bucket = STACK.arn("ArtifactBucket")
     table = STACK.arn("ModelRegistryTable")
-    # ListBucket on the artifact bucket (it holds only models/) turns a missing key into a 404, not a 403
+    # the reconcile sweep lists models/ and nothing else of the bucket
     assert allows(statements, Need("s3:ListBucket", bucket, (("s3:prefix", "models/"),)))
-    assert allows(statements, Need("s3:ListBucket", bucket))
+    assert not allows(statements, Need("s3:ListBucket", bucket))
+    assert not allows(statements, Need("s3:ListBucket", bucket, (("s3:prefix", "uploads/"),)))
     assert not allows(statements, Need("s3:ListBucket", STACK.arn("ArtifactBucket") + "-other"))
     assert allows(statements, Need("s3:GetObject", f"{bucket}/models/x/v1/manifest.json"))
     assert not allows(statements, Need("s3:GetObject", f"{bucket}/other/file"))
@@ -110,7 +111,7 @@ def test_the_checker_refuses_what_no_statement_allows() -> None:
 
 
 def test_parameter_reads_name_their_parameter() -> None:
-    statements = statements_of("RegistryApiFunction")
+    statements = statements_of("RegistryAdminFunction")
     parameter = f"arn:aws:ssm:{STACK.env.region}:{STACK.env.account}:parameter/commerce-ai/admin-api-key"
     assert allows(statements, Need("ssm:GetParameter", parameter))
     assert not allows(statements, Need("ssm:GetParameter", parameter + "-other"))

@@ -143,7 +143,7 @@ def refused_fields(model: type[BaseModel], body: Any) -> list[str]:
 
 
 WRITES = [
-    ("PUT", "/catalog/items/{item_id}", "catalog/CatalogApiFunction-PutItem.json", None),
+    ("PUT", "/catalog/items/{item_id}", "catalog/CatalogAdminFunction-PutItem.json", None),
     ("PUT", "/experiments/{name}", "experiments/ExperimentsApiFunction-PutExperiment.json", ("arms", 0, "name")),
     (
         "PUT",
@@ -151,7 +151,7 @@ WRITES = [
         "experiments/ExperimentsApiFunction-PutExperiment.json",
         ("arms", 0, "model", "version"),
     ),
-    ("POST", "/models/{name}/activate", "registry/RegistryApiFunction-ActivateModel.json", ("version",)),
+    ("POST", "/models/{name}/activate", "registry/RegistryAdminFunction-ActivateModel.json", ("version",)),
     ("POST", "/recommendations/rank", "recommendations/RecommendationsApiFunction-RankItems.json", ("user_id",)),
     ("POST", "/recommendations/rank", "recommendations/RecommendationsApiFunction-RankItems.json", ("item_ids", 0)),
     ("POST", "/risk/score", "risk/RiskApiFunction-Score.json", ("transaction_id",)),

@@ -6,6 +6,7 @@ the same effective policy allows every call the code makes.
 
 from __future__ import annotations
 
+import fnmatch
 from typing import Any
 
 import pytest
@@ -27,7 +28,7 @@ FUNCTIONS = sorted(fn.logical_id for fn in STACK.functions())
 # generated role. It is the only wildcard left, and it reaches CloudWatch Logs only.
 LOG_ACTIONS = {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}
 # The registry itself registers, quarantines and activates every model's versions.
-REGISTRY_FUNCTIONS = {"ArtifactEventsFunction", "ArtifactReconcileFunction", "RegistryApiFunction"}
+REGISTRY_FUNCTIONS = {"ArtifactEventsFunction", "ArtifactReconcileFunction", "RegistryAdminFunction"}
 REGISTRY_WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
 
 
@@ -106,15 +107,23 @@ def test_a_publisher_may_not_write_another_models_registry_items() -> None:
 
 @pytest.mark.parametrize("logical_id", FUNCTIONS)
 def test_list_permissions_carry_prefix_conditions(logical_id: str) -> None:
-    # Except on the artifact bucket, whose every object lies under models/: there ListBucket only turns a
-    # missing key's 403 into the 404 the loader tells apart, and S3 checks it with no s3:prefix in the
-    # request, so a prefix condition would bring the 403 back and restrict nothing.
-    artifacts = STACK.arn("ArtifactBucket")
-    for statement in declared_statements_of(logical_id):
-        if "s3:ListBucket" in _as_list(statement["Action"]):
-            for bucket in _as_list(statement["Resource"]):
-                condition = (statement.get("Condition") or {}).get("StringLike", {})
-                assert bucket == artifacts or condition.get("s3:prefix"), f"{logical_id} lists all of {bucket}"
+    # The artifact bucket included: a reader needs no list grant (a missing key's 403 is read as missing,
+    # commerce_ai.artifacts.store), and a publisher lists only its own model's prefix.
+    for statement in statements_of(logical_id):
+        if any(fnmatch.fnmatchcase("s3:ListBucket", str(a)) for a in _as_list(statement["Action"])):
+            condition = (statement.get("Condition") or {}).get("StringLike", {})
+            prefixes = _as_list(condition.get("s3:prefix") or [])
+            assert prefixes and all(p not in ("*", "") for p in prefixes), f"{logical_id} lists a whole bucket"
+
+
+def test_a_publisher_lists_only_its_own_models_versions() -> None:
+    bucket = STACK.arn("ArtifactBucket")
+    statements = statements_of("RiskWeeklyFunction")
+    assert allows(statements, Need("s3:ListBucket", bucket, (("s3:prefix", "models/risk-graph/v1/manifest.json"),)))
+    assert not allows(statements, Need("s3:ListBucket", bucket, (("s3:prefix", "models/risk-model/"),)))
+    assert not allows(statements, Need("s3:ListBucket", bucket))
+    # and a function that only reads models lists nothing
+    assert not allows(statements_of("RiskApiFunction"), Need("s3:ListBucket", bucket, (("s3:prefix", "models/"),)))
 
 
 # ------------------------------------------------------------------------------- the model of SAM

@@ -24,6 +24,7 @@ def test_every_function_belongs_to_the_capability_of_its_code_folder(stack: Stac
         by_capability[name] = served
     assert by_capability["registry"] == {
         "RegistryApiFunction",
+        "RegistryAdminFunction",  # functions/registry/admin.py
         "ApiDocsFunction",  # functions/registry/docs/
         "CallerAuthorizerFunction",  # functions/registry/authorizer/
         "ArtifactEventsFunction",

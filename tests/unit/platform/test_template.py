@@ -287,6 +287,10 @@ def test_logical_id_for_arn_round_trips_every_resource_with_an_arn(small: Stack,
                 # nothing names these by ARN: a mapping is found by its function, an alarm by nothing
                 "AWS::Lambda::EventSourceMapping",
                 "AWS::CloudWatch::Alarm",
+                # the REST API and its usage plans (only the plans' API keys are named, by the authorizer)
+                "AWS::Serverless::Api",
+                "AWS::ApiGateway::UsagePlan",
+                "AWS::ApiGateway::UsagePlanKey",
             )
         ]
         assert with_arns
@@ -462,7 +466,7 @@ def test_timeout_from_a_parameter_is_resolved(tmp_path: Path) -> None:
 def test_the_real_template_resolves_every_function_environment(stack: Stack) -> None:
     for fn in stack.functions():
         assert all(isinstance(v, str) and "Ref" not in v for v in fn.environment.values()), fn.logical_id
-    registry = stack.function("RegistryApiFunction").environment
+    registry = stack.function("RegistryAdminFunction").environment
     assert registry["ADMIN_API_KEY_PARAMETER"] == "/commerce-ai/admin-api-key"
     assert registry["ARTIFACT_BUCKET"] == "commerce-ai-artifacts-123456789012-us-east-1"
     assert registry["MODEL_REGISTRY_TABLE"] == "commerce-ai-ModelRegistryTable"

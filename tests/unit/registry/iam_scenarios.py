@@ -61,17 +61,26 @@ def run_reconcile(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
 def run_registry_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     handler, _ = configure(monkeypatch, "RegistryApiFunction", tmp_path)
     publish_demo_versions(world)
-    world.ssm.values[STACK.function("RegistryApiFunction").environment["ADMIN_API_KEY_PARAMETER"]] = "k"
+    world.registry.register_candidate(NAME, "v1", "sha", {})
+    world.registry.activate(NAME, "v1")
+    world.forget_setup()
+    with Client(handler) as client:
+        assert client.http.get("/health").status_code == 200
+        assert client.http.get("/models").status_code == 200
+        assert client.http.get(f"/models/{NAME}").status_code == 200
+
+
+def run_registry_admin(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    handler, _ = configure(monkeypatch, "RegistryAdminFunction", tmp_path)
+    publish_demo_versions(world)
+    world.ssm.values[STACK.function("RegistryAdminFunction").environment["ADMIN_API_KEY_PARAMETER"]] = "k"
     world.registry.register_candidate(NAME, "v1", "sha", {})
     world.registry.register_candidate(NAME, "v2", "sha", {})
     world.forget_setup()
     admin = {"Content-Type": "application/json", "x-api-key": "k"}
     with Client(handler) as client:
-        assert client.http.get("/health").status_code == 200
-        assert client.http.get("/models").status_code == 200
         assert client.http.post(f"/models/{NAME}/activate", headers=admin, body=b'{"version": "v1"}').status_code == 200
         assert client.http.post(f"/models/{NAME}/activate", headers=admin, body=b'{"version": "v2"}').status_code == 200
-        assert client.http.get(f"/models/{NAME}").status_code == 200
         assert client.http.post(f"/models/{NAME}/rollback", headers=admin).status_code == 200
 
 
@@ -94,6 +103,8 @@ def run_caller_authorizer(world: World, monkeypatch: pytest.MonkeyPatch, tmp_pat
     rules = AccessRules.parse(STACK.function("CallerAuthorizerFunction").environment)
     for kind, parameter in rules.key_parameters.items():
         world.ssm.values[parameter] = f"key-{kind}"
+    sys.modules[handler.__module__]._usage_keys.cache_clear()
+    world.aws.apigateway.values = {key_id: f"usage-{kind}" for kind, key_id in rules.usage_keys.items()}
     world.forget_setup()
     arn = "arn:aws:execute-api:us-east-1:123456789012:abc/Prod/POST/risk/score"
     event = {
@@ -102,7 +113,9 @@ def run_caller_authorizer(world: World, monkeypatch: pytest.MonkeyPatch, tmp_pat
         "methodArn": arn,
         "headers": {"x-api-key": "key-checkout"},
     }
-    assert handler(event, context)["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+    answer = handler(event, context)
+    assert answer["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+    assert answer["usageIdentifierKey"] == "usage-checkout"  # its usage plan's key, read from API Gateway
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -111,4 +124,5 @@ SCENARIOS: dict[str, Scenario] = {
     "ArtifactEventsFunction": run_artifact_events,
     "ArtifactReconcileFunction": run_reconcile,
     "RegistryApiFunction": run_registry_api,
+    "RegistryAdminFunction": run_registry_admin,
 }

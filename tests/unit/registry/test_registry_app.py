@@ -1,4 +1,5 @@
-"""The registry HTTP API (functions/registry/app.py) through Chalice's test client, over in-memory AWS.
+"""The registry HTTP API (functions/registry/app.py, and admin.py for activation and rollback) through
+Chalice's test client, over in-memory AWS.
 
 Clients always get JSON errors with Code and Message; admin routes need the key; no bad input is a 500.
 """
@@ -11,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -35,15 +37,29 @@ ADMIN_KEY = "unit-admin-key-0123456789"
 KEY_PARAMETER = "/commerce-ai/admin-api-key"
 BUCKET = "artifacts"
 NAME = "demo-scorer"
-SAMPLE_VERSION = "20261127T100000Z-abc12345"  # the version events/registry/RegistryApiFunction-ActivateModel.json names
+# the version events/registry/RegistryAdminFunction-ActivateModel.json names
+SAMPLE_VERSION = "20261127T100000Z-abc12345"
 JSON = {"Content-Type": "application/json"}
 ADMIN = {**JSON, "x-api-key": ADMIN_KEY}
 
 
-def _registry_module() -> Any:
-    fn = Stack().function("RegistryApiFunction")
+def _registry_module(function: str = "RegistryApiFunction") -> Any:
+    fn = Stack().function(function)
     module_name = load_handler(fn.code_uri, fn.module, "__name__")  # the unique name it was imported as
     return sys.modules[module_name]
+
+
+class _ByMethod:
+    """What API Gateway does with the registry's two functions: reads go to RegistryApiFunction, activation
+    and rollback (POST) to RegistryAdminFunction."""
+
+    def __init__(self, reads: Any, writes: Any) -> None:
+        self.get, self.post = reads.http.get, writes.http.post
+        self.put, self.delete = reads.http.put, reads.http.delete  # no such routes: what a 405 looks like
+
+
+def _by_method(reads: Any, writes: Any) -> Any:
+    return lambda event, context: (writes if event["httpMethod"] == "POST" else reads)(event, context)
 
 
 @dataclass
@@ -84,16 +100,18 @@ def api(monkeypatch: pytest.MonkeyPatch, fake_aws: FakeAws, seeded: dict[tuple[s
     for version in ("v1", "v2", "v3", SAMPLE_VERSION):
         validation.validate_version(store, registry, NAME, version)
     # and the app configured as the template configures it, with the key in (fake) SSM.
-    module = _registry_module()
+    module, admin = _registry_module(), _registry_module("RegistryAdminFunction")
     monkeypatch.setattr(module, "_registry", lambda: registry)
+    monkeypatch.setattr(admin, "_registry", lambda: registry)
     monkeypatch.setenv("ARTIFACT_BUCKET", BUCKET)
     monkeypatch.setenv("HEALTH_TABLE", "health-table")
     monkeypatch.setenv("ADMIN_API_KEY_PARAMETER", KEY_PARAMETER)
     ssm = FakeSSMProvider({KEY_PARAMETER: ADMIN_KEY})
     monkeypatch.setattr(http, "_ssm_provider", ssm)
     settings.cache_clear()
-    with Client(module.app) as client:
-        yield Api(client, module.app, registry, registry_ddb, fake_aws, ssm)
+    with Client(module.app) as reads, Client(admin.app) as writes:
+        client = SimpleNamespace(http=_ByMethod(reads, writes))
+        yield Api(client, _by_method(module.app, admin.app), registry, registry_ddb, fake_aws, ssm)
 
 
 def assert_json_error(response: Any, status: int, code: str, content_type: bool = True) -> dict[str, Any]:
@@ -375,8 +393,8 @@ def _sample(name: str) -> dict[str, Any]:
         ("RegistryApiFunction-Health", 200),
         ("RegistryApiFunction-ListModels", 200),
         ("RegistryApiFunction-GetModel", 200),
-        ("RegistryApiFunction-ActivateModel", 200),
-        ("RegistryApiFunction-RollbackModel", 404),
+        ("RegistryAdminFunction-ActivateModel", 200),
+        ("RegistryAdminFunction-RollbackModel", 404),
     ],
 )
 def test_sample_events_are_answered_through_the_lambda_entry_point(api: Api, sample: str, status: int) -> None:
@@ -389,7 +407,7 @@ def test_sample_events_are_answered_through_the_lambda_entry_point(api: Api, sam
 def test_the_body_limit_counts_bytes(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MAX_BODY_BYTES", "100")
     settings.cache_clear()
-    event = _sample("RegistryApiFunction-ActivateModel")
+    event = _sample("RegistryAdminFunction-ActivateModel")
     event["body"] = json.dumps({"version": "é" * 60}, ensure_ascii=False)  # 74 characters, 134 bytes
     assert len(event["body"]) <= 100 < len(event["body"].encode())
     result = api.app(event, LambdaContext("commerce-ai-RegistryApiFunction"))
@@ -397,6 +415,7 @@ def test_the_body_limit_counts_bytes(api: Api, monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_the_template_api_key_parameter_is_what_the_app_reads() -> None:
-    env = Stack().function("RegistryApiFunction").environment
+    env = Stack().function("RegistryAdminFunction").environment
     assert env["ADMIN_API_KEY_PARAMETER"] == KEY_PARAMETER
+    assert "ADMIN_API_KEY_PARAMETER" not in Stack().function("RegistryApiFunction").environment  # reads only
     assert Path(Stack().function("RegistryApiFunction").code_uri, "app.py").is_file()

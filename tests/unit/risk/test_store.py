@@ -448,6 +448,19 @@ def test_block_and_unblock_an_entity(risk_store: RiskStore, ddb: FakeDynamoDB) -
     assert risk_store.read(["ip#10.6.6.6"])[0] == {"ip#10.6.6.6": {"blocked": "abuse"}}
 
 
+def test_a_blocked_attribute_on_a_state_item_is_not_a_block(risk_store: RiskStore, ddb: FakeDynamoDB) -> None:
+    # Given a state item carrying `blocked` itself (the form before blocks became their own items, which
+    # expired with the state and so could lift a block): nothing was deployed in it, so nothing reads it
+    ddb.put_item(TableName=STATE_TABLE, Item={"entity": {"S": USER}, "n_m1": {"N": "2"}, "blocked": {"S": "old"}})
+    # then scoring does not see the entity as blocked, and the block list does not list it
+    assert risk_store.read([USER])[0] == {USER: {"n_m1": 2.0}}
+    assert risk_store.blocked(10, None) == ([], None)
+    # while its own block item is what blocks it
+    risk_store.block(USER, "chargeback ring")
+    assert risk_store.read([USER])[0] == {USER: {"n_m1": 2.0, "blocked": "chargeback ring"}}
+    assert risk_store.blocked(10, None) == ([(USER, "chargeback ring")], None)
+
+
 def expire(ddb: FakeDynamoDB, table: str, at: datetime) -> None:
     """What DynamoDB's TTL does: items whose `expires_at` has passed are deleted."""
     for key, item in list(ddb.tables[table].items()):

@@ -29,8 +29,19 @@ class ArtifactFileMissing(ArtifactError):
     """A file the manifest names is not in the bucket: not uploaded yet, or deleted."""
 
 
+# A read of a key that does not exist is a 404 only to a role that may list the bucket without a prefix
+# condition; the functions' roles may not (S3 list grants carry `s3:prefix` conditions, README "Least
+# privilege"), so to them S3 answers 403. Every function that reads artifacts may read every key it asks
+# for (tests/unit/platform/test_iam_agreement.py checks each call against its policy), so a 403 on a read
+# here is a missing key: the version is not loaded or validated, which is the safe side. Writes never rely
+# on this: `publish` asks whether a version exists by listing its own prefix, not by reading it.
+_NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
+_DENIED_READ = {"403", "AccessDenied", "Forbidden"}
+
+
 def _missing(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}
+    """A read that found nothing: 404, or the 403 S3 gives a role without an unconditioned list grant."""
+    return error.response.get("Error", {}).get("Code") in _NOT_FOUND | _DENIED_READ
 
 
 class ArtifactStore:
@@ -46,12 +57,8 @@ class ArtifactStore:
         A version is immutable, so publishing over an existing manifest is refused.
         """
         prefix = manifest.prefix()
-        try:
-            self.s3.head_object(Bucket=self.bucket, Key=prefix + MANIFEST_FILE)
+        if self._exists(prefix + MANIFEST_FILE):
             raise ArtifactError(f"{manifest.name}/{manifest.version} already exists; versions are immutable")
-        except ClientError as exc:
-            if not _missing(exc):
-                raise
         for relative in manifest.files:
             self.s3.upload_file(str(source_dir / relative), self.bucket, prefix + relative)
         self.s3.put_object(
@@ -62,6 +69,12 @@ class ArtifactStore:
         )
         return prefix + MANIFEST_FILE
 
+    def _exists(self, key: str) -> bool:
+        """Whether `key` is in the bucket, by listing it (the publisher's list grant is conditioned on its own
+        model's prefix): a 403 is then an error, never taken for "absent" and written over."""
+        listed = self.s3.list_objects_v2(Bucket=self.bucket, Prefix=key, MaxKeys=1)
+        return any(item["Key"] == key for item in listed.get("Contents", []))
+
     def read_manifest(self, name: str, version: str, object_version: str | None = None) -> Manifest:
         """The version's manifest; with `object_version` (the S3 object version recorded at validation),
         refused unless the manifest in the bucket is still that object."""
@@ -70,7 +83,7 @@ class ArtifactStore:
             response = self.s3.get_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
             if _missing(exc):
-                raise ArtifactFileMissing(f"no manifest at {key}") from exc
+                raise ArtifactFileMissing(f"no manifest at {key} (missing, or not readable by this function)") from exc
             raise
         if object_version is not None and response.get("VersionId") != object_version:
             raise ArtifactError(f"{name}/{version}: {MANIFEST_FILE} was replaced after validation")

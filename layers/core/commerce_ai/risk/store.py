@@ -217,6 +217,9 @@ class RiskStore:
                 if entity.startswith(BLOCK_PREFIX):
                     blocks[entity.removeprefix(BLOCK_PREFIX)] = str(item["blocked"])
                 else:
+                    # A block is read from its own item only: a state item never says whether its entity
+                    # is blocked (it expires), whatever attributes it holds.
+                    item.pop("blocked", None)
                     states[entity] = item
             for raw in responses.get(self.results_table, []):
                 result = {k: plain(v) for k, v in raw.items()}
@@ -464,15 +467,16 @@ class RiskStore:
     def blocked(self, limit: int, cursor: str | None) -> tuple[list[tuple[str, str]], str | None]:
         """A page of the block list as (entity key, reason), in the table's scan order.
 
-        The block list is the entities with a `blocked` reason in the velocity table, so a page is a
-        filtered Scan: it reads past the unblocked entities, at most BLOCKLIST_SCAN_ITEMS of them per
+        The block list is the `block#<entity>` items of the velocity table, so a page is a filtered Scan:
+        it reads past the entities' state items, at most BLOCKLIST_SCAN_ITEMS of them per
         request, and may then answer short with a `next_cursor` (the list ends when that is null). Fine
         for an operator's console; a table of millions of entities wants a sparse index on `blocked`.
         """
         request: dict[str, Any] = {
             "TableName": self.state_table,
             "Limit": BLOCKLIST_SCAN_PAGE,
-            "FilterExpression": "attribute_exists(blocked)",
+            "FilterExpression": "begins_with(entity, :block)",
+            "ExpressionAttributeValues": {":block": {"S": BLOCK_PREFIX}},
         }
         start = decode_cursor(cursor, {"entity"})
         if start:
