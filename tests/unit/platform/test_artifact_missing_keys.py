@@ -19,11 +19,11 @@ def test_a_missing_key_is_missing_whether_s3_says_403_or_404(missing_code: str, 
     s3 = FakeS3()
     s3.missing_code = missing_code
     store = ArtifactStore(BUCKET, s3=s3)
-    with pytest.raises(ArtifactFileMissing, match="no manifest at models/demo-scorer/v1/manifest.json"):
+    with pytest.raises(ArtifactFileMissing, match=r"no manifest at models/demo-scorer/v1/manifest\.json"):
         store.read_manifest("demo-scorer", "v1")
     manifest = make_manifest(files={"model.json": ("0" * 64, 3)})
     assert store.object_versions(manifest) == {}
-    with pytest.raises(ArtifactFileMissing, match="cannot fetch model.json: missing"):
+    with pytest.raises(ArtifactFileMissing, match=r"cannot fetch model\.json: missing"):
         store.download(manifest, tmp_path)
 
 
