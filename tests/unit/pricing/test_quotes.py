@@ -41,6 +41,8 @@ def test_a_valid_request_is_accepted() -> None:
         {"sku": "oj-2-1", "prices": [math.nan]},
         {"sku": "oj-2-1", "prices": [math.inf]},
         {"sku": "oj-2-1", "prices": [1_000_000.01]},
+        {"sku": "oj-2-1", "prices": [1e-135]},  # positive, but no price (below a cent)
+        {"sku": "oj-2-1", "prices": [0.009]},
         {"sku": "oj-2-1", "prices": ["cheap"]},
         {"sku": "oj-2-1", "prices": ["2.5"]},  # a price is a JSON number, not a string
         {"sku": "oj-2-1", "prices": [True]},

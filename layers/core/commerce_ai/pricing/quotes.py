@@ -28,14 +28,15 @@ class QuoteRequest(BaseModel):
 
     sku: str = Field(pattern=SKU_ID)
     # The bounds are in the type too, so the API document shows them (the validator says why in words).
-    prices: list[Annotated[StrictFloat, Field(gt=0, le=1_000_000)]] = Field(min_length=1, max_length=MAX_CANDIDATES)
+    # A cent at least: prices are applied in cents, and a positive price below one (1e-135, say) is no price.
+    prices: list[Annotated[StrictFloat, Field(ge=0.01, le=1_000_000)]] = Field(min_length=1, max_length=MAX_CANDIDATES)
 
     @field_validator("prices")
     @classmethod
     def _positive(cls, prices: list[float]) -> list[float]:
         for price in prices:
-            if not math.isfinite(price) or not 0 < price <= 1_000_000:
-                raise ValueError("every price must be a finite number above 0 and at most 1,000,000")
+            if not math.isfinite(price) or not 0.01 <= price <= 1_000_000:
+                raise ValueError("every price must be a finite number from 0.01 to 1,000,000")
         return prices
 
 
