@@ -165,7 +165,7 @@ WRITES = [
     (
         "PUT",
         "/support/graph/items/{item_id}",
-        "support/SupportApiFunction-PutGraphItem.json",
+        "support/SupportAdminFunction-PutGraphItem.json",
         ("relations", 0, "target"),
     ),
     ("POST", "/pricing/quote", "pricing/PricingApiFunction-Quote.json", ("sku",)),

@@ -1,5 +1,5 @@
 """Customer service's functions in the IAM agreement check (tests/unit/platform/test_iam_agreement.py). The
-API scenario serves the real `support-encoder`, a small real `support-intents` artifact, the demo orders and
+public API scenario serves the real `support-encoder`, a small real `support-intents` artifact, the demo orders and
 the FAQ."""
 
 from __future__ import annotations
@@ -74,12 +74,11 @@ def ticket_on_a_websocket_conversation(world: World, env: dict[str, str]) -> str
 
 
 def run_support_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The public side: a conversation with the bot up to its hand-off, the FAQ, a product's facts, the page."""
     handler, _ = configure(monkeypatch, "SupportApiFunction", tmp_path)
-    env = seeded(world, "SupportApiFunction")
-    ticket_id = ticket_on_a_websocket_conversation(world, env)
+    seeded(world, "SupportApiFunction")
     world.forget_setup()
     front = {"Content-Type": "application/json", "x-api-key": "front"}
-    admin = {"Content-Type": "application/json", "x-api-key": "k"}
 
     def say(text: str, conversation_id: str | None = None) -> dict[str, object]:
         body = {"user_id": "u-bob", "text": text, "channel": "web", "conversation_id": conversation_id}
@@ -96,19 +95,40 @@ def run_support_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
         assert "accessory_of" in str(fits["reply"]), fits
         handed = say("转人工", conversation_id)
         assert handed["handoff"] is True
-        assert client.http.get(f"/support/conversations/{conversation_id}", headers=admin).status_code == 200
-        assert client.http.delete(f"/support/conversations/{conversation_id}", headers=admin).status_code == 200
-        assert client.http.get("/support/tickets?status=open", headers=admin).status_code == 200
         assert [json.loads(m["MessageBody"])["reason"] for m in world.aws.sqs.sent] == ["request"]
-        pushed = {"text": "Hello, I am here to help.", "close": False}
+        assert client.http.get("/support/faq").status_code == 200
+        assert client.http.get("/support/graph/items/kg-charger-30w").status_code == 200
+        assert client.http.get("/support/chat").status_code == 200
+
+
+def run_support_agents(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The agents' side: a handed-off conversation's transcript, the open tickets, a reply pushed on the
+    customer's WebSocket, then the conversation erased."""
+    handler, _ = configure(monkeypatch, "SupportAgentFunction", tmp_path)
+    seeded(world, "SupportApiFunction")  # the bot's world, as `up` lays it out
+    ticket_id = ticket_on_a_websocket_conversation(world, STACK.function("SupportAgentFunction").environment)
+    world.forget_setup()
+    admin = {"Content-Type": "application/json", "x-api-key": "k"}
+    with Client(handler) as client:
+        assert client.http.get("/support/conversations/c-ws", headers=admin).status_code == 200
+        assert client.http.get("/support/tickets?status=open", headers=admin).status_code == 200
+        pushed = {"text": "Hello, I am here to help.", "close": True}
         reply = client.http.post(f"/support/tickets/{ticket_id}/reply", headers=admin, body=json.dumps(pushed).encode())
         assert reply.status_code == 200, reply.body
         assert world.aws.apigatewaymanagementapi.frames("conn-1")[-1]["type"] == "agent_reply"
-        assert client.http.get("/support/faq").status_code == 200
+        assert client.http.delete("/support/conversations/c-ws", headers=admin).status_code == 200
+
+
+def run_support_admin(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The admin's content edits: an FAQ entry written and removed, a product's relations and one relation."""
+    handler, _ = configure(monkeypatch, "SupportAdminFunction", tmp_path)
+    seeded(world, "SupportApiFunction")  # the same FAQ, graph and catalogue tables
+    world.forget_setup()
+    admin = {"Content-Type": "application/json", "x-api-key": "k"}
+    with Client(handler) as client:
         put = client.http.put("/support/faq/gift-wrap", headers=admin, body=sample_body("PutFaq"))
         assert put.status_code == 200, put.body
         assert client.http.delete("/support/faq/gift-wrap", headers=admin).status_code == 200
-        assert client.http.get("/support/graph/items/kg-charger-30w").status_code == 200
         edited = client.http.put("/support/graph/items/kg-charger-30w", headers=admin, body=sample_body("PutGraphItem"))
         assert edited.status_code == 200 and len(json.loads(edited.body)["relations"]) == 3, edited.body
         relation = "/support/graph/items/kg-phone-x100/relations/substitute_for/kg-phone-x300"
@@ -117,7 +137,7 @@ def run_support_api(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
 
 
 def sample_body(event: str) -> bytes:
-    body = sample(f"support/SupportApiFunction-{event}.json")["body"]
+    body = sample(f"support/SupportAdminFunction-{event}.json")["body"]
     return body.encode() if isinstance(body, str) else body
 
 
@@ -143,6 +163,8 @@ def run_support_websocket(world: World, monkeypatch: pytest.MonkeyPatch, tmp_pat
 
 SCENARIOS: dict[str, Scenario] = {
     "SupportApiFunction": run_support_api,
+    "SupportAgentFunction": run_support_agents,
+    "SupportAdminFunction": run_support_admin,
     "SupportWebSocketFunction": run_support_websocket,
     "SupportTicketsFunction": run_support_tickets,
 }
