@@ -31,6 +31,13 @@ and no other item is touched. moto's own checks, the order it applies actions in
 are unchanged (its whole-table copy is still asked for, and answered with the table itself, so its restore
 puts back the very table it holds). A cancelled transaction's stream records for its own items are dropped
 too, as the whole-table restore dropped them.
+
+A fourth fix, for SQS's clock: moto asks whether a queued message is visible, or still delayed, by building two
+datetimes per question (`unix_time_millis`), and asks it of every queued message for each count and for each
+ReceiveMessage. At 10,000 queued messages one GetQueueAttributes took 1.1 s of the emulator's CPU and one
+ReceiveMessage of ten 0.21 s (measured here on a loaded machine), so a reliability campaign's drain, which polls
+its queues' depth, was bounded by the emulator's clock. The two questions now read `time.time()`: the same
+clock (seconds since the epoch), so every answer is the one moto gave. The same call took 0.07 s and 0.03 s.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ import copy
 import functools
 import inspect
 import threading
+import time
 import warnings
 import weakref
 from typing import Any
@@ -90,6 +98,40 @@ def _without_counts(call: Any) -> Any:
 
     uncounted._counts_skipped = True  # type: ignore[attr-defined]
     return uncounted
+
+
+# ----------------------------------------------------------------------------------------- SQS clock
+
+MESSAGE_CLOCK = ("visible", "delayed")  # moto's Message properties that read the clock
+_CLOCK_FIELDS = {"visible": "visible_at", "delayed": "delayed_until"}  # the times (ms since the epoch) they compare
+
+
+def _message_visible(message: Any) -> bool:
+    return time.time() * 1000.0 > message.visible_at
+
+
+def _message_delayed(message: Any) -> bool:
+    return time.time() * 1000.0 < message.delayed_until
+
+
+def patch_message_clock() -> bool:
+    """Apply the clock fix to moto's SQS Message; False (and a warning) if moto's shape is not the one it fits."""
+    from moto.sqs import models
+
+    message_class = getattr(models, "Message", None)
+    if message_class is None or not all(isinstance(getattr(message_class, n, None), property) for n in MESSAGE_CLOCK):
+        warnings.warn("moto's SQS Message changed: each message keeps its cost per clock read", stacklevel=2)
+        return False
+    try:
+        source = inspect.getsource(message_class)
+    except (OSError, TypeError):
+        source = ""
+    if not all(f"self.{field} = " in source for field in _CLOCK_FIELDS.values()):
+        warnings.warn("moto's SQS Message keeps its times elsewhere: its clock is left as it is", stacklevel=2)
+        return False
+    message_class.visible = property(_message_visible)
+    message_class.delayed = property(_message_delayed)
+    return True
 
 
 # ----------------------------------------------------------------------------------------- DynamoDB Scan
@@ -303,6 +345,7 @@ def _drop_stream_records(table: Any, shard: Any, before: int, keys: list[tuple[A
 
 
 def main() -> None:
+    patch_message_clock()
     patch_send_message()
     patch_table_scan()
     patch_transact_write_items()

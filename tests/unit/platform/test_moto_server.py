@@ -11,7 +11,14 @@ import pytest
 from moto import mock_aws
 from moto.sqs import models
 
-from infra.moto_server import COUNTS, TABLE_CALLS, patch_send_message, patch_table_scan, patch_transact_write_items
+from infra.moto_server import (
+    COUNTS,
+    TABLE_CALLS,
+    patch_message_clock,
+    patch_send_message,
+    patch_table_scan,
+    patch_transact_write_items,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -231,3 +238,29 @@ def test_a_transaction_copies_its_items_not_its_tables(monkeypatch: pytest.Monke
         table = dynamodb_backends["123456789012"]["us-east-1"].tables["catalogue"]
         assert isinstance(table, table_models.Table) and len(table) == 201
         assert copy.deepcopy(table) is not table  # any other copy of a table is still a copy
+
+
+def test_the_clock_fix_answers_what_moto_answers() -> None:
+    """Visibility and delay read `time.time()` instead of building datetimes: the same answers, message by message."""
+    from moto.core.utils import unix_time_millis
+
+    assert patch_message_clock() and patch_message_clock()  # idempotent
+    message = models.Message("m-1", "body")
+    now = unix_time_millis()
+    for visible_at, delayed_until in [(0.0, 0.0), (now + 60_000, 0.0), (now - 60_000, now + 60_000)]:
+        message.visible_at, message.delayed_until = visible_at, delayed_until
+        assert message.visible == (unix_time_millis() > visible_at)
+        assert message.delayed == (unix_time_millis() < delayed_until)
+    with mock_aws():
+        sqs = boto3.client("sqs")
+        url = sqs.create_queue(QueueName="q")["QueueUrl"]
+        sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": "m"} for i in range(5)])
+        sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=60)
+        taken = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2, VisibilityTimeout=60)["Messages"]
+        again = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+        assert len(taken) == 2 and len(again) == 3  # in flight and delayed messages are not handed out
+        counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        assert (counts["ApproximateNumberOfMessagesNotVisible"], counts["ApproximateNumberOfMessagesDelayed"]) == (
+            "5",
+            "1",
+        )
