@@ -4,13 +4,11 @@ with a role that can neither write the catalog and the decision audit nor publis
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Any
 
 from chalice import Response
 
-from commerce_ai.errors import InvalidInput
 from commerce_ai.http import json_api, json_response
 from commerce_ai.pricing import service
 from commerce_ai.pricing.catalog import SkuSettings
@@ -23,16 +21,10 @@ from commerce_ai.pricing.contract import (
     SkuRemoved,
     SkuView,
 )
-from commerce_ai.pricing.observations import SKU_ID
+from commerce_ai.pricing.observations import checked_sku
 from commerce_ai.pricing.ticks import tick_stamp
 
 app = json_api("pricing-admin")
-
-
-def _sku(sku: str) -> str:
-    if not re.fullmatch(SKU_ID, sku):
-        raise InvalidInput(f"SKU {sku[:140]!r} is not valid (letters, digits and . _ : -, up to 128)")
-    return sku
 
 
 @app.route(
@@ -46,7 +38,7 @@ def _sku(sku: str) -> str:
 )
 def put_sku(sku: str, body: SkuSettings) -> SkuView:
     """Set a SKU's price, cost, stage and bounds; creates the SKU when price and cost are given."""
-    return SkuView.model_validate(service.configure_sku(_sku(sku), body, datetime.now(UTC)).public())
+    return SkuView.model_validate(service.configure_sku(checked_sku(sku), body, datetime.now(UTC)).public())
 
 
 @app.route(
@@ -54,7 +46,7 @@ def put_sku(sku: str, body: SkuSettings) -> SkuView:
 )
 def delete_sku(sku: str) -> SkuRemoved:
     """Take a SKU out of the catalog: ticks stop pricing it (admin)."""
-    service.catalog().remove(_sku(sku))
+    service.catalog().remove(checked_sku(sku))
     return SkuRemoved(sku=sku, removed=True)
 
 
@@ -75,7 +67,7 @@ def post_reprice(body: RepriceNowRequest) -> RepriceReport | Response:
     catalog is queued for RepricingFunction (it can outlast API Gateway's 29 s): 202 with the tick's name,
     whose outcome `GET /pricing/ticks/{tick}` shows. A dry run decides without writing anything. With an
     `idempotency_key`, a retry of the same request gets the first answer and a different one a 409."""
-    skus = [_sku(s) for s in body.skus] if body.skus is not None else None
+    skus = [checked_sku(s) for s in body.skus] if body.skus is not None else None
     now = datetime.now(UTC)
     status, answer = service.reprice_once(body.idempotency_key, body, now, lambda: _reprice(body, skus, now))
     return json_response(202, answer) if status == 202 else RepriceReport.model_validate(answer)

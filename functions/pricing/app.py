@@ -5,7 +5,6 @@ privilege"); this one may not."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
 from commerce_ai.errors import InvalidInput
@@ -30,17 +29,11 @@ from commerce_ai.pricing.contract import (
     TickView,
 )
 from commerce_ai.pricing.lifecycle import Stage
-from commerce_ai.pricing.observations import SKU_ID
+from commerce_ai.pricing.observations import checked_sku
 from commerce_ai.pricing.quotes import QuoteRequest
 from commerce_ai.pricing.tick_log import is_tick_name
 
 app = json_api("pricing")
-
-
-def _sku(sku: str) -> str:
-    if not re.fullmatch(SKU_ID, sku):
-        raise InvalidInput(f"SKU {sku[:140]!r} is not valid (letters, digits and . _ : -, up to 128)")
-    return sku
 
 
 @app.route("/pricing/skus", methods=["GET"], query=SkusQuery, response=Page[SkuSummary])
@@ -72,7 +65,7 @@ def skus_in_stage(stage: str, query: SkusQuery) -> Page[StageMember]:
 @app.route("/pricing/prices/{sku}", path_params=SkuPath, methods=["GET"], response=ShopperPrice, errors=(404,))
 def get_price(sku: str) -> ShopperPrice:
     """A SKU's current price, as a shopper may see it (public: no cost, bounds, inventory or decisions)."""
-    state = service.catalog().get(_sku(sku))
+    state = service.catalog().get(checked_sku(sku))
     public = state.public()
     return ShopperPrice(sku=state.sku, price=public["price"], updated_at=public["updated_at"] or None)
 
@@ -87,7 +80,7 @@ def get_price(sku: str) -> ShopperPrice:
 )
 def price_history(sku: str, query: HistoryQuery) -> DecisionHistory:
     """A SKU's recent changes, blocks and failures, newest first, paged; and where the full decision log is."""
-    records, cursor = service.price_history(_sku(sku), query.limit, query.cursor)
+    records, cursor = service.price_history(checked_sku(sku), query.limit, query.cursor)
     return DecisionHistory(
         sku=sku,
         items=[Decision.model_validate(r.model_dump()) for r in records],
@@ -105,7 +98,7 @@ def post_quote(body: QuoteRequest) -> QuoteResponse:
 @app.route("/pricing/skus/{sku}", path_params=SkuPath, methods=["GET"], response=PriceView, admin=True, errors=(404,))
 def get_sku(sku: str) -> PriceView:
     """A SKU's settings, as `PUT` writes them, with cost, bounds, inventory and its newest decision (operator)."""
-    return PriceView.model_validate(service.price_view(_sku(sku)))
+    return PriceView.model_validate(service.price_view(checked_sku(sku)))
 
 
 @app.route(
@@ -113,7 +106,7 @@ def get_sku(sku: str) -> PriceView:
 )
 def get_competitor_prices(sku: str) -> CompetitorPrices:
     """Each competitor's latest price for a SKU and the competitor index they make."""
-    return CompetitorPrices.model_validate(service.competitor_prices(_sku(sku), datetime.now(UTC)))
+    return CompetitorPrices.model_validate(service.competitor_prices(checked_sku(sku), datetime.now(UTC)))
 
 
 @app.route("/pricing/ticks", methods=["GET"], query=TicksQuery, response=Page[TickView])

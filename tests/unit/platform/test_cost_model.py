@@ -15,14 +15,7 @@ PADDING = "x" * 3000  # each item about 3 KB: a whole-item read of 4 items is 3 
 
 
 @pytest.fixture
-def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Any:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "x",
-        "AWS_SECRET_ACCESS_KEY": "x",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+def dynamodb(moto_credentials: None) -> Any:
     with mock_aws():
         client = boto3.client("dynamodb")
         client.create_table(

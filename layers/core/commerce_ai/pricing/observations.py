@@ -8,6 +8,7 @@ price-history series; a redelivered message changes nothing.
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -23,6 +24,15 @@ from commerce_ai.pricing.competitors import Observation
 IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"
 # A SKU is a URL path segment (`/pricing/prices/{sku}`), so it has no "/".
 SKU_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+
+
+def checked_sku(sku: str) -> str:
+    """`sku` if it is a valid SKU id, else InvalidInput naming it (shortened: it may be hostile)."""
+    if not re.fullmatch(SKU_ID, sku):
+        raise InvalidInput(f"SKU {sku[:140]!r} is not valid (letters, digits and . _ : -, up to 128)")
+    return sku
+
+
 # Catalog prices, costs and competitor prices are in one currency; an observation in another is refused
 # rather than mixed into the competitor index (convert before sending).
 CATALOG_CURRENCY = SHOP_CURRENCY
