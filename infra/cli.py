@@ -421,7 +421,10 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument(
         "--only",
         metavar="CAPABILITIES",
-        help="serve and build only these capabilities, comma-separated (e.g. pricing,risk); the registry always",
+        help=(
+            "serve and build only these capabilities, comma-separated (e.g. pricing,risk); "
+            "the platform (registry, stream, experiments, catalog, erasure) always"
+        ),
     )
     up.set_defaults(run=cmd_up)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from commerce_ai.erasure.contract import UserPath  # the shop's user id, as the behaviour events carry it
 from commerce_ai.http import json_api
 from commerce_ai.propensity import service
 from commerce_ai.propensity.contract import (
@@ -13,7 +14,6 @@ from commerce_ai.propensity.contract import (
     PropensityQuery,
     PropensityView,
     Reasons,
-    UserPath,
 )
 from commerce_ai.stream.callers import shop_backend
 

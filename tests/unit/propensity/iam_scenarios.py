@@ -67,16 +67,6 @@ def run_profile_events(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert handler(events, context) == {"batchItemFailures": []}  # redelivered: the ledger skips each
 
 
-def run_user_erasure(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    handler, _ = configure(monkeypatch, "UserErasureFunction", tmp_path)
-    world.ssm.values[STACK.function("UserErasureFunction").environment["ADMIN_API_KEY_PARAMETER"]] = "k"
-    known_profile()
-    world.forget_setup()
-    with Client(handler) as client:
-        erased = client.http.delete("/users/u-1001", headers={"x-api-key": "k"})
-        assert erased.status_code == 200, erased.body
-
-
 def run_batch_scoring(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     handler, context = configure(monkeypatch, "PropensityBatchScoringFunction", tmp_path)
     world.serve(world.built("propensity", built_small))
@@ -101,5 +91,4 @@ SCENARIOS: dict[str, Scenario] = {
     "PropensityBatchScoringFunction": run_batch_scoring,
     "PropensityApiFunction": run_propensity_api,
     "PropensityProfileEventsFunction": run_profile_events,
-    "UserErasureFunction": run_user_erasure,
 }

@@ -1,5 +1,6 @@
 """The registry's functions in the IAM agreement check (tests/unit/platform/test_iam_agreement.py), with the
-API documentation function (the platform's, like `/health`)."""
+API documentation function (the platform's, like `/health`) and the shop-wide user erasure (a platform
+function: every capability that keeps per-user data adds its part)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from model_build import publish
 from tests.support.models import built_linear
 from tests.unit.fakes import sqs_message
 from tests.unit.iam import STACK, Scenario, World, configure
+from tests.unit.propensity.iam_scenarios import known_profile  # a user with data to erase
 
 NAME = "demo-scorer"
 
@@ -118,6 +120,16 @@ def run_caller_authorizer(world: World, monkeypatch: pytest.MonkeyPatch, tmp_pat
     assert answer["usageIdentifierKey"] == "usage-checkout"  # its usage plan's key, read from API Gateway
 
 
+def run_user_erasure(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    handler, _ = configure(monkeypatch, "UserErasureFunction", tmp_path)
+    world.ssm.values[STACK.function("UserErasureFunction").environment["ADMIN_API_KEY_PARAMETER"]] = "k"
+    known_profile()
+    world.forget_setup()
+    with Client(handler) as client:
+        erased = client.http.delete("/users/u-1001", headers={"x-api-key": "k"})
+        assert erased.status_code == 200, erased.body
+
+
 SCENARIOS: dict[str, Scenario] = {
     "ApiDocsFunction": run_api_docs,
     "CallerAuthorizerFunction": run_caller_authorizer,
@@ -125,4 +137,5 @@ SCENARIOS: dict[str, Scenario] = {
     "ArtifactReconcileFunction": run_reconcile,
     "RegistryApiFunction": run_registry_api,
     "RegistryAdminFunction": run_registry_admin,
+    "UserErasureFunction": run_user_erasure,
 }

@@ -7,13 +7,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from commerce_ai.api_fields import Count, Score, Timestamp
-from commerce_ai.stream.schema import IDENTIFIER
 
 _OUT = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
-
-
-class UserPath(BaseModel):
-    user_id: str = Field(pattern=IDENTIFIER, description="The user id the behaviour events carry.")
 
 
 class PropensityQuery(BaseModel):
@@ -112,13 +107,3 @@ class ProfileView(BaseModel):
     segments: list[SegmentMembership] = Field(
         max_length=1, description="The daily segments the user is in (`high_intent`), from the last daily run."
     )
-
-
-class Erased(BaseModel):
-    """What the shop-wide erasure removed, per capability that keeps per-user data."""
-
-    model_config = _OUT
-
-    user_id: str
-    erased_at: Timestamp
-    removed: dict[str, Count]

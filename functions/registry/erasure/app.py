@@ -1,9 +1,9 @@
 """Shop-wide user erasure (API Gateway -> Chalice, admin): `DELETE /users/{user_id}`.
 
 Runs `commerce_ai.erasure.erase`: records the erasure (consumers and training skip the user's events from
-then on), then every capability's part (`commerce_ai/<capability>/erasure.py`). Kept apart from the
-propensity API so that capabilities adding their part grant this function, not propensity's, their
-tables.
+then on), then every capability's part (`commerce_ai/<capability>/erasure.py`). A platform function (served whatever
+`up --only` names), kept apart from every capability's API so that a capability adding its part grants this
+function, and no API of another capability, its tables.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from commerce_ai import erasure
+from commerce_ai.erasure.contract import Erased, UserPath
 from commerce_ai.http import json_api
-from commerce_ai.propensity.contract import Erased, UserPath
 
-app = json_api("propensity-erasure")
+app = json_api("registry-erasure")
 
 
 @app.route("/users/{user_id}", methods=["DELETE"], path_params=UserPath, response=Erased, admin=True)
