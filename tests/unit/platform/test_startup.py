@@ -29,6 +29,7 @@ def test_every_function_belongs_to_the_capability_of_its_code_folder(stack: Stac
         "CallerAuthorizerFunction",  # functions/registry/authorizer/
         "ArtifactEventsFunction",
         "ArtifactReconcileFunction",
+        "UserErasureFunction",  # functions/registry/erasure/: the shop-wide erasure
     }
     assert "RiskChallengerFunction" in by_capability["risk"]  # functions/risk_challenger/: risk's image function
     assert "RepricingFunction" in by_capability["pricing"] and "RiskApiFunction" not in by_capability["pricing"]
@@ -43,6 +44,7 @@ def test_only_adds_the_platform_and_refuses_unknown_names(stack: Stack) -> None:
     assert startup.parse_only(" pricing , risk ", stack) == {"pricing", "risk"} | platform
     served = startup.selected_functions(stack, startup.parse_only("pricing", stack))
     assert served is not None and "RegistryApiFunction" in served and "RiskApiFunction" not in served
+    assert "UserErasureFunction" in served  # DELETE /users/{user_id} reaches every capability that is served
     assert startup.selected_builds({"pricing", "registry"}) == ["pricing"]
     with pytest.raises(ValueError, match="unknown capability pricng"):
         startup.parse_only("pricng", stack)
