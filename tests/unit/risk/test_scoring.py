@@ -6,9 +6,10 @@ path computes the very features the training replay computes."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pytest
@@ -31,6 +32,7 @@ from tests.unit.fakes import UNIT_PSEUDONYM_KEY, FakeDynamoDB, client_error
 from tests.unit.risk.builders import MADRID, MOSCOW, RESULTS_TABLE, STATE_TABLE, fake_dynamodb
 
 NOW = datetime(2026, 1, 20, 12, 0, tzinfo=UTC)
+T = TypeVar("T")
 Models = tuple[LoadedModel[RiskModel], LoadedModel[GraphSnapshot]]
 
 
@@ -553,6 +555,61 @@ def test_a_failed_claim_takes_its_counts_back_and_the_retry_counts_once(models: 
         assert window_total(user_state(risk_store), "v", "1h", NOW.timestamp()) == 25.0
     finally:
         risk_store._writers.shutdown()
+
+
+class WorkerKilled(BaseException):
+    """SIGKILL: the process ends where it is, no `except` or `finally` of the store runs."""
+
+
+class DiesAfterClaim(RiskStore):
+    """A worker killed after its claim and the first `landing` of its state writes had landed."""
+
+    landing = 0
+
+    def _update(self, request: dict[str, Any]) -> bool:
+        if request.get("TableName") == STATE_TABLE and "#seen" in request["ExpressionAttributeNames"]:
+            if self.landing <= 0:
+                raise WorkerKilled
+            self.landing -= 1
+        return super()._update(request)
+
+
+@pytest.mark.parametrize("landing", [0, 2, 3])
+def test_a_worker_killed_between_its_claim_and_its_state_writes_loses_no_count(
+    ddb: FakeDynamoDB, models: Models, landing: int
+) -> None:
+    dying = DiesAfterClaim(STATE_TABLE, RESULTS_TABLE, dynamodb=ddb)
+    dying._writers.shutdown()
+    dying._writers = _InThisThread(max_workers=1)  # one write after another, so the kill lands after `landing` of them
+    dying.landing = landing
+    # Given the worker stored t1's result, then died with `landing` of its four state writes done
+    with pytest.raises(WorkerKilled):
+        score(txn("t1"), dying, models)
+    assert ddb.tables[RESULTS_TABLE][("t1",)]["applied"] == {"BOOL": False}
+    # when the message comes back to a new worker, twice
+    store = RiskStore(STATE_TABLE, RESULTS_TABLE, dynamodb=ddb)
+    try:
+        for _ in range(2):
+            assert score(txn("t1"), store, models).replayed
+        # then the payment counts once in every entity, and the result says its writes are done
+        for key in ("user#u1", "device#d1", "ip#10.0.0.1", "merchant#m1"):
+            states, _ = store.read([key])
+            assert window_total(states[key], "n", "1h", NOW.timestamp()) == 1, key
+        assert store.result("t1")["applied"] is True
+    finally:
+        store._writers.shutdown()
+
+
+class _InThisThread(ThreadPoolExecutor):
+    """An executor that runs each task at once, in the caller's thread."""
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        future: Future[T] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:
+            future.set_exception(exc)
+        return future
 
 
 def account_event(kind: str, at: datetime = NOW, user: str = "u1") -> AccountEvent:

@@ -592,7 +592,7 @@ class FailsOnce(FakeDynamoDB):
         self.failing = failing
 
     def update_item(self, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
-        if kwargs["Key"]["entity"]["S"] == self.failing:
+        if kwargs["Key"].get("entity", {}).get("S") == self.failing:
             self.failing = ""
             raise client_error("ProvisionedThroughputExceededException", "UpdateItem")
         return super().update_item(**kwargs)

@@ -93,16 +93,24 @@ def score_transaction(
         )
     }
     digest = request_digest(transaction)
+    ids = (transaction.user_id, transaction.device_id, transaction.ip, transaction.merchant_id)
+    lat, lon = transaction.location.lat, transaction.location.lon
     states, stored = store.read(keys.values(), transaction.transaction_id)
     if stored is not None and "score" in stored:
         # A retry gets its first answer, however old the transaction is; another request with its id, a 409.
         same_request("transaction_id", transaction.transaction_id, stored.get("request_digest"), digest)
+        if stored.get("applied") is False:
+            # The first attempt stored its answer and died before its state writes were all done (a worker
+            # killed mid-batch, a Lambda timeout): write them now, each at most once for this transaction.
+            # (A result from before the flag has none and is taken as applied.)
+            t = transaction.timestamp.timestamp()
+            trusted = bool(stored.get("trusted", True))
+            updates = payment_updates(*ids, float(stored["amount"]), t, lat, lon, states, trusted=trusted)
+            store.finish_applying(transaction.transaction_id, updates, states, now)
         return Scored.from_item(stored)
     t = _check_time(transaction.timestamp, now)
     amount = in_shop_currency(transaction.amount, transaction.currency, exchange_rates or {})
 
-    ids = (transaction.user_id, transaction.device_id, transaction.ip, transaction.merchant_id)
-    lat, lon = transaction.location.lat, transaction.location.lon
     snapshot = graph.model if graph is not None else NO_GRAPH
     features = payment_features(*ids, amount, t, lat, lon, states, snapshot)
     policy = model.model.policy
@@ -142,6 +150,8 @@ def score_transaction(
     }
     # Trust follows the rules' verdict alone, which the training replay reproduces (rules_decline).
     trusted = combine("approve", hits) != "decline"
+    record["trusted"] = trusted  # a retry that finishes the state writes makes the same ones
+    record["applied"] = False  # until every state write has landed (RiskStore.claim_and_apply)
     updates = payment_updates(*ids, amount, t, lat, lon, states, trusted=trusted)
     if not store.claim_and_apply(transaction.transaction_id, record, now, updates, states):
         first = store.result(transaction.transaction_id)  # a concurrent duplicate won the claim

@@ -391,11 +391,38 @@ class RiskStore:
         if not claimed:
             if holder != result.get("request_digest"):
                 self._take_back(landed, transaction_id)
+                return False
+            if failure is not None:  # the same request: what landed counts, and its retry writes the rest
+                raise failure
+            self._mark_applied(transaction_id)
             return False
         if failure is not None:
             self._give_back(landed, transaction_id)
             raise failure
+        self._mark_applied(transaction_id)
         return True
+
+    def finish_applying(
+        self, transaction_id: str, updates: list[Update], existing: Mapping[str, Item], now: datetime
+    ) -> None:
+        """Write a claimed transaction's state changes that may not have landed (its first attempt stored the
+        result, then died: a crash, a timeout), each at most once for it (`once_request`), then mark it
+        applied. A failure raises, and the next retry finishes."""
+        _, failure = self._write(updates, existing, now, transaction_id)
+        if failure is not None:
+            raise failure
+        self._mark_applied(transaction_id)
+
+    def _mark_applied(self, transaction_id: str) -> None:
+        """The result's `applied` flag: every state write of the transaction has landed. A result stored with
+        `applied` false whose flag never came tells a retry to finish the writes (`finish_applying`)."""
+        self.ddb.update_item(
+            TableName=self.results_table,
+            Key={"transaction_id": {"S": transaction_id}},
+            UpdateExpression="SET applied = :yes",
+            ConditionExpression="attribute_exists(score)",  # never create a result-less stub
+            ExpressionAttributeValues={":yes": {"BOOL": True}},
+        )
 
     def _give_back(self, landed: list[Update], claimed: str) -> None:
         self._take_back(landed, claimed)
