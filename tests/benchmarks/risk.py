@@ -4,7 +4,8 @@ emulator included), the pure compute path against a bare onnxruntime call, and b
 Sides are interleaved call by call, so the shared machine's noise hits them alike:
 - handler: the Chalice app with an API Gateway proxy event, as the local gateway and Lambda call it;
 - I/O floor: the same DynamoDB calls made with bare boto3 (one BatchGetItem of the four entities and the
-  result, then the conditional PutItem and four UpdateItems in one parallel round), no Python around them;
+  result, then the conditional PutItem and four UpdateItems in one parallel round, then the UpdateItem that
+  marks the result applied), no Python around them;
 - compute: features from in-memory state, rules and the model with its occlusion reasons (one batched
   ORT call of 1 + n_features rows);
 - bare ORT: `session.run` of one row of features, and of the 1 + n_features rows the reasons score.
@@ -173,6 +174,13 @@ def score_benchmark(local: LocalStack, report: Report, calls: int) -> None:
             writes = [claim] + [functools.partial(ddb.update_item, **r) for r in updates]
             for future in [pool.submit(w) for w in writes]:  # one parallel round, as the handler writes
                 future.result()
+            ddb.update_item(  # then the result's `applied` mark
+                TableName=store.results_table,
+                Key={"transaction_id": {"S": floor_id}},
+                UpdateExpression="SET applied = :yes",
+                ConditionExpression="attribute_exists(score)",
+                ExpressionAttributeValues={":yes": {"BOOL": True}},
+            )
 
         # Each sample gets its own transaction (a repeat would be answered from the stored result).
         samples: dict[str, list[float]] = {"handler": [], "io": [], "compute": [], "ort": [], "ort_batch": []}
