@@ -32,7 +32,7 @@ import numpy as np
 from commerce_ai import aws
 from commerce_ai.risk import service
 from commerce_ai.risk.decisions import post_model_rules, pre_model_rules
-from commerce_ai.risk.features import FEATURE_NAMES, payment_features
+from commerce_ai.risk.features import FEATURE_NAMES, payment_features, rule_inputs
 from commerce_ai.risk.store import update_request
 from commerce_ai.risk.velocity import entity_key, payment_updates
 from infra.runner.context import LambdaContext
@@ -155,7 +155,7 @@ def score_benchmark(local: LocalStack, report: Report, calls: int) -> None:
             features = payment_features(*ids, p["amount"], t, lat, lon, states, snapshot)
             pre_model_rules(p["amount"], {}, model.policy.rules)
             model.score(features)
-            post_model_rules(p["amount"], dict(zip(FEATURE_NAMES, features, strict=True)), model.policy.rules)
+            post_model_rules(p["amount"], rule_inputs(features, p["device_id"], t, states), model.policy.rules)
             payment_updates(*ids, p["amount"], t, lat, lon, states)
 
         def io_floor(entity_keys: list[str], floor_id: str, updates: list[dict[str, Any]]) -> None:
