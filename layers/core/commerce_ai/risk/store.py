@@ -320,10 +320,14 @@ class RiskStore:
         return str(stored.get("request_digest", {}).get("S", ""))
 
     def mark_published(self, transaction_id: str) -> None:
+        self._mark(transaction_id, "published")
+
+    def _mark(self, transaction_id: str, flag: str) -> None:
+        """Set a stored result's `flag` (`published`, `applied`) to true."""
         self.ddb.update_item(
             TableName=self.results_table,
             Key={"transaction_id": {"S": transaction_id}},
-            UpdateExpression="SET published = :yes",
+            UpdateExpression=f"SET {flag} = :yes",
             ConditionExpression="attribute_exists(score)",  # never create a result-less stub
             ExpressionAttributeValues={":yes": {"BOOL": True}},
         )
@@ -416,13 +420,7 @@ class RiskStore:
     def _mark_applied(self, transaction_id: str) -> None:
         """The result's `applied` flag: every state write of the transaction has landed. A result stored with
         `applied` false whose flag never came tells a retry to finish the writes (`finish_applying`)."""
-        self.ddb.update_item(
-            TableName=self.results_table,
-            Key={"transaction_id": {"S": transaction_id}},
-            UpdateExpression="SET applied = :yes",
-            ConditionExpression="attribute_exists(score)",  # never create a result-less stub
-            ExpressionAttributeValues={":yes": {"BOOL": True}},
-        )
+        self._mark(transaction_id, "applied")
 
     def _give_back(self, landed: list[Update], claimed: str) -> None:
         self._take_back(landed, claimed)
