@@ -38,7 +38,7 @@ app = json_api("pricing-admin")
 )
 def put_sku(sku: str, body: SkuSettings) -> SkuView:
     """Set a SKU's price, cost, stage and bounds; creates the SKU when price and cost are given."""
-    return SkuView.model_validate(service.configure_sku(checked_sku(sku), body, datetime.now(UTC)).public())
+    return SkuView.model_validate(service.configure_sku(sku, body, datetime.now(UTC)).public())
 
 
 @app.route(
@@ -46,7 +46,7 @@ def put_sku(sku: str, body: SkuSettings) -> SkuView:
 )
 def delete_sku(sku: str) -> SkuRemoved:
     """Take a SKU out of the catalog: ticks stop pricing it (admin)."""
-    service.catalog().remove(checked_sku(sku))
+    service.catalog().remove(sku)
     return SkuRemoved(sku=sku, removed=True)
 
 

@@ -29,7 +29,6 @@ from commerce_ai.pricing.contract import (
     TickView,
 )
 from commerce_ai.pricing.lifecycle import Stage
-from commerce_ai.pricing.observations import checked_sku
 from commerce_ai.pricing.quotes import QuoteRequest
 from commerce_ai.pricing.tick_log import is_tick_name
 
@@ -65,7 +64,7 @@ def skus_in_stage(stage: str, query: SkusQuery) -> Page[StageMember]:
 @app.route("/pricing/prices/{sku}", path_params=SkuPath, methods=["GET"], response=ShopperPrice, errors=(404,))
 def get_price(sku: str) -> ShopperPrice:
     """A SKU's current price, as a shopper may see it (public: no cost, bounds, inventory or decisions)."""
-    state = service.catalog().get(checked_sku(sku))
+    state = service.catalog().get(sku)
     public = state.public()
     return ShopperPrice(sku=state.sku, price=public["price"], updated_at=public["updated_at"] or None)
 
@@ -80,7 +79,7 @@ def get_price(sku: str) -> ShopperPrice:
 )
 def price_history(sku: str, query: HistoryQuery) -> DecisionHistory:
     """A SKU's recent changes, blocks and failures, newest first, paged; and where the full decision log is."""
-    records, cursor = service.price_history(checked_sku(sku), query.limit, query.cursor)
+    records, cursor = service.price_history(sku, query.limit, query.cursor)
     return DecisionHistory(
         sku=sku,
         items=[Decision.model_validate(r.model_dump()) for r in records],
@@ -98,7 +97,7 @@ def post_quote(body: QuoteRequest) -> QuoteResponse:
 @app.route("/pricing/skus/{sku}", path_params=SkuPath, methods=["GET"], response=PriceView, admin=True, errors=(404,))
 def get_sku(sku: str) -> PriceView:
     """A SKU's settings, as `PUT` writes them, with cost, bounds, inventory and its newest decision (operator)."""
-    return PriceView.model_validate(service.price_view(checked_sku(sku)))
+    return PriceView.model_validate(service.price_view(sku))
 
 
 @app.route(
@@ -106,7 +105,7 @@ def get_sku(sku: str) -> PriceView:
 )
 def get_competitor_prices(sku: str) -> CompetitorPrices:
     """Each competitor's latest price for a SKU and the competitor index they make."""
-    return CompetitorPrices.model_validate(service.competitor_prices(checked_sku(sku), datetime.now(UTC)))
+    return CompetitorPrices.model_validate(service.competitor_prices(sku, datetime.now(UTC)))
 
 
 @app.route("/pricing/ticks", methods=["GET"], query=TicksQuery, response=Page[TickView])
