@@ -103,7 +103,7 @@ def _without_counts(call: Any) -> Any:
 # ----------------------------------------------------------------------------------------- SQS clock
 
 MESSAGE_CLOCK = ("visible", "delayed")  # moto's Message properties that read the clock
-_CLOCK_FIELDS = {"visible": "visible_at", "delayed": "delayed_until"}  # the times (ms since the epoch) they compare
+_CLOCK_FIELDS = ("visible_at", "delayed_until")  # the times (ms since the epoch) they compare the clock with
 
 
 def _message_visible(message: Any) -> bool:
@@ -126,7 +126,7 @@ def patch_message_clock() -> bool:
         source = inspect.getsource(message_class)
     except (OSError, TypeError):
         source = ""
-    if not all(f"self.{field} = " in source for field in _CLOCK_FIELDS.values()):
+    if not all(f"self.{field} = " in source for field in _CLOCK_FIELDS):
         warnings.warn("moto's SQS Message keeps its times elsewhere: its clock is left as it is", stacklevel=2)
         return False
     message_class.visible = property(_message_visible)
